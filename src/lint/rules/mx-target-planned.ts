@@ -1,0 +1,35 @@
+import { defineRule } from '../rule.js';
+
+export default defineRule({
+  meta: {
+    id: 'mx-target-planned',
+    category: 'mx',
+    description: 'Every MX target is a planned mail host with at least one address.',
+    severity: 'error',
+    sets: ['recommended'],
+    references: ['RFC 5321 §5.1', 'RFC 1035 §3.3.9'],
+    rationale:
+      'Senders look up the A/AAAA records of each MX target and connect there. A target that is not a planned host ' +
+      'has no relay configured for the domain, and one without addresses is skipped by every sender ' +
+      '(RFC 5321 §5.1: the target "MUST" resolve to at least one address).',
+    fix: 'Name a host id from `hosts:` as the MX host, and give that host an ipv4 or ipv6 address.',
+    messages: {
+      unknown: 'domain {domain}: MX target "{target}" is not a planned host{hint}',
+      noAddress: 'domain {domain}: MX target {host} ({fqdn}) has no ipv4 or ipv6 address',
+    },
+  },
+  check({ plan, report }) {
+    const ids = [...plan.hosts.keys()];
+    for (const domain of plan.domains.values()) {
+      for (const mx of domain.mx) {
+        if (/^[\d.]+$|:/.test(mx.raw)) continue; // an IP literal: mx-target-not-ip says it better
+        if (!mx.host) {
+          const near = ids.find((id) => id.toLowerCase() === mx.raw.toLowerCase());
+          report({ messageId: 'unknown', data: { domain: domain.name, target: mx.raw, hint: near ? ` (did you mean "${near}"?)` : '' }, at: mx.at });
+        } else if (mx.host.ipv4.length + mx.host.ipv6.length === 0) {
+          report({ messageId: 'noAddress', data: { domain: domain.name, host: mx.host.id, fqdn: mx.host.fqdn }, at: mx.at, related: [mx.host.at] });
+        }
+      }
+    }
+  },
+});

@@ -1,0 +1,78 @@
+/**
+ * Users exported from a directory, as CSV (RFC 4180: comma-separated, optional double quotes).
+ *
+ * The header names the columns: `local` (or `address`), `host`, and optionally `quota`.
+ * Lines are kept so findings point at the row that causes them.
+ */
+import type { Finding } from '../diagnostics.js';
+
+export interface UserRow {
+  readonly local: string;
+  readonly host: string;
+  readonly quota: string | undefined;
+  /** 1-based line in the CSV file. */
+  readonly line: number;
+}
+
+const KNOWN_COLUMNS = ['local', 'address', 'host', 'quota'];
+
+export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const rows: UserRow[] = [];
+  const problem = (line: number, column: number, message: string, fix: string) =>
+    findings.push({ rule: 'users-csv', severity: 'error', message, fix, location: { file, line, column, path: '' } });
+
+  const lines = text.split(/\r?\n/);
+  let headerLine = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'));
+  if (headerLine < 0) {
+    problem(1, 1, 'the users file is empty: it needs a header line such as "local,host,quota"', 'Add a header line and one row per user.');
+    return { rows, findings };
+  }
+  const header = splitCsvLine(lines[headerLine]!).map((c) => c.trim().toLowerCase());
+  const col = (name: string) => header.indexOf(name);
+  const localCol = col('local') >= 0 ? col('local') : col('address');
+  const hostCol = col('host');
+  const quotaCol = col('quota');
+  const unknown = header.filter((h) => !KNOWN_COLUMNS.includes(h));
+  if (localCol < 0 || hostCol < 0 || unknown.length > 0) {
+    problem(headerLine + 1, 1,
+      `the header "${lines[headerLine]}" must name the columns local (or address) and host, and may name quota` +
+        (unknown.length ? `; unknown column ${unknown.map((u) => `"${u}"`).join(', ')}` : ''),
+      'Write the header as "local,host,quota".');
+    return { rows, findings };
+  }
+
+  for (let i = headerLine + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const cells = line.includes('"') ? splitCsvLine(line) : line.split(',');
+    const local = cells[localCol]?.trim() ?? '';
+    const host = cells[hostCol]?.trim() ?? '';
+    if (!local || !host) {
+      problem(i + 1, 1, `row "${line}" has no ${!local ? 'local part' : 'host'}`, 'Give every row a local part and a host id.');
+      continue;
+    }
+    const quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
+    rows.push({ local, host, quota, line: i + 1 });
+  }
+  return { rows, findings };
+}
+
+/** One CSV record on one line; "" inside quotes is a literal quote. */
+function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') cells.push(cell), (cell = '');
+    else cell += c;
+  }
+  cells.push(cell);
+  return cells;
+}

@@ -1,0 +1,82 @@
+/**
+ * Reading a topology: YAML or JSON (JSON is YAML), with the position of every node, shape
+ * checked against the schema, CSV user lists read beside it, then normalized into a Plan.
+ *
+ * Problems in the file are returned as findings (with file:line:col), never thrown; only a
+ * file that cannot be read at all throws a ResourceError.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Finding } from '../diagnostics.js';
+import { ResourceError } from '../errors.js';
+import { parseUsersCsv, type UserRow } from './csv.js';
+import { normalize, type RawTopology } from './normalize.js';
+import { validateShape } from './schema.js';
+import { pointer, SourceMap } from './source-map.js';
+import type { Plan } from './types.js';
+
+export interface LoadResult {
+  /** Undefined when the file could not be parsed or does not have the documented shape. */
+  readonly plan: Plan | undefined;
+  readonly findings: readonly Finding[];
+}
+
+export async function loadPlan(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+  }
+  return parsePlan(text, file, (name) => readFile(resolve(dirname(file), name), 'utf8'));
+}
+
+/** Parses topology text; `readSibling` reads files it references (users CSV). */
+export async function parsePlan(text: string, file: string, readSibling: (name: string) => Promise<string>): Promise<LoadResult> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const source = SourceMap.fromDocument(file, doc, lines);
+
+  const syntax: Finding[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
+    return {
+      rule: 'topology-syntax',
+      severity: 'error',
+      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+      location: { file, line, column, path: '' },
+    };
+  });
+  if (syntax.length > 0) return { plan: undefined, findings: syntax };
+
+  const document = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const shape = validateShape(document, source);
+  if (shape.length > 0) return { plan: undefined, findings: shape };
+
+  const raw = document as RawTopology;
+  const csv: Finding[] = [];
+  const usersFiles = new Map<string, { file: string; rows: UserRow[] }>();
+  for (const [domain, spec] of Object.entries(raw.domains)) {
+    if (!spec?.usersFile) continue;
+    const csvFile = resolve(dirname(file), spec.usersFile);
+    let csvText: string;
+    try {
+      csvText = await readSibling(spec.usersFile);
+    } catch (cause) {
+      csv.push({
+        rule: 'users-csv',
+        severity: 'error',
+        message: `domain ${domain}: cannot read users file ${spec.usersFile} (${(cause as NodeJS.ErrnoException).code ?? cause})`,
+        fix: 'Give a path relative to the topology file.',
+        location: source.at(pointer('domains', domain, 'usersFile')),
+      });
+      continue;
+    }
+    const { rows, findings } = parseUsersCsv(csvText, csvFile);
+    csv.push(...findings);
+    usersFiles.set(domain, { file: csvFile, rows });
+  }
+
+  const plan = normalize(raw, source, usersFiles);
+  return { plan, findings: csv };
+}

@@ -1,0 +1,264 @@
+/**
+ * One canonicalising pass from the raw document (already shape-checked) to the Plan.
+ *
+ * Everything that can be settled once is settled here: lowercase A-label names without the
+ * trailing dot, addresses completed with their domain, defaults filled, sizes in bytes and
+ * durations in seconds, references between hosts, domains, users and aliases resolved.
+ * Nothing here judges the plan: a dangling reference stays visible (host undefined) for lint.
+ */
+import type { SourceLocation } from '../diagnostics.js';
+import type { UserRow } from './csv.js';
+import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
+import { canonicalAddress, canonicalLocal, canonicalName, splitAddress } from './names.js';
+import { pointer, type SourceMap } from './source-map.js';
+import type {
+  Alias, Dmarc, Domain, Host, InfraZone, MtaSts, MxEntry, NameServer, Plan, PlannedAddress, ReverseZone,
+  RuleLevel, Soa, SpfPolicy, TlsRpt, User,
+} from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+type Duration = string | number;
+type Size = string | number;
+
+export interface RawTopology {
+  version: 1;
+  defaults?: { ttl?: number; quota?: Size; connectionsPerUser?: number; queueLifetime?: Duration; plannedOutage?: Duration; hopLimit?: number };
+  dns: {
+    soa: { contact: string; refresh?: Duration; retry?: Duration; expire?: Duration; minimum?: Duration };
+    nameservers: { name: string; ipv4?: string[]; ipv6?: string[] }[];
+    reverse?: string[];
+  };
+  zones?: string[];
+  hosts: Record<string, RawHost>;
+  domains: Record<string, RawDomain | null>;
+  lint?: { rules?: Record<string, RuleLevel> };
+}
+
+interface RawHost {
+  fqdn: string;
+  ipv4?: string[];
+  ipv6?: string[];
+  role?: 'store' | 'relay';
+  helo?: string;
+  sends?: boolean;
+  limits?: { connections?: number; mailboxes?: number; storage?: Size };
+  queue?: { lifetime?: Duration };
+}
+
+interface RawDomain {
+  mx?: { host: string; preference: number }[] | null;
+  users?: Record<string, string | { host: string; quota?: Size }>;
+  usersFile?: string;
+  aliases?: Record<string, string[]>;
+  senders?: string[];
+  spf?: { policy?: SpfPolicy['all']; include?: string[]; ip4?: string[]; ip6?: string[] };
+  dmarc?: { policy: string; subdomainPolicy?: string; pct?: number; rua?: string[]; ruf?: string[] };
+  mtaSts?: { mode: MtaSts['mode']; id?: string; maxAge?: Duration };
+  tlsRpt?: { rua: string[] };
+  ttl?: number;
+}
+
+/** Defaults that the topology may override, with the reason for each. */
+export const DEFAULTS = {
+  ttl: 3600,
+  soa: { refresh: 7200, retry: 3600, expire: 1209600, minimum: 3600 }, // RFC 1912 §2.2 ranges
+  queueLifetime: 5 * 86400, // RFC 5321 §4.5.4.1: give up after at least 4-5 days
+  plannedOutage: 2 * 86400,
+  hopLimit: 50, // Postfix hopcount_limit; Gmail rejects at 50 hops as well
+  connectionsPerUser: 0,
+  mtaStsMaxAge: 604800,
+} as const;
+
+export function normalize(raw: RawTopology, source: SourceMap, usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>): Plan {
+  const at = (...segments: (string | number)[]) => source.at(pointer(...segments));
+  const defaults = raw.defaults ?? {};
+  const ttl = defaults.ttl ?? DEFAULTS.ttl;
+  const queueLifetime = duration(defaults.queueLifetime, DEFAULTS.queueLifetime);
+  const defaultQuota = defaults.quota === undefined ? undefined : parseSize(defaults.quota);
+
+  const hosts = new Map<string, Host>();
+  for (const [id, h] of Object.entries(raw.hosts)) {
+    const role = h.role ?? 'store';
+    const fqdn = canonicalName(h.fqdn);
+    hosts.set(id, {
+      id,
+      fqdn,
+      ipv4: h.ipv4 ?? [],
+      ipv6: (h.ipv6 ?? []).map(canonicalIP),
+      role,
+      helo: h.helo ? canonicalName(h.helo) : fqdn,
+      sends: h.sends ?? role === 'store',
+      limits: {
+        connections: h.limits?.connections,
+        mailboxes: h.limits?.mailboxes,
+        storage: h.limits?.storage === undefined ? undefined : parseSize(h.limits.storage),
+      },
+      queueLifetime: duration(h.queue?.lifetime, queueLifetime),
+      at: at('hosts', id),
+      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue']),
+    });
+  }
+  const hostsByFqdn = new Map([...hosts.values()].map((h) => [h.fqdn, h]));
+  const resolveHost = (ref: string) => hosts.get(ref) ?? hostsByFqdn.get(canonicalName(ref));
+
+  const domains = new Map<string, Domain>();
+  const addresses = new Map<string, PlannedAddress>();
+  for (const [display, spec] of Object.entries(raw.domains)) {
+    const d: RawDomain = spec ?? {};
+    const name = canonicalName(display);
+    const base = ['domains', display] as const;
+
+    const mx: MxEntry[] = (d.mx ?? [])
+      .map((m, i) => {
+        const host = resolveHost(m.host);
+        return { preference: m.preference, exchange: host ? host.fqdn : canonicalName(m.host), raw: m.host, host, at: at(...base, 'mx', i) };
+      })
+      .sort((a, b) => a.preference - b.preference); // stable: equal preferences keep the written order
+
+    const users = new Map<string, User>();
+    const repeatedUsers: User[] = [];
+    const addUser = (localRaw: string, homeId: string, quota: Size | undefined, location: SourceLocation) => {
+      const parts = localRaw.includes('@') ? splitAddress(localRaw) : undefined;
+      const local = parts ? parts.local : canonicalLocal(localRaw);
+      const home = resolveHost(homeId);
+      const user: User = {
+        local,
+        address: `${local}@${name}`,
+        domain: name,
+        homeId,
+        home,
+        quota: quota === undefined ? defaultQuota : parseSize(quota),
+        at: location,
+      };
+      // The first definition wins; lint reports the repeat at its own line.
+      if (users.has(local)) repeatedUsers.push(user);
+      else users.set(local, user);
+    };
+    for (const [local, u] of Object.entries(d.users ?? {})) {
+      const location = at(...base, 'users', local);
+      if (typeof u === 'string') addUser(local, u, undefined, location);
+      else addUser(local, u.host, u.quota, location);
+    }
+    const csv = usersFiles.get(display);
+    if (csv) {
+      for (const row of csv.rows) {
+        addUser(row.local, row.host, row.quota, { file: csv.file, line: row.line, column: 1, path: '' });
+      }
+    }
+
+    const aliases = new Map<string, Alias>();
+    for (const [localRaw, members] of Object.entries(d.aliases ?? {})) {
+      const local = canonicalLocal(localRaw);
+      aliases.set(local, {
+        local,
+        address: `${local}@${name}`,
+        domain: name,
+        members: members.map((m, i) => ({ raw: m, address: canonicalAddress(m, name), at: at(...base, 'aliases', localRaw, i) })),
+        at: at(...base, 'aliases', localRaw),
+      });
+    }
+    for (const user of users.values()) addresses.set(user.address, { kind: 'user', user });
+    for (const alias of aliases.values()) if (!addresses.has(alias.address)) addresses.set(alias.address, { kind: 'alias', alias });
+
+    const senders = d.senders
+      ? d.senders.map(resolveHost).filter((h): h is Host => h !== undefined)
+      : uniqueHosts([...users.values()].map((u) => u.home).filter((h): h is Host => h?.sends === true));
+
+    domains.set(name, {
+      name,
+      display,
+      nullMx: d.mx === null,
+      mxDeclared: d.mx !== undefined,
+      mx,
+      users,
+      repeatedUsers,
+      aliases,
+      senders,
+      spf: {
+        all: d.spf?.policy ?? '-all',
+        include: (d.spf?.include ?? []).map(canonicalName),
+        ip4: d.spf?.ip4 ?? [],
+        ip6: d.spf?.ip6 ?? [],
+        at: d.spf ? at(...base, 'spf') : undefined,
+      },
+      dmarc: d.dmarc && dmarcOf(d.dmarc, at(...base, 'dmarc')),
+      mtaSts: d.mtaSts && mtaStsOf(d.mtaSts, at(...base, 'mtaSts')),
+      tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
+      ttl: d.ttl ?? ttl,
+      at: source.keyAt(pointer(...base)),
+      fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders']),
+    });
+  }
+
+  const soaRaw = raw.dns.soa;
+  const soa: Soa = {
+    contact: canonicalAddress(soaRaw.contact),
+    refresh: duration(soaRaw.refresh, DEFAULTS.soa.refresh),
+    retry: duration(soaRaw.retry, DEFAULTS.soa.retry),
+    expire: duration(soaRaw.expire, DEFAULTS.soa.expire),
+    minimum: duration(soaRaw.minimum, DEFAULTS.soa.minimum),
+    at: at('dns', 'soa'),
+  };
+  const nameservers: NameServer[] = raw.dns.nameservers.map((ns, i) => ({
+    name: canonicalName(ns.name),
+    ipv4: ns.ipv4 ?? [],
+    ipv6: (ns.ipv6 ?? []).map(canonicalIP),
+    at: at('dns', 'nameservers', i),
+  }));
+  const reverse: ReverseZone[] = (raw.dns.reverse ?? []).flatMap((cidr, i) => {
+    const network = parseCidr(cidr);
+    if (!network) return []; // schema-valid but not a network (e.g. 300.0.0.0/8): lint's reverse-zone-valid says so
+    return [{ cidr: `${network.address}/${network.prefix}`, family: network.family, zone: reverseZoneName(network), aligned: isAligned(network), at: at('dns', 'reverse', i) }];
+  });
+  const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
+
+  return {
+    file: source.file,
+    ttl,
+    hopLimit: defaults.hopLimit ?? DEFAULTS.hopLimit,
+    plannedOutage: duration(defaults.plannedOutage, DEFAULTS.plannedOutage),
+    connectionsPerUser: defaults.connectionsPerUser ?? DEFAULTS.connectionsPerUser,
+    soa,
+    nameservers,
+    reverse,
+    zones,
+    hosts,
+    domains,
+    addresses,
+    ruleLevels: new Map(Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [id, { level, at: source.keyAt(pointer('lint', 'rules', id)) }])),
+    at: source.at(''),
+  };
+}
+
+function duration(value: Duration | undefined, fallback: number): number {
+  return value === undefined ? fallback : parseDuration(value) ?? fallback;
+}
+
+function uniqueHosts(hosts: Host[]): Host[] {
+  return [...new Set(hosts)].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function mailto(uri: string): string {
+  return canonicalAddress(uri.replace(/^mailto:/i, ''));
+}
+
+function dmarcOf(d: NonNullable<RawDomain['dmarc']>, location: SourceLocation): Dmarc {
+  return {
+    policy: d.policy,
+    subdomainPolicy: d.subdomainPolicy,
+    pct: d.pct,
+    rua: (d.rua ?? []).map(mailto),
+    ruf: (d.ruf ?? []).map(mailto),
+    at: location,
+  };
+}
+
+function mtaStsOf(m: NonNullable<RawDomain['mtaSts']>, location: SourceLocation): MtaSts {
+  return { mode: m.mode, id: m.id ?? '1', maxAge: duration(m.maxAge, DEFAULTS.mtaStsMaxAge), at: location };
+}
+
+function fieldsOf<K extends string>(source: SourceMap, base: readonly string[], keys: readonly K[]): Partial<Record<K, SourceLocation>> {
+  const fields: Partial<Record<K, SourceLocation>> = {};
+  for (const key of keys) fields[key] = source.at(pointer(...base, key));
+  return fields;
+}

@@ -1,0 +1,199 @@
+/**
+ * The resolved plan: the only model code past `normalize` reads.
+ *
+ * Canonical forms, settled once in normalize:
+ * - domain and host names are lowercase A-labels without the trailing dot ("mail1.infra.example");
+ * - addresses are `local@domain` with the domain canonical and the local part lowercased
+ *   (mxplan plans case-insensitive mailboxes, as every common MTA configures them);
+ * - durations are seconds, sizes are bytes;
+ * - every node carries the location of its source, for findings.
+ */
+import type { SourceLocation } from '../diagnostics.js';
+
+export type HostRole = 'store' | 'relay';
+
+export interface HostLimits {
+  readonly connections?: number;
+  readonly mailboxes?: number;
+  /** Bytes. */
+  readonly storage?: number;
+}
+
+export interface Host {
+  readonly id: string;
+  readonly fqdn: string;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  readonly role: HostRole;
+  /** The name the host gives in EHLO; defaults to its fqdn. */
+  readonly helo: string;
+  /** Whether it sends mail to the Internet (and so belongs in SPF). Stores do by default, relays do not. */
+  readonly sends: boolean;
+  readonly limits: HostLimits;
+  /** Seconds a message may wait in this host's queue before it is bounced. */
+  readonly queueLifetime: number;
+  readonly at: SourceLocation;
+  readonly fields: FieldLocations<'fqdn' | 'ipv4' | 'ipv6' | 'role' | 'limits' | 'helo' | 'queue'>;
+}
+
+/** One MX record as planned. `host` is set when the target is a planned host. */
+export interface MxEntry {
+  readonly preference: number;
+  /** Canonical exchange name; for a planned host, its fqdn. */
+  readonly exchange: string;
+  /** What the topology said, before resolution (a host id, a name, or an IP literal by mistake). */
+  readonly raw: string;
+  readonly host: Host | undefined;
+  readonly at: SourceLocation;
+}
+
+export interface User {
+  readonly local: string;
+  readonly address: string;
+  readonly domain: string;
+  /** The host id named in the topology (it may not exist: lint says so). */
+  readonly homeId: string;
+  readonly home: Host | undefined;
+  /** Bytes, when planned. */
+  readonly quota: number | undefined;
+  readonly at: SourceLocation;
+}
+
+export interface AliasMember {
+  /** Canonical full address (a bare local part is completed with the alias's domain). */
+  readonly address: string;
+  readonly raw: string;
+  readonly at: SourceLocation;
+}
+
+export interface Alias {
+  readonly local: string;
+  readonly address: string;
+  readonly domain: string;
+  readonly members: readonly AliasMember[];
+  readonly at: SourceLocation;
+}
+
+export interface SpfPolicy {
+  /** The `all` qualifier the record ends with. */
+  readonly all: '-all' | '~all' | '?all' | '+all';
+  readonly include: readonly string[];
+  readonly ip4: readonly string[];
+  readonly ip6: readonly string[];
+  readonly at: SourceLocation | undefined;
+}
+
+export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
+
+export interface Dmarc {
+  readonly policy: string;
+  readonly subdomainPolicy: string | undefined;
+  readonly pct: number | undefined;
+  /** mailto: URIs without the scheme, canonical addresses. */
+  readonly rua: readonly string[];
+  readonly ruf: readonly string[];
+  readonly at: SourceLocation;
+}
+
+export interface MtaSts {
+  readonly mode: 'enforce' | 'testing' | 'none';
+  readonly id: string;
+  readonly maxAge: number;
+  readonly at: SourceLocation;
+}
+
+export interface TlsRpt {
+  readonly rua: readonly string[];
+  readonly at: SourceLocation;
+}
+
+export interface Domain {
+  readonly name: string;
+  /** As written, before IDN conversion (for messages). */
+  readonly display: string;
+  /** RFC 7505: `mx: null` means the domain receives no mail. */
+  readonly nullMx: boolean;
+  /** False when the topology gives no `mx` key: senders fall back to the implicit MX. */
+  readonly mxDeclared: boolean;
+  /** Sorted by preference, then as written. */
+  readonly mx: readonly MxEntry[];
+  readonly users: ReadonlyMap<string, User>;
+  /** Users defined a second time (in YAML and CSV, or twice in CSV): the first definition is kept. */
+  readonly repeatedUsers: readonly User[];
+  readonly aliases: ReadonlyMap<string, Alias>;
+  /** Hosts that send mail for this domain (explicit `senders`, else the users' home hosts that send). */
+  readonly senders: readonly Host[];
+  readonly spf: SpfPolicy;
+  readonly dmarc: Dmarc | undefined;
+  readonly mtaSts: MtaSts | undefined;
+  readonly tlsRpt: TlsRpt | undefined;
+  readonly ttl: number;
+  readonly at: SourceLocation;
+  readonly fields: FieldLocations<'mx' | 'users' | 'aliases' | 'spf' | 'dmarc' | 'senders'>;
+}
+
+export interface NameServer {
+  readonly name: string;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  readonly at: SourceLocation;
+}
+
+export interface Soa {
+  /** The contact as an address (hostmaster@infra.example). */
+  readonly contact: string;
+  readonly refresh: number;
+  readonly retry: number;
+  readonly expire: number;
+  /** RFC 2308: the negative-caching TTL. */
+  readonly minimum: number;
+  readonly at: SourceLocation;
+}
+
+export interface ReverseZone {
+  /** The network as written, canonical ("192.0.2.0/24", "2001:db8::/48"). */
+  readonly cidr: string;
+  readonly family: 4 | 6;
+  /** The in-addr.arpa / ip6.arpa zone name. */
+  readonly zone: string;
+  /** On an octet (IPv4) or nibble (IPv6) boundary; RFC 2317 classless zones are not generated. */
+  readonly aligned: boolean;
+  readonly at: SourceLocation;
+}
+
+export interface InfraZone {
+  readonly name: string;
+  readonly at: SourceLocation;
+}
+
+export type RuleLevel = 'off' | 'info' | 'warn' | 'error';
+
+export interface Plan {
+  /** The topology file. */
+  readonly file: string;
+  readonly ttl: number;
+  /** RFC 5321 §6.3: the hop count at which relays bounce instead of forwarding. */
+  readonly hopLimit: number;
+  /** Seconds the organisation plans for its longest outage of one host. */
+  readonly plannedOutage: number;
+  /** Average simultaneous POP/IMAP connections per user at peak. */
+  readonly connectionsPerUser: number;
+  readonly soa: Soa;
+  readonly nameservers: readonly NameServer[];
+  readonly reverse: readonly ReverseZone[];
+  readonly zones: readonly InfraZone[];
+  readonly hosts: ReadonlyMap<string, Host>;
+  readonly domains: ReadonlyMap<string, Domain>;
+  /** Every planned address (users and aliases), canonical. */
+  readonly addresses: ReadonlyMap<string, PlannedAddress>;
+  /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
+  readonly ruleLevels: ReadonlyMap<string, { readonly level: RuleLevel; readonly at: SourceLocation }>;
+  readonly at: SourceLocation;
+}
+
+export type PlannedAddress =
+  | { readonly kind: 'user'; readonly user: User }
+  | { readonly kind: 'alias'; readonly alias: Alias };
+
+/** Where each named field of a node was written (for findings about that field). */
+export type FieldLocations<K extends string> = Readonly<Partial<Record<K, SourceLocation>>>;

@@ -1,0 +1,50 @@
+/**
+ * Valid/invalid case tables for one rule, in the manner of ESLint's RuleTester: a valid case
+ * yields no finding from the rule; an invalid case yields exactly the listed findings, matched
+ * by message id and JSON pointer (never by message text).
+ */
+import { describe, expect, it } from 'vitest';
+import { lint } from '../../src/lint/run.js';
+import type { Rule } from '../../src/lint/rule.js';
+import { planOf, type TopologyDoc } from './topology.js';
+
+export interface RuleCase {
+  readonly name: string;
+  readonly topology: TopologyDoc | string;
+  /** Sibling files (users CSV) by the name the topology gives. */
+  readonly files?: Record<string, string>;
+}
+
+export interface InvalidCase extends RuleCase {
+  readonly errors: readonly { readonly messageId: string; readonly path?: string; readonly line?: number }[];
+}
+
+export function testRule(rule: Rule, cases: { valid: readonly RuleCase[]; invalid: readonly InvalidCase[] }): void {
+  describe(rule.meta.id, () => {
+    it('has at least one valid and one invalid case', () => {
+      expect(cases.valid.length).toBeGreaterThan(0);
+      expect(cases.invalid.length).toBeGreaterThan(0);
+    });
+    for (const c of cases.valid) {
+      it(`valid: ${c.name}`, async () => {
+        const findings = lint(await planOf(c.topology, c.files), { only: [rule.meta.id] });
+        expect(findings.map((f) => f.message)).toEqual([]);
+      });
+    }
+    for (const c of cases.invalid) {
+      it(`invalid: ${c.name}`, async () => {
+        const findings = lint(await planOf(c.topology, c.files), { only: [rule.meta.id] });
+        const got = findings.map((f, i) => ({
+          messageId: f.messageId,
+          ...(c.errors[i]?.path !== undefined ? { path: f.location.path } : {}),
+          ...(c.errors[i]?.line !== undefined ? { line: f.location.line } : {}),
+        }));
+        expect(got).toEqual(c.errors.map((e) => ({ ...e })));
+        for (const f of findings) {
+          expect(f.message).not.toMatch(/\{\w+\}/); // every placeholder was filled
+          expect(f.location.line).toBeGreaterThan(0);
+        }
+      });
+    }
+  });
+}
