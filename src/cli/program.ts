@@ -1,0 +1,44 @@
+/**
+ * The commander program. Each command lives in commands/<name>.ts, registers itself, and lazily
+ * imports its implementation so `mxplan --help` stays fast.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import * as lint from './commands/lint.js';
+import * as rules from './commands/rules.js';
+
+const commands: readonly { register(program: Command): void }[] = [lint, rules];
+
+const EXIT_CODES = `
+Exit codes:
+  0  success: no error-level findings, every scenario passed
+  1  the plan has problems: error-level findings (or warnings past --max-warnings), failed scenarios
+  2  cannot run: bad usage, unreadable file, port in use, internal error`;
+
+export function buildProgram(): Command {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const program = new Command('mxplan')
+    .description('Plan mail service across many domains and mail servers: lint, generate zones, and prove the plan on loopback.')
+    .version(version)
+    .option('--no-color', 'disable colour (also NO_COLOR=1)')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES);
+  for (const command of commands) command.register(program);
+  for (const sub of program.commands) sub.exitOverride();
+  return program;
+}
+
+/** Where a command reports its exit code (main reads it back). */
+export function setExitCode(command: Command, code: number): void {
+  let root = command;
+  while (root.parent) root = root.parent;
+  root.setOptionValue('exitCode', code);
+}
+
+/** Colour is on for a terminal unless NO_COLOR is set or --no-color given. */
+export function useColor(command: Command): boolean {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root.opts().color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+}
