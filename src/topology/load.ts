@@ -35,7 +35,7 @@ export async function loadPlan(file: string): Promise<LoadResult> {
 /** Parses topology text; `readSibling` reads files it references (users CSV). */
 export async function parsePlan(text: string, file: string, readSibling: (name: string) => Promise<string>): Promise<LoadResult> {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const source = SourceMap.fromDocument(file, doc, lines);
 
   const syntax: Finding[] = [...doc.errors, ...doc.warnings].map((e) => {

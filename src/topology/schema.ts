@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Finding } from '../diagnostics.js';
-import { didYouMean } from './did-you-mean.js';
+import { closest, didYouMean } from './did-you-mean.js';
 import { escapePointer, type SourceMap } from './source-map.js';
 
 export const SCHEMA_URL = new URL('../../schemas/topology.schema.json', import.meta.url);
@@ -24,7 +24,7 @@ function validator(): ValidateFunction {
 export function validateShape(document: unknown, source: SourceMap): Finding[] {
   const validate = validator();
   if (validate(document)) return [];
-  const errors = dropOneOfNoise(validate.errors ?? []);
+  const errors = dropMisspeltRequired(dropOneOfNoise(validate.errors ?? []));
   const seen = new Set<string>();
   const findings: Finding[] = [];
   for (const error of errors) {
@@ -36,18 +36,35 @@ export function validateShape(document: unknown, source: SourceMap): Finding[] {
 }
 
 /**
- * A failed `oneOf` reports every branch's complaint plus its own. Keep the branch errors that
- * went deepest into the value (the most specific ones); fall back to the oneOf summary.
+ * A failed `oneOf` reports every branch's complaint plus its own summary. When the value had the
+ * type of one branch, that branch's complaints are the useful ones ("is not a size"): keep them and
+ * drop the other branches' type mismatches and the summary. Otherwise keep only the summary.
  */
 function dropOneOfNoise(errors: ErrorObject[]): ErrorObject[] {
-  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  // Errors below the value came from a branch that matched its type ($ref'd branches have
+  // their own schema paths); errors at the value itself must sit under the oneOf's schema path.
+  const within = (inner: ErrorObject, oneOf: ErrorObject) =>
+    inner !== oneOf &&
+    (inner.instancePath.startsWith(`${oneOf.instancePath}/`) ||
+      (inner.instancePath === oneOf.instancePath && inner.schemaPath.startsWith(`${oneOf.schemaPath}/`)));
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
   return errors.filter((e) => {
-    if (e.keyword === 'oneOf') return !errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath + '/'));
-    for (const p of oneOfPaths) {
-      if (e.instancePath === p && e.schemaPath.includes('/oneOf/')) return false;
-    }
-    return true;
+    if (e.keyword === 'oneOf') return !errors.some((o) => within(o, e) && o.keyword !== 'type');
+    const parent = oneOfs.find((o) => within(e, o));
+    return !(parent && e.keyword === 'type');
   });
+}
+
+/** A misspelt key also leaves the real key missing: report the spelling, not both. */
+function dropMisspeltRequired(errors: ErrorObject[]): ErrorObject[] {
+  const hinted = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+    const hint = closest(String(e.params.additionalProperty), allowed);
+    if (hint) hinted.add(`${e.instancePath}\0${hint}`);
+  }
+  return errors.filter((e) => !(e.keyword === 'required' && hinted.has(`${e.instancePath}\0${e.params.missingProperty}`)));
 }
 
 function toFinding(error: ErrorObject, source: SourceMap): Finding {
