@@ -7,12 +7,13 @@
  * Nothing here judges the plan: a dangling reference stays visible (host undefined) for lint.
  */
 import type { SourceLocation } from '../diagnostics.js';
+import { AddressBook } from './address-book.js';
 import type { UserRow } from './csv.js';
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
 import { canonicalAddress, canonicalLocal, canonicalName, splitAddress } from './names.js';
 import { pointer, type SourceMap } from './source-map.js';
 import type {
-  Alias, Dmarc, Domain, Host, InfraZone, MtaSts, MxEntry, NameServer, Plan, PlannedAddress, ReverseZone,
+  Alias, Dmarc, Domain, Host, InfraZone, MtaSts, MxEntry, NameServer, Plan, ReverseZone,
   RuleLevel, Soa, SpfPolicy, TlsRpt, User,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
@@ -102,7 +103,6 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
   const resolveHost = (ref: string) => hosts.get(ref) ?? hostsByFqdn.get(canonicalName(ref));
 
   const domains = new Map<string, Domain>();
-  const addresses = new Map<string, PlannedAddress>();
   for (const [display, spec] of Object.entries(raw.domains)) {
     const d: RawDomain = spec ?? {};
     const name = canonicalName(display);
@@ -157,8 +157,6 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
         at: at(...base, 'aliases', localRaw),
       });
     }
-    for (const user of users.values()) addresses.set(user.address, { kind: 'user', user });
-    for (const alias of aliases.values()) if (!addresses.has(alias.address)) addresses.set(alias.address, { kind: 'alias', alias });
 
     const senders = d.senders
       ? d.senders.map(resolveHost).filter((h): h is Host => h !== undefined)
@@ -224,7 +222,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
     zones,
     hosts,
     domains,
-    addresses,
+    addresses: new AddressBook(domains),
     ruleLevels: new Map(Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [id, { level, at: source.keyAt(pointer('lint', 'rules', id)) }])),
     at: source.at(''),
   };

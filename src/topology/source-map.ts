@@ -15,6 +15,8 @@ interface Position {
 export class SourceMap {
   private readonly values = new Map<string, Position>();
   private readonly keys = new Map<string, Position>();
+  /** Keys written twice in one mapping (YAML 1.2 requires unique keys). */
+  readonly duplicateKeys: { key: string; at: SourceLocation }[] = [];
 
   constructor(readonly file: string) {}
 
@@ -30,11 +32,17 @@ export class SourceMap {
       const pos = at((node as Node).range?.[0]);
       if (pos) map.values.set(pointer, pos);
       if (isMap(node)) {
+        const seen = new Set<string>();
         for (const pair of node.items) {
           if (!isPair(pair)) continue;
           const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
           const child = `${pointer}/${escapePointer(key)}`;
           const keyPos = at((pair.key as Node | null)?.range?.[0]);
+          if (seen.has(key)) {
+            map.duplicateKeys.push({ key, at: { file, line: keyPos?.line ?? 0, column: keyPos?.column ?? 0, path: child } });
+            continue;
+          }
+          seen.add(key);
           if (keyPos) map.keys.set(child, keyPos);
           // A key with an empty value (`mx:`) has no value node: point at the key.
           if (pair.value === null && keyPos) map.values.set(child, keyPos);

@@ -9,6 +9,7 @@
  * - every node carries the location of its source, for findings.
  */
 import type { SourceLocation } from '../diagnostics.js';
+import type { AddressBook } from './address-book.js';
 
 export type HostRole = 'store' | 'relay';
 
@@ -184,8 +185,8 @@ export interface Plan {
   readonly zones: readonly InfraZone[];
   readonly hosts: ReadonlyMap<string, Host>;
   readonly domains: ReadonlyMap<string, Domain>;
-  /** Every planned address (users and aliases), canonical. */
-  readonly addresses: ReadonlyMap<string, PlannedAddress>;
+  /** Every planned address (users and aliases), by canonical address. */
+  readonly addresses: AddressBook;
   /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
   readonly ruleLevels: ReadonlyMap<string, { readonly level: RuleLevel; readonly at: SourceLocation }>;
   readonly at: SourceLocation;
