@@ -5,9 +5,11 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as lint from './commands/lint.js';
+import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
+import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules];
+const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records];
 
 const EXIT_CODES = `
 Exit codes:

@@ -12,7 +12,8 @@ export const MAX_CHARACTER_STRING = 255;
 
 /**
  * Splits text into character-strings of at most 255 octets of UTF-8, never inside a multi-octet
- * character. Text that fits stays one string; empty text is one empty string.
+ * character, and after a space when one lies in the second half of the string (so a reader sees
+ * whole SPF terms; the joined text is unchanged). Text that fits stays one string.
  */
 export function characterStrings(text: string): string[] {
   const bytes = Buffer.from(text, 'utf8');
@@ -23,6 +24,10 @@ export function characterStrings(text: string): string[] {
     let end = Math.min(start + MAX_CHARACTER_STRING, bytes.length);
     // Back off from UTF-8 continuation octets (10xxxxxx) so no character is cut in two.
     while (end < bytes.length && end > start && (bytes[end]! & 0xc0) === 0x80) end--;
+    if (end < bytes.length) {
+      const space = bytes.lastIndexOf(0x20, end - 1);
+      if (space >= start + MAX_CHARACTER_STRING / 2) end = space + 1;
+    }
     strings.push(bytes.subarray(start, end).toString('utf8'));
     start = end;
   }

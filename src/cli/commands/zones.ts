@@ -1,0 +1,104 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import type { Plan } from '../../topology/types.js';
+import { setExitCode, useColor } from '../program.js';
+
+interface ZonesFlags {
+  out: string;
+  serial?: string;
+  server: string[];
+  zoneDir?: string;
+  force?: boolean;
+}
+
+const SERVER_CHOICES = ['bind', 'nsd', 'knot'];
+
+export function register(program: Command): void {
+  program
+    .command('zones')
+    .description('write one RFC 1035 zone file per managed zone, and server configs that load them')
+    .argument('<topology>', 'topology file (YAML or JSON)')
+    .requiredOption('-o, --out <dir>', 'output directory (replaced as a whole; mxplan refuses one holding other files)')
+    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)')
+    .addOption(
+      new Option('--server <names>', `also write zone stanzas for these servers: ${SERVER_CHOICES.join(', ')} (comma-separated or repeated)`)
+        .argParser(collectServers)
+        .default([]),
+    )
+    .option('--zone-dir <path>', 'directory the servers read the zone files from, for their configs (default: --out, absolute)')
+    .option('--force', 'write zones even when the topology has error-level findings')
+    .action(async (file: string, flags: ZonesFlags, command: Command) => {
+      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
+      const plan = await planForOutput(file, { force: flags.force === true, command, what: 'zones' });
+      if (!plan) return setExitCode(command, 1);
+
+      const [{ deriveZones }, { writeZoneDirectory }, { basename }] = await Promise.all([
+        import('../../dns/derive.js'),
+        import('../../dns/zone-dir.js'),
+        import('node:path'),
+      ]);
+      const result = await writeZoneDirectory(deriveZones(plan), {
+        out: flags.out,
+        serial,
+        servers: flags.server as ('bind' | 'nsd' | 'knot')[],
+        zoneDirectory: flags.zoneDir,
+        source: basename(plan.file),
+      });
+      process.stdout.write(summary(result));
+      setExitCode(command, 0);
+    });
+}
+
+function collectServers(value: string, previous: string[]): string[] {
+  const names = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const name of names) {
+    if (!SERVER_CHOICES.includes(name)) throw new UsageError(`--server takes ${SERVER_CHOICES.join(', ')}, not "${name}"`);
+  }
+  return [...new Set([...previous, ...names])];
+}
+
+function summary(result: import('../../dns/zone-dir.js').WriteZonesResult): string {
+  const count = (status: string) => result.zones.filter((z) => z.status === status).length;
+  const parts = [`${count('new')} new`, `${count('changed')} changed`, `${count('unchanged')} unchanged`];
+  if (result.removed.length > 0) parts.push(`${result.removed.length} removed`);
+  const configs = result.configs.length > 0 ? `, with ${result.configs.join(', ')}` : '';
+  const verb = result.written ? 'wrote' : 'kept (nothing changed)';
+  return `${verb} ${result.zones.length} zones in ${result.out}${configs}: ${parts.join(', ')}\n`;
+}
+
+/**
+ * Loads and lints the topology for a command that publishes records (`zones`, `records`).
+ * Findings go to stderr (stdout carries the output). Returns undefined, after saying why, when
+ * the topology cannot be loaded, or has error-level findings and `force` is off: a plan with
+ * errors would publish broken DNS.
+ */
+export async function planForOutput(file: string, options: { force: boolean; command: Command; what: string }): Promise<Plan | undefined> {
+  const [{ checkTopology, hasErrors, ruleInfos }, { formatFindings }] = await Promise.all([
+    import('../../lint/check.js'),
+    import('../../report/index.js'),
+  ]);
+  const { plan, findings } = await checkTopology(file);
+  if (findings.length > 0) {
+    const color = useColor(options.command) && process.stderr.isTTY === true;
+    process.stderr.write(formatFindings('stylish', { findings, rules: ruleInfos(), cwd: process.cwd() }, { color, version: rootOf(options.command).version() ?? '' }));
+  }
+  if (!plan) return undefined;
+  if (hasErrors(findings) && !options.force) {
+    process.stderr.write(`mxplan: the topology has errors, so no ${options.what} were produced (--force produces them anyway)\n`);
+    return undefined;
+  }
+  return plan;
+}
+
+/** A serial from the command line: an integer in 0..2^32-1 (RFC 1982). */
+export function parseSerial(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff) throw new UsageError(`--serial takes a whole number from 0 to 4294967295, not "${text}"`);
+  return n;
+}
+
+function rootOf(command: Command): Command {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root;
+}
