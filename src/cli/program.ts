@@ -4,12 +4,13 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as dns from './commands/dns.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records];
+const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns];
 
 const EXIT_CODES = `
 Exit codes:

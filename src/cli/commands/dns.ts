@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { setExitCode } from '../program.js';
+import { parseSerial, planForOutput } from './zones.js';
+
+interface DnsFlags {
+  listen: string;
+  log?: string | true;
+  workers: string;
+  serial?: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dns')
+    .description('serve every zone the plan manages, authoritatively, over UDP and TCP (the records of the zone files)')
+    .argument('<topology>', 'topology file (YAML or JSON)')
+    .option('--listen <address:port>', 'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)', '127.0.0.1:5300')
+    .option('--log [file]', 'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file')
+    .option('--workers <n>', 'processes sharing the port (node:cluster); more than one helps only with spare cores', '1')
+    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)')
+    .option('--force', 'serve even when the topology has error-level findings')
+    .addHelpText('after', '\nRuns until Ctrl-C or SIGTERM. Zone transfers (AXFR) are open to every client: keep it on loopback.')
+    .action(async (file: string, flags: DnsFlags, command: Command) => {
+      const { address, port } = parseListen(flags.listen);
+      const workers = parseWorkers(flags.workers);
+      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
+      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }] = await Promise.all([
+        import('node:cluster').then((m) => m.default),
+        import('../../dns/server.js'),
+        import('../../dns/derive.js'),
+        import('../../dns/serial.js'),
+      ]);
+      // node:cluster workers re-run this command; the primary has already reported findings.
+      const worker = cluster.isWorker;
+      const plan = worker ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan : await planForOutput(file, { force: flags.force === true, command, what: 'zones served' });
+      if (!plan) return setExitCode(command, 1);
+      const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
+
+      const log = flags.log === undefined ? undefined : await openLog(flags.log);
+      const server = await startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones });
+      if (worker) {
+        await server.closed;
+        await log?.close();
+        return setExitCode(command, 0);
+      }
+      const where = server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
+      const processes = workers > 1 ? ` with ${workers} workers` : '';
+      process.stderr.write(`mxplan: serving ${zones.length} zones on ${where} (UDP and TCP)${processes}; Ctrl-C stops\n`);
+
+      const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
+      await server.close();
+      await log?.close();
+      process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
+      setExitCode(command, signal ? 0 : 2);
+    });
+}
+
+/** "127.0.0.1:5300", "[::1]:5300", or a bare port on 127.0.0.1. */
+export function parseListen(text: string): { address: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
+  return { address: match[1] || match[2] || '127.0.0.1', port };
+}
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 64) throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
+  return n;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */
+async function openLog(target: string | true): Promise<{ write: (entry: object) => void; close: () => Promise<void> }> {
+  if (target === true) {
+    return { write: (entry) => void process.stdout.write(`${JSON.stringify(entry)}\n`), close: async () => {} };
+  }
+  const { createWriteStream } = await import('node:fs');
+  const stream = createWriteStream(target, { flags: 'a' });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })));
+  });
+  return {
+    write: (entry) => void stream.write(`${JSON.stringify(entry)}\n`),
+    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
+  };
+}
