@@ -3,12 +3,116 @@
  * the directory and docs/rules.md equal.
  */
 import type { Rule } from './rule.js';
+import abuseDefined from './rules/abuse-defined.js';
+import addressSyntaxValid from './rules/address-syntax-valid.js';
+import addressUnique from './rules/address-unique.js';
+import aliasAcyclic from './rules/alias-acyclic.js';
+import aliasMembersExist from './rules/alias-members-exist.js';
+import dmarcPolicyEnforced from './rules/dmarc-policy-enforced.js';
+import dmarcPolicyValid from './rules/dmarc-policy-valid.js';
+import dmarcPublished from './rules/dmarc-published.js';
+import dmarcReportAddressPlanned from './rules/dmarc-report-address-planned.js';
+import dmarcReportExternalAuthorized from './rules/dmarc-report-external-authorized.js';
+import heloSpfPublished from './rules/helo-spf-published.js';
+import hostAddressUnique from './rules/host-address-unique.js';
+import hostConnectionsWithinLimit from './rules/host-connections-within-limit.js';
+import hostFqdnInManagedZone from './rules/host-fqdn-in-managed-zone.js';
+import hostFqdnUnique from './rules/host-fqdn-unique.js';
+import hostMailboxesWithinLimit from './rules/host-mailboxes-within-limit.js';
+import hostReverseDnsPlanned from './rules/host-reverse-dns-planned.js';
+import hostStorageWithinLimit from './rules/host-storage-within-limit.js';
+import mtaStsCoversMx from './rules/mta-sts-covers-mx.js';
+import mxBackupNextHop from './rules/mx-backup-next-hop.js';
 import mxBackupPreference from './rules/mx-backup-preference.js';
+import mxBackupRecipientsSynced from './rules/mx-backup-recipients-synced.js';
+import mxBackupWithinAddressLimit from './rules/mx-backup-within-address-limit.js';
+import mxDeclared from './rules/mx-declared.js';
+import mxHasBackup from './rules/mx-has-backup.js';
+import mxNullAlone from './rules/mx-null-alone.js';
+import mxNullNoRecipients from './rules/mx-null-no-recipients.js';
+import mxPreferenceRange from './rules/mx-preference-range.js';
+import mxPrimaryStore from './rules/mx-primary-store.js';
+import mxTargetNotAlias from './rules/mx-target-not-alias.js';
+import mxTargetNotIp from './rules/mx-target-not-ip.js';
 import mxTargetPlanned from './rules/mx-target-planned.js';
+import mxTargetsUnique from './rules/mx-targets-unique.js';
+import nameSyntaxValid from './rules/name-syntax-valid.js';
+import nameserverHasAddress from './rules/nameserver-has-address.js';
+import nameserverInManagedZone from './rules/nameserver-in-managed-zone.js';
+import nameserversRedundant from './rules/nameservers-redundant.js';
+import postmasterDefined from './rules/postmaster-defined.js';
+import queueLifetimeCoversOutage from './rules/queue-lifetime-covers-outage.js';
+import reverseZoneAligned from './rules/reverse-zone-aligned.js';
+import routingHopsWithinLimit from './rules/routing-hops-within-limit.js';
+import soaContactDeliverable from './rules/soa-contact-deliverable.js';
+import soaExpireRecommended from './rules/soa-expire-recommended.js';
+import soaTimersSane from './rules/soa-timers-sane.js';
+import spfIncludeUnique from './rules/spf-include-unique.js';
+import spfLookupsWithinLimit from './rules/spf-lookups-within-limit.js';
+import spfPolicyRestrictive from './rules/spf-policy-restrictive.js';
+import spfSendersHaveAddress from './rules/spf-senders-have-address.js';
+import spfSyntaxValid from './rules/spf-syntax-valid.js';
+import tlsRptRuaValid from './rules/tls-rpt-rua-valid.js';
+import userHomePlanned from './rules/user-home-planned.js';
+import userHomeReachable from './rules/user-home-reachable.js';
+import userHomeStore from './rules/user-home-store.js';
+import zonesDistinct from './rules/zones-distinct.js';
 
 const catalogue: readonly Rule[] = [
+  abuseDefined,
+  addressSyntaxValid,
+  addressUnique,
+  aliasAcyclic,
+  aliasMembersExist,
+  dmarcPolicyEnforced,
+  dmarcPolicyValid,
+  dmarcPublished,
+  dmarcReportAddressPlanned,
+  dmarcReportExternalAuthorized,
+  heloSpfPublished,
+  hostAddressUnique,
+  hostConnectionsWithinLimit,
+  hostFqdnInManagedZone,
+  hostFqdnUnique,
+  hostMailboxesWithinLimit,
+  hostReverseDnsPlanned,
+  hostStorageWithinLimit,
+  mtaStsCoversMx,
+  mxBackupNextHop,
   mxBackupPreference,
+  mxBackupRecipientsSynced,
+  mxBackupWithinAddressLimit,
+  mxDeclared,
+  mxHasBackup,
+  mxNullAlone,
+  mxNullNoRecipients,
+  mxPreferenceRange,
+  mxPrimaryStore,
+  mxTargetNotAlias,
+  mxTargetNotIp,
   mxTargetPlanned,
+  mxTargetsUnique,
+  nameSyntaxValid,
+  nameserverHasAddress,
+  nameserverInManagedZone,
+  nameserversRedundant,
+  postmasterDefined,
+  queueLifetimeCoversOutage,
+  reverseZoneAligned,
+  routingHopsWithinLimit,
+  soaContactDeliverable,
+  soaExpireRecommended,
+  soaTimersSane,
+  spfIncludeUnique,
+  spfLookupsWithinLimit,
+  spfPolicyRestrictive,
+  spfSendersHaveAddress,
+  spfSyntaxValid,
+  tlsRptRuaValid,
+  userHomePlanned,
+  userHomeReachable,
+  userHomeStore,
+  zonesDistinct,
 ];
 
 export const rules: ReadonlyMap<string, Rule> = new Map(catalogue.map((rule) => [rule.meta.id, rule]));

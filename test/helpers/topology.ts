@@ -7,7 +7,7 @@ import type { Plan } from '../../src/topology/types.js';
 
 export type TopologyDoc = Record<string, any>;
 
-/** Two stores and a relay-only backup for two domains; lints clean. */
+/** Two stores and a relay-only backup for two domains, and a parked domain; lints clean under every rule, strict ones too. */
 export function baseTopology(): TopologyDoc {
   return {
     version: 1,
@@ -33,7 +33,7 @@ export function baseTopology(): TopologyDoc {
           { host: 'backup', preference: 50 },
         ],
         users: { alice: 'store1', bob: { host: 'store2', quota: '5GiB' } },
-        aliases: { postmaster: ['alice'], abuse: ['alice'], sales: ['alice', 'bob', 'carol@globex.example'] },
+        aliases: { postmaster: ['alice'], abuse: ['alice'], dmarc: ['alice'], sales: ['alice', 'bob', 'carol@globex.example'] },
         dmarc: { policy: 'quarantine', rua: ['dmarc@acme.example'] },
       },
       'globex.example': {

@@ -1,3 +1,5 @@
+import { didYouMean } from '../../topology/did-you-mean.js';
+import { hasAddress, isIpLiteral, managedZones } from '../facts.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -19,16 +21,20 @@ export default defineRule({
     },
   },
   check({ plan, report }) {
-    const ids = [...plan.hosts.keys()];
+    const zones = managedZones(plan);
+    const names = [...plan.hosts.keys()];
     for (const domain of plan.domains.values()) {
       for (const mx of domain.mx) {
-        if (/^[\d.]+$|:/.test(mx.raw)) continue; // an IP literal: mx-target-not-ip says it better
-        if (!mx.host) {
-          const near = ids.find((id) => id.toLowerCase() === mx.raw.toLowerCase());
-          report({ messageId: 'unknown', data: { domain: domain.name, target: mx.raw, hint: near ? ` (did you mean "${near}"?)` : '' }, at: mx.at });
-        } else if (mx.host.ipv4.length + mx.host.ipv6.length === 0) {
-          report({ messageId: 'noAddress', data: { domain: domain.name, host: mx.host.id, fqdn: mx.host.fqdn }, at: mx.at, related: [mx.host.at] });
+        if (mx.host) {
+          if (!hasAddress(mx.host)) {
+            report({ messageId: 'noAddress', data: { domain: domain.display, host: mx.host.id, fqdn: mx.host.fqdn }, at: mx.at, related: [mx.host.at] });
+          }
+          continue;
         }
+        // Each of these has a rule that says it better: the null MX root (mx-null-alone), an IP
+        // literal (mx-target-not-ip), a name in a managed zone that is no host (mx-target-not-alias).
+        if (mx.exchange === '' || isIpLiteral(mx.raw) || zones.enclosing(mx.exchange)) continue;
+        report({ messageId: 'unknown', data: { domain: domain.display, target: mx.raw, hint: didYouMean(mx.raw, names) }, at: mx.at });
       }
     }
   },
