@@ -5,7 +5,7 @@
  * Names in data are always absolute (a trailing dot), so a line means the same whatever the
  * $ORIGIN above it. The root (the null MX exchange) is ".".
  */
-import type { ResourceRecord } from './records.js';
+import type { ResourceRecord, Zone } from './records.js';
 
 /** An absolute name: "mail1.infra.example." ("." for the root). Escapes (\.) pass through. */
 export function absoluteName(name: string): string {
@@ -50,4 +50,19 @@ export function rdataText(record: ResourceRecord): string {
 /** A whole record on one line, fully qualified: `acme.example. 3600 IN MX 10 mail1.infra.example.` */
 export function recordLine(record: ResourceRecord): string {
   return `${absoluteName(record.name)} ${record.ttl} IN ${record.type} ${rdataText(record)}`;
+}
+
+/** A record as `mxplan records --format json` prints it. */
+export interface RecordObject {
+  readonly zone: string;
+  /** Canonical: lowercase, no trailing dot. */
+  readonly owner: string;
+  readonly type: ResourceRecord['type'];
+  readonly ttl: number;
+  /** As in the record model: MX {preference, exchange} (exchange "" for the null MX), SOA fields, TXT strings. */
+  readonly data: ResourceRecord['data'];
+}
+
+export function recordObjects(zones: readonly Zone[]): RecordObject[] {
+  return zones.flatMap((zone) => zone.records.map((r) => ({ zone: zone.origin, owner: r.name, type: r.type, ttl: r.ttl, data: r.data })));
 }

@@ -9,8 +9,8 @@
  * - Otherwise the set is written to a temporary sibling directory and renamed into place, so an
  *   interrupted run leaves the old set or the new one, never a mix. Between the two renames the
  *   directory is briefly absent (Node has no atomic directory exchange); the old set is moved
- *   back if the second rename fails. Files are not fsynced: an interrupted process is covered, a
- *   power cut right after a run is not.
+ *   back if the second rename fails, or by the next run if the process died in between. Files are
+ *   not fsynced: an interrupted process is covered, a power cut right after a run is not.
  * - The directory is mxplan's: a file in it that mxplan did not write makes the run stop before
  *   anything changes, so pointing --out at a server's own directory loses nothing.
  */
@@ -60,6 +60,7 @@ export interface WriteZonesResult {
 
 export async function writeZoneDirectory(zones: readonly Zone[], options: WriteZonesOptions): Promise<WriteZonesResult> {
   const out = resolve(options.out);
+  await recoverInterruptedRun(out);
   const existing = await readOwnedDirectory(out);
   const now = options.now ?? new Date();
   const files = new Map<string, string>();
@@ -144,13 +145,59 @@ async function readOwnedDirectory(out: string): Promise<Map<string, string> | un
   return files;
 }
 
+/** The sibling directories a run works in: `.<out>.tmp-<pid>-<hex>` and `.<out>.old-<pid>-<hex>`. */
+function workDirectory(out: string, kind: 'tmp' | 'old', suffix: string): string {
+  return join(dirname(out), `.${basename(out)}.${kind}-${suffix}`);
+}
+
+/**
+ * Cleans up after a run that was killed: its staging directory is deleted, and if it died between
+ * its two renames (`out` missing, the old set set aside) the old set is put back, so serials
+ * continue from it. Directories of a run still alive are left alone.
+ */
+async function recoverInterruptedRun(out: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(out))}\\.(tmp|old)-(\\d+)-[0-9a-f]+$`);
+  let names: string[];
+  try {
+    names = await readdir(dirname(out));
+  } catch {
+    return; // no parent yet: nothing to recover
+  }
+  let outExists = names.includes(basename(out));
+  for (const name of names.sort()) {
+    const match = pattern.exec(name);
+    if (!match || isAlive(Number(match[2]))) continue;
+    const path = join(dirname(out), name);
+    if (match[1] === 'old' && !outExists) {
+      await rename(path, out);
+      outExists = true;
+    } else {
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Writes the files into a fresh sibling directory, then renames it over `out`. */
 async function replaceDirectory(out: string, files: ReadonlyMap<string, string>): Promise<void> {
   const parent = dirname(out);
   await mkdir(parent, { recursive: true });
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const staging = join(parent, `.${basename(out)}.tmp-${suffix}`);
-  const retired = join(parent, `.${basename(out)}.old-${suffix}`);
+  const staging = workDirectory(out, 'tmp', suffix);
+  const retired = workDirectory(out, 'old', suffix);
   await mkdir(staging);
   try {
     await inBatches([...files], async ([name, text]) => writeFile(join(staging, name), text, { flag: 'wx' }));
@@ -175,5 +222,10 @@ async function replaceDirectory(out: string, files: ReadonlyMap<string, string>)
 
 /** Runs `task` over the items, a bounded number at a time (thousands of files, few descriptors). */
 async function inBatches<T>(items: readonly T[], task: (item: T) => Promise<unknown>, size = 64): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(task));
+  for (let i = 0; i < items.length; i += size) {
+    // Settle the whole batch before failing, so no write is still running when the caller cleans up.
+    const results = await Promise.allSettled(items.slice(i, i + size).map(task));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
 }

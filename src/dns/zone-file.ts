@@ -11,7 +11,8 @@
  * - the SOA on several lines with each timer explained, the serial on a line of its own
  *   (serial.ts finds it there);
  * - TXT with several character-strings in parentheses, one string per line.
- * Columns are aligned per zone. The file is plain ASCII (octets beyond it as \DDD).
+ * Columns are aligned per zone. Record data is plain ASCII (other octets as \DDD); only the header
+ * may name an IDN zone in its U-labels.
  */
 import { absoluteName, quotedString, rdataText } from './presentation.js';
 import type { ResourceRecord, SoaData, Zone } from './records.js';

@@ -21,18 +21,14 @@ export function register(program: Command): void {
       const plan = await planForOutput(file, { force: flags.force === true, command, what: 'records' });
       if (!plan) return setExitCode(command, 1);
 
-      const [{ deriveZones }, { dateSerial }, { recordLine }] = await Promise.all([
+      const [{ deriveZones }, { dateSerial }, { recordLine, recordObjects }] = await Promise.all([
         import('../../dns/derive.js'),
         import('../../dns/serial.js'),
         import('../../dns/presentation.js'),
       ]);
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
       if (flags.format === 'json') {
-        // Names canonical (lowercase, no trailing dot); the null MX exchange is "" (the root).
-        const records = zones.flatMap((zone) =>
-          zone.records.map((r) => ({ zone: zone.origin, owner: r.name, type: r.type, ttl: r.ttl, data: r.data })),
-        );
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(recordObjects(zones), null, 2)}\n`);
       } else {
         process.stdout.write(zones.flatMap((zone) => zone.records.map(recordLine)).join('\n') + '\n');
       }

@@ -77,7 +77,9 @@ export async function planForOutput(file: string, options: { force: boolean; com
     import('../../lint/check.js'),
     import('../../report/index.js'),
   ]);
-  const { plan, findings } = await checkTopology(file);
+  const { plan, findings: all } = await checkTopology(file);
+  // Errors and warnings only: info findings are advice for `mxplan lint`, not about the records.
+  const findings = all.filter((f) => f.severity !== 'info');
   if (findings.length > 0) {
     const color = useColor(options.command) && process.stderr.isTTY === true;
     process.stderr.write(formatFindings('stylish', { findings, rules: ruleInfos(), cwd: process.cwd() }, { color, version: rootOf(options.command).version() ?? '' }));

@@ -1,0 +1,82 @@
+/**
+ * Golden zone sets, in the manner of dnscontrol's parse_tests: each case is a topology and the
+ * exact files `mxplan zones` writes for it (zones, named.conf, nsd.conf, knot.conf) plus the
+ * `mxplan records --format json` output.
+ *
+ * Cases: test/golden/NNN-name/topology.yaml (expected files in zones/ and records.json beside it),
+ * and every examples/<name>/topology.yaml (expected files in test/golden/examples/<name>/).
+ *
+ * On a mismatch the test writes `<file>.actual` next to the expected file, to diff; run with
+ * UPDATE_GOLDEN=1 to accept the new output instead.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deriveZones } from '../../src/dns/derive.js';
+import { recordObjects } from '../../src/dns/presentation.js';
+import { SERVERS } from '../../src/dns/server-config.js';
+import { writeZoneDirectory } from '../../src/dns/zone-dir.js';
+import { loadPlan } from '../../src/topology/load.js';
+import { GOLDEN_SERIAL, GOLDEN_ZONE_DIRECTORY, goldenCases } from './golden-cases.js';
+
+/** The files of one case: `zones/<file>` for the zone set, and `records.json`. */
+async function generate(topology: string, scratch: string): Promise<Map<string, string>> {
+  const { plan, findings } = await loadPlan(topology);
+  if (!plan) throw new Error(`${topology} does not load: ${findings.map((f) => f.message).join('; ')}`);
+  const zones = deriveZones(plan, { serial: GOLDEN_SERIAL });
+  const out = join(scratch, 'zones');
+  await writeZoneDirectory(zones, {
+    out,
+    serial: GOLDEN_SERIAL,
+    servers: SERVERS,
+    zoneDirectory: GOLDEN_ZONE_DIRECTORY,
+    source: 'topology.yaml',
+  });
+  const files = new Map<string, string>();
+  for (const name of (await readdir(out)).sort()) files.set(`zones/${name}`, await readFile(join(out, name), 'utf8'));
+  files.set('records.json', `${JSON.stringify(recordObjects(zones), null, 2)}\n`);
+  return files;
+}
+
+/** Compares with the expected files; writes .actual files (or, with UPDATE_GOLDEN, the expected ones). */
+async function compare(expectedDir: string, actual: ReadonlyMap<string, string>): Promise<string[]> {
+  const update = process.env.UPDATE_GOLDEN === '1';
+  const problems: string[] = [];
+  const zonesDir = join(expectedDir, 'zones');
+  await mkdir(zonesDir, { recursive: true });
+  const expectedNames = [
+    ...(await readdir(expectedDir)).filter((n) => n.startsWith('records.json')),
+    ...(await readdir(zonesDir)).map((n) => `zones/${n}`),
+  ];
+  for (const name of expectedNames.filter((n) => n.endsWith('.actual'))) await rm(join(expectedDir, name));
+  for (const name of expectedNames.filter((n) => !n.endsWith('.actual') && !actual.has(n))) {
+    if (update) await rm(join(expectedDir, name));
+    else problems.push(`${name}: expected, but no longer generated`);
+  }
+  for (const [name, text] of actual) {
+    const path = join(expectedDir, name);
+    const expected = existsSync(path) ? await readFile(path, 'utf8') : undefined;
+    if (expected === text) continue;
+    if (update) {
+      await writeFile(path, text);
+    } else {
+      await writeFile(`${path}.actual`, text);
+      problems.push(`${name}: ${expected === undefined ? 'not in the golden set' : 'differs'}; see ${path}.actual`);
+    }
+  }
+  return problems;
+}
+
+describe('golden zone sets', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'mxplan-golden-'));
+  afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+  for (const c of await goldenCases()) {
+    it(c.name, async () => {
+      const actual = await generate(c.topology, join(scratch, c.name.replace(/\//g, '_')));
+      expect(await compare(c.expected, actual)).toEqual([]);
+    });
+  }
+});
