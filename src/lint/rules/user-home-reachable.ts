@@ -18,7 +18,7 @@ export default defineRule({
       'leaves its users\' mail queued on the store until it bounces.',
     fix: 'Give the home host an address in a family every store MX of the domain has, or home the users on a store the MX hosts can reach.',
     messages: {
-      noAddress: 'domain {domain}: {users} homed on {home}, which has no ipv4 or ipv6 address; no MX host can forward to it',
+      noAddress: 'domain {domain}: {users} {verb} homed on {home}, which has no ipv4 or ipv6 address; no MX host can forward to it',
       unreachable: 'domain {domain}: MX host {from} ({fromFamilies}) cannot forward to {home} ({homeFamilies}), home of {users}',
       aliasMember:
         'domain {domain}: alias {alias} expands on MX host {from} ({fromFamilies}) to {member}, homed on {home} ({homeFamilies}), which {from} cannot reach',
@@ -38,10 +38,11 @@ export default defineRule({
         if (home?.role !== 'store') continue; // user-home-planned / user-home-store
         const [first, ...others] = group.sample;
         const users = group.count === 1 ? `user ${first!.local}` : `${group.count} users (first ${first!.local})`;
+        const verb = group.count === 1 ? 'is' : 'are';
         const related = others.map((u) => u.at);
         if (!hasAddress(home)) {
           // As an MX target the same host is already reported by mx-target-planned.
-          if (!mxHosts.has(home)) report({ messageId: 'noAddress', data: { domain: domain.display, users, home: home.id }, at: first!.at, related: [home.at, ...related] });
+          if (!mxHosts.has(home)) report({ messageId: 'noAddress', data: { domain: domain.display, users, verb, home: home.id }, at: first!.at, related: [home.at, ...related] });
           continue;
         }
         for (const from of blocked(home)) {

@@ -1,0 +1,55 @@
+import rule from '../../../src/lint/rules/user-home-reachable.js';
+import { testRule } from '../../helpers/rule-tester.js';
+import { topology, type TopologyDoc } from '../../helpers/topology.js';
+
+/** store2 on IPv6 only: store1 (dual stack) still reaches it, an IPv4-only store3 does not. */
+const ipv6Store2 = (t: TopologyDoc) => {
+  t.hosts.store2.ipv4 = [];
+  t.hosts.store2.ipv6 = ['2001:db8::11'];
+  t.hosts.store3 = { fqdn: 'mail3.infra.example', ipv4: ['192.0.2.12'], role: 'store' };
+};
+
+testRule(rule, {
+  valid: [
+    { name: 'the base plan', topology: topology() },
+    { name: 'an IPv6-only home behind a dual-stack MX', topology: topology(ipv6Store2) },
+    {
+      name: 'a home without address that is itself the MX (mx-target-planned reports it)',
+      topology: topology((t) => {
+        t.hosts.store2.ipv4 = [];
+        t.domains['acme.example'].users.bob = 'store1';
+      }),
+    },
+  ],
+  invalid: [
+    {
+      name: 'a home without any address',
+      topology: topology((t) => {
+        t.hosts.store3 = { fqdn: 'mail3.infra.example', role: 'store' };
+        t.domains['acme.example'].users.bob = 'store3';
+      }),
+      errors: [{ messageId: 'noAddress', path: '/domains/acme.example/users/bob' }],
+    },
+    {
+      name: 'an IPv6-only home behind an IPv4-only MX',
+      topology: topology((t) => {
+        ipv6Store2(t);
+        t.domains['acme.example'].mx.push({ host: 'store3', preference: 20 });
+      }),
+      errors: [
+        { messageId: 'unreachable', path: '/domains/acme.example/users/bob' },
+        { messageId: 'aliasMember', path: '/domains/acme.example/aliases/sales/2' },
+      ],
+    },
+    {
+      name: 'an alias member of another domain whose home the MX cannot reach',
+      topology: topology((t) => {
+        ipv6Store2(t);
+        t.domains['acme.example'].mx[0].host = 'store3';
+        t.domains['acme.example'].users = { alice: 'store3' };
+        t.domains['acme.example'].aliases.sales = ['alice', 'carol@globex.example'];
+      }),
+      errors: [{ messageId: 'aliasMember', path: '/domains/acme.example/aliases/sales/1' }],
+    },
+  ],
+});
