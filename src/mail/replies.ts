@@ -19,6 +19,8 @@ export const REPLIES = {
   unknownUser: (rcpt: string): SmtpReply => ({ code: 550, enhanced: '5.1.1', text: `<${rcpt}>: Recipient address rejected: User unknown` }),
   /** RFC 7505 §4.1: a recipient in a domain with a null MX. */
   nullMxRecipient: (rcpt: string): SmtpReply => ({ code: 556, enhanced: '5.1.10', text: `<${rcpt}>: Recipient address rejected: Domain does not accept mail (null MX)` }),
+  /** RFC 7505 §4.1: found while delivering (a domain outside the plan). */
+  nullMxDomain: (domain: string): SmtpReply => ({ code: 556, enhanced: '5.1.10', text: `Domain ${domain} does not accept mail (null MX)` }),
   /** RFC 7505 §4.1: a sender in a domain that publishes a null MX cannot receive bounces. */
   nullMxSender: (sender: string): SmtpReply => ({ code: 550, enhanced: '5.7.27', text: `<${sender}>: Sender address rejected: Domain does not accept mail (null MX)` }),
   badAddress: (address: string): SmtpReply => ({ code: 501, enhanced: '5.1.3', text: `<${address}>: Bad address syntax` }),

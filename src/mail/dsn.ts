@@ -1,0 +1,102 @@
+/**
+ * Delivery status notifications (RFC 3464): the message a relay sends, from the null
+ * reverse-path, when mail it accepted cannot be delivered (RFC 5321 §6.1). The caller makes sure
+ * no DSN is ever sent about a message whose own reverse-path was null (§4.5.5).
+ *
+ * multipart/report; report-type=delivery-status (RFC 6522) with three parts: a note for people,
+ * the machine-readable message/delivery-status, and the returned headers (text/rfc822-headers,
+ * as with RET=HDRS: the body is not sent back).
+ */
+import { formatReply, type SmtpReply } from './replies.js';
+import { rfc5322Date } from './trace.js';
+
+export interface FailedRecipient {
+  /** The final address (RFC 3464 Final-Recipient). */
+  readonly address: string;
+  /** As the envelope gave it, when different (an alias): RFC 3464 Original-Recipient. */
+  readonly original: string;
+  readonly reply: SmtpReply;
+  /** The exchange that gave the reply, if one did. */
+  readonly remote?: string;
+}
+
+export interface DsnInput {
+  /** This host's planned name (Reporting-MTA, the From domain). */
+  readonly reportingMta: string;
+  /** The sender the DSN goes to. */
+  readonly to: string;
+  readonly queueId: string;
+  readonly arrival: number;
+  readonly date: number;
+  readonly failures: readonly FailedRecipient[];
+  /** The original message's header section (CRLF line ends), returned in the third part. */
+  readonly originalHeaders: Buffer;
+  /** Unique per DSN: the boundary and the Message-ID. */
+  readonly uniq: string;
+}
+
+export function buildDsn(input: DsnInput): Buffer {
+  const boundary = `${input.uniq}/${input.reportingMta}`;
+  const postmaster = `MAILER-DAEMON@${input.reportingMta}`;
+  const lines = (...l: string[]) => l.join('\r\n');
+  const human = lines(
+    `This is the mail system at host ${input.reportingMta}.`,
+    '',
+    "I'm sorry to have to inform you that your message could not",
+    'be delivered to one or more recipients.',
+    '',
+    ...input.failures.map((f) => `<${f.address}>${f.original !== f.address ? ` (expanded from <${f.original}>)` : ''}: ${f.remote ? `host ${f.remote} said: ` : ''}${formatReply(f.reply)}`),
+  );
+  // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields (one blank line between groups).
+  const status = lines(
+    `Reporting-MTA: dns; ${input.reportingMta}`,
+    `X-Mxplan-Queue-ID: ${input.queueId}`,
+    `Arrival-Date: ${rfc5322Date(input.arrival)}`,
+    ...input.failures.flatMap((f) => [
+      '',
+      `Final-Recipient: rfc822; ${f.address}`,
+      ...(f.original !== f.address ? [`Original-Recipient: rfc822; ${f.original}`] : []),
+      'Action: failed',
+      `Status: ${f.reply.enhanced}`,
+      ...(f.remote ? [`Remote-MTA: dns; ${f.remote}`] : []),
+      `Diagnostic-Code: smtp; ${formatReply(f.reply)}`,
+      `Last-Attempt-Date: ${rfc5322Date(input.date)}`,
+    ]),
+  );
+  const headers = input.originalHeaders.toString('latin1').replace(/(\r\n)+$/, '');
+  const text = lines(
+    `From: Mail Delivery System <${postmaster}>`,
+    `To: <${input.to}>`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Date: ${rfc5322Date(input.date)}`,
+    `Message-ID: <${input.uniq}@${input.reportingMta}>`,
+    // RFC 3834 §5: an automatic reply; nobody should answer it automatically.
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary="${boundary}"`,
+    '',
+    'This is a MIME-encapsulated message.',
+    '',
+    `--${boundary}`,
+    'Content-Description: Notification',
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    human,
+    '',
+    `--${boundary}`,
+    'Content-Description: Delivery report',
+    'Content-Type: message/delivery-status',
+    '',
+    status,
+    '',
+    `--${boundary}`,
+    'Content-Description: Undelivered Message Headers',
+    'Content-Type: text/rfc822-headers',
+    '',
+    headers,
+    '',
+    `--${boundary}--`,
+    '',
+  );
+  return Buffer.from(text, 'latin1');
+}

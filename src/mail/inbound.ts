@@ -1,0 +1,99 @@
+/**
+ * Reading the DATA stream that smtp-server hands to onData, before anything is queued:
+ *
+ * - Line endings are normalised: a bare LF or a bare CR becomes CRLF (RFC 5321 §2.3.8: CRLF is
+ *   the only line terminator). smtp-server ends DATA only at CRLF.CRLF but passes bare LF through
+ *   unchanged, so a smuggling probe ("…\n.\r\nMAIL FROM:…") arrives as one message whose body
+ *   holds the would-be commands; normalising means no later hop, ours or anyone's, can read them
+ *   as a second message (Postfix 3.9 smtpd_forbid_bare_newline = normalize).
+ * - The size limit is enforced while reading: past the limit the bytes are drained, not kept, so an
+ *   oversized message costs no memory (smtp-server's SIZE is advisory; it still streams it all).
+ */
+import type { Readable } from 'node:stream';
+
+export interface InboundMessage {
+  /** The normalised message; undefined when it went over the limit. */
+  readonly data: Buffer | undefined;
+  /** Bytes received (before normalisation). */
+  readonly size: number;
+  readonly oversized: boolean;
+  /** How many bare CR or LF were turned into CRLF. */
+  readonly bareLineEndings: number;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** Streaming CRLF normaliser: remembers a CR that ended the previous chunk. */
+export class LineEndingNormaliser {
+  private pendingCR = false;
+  fixed = 0;
+
+  push(chunk: Buffer): Buffer {
+    // Fast path: no CR or LF out of place in this chunk and no CR carried over.
+    if (!this.pendingCR && isClean(chunk)) {
+      if (chunk.length > 0 && chunk[chunk.length - 1] === CR) {
+        this.pendingCR = true;
+        return chunk.subarray(0, chunk.length - 1);
+      }
+      return chunk;
+    }
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        out.push(CR, LF);
+        if (byte === LF) continue;
+        this.fixed++; // the CR was bare
+      }
+      if (byte === CR) this.pendingCR = true;
+      else if (byte === LF) {
+        out.push(CR, LF);
+        this.fixed++;
+      } else out.push(byte);
+    }
+    return Buffer.from(out);
+  }
+
+  end(): Buffer {
+    if (!this.pendingCR) return Buffer.alloc(0);
+    this.pendingCR = false;
+    this.fixed++;
+    return Buffer.from([CR, LF]);
+  }
+}
+
+/** True when every LF follows a CR and every CR but a final one precedes an LF. */
+function isClean(chunk: Buffer): boolean {
+  let i = chunk.indexOf(LF);
+  while (i >= 0) {
+    if (i === 0 || chunk[i - 1] !== CR) return false;
+    i = chunk.indexOf(LF, i + 1);
+  }
+  let j = chunk.indexOf(CR);
+  while (j >= 0 && j < chunk.length - 1) {
+    if (chunk[j + 1] !== LF) return false;
+    j = chunk.indexOf(CR, j + 1);
+  }
+  return true;
+}
+
+export async function readInbound(stream: Readable, maxBytes: number): Promise<InboundMessage> {
+  const normaliser = new LineEndingNormaliser();
+  const parts: Buffer[] = [];
+  let size = 0;
+  let oversized = false;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (oversized) continue; // drain: the client is still sending, the reply comes after the final dot
+    if (size > maxBytes) {
+      oversized = true;
+      parts.length = 0;
+      continue;
+    }
+    parts.push(normaliser.push(chunk));
+  }
+  if (oversized) return { data: undefined, size, oversized, bareLineEndings: normaliser.fixed };
+  parts.push(normaliser.end());
+  return { data: Buffer.concat(parts), size, oversized, bareLineEndings: normaliser.fixed };
+}

@@ -1,0 +1,142 @@
+/**
+ * Maildir delivery (https://cr.yp.to/proto/maildir.html): write tmp/<name>, fsync it, rename it
+ * into new/, fsync new/. Only then is the message delivered (RFC 5321 §6.1).
+ *
+ * Layout: <root>/<domain>/<local>/{tmp,new,cur}; a person can read it with any Maildir reader.
+ *
+ * File names are "<seconds>.<key>.<host fqdn>" where <key> is a digest of the message's delivery
+ * key and the mailbox. A second delivery of the same key to the same mailbox (a resend after a
+ * crash) is recognised by name and stored once; the names already in new/ and cur/ are read the
+ * first time a mailbox is used.
+ *
+ * Renames that land in the same directory at the same time share one directory fsync (group
+ * commit), which matters when many messages go to one mailbox.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from './clock.js';
+import { splitAddress } from '../topology/names.js';
+
+export interface MaildirDelivery {
+  /** The file in new/ (for a duplicate, the name a new copy would have had). */
+  readonly path: string;
+  /** True when this key had already been delivered to this mailbox: nothing was written. */
+  readonly duplicate: boolean;
+}
+
+export class MaildirStore {
+  private readonly known = new Map<string, Promise<Set<string>>>();
+  private readonly dirSync = new DirectorySync();
+  private counter = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly hostname: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** <root>/<domain>/<local>; a local part may hold "/" (RFC 5321 atext), so it is escaped. */
+  mailboxDir(address: string): string {
+    const parts = splitAddress(address);
+    if (!parts) throw new Error(`not an address: ${address}`);
+    return join(this.root, parts.domain, parts.local.replace(/%/g, '%25').replace(/\//g, '%2F'));
+  }
+
+  async deliver(address: string, message: Buffer, deliveryKey: string): Promise<MaildirDelivery> {
+    const dir = this.mailboxDir(address);
+    const key = createHash('sha256').update(`${deliveryKey}\0${address}`).digest('hex').slice(0, 24);
+    const known = await this.knownKeys(dir);
+    const name = `${Math.floor(this.clock.now() / 1000)}.${key}.${this.hostname}`;
+    if (known.has(key)) return { path: join(dir, 'new', name), duplicate: true };
+    known.add(key); // before the first await: a concurrent resend of the same key sees it
+    const tmp = join(dir, 'tmp', `${name}.${process.pid}.${++this.counter}`);
+    try {
+      const file = await open(tmp, 'wx', 0o600);
+      try {
+        await file.writeFile(message);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, join(dir, 'new', name));
+      await this.dirSync.sync(join(dir, 'new'));
+      return { path: join(dir, 'new', name), duplicate: false };
+    } catch (error) {
+      known.delete(key);
+      await rm(tmp, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Digests of the delivery keys already in the mailbox; creates the mailbox on first use. */
+  private knownKeys(dir: string): Promise<Set<string>> {
+    let known = this.known.get(dir);
+    if (!known) {
+      known = this.loadKeys(dir);
+      this.known.set(dir, known);
+      known.catch(() => this.known.delete(dir));
+    }
+    return known;
+  }
+
+  private async loadKeys(dir: string): Promise<Set<string>> {
+    const created = await mkdir(join(dir, 'tmp'), { recursive: true });
+    await mkdir(join(dir, 'new'), { recursive: true });
+    await mkdir(join(dir, 'cur'), { recursive: true });
+    if (created) {
+      // A new mailbox's directory entries must survive a crash as well as the files in it.
+      await this.dirSync.sync(dir);
+      await this.dirSync.sync(join(dir, '..'));
+      await this.dirSync.sync(this.root);
+    }
+    const keys = new Set<string>();
+    for (const sub of ['new', 'cur']) {
+      for (const name of await readdir(join(dir, sub))) {
+        const key = name.split('.')[1];
+        if (key) keys.add(key);
+      }
+    }
+    return keys;
+  }
+}
+
+/**
+ * fsync of directories with group commit: callers that arrive while a sync of the same directory
+ * runs wait for the next one (their rename may have missed the running sync), and share it.
+ */
+export class DirectorySync {
+  private readonly state = new Map<string, { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] }>();
+
+  sync(dir: string): Promise<void> {
+    let s = this.state.get(dir);
+    if (!s) {
+      s = { running: false, waiting: [] };
+      this.state.set(dir, s);
+    }
+    const entry = s;
+    const done = new Promise<void>((resolve, reject) => entry.waiting.push({ resolve, reject }));
+    if (!entry.running) void this.run(dir, entry);
+    return done;
+  }
+
+  private async run(dir: string, s: { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] }): Promise<void> {
+    s.running = true;
+    while (s.waiting.length > 0) {
+      const batch = s.waiting.splice(0);
+      try {
+        const handle = await open(dir, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    s.running = false;
+    this.state.delete(dir);
+  }
+}

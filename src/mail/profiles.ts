@@ -1,0 +1,87 @@
+/**
+ * Timing profiles. `default` follows Postfix and RFC 5321 §4.5.4.1 (retry after minutes, give up
+ * after the host's planned queue lifetime, days); `fast` is the same shape compressed for the
+ * sandbox, where an outage lasts seconds.
+ */
+import type { Host } from '../topology/types.js';
+
+export type ProfileName = 'fast' | 'default';
+
+/**
+ * Sandbox time compression: one hour of planned queue lifetime lasts one second in the `fast`
+ * profile, so the RFC's 5-day default becomes 120 s.
+ */
+export const FAST_TIME_SCALE = 3600;
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** Delay before the first retry of a destination or message, ms. */
+  readonly firstRetry: number;
+  /** Backoff doubles up to this delay, ms. */
+  readonly maxRetry: number;
+  /** How long a message may stay queued before it is bounced, ms. */
+  readonly queueLifetime: number;
+  /** Client side (RFC 5321 §4.5.3.2 gives minutes; loopback needs far less in the sandbox), ms. */
+  readonly connectTimeout: number;
+  readonly greetingTimeout: number;
+  readonly clientSocketTimeout: number;
+  /** Server side: a silent client is disconnected after this long, ms. */
+  readonly serverSocketTimeout: number;
+  /** How long an idle outbound connection is kept for reuse (Postfix smtp_connection_cache_time_limit), ms. */
+  readonly connectionReuse: number;
+  /** DNS lookups through the responder, ms per try. */
+  readonly dnsTimeout: number;
+}
+
+export interface ProfileOverrides {
+  /** Seconds; replaces the scaled host lifetime. */
+  readonly queueLifetime?: number;
+  /** Milliseconds. */
+  readonly serverSocketTimeout?: number;
+  readonly firstRetry?: number;
+  readonly maxRetry?: number;
+}
+
+export function profileFor(name: ProfileName, host: Pick<Host, 'queueLifetime'>, overrides: ProfileOverrides = {}): Profile {
+  const base: Profile =
+    name === 'fast'
+      ? {
+          name,
+          firstRetry: 1_000,
+          maxRetry: 5_000,
+          queueLifetime: (host.queueLifetime * 1000) / FAST_TIME_SCALE,
+          connectTimeout: 2_000,
+          greetingTimeout: 2_000,
+          clientSocketTimeout: 10_000,
+          serverSocketTimeout: 10_000,
+          connectionReuse: 2_000,
+          dnsTimeout: 1_000,
+        }
+      : {
+          name,
+          // Postfix minimal_backoff_time 300s, maximal_backoff_time 4000s (qmgr(8))
+          firstRetry: 300_000,
+          maxRetry: 4_000_000,
+          queueLifetime: host.queueLifetime * 1000,
+          connectTimeout: 30_000,
+          // RFC 5321 §4.5.3.2.1: 5 minutes for the greeting; §4.5.3.2.7: the server waits 5 minutes
+          greetingTimeout: 300_000,
+          clientSocketTimeout: 600_000,
+          serverSocketTimeout: 300_000,
+          connectionReuse: 2_000,
+          dnsTimeout: 5_000,
+        };
+  return {
+    ...base,
+    ...(overrides.queueLifetime !== undefined && { queueLifetime: overrides.queueLifetime * 1000 }),
+    ...(overrides.serverSocketTimeout !== undefined && { serverSocketTimeout: overrides.serverSocketTimeout }),
+    ...(overrides.firstRetry !== undefined && { firstRetry: overrides.firstRetry }),
+    ...(overrides.maxRetry !== undefined && { maxRetry: overrides.maxRetry }),
+  };
+}
+
+/** Exponential backoff: the delay after the `failures`-th consecutive failure (qmgr(8) doubling). */
+export function backoffDelay(profile: Pick<Profile, 'firstRetry' | 'maxRetry'>, failures: number): number {
+  if (failures <= 0) return 0;
+  return Math.min(profile.maxRetry, profile.firstRetry * 2 ** Math.min(failures - 1, 30));
+}

@@ -1,0 +1,322 @@
+/**
+ * The delivery queue: what happens between the 250 and the last recipient leaving.
+ *
+ * - Targets are grouped by destination (`local`, `host:<id>`, `mx:<domain>`). A destination
+ *   that holds no session backs off as a whole, doubling from the profile's first retry to its
+ *   maximum (RFC 5321 §4.5.4.1 "a list of hosts it cannot reach"; Postfix qmgr(8)); a success
+ *   resets it. A recipient deferred by a server that did answer (4xx) backs off with its message.
+ * - After the queue lifetime the remaining recipients fail and the sender gets one DSN
+ *   (RFC 5321 §6.1) once the message has no recipient left in the queue; never for a message
+ *   whose reverse-path is null (§4.5.5).
+ * - Time comes only from the injected clock, so tests drive backoff and expiry with a fake one.
+ */
+import type { Clock, Timer } from './clock.js';
+import type { FailedRecipient } from './dsn.js';
+import type { MailLog } from './events.js';
+import { destinationOf, type Expansion, type Target } from './expand.js';
+import { backoffDelay, type Profile } from './profiles.js';
+import { formatReply, REPLIES, type SmtpReply } from './replies.js';
+import type { BodyRef, DoneOutcome, Spool, StoredEnvelope } from './spool.js';
+import type { RecipientOutcome, TransmitResult } from './transmit.js';
+
+export interface DeliveryJob {
+  readonly envelope: StoredEnvelope;
+  readonly targets: readonly Target[];
+  readonly body: Buffer;
+}
+
+export interface QueueDeps {
+  readonly host: string;
+  readonly spool: Spool;
+  readonly clock: Clock;
+  readonly profile: Profile;
+  readonly log: MailLog;
+  /** The message's delivery targets (expand.ts over route.ts). */
+  expand(envelope: StoredEnvelope): Expansion;
+  deliver(destination: string, job: DeliveryJob): Promise<TransmitResult>;
+  /** Queues a DSN to the sender of `envelope` (durably); returns its queue id. */
+  bounce(envelope: StoredEnvelope, body: Buffer, failures: readonly FailedRecipient[]): Promise<string | undefined>;
+  /** Parallel deliveries per destination (Postfix default_destination_concurrency_limit). */
+  readonly concurrency?: number;
+}
+
+interface PendingTarget {
+  readonly target: Target;
+  readonly destination: string;
+  inFlight: boolean;
+  lastReply: SmtpReply | undefined;
+}
+
+interface Entry {
+  readonly envelope: StoredEnvelope;
+  readonly bodyRef: BodyRef;
+  /** Kept in memory while it is small enough; read back from the spool otherwise. */
+  body: Buffer | undefined;
+  readonly pending: Map<string, PendingTarget>;
+  readonly failed: FailedRecipient[];
+  attempts: number;
+  notBefore: number;
+  readonly expiresAt: number;
+  completing: boolean;
+}
+
+interface Destination {
+  readonly key: string;
+  failures: number;
+  /** Bumped on every counted failure: attempts that started before it do not count again. */
+  epoch: number;
+  retryAt: number;
+  active: number;
+  /** Entries with targets here, oldest first. */
+  readonly ids: Set<string>;
+}
+
+/** Message bodies kept in memory for the queue, in bytes; beyond, they are read from the spool. */
+const BODY_CACHE_BYTES = 64 * 1024 * 1024;
+
+export class Queue {
+  private readonly entries = new Map<string, Entry>();
+  private readonly destinations = new Map<string, Destination>();
+  private readonly running = new Set<Promise<void>>();
+  private timer: { at: number; handle: Timer } | undefined;
+  private cachedBytes = 0;
+  private stopped = false;
+
+  constructor(private readonly deps: QueueDeps) {}
+
+  /** Takes a spooled message (new, or replayed after a restart with the targets already done). */
+  add(envelope: StoredEnvelope, bodyRef: BodyRef, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map()): void {
+    const expansion = this.deps.expand(envelope);
+    const cache = body !== undefined && this.cachedBytes + body.length <= BODY_CACHE_BYTES;
+    if (cache) this.cachedBytes += body.length;
+    const entry: Entry = {
+      envelope,
+      bodyRef,
+      body: cache ? body : undefined,
+      pending: new Map(),
+      failed: expansion.failures.filter((f) => !done.has(f.address)).map((f) => ({ ...f })),
+      attempts: 0,
+      notBefore: 0,
+      expiresAt: envelope.arrival + this.deps.profile.queueLifetime,
+      completing: false,
+    };
+    this.entries.set(envelope.id, entry);
+    for (const target of expansion.targets) {
+      if (done.has(target.address)) continue;
+      const destination = destinationOf(target.action);
+      entry.pending.set(target.address, { target, destination, inFlight: false, lastReply: undefined });
+      this.destination(destination).ids.add(envelope.id);
+    }
+    this.maybeComplete(entry);
+    this.pump();
+  }
+
+  /** Messages still queued. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Forget every backoff and attempt now (Postfix `postqueue -f`). */
+  retryNow(): void {
+    for (const d of this.destinations.values()) d.retryAt = 0;
+    for (const e of this.entries.values()) e.notBefore = 0;
+    this.pump();
+  }
+
+  /** Stops scheduling and waits for deliveries in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.handle.cancel();
+    this.timer = undefined;
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private destination(key: string): Destination {
+    let d = this.destinations.get(key);
+    if (!d) {
+      d = { key, failures: 0, epoch: 0, retryAt: 0, active: 0, ids: new Set() };
+      this.destinations.set(key, d);
+    }
+    return d;
+  }
+
+  /** Starts every delivery that may start now, and sets the timer for the next one that may not. */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    const limit = this.deps.concurrency ?? 10;
+    let wake = Infinity;
+    for (const dest of this.destinations.values()) {
+      if (dest.ids.size === 0) continue;
+      if (dest.retryAt > now) {
+        wake = Math.min(wake, dest.retryAt);
+        continue;
+      }
+      for (const id of dest.ids) {
+        if (dest.active >= limit) break;
+        const entry = this.entries.get(id)!;
+        const items = [...entry.pending.values()].filter((p) => p.destination === dest.key && !p.inFlight);
+        if (items.length === 0) continue;
+        if (entry.notBefore > now) {
+          wake = Math.min(wake, entry.notBefore);
+          continue;
+        }
+        this.track(this.run(entry, dest, items));
+      }
+    }
+    this.schedule(wake);
+  }
+
+  private schedule(at: number): void {
+    if (!Number.isFinite(at)) return;
+    if (this.timer && this.timer.at <= at) return;
+    this.timer?.handle.cancel();
+    const handle = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
+      this.timer = undefined;
+      this.expireDue();
+      this.pump();
+    });
+    this.timer = { at, handle };
+  }
+
+  private track(job: Promise<void>): void {
+    this.running.add(job);
+    void job.finally(() => this.running.delete(job));
+  }
+
+  private async run(entry: Entry, dest: Destination, items: PendingTarget[]): Promise<void> {
+    dest.active++;
+    const epoch = dest.epoch;
+    for (const item of items) item.inFlight = true;
+    let result: TransmitResult;
+    try {
+      const body = entry.body ?? (await this.deps.spool.readBody(entry.bodyRef));
+      result = await this.deps.deliver(dest.key, { envelope: entry.envelope, targets: items.map((i) => i.target), body });
+    } catch (error) {
+      // RFC 5321 §4.2.1 spirit: our own failure is never a reason to bounce; try again later.
+      const reply = REPLIES.localError(error instanceof Error ? error.message : String(error));
+      result = { outcomes: new Map(items.map((i) => [i.target.address, { status: 'deferred', reply } as RecipientOutcome])), unreachable: true };
+    }
+    dest.active--;
+    for (const item of items) item.inFlight = false;
+    this.apply(entry, dest, epoch, items, result);
+    this.pump();
+  }
+
+  private apply(entry: Entry, dest: Destination, epoch: number, items: readonly PendingTarget[], result: TransmitResult): void {
+    const now = this.deps.clock.now();
+    const { host, log, profile } = this.deps;
+    const id = entry.envelope.id;
+    const delivered: string[] = [];
+    const deferred: PendingTarget[] = [];
+    for (const item of items) {
+      const address = item.target.address;
+      const outcome = result.outcomes.get(address) ?? { status: 'deferred', reply: REPLIES.localError('no outcome reported') };
+      if (outcome.status === 'delivered') {
+        entry.pending.delete(address);
+        delivered.push(address);
+        log({ type: 'delivered', host, queueId: id, recipient: address, to: outcome.remote ?? 'maildir', duplicate: outcome.duplicate === true });
+      } else if (outcome.status === 'failed') {
+        entry.pending.delete(address);
+        entry.failed.push({ address, original: item.target.original, reply: outcome.reply, ...(outcome.remote && { remote: outcome.remote }) });
+      } else {
+        item.lastReply = outcome.reply;
+        deferred.push(item);
+      }
+    }
+    // Written after the 'delivered' events: a crash in between re-sends, and the next hop's
+    // duplicate check absorbs it.
+    this.deps.spool.appendDone(id, delivered, 'delivered');
+
+    if (result.unreachable) {
+      // Parallel attempts that all found the destination down count as one failure.
+      if (epoch === dest.epoch) {
+        dest.epoch++;
+        dest.failures++;
+        dest.retryAt = now + backoffDelay(profile, dest.failures);
+      }
+    } else {
+      dest.failures = 0;
+      dest.retryAt = 0;
+      if (deferred.length > 0) {
+        entry.attempts++;
+        entry.notBefore = now + backoffDelay(profile, entry.attempts);
+      }
+    }
+    if (deferred.length > 0 && now < entry.expiresAt) {
+      log({
+        type: 'deferred',
+        host,
+        queueId: id,
+        recipients: deferred.map((d) => d.target.address),
+        reason: formatReply(deferred[0]!.lastReply!),
+        retryAt: Math.max(dest.retryAt, entry.notBefore),
+      });
+    }
+    this.expire(entry, now);
+    if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.destination === dest.key)) dest.ids.delete(id);
+    this.maybeComplete(entry);
+  }
+
+  /** Every queued message past its lifetime loses its remaining targets (checked on each timer). */
+  private expireDue(): void {
+    const now = this.deps.clock.now();
+    for (const entry of [...this.entries.values()]) {
+      if (now < entry.expiresAt) continue;
+      this.expire(entry, now);
+      this.maybeComplete(entry);
+    }
+  }
+
+  private expire(entry: Entry, now: number): void {
+    if (now < entry.expiresAt) return;
+    for (const [address, item] of entry.pending) {
+      if (item.inFlight) continue;
+      entry.pending.delete(address);
+      this.destinations.get(item.destination)?.ids.delete(entry.envelope.id);
+      const last = item.lastReply ?? this.lastReplyOf(item.destination);
+      entry.failed.push({ address, original: item.target.original, reply: REPLIES.expired(last ? formatReply(last) : 'never attempted') });
+    }
+  }
+
+  private lastReplyOf(destination: string): SmtpReply | undefined {
+    for (const e of this.entries.values()) for (const p of e.pending.values()) if (p.destination === destination && p.lastReply) return p.lastReply;
+    return undefined;
+  }
+
+  /** When no target is left: the DSN (if any is due), the D record, and the spool may forget it. */
+  private maybeComplete(entry: Entry): void {
+    if (entry.pending.size > 0 || entry.completing) return;
+    entry.completing = true;
+    const id = entry.envelope.id;
+    const finish = () => {
+      this.entries.delete(id);
+      if (entry.body) this.cachedBytes -= entry.body.length;
+      this.deps.spool.release(id);
+    };
+    if (entry.failed.length === 0) return finish();
+    this.track(
+      (async () => {
+        const { host, log } = this.deps;
+        const failures = entry.failed;
+        const recipients = failures.map((f) => f.address);
+        const reason = formatReply(failures[0]!.reply);
+        try {
+          let dsn: string | undefined;
+          // RFC 5321 §4.5.5 / §6.1: never a notification about a notification.
+          if (entry.envelope.from !== '') {
+            const body = entry.body ?? (await this.deps.spool.readBody(entry.bodyRef));
+            dsn = await this.deps.bounce(entry.envelope, body, failures);
+          }
+          log({ type: 'bounced', host, queueId: id, recipients, reason, dsn });
+          this.deps.spool.appendDone(id, recipients, 'failed');
+          finish();
+        } catch (error) {
+          log({ type: 'error', host, message: `DSN for ${id} not queued (${error instanceof Error ? error.message : String(error)}); will retry` });
+          entry.completing = false;
+          if (!this.stopped) this.deps.clock.setTimer(this.deps.profile.firstRetry, () => this.maybeComplete(entry));
+        }
+      })(),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The server side of a relay: smtp-server, configured for a planned host, with its callbacks
+ * wrapped into async handlers in exactly this one place. A handler rejects with a SmtpReplyError
+ * to refuse; any other error becomes a 451 (RFC 5321 §4.2.1: our failure is never the client's
+ * permanent failure).
+ *
+ * Options that differ from smtp-server's defaults, and why (research/mail-anchors.md (d)):
+ * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
+ * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH;
+ * - STARTTLS disabled: the built-in certificate is expired and no sandbox client could verify a
+ *   generated one, so the honest choice is plain text on loopback;
+ * - size + maxRecipients: SIZE is advertised and enforced while reading (inbound.ts), and a
+ *   transaction takes at most `maxRecipients` (>= 100, RFC 5321 §4.5.3.1.8), then 452;
+ * - socketTimeout from the profile: a silent client is dropped; closeTimeout short, for stop().
+ */
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { readInbound, type InboundMessage } from './inbound.js';
+import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
+
+export interface SessionInfo {
+  readonly id: string;
+  readonly helo: string;
+  readonly remoteAddress: string;
+  readonly from: string;
+  readonly recipients: readonly string[];
+}
+
+export interface InboundHandlers {
+  mailFrom(address: string, session: SessionInfo): Promise<void>;
+  rcptTo(address: string, session: SessionInfo): Promise<void>;
+  /** Takes responsibility for the message (or throws); returns the 250 reply. */
+  data(message: InboundMessage & { data: Buffer }, session: SessionInfo): Promise<SmtpReply>;
+  /** A reply was refused to the client (for the log). */
+  refused(stage: 'mail' | 'rcpt' | 'data', reply: SmtpReply, address?: string): void;
+}
+
+export interface ServerOptions {
+  /** This host's planned name, for the greeting. */
+  readonly name: string;
+  readonly maxMessageSize: number;
+  readonly maxRecipients: number;
+  readonly socketTimeout: number;
+  readonly handlers: InboundHandlers;
+  readonly onError: (error: Error) => void;
+}
+
+export interface ListeningServer {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function listenSmtp(options: ServerOptions, listen: { address: string; port: number }): Promise<ListeningServer> {
+  const { handlers } = options;
+  const info = (session: SMTPServerSession): SessionInfo => ({
+    id: session.id,
+    helo: session.hostNameAppearsAs || '',
+    remoteAddress: session.remoteAddress,
+    from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+    recipients: session.envelope.rcptTo.map((r) => r.address),
+  });
+
+  /** The one adapter from async handlers to smtp-server's callbacks. */
+  const settle = (stage: 'mail' | 'rcpt' | 'data', address: string | undefined, callback: (err?: Error | null, message?: string) => void) => ({
+    ok: (reply?: SmtpReply) => callback(null, reply && replyText(reply)),
+    fail: (error: unknown) => {
+      const reply = error instanceof SmtpReplyError ? error.reply : REPLIES.localError(error instanceof Error ? error.message : String(error));
+      handlers.refused(stage, reply, address);
+      callback(new SmtpReplyError(reply));
+    },
+  });
+
+  const server = new SMTPServer({
+    name: options.name,
+    banner: 'mxplan sandbox relay',
+    disableReverseLookup: true,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    size: options.maxMessageSize,
+    maxRecipients: options.maxRecipients,
+    socketTimeout: options.socketTimeout,
+    closeTimeout: 1000,
+    logger: false,
+    onMailFrom(address, session, callback) {
+      const s = settle('mail', address.address, callback);
+      handlers.mailFrom(address.address, info(session)).then(() => s.ok(), s.fail);
+    },
+    onRcptTo(address, session, callback) {
+      const s = settle('rcpt', address.address, callback);
+      handlers.rcptTo(address.address, info(session)).then(() => s.ok(), s.fail);
+    },
+    onData(stream, session, callback) {
+      const s = settle('data', undefined, callback);
+      // Consume the whole stream before answering (smtp-server#171): the reply comes after the dot.
+      readInbound(stream, options.maxMessageSize)
+        .then((message) => {
+          if (message.oversized || !message.data) throw new SmtpReplyError(REPLIES.messageTooBig(options.maxMessageSize));
+          return handlers.data({ ...message, data: message.data }, info(session));
+        })
+        .then(s.ok, s.fail);
+    },
+  });
+  server.on('error', options.onError);
+
+  await new Promise<void>((resolve, reject) => {
+    const onListenError = (error: Error) => reject(error);
+    server.server.once('error', onListenError);
+    server.listen(listen.port, listen.address, () => {
+      server.server.removeListener('error', onListenError);
+      resolve();
+    });
+  });
+  const bound = server.server.address() as AddressInfo;
+  return {
+    address: bound.address,
+    port: bound.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Trace headers (RFC 5321 §4.4): every hop prepends a Received header naming itself, which is
+ * what makes loops countable (§6.3) and what carries the delivery key that keeps mailboxes free
+ * of duplicates after a crash.
+ *
+ * The delivery key is the first planned host's queue id: the relay that first took
+ * responsibility for a message writes `by <its fqdn> ... id <queue id>`; every later planned hop
+ * stacks its own Received above it. A resend of the same queued bytes (after a crash between the
+ * next hop's 250 and our own bookkeeping) therefore carries the same key, and the final Maildir
+ * stores one copy per key and mailbox.
+ */
+
+export interface ReceivedFields {
+  /** The client's EHLO/HELO argument; absent for a message generated here (a DSN). */
+  readonly helo?: string;
+  readonly clientAddress?: string;
+  /** This host's planned name. */
+  readonly by: string;
+  readonly id: string;
+  /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
+  readonly recipient?: string;
+  readonly protocol?: 'SMTP' | 'ESMTP';
+  readonly date: number;
+}
+
+/** The header, folded, ending in CRLF. */
+export function receivedHeader(f: ReceivedFields): string {
+  const from = f.helo !== undefined ? `from ${headerSafe(f.helo) || 'unknown'} (${f.clientAddress ? `[${f.clientAddress}]` : 'unknown'})\r\n\t` : '';
+  const via = f.helo !== undefined ? ` with ${f.protocol ?? 'ESMTP'}` : '';
+  const forClause = f.recipient ? `\r\n\tfor <${headerSafe(f.recipient)}>` : '';
+  return `Received: ${from}by ${f.by} (mxplan)${via} id ${f.id}${forClause};\r\n\t${rfc5322Date(f.date)}\r\n`;
+}
+
+/** RFC 5322 §3.3 date-time in UTC: "Thu, 28 Nov 2024 04:20:00 +0000". */
+export function rfc5322Date(ms: number): string {
+  const d = new Date(ms);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${day}, ${two(d.getUTCDate())} ${month} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+/** Client-supplied text must not break the header (it has been seen with CR/LF in HELO). */
+function headerSafe(text: string): string {
+  return text.replace(/[\x00-\x20\x7f()<>;\\"]/g, '').slice(0, 255);
+}
+
+export interface TraceSummary {
+  /** Received headers in the header section (RFC 5321 §6.3 hop count). */
+  readonly hops: number;
+  /** "by-host id" of the first planned hop, when the top of the trace was written by planned hosts. */
+  readonly deliveryKey: string | undefined;
+  /** Byte length of the header section including the blank line (or the whole message without one). */
+  readonly headerLength: number;
+}
+
+/** Header sections are small; a longer one is read up to this many bytes for the trace. */
+const MAX_HEADER_SCAN = 1024 * 1024;
+
+/**
+ * Reads the trace of a message. Only the contiguous run of planned-host Received headers at the
+ * top counts for the key, so a header forged further down by a client cannot choose it.
+ */
+export function readTrace(message: Buffer, plannedHosts: ReadonlySet<string>): TraceSummary {
+  const end = message.indexOf('\r\n\r\n');
+  const headerLength = end < 0 ? message.length : end + 4;
+  const section = message.subarray(0, Math.min(end < 0 ? message.length : end, MAX_HEADER_SCAN)).toString('latin1');
+  const fields = section.length === 0 ? [] : section.split(/\r\n(?![ \t])/);
+  const received = fields.filter((f) => /^received\s*:/i.test(f));
+
+  let deliveryKey: string | undefined;
+  for (const header of received) {
+    const m = /\bby\s+([a-z0-9.-]+)[\s\S]*?\bid\s+([A-Za-z0-9]+)/i.exec(header);
+    const by = m?.[1]?.toLowerCase();
+    if (!m || !by || !plannedHosts.has(by)) break;
+    deliveryKey = `${by} ${m[2]}`;
+  }
+  return { hops: received.length, deliveryKey, headerLength };
+}

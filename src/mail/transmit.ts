@@ -1,0 +1,88 @@
+/**
+ * Outbound delivery of one message to one destination: resolve the next hop, then try its
+ * addresses in order until one holds a session (the second stage of mx-connect's pipeline).
+ *
+ * RFC 5321 §5.1 and Postfix (research/mail-anchors.md c2.7): a refused or timed-out connection, a
+ * greeting other than 220, a 421, or a 4xx to MAIL FROM moves on to the next address or MX. Once
+ * a server takes the transaction, its answer for each recipient stands: 5xx fails the recipient
+ * for good (it is not retried through another MX), 4xx defers it to the queue's next attempt.
+ */
+import type { Connector } from './connector.js';
+import { resolveNextHop, type NextHop, type NextHopContext } from './next-hop.js';
+import { isPermanent, REPLIES, type SmtpReply } from './replies.js';
+import type { SmtpClient } from './smtp-client.js';
+
+export type RecipientStatus = 'delivered' | 'deferred' | 'failed';
+
+export interface RecipientOutcome {
+  readonly status: RecipientStatus;
+  readonly reply: SmtpReply;
+  /** The exchange that gave the reply, for DSNs (RFC 3464 Remote-MTA). */
+  readonly remote?: string;
+  /** Local delivery only: the mailbox already held this delivery key. */
+  readonly duplicate?: boolean;
+}
+
+export interface TransmitResult {
+  readonly outcomes: ReadonlyMap<string, RecipientOutcome>;
+  /** No address would hold a session (or DNS failed temporarily): back the destination off. */
+  readonly unreachable: boolean;
+}
+
+export interface TransmitContext extends NextHopContext {
+  readonly connector: Connector;
+  readonly client: SmtpClient;
+  /** RFC 5321 §4.5.3.1.8: servers take at least 100 recipients per transaction; send no more. */
+  readonly maxRecipients: number;
+}
+
+export async function transmit(hop: NextHop, from: string, recipients: readonly string[], message: Buffer, ctx: TransmitContext): Promise<TransmitResult> {
+  const outcomes = new Map<string, RecipientOutcome>();
+  const resolution = await resolveNextHop(hop, ctx);
+  if (!resolution.ok) {
+    const status = isPermanent(resolution.reply) ? 'failed' : 'deferred';
+    for (const r of recipients) outcomes.set(r, { status, reply: resolution.reply });
+    return { outcomes, unreachable: status === 'deferred' };
+  }
+
+  let unreachable = false;
+  for (let i = 0; i < recipients.length; i += ctx.maxRecipients) {
+    const chunk = recipients.slice(i, i + ctx.maxRecipients);
+    let lastFailure: SmtpReply | undefined;
+    let settled = false;
+    for (const candidate of resolution.candidates) {
+      const endpoint = ctx.connector.endpointFor(candidate.address);
+      if (!endpoint) {
+        lastFailure = { code: 451, enhanced: '4.4.1', text: `${candidate.exchange} [${candidate.address}]: unreachable (no loopback endpoint stands in for it)` };
+        continue;
+      }
+      const result = await ctx.client.send(endpoint, { from, to: chunk }, message);
+      const remote = candidate.exchange;
+      if (result.stage === 'connect' || (result.stage === 'mail' && !isPermanent(result.reply))) {
+        lastFailure = { ...result.reply, text: `${candidate.exchange} [${candidate.address}] said: ${result.reply.text}` };
+        continue;
+      }
+      if (result.stage === 'mail' || result.stage === 'data') {
+        for (const r of chunk) outcomes.set(r, { status: isPermanent(result.reply) ? 'failed' : 'deferred', reply: result.reply, remote });
+      } else {
+        const accepted = new Set(result.accepted.map((a) => a.toLowerCase()));
+        for (const r of chunk) {
+          const refusal = result.refused.get(r);
+          if (accepted.has(r.toLowerCase()) && !refusal) outcomes.set(r, { status: 'delivered', reply: result.reply, remote });
+          else {
+            const reply = refusal ?? result.reply;
+            outcomes.set(r, { status: isPermanent(reply) ? 'failed' : 'deferred', reply, remote });
+          }
+        }
+      }
+      settled = true;
+      break;
+    }
+    if (!settled) {
+      unreachable = true;
+      const reply = lastFailure ?? REPLIES.noRoute(hop.kind === 'mx' ? hop.domain : hop.host.fqdn);
+      for (const r of chunk) outcomes.set(r, { status: 'deferred', reply });
+    }
+  }
+  return { outcomes, unreachable };
+}

@@ -1,0 +1,63 @@
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MaildirStore } from '../../src/mail/maildir.js';
+import { FakeClock } from './support/fake-clock.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mxplan-maildir-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const message = Buffer.from('From: alice@acme.example\r\nTo: bob@acme.example\r\nSubject: hi\r\n\r\nhello\r\n');
+
+describe('MaildirStore', () => {
+  it('writes tmp, renames into new, and leaves tmp empty', async () => {
+    const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
+    const { path, duplicate } = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1');
+    expect(duplicate).toBe(false);
+    const box = join(root, 'acme.example', 'bob');
+    expect((await readdir(join(box, 'new'))).map((n) => join(box, 'new', n))).toEqual([path]);
+    expect(await readdir(join(box, 'tmp'))).toEqual([]);
+    expect(await readdir(join(box, 'cur'))).toEqual([]);
+    expect(path).toMatch(/\/new\/1732766400\.[0-9a-f]{24}\.mail2\.infra\.example$/);
+    const parsed = await simpleParser(await readFile(path));
+    expect(parsed.subject).toBe('hi');
+  });
+
+  it('stores a delivery key once per mailbox, also across restarts and after a reader moved it to cur/', async () => {
+    const clock = new FakeClock();
+    const store = new MaildirStore(root, 'mail2.infra.example', clock);
+    const first = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1');
+    await clock.advance(5000);
+    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1')).duplicate).toBe(true);
+    // another key, or the same key for another mailbox, is another delivery
+    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q2')).duplicate).toBe(false);
+    expect((await store.deliver('carol@globex.example', message, 'mail1.infra.example Q1')).duplicate).toBe(false);
+
+    // a mail reader marks it seen (Maildir: move to cur/ with an info suffix)
+    const box = join(root, 'acme.example', 'bob');
+    const name = first.path.split('/').pop()!;
+    await rename(first.path, join(box, 'cur', `${name}:2,S`));
+    const restarted = new MaildirStore(root, 'mail2.infra.example', clock);
+    expect((await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1')).duplicate).toBe(true);
+    expect((await readdir(join(box, 'new'))).length + (await readdir(join(box, 'cur'))).length).toBe(2);
+  });
+
+  it('absorbs the same key delivered twice at once', async () => {
+    const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
+    const results = await Promise.all([1, 2, 3].map(() => store.deliver('bob@acme.example', message, 'k')));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await readdir(join(root, 'acme.example', 'bob', 'new'))).toHaveLength(1);
+  });
+
+  it('escapes a local part that holds a slash (legal in RFC 5321 atext)', () => {
+    const store = new MaildirStore(root, 'h', new FakeClock());
+    expect(store.mailboxDir('a/b%c@acme.example')).toBe(join(root, 'acme.example', 'a%2Fb%25c'));
+  });
+});
