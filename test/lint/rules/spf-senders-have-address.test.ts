@@ -1,0 +1,28 @@
+import rule from '../../../src/lint/rules/spf-senders-have-address.js';
+import { testRule } from '../../helpers/rule-tester.js';
+import { topology } from '../../helpers/topology.js';
+
+testRule(rule, {
+  valid: [
+    { name: 'the base plan', topology: topology() },
+    { name: 'a relay without address that sends nothing', topology: topology((t) => (t.hosts.backup.ipv4 = [])) },
+  ],
+  invalid: [
+    {
+      name: 'a home store without address (a default sender)',
+      topology: topology((t) => (t.hosts.store2.ipv4 = [])),
+      errors: [
+        { messageId: 'noAddress', path: '/domains/acme.example/senders' },
+        { messageId: 'noAddress', path: '/domains/globex.example/senders' },
+      ],
+    },
+    {
+      name: 'an explicit sender without address',
+      topology: topology((t) => {
+        t.hosts.outbound = { fqdn: 'out.infra.example', role: 'relay', sends: true };
+        t.domains['globex.example'].senders = ['outbound'];
+      }),
+      errors: [{ messageId: 'noAddress', path: '/domains/globex.example/senders' }],
+    },
+  ],
+});
