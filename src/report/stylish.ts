@@ -34,7 +34,7 @@ export function formatStylish({ findings, rules, cwd }: ReportInput, { color }: 
   if (total === 0) return `${c.green('✔')} no problems\n`;
   const parts = [`${counts.error} error${counts.error === 1 ? '' : 's'}`, `${counts.warning} warning${counts.warning === 1 ? '' : 's'}`];
   if (counts.info > 0) parts.push(`${counts.info} info`);
-  const mark = counts.error > 0 ? c.red.bold('✖') : c.yellow.bold('⚠');
+  const mark = counts.error > 0 ? c.red.bold('✖') : counts.warning > 0 ? c.yellow.bold('⚠') : c.blue.bold('ℹ');
   out.push(`${mark} ${c.bold(`${total} problem${total === 1 ? '' : 's'} (${parts.join(', ')})`)}`);
   return out.join('\n') + '\n';
 }
