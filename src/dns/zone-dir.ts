@@ -20,8 +20,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ResourceError } from '../errors.js';
 import type { Zone } from './records.js';
 import { dateSerial, maskSerial, nextSerial, readSerial } from './serial.js';
-import { GENERATED_MARK, serverConfig, type Server } from './server-config.js';
-import { formatZone, zoneFileName } from './zone-file.js';
+import { serverConfig, type Server } from './server-config.js';
+import { formatZone, GENERATED_MARK, zoneFileName } from './zone-file.js';
 
 export interface WriteZonesOptions {
   /** The output directory. */

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { SERVERS, type Server } from '../../dns/server-config.js';
 import { UsageError } from '../../errors.js';
 import type { Plan } from '../../topology/types.js';
 import { setExitCode, useColor } from '../program.js';
@@ -6,12 +7,10 @@ import { setExitCode, useColor } from '../program.js';
 interface ZonesFlags {
   out: string;
   serial?: string;
-  server: string[];
+  server: Server[];
   zoneDir?: string;
   force?: boolean;
 }
-
-const SERVER_CHOICES = ['bind', 'nsd', 'knot'];
 
 export function register(program: Command): void {
   program
@@ -21,7 +20,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output directory (replaced as a whole; mxplan refuses one holding other files)')
     .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)')
     .addOption(
-      new Option('--server <names>', `also write zone stanzas for these servers: ${SERVER_CHOICES.join(', ')} (comma-separated or repeated)`)
+      new Option('--server <names>', `also write zone stanzas for these servers: ${SERVERS.join(', ')} (comma-separated or repeated)`)
         .argParser(collectServers)
         .default([]),
     )
@@ -40,7 +39,7 @@ export function register(program: Command): void {
       const result = await writeZoneDirectory(deriveZones(plan), {
         out: flags.out,
         serial,
-        servers: flags.server as ('bind' | 'nsd' | 'knot')[],
+        servers: flags.server,
         zoneDirectory: flags.zoneDir,
         source: basename(plan.file),
       });
@@ -49,12 +48,12 @@ export function register(program: Command): void {
     });
 }
 
-function collectServers(value: string, previous: string[]): string[] {
+function collectServers(value: string, previous: Server[]): Server[] {
   const names = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const name of names) {
-    if (!SERVER_CHOICES.includes(name)) throw new UsageError(`--server takes ${SERVER_CHOICES.join(', ')}, not "${name}"`);
+    if (!(SERVERS as readonly string[]).includes(name)) throw new UsageError(`--server takes ${SERVERS.join(', ')}, not "${name}"`);
   }
-  return [...new Set([...previous, ...names])];
+  return [...new Set([...previous, ...(names as Server[])])];
 }
 
 function summary(result: import('../../dns/zone-dir.js').WriteZonesResult): string {
