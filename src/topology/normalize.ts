@@ -172,6 +172,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
       repeatedUsers,
       aliases,
       senders,
+      unknownSenders: (d.senders ?? []).flatMap((raw, i) => (resolveHost(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }])),
       spf: {
         all: d.spf?.policy ?? '-all',
         include: (d.spf?.include ?? []).map(canonicalName),
@@ -208,6 +209,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
     if (!network) return []; // schema-valid but not a network (e.g. 300.0.0.0/8): lint's reverse-zone-valid says so
     return [{ cidr: `${network.address}/${network.prefix}`, family: network.family, zone: reverseZoneName(network), aligned: isAligned(network), at: at('dns', 'reverse', i) }];
   });
+  const invalidReverse = (raw.dns.reverse ?? []).flatMap((cidr, i) => (parseCidr(cidr) ? [] : [{ raw: cidr, at: at('dns', 'reverse', i) }]));
   const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
 
   return {
@@ -219,6 +221,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
     soa,
     nameservers,
     reverse,
+    invalidReverse,
     zones,
     hosts,
     domains,

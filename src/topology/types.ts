@@ -124,6 +124,8 @@ export interface Domain {
   readonly aliases: ReadonlyMap<string, Alias>;
   /** Hosts that send mail for this domain (explicit `senders`, else the users' home hosts that send). */
   readonly senders: readonly Host[];
+  /** `senders` entries that name no planned host: left out of `senders`, kept for lint (spf-senders-planned). */
+  readonly unknownSenders: readonly Unresolved[];
   readonly spf: SpfPolicy;
   readonly dmarc: Dmarc | undefined;
   readonly mtaSts: MtaSts | undefined;
@@ -182,6 +184,8 @@ export interface Plan {
   readonly soa: Soa;
   readonly nameservers: readonly NameServer[];
   readonly reverse: readonly ReverseZone[];
+  /** `dns.reverse` entries that are not networks (300.0.0.0/8): left out of `reverse`, kept for lint (reverse-zone-valid). */
+  readonly invalidReverse: readonly Unresolved[];
   readonly zones: readonly InfraZone[];
   readonly hosts: ReadonlyMap<string, Host>;
   readonly domains: ReadonlyMap<string, Domain>;
@@ -189,6 +193,12 @@ export interface Plan {
   readonly addresses: AddressBook;
   /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
   readonly ruleLevels: ReadonlyMap<string, { readonly level: RuleLevel; readonly at: SourceLocation }>;
+  readonly at: SourceLocation;
+}
+
+/** A value the topology wrote that normalize could not resolve, kept so lint can name it. */
+export interface Unresolved {
+  readonly raw: string;
   readonly at: SourceLocation;
 }
 
