@@ -43,6 +43,7 @@ import nameserversRedundant from './rules/nameservers-redundant.js';
 import postmasterDefined from './rules/postmaster-defined.js';
 import queueLifetimeCoversOutage from './rules/queue-lifetime-covers-outage.js';
 import reverseZoneAligned from './rules/reverse-zone-aligned.js';
+import reverseZoneValid from './rules/reverse-zone-valid.js';
 import routingHopsWithinLimit from './rules/routing-hops-within-limit.js';
 import soaContactDeliverable from './rules/soa-contact-deliverable.js';
 import soaExpireRecommended from './rules/soa-expire-recommended.js';
@@ -50,7 +51,7 @@ import soaTimersSane from './rules/soa-timers-sane.js';
 import spfIncludeUnique from './rules/spf-include-unique.js';
 import spfLookupsWithinLimit from './rules/spf-lookups-within-limit.js';
 import spfPolicyRestrictive from './rules/spf-policy-restrictive.js';
-import spfSendersHaveAddress from './rules/spf-senders-have-address.js';
+import spfSendersPlanned from './rules/spf-senders-planned.js';
 import spfSyntaxValid from './rules/spf-syntax-valid.js';
 import tlsRptRuaValid from './rules/tls-rpt-rua-valid.js';
 import userHomePlanned from './rules/user-home-planned.js';
@@ -99,6 +100,7 @@ const catalogue: readonly Rule[] = [
   postmasterDefined,
   queueLifetimeCoversOutage,
   reverseZoneAligned,
+  reverseZoneValid,
   routingHopsWithinLimit,
   soaContactDeliverable,
   soaExpireRecommended,
@@ -106,7 +108,7 @@ const catalogue: readonly Rule[] = [
   spfIncludeUnique,
   spfLookupsWithinLimit,
   spfPolicyRestrictive,
-  spfSendersHaveAddress,
+  spfSendersPlanned,
   spfSyntaxValid,
   tlsRptRuaValid,
   userHomePlanned,

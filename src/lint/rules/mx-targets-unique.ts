@@ -31,7 +31,7 @@ export default defineRule({
           seen.set(key, mx);
           continue;
         }
-        const data = { domain: domain.display, target: mx.host?.id ?? mx.raw, firstPreference: first.preference, preference: mx.preference };
+        const data = { domain: domain.display, target: mx.host?.id ?? mx.exchange, firstPreference: first.preference, preference: mx.preference };
         report({ messageId: 'duplicate', data, at: mx.at, related: [first.at] });
       }
     }

@@ -1,4 +1,4 @@
-import rule from '../../../src/lint/rules/spf-senders-have-address.js';
+import rule from '../../../src/lint/rules/spf-senders-planned.js';
 import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
@@ -6,6 +6,7 @@ testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
     { name: 'a relay without address that sends nothing', topology: topology((t) => (t.hosts.backup.ipv4 = [])) },
+    { name: 'explicit senders by id and by fqdn', topology: topology((t) => (t.domains['globex.example'].senders = ['store2', 'mail1.infra.example'])) },
   ],
   invalid: [
     {
@@ -23,6 +24,11 @@ testRule(rule, {
         t.domains['globex.example'].senders = ['outbound'];
       }),
       errors: [{ messageId: 'noAddress', path: '/domains/globex.example/senders' }],
+    },
+    {
+      name: 'a misspelt sender',
+      topology: topology((t) => (t.domains['globex.example'].senders = ['store2', 'stor1'])),
+      errors: [{ messageId: 'unknown', path: '/domains/globex.example/senders/1' }],
     },
   ],
 });
