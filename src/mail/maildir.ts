@@ -9,6 +9,9 @@
  * crash) is recognised by name and stored once; the names already in new/ and cur/ are read the
  * first time a mailbox is used.
  *
+ * RFC 5321 §4.4: final delivery inserts Return-Path with the envelope sender; Delivered-To names
+ * the mailbox (as Postfix does), which shows an alias's fan-out to whoever reads the files.
+ *
  * Renames that land in the same directory at the same time share one directory fsync (group
  * commit), which matters when many messages go to one mailbox.
  */
@@ -43,7 +46,8 @@ export class MaildirStore {
     return join(this.root, parts.domain, parts.local.replace(/%/g, '%25').replace(/\//g, '%2F'));
   }
 
-  async deliver(address: string, message: Buffer, deliveryKey: string): Promise<MaildirDelivery> {
+  /** `returnPath` is the envelope sender ("" for the null reverse-path). */
+  async deliver(address: string, message: Buffer, deliveryKey: string, returnPath: string): Promise<MaildirDelivery> {
     const dir = this.mailboxDir(address);
     const key = createHash('sha256').update(`${deliveryKey}\0${address}`).digest('hex').slice(0, 24);
     const known = await this.knownKeys(dir);
@@ -54,7 +58,7 @@ export class MaildirStore {
     try {
       const file = await open(tmp, 'wx', 0o600);
       try {
-        await file.writeFile(message);
+        await file.writev([Buffer.from(`Return-Path: <${returnPath}>\r\nDelivered-To: ${address}\r\n`, 'latin1'), message]);
         await file.datasync();
       } finally {
         await file.close();

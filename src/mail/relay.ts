@@ -122,7 +122,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       const outcomes = new Map<string, RecipientOutcome>();
       for (const target of job.targets) {
         try {
-          const result = await maildir.deliver(target.address, job.body, key);
+          const result = await maildir.deliver(target.address, job.body, key, job.envelope.from);
           outcomes.set(target.address, { status: 'delivered', reply: REPLIES.delivered(job.envelope.id), duplicate: result.duplicate });
         } catch (error) {
           outcomes.set(target.address, { status: 'deferred', reply: REPLIES.localError(`maildir: ${(error as Error).message}`) });
@@ -223,7 +223,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             if (expansion.failures.length === 0 && expansion.targets.every((t) => t.action.kind === 'deliver-local')) {
               const key = deliveryKey(body, id);
               const results = [];
-              for (const target of expansion.targets) results.push({ target, result: await maildir.deliver(target.address, body, key) });
+              for (const target of expansion.targets) results.push({ target, result: await maildir.deliver(target.address, body, key, envelope.from) });
               log({ ...accepted, stored: 'maildir' });
               for (const { target, result } of results) {
                 log({ type: 'delivered', host: hostId, queueId: id, recipient: target.address, to: 'maildir', duplicate: result.duplicate });

@@ -19,7 +19,7 @@ const message = Buffer.from('From: alice@acme.example\r\nTo: bob@acme.example\r\
 describe('MaildirStore', () => {
   it('writes tmp, renames into new, and leaves tmp empty', async () => {
     const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
-    const { path, duplicate } = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1');
+    const { path, duplicate } = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example');
     expect(duplicate).toBe(false);
     const box = join(root, 'acme.example', 'bob');
     expect((await readdir(join(box, 'new'))).map((n) => join(box, 'new', n))).toEqual([path]);
@@ -28,30 +28,33 @@ describe('MaildirStore', () => {
     expect(path).toMatch(/\/new\/1732766400\.[0-9a-f]{24}\.mail2\.infra\.example$/);
     const parsed = await simpleParser(await readFile(path));
     expect(parsed.subject).toBe('hi');
+    // RFC 5321 §4.4: the final delivery records the envelope sender
+    expect(parsed.headers.get('return-path')).toMatchObject({ value: [{ address: 'alice@acme.example' }] });
+    expect(parsed.headers.get('delivered-to')).toMatchObject({ text: 'bob@acme.example' });
   });
 
   it('stores a delivery key once per mailbox, also across restarts and after a reader moved it to cur/', async () => {
     const clock = new FakeClock();
     const store = new MaildirStore(root, 'mail2.infra.example', clock);
-    const first = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1');
+    const first = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example');
     await clock.advance(5000);
-    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1')).duplicate).toBe(true);
+    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(true);
     // another key, or the same key for another mailbox, is another delivery
-    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q2')).duplicate).toBe(false);
-    expect((await store.deliver('carol@globex.example', message, 'mail1.infra.example Q1')).duplicate).toBe(false);
+    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q2', 'alice@acme.example')).duplicate).toBe(false);
+    expect((await store.deliver('carol@globex.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(false);
 
     // a mail reader marks it seen (Maildir: move to cur/ with an info suffix)
     const box = join(root, 'acme.example', 'bob');
     const name = first.path.split('/').pop()!;
     await rename(first.path, join(box, 'cur', `${name}:2,S`));
     const restarted = new MaildirStore(root, 'mail2.infra.example', clock);
-    expect((await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1')).duplicate).toBe(true);
+    expect((await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(true);
     expect((await readdir(join(box, 'new'))).length + (await readdir(join(box, 'cur'))).length).toBe(2);
   });
 
   it('absorbs the same key delivered twice at once', async () => {
     const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
-    const results = await Promise.all([1, 2, 3].map(() => store.deliver('bob@acme.example', message, 'k')));
+    const results = await Promise.all([1, 2, 3].map(() => store.deliver('bob@acme.example', message, 'k', '')));
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(await readdir(join(root, 'acme.example', 'bob', 'new'))).toHaveLength(1);
   });

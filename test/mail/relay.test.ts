@@ -1,0 +1,282 @@
+/**
+ * End to end: three relays (store1, store2, backup of the base topology) on 127.0.0.1:0, the
+ * real DNS responder serving the plan's zones, c-ares as the relays' resolver, real clients
+ * (swaks, nodemailer) sending, mailparser reading the Maildirs.
+ *
+ *   acme.example    MX 10 store1 (mail1), MX 50 backup     alice@store1, bob@store2
+ *   globex.example  MX 10 store2 (mail2), MX 20 backup     carol@store2
+ *   parked.example  null MX
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmtpClient } from '../../src/mail/smtp-client.js';
+import { transmit } from '../../src/mail/transmit.js';
+import type { MailEvent } from '../../src/mail/events.js';
+import { planOf, topology } from '../helpers/topology.js';
+import { requireTool } from '../helpers/tools.js';
+import { message, receivedBy, startMailNet, type MailNet } from './support/mail-net.js';
+import { RawSmtp } from './support/raw-smtp.js';
+
+const plan = await planOf(
+  topology((t) => {
+    // enough mailboxes on store1 for a transaction of 100 recipients
+    for (let i = 0; i < 101; i++) t.domains['acme.example'].users[`u${i}`] = 'store1';
+  }),
+);
+
+/** nodemailer's rejection, as "code enhanced" ("550 5.1.1"). */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'accepted';
+  } catch (error) {
+    const e = error as { responseCode?: number; response?: string; rejectedErrors?: { response?: string }[] };
+    const response = e.rejectedErrors?.[0]?.response ?? e.response ?? String(error);
+    return /^(\d{3})[ -]([245]\.\d+\.\d+)/.exec(response)?.slice(1).join(' ') ?? response;
+  }
+}
+
+const delivered = (host: string, recipient: string) => (e: MailEvent) => e.type === 'delivered' && e.host === host && e.recipient === recipient;
+
+describe('relays on loopback, all hosts up', () => {
+  let net: MailNet;
+  beforeAll(async () => {
+    net = await startMailNet(plan, ['store1', 'store2', 'backup'], {
+      store1: { maxMessageSize: 64 * 1024 },
+      backup: { overrides: { serverSocketTimeout: 500 } },
+    });
+  });
+  afterAll(async () => {
+    await net?.close();
+  });
+
+  it('delivers to a mailbox homed on the MX (client: swaks)', async () => {
+    if (!requireTool('swaks')) return;
+    // asynchronously: the relays answer from this very process
+    const run = await promisify(execFile)(
+      'swaks',
+      ['--server', '127.0.0.1', '--port', String(net.port('store1')), '--ehlo', 'client.example.com', '--from', 'carol@globex.example', '--to', 'alice@acme.example', '--header', 'Subject: direct via swaks', '--body', 'hello alice', '--timeout', '10'],
+      { encoding: 'utf8' },
+    );
+    expect(run.stdout).toMatch(/<-\s+250 2\.0\.0 Ok: delivered as \w+/);
+    const [mail, ...more] = (await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'direct via swaks');
+    expect(more).toEqual([]);
+    expect(mail!.text).toContain('hello alice');
+    expect(receivedBy(mail!)).toEqual(['mail1.infra.example']);
+    expect(mail!.headers.get('return-path')).toMatchObject({ value: [{ address: 'carol@globex.example' }] });
+  });
+
+  it('forwards to the home store (store and forward: mail1 -> mail2)', async () => {
+    const since = net.events.length;
+    const { response } = await net.send('store1', { from: 'carol@globex.example', to: ['bob@acme.example'] }, message('carol@globex.example', 'bob@acme.example', 'forwarded'));
+    expect(response).toMatch(/^250 2\.0\.0 Ok: queued as \w+/);
+    await net.waitFor(delivered('store2', 'bob@acme.example'), since);
+    await net.waitFor(delivered('store1', 'bob@acme.example'), since);
+    const copies = (await net.mailbox('store2', 'bob@acme.example')).filter((m) => m.subject === 'forwarded');
+    expect(copies).toHaveLength(1);
+    expect(receivedBy(copies[0]!)).toEqual(['mail2.infra.example', 'mail1.infra.example']);
+  });
+
+  it('fans an alias out across hosts, one copy per mailbox', async () => {
+    const since = net.events.length;
+    await net.send('store1', { from: 'carol@globex.example', to: ['sales@acme.example'] }, message('carol@globex.example', 'sales@acme.example', 'fan-out'));
+    await Promise.all([
+      net.waitFor(delivered('store1', 'alice@acme.example'), since),
+      net.waitFor(delivered('store2', 'bob@acme.example'), since),
+      net.waitFor(delivered('store2', 'carol@globex.example'), since),
+    ]);
+    for (const [host, address] of [['store1', 'alice@acme.example'], ['store2', 'bob@acme.example'], ['store2', 'carol@globex.example']] as const) {
+      const copies = (await net.mailbox(host, address)).filter((m) => m.subject === 'fan-out');
+      expect(copies, `${address} on ${host}`).toHaveLength(1);
+      expect(copies[0]!.headers.get('delivered-to')).toMatchObject({ text: address });
+    }
+  });
+
+  it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
+    const cases: [host: string, to: string][] = [
+      ['store1', 'nobody@acme.example'],
+      ['backup', 'nobody@acme.example'],
+      ['store2', 'nobody@globex.example'],
+      ['backup', 'nobody@globex.example'],
+    ];
+    for (const [host, to] of cases) {
+      expect(await refusal(net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'unknown'))), `${to} on ${host}`).toBe('550 5.1.1');
+    }
+  });
+
+  it('refuses to relay: foreign domains, and planned domains the host does not serve; null MX gets 556', async () => {
+    const cases: [host: string, to: string, expected: string][] = [
+      ['store1', 'someone@example.com', '550 5.7.1'],
+      ['store2', 'someone@example.com', '550 5.7.1'],
+      ['backup', 'someone@example.com', '550 5.7.1'],
+      ['store1', 'carol@globex.example', '550 5.7.1'],
+      ['store1', 'x@parked.example', '556 5.1.10'],
+      ['backup', 'x@parked.example', '556 5.1.10'],
+    ];
+    for (const [host, to, expected] of cases) {
+      expect(await refusal(net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'relay?'))), `${to} on ${host}`).toBe(expected);
+    }
+  });
+
+  it('turns a smuggling probe into exactly one message (bare LF normalised before queueing)', async () => {
+    const since = net.events.length;
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    expect(await smtp.command('MAIL FROM:<carol@globex.example>')).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<alice@acme.example>')).toMatch(/^250/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write(
+      'Subject: smuggling probe\r\n\r\nfirst message\n.\r\nMAIL FROM:<mallory@acme.example>\r\nRCPT TO:<bob@acme.example>\r\nDATA\r\nSubject: smuggled\r\n\r\nsecond message\r\n.\r\n',
+    );
+    expect(await smtp.reply()).toMatch(/^250 /);
+    // whatever follows is a new command: the smuggled MAIL was data, so QUIT is the next command
+    expect(await smtp.command('QUIT')).toMatch(/^221/);
+    smtp.close();
+
+    const accepted = await net.waitFor((e) => e.type === 'accepted' && e.host === 'store1', since);
+    expect(accepted).toMatchObject({ recipients: ['alice@acme.example'], bareLineEndings: 1 });
+    const probes = (await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'smuggling probe');
+    expect(probes).toHaveLength(1);
+    expect(probes[0]!.text).toContain('MAIL FROM:<mallory@acme.example>'); // as text, not as a command
+    expect((await net.mailbox('store2', 'bob@acme.example')).filter((m) => m.subject === 'smuggled')).toEqual([]);
+    expect(net.events.slice(since).filter((e) => e.type === 'accepted')).toHaveLength(1);
+    // and the stored bytes have CRLF line ends only
+    const dir = join(net.stateDir, 'store1', 'maildir', 'acme.example', 'alice', 'new');
+    for (const name of await readdir(dir)) {
+      const bytes = await readFile(join(dir, name), 'latin1');
+      if (bytes.includes('smuggling probe')) expect(bytes).not.toMatch(/[^\r]\n|\r[^\n]/);
+    }
+  });
+
+  it('enforces the size limit with 552, at MAIL FROM SIZE= and after an oversized DATA, and goes on', async () => {
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    expect(await smtp.command('EHLO client.example.com')).toContain('SIZE 65536');
+    expect(await smtp.command('MAIL FROM:<carol@globex.example> SIZE=100000')).toMatch(/^552/);
+    expect(await smtp.command('MAIL FROM:<carol@globex.example>')).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<alice@acme.example>')).toMatch(/^250/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write(`Subject: too big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(100) + '.\r\n');
+    expect(await smtp.reply()).toMatch(/^552 5\.3\.4 /);
+    // the session is still usable
+    expect(await smtp.command('MAIL FROM:<carol@globex.example>')).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<alice@acme.example>')).toMatch(/^250/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write('Subject: small after big\r\n\r\nok\r\n.\r\n');
+    expect(await smtp.reply()).toMatch(/^250 /);
+    await smtp.command('QUIT');
+    const subjects = (await net.mailbox('store1', 'alice@acme.example')).map((m) => m.subject);
+    expect(subjects).toContain('small after big');
+    expect(subjects).not.toContain('too big');
+  });
+
+  it('takes 100 recipients in one transaction and answers 452 beyond', async () => {
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    await smtp.command('MAIL FROM:<carol@globex.example>');
+    for (let i = 0; i < 100; i++) expect(await smtp.command(`RCPT TO:<u${i}@acme.example>`)).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<u100@acme.example>')).toMatch(/^452/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write('Subject: hundred\r\n\r\nto a hundred\r\n.\r\n');
+    expect(await smtp.reply()).toMatch(/^250 /);
+    await smtp.command('QUIT');
+    expect(await net.mailbox('store1', 'u99@acme.example')).toHaveLength(1);
+    expect(await net.mailbox('store1', 'u100@acme.example')).toHaveLength(0);
+  });
+
+  it('bounces a message that has looped past the hop limit (554 5.4.6)', async () => {
+    const hops = Array.from({ length: plan.hopLimit }, (_, i) => `Received: from a${i}.example.com by b${i}.example.com id X${i}; Thu, 28 Nov 2024 04:00:00 +0000\r\n`).join('');
+    expect(await refusal(net.send('store1', { from: 'carol@globex.example', to: ['alice@acme.example'] }, hops + message('carol@globex.example', 'alice@acme.example', 'loop')))).toBe('554 5.4.6');
+  });
+
+  it('drops a silent client after the socket timeout', async () => {
+    const { smtp, greeting } = await RawSmtp.connect(net.port('backup'));
+    expect(greeting).toMatch(/^220 mx-backup\.infra\.example ESMTP/);
+    expect(await smtp.reply()).toMatch(/^421 /);
+    await smtp.closed;
+  });
+});
+
+describe('backup MX while the primary is down', () => {
+  let net: MailNet;
+  beforeAll(async () => {
+    net = await startMailNet(plan, ['store1', 'store2', 'backup']);
+  });
+  afterAll(async () => {
+    await net?.close();
+  });
+
+  it('a sender falls through to the backup, which queues and delivers exactly once when the primary returns', async () => {
+    await net.stop('store1');
+    const since = net.events.length;
+    // an Internet sender: MX lookup through the responder, the primary refuses, the backup answers
+    const client = new SmtpClient({ helo: 'sender.example.com', connectTimeout: 2000, greetingTimeout: 2000, socketTimeout: 5000, reuseFor: 100 });
+    const body = Buffer.from(message('someone@example.com', 'alice@acme.example', 'via backup'));
+    const sent = await transmit({ kind: 'mx', domain: 'acme.example' }, 'someone@example.com', ['alice@acme.example'], body, {
+      resolver: net.resolver,
+      connector: net.book,
+      client,
+      maxRecipients: 100,
+      self: { fqdn: 'sender.example.com', addresses: new Set() },
+      random: Math.random,
+    });
+    client.close();
+    expect(sent.outcomes.get('alice@acme.example')).toMatchObject({ status: 'delivered', remote: 'mx-backup.infra.example' });
+
+    const deferred = await net.waitFor((e) => e.type === 'deferred' && e.host === 'backup', since);
+    expect(deferred).toMatchObject({ recipients: ['alice@acme.example'] });
+    expect((deferred as { reason: string }).reason).toMatch(/^451 4\.4\.1 mail1\.infra\.example \[(192\.0\.2\.10|2001:db8::10)\]/);
+    expect(net.relays.get('backup')!.queued()).toBe(1);
+
+    await net.start('store1');
+    await net.waitFor(delivered('backup', 'alice@acme.example'), since);
+    expect(net.relays.get('backup')!.queued()).toBe(0);
+    net.relays.get('backup')!.retryNow(); // nothing left to send again
+    const copies = (await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'via backup');
+    expect(copies).toHaveLength(1);
+    expect(receivedBy(copies[0]!)).toEqual(['mail1.infra.example', 'mx-backup.infra.example']);
+  });
+});
+
+describe('queue lifetime', () => {
+  let net: MailNet;
+  beforeAll(async () => {
+    net = await startMailNet(plan, ['store2', 'backup'], { backup: { overrides: { queueLifetime: 1, firstRetry: 200, maxRetry: 400 } } });
+  });
+  afterAll(async () => {
+    await net?.close();
+  });
+
+  it('bounces once after the lifetime: an RFC 3464 DSN from <> reaches the sender through normal routing', async () => {
+    // store1 (acme's primary) never runs: its addresses are not even in the address book
+    const since = net.events.length;
+    await net.send('backup', { from: 'carol@globex.example', to: ['alice@acme.example'] }, message('carol@globex.example', 'alice@acme.example', 'doomed'));
+    const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
+    expect(bounced).toMatchObject({ recipients: ['alice@acme.example'] });
+    // the DSN goes from the backup to globex's primary MX, store2, carol's home
+    await net.waitFor(delivered('store2', 'carol@globex.example'), since);
+    const dsns = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'Undelivered Mail Returned to Sender');
+    expect(dsns).toHaveLength(1);
+    const dsn = dsns[0]!;
+    expect(dsn.headers.get('content-type')).toMatchObject({ value: 'multipart/report', params: { 'report-type': 'delivery-status' } });
+    expect(dsn.headers.get('return-path')).toMatchObject({ text: '' });
+    expect(dsn.headers.get('auto-submitted')).toBe('auto-replied');
+    // mailparser shows the message/delivery-status part as text, after the note for people
+    expect(dsn.text).toMatch(/Reporting-MTA: dns; mx-backup\.infra\.example/);
+    expect(dsn.text).toMatch(/Final-Recipient: rfc822; alice@acme\.example\nAction: failed\nStatus: 4\.4\.7\n/);
+    expect(dsn.text).toMatch(/Diagnostic-Code: smtp; 451 4\.4\.7 Delivery time expired; last error: 451 4\.4\.1 mail1\.infra\.example/);
+    expect(dsn.attachments.find((a) => a.contentType === 'text/rfc822-headers')!.content.toString()).toContain('Subject: doomed');
+  });
+
+  it('sends no DSN about a message from the null reverse-path', async () => {
+    const since = net.events.length;
+    const before = (await net.mailbox('store2', 'carol@globex.example')).length;
+    await net.send('backup', { from: '', to: ['alice@acme.example'] }, message('mailer-daemon@example.com', 'alice@acme.example', 'bounce of a bounce'));
+    const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
+    expect(bounced).toMatchObject({ dsn: undefined });
+    expect(net.relays.get('backup')!.queued()).toBe(0);
+    expect(await net.mailbox('store2', 'carol@globex.example')).toHaveLength(before);
+  });
+});
