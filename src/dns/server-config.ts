@@ -37,26 +37,27 @@ export function serverConfig(
   const fileName = FILE_NAMES[server];
   const include = posix.join(options.zoneDirectory, fileName);
   const from = options.source ? ` from ${options.source}` : '';
+  const count = `${zones.length} zone${zones.length === 1 ? '' : 's'}`;
   const path = (origin: string) => quoted(posix.join(options.zoneDirectory, files(origin)));
   let lines: string[];
   switch (server) {
     case 'bind':
       lines = [
-        `// ${GENERATED_MARK}${from}: ${zones.length} zones.`,
+        `// ${GENERATED_MARK}${from}: ${count}.`,
         `// In named.conf: include ${quoted(include)};`,
         ...zones.flatMap((z) => ['', `zone ${quoted(z.origin)} {`, '\ttype primary;', `\tfile ${path(z.origin)};`, '};']),
       ];
       break;
     case 'nsd':
       lines = [
-        `# ${GENERATED_MARK}${from}: ${zones.length} zones.`,
+        `# ${GENERATED_MARK}${from}: ${count}.`,
         `# In nsd.conf: include: ${quoted(include)}`,
         ...zones.flatMap((z) => ['', 'zone:', `\tname: ${quoted(z.origin)}`, `\tzonefile: ${path(z.origin)}`]),
       ];
       break;
     case 'knot':
       lines = [
-        `# ${GENERATED_MARK}${from}: ${zones.length} zones.`,
+        `# ${GENERATED_MARK}${from}: ${count}.`,
         `# In knot.conf: include: ${quoted(include)}`,
         '',
         'zone:',

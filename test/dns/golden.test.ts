@@ -18,13 +18,15 @@ import { deriveZones } from '../../src/dns/derive.js';
 import { recordObjects } from '../../src/dns/presentation.js';
 import { SERVERS } from '../../src/dns/server-config.js';
 import { writeZoneDirectory } from '../../src/dns/zone-dir.js';
-import { loadPlan } from '../../src/topology/load.js';
+import { checkTopology } from '../../src/lint/check.js';
 import { GOLDEN_SERIAL, GOLDEN_ZONE_DIRECTORY, goldenCases } from './golden-cases.js';
 
 /** The files of one case: `zones/<file>` for the zone set, and `records.json`. */
 async function generate(topology: string, scratch: string): Promise<Map<string, string>> {
-  const { plan, findings } = await loadPlan(topology);
+  const { plan, findings } = await checkTopology(topology, { strict: true });
   if (!plan) throw new Error(`${topology} does not load: ${findings.map((f) => f.message).join('; ')}`);
+  // A golden topology is one `mxplan zones` accepts as it stands, without --force or warnings.
+  expect(findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule}: ${f.message}`)).toEqual([]);
   const zones = deriveZones(plan, { serial: GOLDEN_SERIAL });
   const out = join(scratch, 'zones');
   await writeZoneDirectory(zones, {

@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .addOption(
       new Option('--server <names>', `also write zone stanzas for these servers: ${SERVERS.join(', ')} (comma-separated or repeated)`)
         .argParser(collectServers)
-        .default([]),
+        .default([], 'none'),
     )
     .option('--zone-dir <path>', 'directory the servers read the zone files from, for their configs (default: --out, absolute)')
     .option('--force', 'write zones even when the topology has error-level findings')
