@@ -64,7 +64,7 @@ export function transferMessages(zone: Zone, query: Query, opt: Buffer | undefin
       writer = new WireWriter(softLimit + 512);
       writer.skip(HEADER_LENGTH);
       if (messages.length === 0) {
-        writer.rawName(question.subarray(0, qnameLength), query.lowerName());
+        writer.rawName(question.subarray(0, qnameLength));
         writer.bytes(question.subarray(qnameLength));
       }
     }

@@ -37,16 +37,18 @@ export class PreparedAnswer {
 }
 
 /**
- * Encodes a resolution as the tail that follows the question `qname`. With `qname` given the
- * tail compresses against the question (so it fits only that name's length); without it,
- * nothing is compressed and the tail fits after any question.
+ * Encodes a resolution as the tail that follows a question for `qname` (a canonical name, or
+ * the question name's wire octets as the client sent them). With a question the tail
+ * compresses against it, so it fits only after a name of that length; without one, nothing is
+ * compressed and the tail fits after any question.
  */
-export function prepare(resolution: Resolution, qname?: string): PreparedAnswer {
+export function prepare(resolution: Resolution, qname?: string | Uint8Array): PreparedAnswer {
   const w = new WireWriter(512, qname !== undefined);
   let start = 0;
   if (qname !== undefined) {
     w.skip(HEADER_LENGTH);
-    w.name(qname);
+    if (typeof qname === 'string') w.name(qname);
+    else w.rawName(qname);
     w.skip(4);
     start = w.pos;
   }
@@ -60,7 +62,7 @@ export function prepare(resolution: Resolution, qname?: string): PreparedAnswer 
     fits.push(w.pos - start, additional);
   }
   const tail = w.take(start);
-  if (tail.length > 0xffff) throw new Error(`dns/cache: an answer of ${tail.length} octets for ${qname ?? 'a shared tail'}`);
+  if (tail.length > 0xffff) throw new Error(`dns/cache: an answer of ${tail.length} octets (${resolution.kind} in ${resolution.zone?.origin})`);
   return new PreparedAnswer(resolution.rcode, resolution.authoritative, tail, resolution.answer.length, resolution.authority.length, Uint16Array.from(fits));
 }
 

@@ -146,7 +146,7 @@ const transfer: Step = (x) => {
 /** authority: the answer encoded at start-up, or one resolved and encoded for this query. */
 const authority: Step = (x, r) => {
   const q = x.query;
-  x.answer = r.cache.answerFor(x.entry, x.encloser, q.qtype) ?? prepare(r.index.resolve(q.lowerName(), q.qtype), q.lowerName());
+  x.answer = r.cache.answerFor(x.entry, x.encloser, q.qtype) ?? prepare(r.index.resolve(q.lowerName(), q.qtype), q.msg.subarray(HEADER_LENGTH, q.qnameEnd));
   return true;
 };
 

@@ -121,7 +121,8 @@ export function sameNameIgnoringCase(msg: Uint8Array, start: number, lowerWire: 
 
 /**
  * Presentation form of a wire name as the client sent it (case kept), for logs. Octets outside
- * printable ASCII, and "." or "\" inside a label, are escaped as RFC 1035 §5.1 \DDD.
+ * printable ASCII, and "." or "\" inside a label, are escaped as RFC 1035 §5.1 \DDD, so the
+ * text has a dot exactly between labels.
  */
 export function wireToDisplay(msg: Uint8Array, start: number, end: number): string {
   let out = '';
@@ -130,12 +131,19 @@ export function wireToDisplay(msg: Uint8Array, start: number, end: number): stri
     const len = msg[pos]!;
     if (len === 0) break;
     if (out.length > 0) out += '.';
-    for (let i = pos + 1; i <= pos + len && i < end; i++) {
-      const b = msg[i]!;
-      if (b > 0x20 && b < 0x7f && b !== 0x2e && b !== 0x5c) out += String.fromCharCode(b);
-      else out += `\\${String(b).padStart(3, '0')}`;
-    }
+    out += labelText(msg, pos + 1, Math.min(pos + 1 + len, end));
     pos += len + 1;
+  }
+  return out;
+}
+
+/** One label in presentation form (see wireToDisplay). */
+export function labelText(msg: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const b = msg[i]!;
+    if (b > 0x20 && b < 0x7f && b !== 0x2e && b !== 0x5c) out += String.fromCharCode(b);
+    else out += `\\${String(b).padStart(3, '0')}`;
   }
   return out;
 }
@@ -222,16 +230,21 @@ export class WireWriter {
   }
 
   /**
-   * Copies a name exactly as a client wrote it (its letter case kept) and remembers its
-   * suffixes, spelled `lowerName`, as compression targets.
+   * Copies an uncompressed wire name exactly as a client wrote it (its letter case kept), and
+   * remembers each suffix as a compression target under its lowercase presentation form (the
+   * form Query.lowerName gives), so a record owned by that name points back at it.
    */
-  rawName(raw: Uint8Array, lowerName: string): void {
-    const labels = lowerName === '' ? [] : lowerName.split('.');
-    let offset = 0;
+  rawName(raw: Uint8Array): void {
+    const starts: number[] = [];
+    const labels: string[] = [];
+    for (let pos = 0; pos < raw.length && raw[pos]! !== 0; pos += raw[pos]! + 1) {
+      starts.push(pos);
+      labels.push(labelText(raw, pos + 1, pos + 1 + raw[pos]!).toLowerCase());
+    }
     for (let i = 0; i < labels.length; i++) {
       const suffix = labels.slice(i).join('.');
-      if (this.pos + offset < 0x4000 && !this.offsets.has(suffix)) this.offsets.set(suffix, this.pos + offset);
-      offset += raw[offset]! + 1;
+      const at = this.pos + starts[i]!;
+      if (at < 0x4000 && !this.offsets.has(suffix)) this.offsets.set(suffix, at);
     }
     this.bytes(raw);
   }

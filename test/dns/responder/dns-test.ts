@@ -147,10 +147,11 @@ export function ask(responder: Responder, message: Buffer, transport: Transport 
   return Buffer.concat(x.opt ? [x.head, x.tail, x.opt] : [x.head, x.tail]);
 }
 
-export type Decoded = dnsPacket.DecodedPacket;
+/** A decoded message; dns-packet decodes the RCODE and opcode mnemonics its types leave out. */
+export type Decoded = dnsPacket.DecodedPacket & { readonly rcode: string; readonly opcode: string };
 
 export function decode(reply: Buffer): Decoded {
-  return dnsPacket.decode(reply);
+  return dnsPacket.decode(reply) as Decoded;
 }
 
 /** A decoded record as one zone-text line (names as the packet spells them). */
