@@ -16,6 +16,7 @@
  * - PTR for each host and name-server address inside a managed reverse zone (RFC 1912 §2.1);
  * - per mail domain: MX by preference (or the RFC 7505 null MX `0 .`), SPF, DMARC at `_dmarc`,
  *   MTA-STS at `_mta-sts` and TLS-RPT at `_smtp._tls` when planned;
+ * - `D._report._dmarc.R` authorising DMARC reports for D to an address in managed zone R;
  * - SPF at each host's HELO name when it lies in a managed zone (RFC 7208 §2.3).
  *
  * One TTL per RRset (RFC 2181 §5.2): SOA and NS take the plan's TTL, everything else the TTL of
@@ -60,6 +61,7 @@ export function deriveZones(plan: Plan, options: DeriveOptions = {}): Zone[] {
   addDelegations(plan, zones);
   addAddresses(plan, zones);
   for (const domain of plan.domains.values()) addMailRecords(domain, zones.get(domain.name)!);
+  addDmarcReportAuthorizations(plan, zones);
   addHeloSpf(plan, zones);
 
   return zones.build();
@@ -139,6 +141,25 @@ function addMailRecords(domain: Domain, zone: ZoneDraft): void {
   if (dmarc) zone.add(`_dmarc.${apex}`, 'TXT', characterStrings(dmarc));
   if (domain.mtaSts) zone.add(`_mta-sts.${apex}`, 'TXT', characterStrings(mtaStsText(domain.mtaSts)));
   if (domain.tlsRpt) zone.add(`_smtp._tls.${apex}`, 'TXT', characterStrings(tlsRptText(domain.tlsRpt)));
+}
+
+/**
+ * RFC 7489 §7.1: a receiver sends aggregate or failure reports for policy domain D to an address
+ * in another organisation's domain R only if `D._report._dmarc.R` holds `v=DMARC1`. When R is a
+ * zone of this plan, the plan publishes that authorisation itself (the hosting provider that
+ * collects its customers' reports, say). Same-organisation addresses need none; as in lint's
+ * dmarc-report-external-authorized, a parent or child domain counts as the same organisation.
+ */
+function addDmarcReportAuthorizations(plan: Plan, zones: ZoneSet): void {
+  for (const domain of plan.domains.values()) {
+    if (!domain.dmarc) continue;
+    for (const address of [...domain.dmarc.rua, ...domain.dmarc.ruf]) {
+      const reportDomain = splitAddress(address)?.domain;
+      if (!reportDomain || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain)) continue;
+      const owner = `${domain.name}._report._dmarc.${reportDomain}`;
+      zones.enclosing(owner)?.add(owner, 'TXT', characterStrings('v=DMARC1'));
+    }
+  }
 }
 
 /**

@@ -137,6 +137,13 @@ const cases: readonly {
     has: ['_dmarc.acme.example. 3600 IN TXT "v=DMARC1; p=none; sp=reject; pct=50; rua=mailto:a@acme.example,mailto:b@acme.example; ruf=mailto:f@acme.example"'],
   },
   {
+    name: 'DMARC reports for another planned domain are authorised in that zone (RFC 7489 §7.1)',
+    edit: (t) => { t.domains['globex.example'].dmarc = { policy: 'reject', rua: ['dmarc@acme.example'], ruf: ['dmarc@acme.example'] }; },
+    zone: 'acme.example',
+    has: ['globex.example._report._dmarc.acme.example. 3600 IN TXT "v=DMARC1"'],
+    lacks: [/^acme\.example\._report/],
+  },
+  {
     name: 'MTA-STS and TLS-RPT where planned',
     edit: (t) => {
       t.domains['acme.example'].mtaSts = { mode: 'enforce', id: '20240101' };
