@@ -1,4 +1,4 @@
-import { hasAddress, isIpLiteral, managedZones } from '../facts.js';
+import { isIpLiteral, managedZones } from '../facts.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -26,7 +26,7 @@ export default defineRule({
   check({ plan, report }) {
     const zones = managedZones(plan);
     const nameServers = new Set(plan.nameservers.map((ns) => ns.name));
-    const byHelo = new Map([...plan.hosts.values()].filter((h) => h.helo !== h.fqdn && hasAddress(h)).map((h) => [h.helo, h]));
+    const byHelo = new Map([...plan.hosts.values()].filter((h) => h.helo !== h.fqdn).map((h) => [h.helo, h]));
     for (const domain of plan.domains.values()) {
       for (const mx of domain.mx) {
         if (mx.host || mx.exchange === '' || isIpLiteral(mx.raw)) continue;
