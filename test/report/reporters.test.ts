@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type Ajv from 'ajv-draft-04';
+import type { default as AjvModule } from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/diagnostics.js';
 import { ruleInfos } from '../../src/lint/check.js';
@@ -78,7 +78,7 @@ describe('github annotations', () => {
 describe('sarif', () => {
   const require = createRequire(import.meta.url);
   // ajv-draft-04 is CommonJS whose module.exports is the class (SARIF's schema is draft-04).
-  const Ajv4 = require('ajv-draft-04') as typeof Ajv;
+  const Ajv4 = require('ajv-draft-04') as (typeof AjvModule)['default'];
   const schemaFile = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
   const validate = new Ajv4({ allErrors: true, strict: false, unicodeRegExp: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
 
