@@ -19,7 +19,8 @@ interface BrokenCase {
   readonly edit: (text: string) => string;
   /** The rule and the line (found by a needle in the edited text) each finding must have. */
   readonly expected: (text: string) => { rule: string; line: number; file?: RegExp }[];
-  readonly csv?: { file: string; append: string };
+  /** Edits of other files of the example (users CSV), by path. */
+  readonly others?: Record<string, (text: string) => string>;
 }
 
 const broken: BrokenCase[] = [
@@ -41,16 +42,50 @@ const broken: BrokenCase[] = [
     edit: (t) => t.replace('    role: relay\n', '    rol: relay\n'),
     expected: (t) => [{ rule: 'topology-schema', line: lineOf(t, '    rol: relay') }],
   },
+  {
+    name: 'a user in the directory export homed on a host that does not exist',
+    example: 'hosting',
+    edit: (t) => t.replace('# A small hosting provider', '# A small, broken hosting provider'),
+    others: { 'users/city-dental.example.csv': (csv) => csv.replace(/^([^,\n]+),store\d,/m, '$1,store7,') },
+    expected: () => [{ rule: 'user-home-planned', line: 2, file: /users\/city-dental\.example\.csv$/ }],
+  },
+  {
+    name: 'a parked (null MX) domain that still has a user',
+    example: 'building',
+    edit: (t) => t.replace('  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n', '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n'),
+    expected: (t) => [{ rule: 'mx-null-no-recipients', line: lineOf(t, 'users: { bill: mail1 }') }],
+  },
+  {
+    name: 'a domain without postmaster',
+    example: 'building',
+    edit: (t) => t.replace('      postmaster: [carol]\n', ''),
+    expected: (t) => [{ rule: 'postmaster-defined', line: lineOf(t, '  globex.example:') }],
+  },
+  {
+    name: 'an alias that leads back to itself',
+    example: 'building',
+    edit: (t) => t.replace('      all: [alice, bob, dave, erin]', '      all: [alice, bob, dave, erin, everyone]\n      everyone: [all]'),
+    expected: (t) => [{ rule: 'alias-acyclic', line: lineOf(t, 'all: [alice, bob, dave, erin, everyone]') }],
+  },
+  {
+    name: 'a user homed on the relay-only backup (relays hold no mailboxes)',
+    example: 'building',
+    edit: (t) => t.replace('      frank: mail2', '      frank: backup'),
+    expected: (t) => [{ rule: 'user-home-store', line: lineOf(t, 'frank: backup') }],
+  },
 ];
 
 describe('deliberately broken copies of the examples', () => {
-  it.each(broken)('$name', async ({ example, edit, expected }) => {
-    const { file, text } = await brokenCopy(example, edit);
+  it.each(broken)('$name', async ({ example, edit, others, expected }) => {
+    const { file, text } = await brokenCopy(example, edit, others);
     const result = await mxplan(['lint', file, '--format', 'json']);
     expect(result.code).toBe(1);
-    const findings = JSON.parse(result.stdout).findings as { rule: string; location: { line: number } }[];
+    const findings = JSON.parse(result.stdout).findings as { rule: string; location: { file: string; line: number } }[];
     for (const want of expected(text)) {
-      expect(findings).toContainEqual(expect.objectContaining({ rule: want.rule, location: expect.objectContaining({ line: want.line }) }));
+      const file = want.file ?? /topology\.yaml$/;
+      expect(findings).toContainEqual(
+        expect.objectContaining({ rule: want.rule, location: expect.objectContaining({ line: want.line, file: expect.stringMatching(file) }) }),
+      );
     }
   });
 });
@@ -93,7 +128,7 @@ describe('exit codes and formats', () => {
     const { file, text } = await brokenCopy('building', (t) => `${t}\nlint:\n  rules: { mx-bakup-preference: warn }\n`);
     const result = await mxplan(['lint', file, '--format', 'json']);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout).findings).toMatchObject([
+    expect(JSON.parse(result.stdout).findings.filter((f: { severity: string }) => f.severity !== 'info')).toMatchObject([
       { rule: 'lint-config', location: { line: lineOf(text, 'mx-bakup-preference') }, message: expect.stringMatching(/did you mean "mx-backup-preference"/) },
     ]);
   });

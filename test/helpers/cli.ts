@@ -26,16 +26,26 @@ export function mxplan(args: readonly string[], options: { cwd?: string; env?: N
  * A copy of an example (with its users files) in a temporary directory, edited by `edit`.
  * Returns the copy's topology path and its text, to compute expected line numbers from.
  */
-export async function brokenCopy(example: string, edit: (text: string) => string): Promise<{ file: string; text: string }> {
+export async function brokenCopy(
+  example: string,
+  edit: (text: string) => string,
+  others: Readonly<Record<string, (text: string) => string>> = {},
+): Promise<{ file: string; text: string; dir: string }> {
   const source = join(ROOT, 'examples', example);
   const dir = await mkdtemp(join(tmpdir(), `mxplan-${example}-`));
   await cp(source, dir, { recursive: true });
   const file = join(dir, 'topology.yaml');
+  const text = await editFile(file, edit);
+  for (const [name, editOther] of Object.entries(others)) await editFile(join(dir, name), editOther);
+  return { file, text, dir };
+}
+
+async function editFile(file: string, edit: (text: string) => string): Promise<string> {
   const original = await readFile(file, 'utf8');
   const text = edit(original);
-  if (text === original) throw new Error(`the edit changed nothing in ${example}`);
+  if (text === original) throw new Error(`the edit changed nothing in ${file}`);
   await writeFile(file, text);
-  return { file, text };
+  return text;
 }
 
 /** 1-based line of the first line containing `needle` (after line `after`). */
