@@ -32,16 +32,18 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Where a command reports its exit code (main reads it back). */
-export function setExitCode(command: Command, code: number): void {
+export function rootOf(command: Command): Command {
   let root = command;
   while (root.parent) root = root.parent;
-  root.setOptionValue('exitCode', code);
+  return root;
+}
+
+/** Where a command reports its exit code (main reads it back). */
+export function setExitCode(command: Command, code: number): void {
+  rootOf(command).setOptionValue('exitCode', code);
 }
 
 /** Colour is on for a terminal unless NO_COLOR is set or --no-color given. */
 export function useColor(command: Command): boolean {
-  let root = command;
-  while (root.parent) root = root.parent;
-  return root.opts().color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  return rootOf(command).opts().color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { setExitCode } from '../program.js';
-import { parseSerial, planForOutput } from './zones.js';
+import { planForOutput } from '../plan-gate.js';
+import { parseSerial } from './zones.js';
 
 interface DnsFlags {
   listen: string;

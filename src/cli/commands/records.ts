@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { setExitCode } from '../program.js';
-import { parseSerial, planForOutput } from './zones.js';
+import { planForOutput } from '../plan-gate.js';
+import { parseSerial } from './zones.js';
 
 interface RecordsFlags {
   format: 'text' | 'json';

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { SERVERS, type Server } from '../../dns/server-config.js';
 import { UsageError } from '../../errors.js';
-import type { Plan } from '../../topology/types.js';
-import { setExitCode, useColor } from '../program.js';
+import { planForOutput } from '../plan-gate.js';
+import { setExitCode } from '../program.js';
 
 interface ZonesFlags {
   out: string;
@@ -65,32 +65,6 @@ function summary(result: import('../../dns/zone-dir.js').WriteZonesResult): stri
   return `${verb} ${result.zones.length} zones in ${result.out}${configs}: ${parts.join(', ')}\n`;
 }
 
-/**
- * Loads and lints the topology for a command that publishes records (`zones`, `records`).
- * Findings go to stderr (stdout carries the output). Returns undefined, after saying why, when
- * the topology cannot be loaded, or has error-level findings and `force` is off: a plan with
- * errors would publish broken DNS.
- */
-export async function planForOutput(file: string, options: { force: boolean; command: Command; what: string }): Promise<Plan | undefined> {
-  const [{ checkTopology, hasErrors, ruleInfos }, { formatFindings }] = await Promise.all([
-    import('../../lint/check.js'),
-    import('../../report/index.js'),
-  ]);
-  const { plan, findings: all } = await checkTopology(file);
-  // Errors and warnings only: info findings are advice for `mxplan lint`, not about the records.
-  const findings = all.filter((f) => f.severity !== 'info');
-  if (findings.length > 0) {
-    const color = useColor(options.command) && process.stderr.isTTY === true;
-    process.stderr.write(formatFindings('stylish', { findings, rules: ruleInfos(), cwd: process.cwd() }, { color, version: rootOf(options.command).version() ?? '' }));
-  }
-  if (!plan) return undefined;
-  if (hasErrors(findings) && !options.force) {
-    process.stderr.write(`mxplan: the topology has errors, so no ${options.what} were produced (--force produces them anyway)\n`);
-    return undefined;
-  }
-  return plan;
-}
-
 /** A serial from the command line: an integer in 0..2^32-1 (RFC 1982). */
 export function parseSerial(text: string): number {
   const n = Number(text);
@@ -98,8 +72,3 @@ export function parseSerial(text: string): number {
   return n;
 }
 
-function rootOf(command: Command): Command {
-  let root = command;
-  while (root.parent) root = root.parent;
-  return root;
-}
