@@ -8,9 +8,10 @@ import * as dns from './commands/dns.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
+import * as sandbox from './commands/sandbox.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns];
+const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox];
 
 const EXIT_CODES = `
 Exit codes:

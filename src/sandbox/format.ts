@@ -1,0 +1,34 @@
+/** What `mxplan sandbox` prints: the host table, then one line per mail event. */
+import type { MailEvent } from '../mail/events.js';
+import type { HostEndpoint } from './sandbox.js';
+
+export function hostTable(hosts: Iterable<HostEndpoint>, dns: { address: string; port: number }): string {
+  const rows = [['host', 'planned name', 'planned addresses', 'loopback endpoint']];
+  for (const h of hosts) rows.push([h.hostId, h.fqdn, h.planned.join(' ') || '(none)', `${h.address}:${h.port}`]);
+  rows.push(['(dns)', 'authoritative responder', 'every zone of the plan', `${dns.address}:${dns.port}`]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function eventLine(event: MailEvent, now: Date = new Date()): string {
+  const time = now.toISOString().slice(11, 19);
+  const head = `${time} ${event.host.padEnd(8)}`;
+  switch (event.type) {
+    case 'listening':
+      return `${head} listening on ${event.address}:${event.port}`;
+    case 'resumed':
+      return `${head} resumed ${event.messages} queued message(s)`;
+    case 'accepted':
+      return `${head} ${event.queueId}: accepted from=<${event.from}> to=${event.recipients.map((r) => `<${r}>`).join(',')} size=${event.size} (${event.stored === 'maildir' ? 'delivered' : 'queued'})`;
+    case 'refused':
+      return `${head} refused at ${event.stage.toUpperCase()}${event.address ? ` <${event.address}>` : ''}: ${event.reply}`;
+    case 'delivered':
+      return `${head} ${event.queueId}: delivered <${event.recipient}> ${event.to === 'maildir' ? 'to the Maildir' : `via ${event.to}`}${event.duplicate ? ' (already there: not written again)' : ''}`;
+    case 'deferred':
+      return `${head} ${event.queueId}: deferred ${event.recipients.map((r) => `<${r}>`).join(',')}: ${event.reason} (retry at ${new Date(event.retryAt).toISOString().slice(11, 19)})`;
+    case 'bounced':
+      return `${head} ${event.queueId}: bounced ${event.recipients.map((r) => `<${r}>`).join(',')}: ${event.reason}${event.dsn ? ` (DSN ${event.dsn})` : ' (no DSN: the sender is <>)'}`;
+    case 'error':
+      return `${head} error: ${event.message}`;
+  }
+}
