@@ -97,7 +97,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
     socket.setTimeout(idleMs, () => socket.destroy());
-    serveTcpConnection(socket, responder, log);
+    serveTcpConnection(socket, { responder, log, idleMs, onError: options.onError });
   });
 
   let closing: Promise<void> | undefined;
@@ -127,17 +127,32 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   };
 }
 
-/** Reads length-prefixed messages (RFC 1035 §4.2.2) and answers each in turn. */
-function serveTcpConnection(socket: net.Socket, responder: Responder, log: QueryLog | undefined): void {
+interface ConnectionOptions {
+  readonly responder: Responder;
+  readonly log: QueryLog | undefined;
+  readonly idleMs: number;
+  readonly onError: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * Reads length-prefixed messages (RFC 1035 §4.2.2) and answers each in turn. Besides the idle
+ * timer, a message that trickles in (a byte now and then, each resetting the timer) is cut off
+ * once it has been incomplete for the idle timeout (RFC 7766 §6.2.3).
+ */
+function serveTcpConnection(socket: net.Socket, { responder, log, idleMs, onError }: ConnectionOptions): void {
   const client = clientLabel(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
   let pending: Buffer | undefined;
+  let incompleteSince = 0;
 
-  const pump = (): void => {
+  /** Answers every whole message buffered; returns how many. */
+  const pump = (): number => {
+    let answered = 0;
     while (pending && pending.length >= 2) {
       const size = pending.readUInt16BE(0);
-      if (pending.length < 2 + size) return;
+      if (pending.length < 2 + size) break;
       const msg = pending.subarray(2, 2 + size);
       pending = pending.length === 2 + size ? undefined : pending.subarray(2 + size);
+      answered++;
       if (!answer(msg)) {
         // The client is not reading: stop reading its queries until our replies drain.
         socket.pause();
@@ -145,9 +160,10 @@ function serveTcpConnection(socket: net.Socket, responder: Responder, log: Query
           socket.resume();
           pump();
         });
-        return;
+        break;
       }
     }
+    return answered;
   };
 
   /** Answers one message; false when the socket asks us to wait. */
@@ -168,7 +184,16 @@ function serveTcpConnection(socket: net.Socket, responder: Responder, log: Query
     } else if (outcome === Outcome.TRANSFER) {
       const q = x.query;
       const opt = q.edns ? responder.optFor(0, q.dnssecOk) : undefined;
-      for (const message of transferMessages(x.transferZone!.zone, q, opt)) {
+      let messages: Buffer[];
+      try {
+        messages = transferMessages(x.transferZone!.zone, q, opt);
+      } catch (error) {
+        // A record that cannot be framed: end the transfer the only way TCP allows.
+        onError?.(error);
+        socket.destroy();
+        return false;
+      }
+      for (const message of messages) {
         const prefix = Buffer.allocUnsafe(2);
         prefix.writeUInt16BE(message.length, 0);
         size += message.length;
@@ -182,7 +207,10 @@ function serveTcpConnection(socket: net.Socket, responder: Responder, log: Query
 
   socket.on('data', (chunk: Buffer) => {
     pending = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pump();
+    const answered = pump();
+    if (!pending) incompleteSince = 0;
+    else if (answered > 0 || incompleteSince === 0) incompleteSince = performance.now();
+    else if (performance.now() - incompleteSince > idleMs) socket.destroy();
   });
   // RFC 7766 §6.2.4: the client closed its side; finish what is queued, then close ours.
   socket.on('end', () => socket.end());
@@ -197,11 +225,13 @@ interface BoundSockets {
 /** Binds UDP, then TCP on the same port; with port 0, retries until one port is free for both. */
 async function bindUdpAndTcp(address: string, requestedPort: number): Promise<BoundSockets> {
   for (let attempt = 1; ; attempt++) {
+    const family = isIPv6(address) ? 6 : 4;
     const socket = dgram.createSocket({
-      type: isIPv6(address) ? 'udp6' : 'udp4',
+      type: family === 6 ? 'udp6' : 'udp4',
       // Replies go to the literal address a datagram came from; the default lookup would defer
       // every send by a tick through dns.lookup.
-      lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+      lookup: ((literal: string, _options: unknown, callback: (error: null, address: string, family: number) => void) =>
+        callback(null, literal, family)) as unknown as dgram.SocketOptions['lookup'],
     });
     await listen('udp', address, requestedPort, (done) => {
       socket.once('error', done);
@@ -227,10 +257,6 @@ async function bindUdpAndTcp(address: string, requestedPort: number): Promise<Bo
       if (requestedPort !== 0 || !taken || attempt >= EPHEMERAL_ATTEMPTS) throw error;
     }
   }
-}
-
-function literalLookup(address: string, _family: unknown, callback: (error: null, address: string, family: number) => void): void {
-  callback(null, address, isIPv6(address) ? 6 : 4);
 }
 
 /** Runs a bind and turns its failure into a message that names the address and the cause. */

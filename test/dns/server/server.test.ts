@@ -169,6 +169,41 @@ describe('TCP (RFC 7766)', () => {
     await Promise.all(stalled);
     healthy.destroy();
   });
+
+  it('cuts off a message that trickles in a byte at a time, each byte resetting the idle timer', async () => {
+    const socket = await connect(server.port);
+    const bytes = framed(query('example.org', 'MX'));
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (sent < bytes.length - 1 && !socket.destroyed) socket.write(bytes.subarray(sent, ++sent));
+    }, 100);
+    await closedByPeer(socket);
+    clearInterval(drip);
+    expect(sent).toBeLessThan(bytes.length - 1);
+  });
+
+  it('refuses connections beyond its limit, and takes new ones when others close', async () => {
+    await using small = await startDnsServer({ zones: FIXTURE_ZONES, maxTcpConnections: 2 });
+    const first = await connect(small.port);
+    const second = await connect(small.port);
+    const third = await connect(small.port);
+    await closedByPeer(third);
+    expect(first.destroyed || second.destroyed).toBe(false);
+    first.end();
+    await closedByPeer(first);
+    // The server may see the new connection before it has counted the old one out: retry.
+    let answer: Buffer | undefined;
+    for (let attempt = 0; !answer && attempt < 50; attempt++) {
+      const fourth = await connect(small.port);
+      fourth.on('error', () => {});
+      const reply = readMessages(fourth, 1).catch(() => undefined);
+      fourth.write(framed(query('example.org', 'SOA')));
+      answer = (await reply)?.[0];
+      fourth.destroy();
+    }
+    expect(decode(answer!).answers).toHaveLength(1);
+    second.destroy();
+  });
 });
 
 describe('the programmatic API', () => {
