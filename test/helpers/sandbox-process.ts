@@ -1,0 +1,109 @@
+/**
+ * `mxplan sandbox` as a child process, driven the way a person would drive it: wait for its
+ * table, type control lines on its stdin, read Maildirs under its state directory, kill it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { ROOT } from './cli.js';
+
+export interface Endpoints {
+  readonly dns: { address: string; port: number };
+  readonly hosts: Record<string, { fqdn: string; planned: string[]; address: string; port: number }>;
+}
+
+export interface SandboxProcess {
+  readonly child: ChildProcess;
+  readonly endpoints: Endpoints;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Types a control line and waits for the answer that matches. */
+  control(line: string, answer: RegExp): Promise<void>;
+  /** Waits until its output matches (after what was there when called). */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+export async function startSandboxProcess(topology: string, stateDir: string): Promise<SandboxProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'sandbox', topology, '--state', stateDir], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const w of waiters) w();
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForOutput = (pattern: RegExp, timeoutMs = 20_000, from = 0) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (pattern.test(out.slice(from))) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`sandbox never printed ${pattern}; it printed:\n${out}`));
+      }, timeoutMs);
+      waiters.add(check);
+      void exited.then(() => check());
+      check();
+    });
+
+  await Promise.race([
+    waitForOutput(/Ctrl-C stops/),
+    exited.then((code) => Promise.reject(new Error(`sandbox exited ${code}:\n${out}`))),
+  ]);
+  const endpoints = JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as Endpoints;
+  return {
+    child,
+    endpoints,
+    output: () => out,
+    async control(line, answer) {
+      const from = out.length;
+      child.stdin!.write(`${line}\n`);
+      await waitForOutput(answer, 20_000, from);
+    },
+    waitForOutput: (pattern, timeoutMs) => waitForOutput(pattern, timeoutMs, out.length),
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** The messages in a user's Maildir on a host (new/ and cur/), parsed by mailparser. */
+export async function maildirMessages(stateDir: string, hostId: string, address: string): Promise<ParsedMail[]> {
+  const [local, domain] = address.split('@') as [string, string];
+  const messages: ParsedMail[] = [];
+  for (const sub of ['new', 'cur']) {
+    const dir = join(stateDir, hostId, 'maildir', domain, local, sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.sort()) messages.push(await simpleParser(await readFile(join(dir, name))));
+  }
+  return messages;
+}
+
+/** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
