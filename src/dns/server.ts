@@ -14,7 +14,6 @@
  */
 import cluster from 'node:cluster';
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ResourceError, UsageError } from '../errors.js';
@@ -225,7 +224,7 @@ interface BoundSockets {
 /** Binds UDP, then TCP on the same port; with port 0, retries until one port is free for both. */
 async function bindUdpAndTcp(address: string, requestedPort: number): Promise<BoundSockets> {
   for (let attempt = 1; ; attempt++) {
-    const family = isIPv6(address) ? 6 : 4;
+    const family = net.isIPv6(address) ? 6 : 4;
     const socket = dgram.createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
       // Replies go to the literal address a datagram came from; the default lookup would defer
@@ -343,6 +342,7 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
     const close = (): Promise<void> => (closing ??= stopAll().then(markClosed));
     // A worker that dies takes the service with it: stop the rest and say so through `closed`.
     for (const worker of forked) worker.once('exit', () => void close());
+    // Faults are a sandbox tool, and the sandbox runs one process: the workers ignore them.
     return { address, port, setFault: () => {}, close, closed, [Symbol.asyncDispose]: close };
   } catch (error) {
     await stopAll();
