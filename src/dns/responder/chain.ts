@@ -5,8 +5,8 @@
  * care what the steps after it do. A step returns true when it has decided the reply.
  *
  * The whole path works on the client's own bytes: the reply is the query's header (patched
- * in place) and question (its letter case kept, RFC 1035 §7.1 / the 0x20 practice), then a
- * pre-encoded tail. Nothing is allocated per query on the common path.
+ * in place) and question, its letter case kept (resolvers check it: draft-vixie-dnsext-dns0x20),
+ * then a pre-encoded tail. The common path allocates at most a view of the query's buffer.
  */
 import { AnswerCache, PreparedAnswer, prepare, type NameEntry } from './answer-cache.js';
 import { Query, Verdict, parseQuery } from './query.js';
