@@ -36,7 +36,10 @@ export interface QueueDeps {
   deliver(destination: string, job: DeliveryJob): Promise<TransmitResult>;
   /** Queues a DSN to the sender of `envelope` (durably); returns its queue id. */
   bounce(envelope: StoredEnvelope, body: Buffer, failures: readonly FailedRecipient[]): Promise<string | undefined>;
-  /** Parallel deliveries per destination (Postfix default_destination_concurrency_limit). */
+  /**
+   * Parallel deliveries per destination; default 20, Postfix's default_destination_concurrency_limit.
+   * Each delivery waits for the next hop's fsyncs, so concurrency is what keeps the disk busy.
+   */
   readonly concurrency?: number;
 }
 
@@ -144,7 +147,7 @@ export class Queue {
   private pump(): void {
     if (this.stopped) return;
     const now = this.deps.clock.now();
-    const limit = this.deps.concurrency ?? 10;
+    const limit = this.deps.concurrency ?? 20;
     let wake = Infinity;
     for (const dest of this.destinations.values()) {
       if (dest.ids.size === 0) continue;

@@ -62,6 +62,8 @@ export interface Relay extends AsyncDisposable {
   readonly dir: string;
   /** Messages in the queue. */
   queued(): number;
+  /** The spool: segments on disk, live messages, fdatasyncs so far (group commit shares them). */
+  spoolStats(): { segments: number; live: number; commits: number };
   /** Attempt every queued delivery now, ignoring backoff. */
   retryNow(): void;
   /** Stops accepting, lets deliveries in flight finish, closes the spool. Idempotent. */
@@ -263,6 +265,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       port: listening.port,
       dir: state.dir,
       queued: () => queue.size,
+      spoolStats: () => theSpool.stats(),
       retryNow: () => queue.retryNow(),
       stop,
       [Symbol.asyncDispose]: stop,

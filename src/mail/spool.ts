@@ -16,6 +16,11 @@
  * targets are attempted again, which the next hop's duplicate check absorbs (see trace.ts).
  * Replay stops at the first torn or corrupt record of a segment (an unacknowledged tail).
  *
+ * Segments are written ahead with zeros (PREALLOCATE bytes at a time), and records overwrite
+ * them in place: an fdatasync then flushes data blocks only, without the journal commit that
+ * growing a file costs on every sync (the trick write-ahead logs use). Replay stops at the
+ * zeros, as at any other byte that does not start a record.
+ *
  * Segments are deleted oldest first once none of their messages is live, so a D record is never
  * lost while the message it completes is still on disk. (A message deferred for long keeps later
  * segments on disk; there is no compaction yet, which is fine at sandbox volumes.)
@@ -57,7 +62,10 @@ interface Segment {
   readonly path: string;
   writer: FileHandle | undefined;
   reader: FileHandle | undefined;
+  /** Bytes of records written. */
   size: number;
+  /** Bytes written ahead (zeros) for records to overwrite. */
+  allocated: number;
   live: number;
   /** A write failed: the tail may be torn, so nothing more is appended here. */
   broken: boolean;
@@ -76,6 +84,8 @@ interface PendingWrite {
 }
 
 const MAGIC = 'MXQ1';
+/** Zeros written ahead of the records at a time. */
+const PREALLOCATE = 1024 * 1024;
 const SEGMENT_NAME = /^segment-(\d{6,})\.log$/;
 
 export interface SpoolOptions {
@@ -193,7 +203,13 @@ export class Spool {
         offset += w.bytes.length;
       }
       try {
-        await writeAll(segment.writer!, batch.map((w) => w.bytes));
+        if (offset > segment.allocated) {
+          // Extend in place; the fdatasync below makes the new length durable once per PREALLOCATE.
+          const grow = Math.max(PREALLOCATE, offset - segment.allocated);
+          await writeAll(segment.writer!, [Buffer.alloc(grow)], segment.allocated);
+          segment.allocated += grow;
+        }
+        await writeAll(segment.writer!, batch.map((w) => w.bytes), segment.size);
         segment.size = offset;
         if (batch.some((w) => w.durable)) {
           await segment.writer!.datasync();
@@ -217,10 +233,10 @@ export class Spool {
   private async startSegment(): Promise<void> {
     const seq = Math.max(0, ...this.segments.keys()) + 1;
     const path = join(this.dir, `segment-${String(seq).padStart(6, '0')}.log`);
-    const writer = await open(path, 'a', 0o600);
+    const writer = await open(path, 'wx', 0o600);
     // The new file's directory entry must be durable before any message in it is acknowledged.
     await syncDirectory(this.dir);
-    const segment: Segment = { seq, path, writer, reader: undefined, size: 0, live: 0, broken: false };
+    const segment: Segment = { seq, path, writer, reader: undefined, size: 0, allocated: 0, live: 0, broken: false };
     this.segments.set(seq, segment);
     const previous = this.current as Segment | undefined;
     this.current = segment;
@@ -248,7 +264,7 @@ export class Spool {
       const seq = Number(SEGMENT_NAME.exec(name)![1]);
       const path = join(this.dir, name);
       const bytes = await readFile(path);
-      const segment: Segment = { seq, path, writer: undefined, reader: undefined, size: bytes.length, live: 0, broken: true };
+      const segment: Segment = { seq, path, writer: undefined, reader: undefined, size: bytes.length, allocated: bytes.length, live: 0, broken: true };
       this.segments.set(seq, segment);
       for (const record of parseRecords(bytes)) {
         if (record.type === 'M') {
@@ -297,13 +313,13 @@ export function* parseRecords(bytes: Buffer): Generator<ParsedRecord> {
   }
 }
 
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+/** Writes the buffers at `position`, finishing a short write. */
+async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   const total = buffers.reduce((n, b) => n + b.length, 0);
-  const first = (await handle.writev(buffers)).bytesWritten;
+  const first = (await handle.writev(buffers, position)).bytesWritten;
   if (first === total) return;
-  // A short write (rare, large batches): the file is opened for appending, so write the rest in order.
   const rest = Buffer.concat(buffers).subarray(first);
-  for (let done = 0; done < rest.length; ) done += (await handle.write(rest, done, rest.length - done)).bytesWritten;
+  for (let done = 0; done < rest.length; ) done += (await handle.write(rest, done, rest.length - done, position + first + done)).bytesWritten;
 }
 
 async function closeHandles(segment: Segment): Promise<void> {
