@@ -32,7 +32,6 @@ export const REPLIES = {
   messageTooBig: (limit: number): SmtpReply => ({ code: 552, enhanced: '5.3.4', text: `Message size exceeds fixed limit of ${limit} bytes` }),
   /** RFC 5321 §4.2.1: an error of ours is temporary, never 5xx. */
   localError: (what: string): SmtpReply => ({ code: 451, enhanced: '4.3.0', text: `Local error in processing: ${what}` }),
-  shuttingDown: (): SmtpReply => ({ code: 421, enhanced: '4.3.2', text: 'Service shutting down, try later' }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),
   delivered: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: delivered as ${id}` }),
   /** RFC 3463 4.4.7: the queue lifetime ran out. */
