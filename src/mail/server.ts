@@ -15,6 +15,7 @@
  */
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { ResourceError } from '../errors.js';
 import { readInbound, type InboundMessage } from './inbound.js';
 import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
 
@@ -102,16 +103,16 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
         .then(s.ok, s.fail);
     },
   });
-  server.on('error', options.onError);
-
   await new Promise<void>((resolve, reject) => {
-    const onListenError = (error: Error) => reject(error);
-    server.server.once('error', onListenError);
+    const onListenError = (error: NodeJS.ErrnoException) =>
+      reject(new ResourceError(`cannot listen on ${listen.address}:${listen.port} (${error.code ?? error.message})`, { cause: error }));
+    server.once('error', onListenError);
     server.listen(listen.port, listen.address, () => {
-      server.server.removeListener('error', onListenError);
+      server.removeListener('error', onListenError);
       resolve();
     });
   });
+  server.on('error', options.onError);
   const bound = server.server.address() as AddressInfo;
   return {
     address: bound.address,

@@ -1,0 +1,54 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ResourceError } from '../../src/errors.js';
+import { openHostState } from '../../src/mail/state.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mxplan-state-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('openHostState', () => {
+  it('lays out <state>/<host> and holds a lock with this pid until released', async () => {
+    const state = await openHostState(dir, 'store1');
+    expect(state).toMatchObject({ dir: join(dir, 'store1'), queueDir: join(dir, 'store1', 'queue'), maildirRoot: join(dir, 'store1', 'maildir') });
+    expect((await readFile(join(dir, 'store1', 'lock'), 'utf8')).trim()).toBe(String(process.pid));
+    await expect(openHostState(dir, 'store1')).rejects.toThrow(ResourceError);
+    await state.release();
+    const again = await openHostState(dir, 'store1');
+    await again.release();
+  });
+
+  it('takes over the lock of a process that is gone (kill -9 leaves it behind)', async () => {
+    await mkdir(join(dir, 'store1'));
+    // a pid above the kernel's pid_max cannot be running
+    await writeFile(join(dir, 'store1', 'lock'), '4194305\n');
+    const state = await openHostState(dir, 'store1');
+    expect((await readFile(join(dir, 'store1', 'lock'), 'utf8')).trim()).toBe(String(process.pid));
+    await state.release();
+  });
+});
+
+describe('startRelay', () => {
+  it('reports a port in use as a ResourceError and leaves the state directory unlocked', async () => {
+    const { startRelay } = await import('../../src/mail/relay.js');
+    const { AddressBook } = await import('../../src/mail/connector.js');
+    const { planOf, topology } = await import('../helpers/topology.js');
+    const net = await import('node:net');
+    const plan = await planOf(topology());
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const resolver = { resolveMx: async () => [], resolve4: async () => [], resolve6: async () => [] };
+    const options = { plan, hostId: 'store1', stateDir: dir, resolver, connector: new AddressBook(), profile: 'fast' as const };
+    await expect(startRelay({ ...options, listen: { address: '127.0.0.1', port } })).rejects.toThrow(ResourceError);
+    await new Promise((resolve) => taken.close(resolve));
+    await using relay = await startRelay({ ...options, listen: { address: '127.0.0.1', port: 0 } });
+    expect(relay.port).toBeGreaterThan(0);
+  });
+});
