@@ -252,7 +252,7 @@ async function main() {
       node: process.version,
       nsd: (await run('nsd', ['-v'])).output.split('\n')[0],
       named: (await run('named', ['-v'])).output.trim(),
-      dnsperf: (/DNS Performance Testing Tool version ([\d.]+)/.exec((await run('dnsperf', ['-h'])).output) ?? [])[1] ?? '?',
+      dnsperf: (/Version ([\d.]+)/.exec((await run('dnsperf', ['-h'])).output) ?? [])[1] ?? '?',
     };
     console.log(`zones: ${zones.length} from examples/{${examples.join(',')}} (${zones.reduce((n, z) => n + z.records.length, 0)} records)${skipped.length ? `; shared zones served once: ${skipped.join(', ')}` : ''}`);
     console.log(`queries: 10000 lines (20% MX, 20% A, 15% AAAA, 15% TXT, 15% other records, 15% NXDOMAIN); dnsperf -l ${seconds} -c 4 -T 1; ${runs} interleaved runs`);
