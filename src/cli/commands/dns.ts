@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { setExitCode } from '../program.js';
+import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
 import { parseSerial } from './zones.js';
 
@@ -70,18 +71,6 @@ function parseWorkers(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1 || n > 64) throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
   return n;
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 /** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */
