@@ -1,28 +1,33 @@
 /**
- * Mail throughput with fsync on, three figures from the same run (research/perf-anchors.md §3):
+ * Mail throughput with fsync on, from the same run (research/perf-anchors.md §3):
  *
- *   discard  a bare smtp-server that accepts and discards (the SMTP layer's ceiling)
- *   probe    one fsynced Maildir file per message: tmp, write, fdatasync, close, rename into
- *            new/ (the disk's ceiling for Maildir delivery), with as many writers in parallel as
- *            the relay runs deliveries to one destination (20; more writers, more batched commits)
- *   two-hop  the plan's path for bob@acme.example: mail1 (acme's MX) takes the message into its
- *            spool (group commit), answers 250 and forwards it to mail2 (bob's home), which writes
- *            it to the Maildir (tmp, fdatasync, rename, fsync of new/) before its own 250; timed
- *            until mail2 has delivered the last message
+ *   discard   a bare smtp-server that accepts and discards (the SMTP layer's ceiling)
+ *   probe     one fsynced Maildir file per message: tmp, write, fdatasync, close, rename into
+ *             new/ (the disk's ceiling for Maildir delivery), with as many writers in parallel as
+ *             the relay runs deliveries to one destination (20)
+ *   two-hop   the plan's path for bob@acme.example: mail1 (acme's MX) takes the message into its
+ *             spool (group commit), answers 250 and forwards it to mail2 (bob's home), which writes
+ *             it to the Maildir (tmp, fdatasync, rename, fsync of new/) before its own 250; timed
+ *             until mail2 has delivered the last message. Two layouts:
+ *               1 process   both relays in one Node process, as `mxplan sandbox` runs them
+ *               per host    each relay in its own process, as two hosts would be
  *
  * The SMTP load comes from smtp-source (Debian package postfix; its daemon must not run) with
  * reused connections, or, without it, from a pooled nodemailer client in a child process. The
  * target: two-hop >= 70% of probe, i.e. the queue hop costs no second fsync per message.
  *
- *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048] [--probe-writers 20] [--two-hop-only]
+ *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048] [--probe-writers 20]
  *
- * The machine is shared: run-to-run spread is large (the probe alone varies 2x under load), so
- * the three are interleaved per round and the medians compared.
+ * Each measurement starts after `sync` (the previous one's deletions must not slow the next), and
+ * the kinds are interleaved per round, medians compared: the machine is shared and its disk
+ * changes speed by several times from one minute to the next.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
 
@@ -33,32 +38,14 @@ const { startDnsServer } = await import('../dist/dns/server.js');
 const { deriveZones } = await import('../dist/dns/derive.js');
 const { parsePlan } = await import('../dist/topology/load.js');
 
+const run = promisify(execFile);
+const self = fileURLToPath(import.meta.url);
 const arg = (name, fallback) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
 const MESSAGES = arg('messages', 4000);
 const SESSIONS = arg('sessions', 10);
 const ROUNDS = arg('rounds', 3);
 const SIZE = arg('size', 2048);
-/** The probe runs as many writers as the relay runs deliveries to one destination (queue.ts: 20). */
 const PROBE_WRITERS = arg('probe-writers', 20);
-
-if (process.argv[2] === '--nodemailer-client') {
-  // The fallback load generator: SESSIONS pooled connections, MESSAGES messages.
-  const { default: nodemailer } = await import('nodemailer');
-  const [port, count, sessions, size] = process.argv.slice(3).map(Number);
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: sessions, maxMessages: Infinity, ignoreTLS: true, name: 'bench.example.test' });
-  const raw = `From: <carol@globex.example>\r\nTo: <bob@acme.example>\r\nSubject: bench\r\n\r\n${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.ceil(size / 128)));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: sessions }, async () => {
-      while (next < count) {
-        next++;
-        await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw });
-      }
-    }),
-  );
-  transport.close();
-  process.exit(0);
-}
 
 const TOPOLOGY = {
   version: 1,
@@ -73,139 +60,201 @@ const TOPOLOGY = {
     'globex.example': { mx: [{ host: 'store2', preference: 10 }], users: { carol: 'store2' } },
   },
 };
+const { plan } = await parsePlan(JSON.stringify(TOPOLOGY), 'bench.json', async () => '');
+if (!plan) throw new Error('bench topology does not load');
 
-const smtpSource = await which('smtp-source');
-const client = smtpSource ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `nodemailer pool of ${SESSIONS}`;
-
-/** Runs the load generator against a port; resolves when it has sent everything. */
-async function drive(port) {
-  if (smtpSource) {
-    await promisify(execFile)(smtpSource, ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-M', 'bench.example.test', '-f', 'carol@globex.example', '-t', 'bob@acme.example', `127.0.0.1:${port}`]);
-  } else {
-    await promisify(execFile)(process.execPath, [new URL(import.meta.url).pathname, '--nodemailer-client', String(port), String(MESSAGES), String(SESSIONS), String(SIZE)]);
-  }
-}
-
-async function discard() {
-  let count = 0;
-  const server = new SMTPServer({
-    disableReverseLookup: true,
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        count++;
-        callback(null, 'Ok');
-      });
+/** One relay; `onDelivered` counts mail2's deliveries. */
+function relayFor(hostId, stateDir, dns, book, onDelivered) {
+  return startRelay({
+    plan,
+    hostId,
+    stateDir,
+    resolver: caresResolver(dns),
+    connector: book,
+    profile: 'default',
+    listen: { address: '127.0.0.1', port: 0 },
+    log: (e) => {
+      if (e.type === 'error') console.error(JSON.stringify(e));
+      if (e.type === 'delivered' && e.host === 'store2') onDelivered();
     },
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const t0 = performance.now();
-  await drive(server.server.address().port);
-  const seconds = (performance.now() - t0) / 1000;
-  await new Promise((resolve) => server.close(resolve));
-  if (count !== MESSAGES) throw new Error(`discard: ${count} of ${MESSAGES} arrived`);
-  return MESSAGES / seconds;
 }
 
-async function probe() {
-  const dir = await mkdtemp(join(tmpdir(), 'mxplan-probe-'));
-  await mkdir(join(dir, 'tmp'));
-  await mkdir(join(dir, 'new'));
-  const body = Buffer.alloc(SIZE, 0x78);
+if (process.argv[2] === '--relay') {
+  // One host in its own process: argv hostId stateDir dnsPort book(JSON). Prints its port, then "done" at MESSAGES deliveries.
+  const [hostId, stateDir, dnsPort, book] = process.argv.slice(3);
+  let delivered = 0;
+  const relay = await relayFor(hostId, stateDir, { address: '127.0.0.1', port: Number(dnsPort) }, new AddressBook(JSON.parse(book)), () => {
+    if (++delivered === MESSAGES) console.log('done');
+  });
+  console.log(relay.port);
+  process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
+} else if (process.argv[2] === '--nodemailer-client') {
+  // The fallback load generator: SESSIONS pooled connections.
+  const { default: nodemailer } = await import('nodemailer');
+  const port = Number(process.argv[3]);
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: SESSIONS, maxMessages: Infinity, ignoreTLS: true, name: 'bench.example.test' });
+  const raw = `From: <carol@globex.example>\r\nTo: <bob@acme.example>\r\nSubject: bench\r\n\r\n${`${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.ceil(SIZE / 78)))}`;
   let next = 0;
-  const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: PROBE_WRITERS }, async () => {
-      while (next < MESSAGES) {
-        const name = `${Date.now()}.P${process.pid}Q${next++}.bench`;
-        const file = await open(join(dir, 'tmp', name), 'wx');
-        await file.writeFile(body);
-        await file.datasync();
-        await file.close();
-        await rename(join(dir, 'tmp', name), join(dir, 'new', name));
-      }
+    Array.from({ length: SESSIONS }, async () => {
+      while (next++ < MESSAGES) await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw });
     }),
   );
-  const seconds = (performance.now() - t0) / 1000;
-  const files = (await readdir(join(dir, 'new'))).length;
-  await rm(dir, { recursive: true, force: true });
-  if (files !== MESSAGES) throw new Error(`probe: ${files} files`);
-  return MESSAGES / seconds;
+  transport.close();
+} else {
+  await main();
 }
 
-async function twoHop() {
-  const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-twohop-'));
-  const { plan } = await parsePlan(JSON.stringify(TOPOLOGY), 'bench.json', async () => '');
-  if (!plan) throw new Error('bench topology does not load');
-  const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
-  const book = new AddressBook();
-  const resolver = caresResolver({ address: dns.address, port: dns.port });
-  let delivered = 0;
-  let done;
-  const allDelivered = new Promise((resolve) => (done = resolve));
-  const relays = [];
-  for (const hostId of ['store2', 'store1']) {
-    const relay = await startRelay({
-      plan,
-      hostId,
-      stateDir,
-      resolver,
-      connector: book,
-      profile: 'default',
-      listen: { address: '127.0.0.1', port: 0 },
-      log: (e) => {
-        if (e.type === 'error') console.error(e);
-        if (e.type === 'delivered' && e.host === 'store2' && ++delivered === MESSAGES) done();
+async function main() {
+  const smtpSource = await which('smtp-source');
+  const client = smtpSource ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `nodemailer pool of ${SESSIONS}`;
+
+  /** Runs the load generator against a port; resolves when it has sent everything. */
+  const drive = async (port) => {
+    if (smtpSource) {
+      await run(smtpSource, ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-M', 'bench.example.test', '-f', 'carol@globex.example', '-t', 'bob@acme.example', `127.0.0.1:${port}`]);
+    } else {
+      await run(process.execPath, [self, '--nodemailer-client', String(port), '--messages', String(MESSAGES), '--sessions', String(SESSIONS), '--size', String(SIZE)]);
+    }
+  };
+
+  const discard = async () => {
+    let count = 0;
+    const server = new SMTPServer({
+      disableReverseLookup: true,
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        stream.on('data', () => {});
+        stream.on('end', () => {
+          count++;
+          callback(null, 'Ok');
+        });
       },
     });
-    for (const a of plan.hosts.get(hostId).ipv4) book.set(a, { host: '127.0.0.1', port: relay.port });
-    relays.push(relay);
-  }
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await drive(relays[1].port);
-  await allDelivered;
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuShare = (cpu.user + cpu.system) / 1e6 / seconds;
-  const commits = relays[1].spoolStats().commits;
-  for (const relay of relays) await relay.stop();
-  await dns.close();
-  const files = (await readdir(join(stateDir, 'store2', 'maildir', 'acme.example', 'bob', 'new'))).length;
-  await rm(stateDir, { recursive: true, force: true });
-  if (files !== MESSAGES) throw new Error(`two-hop: ${files} of ${MESSAGES} in the mailbox`);
-  return { rate: MESSAGES / seconds, commitsPerMessage: commits / MESSAGES, cpuShare };
-}
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const t0 = performance.now();
+    await drive(server.server.address().port);
+    const seconds = (performance.now() - t0) / 1000;
+    await new Promise((resolve) => server.close(resolve));
+    if (count !== MESSAGES) throw new Error(`discard: ${count} of ${MESSAGES} arrived`);
+    return MESSAGES / seconds;
+  };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { discard: [], probe: [], twoHop: [], commits: [] };
-console.log(`${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds interleaved; load: ${client}; probe writers: ${PROBE_WRITERS}`);
-if (process.argv.includes('--two-hop-only')) {
-  const hop = await twoHop();
-  console.log(`two-hop ${hop.rate.toFixed(0)}/s (relay process CPU ${(hop.cpuShare * 100).toFixed(0)}% of one core)`);
-  process.exit(0);
+  const probe = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mxplan-probe-'));
+    await mkdir(join(dir, 'tmp'));
+    await mkdir(join(dir, 'new'));
+    const body = Buffer.alloc(SIZE, 0x78);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: PROBE_WRITERS }, async () => {
+        while (next < MESSAGES) {
+          const name = `${Date.now()}.P${process.pid}Q${next++}.bench`;
+          const file = await open(join(dir, 'tmp', name), 'wx');
+          await file.writeFile(body);
+          await file.datasync();
+          await file.close();
+          await rename(join(dir, 'tmp', name), join(dir, 'new', name));
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const files = (await readdir(join(dir, 'new'))).length;
+    await rm(dir, { recursive: true, force: true });
+    if (files !== MESSAGES) throw new Error(`probe: ${files} files`);
+    return MESSAGES / seconds;
+  };
+
+  /** Both relays in this process (the sandbox's layout). */
+  const twoHopOneProcess = async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-twohop-'));
+    const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
+    const book = new AddressBook();
+    let delivered = 0;
+    let done;
+    const allDelivered = new Promise((resolve) => (done = resolve));
+    const store2 = await relayFor('store2', stateDir, dns, book, () => ++delivered === MESSAGES && done());
+    book.set('192.0.2.11', { host: '127.0.0.1', port: store2.port });
+    const store1 = await relayFor('store1', stateDir, dns, book, () => {});
+    const t0 = performance.now();
+    await drive(store1.port);
+    await allDelivered;
+    const seconds = (performance.now() - t0) / 1000;
+    const commits = store1.spoolStats().commits / MESSAGES;
+    await store1.stop();
+    await store2.stop();
+    await dns.close();
+    await checkMailbox(stateDir);
+    return { rate: MESSAGES / seconds, commits };
+  };
+
+  /** Each relay in its own process. */
+  const twoHopPerHost = async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-twohop-'));
+    const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
+    const children = [];
+    const startChild = async (hostId, book) => {
+      const child = spawn(process.execPath, [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const port = Number((await lines.next()).value);
+      return { port, done: lines.next() };
+    };
+    const store2 = await startChild('store2', []);
+    const store1 = await startChild('store1', [['192.0.2.11', { host: '127.0.0.1', port: store2.port }]]);
+    const t0 = performance.now();
+    await drive(store1.port);
+    await store2.done;
+    const seconds = (performance.now() - t0) / 1000;
+    await Promise.all(children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM')))));
+    await dns.close();
+    await checkMailbox(stateDir);
+    return { rate: MESSAGES / seconds };
+  };
+
+  const checkMailbox = async (stateDir) => {
+    const files = (await readdir(join(stateDir, 'store2', 'maildir', 'acme.example', 'bob', 'new'))).length;
+    await rm(stateDir, { recursive: true, force: true });
+    if (files !== MESSAGES) throw new Error(`two-hop: ${files} of ${MESSAGES} in the mailbox`);
+  };
+
+  /** Lets the disk finish the previous measurement's deletions before the next one starts. */
+  const settle = () => run('sync');
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const r = { discard: [], probe: [], one: [], perHost: [], commits: [] };
+  console.log(`${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    await settle();
+    r.discard.push(await discard());
+    await settle();
+    r.probe.push(await probe());
+    await settle();
+    const one = await twoHopOneProcess();
+    r.one.push(one.rate);
+    r.commits.push(one.commits);
+    await settle();
+    r.perHost.push((await twoHopPerHost()).rate);
+    const p = r.probe.at(-1);
+    console.log(
+      `round ${round}: discard ${r.discard.at(-1).toFixed(0)}/s, probe ${p.toFixed(0)}/s, ` +
+        `two-hop 1 process ${one.rate.toFixed(0)}/s (${(one.rate / p).toFixed(2)}), per host ${r.perHost.at(-1).toFixed(0)}/s (${(r.perHost.at(-1) / p).toFixed(2)}); ` +
+        `mail1 spool ${one.commits.toFixed(2)} fdatasync/message`,
+    );
+  }
+  const p = median(r.probe);
+  const row = (name, rate) => console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / p).toFixed(2).padStart(8)}`);
+  console.log('\npath (median of rounds)              msgs/s   vs probe');
+  row('bare smtp-server, discard', median(r.discard));
+  row('bare fsynced Maildir probe', p);
+  row('two-hop, relays in 1 process', median(r.one));
+  row('two-hop, a process per host', median(r.perHost));
+  console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(r.commits).toFixed(2)}`);
 }
-for (let round = 1; round <= ROUNDS; round++) {
-  results.discard.push(await discard());
-  results.probe.push(await probe());
-  const hop = await twoHop();
-  results.twoHop.push(hop.rate);
-  results.commits.push(hop.commitsPerMessage);
-  console.log(
-    `round ${round}: discard ${results.discard.at(-1).toFixed(0)}/s, probe ${results.probe.at(-1).toFixed(0)}/s, two-hop ${hop.rate.toFixed(0)}/s ` +
-      `(mail1 spool: ${hop.commitsPerMessage.toFixed(2)} fdatasync per message; relay process CPU ${(hop.cpuShare * 100).toFixed(0)}% of one core)`,
-  );
-}
-const [d, p, t] = [median(results.discard), median(results.probe), median(results.twoHop)];
-console.log('');
-console.log('path                           msgs/s (median)   vs probe');
-console.log(`bare smtp-server, discard      ${d.toFixed(0).padStart(15)}   ${(d / p).toFixed(2).padStart(8)}`);
-console.log(`bare fsynced Maildir probe     ${p.toFixed(0).padStart(15)}   ${'1.00'.padStart(8)}`);
-console.log(`two-hop relay path (mail1->2)  ${t.toFixed(0).padStart(15)}   ${(t / p).toFixed(2).padStart(8)}   (target >= 0.70)`);
-console.log(`two-hop vs discard: ${(t / d).toFixed(2)}; mail1 spool fdatasyncs per message (median): ${median(results.commits).toFixed(2)}`);
 
 async function which(name) {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {

@@ -90,7 +90,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   };
   const plannedHosts = new Set([...plan.hosts.values()].map((h) => h.fqdn));
-  const newQueueId = () => `${clock.now().toString(36).toUpperCase()}${randomBytes(5).toString('hex').toUpperCase()}`;
+  // Queue ids: time, a per-start random tag (ids stay unique across restarts) and a counter; an Atom (RFC 5321 §4.4 "id").
+  const idTag = randomBytes(4).toString('hex').toUpperCase();
+  let idCounter = 0;
+  const newQueueId = () => `${clock.now().toString(36).toUpperCase()}${idTag}${(++idCounter).toString(36).toUpperCase()}`;
 
   const state = await openHostState(options.stateDir, hostId);
   let spool: Spool | undefined;
