@@ -64,6 +64,12 @@ export interface Relay extends AsyncDisposable {
   queued(): number;
   /** The spool: segments on disk, live messages, fdatasyncs so far (group commit shares them). */
   spoolStats(): { segments: number; live: number; commits: number };
+  /**
+   * Takes a message from one of this host's own users, as Postfix's sendmail(1) does: queued
+   * (on stable storage when this resolves) and routed like any message this host originates,
+   * so it may go to any domain. Returns the queue id.
+   */
+  submit(envelope: { readonly from: string; readonly to: readonly string[] }, message: Buffer): Promise<string>;
   /** Attempt every queued delivery now, ignoring backoff. */
   retryNow(): void;
   /** Stops accepting, lets deliveries in flight finish, closes the spool. Idempotent. */
@@ -270,6 +276,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       queued: () => queue.size,
       spoolStats: () => theSpool.stats(),
       retryNow: () => queue.retryNow(),
+      async submit({ from, to }, message) {
+        const id = newQueueId();
+        const now = clock.now();
+        const recipients = to.map((r) => canonicalAddress(r));
+        // Local submission has no SMTP client: the Received header has no FROM clause.
+        const received = receivedHeader({ by: host.fqdn, id, date: now, ...(recipients.length === 1 && { recipient: recipients[0] }) });
+        // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF is normalised before queueing.
+        const body = Buffer.from(message.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+        const envelope: StoredEnvelope = { id, from: from === '' ? '' : canonicalAddress(from), recipients, origin: 'internal', arrival: now };
+        await enqueue(envelope, Buffer.concat([Buffer.from(received, 'latin1'), body]));
+        log({ type: 'accepted', host: hostId, queueId: id, from: envelope.from, recipients, size: body.length, stored: 'queue', bareLineEndings: 0 });
+        return id;
+      },
       stop,
       [Symbol.asyncDispose]: stop,
     };
