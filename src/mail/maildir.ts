@@ -94,6 +94,9 @@ export class MaildirStore {
       await this.dirSync.sync(join(dir, '..'));
       await this.dirSync.sync(this.root);
     }
+    // Files left in tmp/ by a crash were never acknowledged (the relay holds the state lock, so
+    // no other writer exists): remove them, as Maildir's 36-hour rule would later.
+    for (const name of await readdir(join(dir, 'tmp'))) await rm(join(dir, 'tmp', name), { force: true });
     const keys = new Set<string>();
     for (const sub of ['new', 'cur']) {
       for (const name of await readdir(join(dir, sub))) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -50,6 +50,16 @@ describe('MaildirStore', () => {
     const restarted = new MaildirStore(root, 'mail2.infra.example', clock);
     expect((await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(true);
     expect((await readdir(join(box, 'new'))).length + (await readdir(join(box, 'cur'))).length).toBe(2);
+  });
+
+  it('clears tmp/ of what a crash left there when a mailbox is first used', async () => {
+    const box = join(root, 'acme.example', 'bob');
+    await mkdir(join(box, 'tmp'), { recursive: true });
+    await writeFile(join(box, 'tmp', '1700000000.half-written'), 'Subject: never acknowl');
+    const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
+    await store.deliver('bob@acme.example', message, 'k', '');
+    expect(await readdir(join(box, 'tmp'))).toEqual([]);
+    expect(await readdir(join(box, 'new'))).toHaveLength(1);
   });
 
   it('absorbs the same key delivered twice at once', async () => {
