@@ -19,6 +19,7 @@ import type { Connector } from './connector.js';
 import { buildDsn, type FailedRecipient } from './dsn.js';
 import type { MailEvent, MailLog } from './events.js';
 import { expandRecipients } from './expand.js';
+import { LineEndingNormaliser } from './inbound.js';
 import { MaildirStore } from './maildir.js';
 import { profileFor, type ProfileName, type ProfileOverrides } from './profiles.js';
 import { Queue, type DeliveryJob } from './queue.js';
@@ -282,11 +283,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         const recipients = to.map((r) => canonicalAddress(r));
         // Local submission has no SMTP client: the Received header has no FROM clause.
         const received = receivedHeader({ by: host.fqdn, id, date: now, ...(recipients.length === 1 && { recipient: recipients[0] }) });
-        // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF is normalised before queueing.
-        const body = Buffer.from(message.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+        // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF or CR is normalised before queueing.
+        const normaliser = new LineEndingNormaliser();
+        const body = Buffer.concat([normaliser.push(message), normaliser.end()]);
         const envelope: StoredEnvelope = { id, from: from === '' ? '' : canonicalAddress(from), recipients, origin: 'internal', arrival: now };
         await enqueue(envelope, Buffer.concat([Buffer.from(received, 'latin1'), body]));
-        log({ type: 'accepted', host: hostId, queueId: id, from: envelope.from, recipients, size: body.length, stored: 'queue', bareLineEndings: 0 });
+        log({ type: 'accepted', host: hostId, queueId: id, from: envelope.from, recipients, size: body.length, stored: 'queue', bareLineEndings: normaliser.fixed });
         return id;
       },
       stop,

@@ -95,6 +95,17 @@ describe('relays on loopback, all hosts up', () => {
     }
   });
 
+  it('takes a local submission as mail of the host itself: routed anywhere, line ends normalised', async () => {
+    const since = net.events.length;
+    // store1 is not an MX of globex: an SMTP client would be refused (5.7.1), its own user is not
+    const id = await net.relays.get('store1')!.submit({ from: 'alice@acme.example', to: ['carol@globex.example'] }, Buffer.from('Subject: submitted\nX-Bare-CR: yes\r\rbody\n'));
+    expect(net.events.slice(since).find((e) => e.type === 'accepted')).toMatchObject({ queueId: id, stored: 'queue', bareLineEndings: 4 });
+    await net.waitFor(delivered('store2', 'carol@globex.example'), since);
+    const [mail] = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'submitted');
+    expect(receivedBy(mail!)).toEqual(['mail2.infra.example', 'mail1.infra.example']);
+    expect(mail!.text).toContain('body');
+  });
+
   it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
     const cases: [host: string, to: string][] = [
       ['store1', 'nobody@acme.example'],
