@@ -73,8 +73,11 @@ export interface Relay extends AsyncDisposable {
   submit(envelope: { readonly from: string; readonly to: readonly string[] }, message: Buffer): Promise<string>;
   /** Attempt every queued delivery now, ignoring backoff. */
   retryNow(): void;
-  /** Stops accepting, lets deliveries in flight finish, closes the spool. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting, lets deliveries in flight finish, closes the spool. Idempotent. Inbound
+   * sessions get a short grace period, or are cut at once when `abrupt` (a host going down).
+   */
+  stop(options?: { abrupt?: boolean }): Promise<void>;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 10_240_000;
@@ -260,9 +263,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
 
     let stopping: Promise<void> | undefined;
     const listening = server;
-    const stop = () =>
+    const stop = ({ abrupt = false } = {}) =>
       (stopping ??= (async () => {
-        await listening.close();
+        await listening.close({ abrupt });
         await queue.stop();
         client.close();
         await theSpool.close();
@@ -292,7 +295,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         return id;
       },
       stop,
-      [Symbol.asyncDispose]: stop,
+      [Symbol.asyncDispose]: () => stop(),
     };
   } catch (error) {
     await server?.close().catch(() => {});

@@ -14,7 +14,7 @@
  * - socketTimeout from the profile: a silent client is dropped; closeTimeout short, for stop().
  */
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ResourceError } from '../errors.js';
 import { readInbound, type InboundMessage } from './inbound.js';
 import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
@@ -49,7 +49,11 @@ export interface ServerOptions {
 export interface ListeningServer {
   readonly address: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening. Open sessions get smtp-server's grace period (closeTimeout), unless
+   * `abrupt`: then every connection is cut at once, as when a host dies.
+   */
+  close(options?: { abrupt?: boolean }): Promise<void>;
 }
 
 export async function listenSmtp(options: ServerOptions, listen: { address: string; port: number }): Promise<ListeningServer> {
@@ -113,10 +117,19 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
     });
   });
   server.on('error', options.onError);
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const bound = server.server.address() as AddressInfo;
   return {
     address: bound.address,
     port: bound.port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: ({ abrupt = false } = {}) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if (abrupt) for (const socket of sockets) socket.destroy();
+      }),
   };
 }

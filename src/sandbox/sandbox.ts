@@ -10,6 +10,9 @@
  * same as IPv4 ones, and no 127.x aliases or privileges are needed. A tool outside mxplan finds
  * the endpoints in <stateDir>/endpoints.json.
  *
+ * A relay reaches only the address families it has itself (an IPv4-only host cannot connect to
+ * an IPv6-only one), as on the real network; the sandbox's own senders reach every family.
+ *
  * A host is taken down by stopping its relay (its port then refuses connections, as a dead host
  * would) and brought back on the same port, resuming its queue from the state directory.
  */
@@ -19,12 +22,13 @@ import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { UsageError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
-import { AddressBook } from '../mail/connector.js';
+import { AddressBook, type Connector } from '../mail/connector.js';
 import type { MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
-import type { Plan } from '../topology/types.js';
+import { familyOf } from '../topology/ip.js';
+import type { Host, Plan } from '../topology/types.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -84,7 +88,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       hostId,
       stateDir,
       resolver,
-      connector: addressBook,
+      connector: familiesOf(plan.hosts.get(hostId)!, addressBook),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
       ...(options.log && { log: options.log }),
@@ -133,7 +137,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       known(hostId);
       const relay = relays.get(hostId);
       relays.delete(hostId);
-      await relay?.stop();
+      await relay?.stop({ abrupt: true });
     },
     async up(hostId) {
       const endpoint = known(hostId);
@@ -146,6 +150,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The address book as `host` sees it: only the address families it has an address in. */
+function familiesOf(host: Host, book: Connector): Connector {
+  const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
+  return { endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined) };
 }
 
 /** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
