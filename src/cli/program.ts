@@ -9,9 +9,10 @@ import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as sandbox from './commands/sandbox.js';
+import * as verify from './commands/verify.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox];
+const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox, verify];
 
 const EXIT_CODES = `
 Exit codes:

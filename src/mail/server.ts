@@ -119,6 +119,7 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
   server.on('error', options.onError);
   const sockets = new Set<Socket>();
   server.server.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true); // replies are small and awaited: do not hold them for the delayed ACK
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });

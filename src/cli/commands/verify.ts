@@ -1,0 +1,55 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { planForOutput } from '../plan-gate.js';
+import { setExitCode, useColor } from '../program.js';
+
+interface VerifyFlags {
+  format: 'text' | 'json' | 'junit';
+  scenario: string[];
+  keep?: boolean;
+  lint: boolean;
+  patience: string;
+}
+
+const SCENARIO_NAMES = ['dns', 'delivery', 'between-domains', 'failover', 'refusals', 'bounce'];
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('prove the plan: run it on loopback, send mail to every address, take hosts down, check every mailbox')
+    .argument('<topology>', 'topology file (YAML or JSON)')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .option('-s, --scenario <name>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[]) => [...prev, v], [])
+    .option('--keep', 'keep the state directory (Maildirs and queues) for inspection')
+    .option('--no-lint', 'run even when the topology has error-level findings')
+    .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
+    .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
+    .action(async (file: string, flags: VerifyFlags, command: Command) => {
+      for (const name of flags.scenario) {
+        if (!SCENARIO_NAMES.includes(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
+      }
+      const patience = Number(flags.patience);
+      if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
+      const plan = await planForOutput(file, { force: !flags.lint, command, what: 'verification' });
+      if (!plan) return setExitCode(command, 1);
+
+      const [{ verifyPlan }, { formatVerify, failures }, { Progress }] = await Promise.all([
+        import('../../verify/run.js'),
+        import('../../verify/report.js'),
+        import('../../verify/progress.js'),
+      ]);
+      const color = useColor(command);
+      const progress = new Progress(process.stderr, { live: process.stderr.isTTY === true, color: color && process.stderr.isTTY === true });
+      const result = await verifyPlan({
+        plan,
+        ...(flags.scenario.length > 0 && { scenarios: flags.scenario as never }),
+        keep: flags.keep === true,
+        patience: patience * 1000,
+        onScenarioStart: (s) => progress.start(s.name, s.title),
+        onCase: (c) => progress.case(c),
+        onScenarioEnd: (s, ms) => progress.end(s.name, ms),
+      });
+      process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
+      setExitCode(command, failures(result).length > 0 ? 1 : 0);
+    });
+}

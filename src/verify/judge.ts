@@ -1,0 +1,44 @@
+/**
+ * Compares what arrived with what the plan promises: each expected mailbox holds the probe
+ * exactly once, no other mailbox holds it, and (when asked) each copy came the expected way.
+ */
+import type { Plan } from '../topology/types.js';
+import { describeCopies, type CaseResult } from './context.js';
+import type { DeliveryExpectation, Mailbox } from './expect.js';
+import type { Copy } from './mailboxes.js';
+
+export type Verdict = Omit<CaseResult, 'scenario' | 'name'>;
+
+export function judgeDelivery(
+  plan: Plan,
+  expectation: DeliveryExpectation,
+  allCopies: readonly Copy[],
+  expectedTrail?: (mailbox: Mailbox, copy: Copy) => readonly string[],
+): Verdict {
+  const copies = allCopies.filter((c) => !c.dsn);
+  const expected = describeCopies(expectation.mailboxes);
+  const outside = expectation.outside.length > 0 ? `; ${expectation.outside.length} member(s) outside the plan: ${expectation.outside.join(', ')}` : '';
+  const fail = (observed: string, trail?: readonly string[]): Verdict => ({ status: 'fail', expected: expected + outside, observed, ...(trail && { trail }) });
+
+  const wanted = new Set(expectation.mailboxes.map((m) => `${m.address} ${m.hostId}`));
+  const unexpected = copies.filter((c) => !wanted.has(`${c.address} ${c.hostId}`));
+  if (unexpected.length > 0) return fail(`also in ${describeCopies(unexpected)}`, unexpected[0]!.trail);
+  for (const mailbox of expectation.mailboxes) {
+    const mine = copies.filter((c) => c.address === mailbox.address && c.hostId === mailbox.hostId);
+    if (mine.length === 0) return fail(`nothing in ${mailbox.address} on ${mailbox.hostId}; arrived: ${describeCopies(copies)}`);
+    if (mine.length > 1) return fail(`${mine.length} copies in ${mailbox.address} on ${mailbox.hostId}`, mine[0]!.trail);
+    if (expectedTrail) {
+      const want = expectedTrail(mailbox, mine[0]!).map((id) => plan.hosts.get(id)?.fqdn ?? id);
+      if (want.join(' ') !== mine[0]!.trail.join(' ')) {
+        return { status: 'fail', expected: `${mailbox.address} via ${want.join(' → ')}`, observed: `via ${mine[0]!.trail.join(' → ')}`, trail: mine[0]!.trail };
+      }
+    }
+  }
+  return { status: 'pass', ...(expectation.outside.length > 0 && { note: `leaves the plan for ${expectation.outside.join(', ')}` }), trail: copies[0]?.trail ?? [] };
+}
+
+/** The host id whose planned fqdn is `name`, for reading Received trails. */
+export function hostIdByFqdn(plan: Plan): (name: string) => string | undefined {
+  const byFqdn = new Map([...plan.hosts.values()].map((h) => [h.fqdn, h.id]));
+  return (name) => byFqdn.get(name);
+}

@@ -1,0 +1,118 @@
+/**
+ * Runs the scenarios against an ephemeral sandbox and collects one result per checked case.
+ * The sandbox lives in a temporary state directory, removed afterwards unless `keep` is set.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MailEvent } from '../mail/events.js';
+import { startSandbox } from '../sandbox/sandbox.js';
+import type { Plan } from '../topology/types.js';
+import type { CaseResult, Scenario, ScenarioName, VerifyContext } from './context.js';
+import { MailboxIndex } from './mailboxes.js';
+import { betweenDomainsScenario } from './scenarios/between-domains.js';
+import { bounceScenario } from './scenarios/bounce.js';
+import { deliveryScenario } from './scenarios/delivery.js';
+import { dnsScenario } from './scenarios/dns.js';
+import { failoverScenario } from './scenarios/failover.js';
+import { refusalsScenario } from './scenarios/refusals.js';
+import { InternetSender } from './sender.js';
+
+/** In the order they run: DNS first (everything else stands on it), the bounce last. */
+export const SCENARIOS: readonly Scenario[] = [dnsScenario, deliveryScenario, betweenDomainsScenario, failoverScenario, refusalsScenario, bounceScenario];
+
+export interface VerifyOptions {
+  readonly plan: Plan;
+  /** Run only these; default all. */
+  readonly scenarios?: readonly ScenarioName[];
+  /** Keep the state directory (Maildirs, queues) for inspection. */
+  readonly keep?: boolean;
+  /** How long to wait for expected mail before calling it lost, ms (default 15 s). */
+  readonly patience?: number;
+  readonly onScenarioStart?: (scenario: Scenario) => void;
+  readonly onCase?: (result: CaseResult) => void;
+  readonly onScenarioEnd?: (scenario: Scenario, durationMs: number) => void;
+}
+
+export interface ScenarioSummary {
+  readonly name: ScenarioName;
+  readonly title: string;
+  readonly durationMs: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+}
+
+export interface VerifyResult {
+  readonly cases: readonly CaseResult[];
+  readonly scenarios: readonly ScenarioSummary[];
+  readonly durationMs: number;
+  /** Set when the state directory was kept. */
+  readonly stateDir: string | undefined;
+}
+
+export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> {
+  const { plan } = options;
+  const started = performance.now();
+  const selected = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.name));
+  const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-verify-'));
+  const cases: CaseResult[] = [];
+  const summaries: ScenarioSummary[] = [];
+  const hostIds = [...plan.hosts.keys()];
+  let isolatedCount = 0;
+
+  const open = async (dir: string, overrides?: { queueLifetime: number }) => {
+    const mailboxes = new MailboxIndex(dir, hostIds);
+    const log = (event: MailEvent) => {
+      if (event.type === 'delivered' && event.to === 'maildir') mailboxes.touch(event.host, event.recipient);
+    };
+    const sandbox = await startSandbox({ plan, stateDir: dir, profile: 'fast', log, ...(overrides && { overrides }) });
+    const sender = new InternetSender(sandbox.resolver, sandbox.addressBook);
+    const close = async () => {
+      sender.close();
+      await sandbox.close();
+    };
+    return { sandbox, sender, mailboxes, close, [Symbol.asyncDispose]: close };
+  };
+
+  let main: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    main = await open(stateDir);
+    for (const scenario of selected) {
+      options.onScenarioStart?.(scenario);
+      const t0 = performance.now();
+      const mine: CaseResult[] = [];
+      const context: VerifyContext = {
+        plan,
+        sandbox: main.sandbox,
+        sender: main.sender,
+        mailboxes: main.mailboxes,
+        patience: options.patience ?? 15_000,
+        report: (result) => {
+          const full = { scenario: scenario.name, ...result };
+          mine.push(full);
+          options.onCase?.(full);
+        },
+        isolatedSandbox: (overrides) => open(join(stateDir, `isolated-${++isolatedCount}`), overrides),
+      };
+      await scenario.run(context);
+      cases.push(...mine);
+      const durationMs = performance.now() - t0;
+      summaries.push({ name: scenario.name, title: scenario.title, durationMs, ...count(mine) });
+      options.onScenarioEnd?.(scenario, durationMs);
+    }
+  } finally {
+    await main?.close();
+    if (!options.keep) await rm(stateDir, { recursive: true, force: true });
+  }
+  return { cases, scenarios: summaries, durationMs: performance.now() - started, stateDir: options.keep ? stateDir : undefined };
+}
+
+function count(cases: readonly CaseResult[]): { passed: number; failed: number; skipped: number } {
+  return {
+    passed: cases.filter((c) => c.status === 'pass').length,
+    failed: cases.filter((c) => c.status === 'fail').length,
+    skipped: cases.filter((c) => c.status === 'skip').length,
+  };
+}
+

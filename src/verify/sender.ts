@@ -1,0 +1,124 @@
+/**
+ * Verify's stand-in for the rest of the Internet: an MTA outside the plan that delivers the way
+ * RFC 5321 §5.1 says any MTA must, and nothing more. It resolves MX records through the
+ * sandbox's responder with c-ares, tries the exchanges in preference order (equal preferences in
+ * random order), resolves each exchange's addresses, and connects through the sandbox's address
+ * book. The SMTP client is nodemailer's (pooled per endpoint: smtp-server delays each greeting).
+ *
+ * It shares no code with the relays' client on purpose: if their next-hop logic were wrong, a
+ * sender built on it would agree with the bug.
+ */
+import { connect, type Socket } from 'node:net';
+import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import type { Connector } from '../mail/connector.js';
+import type { MailResolver } from '../mail/resolver.js';
+
+export interface SendOutcome {
+  /** The SMTP reply code of the transaction's end (250 when accepted), or 0 when no MX answered. */
+  readonly code: number;
+  readonly response: string;
+  /** The planned address that took the message (or refused it). */
+  readonly address: string | undefined;
+}
+
+export class InternetSender {
+  private readonly transports = new Map<string, Transporter>();
+  /** MX and address lookups per domain; the zones do not change while verify runs (as a resolver caches within TTLs). */
+  private readonly routes = new Map<string, Promise<string[]>>();
+
+  constructor(
+    private readonly resolver: MailResolver,
+    private readonly connector: Connector,
+    private readonly heloName = 'mta.outside.example',
+  ) {}
+
+  /** Delivers `raw` for `to` (one recipient) to the best MX of its domain that answers. */
+  async send(from: string, to: string, raw: string): Promise<SendOutcome> {
+    const domain = to.slice(to.lastIndexOf('@') + 1);
+    let lastFailure: SendOutcome = { code: 0, response: `no MX of ${domain} answered`, address: undefined };
+    let route = this.routes.get(domain);
+    if (!route) this.routes.set(domain, (route = this.addressesFor(domain)));
+    for (const address of await route) {
+      const outcome = await this.sendTo(address, from, to, raw);
+      // Connection failures and 4xx greetings move on to the next address (RFC 5321 §5.1);
+      // a reply to the transaction itself is the answer.
+      if (outcome.code !== 0 && !(outcome.code === 421)) return outcome;
+      lastFailure = outcome;
+    }
+    return lastFailure;
+  }
+
+  /** Sends straight to one planned address (to test what a given host says). */
+  async sendTo(address: string, from: string, to: string, raw: string): Promise<SendOutcome> {
+    const endpoint = this.connector.endpointFor(address);
+    if (!endpoint) return { code: 0, response: `${address} is not reachable from loopback`, address };
+    const key = `${endpoint.host}:${endpoint.port}`;
+    let transport = this.transports.get(key);
+    if (!transport) {
+      transport = nodemailer.createTransport({
+        host: endpoint.host,
+        port: endpoint.port,
+        name: this.heloName,
+        pool: true,
+        maxConnections: 8,
+        maxMessages: Infinity,
+        ignoreTLS: true,
+        connectionTimeout: 3_000,
+        greetingTimeout: 3_000,
+        socketTimeout: 15_000,
+        // nodemailer writes the message and its final dot separately; with Nagle on, the dot
+        // waits for the server's delayed ACK (40 ms on Linux). Dial with Nagle off.
+        getSocket: (_options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) => {
+          const socket = connect(endpoint.port, endpoint.host);
+          socket.setNoDelay(true);
+          socket.once('connect', () => callback(null, { connection: socket }));
+          socket.once('error', (error) => callback(error));
+        },
+      } as SMTPPool.Options);
+      this.transports.set(key, transport);
+    }
+    try {
+      const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
+      return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
+    } catch (error) {
+      const e = error as { code?: string; responseCode?: number; response?: string; message: string };
+      // A closed pool connection is dropped; the next send opens a new one.
+      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
+        transport.close();
+        this.transports.delete(key);
+        return { code: 0, response: e.message, address };
+      }
+      return { code: e.responseCode, response: e.response ?? e.message, address };
+    }
+  }
+
+  /** The addresses to try for a domain, in MX order (RFC 5321 §5.1), implicit MX included. */
+  private async addressesFor(domain: string): Promise<string[]> {
+    let exchanges: string[];
+    try {
+      const mx = await this.resolver.resolveMx(domain);
+      // RFC 7505: a null MX means the domain accepts no mail.
+      if (mx.length === 1 && mx[0]!.exchange === '') return [];
+      const shuffled = mx.map((m) => ({ ...m, tiebreak: Math.random() }));
+      shuffled.sort((a, b) => a.priority - b.priority || a.tiebreak - b.tiebreak);
+      exchanges = shuffled.map((m) => m.exchange);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENODATA') return [];
+      exchanges = [domain]; // implicit MX: the domain's own address records
+    }
+    const addresses: string[] = [];
+    for (const exchange of exchanges) {
+      for (const lookup of [this.resolver.resolve6.bind(this.resolver), this.resolver.resolve4.bind(this.resolver)]) {
+        addresses.push(...(await lookup(exchange).catch(() => [] as string[])));
+      }
+    }
+    return addresses;
+  }
+
+  close(): void {
+    for (const t of this.transports.values()) t.close();
+    this.transports.clear();
+  }
+}
