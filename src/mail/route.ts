@@ -52,10 +52,11 @@ export function route(plan: Plan, hostId: string, recipient: string, origin: Rou
   if (!planned) return { kind: 'reject', address, reply: REPLIES.unknownUser(address) };
 
   if (planned.kind === 'user' && planned.user.homeId === hostId) return { kind: 'deliver-local', address };
-  // RFC 5321 §5.1: a host with a more preferred MX for the domain hands the mail to it, unexpanded.
-  if (hasMorePreferredMx(domain, hostId) && host.role === 'relay') {
-    return { kind: 'relay-to-mx', address, domain: domain.name };
-  }
+  // A relay-only host holds no mailboxes and no transport map: it hands the mail, unexpanded, to
+  // the domain's MX (RFC 5321 §5.1). Next-hop selection discards itself and every MX at or above
+  // its preference; a relay that is the best MX has nowhere to go, and the mail bounces as
+  // looping back to itself, a plan error lint reports as mx-primary-store.
+  if (host.role === 'relay') return { kind: 'relay-to-mx', address, domain: domain.name };
   if (planned.kind === 'alias') {
     return { kind: 'expand', address, members: planned.alias.members.map((m) => m.address) };
   }
@@ -69,15 +70,4 @@ export function servesDomain(domain: Domain, hostId: string): boolean {
   if (domain.mx.some((m) => m.host?.id === hostId)) return true;
   for (const user of domain.users.values()) if (user.homeId === hostId) return true;
   return false;
-}
-
-/** This host's own (best) MX preference for the domain, if it is one of its MX hosts. */
-export function ownPreference(domain: Domain, host: Pick<Host, 'id'>): number | undefined {
-  const own = domain.mx.filter((m) => m.host?.id === host.id).map((m) => m.preference);
-  return own.length ? Math.min(...own) : undefined;
-}
-
-function hasMorePreferredMx(domain: Domain, hostId: string): boolean {
-  const own = ownPreference(domain, { id: hostId });
-  return own !== undefined && domain.mx.some((m) => m.preference < own);
 }
