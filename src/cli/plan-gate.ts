@@ -9,7 +9,17 @@ import { rootOf, useColor } from './program.js';
  * the topology cannot be loaded, or has error-level findings and `force` is off: a plan with
  * errors would publish broken DNS or start a sandbox that proves nothing.
  */
-export async function planForOutput(file: string, options: { force: boolean; command: Command; what: string }): Promise<Plan | undefined> {
+export interface GateOptions {
+  /** Go on despite error-level findings. */
+  readonly force: boolean;
+  readonly command: Command;
+  /** What does not happen when the gate closes: "no zones were written". */
+  readonly refusal: string;
+  /** The flag that overrides the gate; default --force. */
+  readonly overrideFlag?: string;
+}
+
+export async function planForOutput(file: string, options: GateOptions): Promise<Plan | undefined> {
   const [{ checkTopology, hasErrors, ruleInfos }, { formatFindings }] = await Promise.all([
     import('../lint/check.js'),
     import('../report/index.js'),
@@ -23,7 +33,7 @@ export async function planForOutput(file: string, options: { force: boolean; com
   }
   if (!plan) return undefined;
   if (hasErrors(findings) && !options.force) {
-    process.stderr.write(`mxplan: the topology has errors, so no ${options.what} were produced (--force produces them anyway)\n`);
+    process.stderr.write(`mxplan: the topology has errors, so ${options.refusal} (${options.overrideFlag ?? '--force'} goes on anyway)\n`);
     return undefined;
   }
   return plan;

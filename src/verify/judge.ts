@@ -9,12 +9,14 @@ import type { Copy } from './mailboxes.js';
 
 export type Verdict = Omit<CaseResult, 'scenario' | 'name'>;
 
-export function judgeDelivery(
-  plan: Plan,
-  expectation: DeliveryExpectation,
-  allCopies: readonly Copy[],
-  expectedTrail?: (mailbox: Mailbox, copy: Copy) => readonly string[],
-): Verdict {
+export interface JudgeOptions {
+  /** The hops a copy should have taken to `mailbox`. */
+  readonly expectedTrail?: (mailbox: Mailbox, copy: Copy) => readonly string[];
+  /** Why mail to an address did not arrive, as the relays said (their last deferral or bounce). */
+  readonly lastWord?: (address: string) => string | undefined;
+}
+
+export function judgeDelivery(plan: Plan, expectation: DeliveryExpectation, allCopies: readonly Copy[], { expectedTrail, lastWord }: JudgeOptions = {}): Verdict {
   const copies = allCopies.filter((c) => !c.dsn);
   const expected = describeCopies(expectation.mailboxes);
   const outside = expectation.outside.length > 0 ? `; ${expectation.outside.length} member(s) outside the plan: ${expectation.outside.join(', ')}` : '';
@@ -25,7 +27,10 @@ export function judgeDelivery(
   if (unexpected.length > 0) return fail(`also in ${describeCopies(unexpected)}`, unexpected[0]!.trail);
   for (const mailbox of expectation.mailboxes) {
     const mine = copies.filter((c) => c.address === mailbox.address && c.hostId === mailbox.hostId);
-    if (mine.length === 0) return fail(`nothing in ${mailbox.address} on ${mailbox.hostId}; arrived: ${describeCopies(copies)}`);
+    if (mine.length === 0) {
+      const why = lastWord?.(mailbox.address) ?? lastWord?.(expectation.address);
+      return fail(`nothing in ${mailbox.address} on ${mailbox.hostId}; arrived: ${describeCopies(copies)}${why ? `; ${why}` : ''}`);
+    }
     if (mine.length > 1) return fail(`${mine.length} copies in ${mailbox.address} on ${mailbox.hostId}`, mine[0]!.trail);
     if (expectedTrail) {
       const want = expectedTrail(mailbox, mine[0]!).map((id) => plan.hosts.get(id)?.fqdn ?? id);

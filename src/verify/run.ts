@@ -61,10 +61,15 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   const hostIds = [...plan.hosts.keys()];
   let isolatedCount = 0;
 
+  /** The latest thing a relay said about each recipient it could not deliver to, for reports. */
+  const lastWords = new Map<string, string>();
   const open = async (dir: string, overrides?: { queueLifetime: number }) => {
     const mailboxes = new MailboxIndex(dir, hostIds);
     const log = (event: MailEvent) => {
       if (event.type === 'delivered' && event.to === 'maildir') mailboxes.touch(event.host, event.recipient);
+      if (event.type === 'deferred' || event.type === 'bounced') {
+        for (const r of event.recipients) lastWords.set(r, `${event.host} ${event.type} it: ${event.reason}`);
+      }
     };
     const sandbox = await startSandbox({ plan, stateDir: dir, profile: 'fast', log, ...(overrides && { overrides }) });
     const sender = new InternetSender(sandbox.resolver, sandbox.addressBook);
@@ -94,6 +99,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
           options.onCase?.(full);
         },
         isolatedSandbox: (overrides) => open(join(stateDir, `isolated-${++isolatedCount}`), overrides),
+        lastWord: (address) => lastWords.get(address),
       };
       await scenario.run(context);
       cases.push(...mine);

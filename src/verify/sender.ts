@@ -23,6 +23,9 @@ export interface SendOutcome {
   readonly address: string | undefined;
 }
 
+/** The route to a domain that publishes a null MX (RFC 7505): none, on purpose. */
+const NULL_MX: string[] = [];
+
 export class InternetSender {
   private readonly transports = new Map<string, Transporter>();
   /** MX and address lookups per domain; the zones do not change while verify runs (as a resolver caches within TTLs). */
@@ -40,7 +43,10 @@ export class InternetSender {
     let lastFailure: SendOutcome = { code: 0, response: `no MX of ${domain} answered`, address: undefined };
     let route = this.routes.get(domain);
     if (!route) this.routes.set(domain, (route = this.addressesFor(domain)));
-    for (const address of await route) {
+    const addresses = await route;
+    // RFC 7505 §4.1: a sending MTA fails mail to a null-MX domain at once, without queueing.
+    if (addresses === NULL_MX) return { code: 556, response: `556 5.1.10 <${to}>: ${domain} publishes a null MX: it accepts no mail (RFC 7505)`, address: undefined };
+    for (const address of addresses) {
       const outcome = await this.sendTo(address, from, to, raw);
       // Connection failures and 4xx greetings move on to the next address (RFC 5321 §5.1);
       // a reply to the transaction itself is the answer.
@@ -99,8 +105,7 @@ export class InternetSender {
     let exchanges: string[];
     try {
       const mx = await this.resolver.resolveMx(domain);
-      // RFC 7505: a null MX means the domain accepts no mail.
-      if (mx.length === 1 && mx[0]!.exchange === '') return [];
+      if (mx.length === 1 && mx[0]!.exchange === '') return NULL_MX;
       const shuffled = mx.map((m) => ({ ...m, tiebreak: Math.random() }));
       shuffled.sort((a, b) => a.priority - b.priority || a.tiebreak - b.tiebreak);
       exchanges = shuffled.map((m) => m.exchange);

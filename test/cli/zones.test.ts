@@ -46,7 +46,7 @@ describe('mxplan zones', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('mx-target-planned');
-    expect(result.stderr).toContain('no zones were produced (--force produces them anyway)');
+    expect(result.stderr).toContain('the topology has errors, so no zones were written (--force goes on anyway)');
     expect(existsSync(out)).toBe(false);
   });
 

@@ -36,7 +36,7 @@ export function register(program: Command): void {
       ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
       const worker = cluster.isWorker;
-      const plan = worker ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan : await planForOutput(file, { force: flags.force === true, command, what: 'zones served' });
+      const plan = worker ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
       if (!plan) return setExitCode(command, 1);
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--force', 'print records even when the topology has error-level findings')
     .action(async (file: string, flags: RecordsFlags, command: Command) => {
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const plan = await planForOutput(file, { force: flags.force === true, command, what: 'records' });
+      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'no records were printed' });
       if (!plan) return setExitCode(command, 1);
 
       const [{ deriveZones }, { dateSerial }, { recordLine, recordObjects }] = await Promise.all([

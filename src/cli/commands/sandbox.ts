@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .action(async (file: string, flags: SandboxFlags, command: Command) => {
       const dnsPort = Number(flags.dnsPort);
       if (!/^\d+$/.test(flags.dnsPort) || dnsPort > 65535) throw new UsageError(`--dns-port takes 0-65535, not "${flags.dnsPort}"`);
-      const plan = await planForOutput(file, { force: flags.force === true, command, what: 'sandbox' });
+      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'the sandbox was not started' });
       if (!plan) return setExitCode(command, 1);
       const [{ startSandbox }, { hostTable, eventLine }, { runControl }, { resolve }, { createInterface }] = await Promise.all([
         import('../../sandbox/sandbox.js'),

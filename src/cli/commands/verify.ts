@@ -30,7 +30,7 @@ export function register(program: Command): void {
       }
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
-      const plan = await planForOutput(file, { force: !flags.lint, command, what: 'verification' });
+      const plan = await planForOutput(file, { force: !flags.lint, command, refusal: 'the plan was not verified', overrideFlag: '--no-lint' });
       if (!plan) return setExitCode(command, 1);
 
       const [{ verifyPlan }, { formatVerify, failures }, { Progress }] = await Promise.all([

@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--force', 'write zones even when the topology has error-level findings')
     .action(async (file: string, flags: ZonesFlags, command: Command) => {
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const plan = await planForOutput(file, { force: flags.force === true, command, what: 'zones' });
+      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones were written' });
       if (!plan) return setExitCode(command, 1);
 
       const [{ deriveZones }, { writeZoneDirectory }, { basename }] = await Promise.all([

@@ -36,7 +36,7 @@ export const betweenDomainsScenario: Scenario = {
     await mailboxes.scan();
     for (const s of sent) {
       if (s.error) context.report({ name: s.name, status: 'fail', expected: 'queued by the store', observed: s.error });
-      else context.report({ name: s.name, ...judgeDelivery(plan, s.expectation, mailboxes.copiesOf(s.token)) });
+      else context.report({ name: s.name, ...judgeDelivery(plan, s.expectation, mailboxes.copiesOf(s.token), { lastWord: context.lastWord }) });
     }
   },
 };

@@ -37,10 +37,13 @@ export const deliveryScenario: Scenario = {
         continue;
       }
       const entries = entryHosts(p.domain);
-      const verdict = judgeDelivery(plan, p.expectation, mailboxes.copiesOf(p.token), (mailbox, copy) => {
-        // The sender picks among equal best preferences at random: the trail starts where it went.
-        const entry = hostOf(copy.trail[0] ?? '') ?? '?';
-        return expectedTrail(plan, p.domain, entries.includes(entry) ? entry : entries[0]!, mailbox);
+      const verdict = judgeDelivery(plan, p.expectation, mailboxes.copiesOf(p.token), {
+        expectedTrail: (mailbox, copy) => {
+          // The sender picks among equal best preferences at random: the trail starts where it went.
+          const entry = hostOf(copy.trail[0] ?? '') ?? '?';
+          return expectedTrail(plan, p.domain, entries.includes(entry) ? entry : entries[0]!, mailbox);
+        },
+        lastWord: context.lastWord,
       });
       context.report({ name, ...verdict });
     }

@@ -116,7 +116,7 @@ function judgeOutage(context: VerifyContext, { probes, early, when }: Outage): v
     } else if (tooEarly.length > 0) {
       context.report({ name: p.name, status: 'fail', expected: `held in a queue ${when}`, observed: `reached ${tooEarly[0]!.address} on ${tooEarly[0]!.hostId}, which was down` });
     } else {
-      context.report({ name: p.name, ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token)) });
+      context.report({ name: p.name, ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token), { lastWord: context.lastWord }) });
     }
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * `mxplan verify` end to end: the shipped examples verify clean, and deliberately broken copies
+ * fail with a report that names the address, what was expected, what was observed, and why.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { brokenCopy, mxplan } from '../helpers/cli.js';
+
+interface Report {
+  passed: boolean;
+  stateDir?: string;
+  scenarios: { name: string; passed: number; failed: number; skipped: number }[];
+  cases: { scenario: string; name: string; status: string; expected?: string; observed?: string; trail?: string[] }[];
+}
+
+const report = (stdout: string) => JSON.parse(stdout) as Report;
+
+describe('mxplan verify', () => {
+  it('proves the building example: every scenario runs and passes (exit 0)', async () => {
+    const result = await mxplan(['verify', 'examples/building/topology.yaml', '--format', 'json']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const r = report(result.stdout);
+    expect(r.passed).toBe(true);
+    expect(r.scenarios.map((s) => s.name)).toEqual(['dns', 'delivery', 'between-domains', 'failover', 'refusals', 'bounce']);
+    for (const s of r.scenarios) {
+      expect(s.failed, s.name).toBe(0);
+      expect(s.passed, s.name).toBeGreaterThan(0);
+    }
+    // Every planned address was sent to, and bob's copy took the planned two hops.
+    const delivery = r.cases.filter((c) => c.scenario === 'delivery').map((c) => c.name);
+    expect(delivery).toEqual(expect.arrayContaining(['alice@acme.example', 'bob@acme.example', 'sales@acme.example', 'tps-reports@initech.example', 'postmaster@globex.example']));
+    expect(r.cases.find((c) => c.name === 'bob@acme.example')?.trail).toEqual(['mail1.tower.example', 'mail2.tower.example']);
+    // CI (no TTY) gets plain progress lines on stderr.
+    expect(result.stderr).toMatch(/^ok {3}delivery: every address delivers to exactly its mailboxes: \d+ passed, 0 failed/m);
+  });
+
+  it('writes JUnit XML, runs only the scenarios asked for, and keeps the state when told', async () => {
+    const result = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'dns', '-s', 'refusals', '--format', 'junit', '--keep']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="mxplan verify examples\/building\/topology\.yaml" tests="\d+" failures="0"/);
+    expect(result.stdout.match(/<testsuite /g)).toHaveLength(2);
+    expect(result.stdout).toContain('<testcase classname="mxplan.verify.refusals" name="unknown user of acme.example at backup"/>');
+
+    const kept = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'delivery', '--keep']);
+    const dir = /state kept in (\S+)/.exec(kept.stdout)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(join(dir!, 'mail2', 'maildir', 'acme.example', 'bob', 'new'))).toBe(true);
+    await rm(dir!, { recursive: true, force: true });
+  });
+
+  it('refuses to run on a plan with lint errors unless --no-lint, and exits 2 when it cannot run', async () => {
+    const { file } = await brokenCopy('building', (t) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: backup, preference: 50 }\n    users:\n      carol'));
+    const gated = await mxplan(['verify', file]);
+    expect(gated.code).toBe(1);
+    expect(gated.stderr).toMatch(/mx-primary-store/);
+    expect(gated.stderr).toContain('the topology has errors, so the plan was not verified (--no-lint goes on anyway)');
+    expect((await mxplan(['verify', 'no/such/file.yaml'])).code).toBe(2);
+    expect((await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'everything'])).code).toBe(2);
+  });
+});
+
+interface BrokenPlan {
+  readonly name: string;
+  readonly edit: (text: string) => string;
+  readonly address: string;
+  /** What the failure's text must say. */
+  readonly says: RegExp;
+}
+
+const broken: BrokenPlan[] = [
+  {
+    name: 'an MX pointing at a relay that has no better MX to forward to',
+    edit: (t) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: backup, preference: 50 }\n    users:\n      carol'),
+    address: 'carol@globex.example',
+    says: /expected: carol@globex\.example on mail2.*observed: nothing in carol@globex\.example on mail2.*backup bounced it: 554 5\.4\.6 .*loops back to myself/s,
+  },
+  {
+    name: 'a null-MX domain that still has users',
+    edit: (t) => t.replace('  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n', '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n'),
+    address: 'bill@initech-old.example',
+    says: /observed: 556: 556 5\.1\.10 <bill@initech-old\.example>: initech-old\.example publishes a null MX/,
+  },
+  {
+    name: 'a user homed on a host that no MX can reach (IPv6-only home, IPv4-only MX hosts)',
+    edit: (t) =>
+      t
+        .replace('    ipv4: [192.0.2.11]\n    ipv6: ["2001:db8:10::11"]\n', '    ipv4: [192.0.2.11]\n')
+        .replace('  backup:\n', '  mail3:\n    fqdn: mail3.tower.example\n    ipv6: ["2001:db8:10::12"]\n    role: store\n  backup:\n')
+        .replace('      frank: mail2', '      frank: mail3'),
+    address: 'frank@globex.example',
+    says: /expected: frank@globex\.example on mail3.*observed: nothing in frank@globex\.example on mail3.*mail2 deferred it: .*mail3/s,
+  },
+];
+
+describe('mxplan verify on broken plans', () => {
+  it.each(broken)('$name: fails and names the cause', async ({ edit, address, says }) => {
+    const { file } = await brokenCopy('building', edit);
+    const result = await mxplan(['verify', file, '--no-lint', '-s', 'delivery', '--patience', '3']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const failure = result.stdout.split('\n\n').find((block) => block.includes(`delivery: ${address}`));
+    expect(failure, result.stdout).toBeDefined();
+    expect(failure).toMatch(says);
+    expect(result.stdout).toMatch(/✖ .*: \d+ of \d+ checks failed/);
+  });
+});
