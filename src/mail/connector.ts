@@ -14,6 +14,8 @@ export interface Endpoint {
 export interface Connector {
   /** The endpoint standing in for a planned address, or undefined when it is unreachable. */
   endpointFor(address: string): Endpoint | undefined;
+  /** Why an address is unreachable, in a few words, when the connector knows better than "no endpoint". */
+  whyUnreachable?(address: string): string | undefined;
 }
 
 /** A mutable address book: the sandbox fills it as relays start. */

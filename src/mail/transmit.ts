@@ -53,7 +53,8 @@ export async function transmit(hop: NextHop, from: string, recipients: readonly 
     for (const candidate of resolution.candidates) {
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
-        lastFailure = { code: 451, enhanced: '4.4.1', text: `${candidate.exchange} [${candidate.address}]: unreachable (no loopback endpoint stands in for it)` };
+        const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
+        lastFailure = { code: 451, enhanced: '4.4.1', text: `${candidate.exchange} [${candidate.address}]: unreachable (${why})` };
         continue;
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message);

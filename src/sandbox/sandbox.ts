@@ -155,7 +155,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 /** The address book as `host` sees it: only the address families it has an address in. */
 function familiesOf(host: Host, book: Connector): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
-  return { endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined) };
+  return {
+    endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined),
+    whyUnreachable: (address) => (families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`),
+  };
 }
 
 /** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
