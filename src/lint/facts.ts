@@ -246,3 +246,13 @@ export function findCycles<T>(nodes: Iterable<T>, next: (node: T) => readonly T[
   }
   return cycles;
 }
+
+/** Every DMARC report address a domain plans, with its tag (RFC 7489 §6.3 rua and ruf). */
+export function* dmarcReportAddresses(plan: Plan): Generator<{ domain: Domain; dmarc: NonNullable<Domain['dmarc']>; tag: 'rua' | 'ruf'; address: string }> {
+  for (const domain of plan.domains.values()) {
+    const { dmarc } = domain;
+    if (!dmarc) continue;
+    for (const address of dmarc.rua) yield { domain, dmarc, tag: 'rua', address };
+    for (const address of dmarc.ruf) yield { domain, dmarc, tag: 'ruf', address };
+  }
+}

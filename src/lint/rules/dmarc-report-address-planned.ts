@@ -1,4 +1,4 @@
-import { addressProblem, domainOf, isReceiving } from '../facts.js';
+import { addressProblem, dmarcReportAddresses, domainOf, isReceiving } from '../facts.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -22,24 +22,18 @@ export default defineRule({
     },
   },
   check({ plan, report }) {
-    for (const domain of plan.domains.values()) {
-      const { dmarc } = domain;
-      if (!dmarc) continue;
-      for (const [tag, addresses] of [['rua', dmarc.rua], ['ruf', dmarc.ruf]] as const) {
-        for (const address of addresses) {
-          const data = { domain: domain.display, tag, address };
-          const problem = addressProblem(address);
-          if (problem) {
-            report({ messageId: 'invalid', data: { ...data, problem: `${problem}; only mailto: addresses are planned` }, at: dmarc.at });
-            continue;
-          }
-          const reportDomain = plan.domains.get(domainOf(address));
-          if (!reportDomain) continue; // outside the plan: dmarc-report-external-authorized
-          const withDomain = { ...data, reportDomain: reportDomain.display };
-          if (!isReceiving(reportDomain)) report({ messageId: 'nullMx', data: withDomain, at: dmarc.at, related: [reportDomain.at] });
-          else if (!plan.addresses.has(address)) report({ messageId: 'unknown', data: withDomain, at: dmarc.at });
-        }
+    for (const { domain, dmarc, tag, address } of dmarcReportAddresses(plan)) {
+      const data = { domain: domain.display, tag, address };
+      const problem = addressProblem(address);
+      if (problem) {
+        report({ messageId: 'invalid', data: { ...data, problem: `${problem}; only mailto: addresses are planned` }, at: dmarc.at });
+        continue;
       }
+      const reportDomain = plan.domains.get(domainOf(address));
+      if (!reportDomain) continue; // outside the plan: dmarc-report-external-authorized
+      const withDomain = { ...data, reportDomain: reportDomain.display };
+      if (!isReceiving(reportDomain)) report({ messageId: 'nullMx', data: withDomain, at: dmarc.at, related: [reportDomain.at] });
+      else if (!plan.addresses.has(address)) report({ messageId: 'unknown', data: withDomain, at: dmarc.at });
     }
   },
 });

@@ -1,5 +1,5 @@
 import { isInZone } from '../../topology/names.js';
-import { addressProblem, domainOf } from '../facts.js';
+import { addressProblem, dmarcReportAddresses, domainOf } from '../facts.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -22,18 +22,12 @@ export default defineRule({
     },
   },
   check({ plan, report }) {
-    for (const domain of plan.domains.values()) {
-      const { dmarc } = domain;
-      if (!dmarc) continue;
-      for (const [tag, addresses] of [['rua', dmarc.rua], ['ruf', dmarc.ruf]] as const) {
-        for (const address of addresses) {
-          if (addressProblem(address)) continue; // dmarc-report-address-planned
-          const reportDomain = domainOf(address);
-          if (plan.domains.has(reportDomain) || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain)) continue;
-          const data = { domain: domain.display, tag, address, record: `${domain.name}._report._dmarc.${reportDomain}` };
-          report({ messageId: 'external', data, at: dmarc.at });
-        }
-      }
+    for (const { domain, dmarc, tag, address } of dmarcReportAddresses(plan)) {
+      if (addressProblem(address)) continue; // dmarc-report-address-planned
+      const reportDomain = domainOf(address);
+      if (plan.domains.has(reportDomain) || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain)) continue;
+      const data = { domain: domain.display, tag, address, record: `${domain.name}._report._dmarc.${reportDomain}` };
+      report({ messageId: 'external', data, at: dmarc.at });
     }
   },
 });
