@@ -1,0 +1,72 @@
+/**
+ * How long `mxplan verify` takes, for the examples and for synthetic plans of growing size, and
+ * how that grows with the number of addresses (it should not grow faster). Each plan is verified
+ * in a fresh process, the way a person runs it. Beside it, in the same run, the reference: a bare
+ * fsynced Maildir write per address (the disk's floor for delivering that many messages).
+ *
+ *   npm run build && node bench/verify.mjs [--sizes 10x20,100x20,1000x5]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, open, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSyntheticTopology } from './synthetic.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sizesArg = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '10x20,100x20,1000x5';
+const sizes = sizesArg.split(',').map((s) => s.split('x').map(Number)).map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
+
+function verify(file) {
+  const started = performance.now();
+  const out = execFileSync(process.execPath, [join(root, 'bin', 'mxplan.js'), 'verify', file, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - started) / 1000;
+  const report = JSON.parse(out);
+  if (!report.passed) throw new Error(`${file} did not verify`);
+  const delivery = report.scenarios.find((s) => s.name === 'delivery');
+  return { seconds, checks: report.cases.length, addresses: delivery.passed, scenarios: report.scenarios };
+}
+
+/** One fsynced Maildir-style file per message (tmp, fdatasync, rename): the floor for `n` deliveries. */
+async function maildirFloor(n) {
+  const dir = await mkdtemp(join(tmpdir(), 'mxplan-floor-'));
+  await mkdir(join(dir, 'tmp'));
+  await mkdir(join(dir, 'new'));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < n) {
+      const i = next++;
+      const file = await open(join(dir, 'tmp', String(i)), 'wx');
+      await file.writeFile('Subject: floor\r\n\r\nbody\r\n');
+      await file.datasync();
+      await file.close();
+      await rename(join(dir, 'tmp', String(i)), join(dir, 'new', String(i)));
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await rm(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+const rows = [];
+for (const example of ['building', 'hosting']) rows.push({ name: `examples/${example}`, ...verify(join(root, 'examples', example, 'topology.yaml')) });
+for (const size of sizes) {
+  const dir = await mkdtemp(join(tmpdir(), 'mxplan-bench-verify-'));
+  try {
+    const file = await writeSyntheticTopology(dir, size);
+    rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+console.log('plan                     addresses   checks   verify s   ms/address   floor s   verify/floor');
+for (const r of rows) {
+  const floor = await maildirFloor(r.addresses);
+  console.log(
+    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)}`,
+  );
+}
+console.log('\nper scenario (s):');
+for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.scenarios.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)}`).join('  ')}`);
