@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import type { Connector } from '../mail/connector.js';
+import type { Connector, Endpoint } from '../mail/connector.js';
 import type { MailResolver } from '../mail/resolver.js';
 
 export interface SendOutcome {
@@ -21,6 +21,18 @@ export interface SendOutcome {
   readonly response: string;
   /** The planned address that took the message (or refused it). */
   readonly address: string | undefined;
+}
+
+interface RcptError {
+  recipient?: string;
+  responseCode?: number;
+  response?: string;
+  message: string;
+}
+
+function replyOf(refusal: RcptError | undefined, accepted: string, address: string): SendOutcome {
+  if (!refusal) return { code: Number(/^\d{3}/.exec(accepted)?.[0] ?? 250), response: accepted, address };
+  return { code: refusal.responseCode ?? 0, response: refusal.response ?? refusal.message, address };
 }
 
 /** The route to a domain that publishes a null MX (RFC 7505): none, on purpose. */
@@ -60,6 +72,24 @@ export class InternetSender {
   async sendTo(address: string, from: string, to: string, raw: string): Promise<SendOutcome> {
     const endpoint = this.connector.endpointFor(address);
     if (!endpoint) return { code: 0, response: `${address} is not reachable from loopback`, address };
+    const transport = this.transportFor(endpoint);
+    try {
+      const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
+      return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
+    } catch (error) {
+      const e = error as { code?: string; responseCode?: number; response?: string; message: string };
+      // A closed pool connection is dropped; the next send opens a new one.
+      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
+        transport.close();
+        this.transports.delete(`${endpoint.host}:${endpoint.port}`);
+        return { code: 0, response: e.message, address };
+      }
+      return { code: e.responseCode, response: e.response ?? e.message, address };
+    }
+  }
+
+  /** One pooled nodemailer transport per endpoint. */
+  private transportFor(endpoint: Endpoint): Transporter {
     const key = `${endpoint.host}:${endpoint.port}`;
     let transport = this.transports.get(key);
     if (!transport) {
@@ -85,19 +115,36 @@ export class InternetSender {
       } as SMTPPool.Options);
       this.transports.set(key, transport);
     }
-    try {
-      const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
-      return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
-    } catch (error) {
-      const e = error as { code?: string; responseCode?: number; response?: string; message: string };
-      // A closed pool connection is dropped; the next send opens a new one.
-      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
-        transport.close();
-        this.transports.delete(key);
-        return { code: 0, response: e.message, address };
+    return transport;
+  }
+
+  /**
+   * What one planned address says at RCPT to each of `recipients`, in one transaction per 50
+   * recipients (well below the 100 a server must take, RFC 5321 §4.5.3.1.8). A recipient it
+   * accepts gets the message; one it refuses gets its own reply.
+   */
+  async rcptReplies(address: string, from: string, recipients: readonly string[], raw: string): Promise<Map<string, SendOutcome>> {
+    const replies = new Map<string, SendOutcome>();
+    const endpoint = this.connector.endpointFor(address);
+    for (let i = 0; i < recipients.length; i += 50) {
+      const chunk = recipients.slice(i, i + 50);
+      if (!endpoint) {
+        for (const r of chunk) replies.set(r, { code: 0, response: `${address} is not reachable from loopback`, address });
+        continue;
       }
-      return { code: e.responseCode, response: e.response ?? e.message, address };
+      const transport = this.transportFor(endpoint);
+      try {
+        const info = await transport.sendMail({ envelope: { from, to: [...chunk] }, raw });
+        const rejected = ((info as { rejectedErrors?: RcptError[] }).rejectedErrors ?? []);
+        const refused = new Map(rejected.map((e) => [e.recipient, e] as const));
+        for (const r of chunk) replies.set(r, replyOf(refused.get(r), info.response, address));
+      } catch (error) {
+        const e = error as RcptError & { rejectedErrors?: RcptError[] };
+        const refused = new Map((e.rejectedErrors ?? []).map((x) => [x.recipient, x]));
+        for (const r of chunk) replies.set(r, refused.has(r) ? replyOf(refused.get(r), '', address) : { code: e.responseCode ?? 0, response: e.response ?? e.message, address });
+      }
     }
+    return replies;
   }
 
   /** The addresses to try for a domain, in MX order (RFC 5321 §5.1), implicit MX included. */
