@@ -98,7 +98,7 @@ export class InternetSender {
         port: endpoint.port,
         name: this.heloName,
         pool: true,
-        maxConnections: 8,
+        maxConnections: 24,
         maxMessages: Infinity,
         ignoreTLS: true,
         connectionTimeout: 3_000,

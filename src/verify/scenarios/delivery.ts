@@ -19,7 +19,7 @@ export const deliveryScenario: Scenario = {
     const probes: { domain: Domain; expectation: DeliveryExpectation; token: string; code: number; response: string }[] = [];
     // Null-MX domains included: an address planned there is a promise the plan cannot keep.
     const targets = [...plan.domains.values()].flatMap((domain) => addressesOf(domain).map((address) => ({ domain, address })));
-    await inParallel(targets, 32, async ({ domain, address }) => {
+    await inParallel(targets, 96, async ({ domain, address }) => {
       const token = newProbe();
       const { code, response } = await sender.send(OUTSIDE_SENDER, address, probeMessage(token, OUTSIDE_SENDER, address, `verify delivery to ${address}`));
       probes.push({ domain, expectation: expectDelivery(plan, address), token, code, response });
