@@ -42,6 +42,8 @@ export interface VerifyContext {
 export interface Scenario {
   readonly name: ScenarioName;
   readonly title: string;
+  /** Runs in a sandbox of its own (isolatedSandbox), so it may run beside the others. */
+  readonly isolated?: boolean;
   run(context: VerifyContext): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ const LIFETIME = 1;
 export const bounceScenario: Scenario = {
   name: 'bounce',
   title: 'undeliverable mail returns one DSN to its sender',
+  isolated: true,
   async run(context) {
     const pair = bouncePair(context.plan);
     if (!pair) {
