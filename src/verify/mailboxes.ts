@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inParallel } from './parallel.js';
 
 export const PROBE_HEADER = 'X-Mxplan-Probe';
 
@@ -28,12 +29,15 @@ export class MailboxIndex {
 
   /** Reads every file that arrived in any mailbox since the last scan. */
   async scan(): Promise<void> {
+    const mailboxes: [string, string][] = [];
     for (const hostId of this.hostIds) {
       const root = join(this.stateDir, hostId, 'maildir');
       for (const domain of await list(root)) {
-        for (const local of await list(join(root, domain))) await this.scanMailbox(hostId, `${local}@${domain}`);
+        for (const local of await list(join(root, domain))) mailboxes.push([hostId, `${local}@${domain}`]);
       }
     }
+    // Each read waits on the disk, not the CPU: several at once.
+    await inParallel(mailboxes, 16, ([hostId, address]) => this.scanMailbox(hostId, address));
   }
 
   /**
