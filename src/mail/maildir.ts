@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Clock } from './clock.js';
 import { splitAddress } from '../topology/names.js';
 
@@ -86,14 +86,18 @@ export class MaildirStore {
 
   private async loadKeys(dir: string): Promise<Set<string>> {
     const created = await mkdir(join(dir, 'tmp'), { recursive: true });
-    await mkdir(join(dir, 'new'), { recursive: true });
-    await mkdir(join(dir, 'cur'), { recursive: true });
+    // mkdir returns the first directory it had to create: the mailbox itself or an ancestor
+    // means a brand-new mailbox, whose new/ and cur/ need no recursive walk and hold no keys.
+    const fresh = created !== undefined && !relative(created, dir).startsWith('..');
+    await mkdir(join(dir, 'new'), { recursive: !fresh });
+    await mkdir(join(dir, 'cur'), { recursive: !fresh });
     if (created) {
       // A new mailbox's directory entries must survive a crash as well as the files in it.
       await this.dirSync.sync(dir);
       await this.dirSync.sync(join(dir, '..'));
       await this.dirSync.sync(this.root);
     }
+    if (fresh) return new Set();
     // Files left in tmp/ by a crash were never acknowledged (the relay holds the state lock, so
     // no other writer exists): remove them, as Maildir's 36-hour rule would later.
     for (const name of await readdir(join(dir, 'tmp'))) await rm(join(dir, 'tmp', name), { force: true });
