@@ -33,6 +33,8 @@ export interface VerifyContext {
   /** How long to wait for mail to arrive before calling it lost, ms. */
   readonly patience: number;
   report(result: Omit<CaseResult, 'scenario'>): void;
+  /** Where a long step stands ("sent 1200 of 4481"), for the live progress line. */
+  status(text: string): void;
   /** What a relay last said about a recipient it deferred or bounced (why mail did not arrive). */
   lastWord(address: string): string | undefined;
   /** Starts another sandbox for a scenario that needs other settings (a short queue lifetime). */

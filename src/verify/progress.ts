@@ -21,6 +21,11 @@ export class Progress {
     if (this.options.live) this.draw('…');
   }
 
+  /** A note on where the running scenario stands; shown on a terminal only. */
+  status(text: string): void {
+    if (this.options.live && Date.now() - this.lastDraw > 50) this.draw('…', text);
+  }
+
   case(result: CaseResult): void {
     this.counts[result.status]++;
     // Redraw at most every 50 ms: thousands of cases must not flood the terminal.

@@ -31,6 +31,7 @@ export interface VerifyOptions {
   readonly patience?: number;
   readonly onScenarioStart?: (scenario: Scenario) => void;
   readonly onCase?: (result: CaseResult) => void;
+  readonly onStatus?: (scenario: Scenario, text: string) => void;
   readonly onScenarioEnd?: (scenario: Scenario, durationMs: number) => void;
 }
 
@@ -85,7 +86,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   try {
     main = await open(stateDir);
     const sandbox = main;
-    const run = (scenario: Scenario, onCase?: (result: CaseResult) => void) => {
+    const run = (scenario: Scenario, onCase?: (result: CaseResult) => void, onStatus?: (text: string) => void) => {
       const t0 = performance.now();
       const mine: CaseResult[] = [];
       const context: VerifyContext = {
@@ -99,6 +100,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
           mine.push(full);
           onCase?.(full);
         },
+        status: (text) => onStatus?.(text),
         isolatedSandbox: (overrides) => open(join(stateDir, `isolated-${++isolatedCount}`), overrides),
         lastWord: (address) => lastWords.get(address),
       };
@@ -111,7 +113,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     for (const scenario of selected) {
       options.onScenarioStart?.(scenario);
       const started = early.get(scenario);
-      const { mine, durationMs } = started ? await started : await run(scenario, options.onCase);
+      const { mine, durationMs } = started ? await started : await run(scenario, options.onCase, (text) => options.onStatus?.(scenario, text));
       if (started) for (const c of mine) options.onCase?.(c);
       cases.push(...mine);
       summaries.push({ name: scenario.name, title: scenario.title, durationMs, ...count(mine) });

@@ -47,6 +47,7 @@ export function register(program: Command): void {
         patience: patience * 1000,
         onScenarioStart: (s) => progress.start(s.name, s.title),
         onCase: (c) => progress.case(c),
+        onStatus: (_s, text) => progress.status(text),
         onScenarioEnd: (s, ms) => progress.end(s.name, ms),
       });
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));

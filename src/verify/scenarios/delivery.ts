@@ -23,7 +23,9 @@ export const deliveryScenario: Scenario = {
       const token = newProbe();
       const { code, response } = await sender.send(OUTSIDE_SENDER, address, probeMessage(token, OUTSIDE_SENDER, address, `verify delivery to ${address}`));
       probes.push({ domain, expectation: expectDelivery(plan, address), token, code, response });
+      context.status(`sent ${probes.length} of ${targets.length}`);
     });
+    context.status('waiting for every copy to arrive');
 
     const accepted = probes.filter((p) => p.code === 250);
     await waitForMail(mailboxes, accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })), context.patience, () => context.sandbox.retryNow());

@@ -23,6 +23,7 @@ export const failoverScenario: Scenario = {
 
     for (const hostId of mxHosts) {
       const domains = receiving.filter((d) => d.mx.some((m) => m.host?.id === hostId));
+      context.status(`${hostId} down, ${domains.length} domain(s) to receive`);
       outages.push(await withHostsDown(context, [hostId], async () => {
         const probes = [];
         for (const domain of domains) {
