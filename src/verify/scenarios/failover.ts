@@ -52,7 +52,7 @@ export const failoverScenario: Scenario = {
         continue;
       }
       const from = firstUserOn(plan, store)!.address;
-      context.status(`every MX of ${domains.length} domain(s) down: ${down.join(", ")}`);
+      context.status(`every MX of ${domains.length} domain(s) down: ${down.join(', ')}`);
       outages.push(await withHostsDown(context, down, async () => {
         const probes: Probe[] = [];
         for (const domain of domains) {
