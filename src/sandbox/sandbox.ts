@@ -119,7 +119,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await Promise.allSettled([...relays.values()].map((r) => r.stop()));
+      // Every host stops at once, so nobody is left to finish a session with: cut them. What was
+      // acknowledged is on disk; what was not, its sender still holds.
+      await Promise.allSettled([...relays.values()].map((r) => r.stop({ abrupt: true })));
       relays.clear();
       await dns.close();
     })());
