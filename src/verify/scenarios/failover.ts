@@ -8,6 +8,7 @@ import type { Domain } from '../../topology/types.js';
 import { newProbe, probeMessage, waitForMail, type Scenario, type VerifyContext } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery } from '../judge.js';
+import { inParallel } from '../parallel.js';
 import type { Copy } from '../mailboxes.js';
 import { firstUserOn, recipientIn } from './between-domains.js';
 import { OUTSIDE_SENDER } from './delivery.js';
@@ -17,26 +18,12 @@ export const failoverScenario: Scenario = {
   title: 'mail survives each MX host going down',
   async run(context) {
     const { plan } = context;
-    const outages: Outage[] = [];
     const receiving = [...plan.domains.values()].filter((d) => !d.nullMx && d.mx.some((m) => m.host));
-    const mxHosts = [...new Set(receiving.flatMap(mxHostsOf))].sort();
-
-    for (const hostId of mxHosts) {
-      const domains = receiving.filter((d) => d.mx.some((m) => m.host?.id === hostId));
-      context.status(`${hostId} down, ${domains.length} domain(s) to receive`);
-      outages.push(await withHostsDown(context, [hostId], async () => {
-        const probes = [];
-        for (const domain of domains) {
-          const to = targetFor(domain, hostId);
-          const token = newProbe();
-          const outcome = await context.sender.send(OUTSIDE_SENDER, to, probeMessage(token, OUTSIDE_SENDER, to, `verify with ${hostId} down`));
-          probes.push({ name: `${to} with ${hostId} down`, to, token, outcome, expectation: expectDelivery(plan, to) });
-        }
-        return probes;
-      }, `while ${hostId} was down`));
+    const planned: PlannedOutage[] = [];
+    for (const hostId of [...new Set(receiving.flatMap(mxHostsOf))].sort()) {
+      planned.push({ kind: 'one-mx', down: [hostId], domains: receiving.filter((d) => mxHostsOf(d).includes(hostId)) });
     }
-
-    // Domains with the same MX hosts share one outage.
+    // Domains with the same MX hosts share one outage of them all.
     const byMxSet = new Map<string, Domain[]>();
     for (const domain of receiving) {
       const key = mxHostsOf(domain).join(' ');
@@ -45,33 +32,89 @@ export const failoverScenario: Scenario = {
     for (const [key, domains] of byMxSet) {
       const down = key.split(' ');
       const store = [...plan.hosts.values()].find((h) => h.role === 'store' && !down.includes(h.id) && firstUserOn(plan, h));
-      if (!store) {
-        for (const domain of domains) {
-          context.report({ name: `${domain.name} with every MX down (${down.join(', ')})`, status: 'skip', note: 'every store is an MX of this domain: no sender stays up to hold the message' });
-        }
+      if (store) {
+        planned.push({ kind: 'every-mx', down, domains, store: store.id });
         continue;
       }
-      const from = firstUserOn(plan, store)!.address;
-      context.status(`every MX of ${domains.length} domain(s) down: ${down.join(', ')}`);
-      outages.push(await withHostsDown(context, down, async () => {
-        const probes: Probe[] = [];
-        for (const domain of domains) {
-          const to = recipientIn(domain)!;
-          const token = newProbe();
-          await context.sandbox.relay(store.id)!.submit({ from, to: [to] }, Buffer.from(probeMessage(token, from, to, 'verify with every MX down')));
-          probes.push({ name: `${to} with every MX down (${down.join(', ')}), sent from ${store.id}`, to, token, outcome: { code: 250, response: '' }, expectation: expectDelivery(plan, to) });
-        }
-        // RFC 5321 §4.5.4.1: with no MX answering, the message waits in the sender's own queue.
-        const queued = context.sandbox.relay(store.id)!.queued();
-        if (queued < probes.length) for (const p of probes) p.outcome = { code: 0, response: `${store.id} queued ${queued} of ${probes.length} messages` };
-        return probes;
-      }, 'while every MX was down'));
+      for (const domain of domains) {
+        context.report({ name: `${domain.name} with every MX down (${down.join(', ')})`, status: 'skip', note: 'every store is an MX of this domain: no sender stays up to hold the message' });
+      }
     }
 
+    const outages: Outage[] = [];
+    for (const wave of waves(planned)) {
+      const down = [...new Set(wave.flatMap((o) => o.down))].sort();
+      context.status(`${down.join(', ')} down`);
+      outages.push(await withHostsDown(context, down, () => sendDuring(context, wave, down), `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} down`));
+    }
     await context.mailboxes.scan(); // once, at the end: reading every mailbox is the costly part
     for (const outage of outages) judgeOutage(context, outage);
   },
 };
+
+/**
+ * One MX host down (its domains must still receive, through another MX), or every MX of some
+ * domains down (a store outside their MX set must hold their mail in its own queue).
+ */
+type PlannedOutage =
+  | { readonly kind: 'one-mx'; readonly down: readonly string[]; readonly domains: readonly Domain[] }
+  | { readonly kind: 'every-mx'; readonly down: readonly string[]; readonly domains: readonly Domain[]; readonly store: string };
+
+/**
+ * Outages that can share one down-and-up cycle: each restart of a host costs a reconnect (and
+ * smtp-server's 100 ms greeting delay), so verify takes independent outages together. Two are
+ * independent when, with the union of their hosts down, every domain of a one-MX outage still
+ * has an MX up, and the store of an every-MX outage is up.
+ */
+function waves(planned: readonly PlannedOutage[]): PlannedOutage[][] {
+  const result: PlannedOutage[][] = [];
+  for (const outage of planned) {
+    const wave = result.find((w) => compatible([...w, outage]));
+    if (wave) wave.push(outage);
+    else result.push([outage]);
+  }
+  return result;
+}
+
+function compatible(wave: readonly PlannedOutage[]): boolean {
+  const down = new Set(wave.flatMap((o) => o.down));
+  return wave.every((o) =>
+    o.kind === 'every-mx' ? !down.has(o.store) : o.domains.every((d) => mxHostsOf(d).some((id) => !down.has(id))),
+  );
+}
+
+/** Sends a wave's probes: from outside for one-MX outages, from the holding store for the others. */
+async function sendDuring(context: VerifyContext, wave: readonly PlannedOutage[], down: readonly string[]): Promise<Probe[]> {
+  const also = (own: readonly string[]) => {
+    const others = down.filter((id) => !own.includes(id));
+    return others.length > 0 ? ` (${others.join(', ')} down too)` : '';
+  };
+  const probes: Probe[] = [];
+  for (const outage of wave) {
+    if (outage.kind === 'one-mx') {
+      const [hostId] = outage.down as [string];
+      const mine = outage.domains.map((d) => probeFor(context, targetFor(d, hostId), `with ${hostId} down${also(outage.down)}`));
+      await inParallel(mine, 16, async (p) => {
+        p.outcome = await context.sender.send(OUTSIDE_SENDER, p.to, probeMessage(p.token, OUTSIDE_SENDER, p.to, `verify with ${hostId} down`));
+      });
+      probes.push(...mine);
+    } else {
+      const relay = context.sandbox.relay(outage.store)!;
+      const from = firstUserOn(context.plan, context.plan.hosts.get(outage.store)!)!.address;
+      const mine = outage.domains.map((d) => probeFor(context, recipientIn(d)!, `with every MX down (${outage.down.join(', ')}), sent from ${outage.store}${also(outage.down)}`));
+      await inParallel(mine, 16, async (p) => {
+        await relay.submit({ from, to: [p.to] }, Buffer.from(probeMessage(p.token, from, p.to, 'verify with every MX down')));
+        p.outcome = { code: 250, response: '' };
+      });
+      // RFC 5321 §4.5.4.1: with no MX answering, the message waits in the sender's own queue.
+      // (Other messages may wait there too: the count can only be larger, never falsely smaller.)
+      const held = relay.queued();
+      if (held < mine.length) for (const p of mine) p.outcome = { code: 0, response: `${outage.store}'s queue holds ${held} messages, not the ${mine.length} sent` };
+      probes.push(...mine);
+    }
+  }
+  return probes;
+}
 
 interface Probe {
   readonly name: string;
@@ -121,6 +164,10 @@ function judgeOutage(context: VerifyContext, { probes, early, when }: Outage): v
       context.report({ name: p.name, ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token), { lastWord: context.lastWord }) });
     }
   }
+}
+
+function probeFor(context: VerifyContext, to: string, when: string): Probe {
+  return { name: `${to} ${when}`, to, token: newProbe(), outcome: { code: 0, response: 'not sent' }, expectation: expectDelivery(context.plan, to) };
 }
 
 function mxHostsOf(domain: Domain): string[] {
