@@ -2,6 +2,7 @@
  * Runs the scenarios against an ephemeral sandbox and collects one result per checked case.
  * The sandbox lives in a temporary state directory, removed afterwards unless `keep` is set.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,11 @@ export interface VerifyOptions {
   readonly scenarios?: readonly ScenarioName[];
   /** Keep the state directory (Maildirs, queues) for inspection. */
   readonly keep?: boolean;
+  /**
+   * How the state directory goes when not kept: removed before returning (default), or handed
+   * to a detached process so the verdict need not wait for tens of thousands of unlinks.
+   */
+  readonly removal?: 'await' | 'detached';
   /** How long to wait for expected mail before calling it lost, ms (default 15 s). */
   readonly patience?: number;
   readonly onScenarioStart?: (scenario: Scenario) => void;
@@ -122,9 +128,15 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   } finally {
     await Promise.all(background);
     await main?.close();
-    if (!options.keep) await rm(stateDir, { recursive: true, force: true });
+    if (!options.keep) await remove(stateDir, options.removal ?? 'await');
   }
   return { cases, scenarios: summaries, durationMs: performance.now() - started, stateDir: options.keep ? stateDir : undefined };
+}
+
+async function remove(dir: string, how: 'await' | 'detached'): Promise<void> {
+  if (how === 'await') return rm(dir, { recursive: true, force: true });
+  const script = 'require("node:fs").rmSync(process.argv[1], { recursive: true, force: true })';
+  spawn(process.execPath, ['-e', script, dir], { detached: true, stdio: 'ignore' }).unref();
 }
 
 function count(cases: readonly CaseResult[]): { passed: number; failed: number; skipped: number } {

@@ -37,7 +37,7 @@ describe('mxplan verify', () => {
   });
 
   it('writes JUnit XML, runs only the scenarios asked for, and keeps the state when told', async () => {
-    const result = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'dns', '-s', 'refusals', '--format', 'junit', '--keep']);
+    const result = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'dns', '-s', 'refusals', '--format', 'junit']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="mxplan verify examples\/building\/topology\.yaml" tests="\d+" failures="0"/);
     expect(result.stdout.match(/<testsuite /g)).toHaveLength(2);

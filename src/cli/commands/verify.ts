@@ -44,6 +44,8 @@ export function register(program: Command): void {
         plan,
         ...(flags.scenario.length > 0 && { scenarios: flags.scenario as never }),
         keep: flags.keep === true,
+        // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
+        removal: 'detached',
         patience: patience * 1000,
         onScenarioStart: (s) => progress.start(s.name, s.title),
         onCase: (c) => progress.case(c),
