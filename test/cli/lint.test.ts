@@ -1,7 +1,10 @@
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs } from '../helpers/temp.js';
 import { brokenCopy, lineOf, mxplan, ROOT } from '../helpers/cli.js';
+
+afterAll(removeTempDirs);
 
 const examples = (await readdir(join(ROOT, 'examples'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { brokenCopy, mxplan } from '../helpers/cli.js';
+import { removeTempDirs } from '../helpers/temp.js';
+
+afterAll(removeTempDirs);
 
 const building = 'examples/building/topology.yaml';
 

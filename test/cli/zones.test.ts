@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSerial } from '../../src/dns/serial.js';
 import { brokenCopy, mxplan, ROOT } from '../helpers/cli.js';
+import { removeTempDirs } from '../helpers/temp.js';
+
+afterAll(removeTempDirs);
 
 let scratch: string;
 beforeAll(async () => {

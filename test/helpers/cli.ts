@@ -1,9 +1,9 @@
 /** Runs the built CLI (dist/, built by `npm test`) as a user would, and captures what it says. */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'mxplan.js');
@@ -23,7 +23,8 @@ export function mxplan(args: readonly string[], options: { cwd?: string; env?: N
 }
 
 /**
- * A copy of an example (with its users files) in a temporary directory, edited by `edit`.
+ * A copy of an example (with its users files) in a temporary directory, edited by `edit`
+ * (removed by `removeTempDirs`, see temp.ts).
  * Returns the copy's topology path and its text, to compute expected line numbers from.
  */
 export async function brokenCopy(
@@ -32,7 +33,7 @@ export async function brokenCopy(
   others: Readonly<Record<string, (text: string) => string>> = {},
 ): Promise<{ file: string; text: string; dir: string }> {
   const source = join(ROOT, 'examples', example);
-  const dir = await mkdtemp(join(tmpdir(), `mxplan-${example}-`));
+  const dir = await tempDir(example);
   await cp(source, dir, { recursive: true });
   const file = join(dir, 'topology.yaml');
   const text = await editFile(file, edit);

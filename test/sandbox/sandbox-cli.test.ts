@@ -4,12 +4,10 @@
  * the whole process killed with SIGKILL between its 250 and the onward delivery.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eventually, maildirMessages, startSandboxProcess, type SandboxProcess } from '../helpers/sandbox-process.js';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -26,6 +24,8 @@ async function swaks(port: number, from: string, to: string[], subject: string):
   }
 }
 
+afterAll(removeTempDirs);
+
 const running: SandboxProcess[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) await p.kill9();
@@ -41,7 +41,7 @@ const subjects = (messages: { subject?: string }[]) => messages.map((m) => m.sub
 
 describe.runIf(hasSwaks)('mxplan sandbox', () => {
   it('publishes its endpoints, delivers, forwards and fans out, and refuses what it must', async () => {
-    const state = await mkdtemp(join(tmpdir(), 'mxplan-sandbox-'));
+    const state = await tempDir('sandbox');
     const sb = await sandbox(state);
     expect(Object.keys(sb.endpoints.hosts).sort()).toEqual(['backup', 'mail1', 'mail2']);
     expect(sb.endpoints.hosts.mail1).toMatchObject({ fqdn: 'mail1.tower.example', planned: ['192.0.2.10', '2001:db8:10::10'], address: '127.0.0.1' });
@@ -65,7 +65,7 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
   });
 
   it('queues on the backup while the primary is down and delivers once when it returns', async () => {
-    const state = await mkdtemp(join(tmpdir(), 'mxplan-sandbox-'));
+    const state = await tempDir('sandbox');
     const sb = await sandbox(state);
     await sb.control('down mail1', /mail1 is down/);
     expect(await swaks(sb.endpoints.hosts.backup!.port, 'ext@outside.example', ['alice@acme.example'], 'while down')).toMatch(/<-\s+250 /);
@@ -81,7 +81,7 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
   });
 
   it('loses nothing and duplicates nothing when killed -9 after the 250, before onward delivery', async () => {
-    const state = await mkdtemp(join(tmpdir(), 'mxplan-sandbox-'));
+    const state = await tempDir('sandbox');
     const first = await sandbox(state);
     await first.control('down mail2', /mail2 is down/);
     // bob lives on mail2; mail1 takes the message, says 250, and cannot forward it yet.

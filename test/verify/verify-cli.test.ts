@@ -5,8 +5,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs } from '../helpers/temp.js';
 import { brokenCopy, mxplan } from '../helpers/cli.js';
+
+afterAll(removeTempDirs);
 
 interface Report {
   passed: boolean;
