@@ -1,9 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan, parsePlan } from '../../src/topology/load.js';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { planOf, topology } from '../helpers/topology.js';
+
+afterAll(removeTempDirs);
 
 async function findingsOf(text: string, files: Record<string, string> = {}) {
   const { plan, findings } = await parsePlan(text, 'topo.yaml', async (name) => {
@@ -129,7 +131,7 @@ describe('bad input is reported as findings with positions, never thrown', () =>
   });
 
   it('reads JSON, which is YAML', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mxplan-'));
+    const dir = await tempDir('load');
     const file = join(dir, 'topology.json');
     await writeFile(file, JSON.stringify(topology(), null, 2));
     const { plan, findings } = await loadPlan(file);
