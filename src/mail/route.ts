@@ -67,7 +67,6 @@ export function route(plan: Plan, hostId: string, recipient: string, origin: Rou
 
 /** Whether the host is one of the domain's MX hosts or the home of one of its mailboxes. */
 export function servesDomain(domain: Domain, hostId: string): boolean {
-  if (domain.mx.some((m) => m.host?.id === hostId)) return true;
-  for (const user of domain.users.values()) if (user.homeId === hostId) return true;
-  return false;
+  // Called at every RCPT: one set lookup, not a walk over the domain's users.
+  return domain.homeIds.has(hostId) || domain.mx.some((m) => m.host?.id === hostId);
 }

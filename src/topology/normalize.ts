@@ -117,6 +117,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
 
     const users = new Map<string, User>();
     const repeatedUsers: User[] = [];
+    const homeIds = new Set<string>();
     const addUser = (localRaw: string, homeId: string, quota: Size | undefined, location: SourceLocation) => {
       const parts = localRaw.includes('@') ? splitAddress(localRaw) : undefined;
       const local = parts ? parts.local : canonicalLocal(localRaw);
@@ -131,8 +132,12 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
         at: location,
       };
       // The first definition wins; lint reports the repeat at its own line.
-      if (users.has(local)) repeatedUsers.push(user);
-      else users.set(local, user);
+      if (users.has(local)) {
+        repeatedUsers.push(user);
+      } else {
+        users.set(local, user);
+        homeIds.add(homeId);
+      }
     };
     for (const [local, u] of Object.entries(d.users ?? {})) {
       const location = at(...base, 'users', local);
@@ -160,7 +165,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
 
     const senders = d.senders
       ? d.senders.map(resolveHost).filter((h): h is Host => h !== undefined)
-      : uniqueHosts([...users.values()].map((u) => u.home).filter((h): h is Host => h?.sends === true));
+      : uniqueHosts([...homeIds].map(resolveHost).filter((h): h is Host => h?.sends === true));
 
     domains.set(name, {
       name,
@@ -169,6 +174,7 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
       mxDeclared: d.mx !== undefined,
       mx,
       users,
+      homeIds,
       repeatedUsers,
       aliases,
       senders,

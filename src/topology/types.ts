@@ -119,6 +119,8 @@ export interface Domain {
   /** Sorted by preference, then as written. */
   readonly mx: readonly MxEntry[];
   readonly users: ReadonlyMap<string, User>;
+  /** The host ids its users name as home (as written), so "does host H store mail of this domain" is one lookup. */
+  readonly homeIds: ReadonlySet<string>;
   /** Users defined a second time (in YAML and CSV, or twice in CSV): the first definition is kept. */
   readonly repeatedUsers: readonly User[];
   readonly aliases: ReadonlyMap<string, Alias>;

@@ -38,6 +38,7 @@ describe('loading', () => {
     expect(acme.aliases.get('sales')!.members.map((m) => m.address)).toEqual(['alice@acme.example', 'carol@globex.example']);
     expect(acme.mx[0]!.exchange).toBe('mail1.infra.example');
     expect(acme.senders.map((h) => h.id)).toEqual(['store1']);
+    expect([...acme.homeIds]).toEqual(['store1']);
     expect(plan!.soa).toMatchObject({ contact: 'hostmaster@infra.example', refresh: 7200, retry: 3600, expire: 1209600, minimum: 3600 });
     expect(plan!.addresses.get('sales@acme.example')?.kind).toBe('alias');
   });
