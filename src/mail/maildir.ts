@@ -28,6 +28,18 @@ export interface MaildirDelivery {
   readonly duplicate: boolean;
 }
 
+/** <root>/<domain>/<local>; a local part may hold "/" (RFC 5321 atext), so "%" and "/" are escaped. */
+export function mailboxDir(root: string, address: string): string {
+  const parts = splitAddress(address);
+  if (!parts) throw new Error(`not an address: ${address}`);
+  return join(root, parts.domain, parts.local.replace(/%/g, '%25').replace(/\//g, '%2F'));
+}
+
+/** The address whose mail a mailbox directory holds: the inverse of mailboxDir. */
+export function mailboxAddress(domain: string, directory: string): string {
+  return `${directory.replace(/%2F/g, '/').replace(/%25/g, '%')}@${domain}`;
+}
+
 export class MaildirStore {
   private readonly known = new Map<string, Promise<Set<string>>>();
   private readonly dirSync = new DirectorySync();
@@ -39,11 +51,8 @@ export class MaildirStore {
     private readonly clock: Clock,
   ) {}
 
-  /** <root>/<domain>/<local>; a local part may hold "/" (RFC 5321 atext), so it is escaped. */
   mailboxDir(address: string): string {
-    const parts = splitAddress(address);
-    if (!parts) throw new Error(`not an address: ${address}`);
-    return join(this.root, parts.domain, parts.local.replace(/%/g, '%25').replace(/\//g, '%2F'));
+    return mailboxDir(this.root, address);
   }
 
   /** `returnPath` is the envelope sender ("" for the null reverse-path). */

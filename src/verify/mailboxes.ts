@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mailboxAddress, mailboxDir } from '../mail/maildir.js';
 import { inParallel } from './parallel.js';
 
 export const PROBE_HEADER = 'X-Mxplan-Probe';
@@ -33,7 +34,7 @@ export class MailboxIndex {
     for (const hostId of this.hostIds) {
       const root = join(this.stateDir, hostId, 'maildir');
       for (const domain of await list(root)) {
-        for (const local of await list(join(root, domain))) mailboxes.push([hostId, `${local}@${domain}`]);
+        for (const directory of await list(join(root, domain))) mailboxes.push([hostId, mailboxAddress(domain, directory)]);
       }
     }
     // Each read waits on the disk, not the CPU: several at once.
@@ -55,8 +56,7 @@ export class MailboxIndex {
   /** Reads what arrived in one mailbox since the last scan (cheap enough to poll). */
   async scanMailbox(hostId: string, address: string): Promise<void> {
     this.touched.delete(`${hostId} ${address}`);
-    const at = address.lastIndexOf('@');
-    const base = join(this.stateDir, hostId, 'maildir', address.slice(at + 1), address.slice(0, at));
+    const base = mailboxDir(join(this.stateDir, hostId, 'maildir'), address);
     for (const sub of ['new', 'cur']) {
       const dir = join(base, sub);
       for (const name of await list(dir)) {

@@ -3,9 +3,8 @@
  * table, type control lines on its stdin, read Maildirs under its state directory, kill it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { ROOT } from './cli.js';
 
 export interface Endpoints {
@@ -84,18 +83,6 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
       await exited;
     },
   };
-}
-
-/** The messages in a user's Maildir on a host (new/ and cur/), parsed by mailparser. */
-export async function maildirMessages(stateDir: string, hostId: string, address: string): Promise<ParsedMail[]> {
-  const [local, domain] = address.split('@') as [string, string];
-  const messages: ParsedMail[] = [];
-  for (const sub of ['new', 'cur']) {
-    const dir = join(stateDir, hostId, 'maildir', domain, local, sub);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.sort()) messages.push(await simpleParser(await readFile(join(dir, name))));
-  }
-  return messages;
 }
 
 /** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */

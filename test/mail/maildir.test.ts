@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MaildirStore } from '../../src/mail/maildir.js';
+import { mailboxAddress, mailboxDir, MaildirStore } from '../../src/mail/maildir.js';
 import { FakeClock } from './support/fake-clock.js';
 
 let root: string;
@@ -72,5 +72,17 @@ describe('MaildirStore', () => {
   it('escapes a local part that holds a slash (legal in RFC 5321 atext)', () => {
     const store = new MaildirStore(root, 'h', new FakeClock());
     expect(store.mailboxDir('a/b%c@acme.example')).toBe(join(root, 'acme.example', 'a%2Fb%25c'));
+  });
+});
+
+describe('mailbox directories', () => {
+  it.each([
+    ['alice@acme.example', 'acme.example/alice'],
+    ['a/b@acme.example', 'acme.example/a%2Fb'],
+    ['100%@acme.example', 'acme.example/100%25'],
+  ])('%s lives in <root>/%s, and the directory names the address back', (address, path) => {
+    expect(mailboxDir('/root', address)).toBe(`/root/${path}`);
+    const [domain, directory] = path.split('/') as [string, string];
+    expect(mailboxAddress(domain, directory)).toBe(address);
   });
 });

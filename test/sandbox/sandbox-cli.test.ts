@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually, maildirMessages, startSandboxProcess, type SandboxProcess } from '../helpers/sandbox-process.js';
+import { mailboxMessages } from '../helpers/maildir.js';
+import { eventually, startSandboxProcess, type SandboxProcess } from '../helpers/sandbox-process.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -48,9 +49,9 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
     const mail1 = sb.endpoints.hosts.mail1!.port;
 
     expect(await swaks(mail1, 'ext@outside.example', ['sales@acme.example'], 'fan-out')).toMatch(/<-\s+250 /);
-    const alice = await eventually(() => maildirMessages(state, 'mail1', 'alice@acme.example'), (m) => m.length >= 1);
-    const bob = await eventually(() => maildirMessages(state, 'mail2', 'bob@acme.example'), (m) => m.length >= 1);
-    const carol = await eventually(() => maildirMessages(state, 'mail2', 'carol@globex.example'), (m) => m.length >= 1);
+    const alice = await eventually(() => mailboxMessages(state, 'mail1', 'alice@acme.example'), (m) => m.length >= 1);
+    const bob = await eventually(() => mailboxMessages(state, 'mail2', 'bob@acme.example'), (m) => m.length >= 1);
+    const carol = await eventually(() => mailboxMessages(state, 'mail2', 'carol@globex.example'), (m) => m.length >= 1);
     expect([subjects(alice), subjects(bob), subjects(carol)]).toEqual([['fan-out'], ['fan-out'], ['fan-out']]);
     // bob's copy went mail1 -> mail2: two Received headers, the newest by mail2.
     const received = bob[0]!.headers.get('received') as unknown as string[];
@@ -70,13 +71,13 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
     await sb.control('down mail1', /mail1 is down/);
     expect(await swaks(sb.endpoints.hosts.backup!.port, 'ext@outside.example', ['alice@acme.example'], 'while down')).toMatch(/<-\s+250 /);
     await sb.control('status', /backup\s+up, 1 queued/);
-    expect(await maildirMessages(state, 'mail1', 'alice@acme.example')).toEqual([]);
+    expect(await mailboxMessages(state, 'mail1', 'alice@acme.example')).toEqual([]);
 
     await sb.control('up mail1', /mail1 is up/);
     await sb.control('retry', /retrying/);
-    const inbox = await eventually(() => maildirMessages(state, 'mail1', 'alice@acme.example'), (m) => m.length >= 1);
+    const inbox = await eventually(() => mailboxMessages(state, 'mail1', 'alice@acme.example'), (m) => m.length >= 1);
     await sb.control('status', /backup\s+up, 0 queued/);
-    expect(subjects(await maildirMessages(state, 'mail1', 'alice@acme.example'))).toEqual(['while down']);
+    expect(subjects(await mailboxMessages(state, 'mail1', 'alice@acme.example'))).toEqual(['while down']);
     expect(inbox[0]!.headers.get('received')).toHaveLength(2);
   });
 
@@ -91,9 +92,9 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
 
     const second = await sandbox(state);
     await second.control('retry', /retrying/);
-    await eventually(() => maildirMessages(state, 'mail2', 'bob@acme.example'), (m) => m.length >= 1);
+    await eventually(() => mailboxMessages(state, 'mail2', 'bob@acme.example'), (m) => m.length >= 1);
     await second.control('status', /mail1\s+up, 0 queued/);
-    expect(subjects(await maildirMessages(state, 'mail2', 'bob@acme.example'))).toEqual(['survives kill -9']);
+    expect(subjects(await mailboxMessages(state, 'mail2', 'bob@acme.example'))).toEqual(['survives kill -9']);
     expect(second.output() + first.output()).toMatch(/resumed 1 queued message/);
   });
 });

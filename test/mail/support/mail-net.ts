@@ -3,20 +3,19 @@
  * resolver pointed at it, an address book, and one relay per host on 127.0.0.1:0. Hosts can be
  * stopped (their port then refuses connections) and started again on the same port.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { deriveZones } from '../../../src/dns/derive.js';
 import { startDnsServer, type DnsServer } from '../../../src/dns/server.js';
 import { AddressBook } from '../../../src/mail/connector.js';
 import type { MailEvent } from '../../../src/mail/events.js';
-import { MaildirStore } from '../../../src/mail/maildir.js';
 import { caresResolver, type MailResolver } from '../../../src/mail/resolver.js';
 import { startRelay, type Relay, type RelayOptions } from '../../../src/mail/relay.js';
-import { systemClock } from '../../../src/mail/clock.js';
 import type { Plan } from '../../../src/topology/types.js';
+import { mailboxMessages } from '../../helpers/maildir.js';
 
 export type RelayTweaks = Partial<Pick<RelayOptions, 'overrides' | 'maxMessageSize' | 'maxRecipients'>>;
 
@@ -107,7 +106,7 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], tweaks:
       });
     },
     async mailbox(hostId, address) {
-      return readMailbox(new MaildirStore(join(dir, hostId, 'maildir'), '', systemClock).mailboxDir(address));
+      return mailboxMessages(dir, hostId, address);
     },
     async send(hostId, envelope, raw) {
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port: ports.get(hostId)!, secure: false, ignoreTLS: true, name: 'client.example.com' });
@@ -128,18 +127,6 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], tweaks:
   };
   for (const hostId of hosts) await net.start(hostId);
   return net;
-}
-
-export async function readMailbox(dir: string): Promise<ParsedMail[]> {
-  const files: string[] = [];
-  for (const sub of ['new', 'cur']) {
-    try {
-      for (const name of (await readdir(join(dir, sub))).sort()) files.push(join(dir, sub, name));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  return Promise.all(files.map(async (f) => simpleParser(await readFile(f))));
 }
 
 /** A short RFC 5322 message. */
