@@ -16,11 +16,13 @@
  * reused connections, or, without it, from a pooled nodemailer client in a child process. The
  * target: two-hop >= 70% of probe, i.e. the queue hop costs no second fsync per message.
  *
- *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048] [--probe-writers 20]
+ *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048]
+ *                                        [--probe-writers 20] [--after-deleting N]
  *
- * Each measurement starts after `sync` (the previous one's deletions must not slow the next), and
- * the kinds are interleaved per round, medians compared: the machine is shared and its disk
- * changes speed by several times from one minute to the next.
+ * The disk (bench/disk.mjs): nothing is deleted until everything is measured, and the run starts
+ * on a steady disk. `--after-deleting N` deletes N files before each measurement instead, which
+ * reproduces the disk a previous run's cleanup leaves (file creation then costs ~0.5 ms of kernel
+ * CPU). Kinds are interleaved per round and medians compared: the machine is shared.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
@@ -30,6 +32,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
+import { creationCost, degradeDisk, waitForSteadyDisk } from './disk.mjs';
 
 const { startRelay } = await import('../dist/mail/relay.js');
 const { AddressBook } = await import('../dist/mail/connector.js');
@@ -46,6 +49,7 @@ const SESSIONS = arg('sessions', 10);
 const ROUNDS = arg('rounds', 3);
 const SIZE = arg('size', 2048);
 const PROBE_WRITERS = arg('probe-writers', 20);
+const AFTER_DELETING = arg('after-deleting', 0);
 
 const TOPOLOGY = {
   version: 1,
@@ -81,11 +85,21 @@ function relayFor(hostId, stateDir, dns, book, onDelivered) {
 }
 
 if (process.argv[2] === '--relay') {
-  // One host in its own process: argv hostId stateDir dnsPort book(JSON). Prints its port, then "done" at MESSAGES deliveries.
+  // One host in its own process: argv hostId stateDir dnsPort book(JSON). Prints its port, then
+  // "{}" at MESSAGES deliveries; on stdin, "start" begins metering and "report" prints the meter.
   const [hostId, stateDir, dnsPort, book] = process.argv.slice(3);
   let delivered = 0;
   const relay = await relayFor(hostId, stateDir, { address: '127.0.0.1', port: Number(dnsPort) }, new AddressBook(JSON.parse(book)), () => {
-    if (++delivered === MESSAGES) console.log('done');
+    if (++delivered === MESSAGES) console.log('{}');
+  });
+  let cpu0 = process.cpuUsage();
+  let loop0 = performance.eventLoopUtilization();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'start') [cpu0, loop0] = [process.cpuUsage(), performance.eventLoopUtilization()];
+    if (line === 'report') {
+      const cpu = process.cpuUsage(cpu0);
+      console.log(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1000, busy: performance.eventLoopUtilization(loop0).utilization }));
+    }
   });
   console.log(relay.port);
   process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
@@ -109,6 +123,8 @@ if (process.argv[2] === '--relay') {
 async function main() {
   const smtpSource = await which('smtp-source');
   const client = smtpSource ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `nodemailer pool of ${SESSIONS}`;
+  // Everything this run writes stays here until the end (bench/disk.mjs).
+  const root = await mkdtemp(join(tmpdir(), 'mxplan-bench-smtp-'));
 
   /** Runs the load generator against a port; resolves when it has sent everything. */
   const drive = async (port) => {
@@ -117,6 +133,17 @@ async function main() {
     } else {
       await run(process.execPath, [self, '--nodemailer-client', String(port), '--messages', String(MESSAGES), '--sessions', String(SESSIONS), '--size', String(SIZE)]);
     }
+  };
+
+  /** Times `work` (which sends MESSAGES messages) and meters this process: CPU per message, main thread busy. */
+  const metered = async (work) => {
+    const cpu0 = process.cpuUsage();
+    const loop0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const extra = await work();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { rate: MESSAGES / seconds, cpu: (cpu.user + cpu.system) / 1000 / MESSAGES, busy: performance.eventLoopUtilization(loop0).utilization, ...extra };
   };
 
   const discard = async () => {
@@ -135,43 +162,40 @@ async function main() {
       },
     });
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const t0 = performance.now();
-    await drive(server.server.address().port);
-    const seconds = (performance.now() - t0) / 1000;
+    const result = await metered(() => drive(server.server.address().port));
     await new Promise((resolve) => server.close(resolve));
     if (count !== MESSAGES) throw new Error(`discard: ${count} of ${MESSAGES} arrived`);
-    return MESSAGES / seconds;
+    return result;
   };
 
   const probe = async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mxplan-probe-'));
+    const dir = await mkdtemp(join(root, 'probe-'));
     await mkdir(join(dir, 'tmp'));
     await mkdir(join(dir, 'new'));
     const body = Buffer.alloc(SIZE, 0x78);
     let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: PROBE_WRITERS }, async () => {
-        while (next < MESSAGES) {
-          const name = `${Date.now()}.P${process.pid}Q${next++}.bench`;
-          const file = await open(join(dir, 'tmp', name), 'wx');
-          await file.writeFile(body);
-          await file.datasync();
-          await file.close();
-          await rename(join(dir, 'tmp', name), join(dir, 'new', name));
-        }
-      }),
+    const result = await metered(() =>
+      Promise.all(
+        Array.from({ length: PROBE_WRITERS }, async () => {
+          while (next < MESSAGES) {
+            const name = `${Date.now()}.P${process.pid}Q${next++}.bench`;
+            const file = await open(join(dir, 'tmp', name), 'wx');
+            await file.writeFile(body);
+            await file.datasync();
+            await file.close();
+            await rename(join(dir, 'tmp', name), join(dir, 'new', name));
+          }
+        }),
+      ),
     );
-    const seconds = (performance.now() - t0) / 1000;
     const files = (await readdir(join(dir, 'new'))).length;
-    await rm(dir, { recursive: true, force: true });
     if (files !== MESSAGES) throw new Error(`probe: ${files} files`);
-    return MESSAGES / seconds;
+    return result;
   };
 
   /** Both relays in this process (the sandbox's layout). */
   const twoHopOneProcess = async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-twohop-'));
+    const stateDir = await mkdtemp(join(root, 'two-hop-'));
     const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
     const book = new AddressBook();
     let delivered = 0;
@@ -180,80 +204,98 @@ async function main() {
     const store2 = await relayFor('store2', stateDir, dns, book, () => ++delivered === MESSAGES && done());
     book.set('192.0.2.11', { host: '127.0.0.1', port: store2.port });
     const store1 = await relayFor('store1', stateDir, dns, book, () => {});
-    const t0 = performance.now();
-    await drive(store1.port);
-    await allDelivered;
-    const seconds = (performance.now() - t0) / 1000;
+    const result = await metered(async () => {
+      await drive(store1.port);
+      await allDelivered;
+    });
     const commits = store1.spoolStats().commits / MESSAGES;
     await store1.stop();
     await store2.stop();
     await dns.close();
     await checkMailbox(stateDir);
-    return { rate: MESSAGES / seconds, commits };
+    return { ...result, commits };
   };
 
-  /** Each relay in its own process. */
+  /** Each relay in its own process; CPU and main-thread figures are the two relays' sums. */
   const twoHopPerHost = async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-twohop-'));
+    const stateDir = await mkdtemp(join(root, 'two-hop-'));
     const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
     const children = [];
     const startChild = async (hostId, book) => {
-      const child = spawn(process.execPath, [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)], { stdio: ['pipe', 'pipe', 'inherit'] });
       children.push(child);
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       const port = Number((await lines.next()).value);
-      return { port, done: lines.next() };
+      return { child, port, next: () => lines.next().then((l) => JSON.parse(l.value)) };
     };
     const store2 = await startChild('store2', []);
     const store1 = await startChild('store1', [['192.0.2.11', { host: '127.0.0.1', port: store2.port }]]);
     const t0 = performance.now();
+    for (const c of children) c.stdin.write('start\n');
     await drive(store1.port);
-    await store2.done;
+    await store2.next(); // delivered everything
     const seconds = (performance.now() - t0) / 1000;
+    const usage = [];
+    for (const s of [store1, store2]) {
+      s.child.stdin.write('report\n');
+      usage.push(await s.next());
+    }
     await Promise.all(children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM')))));
     await dns.close();
     await checkMailbox(stateDir);
-    return { rate: MESSAGES / seconds };
+    return { rate: MESSAGES / seconds, cpu: usage.reduce((n, u) => n + u.cpu, 0) / MESSAGES, busy: usage.reduce((n, u) => n + u.busy, 0) };
   };
 
   const checkMailbox = async (stateDir) => {
     const files = (await readdir(join(stateDir, 'store2', 'maildir', 'acme.example', 'bob', 'new'))).length;
-    await rm(stateDir, { recursive: true, force: true });
     if (files !== MESSAGES) throw new Error(`two-hop: ${files} of ${MESSAGES} in the mailbox`);
   };
 
-  /** Lets the disk finish the previous measurement's deletions before the next one starts. */
-  const settle = () => run('sync');
+  /** Each measurement starts with the previous one's writes on disk, and the disk in the chosen state. */
+  const prepare = async () => {
+    await run('sync');
+    if (AFTER_DELETING > 0) degradeDisk(root, AFTER_DELETING);
+    return creationCost(root);
+  };
+
+  const kinds = {
+    discard: ['bare smtp-server, discard', discard],
+    probe: ['bare fsynced Maildir probe', probe],
+    one: ['two-hop, relays in 1 process', twoHopOneProcess],
+    perHost: ['two-hop, a process per host', twoHopPerHost],
+  };
+  const results = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+  const creates = [];
+  const regime = AFTER_DELETING > 0 ? `${AFTER_DELETING} files deleted before each measurement` : 'steady disk, nothing deleted until the end';
+  console.log(`${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}; ${regime}`);
+  if (AFTER_DELETING === 0) await waitForSteadyDisk(root);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const line = [];
+    for (const [key, [, measure]] of Object.entries(kinds)) {
+      creates.push(await prepare());
+      const result = await measure();
+      results[key].push(result);
+      line.push(`${key} ${result.rate.toFixed(0)}/s`);
+    }
+    const ratio = (key) => (results[key].at(-1).rate / results.probe.at(-1).rate).toFixed(2);
+    console.log(`round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`);
+  }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const r = { discard: [], probe: [], one: [], perHost: [], commits: [] };
-  console.log(`${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}`);
-  for (let round = 1; round <= ROUNDS; round++) {
-    await settle();
-    r.discard.push(await discard());
-    await settle();
-    r.probe.push(await probe());
-    await settle();
-    const one = await twoHopOneProcess();
-    r.one.push(one.rate);
-    r.commits.push(one.commits);
-    await settle();
-    r.perHost.push((await twoHopPerHost()).rate);
-    const p = r.probe.at(-1);
-    console.log(
-      `round ${round}: discard ${r.discard.at(-1).toFixed(0)}/s, probe ${p.toFixed(0)}/s, ` +
-        `two-hop 1 process ${one.rate.toFixed(0)}/s (${(one.rate / p).toFixed(2)}), per host ${r.perHost.at(-1).toFixed(0)}/s (${(r.perHost.at(-1) / p).toFixed(2)}); ` +
-        `mail1 spool ${one.commits.toFixed(2)} fdatasync/message`,
-    );
+  const probeRate = median(results.probe.map((r) => r.rate));
+  console.log(`\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`);
+  console.log('path (median of rounds)              msgs/s   vs probe   CPU ms/msg   main thread busy');
+  for (const [key, [name]] of Object.entries(kinds)) {
+    const rs = results[key];
+    const rate = median(rs.map((r) => r.rate));
+    const cpu = median(rs.map((r) => r.cpu)).toFixed(3);
+    const busy = `${(median(rs.map((r) => r.busy)) * 100).toFixed(0)}%`;
+    console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`);
   }
-  const p = median(r.probe);
-  const row = (name, rate) => console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / p).toFixed(2).padStart(8)}`);
-  console.log('\npath (median of rounds)              msgs/s   vs probe');
-  row('bare smtp-server, discard', median(r.discard));
-  row('bare fsynced Maildir probe', p);
-  row('two-hop, relays in 1 process', median(r.one));
-  row('two-hop, a process per host', median(r.perHost));
-  console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(r.commits).toFixed(2)}`);
+  console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`);
+  console.log('CPU and busy: of the server side only (this process; for per host, the two relays summed); the load generator is not counted.');
+  // Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
+  await rm(root, { recursive: true, force: true });
 }
 
 async function which(name) {
