@@ -7,6 +7,7 @@
  * result per attempt, with a reply per recipient, so the queue can tell delivered, deferred (4xx)
  * and failed (5xx) apart (research/mail-anchors.md (d): `info.rejected` mixes 550 and 451).
  */
+import { isAscii } from 'node:buffer';
 import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Endpoint } from './connector.js';
@@ -156,7 +157,7 @@ export class SmtpClient {
           to: [...envelope.to],
           size: message.length,
           // RFC 6152: say so when the body is not 7-bit.
-          use8BitMime: /[\x80-\xff]/.test(message.toString('latin1')),
+          use8BitMime: !isAscii(message),
         } as SMTPConnection.Envelope,
         message,
         (error, info) => {
