@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LineEndingNormaliser, readInbound } from '../../src/mail/inbound.js';
 import { readTrace, receivedHeader } from '../../src/mail/trace.js';
@@ -38,6 +38,19 @@ describe('readInbound', () => {
     const chunks = Array.from({ length: 100 }, () => Buffer.alloc(1000, 0x61));
     const result = await readInbound(Readable.from(chunks), 10_000);
     expect(result).toMatchObject({ data: undefined, oversized: true, size: 100_000 });
+  });
+
+  it('rejects a stream that closes before its end (a session cut mid-DATA), and one that fails', async () => {
+    const cut = new PassThrough();
+    const reading = readInbound(cut, 100);
+    cut.write('Subject: half a message\r\n');
+    cut.destroy();
+    await expect(reading).rejects.toThrow(/closed before the final dot/);
+
+    const failing = new PassThrough();
+    const failed = readInbound(failing, 100);
+    failing.destroy(new Error('socket reset'));
+    await expect(failed).rejects.toThrow('socket reset');
   });
 });
 
