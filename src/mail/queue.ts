@@ -16,7 +16,7 @@ import type { MailLog } from './events.js';
 import { destinationOf, type Expansion, type Target } from './expand.js';
 import { backoffDelay, type Profile } from './profiles.js';
 import { formatReply, REPLIES, type SmtpReply } from './replies.js';
-import type { BodyRef, DoneOutcome, Spool, StoredEnvelope } from './spool.js';
+import type { DoneOutcome, Spool, StoredEnvelope } from './spool.js';
 import type { RecipientOutcome, TransmitResult } from './transmit.js';
 
 export interface DeliveryJob {
@@ -52,7 +52,6 @@ interface PendingTarget {
 
 interface Entry {
   readonly envelope: StoredEnvelope;
-  readonly bodyRef: BodyRef;
   /** Kept in memory while it is small enough; read back from the spool otherwise. */
   body: Buffer | undefined;
   readonly pending: Map<string, PendingTarget>;
@@ -88,13 +87,12 @@ export class Queue {
   constructor(private readonly deps: QueueDeps) {}
 
   /** Takes a spooled message (new, or replayed after a restart with the targets already done). */
-  add(envelope: StoredEnvelope, bodyRef: BodyRef, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map()): void {
+  add(envelope: StoredEnvelope, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map()): void {
     const expansion = this.deps.expand(envelope);
     const cache = body !== undefined && this.cachedBytes + body.length <= BODY_CACHE_BYTES;
     if (cache) this.cachedBytes += body.length;
     const entry: Entry = {
       envelope,
-      bodyRef,
       body: cache ? body : undefined,
       pending: new Map(),
       failed: expansion.failures.filter((f) => !done.has(f.address)).map((f) => ({ ...f })),
@@ -193,7 +191,7 @@ export class Queue {
     for (const item of items) item.inFlight = true;
     let result: TransmitResult;
     try {
-      const body = entry.body ?? (await this.deps.spool.readBody(entry.bodyRef));
+      const body = entry.body ?? (await this.deps.spool.readBody(entry.envelope.id));
       result = await this.deps.deliver(dest.key, { envelope: entry.envelope, targets: items.map((i) => i.target), body });
     } catch (error) {
       // RFC 5321 §4.2.1 spirit: our own failure is never a reason to bounce; try again later.
@@ -308,7 +306,7 @@ export class Queue {
           let dsn: string | undefined;
           // RFC 5321 §4.5.5 / §6.1: never a notification about a notification.
           if (entry.envelope.from !== '') {
-            const body = entry.body ?? (await this.deps.spool.readBody(entry.bodyRef));
+            const body = entry.body ?? (await this.deps.spool.readBody(entry.envelope.id));
             dsn = await this.deps.bounce(entry.envelope, body, failures);
           }
           log({ type: 'bounced', host, queueId: id, recipients, reason, dsn });

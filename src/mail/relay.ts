@@ -148,8 +148,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
 
     /** Takes a message into the queue: on stable storage before this resolves. */
     const enqueue = async (envelope: StoredEnvelope, body: Buffer) => {
-      const ref = await theSpool.appendMessage(envelope, body);
-      queue.add(envelope, ref, body);
+      await theSpool.appendMessage(envelope, body);
+      queue.add(envelope, body);
     };
 
     const queue: Queue = new Queue({
@@ -257,7 +257,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       options.listen,
     );
 
-    for (const message of opened.recovered) queue.add(message.envelope, message.body, undefined, message.done);
+    for (const message of opened.recovered) queue.add(message.envelope, undefined, message.done);
     if (opened.recovered.length > 0) log({ type: 'resumed', host: hostId, messages: queue.size });
     log({ type: 'listening', host: hostId, address: server.address, port: server.port });
 

@@ -22,8 +22,12 @@
  * zeros, as at any other byte that does not start a record.
  *
  * Segments are deleted oldest first once none of their messages is live, so a D record is never
- * lost while the message it completes is still on disk. (A message deferred for long keeps later
- * segments on disk; there is no compaction yet, which is fine at sandbox volumes.)
+ * lost while the message it completes is still on disk. A message deferred for days would keep
+ * every later segment on disk, so once the oldest segment is mostly dead and others wait behind
+ * it, its live messages are copied forward (the M record as it is, then one D record with the
+ * targets already done), and it goes. Replay keeps the first M record of an id, so a crash during
+ * the copy leaves one message either way; disk use stays near twice the queued bytes plus a
+ * segment.
  */
 import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
@@ -44,7 +48,7 @@ export interface StoredEnvelope {
 
 export type DoneOutcome = 'delivered' | 'failed';
 
-export interface BodyRef {
+interface BodyRef {
   readonly segment: number;
   readonly offset: number;
   readonly length: number;
@@ -52,9 +56,16 @@ export interface BodyRef {
 
 export interface RecoveredMessage {
   readonly envelope: StoredEnvelope;
-  readonly body: BodyRef;
   /** Targets already delivered or failed, by address. */
   readonly done: ReadonlyMap<string, DoneOutcome>;
+}
+
+/** Where a live message's M record is, and what of it is done (for a copy forward). */
+interface LiveMessage {
+  segment: number;
+  record: { offset: number; length: number };
+  body: BodyRef;
+  readonly done: Map<string, DoneOutcome>;
 }
 
 interface Segment {
@@ -78,8 +89,9 @@ interface PendingWrite {
   readonly bodyLength: number;
   readonly durable: boolean;
   readonly id: string;
-  readonly isMessage: boolean;
-  resolve(ref: BodyRef): void;
+  /** An M record: new, or a live message's record copied forward. */
+  readonly message: 'new' | 'copy' | undefined;
+  resolve(): void;
   reject(error: unknown): void;
 }
 
@@ -95,8 +107,9 @@ export interface SpoolOptions {
 
 export class Spool {
   private readonly segments = new Map<number, Segment>();
-  private readonly messageSegment = new Map<string, number>();
+  private readonly live = new Map<string, LiveMessage>();
   private current!: Segment;
+  private compaction: Promise<void> | undefined;
   private pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -118,61 +131,76 @@ export class Spool {
   }
 
   /** Appends a message; resolves once it is on stable storage. */
-  appendMessage(envelope: StoredEnvelope, body: Buffer): Promise<BodyRef> {
+  appendMessage(envelope: StoredEnvelope, body: Buffer): Promise<void> {
     const json = Buffer.from(`${JSON.stringify(envelope)}\n`);
-    return this.enqueue(envelope.id, true, true, [json, body], json.length, body.length);
+    return this.enqueue(envelope.id, 'new', true, [json, body], json.length, body.length);
   }
 
   /** Records that targets left the queue; not waited for (see the module comment). */
   appendDone(id: string, targets: readonly string[], outcome: DoneOutcome): void {
     if (targets.length === 0) return;
-    this.enqueue(id, false, false, [Buffer.from(JSON.stringify({ targets, outcome }))], 0, 0).catch(() => {
+    const message = this.live.get(id);
+    for (const t of targets) message?.done.set(t, outcome);
+    this.appendDoneRecord(id, targets, outcome, false).catch(() => {
       // A lost D record only means a repeated attempt later, absorbed downstream.
     });
   }
 
   /** The message left the queue for good: its segment may go once nothing older is live. */
   release(id: string): void {
-    const seq = this.messageSegment.get(id);
-    if (seq === undefined) return;
-    this.messageSegment.delete(id);
-    const segment = this.segments.get(seq);
+    const message = this.live.get(id);
+    if (!message) return;
+    this.live.delete(id);
+    const segment = this.segments.get(message.segment);
     if (segment) segment.live--;
     this.collectGarbage();
   }
 
-  async readBody(ref: BodyRef): Promise<Buffer> {
-    const segment = this.segments.get(ref.segment);
-    if (!segment) throw new Error(`spool segment ${ref.segment} is gone`);
-    segment.reader ??= await open(segment.path, 'r');
-    const buffer = Buffer.alloc(ref.length);
-    const { bytesRead } = await segment.reader.read(buffer, 0, ref.length, ref.offset);
-    if (bytesRead !== ref.length) throw new Error(`spool segment ${ref.segment} is short at ${ref.offset}`);
-    return buffer;
+  /** The body of a live message. */
+  async readBody(id: string): Promise<Buffer> {
+    const message = this.live.get(id);
+    if (!message) throw new Error(`spool holds no message ${id}`);
+    return this.read(message.segment, message.body.offset, message.body.length);
   }
 
   /** Segments on disk, live messages, and fdatasyncs so far (fewer than messages: group commit). */
   stats(): { segments: number; live: number; commits: number } {
-    let live = 0;
-    for (const s of this.segments.values()) live += s.live;
-    return { segments: this.segments.size, live, commits: this.commits };
+    return { segments: this.segments.size, live: this.live.size, commits: this.commits };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.compaction;
     while (this.flushing) await this.flushing;
     for (const segment of this.segments.values()) await closeHandles(segment);
   }
 
-  private enqueue(id: string, isMessage: boolean, durable: boolean, parts: Buffer[], bodyOffsetInPayload: number, bodyLength: number): Promise<BodyRef> {
-    if (this.closed) return Promise.reject(new Error('spool is closed'));
+  private appendDoneRecord(id: string, targets: readonly string[], outcome: DoneOutcome, durable: boolean): Promise<void> {
+    return this.enqueue(id, undefined, durable, [Buffer.from(JSON.stringify({ targets, outcome }))], 0, 0);
+  }
+
+  private enqueue(id: string, message: PendingWrite['message'], durable: boolean, parts: Buffer[], bodyOffsetInPayload: number, bodyLength: number): Promise<void> {
     const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    const header = Buffer.from(`${MAGIC} ${isMessage ? 'M' : 'D'} ${id} ${payload.length} ${crc32(payload).toString(16).padStart(8, '0')}\n`);
-    const bytes = Buffer.concat([header, payload, NEWLINE]);
-    return new Promise<BodyRef>((resolve, reject) => {
-      this.pending.push({ bytes, bodyOffset: header.length + bodyOffsetInPayload, bodyLength, durable, id, isMessage, resolve, reject });
+    const header = Buffer.from(`${MAGIC} ${message ? 'M' : 'D'} ${id} ${payload.length} ${crc32(payload).toString(16).padStart(8, '0')}\n`);
+    return this.enqueueRecord({ bytes: Buffer.concat([header, payload, NEWLINE]), bodyOffset: header.length + bodyOffsetInPayload, bodyLength, durable, id, message });
+  }
+
+  private enqueueRecord(write: Omit<PendingWrite, 'resolve' | 'reject'>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ...write, resolve, reject });
       this.flushing ??= this.flush();
     });
+  }
+
+  private async read(seq: number, offset: number, length: number): Promise<Buffer> {
+    const segment = this.segments.get(seq);
+    if (!segment) throw new Error(`spool segment ${seq} is gone`);
+    segment.reader ??= await open(segment.path, 'r');
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await segment.reader.read(buffer, 0, length, offset);
+    if (bytesRead !== length) throw new Error(`spool segment ${seq} is short at ${offset}`);
+    return buffer;
   }
 
   /**
@@ -196,10 +224,10 @@ export class Spool {
       }
       const segment = this.current;
       const batch = this.pending.splice(0);
-      const refs: BodyRef[] = [];
+      const starts: number[] = [];
       let offset = segment.size;
       for (const w of batch) {
-        refs.push({ segment: segment.seq, offset: offset + w.bodyOffset, length: w.bodyLength });
+        starts.push(offset);
         offset += w.bytes.length;
       }
       try {
@@ -221,11 +249,8 @@ export class Spool {
         continue;
       }
       batch.forEach((w, i) => {
-        if (w.isMessage) {
-          segment.live++;
-          this.messageSegment.set(w.id, segment.seq);
-        }
-        w.resolve(refs[i]!);
+        if (w.message) this.place(w, segment, starts[i]!);
+        w.resolve();
       });
     }
   }
@@ -247,19 +272,69 @@ export class Spool {
     }
   }
 
-  /** Deletes the oldest segments while none of their messages is live. */
+  /** An M record is on disk: a new message becomes live there, a copied one moves there. */
+  private place(w: PendingWrite, segment: Segment, start: number): void {
+    const location = { segment: segment.seq, record: { offset: start, length: w.bytes.length }, body: { segment: segment.seq, offset: start + w.bodyOffset, length: w.bodyLength } };
+    if (w.message === 'new') {
+      this.live.set(w.id, { ...location, done: new Map() });
+      segment.live++;
+      return;
+    }
+    const message = this.live.get(w.id);
+    if (!message || message.segment >= segment.seq) return; // released while it was copied
+    this.segments.get(message.segment)!.live--;
+    Object.assign(message, location);
+    segment.live++;
+  }
+
+  /** Deletes the oldest segments while none of their messages is live, then compacts the oldest if it pins others. */
   private collectGarbage(): void {
     for (const seq of [...this.segments.keys()].sort((a, b) => a - b)) {
       const segment = this.segments.get(seq)!;
-      if (segment === this.current || segment.live > 0) return;
+      if (segment === this.current) return;
+      if (segment.live > 0) {
+        if (this.segments.size > 2 && !this.compaction && !this.closed && this.liveBytes(seq) * 2 <= segment.size) this.compaction = this.compact(segment);
+        return;
+      }
       this.segments.delete(seq);
       void closeHandles(segment).then(() => rm(segment.path, { force: true }));
     }
   }
 
+  private liveBytes(seq: number): number {
+    let bytes = 0;
+    for (const m of this.live.values()) if (m.segment === seq) bytes += m.record.length;
+    return bytes;
+  }
+
+  /** Copies the live messages of `segment` forward, durably, so that it (and what it pins) can go. */
+  private async compact(segment: Segment): Promise<void> {
+    try {
+      const copies: Promise<void>[] = [];
+      for (const [id, message] of this.live) {
+        if (message.segment !== segment.seq) continue;
+        const bytes = await this.read(segment.seq, message.record.offset, message.record.length);
+        if (this.live.get(id) !== message || message.segment !== segment.seq) continue; // released or moved meanwhile
+        const bodyOffset = message.body.offset - message.record.offset;
+        copies.push(this.enqueueRecord({ bytes, bodyOffset, bodyLength: message.body.length, durable: true, id, message: 'copy' }));
+        // Appended after the copy and before any later D record: replay sees what was done.
+        const byOutcome = new Map<DoneOutcome, string[]>();
+        for (const [target, outcome] of message.done) byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), target]);
+        for (const [outcome, targets] of byOutcome) copies.push(this.appendDoneRecord(id, targets, outcome, true));
+      }
+      await Promise.all(copies);
+    } catch {
+      // The segment stays; the next release tries again (not now: a full disk would spin).
+      this.compaction = undefined;
+      return;
+    }
+    this.compaction = undefined;
+    this.collectGarbage();
+  }
+
   private async replay(): Promise<RecoveredMessage[]> {
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
-    const messages = new Map<string, { envelope: StoredEnvelope; body: BodyRef; done: Map<string, DoneOutcome> }>();
+    const messages = new Map<string, { envelope: StoredEnvelope; done: Map<string, DoneOutcome> }>();
     for (const name of names) {
       const seq = Number(SEGMENT_NAME.exec(name)![1]);
       const path = join(this.dir, name);
@@ -271,8 +346,10 @@ export class Spool {
           if (messages.has(record.id)) continue;
           const nl = record.payload.indexOf(0x0a);
           const envelope = JSON.parse(record.payload.subarray(0, nl).toString('utf8')) as StoredEnvelope;
-          messages.set(record.id, { envelope, body: { segment: seq, offset: record.payloadOffset + nl + 1, length: record.payload.length - nl - 1 }, done: new Map() });
-          this.messageSegment.set(record.id, seq);
+          const done = new Map<string, DoneOutcome>();
+          messages.set(record.id, { envelope, done });
+          const body = { segment: seq, offset: record.payloadOffset + nl + 1, length: record.payload.length - nl - 1 };
+          this.live.set(record.id, { segment: seq, record: { offset: record.offset, length: record.length }, body, done });
           segment.live++;
         } else {
           const message = messages.get(record.id);
@@ -293,6 +370,9 @@ interface ParsedRecord {
   readonly id: string;
   readonly payload: Buffer;
   readonly payloadOffset: number;
+  /** The whole record: header, payload and the closing newline. */
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** Records of one segment, up to the first torn or corrupt one. */
@@ -308,7 +388,7 @@ export function* parseRecords(bytes: Buffer): Generator<ParsedRecord> {
     if (end >= bytes.length || bytes[end] !== 0x0a) return;
     const payload = bytes.subarray(start, end);
     if (crc32(payload) !== parseInt(m[4]!, 16)) return;
-    yield { type: m[1] as 'M' | 'D', id: m[2]!, payload, payloadOffset: start };
+    yield { type: m[1] as 'M' | 'D', id: m[2]!, payload, payloadOffset: start, offset: pos, length: end + 1 - pos };
     pos = end + 1;
   }
 }

@@ -73,7 +73,8 @@ function harness(answer: (attempt: Attempt, n: number) => TransmitResult | Promi
   const add = async (recipients: string[], from = 'alice@acme.example', done?: Map<string, 'delivered' | 'failed'>) => {
     const envelope: StoredEnvelope = { id: `Q${++n}`, from, recipients, origin: 'inbound', arrival: clock.now() };
     const body = Buffer.from('Subject: t\r\n\r\nx\r\n');
-    queue.add(envelope, await spool.appendMessage(envelope, body), body, done);
+    await spool.appendMessage(envelope, body);
+    queue.add(envelope, body, done);
     return envelope.id;
   };
   return { clock, queue, attempts, bounces, events, add, start: clock.now() };

@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool, type StoredEnvelope } from '../../src/mail/spool.js';
 
 let dir: string;
@@ -23,10 +23,10 @@ const envelope = (id: string, recipients = ['bob@acme.example']): StoredEnvelope
 describe('Spool', () => {
   it('replays messages with the targets already done, and reads bodies back', async () => {
     const { spool } = await Spool.open(dir);
-    const ref = await spool.appendMessage(envelope('A1', ['bob@acme.example', 'carol@globex.example']), Buffer.from('Subject: one\r\n\r\nhello\r\n'));
+    await spool.appendMessage(envelope('A1', ['bob@acme.example', 'carol@globex.example']), Buffer.from('Subject: one\r\n\r\nhello\r\n'));
     await spool.appendMessage(envelope('A2'), Buffer.from('Subject: two\r\n\r\n'));
     spool.appendDone('A1', ['bob@acme.example'], 'delivered');
-    expect((await spool.readBody(ref)).toString()).toBe('Subject: one\r\n\r\nhello\r\n');
+    expect((await spool.readBody('A1')).toString()).toBe('Subject: one\r\n\r\nhello\r\n');
     await spool.close();
 
     const again = await Spool.open(dir);
@@ -34,7 +34,7 @@ describe('Spool', () => {
       ['A1', ['bob@acme.example']],
       ['A2', []],
     ]);
-    expect((await again.spool.readBody(again.recovered[0]!.body)).toString()).toBe('Subject: one\r\n\r\nhello\r\n');
+    expect((await again.spool.readBody('A1')).toString()).toBe('Subject: one\r\n\r\nhello\r\n');
     await again.spool.close();
   });
 
@@ -97,6 +97,46 @@ describe('Spool', () => {
     await spool.close();
     const { recovered, spool: again } = await Spool.open(dir);
     expect(recovered.map((m) => m.envelope.id)).toEqual(['S3']);
+    await again.close();
+  });
+
+  it('copies the last live message of an old segment forward, so that it and the segments it pinned go', async () => {
+    const { spool } = await Spool.open(dir, { segmentBytes: 600 });
+    const both = ['bob@acme.example', 'carol@globex.example'];
+    // Segment 1: four small messages; OLD stays (deferred for days), with bob done.
+    for (const id of ['OLD', 'A', 'B', 'C']) await spool.appendMessage(envelope(id, both), Buffer.from(`body of ${id}\r\n`));
+    spool.appendDone('OLD', ['bob@acme.example'], 'delivered');
+    for (const id of ['A', 'B', 'C']) spool.release(id);
+    // Segments 2 and 3: a large message each.
+    await spool.appendMessage(envelope('D'), Buffer.alloc(1000, 0x64));
+    await spool.appendMessage(envelope('E'), Buffer.alloc(1000, 0x65));
+    const before = spool.stats().segments;
+    spool.release('D');
+    spool.release('E');
+    // Without the copy, OLD would keep every segment; with it, only the current one is left.
+    await vi.waitFor(() => expect(spool.stats()).toMatchObject({ segments: 1, live: 1 }), { timeout: 2000 });
+    expect(before).toBe(3);
+    expect((await spool.readBody('OLD')).toString()).toBe('body of OLD\r\n');
+    await spool.close();
+
+    const again = await Spool.open(dir);
+    expect(again.recovered.map((m) => [m.envelope.id, m.envelope.recipients, [...m.done]])).toEqual([['OLD', both, [['bob@acme.example', 'delivered']]]]);
+    expect((await again.spool.readBody('OLD')).toString()).toBe('body of OLD\r\n');
+    expect((await readdir(dir)).filter((n) => n.startsWith('segment-'))).toHaveLength(2); // the copy's and a fresh one
+    await again.spool.close();
+  });
+
+  it('replays a message once when a crash left both it and its copy on disk', async () => {
+    const { spool } = await Spool.open(dir);
+    await spool.appendMessage(envelope('X'), Buffer.from('x\r\n'));
+    await spool.close();
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'));
+    await copyFile(join(dir, segment!), join(dir, 'segment-000009.log'));
+    const { recovered, spool: again } = await Spool.open(dir);
+    expect(recovered.map((m) => m.envelope.id)).toEqual(['X']);
+    expect(again.stats().live).toBe(1);
+    again.release('X');
+    await vi.waitFor(async () => expect((await readdir(dir)).filter((n) => n.startsWith('segment-'))).toHaveLength(1));
     await again.close();
   });
 });
