@@ -5,31 +5,44 @@
  * fsynced Maildir write per address (the disk's floor for delivering that many messages).
  *
  *   npm run build && node bench/verify.mjs [--sizes 10x20,100x20,1000x5]
+ *
+ * Each verify keeps its state directory and nothing is deleted until everything is measured, on a
+ * disk that was steady at the start (bench/disk.mjs); the cost of a file creation before each run
+ * is printed beside it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { creationCost, waitForSteadyDisk } from './disk.mjs';
 import { writeSyntheticTopology } from './synthetic.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sizesArg = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '10x20,100x20,1000x5';
 const sizes = sizesArg.split(',').map((s) => s.split('x').map(Number)).map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
 
+// Everything this run writes, the verifies' state directories included, stays here until the end.
+const scratch = await mkdtemp(join(tmpdir(), 'mxplan-bench-verify-'));
+
 function verify(file) {
+  const create = creationCost(scratch);
   const started = performance.now();
-  const out = execFileSync(process.execPath, [join(root, 'bin', 'mxplan.js'), 'verify', file, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const out = execFileSync(process.execPath, [join(root, 'bin', 'mxplan.js'), 'verify', file, '--format', 'json', '--keep'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, TMPDIR: scratch },
+  });
   const seconds = (performance.now() - started) / 1000;
   const report = JSON.parse(out);
   if (!report.passed) throw new Error(`${file} did not verify`);
   const delivery = report.scenarios.find((s) => s.name === 'delivery');
-  return { seconds, checks: report.cases.length, addresses: delivery.passed, scenarios: report.scenarios };
+  return { seconds, create, checks: report.cases.length, addresses: delivery.passed, scenarios: report.scenarios };
 }
 
 /** One fsynced Maildir-style file per message (tmp, fdatasync, rename): the floor for `n` deliveries. */
 async function maildirFloor(n) {
-  const dir = await mkdtemp(join(tmpdir(), 'mxplan-floor-'));
+  const dir = await mkdtemp(join(scratch, 'floor-'));
   await mkdir(join(dir, 'tmp'));
   await mkdir(join(dir, 'new'));
   const started = performance.now();
@@ -44,29 +57,27 @@ async function maildirFloor(n) {
       await rename(join(dir, 'tmp', String(i)), join(dir, 'new', String(i)));
     }
   }));
-  const seconds = (performance.now() - started) / 1000;
-  await rm(dir, { recursive: true, force: true });
-  return seconds;
+  return (performance.now() - started) / 1000;
 }
 
+await waitForSteadyDisk(scratch);
 const rows = [];
 for (const example of ['building', 'hosting']) rows.push({ name: `examples/${example}`, ...verify(join(root, 'examples', example, 'topology.yaml')) });
 for (const size of sizes) {
-  const dir = await mkdtemp(join(tmpdir(), 'mxplan-bench-verify-'));
-  try {
-    const file = await writeSyntheticTopology(dir, size);
-    rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const file = await writeSyntheticTopology(await mkdtemp(join(scratch, 'plan-')), size);
+  rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
 }
 
-console.log('plan                     addresses   checks   verify s   ms/address   floor s   verify/floor');
+console.log('plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   create us');
 for (const r of rows) {
   const floor = await maildirFloor(r.addresses);
   console.log(
-    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)}`,
+    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${r.create.toFixed(0).padStart(11)}`,
   );
 }
+console.log('create us: kernel CPU per file created, just before the verify (steady below 80; bench/disk.mjs)');
 console.log('\nper scenario (s):');
 for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.scenarios.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)}`).join('  ')}`);
+
+// Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
+await rm(scratch, { recursive: true, force: true });

@@ -78,6 +78,8 @@ interface Segment {
   /** Bytes written ahead (zeros) for records to overwrite. */
   allocated: number;
   live: number;
+  /** Bytes of the live messages' M records (a segment mostly dead is worth compacting). */
+  liveBytes: number;
   /** A write failed: the tail may be torn, so nothing more is appended here. */
   broken: boolean;
 }
@@ -152,7 +154,7 @@ export class Spool {
     if (!message) return;
     this.live.delete(id);
     const segment = this.segments.get(message.segment);
-    if (segment) segment.live--;
+    if (segment) count(segment, message, -1);
     this.collectGarbage();
   }
 
@@ -261,7 +263,7 @@ export class Spool {
     const writer = await open(path, 'wx', 0o600);
     // The new file's directory entry must be durable before any message in it is acknowledged.
     await syncDirectory(this.dir);
-    const segment: Segment = { seq, path, writer, reader: undefined, size: 0, allocated: 0, live: 0, broken: false };
+    const segment: Segment = { seq, path, writer, reader: undefined, size: 0, allocated: 0, live: 0, liveBytes: 0, broken: false };
     this.segments.set(seq, segment);
     const previous = this.current as Segment | undefined;
     this.current = segment;
@@ -275,16 +277,16 @@ export class Spool {
   /** An M record is on disk: a new message becomes live there, a copied one moves there. */
   private place(w: PendingWrite, segment: Segment, start: number): void {
     const location = { segment: segment.seq, record: { offset: start, length: w.bytes.length }, body: { segment: segment.seq, offset: start + w.bodyOffset, length: w.bodyLength } };
+    let message = this.live.get(w.id);
     if (w.message === 'new') {
-      this.live.set(w.id, { ...location, done: new Map() });
-      segment.live++;
-      return;
+      message = { ...location, done: new Map() };
+      this.live.set(w.id, message);
+    } else {
+      if (!message || message.segment >= segment.seq) return; // released while it was copied
+      count(this.segments.get(message.segment)!, message, -1);
+      Object.assign(message, location);
     }
-    const message = this.live.get(w.id);
-    if (!message || message.segment >= segment.seq) return; // released while it was copied
-    this.segments.get(message.segment)!.live--;
-    Object.assign(message, location);
-    segment.live++;
+    count(segment, message, 1);
   }
 
   /** Deletes the oldest segments while none of their messages is live, then compacts the oldest if it pins others. */
@@ -293,18 +295,12 @@ export class Spool {
       const segment = this.segments.get(seq)!;
       if (segment === this.current) return;
       if (segment.live > 0) {
-        if (this.segments.size > 2 && !this.compaction && !this.closed && this.liveBytes(seq) * 2 <= segment.size) this.compaction = this.compact(segment);
+        if (this.segments.size > 2 && !this.compaction && !this.closed && segment.liveBytes * 2 <= segment.size) this.compaction = this.compact(segment);
         return;
       }
       this.segments.delete(seq);
       void closeHandles(segment).then(() => rm(segment.path, { force: true }));
     }
-  }
-
-  private liveBytes(seq: number): number {
-    let bytes = 0;
-    for (const m of this.live.values()) if (m.segment === seq) bytes += m.record.length;
-    return bytes;
   }
 
   /** Copies the live messages of `segment` forward, durably, so that it (and what it pins) can go. */
@@ -339,7 +335,7 @@ export class Spool {
       const seq = Number(SEGMENT_NAME.exec(name)![1]);
       const path = join(this.dir, name);
       const bytes = await readFile(path);
-      const segment: Segment = { seq, path, writer: undefined, reader: undefined, size: bytes.length, allocated: bytes.length, live: 0, broken: true };
+      const segment: Segment = { seq, path, writer: undefined, reader: undefined, size: bytes.length, allocated: bytes.length, live: 0, liveBytes: 0, broken: true };
       this.segments.set(seq, segment);
       for (const record of parseRecords(bytes)) {
         if (record.type === 'M') {
@@ -349,8 +345,9 @@ export class Spool {
           const done = new Map<string, DoneOutcome>();
           messages.set(record.id, { envelope, done });
           const body = { segment: seq, offset: record.payloadOffset + nl + 1, length: record.payload.length - nl - 1 };
-          this.live.set(record.id, { segment: seq, record: { offset: record.offset, length: record.length }, body, done });
-          segment.live++;
+          const message = { segment: seq, record: { offset: record.offset, length: record.length }, body, done };
+          this.live.set(record.id, message);
+          count(segment, message, 1);
         } else {
           const message = messages.get(record.id);
           if (!message) continue; // its message record was in a segment already deleted
@@ -364,6 +361,12 @@ export class Spool {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** A live message joins (+1) or leaves (-1) a segment's counts. */
+function count(segment: Segment, message: LiveMessage, sign: 1 | -1): void {
+  segment.live += sign;
+  segment.liveBytes += sign * message.record.length;
+}
 
 interface ParsedRecord {
   readonly type: 'M' | 'D';
