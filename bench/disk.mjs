@@ -43,11 +43,15 @@ export async function waitForSteadyDisk(dir, { timeoutSeconds = 300, log = conso
   return cost;
 }
 
-/** Creates and deletes `count` files in `dir`: the state a previous run's cleanup leaves behind. */
-export function degradeDisk(dir, count) {
+/**
+ * Creates and deletes `count` files in `dir`: the state a previous run's cleanup leaves behind.
+ * The freed inodes start to be skipped a moment after the deletion, hence the wait.
+ */
+export async function degradeDisk(dir, count) {
   const scratch = join(dir, `deleted-${process.pid}-${++probes}`);
   mkdirSync(scratch);
   for (let i = 0; i < count; i++) closeSync(openSync(join(scratch, String(i)), 'wx'));
   for (let i = 0; i < count; i++) unlinkSync(join(scratch, String(i)));
   rmSync(scratch, { recursive: true });
+  await sleep(1000);
 }

@@ -254,7 +254,7 @@ async function main() {
   /** Each measurement starts with the previous one's writes on disk, and the disk in the chosen state. */
   const prepare = async () => {
     await run('sync');
-    if (AFTER_DELETING > 0) degradeDisk(root, AFTER_DELETING);
+    if (AFTER_DELETING > 0) await degradeDisk(root, AFTER_DELETING);
     return creationCost(root);
   };
 
@@ -272,10 +272,11 @@ async function main() {
   for (let round = 1; round <= ROUNDS; round++) {
     const line = [];
     for (const [key, [, measure]] of Object.entries(kinds)) {
-      creates.push(await prepare());
+      const create = await prepare();
+      creates.push(create);
       const result = await measure();
       results[key].push(result);
-      line.push(`${key} ${result.rate.toFixed(0)}/s`);
+      line.push(`${key} ${result.rate.toFixed(0)}/s (create ${create.toFixed(0)} us)`);
     }
     const ratio = (key) => (results[key].at(-1).rate / results.probe.at(-1).rate).toFixed(2);
     console.log(`round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`);
