@@ -5,6 +5,7 @@
  *   probe     one fsynced Maildir file per message: tmp, write, fdatasync, close, rename into
  *             new/ (the disk's ceiling for Maildir delivery), with as many writers in parallel as
  *             the relay runs deliveries to one destination (20)
+ *   one hop   mail2 as the MX for bob, who lives there: SMTP in, Maildir at DATA (no queue)
  *   two-hop   the plan's path for bob@acme.example: mail1 (acme's MX) takes the message into its
  *             spool (group commit), answers 250 and forwards it to mail2 (bob's home), which writes
  *             it to the Maildir (tmp, fdatasync, rename, fsync of new/) before its own 250; timed
@@ -193,9 +194,13 @@ async function main() {
     return result;
   };
 
-  /** Both relays in this process (the sandbox's layout). */
-  const twoHopOneProcess = async () => {
-    const stateDir = await mkdtemp(join(root, 'two-hop-'));
+  /**
+   * Both relays in this process (the sandbox's layout). With `direct`, the load goes straight to
+   * mail2, bob's home, which delivers at DATA: one hop, no queue, the reference for what the
+   * queue hop adds.
+   */
+  const relaysInOneProcess = async ({ direct = false } = {}) => {
+    const stateDir = await mkdtemp(join(root, direct ? 'one-hop-' : 'two-hop-'));
     const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
     const book = new AddressBook();
     let delivered = 0;
@@ -205,7 +210,7 @@ async function main() {
     book.set('192.0.2.11', { host: '127.0.0.1', port: store2.port });
     const store1 = await relayFor('store1', stateDir, dns, book, () => {});
     const result = await metered(async () => {
-      await drive(store1.port);
+      await drive(direct ? store2.port : store1.port);
       await allDelivered;
     });
     const commits = store1.spoolStats().commits / MESSAGES;
@@ -261,7 +266,8 @@ async function main() {
   const kinds = {
     discard: ['bare smtp-server, discard', discard],
     probe: ['bare fsynced Maildir probe', probe],
-    one: ['two-hop, relays in 1 process', twoHopOneProcess],
+    oneHop: ['one hop, the home host as MX', () => relaysInOneProcess({ direct: true })],
+    one: ['two-hop, relays in 1 process', () => relaysInOneProcess()],
     perHost: ['two-hop, a process per host', twoHopPerHost],
   };
   const results = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
@@ -293,7 +299,9 @@ async function main() {
     const busy = `${(median(rs.map((r) => r.busy)) * 100).toFixed(0)}%`;
     console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`);
   }
+  const oneHop = median(results.oneHop.map((r) => r.rate));
   console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`);
+  console.log(`two-hop (1 process) vs one hop: ${(median(results.one.map((r) => r.rate)) / oneHop).toFixed(2)} (what the queue hop, a second SMTP session plus the spool, costs)`);
   console.log('CPU and busy: of the server side only (this process; for per host, the two relays summed); the load generator is not counted.');
   // Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
   await rm(root, { recursive: true, force: true });
