@@ -146,10 +146,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       return { outcomes, unreachable: false };
     };
 
-    /** Takes a message into the queue: on stable storage before this resolves. */
-    const enqueue = async (envelope: StoredEnvelope, body: Buffer) => {
+    /** Takes a message into the queue: on stable storage before this resolves. `delivered`: targets already done. */
+    const enqueue = async (envelope: StoredEnvelope, body: Buffer, delivered: readonly string[] = []) => {
       await theSpool.appendMessage(envelope, body);
-      queue.add(envelope, body);
+      theSpool.appendDone(envelope.id, delivered, 'delivered');
+      queue.add(envelope, body, new Map(delivered.map((address) => [address, 'delivered'])));
     };
 
     const queue: Queue = new Queue({
@@ -237,13 +238,24 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             const expansion = expandRecipients(plan, hostId, recipients, 'inbound');
             if (expansion.failures.length === 0 && expansion.targets.every((t) => t.action.kind === 'deliver-local')) {
               const key = deliveryKey(body, id);
-              const results = [];
-              for (const target of expansion.targets) results.push({ target, result: await maildir.deliver(target.address, body, key, envelope.from) });
-              log({ ...accepted, stored: 'maildir' });
-              for (const { target, result } of results) {
-                log({ type: 'delivered', host: hostId, queueId: id, recipient: target.address, to: 'maildir', duplicate: result.duplicate });
+              const delivered: { address: string; duplicate: boolean }[] = [];
+              let failure: unknown;
+              for (const target of expansion.targets) {
+                try {
+                  delivered.push({ address: target.address, duplicate: (await maildir.deliver(target.address, body, key, envelope.from)).duplicate });
+                } catch (error) {
+                  failure = error;
+                  break;
+                }
               }
-              return REPLIES.delivered(id);
+              // Nothing written: the client still holds the message, and its retry is harmless (451).
+              if (failure !== undefined && delivered.length === 0) throw failure;
+              // Some mailboxes have it: the others wait in the queue, where a retry cannot reach the
+              // mailboxes already written (a client's retry would carry a new queue id, hence a new key).
+              if (failure !== undefined) await enqueue(envelope, body, delivered.map((d) => d.address));
+              log({ ...accepted, stored: failure === undefined ? 'maildir' : 'queue' });
+              for (const d of delivered) log({ type: 'delivered', host: hostId, queueId: id, recipient: d.address, to: 'maildir', duplicate: d.duplicate });
+              return failure === undefined ? REPLIES.delivered(id) : REPLIES.queued(id);
             }
             await enqueue(envelope, body);
             log({ ...accepted, stored: 'queue' });

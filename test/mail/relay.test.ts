@@ -9,9 +9,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailboxDir } from '../../src/mail/maildir.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { transmit } from '../../src/mail/transmit.js';
 import type { MailEvent } from '../../src/mail/events.js';
@@ -104,6 +105,26 @@ describe('relays on loopback, all hosts up', () => {
     const [mail] = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'submitted');
     expect(receivedBy(mail!)).toEqual(['mail2.infra.example', 'mail1.infra.example']);
     expect(mail!.text).toContain('body');
+  });
+
+  it('queues what it could not write when a local transaction half succeeds, so no mailbox gets a second copy', async () => {
+    // u1's mailbox cannot be created: a plain file stands where its directory goes.
+    const blocked = mailboxDir(join(net.stateDir, 'store1', 'maildir'), 'u1@acme.example');
+    await mkdir(dirname(blocked), { recursive: true });
+    await writeFile(blocked, 'not a directory');
+    const since = net.events.length;
+    const to = ['u0@acme.example', 'u1@acme.example'];
+    const { response } = await net.send('store1', { from: 'carol@globex.example', to }, message('carol@globex.example', to.join(', '), 'half written'));
+    // Answered 250: u0's copy is written, u1's waits in the queue (a 451 would make the client send u0 a second copy).
+    expect(response).toMatch(/^250 2\.0\.0 Ok: queued as \w+/);
+    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
+    await net.waitFor((e) => e.type === 'deferred' && e.host === 'store1' && e.recipients.includes('u1@acme.example'), since);
+
+    await rm(blocked);
+    net.relays.get('store1')!.retryNow();
+    await net.waitFor(delivered('store1', 'u1@acme.example'), since);
+    expect((await net.mailbox('store1', 'u1@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
+    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
   });
 
   it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
