@@ -41,6 +41,16 @@ export interface SandboxOptions {
   readonly log?: MailLog;
   readonly clock?: Clock;
   readonly overrides?: ProfileOverrides;
+  /** The hosts that start up; the others begin down (default: every planned host). */
+  readonly start?: readonly string[];
+  /** Settings of particular hosts' relays; their `overrides` apply over the sandbox's. */
+  readonly relays?: Readonly<Record<string, RelaySettings>>;
+}
+
+export interface RelaySettings {
+  readonly maxMessageSize?: number;
+  readonly maxRecipients?: number;
+  readonly overrides?: ProfileOverrides;
 }
 
 export interface HostEndpoint {
@@ -49,6 +59,7 @@ export interface HostEndpoint {
   /** The planned addresses this endpoint stands in for. */
   readonly planned: readonly string[];
   readonly address: string;
+  /** 0 for a host that has not been up yet (it gets a port when it first comes up, and keeps it). */
   readonly port: number;
 }
 
@@ -82,8 +93,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const relays = new Map<string, Relay>();
   const hosts = new Map<string, HostEndpoint>();
 
-  const launch = (hostId: string, port: number) =>
-    startRelay({
+  const launch = (hostId: string, port: number) => {
+    const settings = options.relays?.[hostId] ?? {};
+    const overrides = { ...options.overrides, ...settings.overrides };
+    return startRelay({
       plan,
       hostId,
       stateDir,
@@ -93,16 +106,29 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       listen: { address: LOOPBACK, port },
       ...(options.log && { log: options.log }),
       ...(options.clock && { clock: options.clock }),
-      ...(options.overrides && { overrides: options.overrides }),
+      ...(Object.keys(overrides).length > 0 && { overrides }),
+      ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
+      ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
     });
+  };
 
-  try {
-    for (const host of plan.hosts.values()) {
-      const relay = await launch(host.id, 0);
-      relays.set(host.id, relay);
+  /** Starts a host's relay; the first time, its port is chosen and entered in the address book. */
+  const bringUp = async (host: Host, port: number) => {
+    const relay = await launch(host.id, port);
+    relays.set(host.id, relay);
+    if (port === 0) {
       const planned = [...host.ipv4, ...host.ipv6];
       for (const address of planned) addressBook.set(address, { host: LOOPBACK, port: relay.port });
       hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: relay.port });
+    }
+  };
+
+  const starting = new Set(options.start ?? plan.hosts.keys());
+  try {
+    for (const id of [...starting, ...Object.keys(options.relays ?? {})]) if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
+    for (const host of plan.hosts.values()) {
+      if (starting.has(host.id)) await bringUp(host, 0);
+      else hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned: [...host.ipv4, ...host.ipv6], address: LOOPBACK, port: 0 });
     }
     await writeEndpoints(stateDir, dns, hosts);
   } catch (error) {
@@ -144,7 +170,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     async up(hostId) {
       const endpoint = known(hostId);
       if (relays.has(hostId)) return;
-      relays.set(hostId, await launch(hostId, endpoint.port));
+      await bringUp(plan.hosts.get(hostId)!, endpoint.port);
+      if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts);
     },
     retryNow() {
       for (const relay of relays.values()) relay.retryNow();

@@ -99,7 +99,7 @@ describe('relays on loopback, all hosts up', () => {
   it('takes a local submission as mail of the host itself: routed anywhere, line ends normalised', async () => {
     const since = net.events.length;
     // store1 is not an MX of globex: an SMTP client would be refused (5.7.1), its own user is not
-    const id = await net.relays.get('store1')!.submit({ from: 'alice@acme.example', to: ['carol@globex.example'] }, Buffer.from('Subject: submitted\nX-Bare-CR: yes\r\rbody\n'));
+    const id = await net.relay('store1').submit({ from: 'alice@acme.example', to: ['carol@globex.example'] }, Buffer.from('Subject: submitted\nX-Bare-CR: yes\r\rbody\n'));
     expect(net.events.slice(since).find((e) => e.type === 'accepted')).toMatchObject({ queueId: id, stored: 'queue', bareLineEndings: 4 });
     await net.waitFor(delivered('store2', 'carol@globex.example'), since);
     const [mail] = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'submitted');
@@ -121,7 +121,7 @@ describe('relays on loopback, all hosts up', () => {
     await net.waitFor((e) => e.type === 'deferred' && e.host === 'store1' && e.recipients.includes('u1@acme.example'), since);
 
     await rm(blocked);
-    net.relays.get('store1')!.retryNow();
+    net.relay('store1').retryNow();
     await net.waitFor(delivered('store1', 'u1@acme.example'), since);
     expect((await net.mailbox('store1', 'u1@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
     expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
@@ -260,12 +260,12 @@ describe('backup MX while the primary is down', () => {
     const deferred = await net.waitFor((e) => e.type === 'deferred' && e.host === 'backup', since);
     expect(deferred).toMatchObject({ recipients: ['alice@acme.example'] });
     expect((deferred as { reason: string }).reason).toMatch(/^451 4\.4\.1 mail1\.infra\.example \[(192\.0\.2\.10|2001:db8::10)\]/);
-    expect(net.relays.get('backup')!.queued()).toBe(1);
+    expect(net.relay('backup').queued()).toBe(1);
 
     await net.start('store1');
     await net.waitFor(delivered('backup', 'alice@acme.example'), since);
-    expect(net.relays.get('backup')!.queued()).toBe(0);
-    net.relays.get('backup')!.retryNow(); // nothing left to send again
+    expect(net.relay('backup').queued()).toBe(0);
+    net.relay('backup').retryNow(); // nothing left to send again
     const copies = (await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'via backup');
     expect(copies).toHaveLength(1);
     expect(receivedBy(copies[0]!)).toEqual(['mail1.infra.example', 'mx-backup.infra.example']);
@@ -308,7 +308,7 @@ describe('queue lifetime', () => {
     await net.send('backup', { from: '', to: ['alice@acme.example'] }, message('mailer-daemon@example.com', 'alice@acme.example', 'bounce of a bounce'));
     const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
     expect(bounced).toMatchObject({ dsn: undefined });
-    expect(net.relays.get('backup')!.queued()).toBe(0);
+    expect(net.relay('backup').queued()).toBe(0);
     expect(await net.mailbox('store2', 'carol@globex.example')).toHaveLength(before);
   });
 });

@@ -1,23 +1,23 @@
 /**
- * A small sandbox for the mail tests: the real DNS responder serving the plan's zones, a c-ares
- * resolver pointed at it, an address book, and one relay per host on 127.0.0.1:0. Hosts can be
- * stopped (their port then refuses connections) and started again on the same port.
+ * The mail tests' view of a sandbox (src/sandbox): the real DNS responder, a c-ares resolver
+ * pointed at it, the address book and one relay per started host on 127.0.0.1, plus what the
+ * tests need on top: the relays' events, waiting for one, reading a mailbox, sending with
+ * nodemailer. Hosts can be stopped (their port then refuses connections) and started again on
+ * the same port.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { deriveZones } from '../../../src/dns/derive.js';
-import { startDnsServer, type DnsServer } from '../../../src/dns/server.js';
-import { AddressBook } from '../../../src/mail/connector.js';
+import type { DnsServer } from '../../../src/dns/server.js';
+import type { AddressBook } from '../../../src/mail/connector.js';
 import type { MailEvent } from '../../../src/mail/events.js';
-import { caresResolver, type MailResolver } from '../../../src/mail/resolver.js';
-import { startRelay, type Relay, type RelayOptions } from '../../../src/mail/relay.js';
+import type { MailResolver } from '../../../src/mail/resolver.js';
+import type { Relay } from '../../../src/mail/relay.js';
+import { startSandbox, type RelaySettings } from '../../../src/sandbox/sandbox.js';
 import type { Plan } from '../../../src/topology/types.js';
 import { mailboxMessages } from '../../helpers/maildir.js';
-
-export type RelayTweaks = Partial<Pick<RelayOptions, 'overrides' | 'maxMessageSize' | 'maxRecipients'>>;
 
 export interface MailNet extends AsyncDisposable {
   readonly plan: Plan;
@@ -26,8 +26,9 @@ export interface MailNet extends AsyncDisposable {
   readonly book: AddressBook;
   readonly stateDir: string;
   readonly events: MailEvent[];
-  readonly relays: Map<string, Relay>;
-  start(hostId: string, tweaks?: RelayTweaks): Promise<Relay>;
+  /** The running relay of a host. */
+  relay(hostId: string): Relay;
+  start(hostId: string): Promise<void>;
   stop(hostId: string): Promise<void>;
   port(hostId: string): number;
   /** Resolves with the first event (from index `since` on) that matches. */
@@ -40,54 +41,40 @@ export interface MailNet extends AsyncDisposable {
 }
 
 /** Quick retries, so a host that comes back is reached within a second. */
-export const QUICK: RelayTweaks = { overrides: { firstRetry: 200, maxRetry: 800 } };
+const QUICK = { firstRetry: 200, maxRetry: 800 };
 
-export async function startMailNet(plan: Plan, hosts: readonly string[], tweaks: Record<string, RelayTweaks> = {}, stateDir?: string): Promise<MailNet> {
+export async function startMailNet(plan: Plan, hosts: readonly string[], relays: Record<string, RelaySettings> = {}, stateDir?: string): Promise<MailNet> {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'mxplan-mail-')));
-  const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
-  const resolver = caresResolver({ address: dns.address, port: dns.port }, { timeoutMs: 500, tries: 2 });
-  const book = new AddressBook();
   const events: MailEvent[] = [];
   const listeners = new Set<(e: MailEvent) => void>();
-  const relays = new Map<string, Relay>();
-  const ports = new Map<string, number>();
+  const sandbox = await startSandbox({
+    plan,
+    stateDir: dir,
+    profile: 'fast',
+    overrides: QUICK,
+    start: hosts,
+    relays,
+    log: (e) => {
+      events.push(e);
+      for (const l of listeners) l(e);
+    },
+  });
 
   const net: MailNet = {
     plan,
-    dns,
-    resolver,
-    book,
+    dns: sandbox.dns,
+    resolver: sandbox.resolver,
+    book: sandbox.addressBook,
     stateDir: dir,
     events,
-    relays,
-    async start(hostId, extra = {}) {
-      const host = plan.hosts.get(hostId)!;
-      const relay = await startRelay({
-        plan,
-        hostId,
-        stateDir: dir,
-        resolver,
-        connector: book,
-        profile: 'fast',
-        listen: { address: '127.0.0.1', port: ports.get(hostId) ?? 0 },
-        log: (e) => {
-          events.push(e);
-          for (const l of listeners) l(e);
-        },
-        ...QUICK,
-        ...tweaks[hostId],
-        ...extra,
-      });
-      relays.set(hostId, relay);
-      ports.set(hostId, relay.port);
-      for (const address of [...host.ipv4, ...host.ipv6]) book.set(address, { host: '127.0.0.1', port: relay.port });
+    relay(hostId) {
+      const relay = sandbox.relay(hostId);
+      if (!relay) throw new Error(`${hostId} is down`);
       return relay;
     },
-    async stop(hostId) {
-      await relays.get(hostId)?.stop();
-      relays.delete(hostId);
-    },
-    port: (hostId) => ports.get(hostId)!,
+    start: (hostId) => sandbox.up(hostId),
+    stop: (hostId) => sandbox.down(hostId),
+    port: (hostId) => sandbox.hosts.get(hostId)!.port,
     waitFor(match, since = 0, timeoutMs = 15_000) {
       const found = events.slice(since).find(match);
       if (found) return Promise.resolve(found);
@@ -109,7 +96,7 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], tweaks:
       return mailboxMessages(dir, hostId, address);
     },
     async send(hostId, envelope, raw) {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: ports.get(hostId)!, secure: false, ignoreTLS: true, name: 'client.example.com' });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: net.port(hostId), secure: false, ignoreTLS: true, name: 'client.example.com' });
       try {
         const info = await transport.sendMail({ envelope, raw });
         return { response: info.response, accepted: info.accepted as string[] };
@@ -118,14 +105,11 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], tweaks:
       }
     },
     async close() {
-      for (const relay of relays.values()) await relay.stop();
-      relays.clear();
-      await dns.close();
+      await sandbox.close();
       if (!stateDir) await rm(dir, { recursive: true, force: true });
     },
     [Symbol.asyncDispose]: () => net.close(),
   };
-  for (const hostId of hosts) await net.start(hostId);
   return net;
 }
 

@@ -1,0 +1,61 @@
+/**
+ * The sandbox's host options, in process: hosts that begin down, per-host relay settings, and
+ * what a host that comes up for the first time publishes (address book, endpoints.json).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { RawSmtp } from '../mail/support/raw-smtp.js';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
+import { planOf, topology } from '../helpers/topology.js';
+
+const plan = await planOf(topology());
+afterAll(removeTempDirs);
+
+const endpoints = async (stateDir: string) =>
+  JSON.parse(await readFile(join(stateDir, 'endpoints.json'), 'utf8')) as { hosts: Record<string, { port: number }> };
+
+describe('sandbox host options', () => {
+  it('starts only the hosts named; one brought up later gets a port, an address book entry and its line in endpoints.json', async () => {
+    const stateDir = await tempDir('sandbox');
+    await using sandbox = await startSandbox({ plan, stateDir, start: ['store2'] });
+    expect(sandbox.isUp('store2')).toBe(true);
+    expect(sandbox.isUp('store1')).toBe(false);
+    expect(sandbox.hosts.get('store1')!.port).toBe(0);
+    expect(sandbox.addressBook.endpointFor('192.0.2.10')).toBeUndefined();
+    expect((await endpoints(stateDir)).hosts['store1']!.port).toBe(0);
+
+    await sandbox.up('store1');
+    const port = sandbox.hosts.get('store1')!.port;
+    expect(port).toBeGreaterThan(0);
+    expect(sandbox.addressBook.endpointFor('192.0.2.10')).toEqual({ host: '127.0.0.1', port });
+    expect((await endpoints(stateDir)).hosts['store1']!.port).toBe(port);
+
+    // down and up again: the same port, as a host keeps its address
+    await sandbox.down('store1');
+    await sandbox.up('store1');
+    expect(sandbox.hosts.get('store1')!.port).toBe(port);
+    const { smtp, greeting } = await RawSmtp.connect(port);
+    expect(greeting).toMatch(/^220 mail1\.infra\.example/);
+    smtp.close();
+  });
+
+  it('applies per-host relay settings (here the message size limit) to that host only', async () => {
+    await using sandbox = await startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { store1: { maxMessageSize: 4096 } } });
+    const size = async (hostId: string) => {
+      const { smtp } = await RawSmtp.connect(sandbox.hosts.get(hostId)!.port);
+      const ehlo = await smtp.command('EHLO client.example.com');
+      smtp.close();
+      return /SIZE (\d+)/.exec(ehlo)?.[1];
+    };
+    expect(await size('store1')).toBe('4096');
+    expect(await size('store2')).toBe('10240000');
+  });
+
+  it('refuses a host the plan does not have, and starts nothing', async () => {
+    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), start: ['store9'] })).rejects.toThrow(UsageError);
+    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { strore1: {} } })).rejects.toThrow(/no planned host "strore1"/);
+  });
+});
