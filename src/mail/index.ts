@@ -6,7 +6,8 @@
  *   inbound.ts  DATA read with CRLF normalisation and the size limit
  *   trace.ts    Received header, hop count, delivery key
  *   maildir.ts  final delivery (tmp, fdatasync, rename, fsync new/), one copy per key and mailbox
- *   spool.ts    the queue's durable store: append-only, group commit, replayed on start
+ *   spool.ts    the queue's durable store: append-only, group commit, replayed on start,
+ *               old segments compacted (sync-directory.ts: the directory fsync both share)
  *   queue.ts    per-destination backoff, lifetime, DSN (dsn.ts)
  *   next-hop.ts + transmit.ts + smtp-client.ts   MX or home host, fall-through, per-recipient outcome
  *

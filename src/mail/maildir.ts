@@ -17,9 +17,10 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Clock } from './clock.js';
+import { syncDirectory } from './sync-directory.js';
 import { splitAddress } from '../topology/names.js';
 
 export interface MaildirDelivery {
@@ -164,12 +165,7 @@ export class DirectorySync {
     while (s.waiting.length > 0) {
       const batch = s.waiting.splice(0);
       try {
-        const handle = await open(dir, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await syncDirectory(dir);
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);

@@ -32,6 +32,7 @@
 import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirectory } from './sync-directory.js';
 
 export interface StoredEnvelope {
   readonly id: string;
@@ -410,13 +411,4 @@ async function closeHandles(segment: Segment): Promise<void> {
   segment.writer = undefined;
   segment.reader = undefined;
   for (const h of handles) await h?.close().catch(() => {});
-}
-
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
