@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Clock } from './clock.js';
 import { syncDirectory } from './sync-directory.js';
 import { splitAddress } from '../topology/names.js';
@@ -94,14 +94,16 @@ export class MaildirStore {
     // mkdir returns the first directory it had to create: the mailbox itself or an ancestor
     // means a brand-new mailbox, whose new/ and cur/ need no recursive walk and hold no keys.
     const fresh = created !== undefined && !relative(created, dir).startsWith('..');
-    await mkdir(join(dir, 'new'), { recursive: !fresh });
-    await mkdir(join(dir, 'cur'), { recursive: !fresh });
-    if (created) {
-      // A new mailbox's directory entries must survive a crash as well as the files in it.
-      await this.dirSync.sync(dir);
-      await this.dirSync.sync(join(dir, '..'));
-      await this.dirSync.sync(this.root);
+    const repaired = [await mkdir(join(dir, 'new'), { recursive: !fresh }), await mkdir(join(dir, 'cur'), { recursive: !fresh })].some(Boolean);
+    // The new entries must survive a crash as well as the files that will be in them: sync every
+    // directory that gained one, from the mailbox up to the parent of the first one created.
+    const top = created ? dirname(created) : repaired ? dir : undefined;
+    const changed: string[] = [];
+    for (let d = dir; top !== undefined; d = dirname(d)) {
+      changed.push(d);
+      if (d === top || d === dirname(d)) break;
     }
+    await Promise.all(changed.map((d) => this.dirSync.sync(d)));
     if (fresh) return new Set();
     // Files left in tmp/ by a crash were never acknowledged (the relay holds the state lock, so
     // no other writer exists): remove them, as Maildir's 36-hour rule would later.

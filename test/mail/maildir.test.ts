@@ -2,9 +2,16 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mailboxAddress, mailboxDir, MaildirStore } from '../../src/mail/maildir.js';
+import { syncDirectory } from '../../src/mail/sync-directory.js';
 import { FakeClock } from './support/fake-clock.js';
+
+// The real fsync, watched: which directories a delivery makes durable.
+vi.mock('../../src/mail/sync-directory.js', async (original) => {
+  const real = await original<typeof import('../../src/mail/sync-directory.js')>();
+  return { syncDirectory: vi.fn(real.syncDirectory) };
+});
 
 let root: string;
 beforeEach(async () => {
@@ -17,6 +24,22 @@ afterEach(async () => {
 const message = Buffer.from('From: alice@acme.example\r\nTo: bob@acme.example\r\nSubject: hi\r\n\r\nhello\r\n');
 
 describe('MaildirStore', () => {
+  it('makes a new mailbox durable: syncs every directory that gained an entry, and new/ after each rename', async () => {
+    const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
+    let n = 0;
+    const synced = async (address: string) => {
+      vi.mocked(syncDirectory).mockClear();
+      await store.deliver(address, message, `mail1.infra.example Q${++n}`, 'alice@acme.example');
+      return vi.mocked(syncDirectory).mock.calls.map(([dir]) => dir.slice(root.length) || '/').sort();
+    };
+    // a new domain: the root gained it, the domain gained the mailbox, the mailbox its tmp/new/cur
+    expect(await synced('bob@acme.example')).toEqual(['/', '/acme.example', '/acme.example/bob', '/acme.example/bob/new']);
+    // a second mailbox of that domain: the root is unchanged
+    expect(await synced('carol@acme.example')).toEqual(['/acme.example', '/acme.example/carol', '/acme.example/carol/new']);
+    // a known mailbox: only the rename into new/
+    expect(await synced('bob@acme.example')).toEqual(['/acme.example/bob/new']);
+  });
+
   it('writes tmp, renames into new, and leaves tmp empty', async () => {
     const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
     const { path, duplicate } = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example');
