@@ -8,7 +8,6 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Plan } from '../topology/types.js';
 import type { Mailbox } from './expect.js';
 import { MailboxIndex, PROBE_HEADER, type Copy } from './mailboxes.js';
-import { inParallel } from './parallel.js';
 import type { InternetSender } from './sender.js';
 
 export type ScenarioName = 'dns' | 'delivery' | 'between-domains' | 'failover' | 'refusals' | 'bounce';
@@ -105,7 +104,7 @@ export async function waitForMail(mailboxes: MailboxIndex, expected: readonly Ex
     const boxes = new Map(
       pending.flatMap((p) => p.mailboxes.filter((m) => everything || mailboxes.wasTouched(m.hostId, m.address)).map((m) => [`${m.hostId} ${m.address}`, m] as const)),
     );
-    await inParallel([...boxes.values()], 8, (m) => mailboxes.scanMailbox(m.hostId, m.address));
+    await mailboxes.scanMailboxes(boxes.values());
     pending = pending.filter((p) => !hasArrived(mailboxes, p));
     if (pending.length === 0) break;
     if (poke && round % 5 === 4) poke(); // nudge the queues past their backoff now and then

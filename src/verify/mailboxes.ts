@@ -2,11 +2,19 @@
  * What landed where: every message in every Maildir of the sandbox's state directory, indexed by
  * the probe token verify put in it. Read incrementally (each file once), since verify polls until
  * the expected copies have arrived.
+ *
+ * Reads are synchronous: the files were just written and sit in the page cache, and the relays
+ * share this thread, so CPU is what counts. A full scan of the hosting example's 4,481 mailboxes
+ * costs about 0.2 s of CPU this way and 0.9 s through fs promises (a thread-pool round trip per
+ * directory and four per file). A full scan yields to the event loop between batches of mailboxes.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mailboxAddress, mailboxDir } from '../mail/maildir.js';
-import { inParallel } from './parallel.js';
+
+/** Mailboxes read between two turns of the event loop during a full scan. */
+const SCAN_BATCH = 64;
 
 export const PROBE_HEADER = 'X-Mxplan-Probe';
 
@@ -30,15 +38,23 @@ export class MailboxIndex {
 
   /** Reads every file that arrived in any mailbox since the last scan. */
   async scan(): Promise<void> {
-    const mailboxes: [string, string][] = [];
+    const mailboxes: { hostId: string; address: string }[] = [];
     for (const hostId of this.hostIds) {
       const root = join(this.stateDir, hostId, 'maildir');
-      for (const domain of await list(root)) {
-        for (const directory of await list(join(root, domain))) mailboxes.push([hostId, mailboxAddress(domain, directory)]);
+      for (const domain of list(root)) {
+        for (const directory of list(join(root, domain))) mailboxes.push({ hostId, address: mailboxAddress(domain, directory) });
       }
     }
-    // Each read waits on the disk, not the CPU: several at once.
-    await inParallel(mailboxes, 16, ([hostId, address]) => this.scanMailbox(hostId, address));
+    await this.scanMailboxes(mailboxes);
+  }
+
+  /** scanMailbox for each, letting the relays (same thread) run between batches. */
+  async scanMailboxes(mailboxes: Iterable<{ readonly hostId: string; readonly address: string }>): Promise<void> {
+    let read = 0;
+    for (const { hostId, address } of mailboxes) {
+      this.scanMailbox(hostId, address);
+      if (++read % SCAN_BATCH === 0) await yieldToEventLoop();
+    }
   }
 
   /**
@@ -54,16 +70,16 @@ export class MailboxIndex {
   }
 
   /** Reads what arrived in one mailbox since the last scan (cheap enough to poll). */
-  async scanMailbox(hostId: string, address: string): Promise<void> {
+  scanMailbox(hostId: string, address: string): void {
     this.touched.delete(`${hostId} ${address}`);
     const base = mailboxDir(join(this.stateDir, hostId, 'maildir'), address);
     for (const sub of ['new', 'cur']) {
       const dir = join(base, sub);
-      for (const name of await list(dir)) {
+      for (const name of list(dir)) {
         const file = join(dir, name);
         if (this.seen.has(file)) continue;
         this.seen.add(file);
-        this.index(hostId, address, file, await readFile(file, 'latin1'));
+        this.index(hostId, address, file, readFileSync(file, 'latin1'));
       }
     }
   }
@@ -87,8 +103,13 @@ export class MailboxIndex {
   }
 }
 
-async function list(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
+/** A directory's entries; none when it does not exist (yet). */
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 function unfold(header: string): string {

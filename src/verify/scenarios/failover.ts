@@ -142,7 +142,7 @@ async function withHostsDown(context: VerifyContext, hostIds: readonly string[],
   let probes: Probe[];
   try {
     probes = await send();
-    for (const p of probes) for (const m of p.expectation.mailboxes) if (hostIds.includes(m.hostId)) await mailboxes.scanMailbox(m.hostId, m.address);
+    await mailboxes.scanMailboxes(probes.flatMap((p) => p.expectation.mailboxes.filter((m) => hostIds.includes(m.hostId))));
   } finally {
     for (const id of hostIds) await sandbox.up(id);
   }
