@@ -3,7 +3,7 @@
  *   down <host>   take a host down (its port refuses connections)
  *   up <host>     bring it back; its queue resumes
  *   retry         every queue retries now, ignoring backoff
- *   status        which hosts are up, and how many messages each has queued
+ *   status        which hosts are up, how many messages each has queued, and its spool on disk
  */
 import type { Sandbox } from './sandbox.js';
 
@@ -26,7 +26,9 @@ export async function runControl(sandbox: Sandbox, line: string): Promise<string
       return [...sandbox.hosts.keys()]
         .map((id) => {
           const relay = sandbox.relay(id);
-          return `${id.padEnd(10)} ${relay ? `up, ${relay.queued()} queued` : 'down'}`;
+          if (!relay) return `${id.padEnd(10)} down`;
+          const spool = relay.spoolStats();
+          return `${id.padEnd(10)} up, ${relay.queued()} queued, spool ${spool.segments} segment${spool.segments === 1 ? '' : 's'}`;
         })
         .join('\n');
     default:

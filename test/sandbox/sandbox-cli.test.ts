@@ -76,7 +76,7 @@ describe.runIf(hasSwaks)('mxplan sandbox', () => {
     await sb.control('up mail1', /mail1 is up/);
     await sb.control('retry', /retrying/);
     const inbox = await eventually(() => mailboxMessages(state, 'mail1', 'alice@acme.example'), (m) => m.length >= 1);
-    await sb.control('status', /backup\s+up, 0 queued/);
+    await sb.control('status', /backup\s+up, 0 queued, spool 1 segment\b/);
     expect(subjects(await mailboxMessages(state, 'mail1', 'alice@acme.example'))).toEqual(['while down']);
     expect(inbox[0]!.headers.get('received')).toHaveLength(2);
   });
