@@ -13,6 +13,9 @@
  *               1 process   both relays in one Node process, as `mxplan sandbox` runs them
  *               per host    each relay in its own process, as two hosts would be
  *
+ *   Postfix   the same one-hop and two-hop paths through two private Postfix instances
+ *             (bench/postfix.mjs), measured after the rest: the MTA this field reaches for first
+ *
  * The SMTP load comes from smtp-source (Debian package postfix; its daemon must not run) with
  * reused connections, or, without it, from a pooled nodemailer client in a child process. The
  * target: two-hop >= 70% of probe, i.e. the queue hop costs no second fsync per message.
@@ -26,7 +29,7 @@
  * CPU). Kinds are interleaved per round and medians compared: the machine is shared.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
 import { creationCost, degradeDisk, waitForSteadyDisk } from './disk.mjs';
+import { postfixAvailable, startPostfixPair } from './postfix.mjs';
 
 const { startRelay } = await import('../dist/mail/relay.js');
 const { AddressBook } = await import('../dist/mail/connector.js');
@@ -288,6 +292,33 @@ async function main() {
     console.log(`round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`);
   }
 
+  // Postfix last: it deletes its queue files, which degrades the disk for whatever comes next.
+  const postfix = { one: [], two: [] };
+  if (!smtpSource || !(await postfixAvailable())) console.log('Postfix reference skipped: it needs root and Debian\'s postfix (with smtp-source)');
+  else {
+    await chmod(root, 0o755); // Postfix's own users (postfix, nobody) work below it
+    const pair = await startPostfixPair(join(root, 'postfix'));
+    try {
+      /** Sends to `port` and waits until bob's Maildir on mail2 holds every message. */
+      const through = async (port) => {
+        const before = (await readdir(pair.mailbox).catch(() => [])).length;
+        const t0 = performance.now();
+        await drive(port);
+        while ((await readdir(pair.mailbox).catch(() => [])).length < before + MESSAGES) await new Promise((r) => setTimeout(r, 20));
+        return MESSAGES / ((performance.now() - t0) / 1000);
+      };
+      for (let round = 1; round <= ROUNDS; round++) {
+        await run('sync');
+        postfix.one.push(await through(pair.port2));
+        await run('sync');
+        postfix.two.push(await through(pair.port1));
+        console.log(`Postfix round ${round}: one hop ${postfix.one.at(-1).toFixed(0)}/s, two-hop ${postfix.two.at(-1).toFixed(0)}/s`);
+      }
+    } finally {
+      await pair.stop();
+    }
+  }
+
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const probeRate = median(results.probe.map((r) => r.rate));
   console.log(`\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`);
@@ -298,6 +329,9 @@ async function main() {
     const cpu = median(rs.map((r) => r.cpu)).toFixed(3);
     const busy = `${(median(rs.map((r) => r.busy)) * 100).toFixed(0)}%`;
     console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`);
+  }
+  for (const [name, rates] of [['Postfix 3, one hop (mail2)', postfix.one], ['Postfix 3, two-hop (mail1 -> mail2)', postfix.two]]) {
+    if (rates.length > 0) console.log(`${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(16)}`);
   }
   const oneHop = median(results.oneHop.map((r) => r.rate));
   console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`);
