@@ -22,6 +22,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../test/helpers/seeded-random.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -66,18 +67,6 @@ if (process.argv[2] === '--serve') {
   process.exit(0);
 }
 
-/** mulberry32, so the query file is the same on every run. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function queryFile(zones, count = 10_000) {
   const records = zones.flatMap((z) => z.records);
   const of = (type) => records.filter((r) => r.type === type);
@@ -89,7 +78,7 @@ function queryFile(zones, count = 10_000) {
   const aaaaTargets = targets.filter((t) => withAAAA.has(t));
   const txt = of('TXT').map((r) => r.name);
   const other = records.filter((r) => !['MX', 'TXT', 'SOA'].includes(r.type)).map((r) => `${r.name} ${r.type}`);
-  const next = random(0xd15);
+  const next = seededRandom(0xd15); // the query file is the same on every run
   const pick = (items) => items[Math.floor(next() * items.length)];
   const lines = [];
   for (let i = 0; i < count; i++) {

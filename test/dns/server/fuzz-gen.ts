@@ -2,17 +2,8 @@
 import * as dnsPacket from 'dns-packet';
 import { query } from '../responder/dns-test.js';
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the fuzz tests replay from. */
+export { seededRandom as random } from '../../helpers/seeded-random.mjs';
 
 const NAMES = ['example.org', 'mail.example.org', 'nx.example.org', 'MaIl.ExAmPlE.oRg', 'www.example.org', 'big.example.org', 'a.b.wild.example.net', 'sub.example.org', 'example.com', '10.2.0.192.in-addr.arpa'];
 const TYPES = ['A', 'AAAA', 'MX', 'TXT', 'NS', 'SOA', 'PTR', 'CNAME', 'ANY', 'AXFR', 'IXFR', 'CAA'];

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small seeded PRNG, so generated input is the same on every run and a failure can
+ * be replayed. Plain ESM, shared by the fuzz tests and bench/dns.mjs.
+ */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
