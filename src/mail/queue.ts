@@ -86,9 +86,11 @@ export class Queue {
 
   constructor(private readonly deps: QueueDeps) {}
 
-  /** Takes a spooled message (new, or replayed after a restart with the targets already done). */
-  add(envelope: StoredEnvelope, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map()): void {
-    const expansion = this.deps.expand(envelope);
+  /**
+   * Takes a spooled message (new, or replayed after a restart with the targets already done).
+   * `expansion`: its targets when the caller has already expanded them (the relay does at DATA).
+   */
+  add(envelope: StoredEnvelope, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map(), expansion: Expansion = this.deps.expand(envelope)): void {
     const cache = body !== undefined && this.cachedBytes + body.length <= BODY_CACHE_BYTES;
     if (cache) this.cachedBytes += body.length;
     const entry: Entry = {

@@ -18,7 +18,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Connector } from './connector.js';
 import { buildDsn, type FailedRecipient } from './dsn.js';
 import type { MailEvent, MailLog } from './events.js';
-import { expandRecipients } from './expand.js';
+import { expandRecipients, type Expansion } from './expand.js';
 import { LineEndingNormaliser } from './inbound.js';
 import { MaildirStore } from './maildir.js';
 import { profileFor, type ProfileName, type ProfileOverrides } from './profiles.js';
@@ -146,11 +146,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       return { outcomes, unreachable: false };
     };
 
-    /** Takes a message into the queue: on stable storage before this resolves. `delivered`: targets already done. */
-    const enqueue = async (envelope: StoredEnvelope, body: Buffer, delivered: readonly string[] = []) => {
+    /**
+     * Takes a message into the queue: on stable storage before this resolves. `delivered`: targets
+     * already done; `expansion`: the targets, when already worked out at DATA.
+     */
+    const enqueue = async (envelope: StoredEnvelope, body: Buffer, delivered: readonly string[] = [], expansion?: Expansion) => {
       await theSpool.appendMessage(envelope, body);
       theSpool.appendDone(envelope.id, delivered, 'delivered');
-      queue.add(envelope, body, new Map(delivered.map((address) => [address, 'delivered'])));
+      queue.add(envelope, body, new Map(delivered.map((address) => [address, 'delivered'])), expansion);
     };
 
     const queue: Queue = new Queue({
@@ -252,12 +255,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
               if (failure !== undefined && delivered.length === 0) throw failure;
               // Some mailboxes have it: the others wait in the queue, where a retry cannot reach the
               // mailboxes already written (a client's retry would carry a new queue id, hence a new key).
-              if (failure !== undefined) await enqueue(envelope, body, delivered.map((d) => d.address));
+              if (failure !== undefined) await enqueue(envelope, body, delivered.map((d) => d.address), expansion);
               log({ ...accepted, stored: failure === undefined ? 'maildir' : 'queue' });
               for (const d of delivered) log({ type: 'delivered', host: hostId, queueId: id, recipient: d.address, to: 'maildir', duplicate: d.duplicate });
               return failure === undefined ? REPLIES.delivered(id) : REPLIES.queued(id);
             }
-            await enqueue(envelope, body);
+            await enqueue(envelope, body, [], expansion);
             log({ ...accepted, stored: 'queue' });
             return REPLIES.queued(id);
           },
