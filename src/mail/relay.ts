@@ -240,7 +240,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             // Mail for mailboxes homed here only: the Maildir write is the stable storage (no queue hop).
             const expansion = expandRecipients(plan, hostId, recipients, 'inbound');
             if (expansion.failures.length === 0 && expansion.targets.every((t) => t.action.kind === 'deliver-local')) {
-              const key = deliveryKey(body, id);
+              // The trace read above, before our own Received: the same key deliveryKey(body) gives.
+              const key = trace.deliveryKey ?? `${host.fqdn} ${id}`;
               const delivered: { address: string; duplicate: boolean }[] = [];
               let failure: unknown;
               for (const target of expansion.targets) {
