@@ -45,6 +45,8 @@ async function generate(topology: string, scratch: string): Promise<Map<string, 
 /** Compares with the expected files; writes .actual files (or, with UPDATE_GOLDEN, the expected ones). */
 async function compare(expectedDir: string, actual: ReadonlyMap<string, string>): Promise<string[]> {
   const update = process.env.UPDATE_GOLDEN === '1';
+  // Under CI a golden file is a check, never a recording.
+  if (update && process.env.CI) throw new Error('UPDATE_GOLDEN is not allowed under CI');
   const problems: string[] = [];
   const zonesDir = join(expectedDir, 'zones');
   await mkdir(zonesDir, { recursive: true });

@@ -85,12 +85,13 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
   };
 }
 
-/** Polls until `probe` returns a value that `done` accepts, or fails after `timeoutMs`. */
+/** Polls until `probe` returns a value that `done` accepts; throws (with the last value) after `timeoutMs`. */
 export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not there after ${timeoutMs} ms; last seen: ${JSON.stringify(value)?.slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -21,6 +21,8 @@ import { requireTool } from '../helpers/tools.js';
 import { message, receivedBy, startMailNet, type MailNet } from './support/mail-net.js';
 import { RawSmtp } from './support/raw-smtp.js';
 
+const hasSwaks = requireTool('swaks');
+
 const plan = await planOf(
   topology((t) => {
     // enough mailboxes on store1 for a transaction of 100 recipients
@@ -54,8 +56,7 @@ describe('relays on loopback, all hosts up', () => {
     await net?.close();
   });
 
-  it('delivers to a mailbox homed on the MX (client: swaks)', async () => {
-    if (!requireTool('swaks')) return;
+  it.runIf(hasSwaks)('delivers to a mailbox homed on the MX (client: swaks)', async () => {
     // asynchronously: the relays answer from this very process
     const run = await promisify(execFile)(
       'swaks',
@@ -177,10 +178,13 @@ describe('relays on loopback, all hosts up', () => {
     expect(net.events.slice(since).filter((e) => e.type === 'accepted')).toHaveLength(1);
     // and the stored bytes have CRLF line ends only
     const dir = join(net.stateDir, 'store1', 'maildir', 'acme.example', 'alice', 'new');
+    const stored = [];
     for (const name of await readdir(dir)) {
       const bytes = await readFile(join(dir, name), 'latin1');
-      if (bytes.includes('smuggling probe')) expect(bytes).not.toMatch(/[^\r]\n|\r[^\n]/);
+      if (bytes.includes('smuggling probe')) stored.push(bytes);
     }
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).not.toMatch(/[^\r]\n|\r[^\n]/);
   });
 
   it('enforces the size limit with 552, at MAIL FROM SIZE= and after an oversized DATA, and goes on', async () => {
@@ -304,11 +308,10 @@ describe('queue lifetime', () => {
 
   it('sends no DSN about a message from the null reverse-path', async () => {
     const since = net.events.length;
-    const before = (await net.mailbox('store2', 'carol@globex.example')).length;
     await net.send('backup', { from: '', to: ['alice@acme.example'] }, message('mailer-daemon@example.com', 'alice@acme.example', 'bounce of a bounce'));
     const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
+    // no DSN was queued: the bounce names none and the backup's queue is empty
     expect(bounced).toMatchObject({ dsn: undefined });
     expect(net.relay('backup').queued()).toBe(0);
-    expect(await net.mailbox('store2', 'carol@globex.example')).toHaveLength(before);
   });
 });

@@ -13,6 +13,10 @@ import { FIXTURE_ZONES, decode, query } from '../responder/dns-test.js';
 import { closedByPeer, connect, dig, digHeader, framed, readMessages, resolver, udpAsk } from './clients.js';
 
 const hasDig = requireTool('dig');
+const hasIPv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = net.createServer().once('error', () => resolve(false));
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+});
 
 let server: DnsServer;
 const logged: QueryLogEntry[] = [];
@@ -245,13 +249,12 @@ describe('the programmatic API', () => {
     await again[Symbol.asyncDispose]();
   });
 
-  it('serves IPv6 loopback', async () => {
-    const v6 = await startDnsServer({ zones: FIXTURE_ZONES, address: '::1' }).catch(() => undefined);
-    if (!v6) return; // no ::1 on this machine
+  // A machine without ::1 shows this as skipped (and .ci/run fails on skipped tests), never as passed.
+  it.runIf(hasIPv6Loopback)('serves IPv6 loopback', async () => {
+    await using v6 = await startDnsServer({ zones: FIXTURE_ZONES, address: '::1' });
     const r = new (await import('node:dns')).promises.Resolver({ timeout: 2000, tries: 1 });
     r.setServers([`[::1]:${v6.port}`]);
     expect(await r.resolve6('mail.example.org')).toEqual(['2001:db8::10']);
-    await v6.close();
   });
 
   it('logs one entry per query: client, qname as sent, qtype, rcode, latency', async () => {
