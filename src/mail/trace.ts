@@ -54,6 +54,9 @@ export interface TraceSummary {
   readonly headerLength: number;
 }
 
+/** Longer than any Received field a planned host writes (receivedHeader above). */
+const MAX_PLANNED_RECEIVED = 2048;
+
 /** Header sections are small; a longer one is read up to this many bytes for the trace. */
 const MAX_HEADER_SCAN = 1024 * 1024;
 
@@ -70,10 +73,16 @@ export function readTrace(message: Buffer, plannedHosts: ReadonlySet<string>): T
 
   let deliveryKey: string | undefined;
   for (const header of received) {
-    const m = /\bby\s+([a-z0-9.-]+)[\s\S]*?\bid\s+([A-Za-z0-9]+)/i.exec(header);
-    const by = m?.[1]?.toLowerCase();
-    if (!m || !by || !plannedHosts.has(by)) break;
-    deliveryKey = `${by} ${m[2]}`;
+    // Ours are a few hundred bytes; a longer one was not written by a planned host. Two linear
+    // searches, not one pattern with a lazy gap: a client's "Received: by a by a ..." would make
+    // that quadratic, and every relay shares the thread.
+    if (header.length > MAX_PLANNED_RECEIVED) break;
+    const by = /\bby\s+([a-z0-9.-]+)/i.exec(header);
+    const host = by?.[1]?.toLowerCase();
+    if (!by || !host || !plannedHosts.has(host)) break;
+    const id = /\bid\s+([A-Za-z0-9]+)/i.exec(header.slice(by.index + by[0].length));
+    if (!id) break;
+    deliveryKey = `${host} ${id[1]}`;
   }
   return { hops: received.length, deliveryKey, headerLength };
 }

@@ -67,6 +67,13 @@ describe('trace', () => {
     expect(receivedHeader({ helo: 'evil\r\nX-Injected: 1', by: 'h', id: 'I', date: 0 })).not.toMatch(/\r\nX-Injected/);
   });
 
+  it('reads a hostile 1 MB Received field in one pass (a lazy-gap pattern took minutes on it)', () => {
+    const hostile = Buffer.from(`Received: ${'by mail1.infra.example '.repeat(45_000)}\r\n\r\nbody\r\n`);
+    expect(readTrace(hostile, planned)).toMatchObject({ hops: 1, deliveryKey: undefined });
+    const noId = Buffer.from(`Received: by mail1.infra.example ${'x'.repeat(500)}\r\n\r\n`);
+    expect(readTrace(noId, planned).deliveryKey).toBeUndefined();
+  });
+
   const cases: [name: string, headers: string[], hops: number, key: string | undefined][] = [
     ['no trace', [], 0, undefined],
     ['first planned hop', [received('mail1.infra.example', 'Q1')], 1, 'mail1.infra.example Q1'],
