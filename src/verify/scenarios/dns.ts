@@ -5,6 +5,7 @@
  * declarations, not from the record derivation the responder serves.
  */
 import { promises as dns } from 'node:dns';
+import { classifyDnsError } from '../../mail/resolver.js';
 import { canonicalIP, networkContains, parseCidr } from '../../topology/ip.js';
 import type { Domain } from '../../topology/types.js';
 import type { Scenario, VerifyContext } from '../context.js';
@@ -42,9 +43,11 @@ async function check(context: VerifyContext, name: string, expected: readonly st
   try {
     observed = await observe();
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    // No records of the type (ENODATA) is an answer: compare it as the empty set.
-    if (code !== 'ENODATA') return context.report({ name, status: 'fail', expected: show(expected), observed: `lookup failed: ${code ?? error}` });
+    // No records of the type (NODATA), or no such name (NXDOMAIN: _dmarc of a domain without
+    // DMARC), is an answer: compare it as the empty set. Anything else is a failed lookup.
+    if (classifyDnsError(error) === 'temporary') {
+      return context.report({ name, status: 'fail', expected: show(expected), observed: `lookup failed: ${(error as { code?: string }).code ?? error}` });
+    }
     observed = [];
   }
   const ok = show(expected) === show(observed);
@@ -73,8 +76,9 @@ function expectedSpf(domain: Domain): string {
   for (const n of domain.spf.ip4) terms.add(`ip4:${n.replace(/\/32$/, '')}`);
   for (const n of domain.spf.ip6) terms.add(`ip6:${normalIp6(n)}`);
   for (const i of domain.spf.include) terms.add(`include:${i}`);
-  if (domain.nullMx) terms.clear();
-  return [...[...terms].sort(), domain.nullMx ? '-all' : domain.spf.all].join(' ');
+  // Nothing to authorise, or a domain that takes no mail (RFC 7505 §4.2): nobody may send as it.
+  if (domain.nullMx || terms.size === 0) return '-all';
+  return [...[...terms].sort(), domain.spf.all].join(' ');
 }
 
 function spfOf(txt: string[][]): string[] {
