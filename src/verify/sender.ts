@@ -13,7 +13,7 @@ import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Connector, Endpoint } from '../mail/connector.js';
-import type { MailResolver } from '../mail/resolver.js';
+import { classifyDnsError, type MailResolver } from '../mail/resolver.js';
 
 export interface SendOutcome {
   /** The SMTP reply code of the transaction's end (250 when accepted), or 0 when no MX answered. */
@@ -44,13 +44,19 @@ function ownMessageId(raw: string): { messageId?: string } {
   return id ? { messageId: id } : {};
 }
 
+/** The addresses to try for a domain; `complete` is false when a lookup failed temporarily. */
+interface Route {
+  readonly addresses: string[];
+  readonly complete: boolean;
+}
+
 /** The route to a domain that publishes a null MX (RFC 7505): none, on purpose. */
 const NULL_MX: string[] = [];
 
 export class InternetSender {
   private readonly transports = new Map<string, Transporter>();
   /** MX and address lookups per domain; the zones do not change while verify runs (as a resolver caches within TTLs). */
-  private readonly routes = new Map<string, Promise<string[]>>();
+  private readonly routes = new Map<string, Promise<Route>>();
 
   constructor(
     private readonly resolver: MailResolver,
@@ -64,7 +70,9 @@ export class InternetSender {
     let lastFailure: SendOutcome = { code: 0, response: `no MX of ${domain} answered`, address: undefined };
     let route = this.routes.get(domain);
     if (!route) this.routes.set(domain, (route = this.addressesFor(domain)));
-    const addresses = await route;
+    const { addresses, complete } = await route;
+    // A lookup failed temporarily (a timeout on a loaded machine): ask again next time, not cache it.
+    if (!complete && this.routes.get(domain) === route) this.routes.delete(domain);
     // RFC 7505 §4.1: a sending MTA fails mail to a null-MX domain at once, without queueing.
     if (addresses === NULL_MX) return { code: 556, response: `556 5.1.10 <${to}>: ${domain} publishes a null MX: it accepts no mail (RFC 7505)`, address: undefined };
     for (const address of addresses) {
@@ -87,12 +95,9 @@ export class InternetSender {
       return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
     } catch (error) {
       const e = error as { code?: string; responseCode?: number; response?: string; message: string };
-      // A closed pool connection is dropped; the next send opens a new one.
-      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
-        transport.close();
-        this.transports.delete(`${endpoint.host}:${endpoint.port}`);
-        return { code: 0, response: e.message, address };
-      }
+      // No SMTP reply: the connection failed. The pool drops a dead connection by itself, and
+      // other sends share it, so it stays open (a host that came back is dialled afresh).
+      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) return { code: 0, response: e.message, address };
       return { code: e.responseCode, response: e.response ?? e.message, address };
     }
   }
@@ -157,25 +162,31 @@ export class InternetSender {
   }
 
   /** The addresses to try for a domain, in MX order (RFC 5321 §5.1), implicit MX included. */
-  private async addressesFor(domain: string): Promise<string[]> {
+  private async addressesFor(domain: string): Promise<Route> {
     let exchanges: string[];
+    let complete = true;
     try {
       const mx = await this.resolver.resolveMx(domain);
-      if (mx.length === 1 && mx[0]!.exchange === '') return NULL_MX;
+      if (mx.length === 1 && mx[0]!.exchange === '') return { addresses: NULL_MX, complete };
       const shuffled = mx.map((m) => ({ ...m, tiebreak: Math.random() }));
       shuffled.sort((a, b) => a.priority - b.priority || a.tiebreak - b.tiebreak);
       exchanges = shuffled.map((m) => m.exchange);
     } catch (error) {
-      if ((error as { code?: string }).code !== 'ENODATA') return [];
+      const outcome = classifyDnsError(error);
+      if (outcome !== 'nodata') return { addresses: [], complete: outcome === 'nxdomain' };
       exchanges = [domain]; // implicit MX: the domain's own address records
     }
     const addresses: string[] = [];
     for (const exchange of exchanges) {
       for (const lookup of [this.resolver.resolve6.bind(this.resolver), this.resolver.resolve4.bind(this.resolver)]) {
-        addresses.push(...(await lookup(exchange).catch(() => [] as string[])));
+        const found = await lookup(exchange).catch((error: unknown) => {
+          if (classifyDnsError(error) === 'temporary') complete = false;
+          return [] as string[];
+        });
+        addresses.push(...found);
       }
     }
-    return addresses;
+    return { addresses, complete };
   }
 
   close(): void {
