@@ -32,6 +32,11 @@ export interface VerifyContext {
   /** How long to wait for mail to arrive before calling it lost, ms. */
   readonly patience: number;
   report(result: Omit<CaseResult, 'scenario'>): void;
+  /**
+   * Resolves once the relays have been quiet for a moment. Call it after the expected copies
+   * arrived and before judging: a second copy still on its way would otherwise be missed.
+   */
+  settled(): Promise<void>;
   /** Where a long step stands ("sent 1200 of 4481"), for the live progress line. */
   status(text: string): void;
   /** What a relay last said about a recipient it deferred or bounced (why mail did not arrive). */

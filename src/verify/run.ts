@@ -70,9 +70,12 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
 
   /** The latest thing a relay said about each recipient it could not deliver to, for reports. */
   const lastWords = new Map<string, string>();
+  const patience = options.patience ?? 15_000;
   const open = async (dir: string, overrides?: { queueLifetime: number }) => {
     const mailboxes = new MailboxIndex(dir, hostIds);
+    let lastMail = performance.now();
     const log = (event: MailEvent) => {
+      if (event.type === 'accepted' || event.type === 'delivered') lastMail = performance.now();
       if (event.type === 'delivered' && event.to === 'maildir') mailboxes.touch(event.host, event.recipient);
       if (event.type === 'deferred' || event.type === 'bounced') {
         for (const r of event.recipients) lastWords.set(r, `${event.host} ${event.type} it: ${event.reason}`);
@@ -84,7 +87,12 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
       sender.close();
       await sandbox.close();
     };
-    return { sandbox, sender, mailboxes, close, [Symbol.asyncDispose]: close };
+    /** Resolves once no relay has taken or delivered mail for `quietMs` (at most `patience`). */
+    const settled = async (quietMs = 300) => {
+      const deadline = performance.now() + patience;
+      while (performance.now() - lastMail < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    return { sandbox, sender, mailboxes, settled, close, [Symbol.asyncDispose]: close };
   };
 
   let main: Awaited<ReturnType<typeof open>> | undefined;
@@ -100,7 +108,8 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
         sandbox: sandbox.sandbox,
         sender: sandbox.sender,
         mailboxes: sandbox.mailboxes,
-        patience: options.patience ?? 15_000,
+        patience,
+        settled: () => sandbox.settled(),
         report: (result) => {
           const full = { scenario: scenario.name, ...result };
           mine.push(full);

@@ -33,6 +33,7 @@ export const betweenDomainsScenario: Scenario = {
     }
     const queued = sent.filter((s) => !s.error);
     await waitForMail(mailboxes, queued.map((s) => ({ token: s.token, mailboxes: s.expectation.mailboxes })), context.patience, () => sandbox.retryNow());
+    await context.settled();
     await mailboxes.scan();
     for (const s of sent) {
       if (s.error) context.report({ name: s.name, status: 'fail', expected: 'queued by the store', observed: s.error });

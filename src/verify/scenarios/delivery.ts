@@ -29,6 +29,7 @@ export const deliveryScenario: Scenario = {
 
     const accepted = probes.filter((p) => p.code === 250);
     await waitForMail(mailboxes, accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })), context.patience, () => context.sandbox.retryNow());
+    await context.settled();
     await mailboxes.scan();
 
     const hostOf = hostIdByFqdn(plan);

@@ -47,6 +47,7 @@ export const failoverScenario: Scenario = {
       context.status(`${down.join(', ')} down`);
       outages.push(await withHostsDown(context, down, () => sendDuring(context, wave, down), `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} down`));
     }
+    await context.settled();
     await context.mailboxes.scan(); // once, at the end: reading every mailbox is the costly part
     for (const outage of outages) judgeOutage(context, outage);
   },
