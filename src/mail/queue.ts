@@ -69,6 +69,8 @@ interface Destination {
   epoch: number;
   retryAt: number;
   active: number;
+  /** The last deferral reply here: the reason for messages that expired without an attempt of their own. */
+  lastReply: SmtpReply | undefined;
   /** Entries with targets here, oldest first. */
   readonly ids: Set<string>;
 }
@@ -137,7 +139,7 @@ export class Queue {
   private destination(key: string): Destination {
     let d = this.destinations.get(key);
     if (!d) {
-      d = { key, failures: 0, epoch: 0, retryAt: 0, active: 0, ids: new Set() };
+      d = { key, failures: 0, epoch: 0, retryAt: 0, active: 0, lastReply: undefined, ids: new Set() };
       this.destinations.set(key, d);
     }
     return d;
@@ -224,6 +226,7 @@ export class Queue {
         entry.failed.push({ address, original: item.target.original, reply: outcome.reply, ...(outcome.remote && { remote: outcome.remote }) });
       } else {
         item.lastReply = outcome.reply;
+        dest.lastReply = outcome.reply;
         deferred.push(item);
       }
     }
@@ -277,14 +280,9 @@ export class Queue {
       if (item.inFlight) continue;
       entry.pending.delete(address);
       this.destinations.get(item.destination)?.ids.delete(entry.envelope.id);
-      const last = item.lastReply ?? this.lastReplyOf(item.destination);
+      const last = item.lastReply ?? this.destinations.get(item.destination)?.lastReply;
       entry.failed.push({ address, original: item.target.original, reply: REPLIES.expired(last ? formatReply(last) : 'never attempted') });
     }
-  }
-
-  private lastReplyOf(destination: string): SmtpReply | undefined {
-    for (const e of this.entries.values()) for (const p of e.pending.values()) if (p.destination === destination && p.lastReply) return p.lastReply;
-    return undefined;
   }
 
   /** When no target is left: the DSN (if any is due), the D record, and the spool may forget it. */
