@@ -83,6 +83,8 @@ export class Queue {
   private readonly destinations = new Map<string, Destination>();
   private readonly running = new Set<Promise<void>>();
   private timer: { at: number; handle: Timer } | undefined;
+  /** Retries of DSNs that could not be queued; cancelled by stop(). */
+  private readonly dsnRetries = new Set<Timer>();
   private cachedBytes = 0;
   private stopped = false;
 
@@ -133,6 +135,8 @@ export class Queue {
     this.stopped = true;
     this.timer?.handle.cancel();
     this.timer = undefined;
+    for (const t of this.dsnRetries) t.cancel();
+    this.dsnRetries.clear();
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
@@ -315,7 +319,13 @@ export class Queue {
         } catch (error) {
           log({ type: 'error', host, message: `DSN for ${id} not queued (${error instanceof Error ? error.message : String(error)}); will retry` });
           entry.completing = false;
-          if (!this.stopped) this.deps.clock.setTimer(this.deps.profile.firstRetry, () => this.maybeComplete(entry));
+          if (!this.stopped) {
+            const retry = this.deps.clock.setTimer(this.deps.profile.firstRetry, () => {
+              this.dsnRetries.delete(retry);
+              this.maybeComplete(entry);
+            });
+            this.dsnRetries.add(retry);
+          }
         }
       })(),
     );

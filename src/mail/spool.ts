@@ -73,7 +73,8 @@ interface Segment {
   readonly seq: number;
   readonly path: string;
   writer: FileHandle | undefined;
-  reader: FileHandle | undefined;
+  /** Opened on the first read; a promise, so that parallel first reads share one handle. */
+  reader: Promise<FileHandle> | undefined;
   /** Bytes of records written. */
   size: number;
   /** Bytes written ahead (zeros) for records to overwrite. */
@@ -199,9 +200,11 @@ export class Spool {
   private async read(seq: number, offset: number, length: number): Promise<Buffer> {
     const segment = this.segments.get(seq);
     if (!segment) throw new Error(`spool segment ${seq} is gone`);
-    segment.reader ??= await open(segment.path, 'r');
+    segment.reader ??= open(segment.path, 'r');
+    const reader = segment.reader;
+    reader.catch(() => segment.reader === reader && (segment.reader = undefined)); // try again next time
     const buffer = Buffer.alloc(length);
-    const { bytesRead } = await segment.reader.read(buffer, 0, length, offset);
+    const { bytesRead } = await (await reader).read(buffer, 0, length, offset);
     if (bytesRead !== length) throw new Error(`spool segment ${seq} is short at ${offset}`);
     return buffer;
   }
@@ -300,7 +303,10 @@ export class Spool {
         return;
       }
       this.segments.delete(seq);
-      void closeHandles(segment).then(() => rm(segment.path, { force: true }));
+      // A segment that cannot be removed now is only disk space; the next start removes it.
+      void closeHandles(segment)
+        .then(() => rm(segment.path, { force: true }))
+        .catch(() => {});
     }
   }
 
@@ -407,8 +413,8 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
 }
 
 async function closeHandles(segment: Segment): Promise<void> {
-  const handles = [segment.writer, segment.reader];
+  const handles: (FileHandle | Promise<FileHandle> | undefined)[] = [segment.writer, segment.reader];
   segment.writer = undefined;
   segment.reader = undefined;
-  for (const h of handles) await h?.close().catch(() => {});
+  for (const h of handles) await Promise.resolve(h).then((handle) => handle?.close()).catch(() => {});
 }
