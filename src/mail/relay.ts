@@ -132,8 +132,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     /** The first planned hop's queue id (trace.ts), else this message's own. */
     const deliveryKey = (body: Buffer, id: string) => readTrace(body, plannedHosts).deliveryKey ?? `${host.fqdn} ${id}`;
 
-    const deliverLocal = async (job: DeliveryJob): Promise<TransmitResult> => {
-      const key = deliveryKey(job.body, job.envelope.id);
+    /** Every target into its Maildir; one that fails is deferred, the others still go. */
+    const deliverLocal = async (job: DeliveryJob, key = deliveryKey(job.body, job.envelope.id)): Promise<TransmitResult> => {
       const outcomes = new Map<string, RecipientOutcome>();
       for (const target of job.targets) {
         try {
@@ -241,25 +241,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             const expansion = expandRecipients(plan, hostId, recipients, 'inbound');
             if (expansion.failures.length === 0 && expansion.targets.every((t) => t.action.kind === 'deliver-local')) {
               // The trace read above, before our own Received: the same key deliveryKey(body) gives.
-              const key = trace.deliveryKey ?? `${host.fqdn} ${id}`;
-              const delivered: { address: string; duplicate: boolean }[] = [];
-              let failure: unknown;
-              for (const target of expansion.targets) {
-                try {
-                  delivered.push({ address: target.address, duplicate: (await maildir.deliver(target.address, body, key, envelope.from)).duplicate });
-                } catch (error) {
-                  failure = error;
-                  break;
-                }
-              }
-              // Nothing written: the client still holds the message, and its retry is harmless (451).
-              if (failure !== undefined && delivered.length === 0) throw failure;
+              const { outcomes } = await deliverLocal({ envelope, targets: expansion.targets, body }, trace.deliveryKey ?? `${host.fqdn} ${id}`);
+              const delivered = [...outcomes].filter(([, o]) => o.status === 'delivered');
+              const failed = [...outcomes.values()].find((o) => o.status !== 'delivered');
+              // Nothing written: the client still holds the message, and its retry is harmless (4xx).
+              if (failed && delivered.length === 0) throw new SmtpReplyError(failed.reply);
               // Some mailboxes have it: the others wait in the queue, where a retry cannot reach the
               // mailboxes already written (a client's retry would carry a new queue id, hence a new key).
-              if (failure !== undefined) await enqueue(envelope, body, delivered.map((d) => d.address), expansion);
-              log({ ...accepted, stored: failure === undefined ? 'maildir' : 'queue' });
-              for (const d of delivered) log({ type: 'delivered', host: hostId, queueId: id, recipient: d.address, to: 'maildir', duplicate: d.duplicate });
-              return failure === undefined ? REPLIES.delivered(id) : REPLIES.queued(id);
+              if (failed) await enqueue(envelope, body, delivered.map(([address]) => address), expansion);
+              log({ ...accepted, stored: failed ? 'queue' : 'maildir' });
+              for (const [recipient, o] of delivered) log({ type: 'delivered', host: hostId, queueId: id, recipient, to: 'maildir', duplicate: o.duplicate === true });
+              return failed ? REPLIES.queued(id) : REPLIES.delivered(id);
             }
             await enqueue(envelope, body, [], expansion);
             log({ ...accepted, stored: 'queue' });
