@@ -29,8 +29,6 @@ export interface Profile {
   readonly serverSocketTimeout: number;
   /** How long an idle outbound connection is kept for reuse (Postfix smtp_connection_cache_time_limit), ms. */
   readonly connectionReuse: number;
-  /** DNS lookups through the responder, ms per try. */
-  readonly dnsTimeout: number;
 }
 
 export interface ProfileOverrides {
@@ -55,7 +53,6 @@ export function profileFor(name: ProfileName, host: Pick<Host, 'queueLifetime'>,
           clientSocketTimeout: 10_000,
           serverSocketTimeout: 10_000,
           connectionReuse: 2_000,
-          dnsTimeout: 1_000,
         }
       : {
           name,
@@ -69,7 +66,6 @@ export function profileFor(name: ProfileName, host: Pick<Host, 'queueLifetime'>,
           clientSocketTimeout: 600_000,
           serverSocketTimeout: 300_000,
           connectionReuse: 2_000,
-          dnsTimeout: 5_000,
         };
   return {
     ...base,
