@@ -313,8 +313,8 @@ export class Queue {
             const body = entry.body ?? (await this.deps.spool.readBody(entry.envelope.id));
             dsn = await this.deps.bounce(entry.envelope, body, failures);
           }
-          log({ type: 'bounced', host, queueId: id, recipients, reason, dsn });
           this.deps.spool.appendDone(id, recipients, 'failed');
+          log({ type: 'bounced', host, queueId: id, recipients, reason, dsn });
           finish();
         } catch (error) {
           log({ type: 'error', host, message: `DSN for ${id} not queued (${error instanceof Error ? error.message : String(error)}); will retry` });

@@ -175,7 +175,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         return transmit({ kind: 'mx', domain: name }, job.envelope.from, addresses, job.body, transmitContext);
       },
       bounce: async (original: StoredEnvelope, body: Buffer, failures: readonly FailedRecipient[]) => {
-        const id = newQueueId();
+        // One DSN per message, named after it (lowercase: no generated id looks like this). A
+        // restart that expires the message again makes the same DSN: the spool still holds it,
+        // or the mailboxes' delivery keys (trace.ts) recognise it.
+        const id = `${original.id}dsn`;
+        if (theSpool.holds(id)) return id;
         const now = clock.now();
         const dsn = buildDsn({
           reportingMta: host.fqdn,

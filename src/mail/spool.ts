@@ -160,6 +160,11 @@ export class Spool {
     this.collectGarbage();
   }
 
+  /** Whether a message with this id is live here. */
+  holds(id: string): boolean {
+    return this.live.has(id);
+  }
+
   /** The body of a live message. */
   async readBody(id: string): Promise<Buffer> {
     const message = this.live.get(id);
