@@ -164,12 +164,13 @@ export class Queue {
       for (const id of dest.ids) {
         if (dest.active >= limit) break;
         const entry = this.entries.get(id)!;
-        const items = [...entry.pending.values()].filter((p) => p.destination === dest.key && !p.inFlight);
-        if (items.length === 0) continue;
+        // Backing off (a 4xx): skip before collecting its targets, the common case in a long queue.
         if (entry.notBefore > now) {
           wake = Math.min(wake, entry.notBefore);
           continue;
         }
+        const items = [...entry.pending.values()].filter((p) => p.destination === dest.key && !p.inFlight);
+        if (items.length === 0) continue;
         this.track(this.run(entry, dest, items));
       }
     }

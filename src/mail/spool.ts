@@ -189,9 +189,15 @@ export class Spool {
   }
 
   private enqueue(id: string, message: PendingWrite['message'], durable: boolean, parts: Buffer[], bodyOffsetInPayload: number, bodyLength: number): Promise<void> {
-    const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    const header = Buffer.from(`${MAGIC} ${message ? 'M' : 'D'} ${id} ${payload.length} ${crc32(payload).toString(16).padStart(8, '0')}\n`);
-    return this.enqueueRecord({ bytes: Buffer.concat([header, payload, NEWLINE]), bodyOffset: header.length + bodyOffsetInPayload, bodyLength, durable, id, message });
+    // The record is assembled in one copy: the checksum runs over the parts as they are.
+    let length = 0;
+    let checksum = 0;
+    for (const part of parts) {
+      length += part.length;
+      checksum = crc32(part, checksum);
+    }
+    const header = Buffer.from(`${MAGIC} ${message ? 'M' : 'D'} ${id} ${length} ${checksum.toString(16).padStart(8, '0')}\n`);
+    return this.enqueueRecord({ bytes: Buffer.concat([header, ...parts, NEWLINE]), bodyOffset: header.length + bodyOffsetInPayload, bodyLength, durable, id, message });
   }
 
   private enqueueRecord(write: Omit<PendingWrite, 'resolve' | 'reject'>): Promise<void> {
