@@ -35,6 +35,8 @@ export interface VerifyOptions {
   readonly removal?: 'await' | 'detached';
   /** How long to wait for expected mail before calling it lost, ms (default 15 s). */
   readonly patience?: number;
+  /** Told the state directory as soon as it exists (the CLI removes it if interrupted). */
+  readonly onStateDir?: (dir: string) => void;
   readonly onScenarioStart?: (scenario: Scenario) => void;
   readonly onCase?: (result: CaseResult) => void;
   readonly onStatus?: (scenario: Scenario, text: string) => void;
@@ -63,6 +65,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   const started = performance.now();
   const selected = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.name));
   const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-verify-'));
+  options.onStateDir?.(stateDir);
   const cases: CaseResult[] = [];
   const summaries: ScenarioSummary[] = [];
   const hostIds = [...plan.hosts.keys()];
@@ -137,12 +140,13 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   } finally {
     await Promise.all(background);
     await main?.close();
-    if (!options.keep) await remove(stateDir, options.removal ?? 'await');
+    if (!options.keep) await removeStateDir(stateDir, options.removal ?? 'await');
   }
   return { cases, scenarios: summaries, durationMs: performance.now() - started, stateDir: options.keep ? stateDir : undefined };
 }
 
-async function remove(dir: string, how: 'await' | 'detached'): Promise<void> {
+/** Removes a state directory: now, or by a detached process that outlives this one. */
+export async function removeStateDir(dir: string, how: 'await' | 'detached'): Promise<void> {
   if (how === 'await') return rm(dir, { recursive: true, force: true });
   const script = 'require("node:fs").rmSync(process.argv[1], { recursive: true, force: true })';
   spawn(process.execPath, ['-e', script, dir], { detached: true, stdio: 'ignore' }).unref();

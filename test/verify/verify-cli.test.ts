@@ -2,12 +2,13 @@
  * `mxplan verify` end to end: the shipped examples verify clean, and deliberately broken copies
  * fail with a report that names the address, what was expected, what was observed, and why.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs } from '../helpers/temp.js';
-import { brokenCopy, mxplan } from '../helpers/cli.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
+import { brokenCopy, mxplan, ROOT } from '../helpers/cli.js';
 
 afterAll(removeTempDirs);
 
@@ -51,6 +52,20 @@ describe('mxplan verify', () => {
     expect(dir).toBeDefined();
     expect(existsSync(join(dir!, 'mail2', 'maildir', 'acme.example', 'bob', 'new'))).toBe(true);
     await rm(dir!, { recursive: true, force: true });
+  });
+
+  it('removes its state directory when interrupted (SIGTERM mid-run), then ends by the signal', async () => {
+    const tmp = await tempDir('verify-interrupted');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'verify', 'examples/building/topology.yaml'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await vi.waitFor(() => expect(stderr).toMatch(/^ok {3}dns:/m), { timeout: 20_000, interval: 50 });
+    expect(await readdir(tmp)).toEqual([expect.stringMatching(/^mxplan-verify-/)]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    expect(stderr).toContain('verify interrupted (SIGTERM)');
+    await vi.waitFor(async () => expect(await readdir(tmp)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
   it('refuses to run on a plan with lint errors unless --no-lint, and exits 2 when it cannot run', async () => {

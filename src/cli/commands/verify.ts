@@ -33,13 +33,22 @@ export function register(program: Command): void {
       const plan = await planForOutput(file, { force: !flags.lint, command, refusal: 'the plan was not verified', overrideFlag: '--no-lint' });
       if (!plan) return setExitCode(command, 1);
 
-      const [{ verifyPlan }, { formatVerify, failures }, { Progress }] = await Promise.all([
+      const [{ verifyPlan, removeStateDir }, { formatVerify, failures }, { Progress }] = await Promise.all([
         import('../../verify/run.js'),
         import('../../verify/report.js'),
         import('../../verify/progress.js'),
       ]);
       const color = useColor(command);
       const progress = new Progress(process.stderr, { live: process.stderr.isTTY === true, color: color && process.stderr.isTTY === true });
+      // Ctrl-C or SIGTERM mid-run: the sandbox's files go (unless --keep), then the signal ends us.
+      let stateDir: string | undefined;
+      const interrupted = (signal: NodeJS.Signals) => {
+        process.stderr.write(`\nverify interrupted (${signal})${stateDir && flags.keep ? `; state kept in ${stateDir}` : ''}\n`);
+        if (stateDir && !flags.keep) void removeStateDir(stateDir, 'detached');
+        process.kill(process.pid, signal);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
         plan,
         ...(flags.scenario.length > 0 && { scenarios: flags.scenario as never }),
@@ -47,11 +56,14 @@ export function register(program: Command): void {
         // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
         removal: 'detached',
         patience: patience * 1000,
+        onStateDir: (dir) => (stateDir = dir),
         onScenarioStart: (s) => progress.start(s.name, s.title),
         onCase: (c) => progress.case(c),
         onStatus: (_s, text) => progress.status(text),
         onScenarioEnd: (s, ms) => progress.end(s.name, ms),
       });
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
       setExitCode(command, failures(result).length > 0 ? 1 : 0);
     });
