@@ -23,6 +23,7 @@ export interface InboundMessage {
 
 const CR = 0x0d;
 const LF = 0x0a;
+const CRLF = Buffer.from('\r\n');
 
 /** Streaming CRLF normaliser: remembers a CR that ended the previous chunk. */
 export class LineEndingNormaliser {
@@ -30,6 +31,7 @@ export class LineEndingNormaliser {
   fixed = 0;
 
   push(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return chunk; // a CR carried over waits for a byte that decides
     // Fast path: no CR or LF out of place in this chunk and no CR carried over.
     if (!this.pendingCR && isClean(chunk)) {
       if (chunk.length > 0 && chunk[chunk.length - 1] === CR) {
@@ -38,21 +40,38 @@ export class LineEndingNormaliser {
       }
       return chunk;
     }
-    const out: number[] = [];
-    for (const byte of chunk) {
-      if (this.pendingCR) {
-        this.pendingCR = false;
-        out.push(CR, LF);
-        if (byte === LF) continue;
-        this.fixed++; // the CR was bare
-      }
-      if (byte === CR) this.pendingCR = true;
-      else if (byte === LF) {
-        out.push(CR, LF);
-        this.fixed++;
-      } else out.push(byte);
+    // Copy the runs between line ends as they are; only a bare CR or LF becomes CRLF.
+    const out: Buffer[] = [];
+    let start = 0;
+    let i = 0;
+    if (this.pendingCR) {
+      this.pendingCR = false;
+      out.push(CRLF);
+      if (chunk[0] === LF) start = i = 1;
+      else this.fixed++; // the CR was bare
     }
-    return Buffer.from(out);
+    for (; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte === CR) {
+        if (i + 1 < chunk.length && chunk[i + 1] === LF) {
+          i++; // a CRLF stays in the run
+          continue;
+        }
+        out.push(chunk.subarray(start, i));
+        start = i + 1;
+        if (i + 1 === chunk.length) this.pendingCR = true; // the next chunk decides
+        else {
+          out.push(CRLF);
+          this.fixed++;
+        }
+      } else if (byte === LF) {
+        out.push(chunk.subarray(start, i), CRLF);
+        this.fixed++;
+        start = i + 1;
+      }
+    }
+    out.push(chunk.subarray(start));
+    return Buffer.concat(out);
   }
 
   end(): Buffer {

@@ -2,6 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LineEndingNormaliser, readInbound } from '../../src/mail/inbound.js';
 import { readTrace, receivedHeader } from '../../src/mail/trace.js';
+import { seededRandom } from '../helpers/seeded-random.mjs';
 
 const show = (b: Buffer) => b.toString('latin1').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 
@@ -24,6 +25,28 @@ describe('LineEndingNormaliser', () => {
     const out = Buffer.concat([...input.map((c) => n.push(Buffer.from(c, 'latin1'))), n.end()]);
     expect(show(out)).toBe(output);
     expect(n.fixed).toBe(fixed);
+  });
+});
+
+describe('LineEndingNormaliser on any chunking', () => {
+  it('equals normalising the whole input at once, wherever the chunks split it (CR, LF and CRLF at every boundary)', () => {
+    const next = seededRandom(0x11fe);
+    for (let round = 0; round < 2000; round++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(next() * 40) }, () => [0x0d, 0x0a, 0x61][Math.floor(next() * 3)]!));
+      const text = bytes.toString('latin1');
+      const expected = text.replace(/\r\n|\r|\n/g, '\r\n');
+      const bare = (text.match(/\r\n|\r|\n/g) ?? []).filter((m) => m !== '\r\n').length;
+      const n = new LineEndingNormaliser();
+      const out: Buffer[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = Math.floor(next() * 6); // empty chunks too
+        out.push(n.push(bytes.subarray(at, at + size)));
+        at += size;
+      }
+      out.push(n.end());
+      expect(show(Buffer.concat(out)), show(bytes)).toBe(show(Buffer.from(expected, 'latin1')));
+      expect(n.fixed).toBe(bare);
+    }
   });
 });
 
