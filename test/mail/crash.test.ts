@@ -71,7 +71,8 @@ let net: MailNet | undefined;
 let stateDir: string | undefined;
 const children: ChildRelay[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  // Every child gone before its state directory is removed under it.
+  await Promise.all(children.splice(0).map((child) => (child.kill('SIGKILL'), child.exited)));
   await net?.close();
   net = undefined;
   if (stateDir) await rm(stateDir, { recursive: true, force: true });

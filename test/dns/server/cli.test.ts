@@ -3,12 +3,12 @@
  * queried by c-ares, stopped by a real SIGTERM or SIGINT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../src/dns/server.js';
 import { mxplan, ROOT } from '../../helpers/cli.js';
+import { removeTempDirs, tempDir } from '../../helpers/temp.js';
 import { FIXTURE_ZONES } from '../responder/dns-test.js';
 import { resolver } from './clients.js';
 
@@ -21,6 +21,7 @@ afterEach(async () => {
   }
   running.clear();
 });
+afterAll(removeTempDirs);
 
 interface Served {
   readonly child: ChildProcess;
@@ -68,7 +69,7 @@ describe('mxplan dns', () => {
   });
 
   it('stops on Ctrl-C (SIGINT) and writes the log to a file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mxplan-dns-log-'));
+    const dir = await tempDir('dns-log');
     const logFile = join(dir, 'queries.ndjson');
     const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', logFile]);
     await resolver(served.port).resolveSoa('hostco.example');
@@ -76,7 +77,6 @@ describe('mxplan dns', () => {
     expect(await served.exit()).toBe(0);
     expect(served.stderr()).toMatch(/SIGINT: stopped/);
     expect(JSON.parse((await readFile(logFile, 'utf8')).trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA', rcode: 'NOERROR' });
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('runs several workers on one port and stops them all', async () => {
