@@ -2,15 +2,17 @@
  * `mxplan verify` end to end: the shipped examples verify clean, and deliberately broken copies
  * fail with a report that names the address, what was expected, what was observed, and why.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { brokenCopy, mxplan, ROOT } from '../helpers/cli.js';
+import { requireTool } from '../helpers/tools.js';
 
 afterAll(removeTempDirs);
+const hasXmllint = requireTool('xmllint');
 
 interface Report {
   passed: boolean;
@@ -122,5 +124,16 @@ describe('mxplan verify on broken plans', () => {
     expect(failure, result.stdout).toBeDefined();
     expect(failure).toMatch(says);
     expect(result.stdout).toMatch(/✖ .*: \d+ of \d+ checks failed/);
+  });
+
+  it.runIf(hasXmllint)('writes the failures as JUnit XML that a real parser (xmllint) reads back, escaping included', async () => {
+    const { file } = await brokenCopy('building', broken[1]!.edit);
+    const result = await mxplan(['verify', file, '--no-lint', '-s', 'delivery', '--patience', '3', '--format', 'junit']);
+    expect(result.code).toBe(1);
+    const xpath = (expression: string) => execFileSync('xmllint', ['--xpath', expression, '-'], { input: result.stdout, encoding: 'utf8' });
+    expect(Number(xpath('string(/testsuites/@failures)'))).toBeGreaterThan(0);
+    expect(xpath('count(//testcase[failure])')).toBe(xpath('string(/testsuites/@failures)'));
+    // the attribute decodes to the reply as the relay gave it, angle brackets and all
+    expect(xpath('string(//testcase[@name="bill@initech-old.example"]/failure/@message)')).toMatch(/^556: 556 5\.1\.10 <bill@initech-old\.example>: initech-old\.example publishes a null MX/);
   });
 });
