@@ -10,7 +10,8 @@ import type { Mailbox } from './expect.js';
 import { MailboxIndex, PROBE_HEADER, type Copy } from './mailboxes.js';
 import type { InternetSender } from './sender.js';
 
-export type ScenarioName = 'dns' | 'delivery' | 'between-domains' | 'failover' | 'refusals' | 'bounce';
+import type { ScenarioName } from './names.js';
+export type { ScenarioName } from './names.js';
 
 export interface CaseResult {
   readonly scenario: ScenarioName;

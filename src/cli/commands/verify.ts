@@ -2,42 +2,40 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { planForOutput } from '../plan-gate.js';
 import { setExitCode, useColor } from '../program.js';
+import { isScenarioName, SCENARIO_NAMES } from '../../verify/names.js';
+import { failures, formatVerify, VERIFY_FORMATS, type VerifyFormat } from '../../verify/report.js';
 
 interface VerifyFlags {
-  format: 'text' | 'json' | 'junit';
+  format: VerifyFormat;
   scenario: string[];
   keep?: boolean;
   lint: boolean;
   patience: string;
 }
 
-const SCENARIO_NAMES = ['dns', 'delivery', 'between-domains', 'failover', 'refusals', 'bounce'];
-
 export function register(program: Command): void {
   program
     .command('verify')
     .description('prove the plan: run it on loopback, send mail to every address, take hosts down, check every mailbox')
     .argument('<topology>', 'topology file (YAML or JSON)')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
     .option('-s, --scenario <name>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[]) => [...prev, v], [])
     .option('--keep', 'keep the state directory (Maildirs and queues) for inspection')
     .option('--no-lint', 'run even when the topology has error-level findings')
     .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
     .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
     .action(async (file: string, flags: VerifyFlags, command: Command) => {
-      for (const name of flags.scenario) {
-        if (!SCENARIO_NAMES.includes(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
-      }
+      const scenarios = flags.scenario.map((name) => {
+        if (!isScenarioName(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
+        return name;
+      });
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
       const plan = await planForOutput(file, { force: !flags.lint, command, refusal: 'the plan was not verified', overrideFlag: '--no-lint' });
       if (!plan) return setExitCode(command, 1);
 
-      const [{ verifyPlan, removeStateDir }, { formatVerify, failures }, { Progress }] = await Promise.all([
-        import('../../verify/run.js'),
-        import('../../verify/report.js'),
-        import('../../verify/progress.js'),
-      ]);
+      // The sandbox and the relays load only when verify runs.
+      const [{ verifyPlan, removeStateDir }, { Progress }] = await Promise.all([import('../../verify/run.js'), import('../../verify/progress.js')]);
       const color = useColor(command);
       const progress = new Progress(process.stderr, { live: process.stderr.isTTY === true, color: color && process.stderr.isTTY === true });
       // Ctrl-C or SIGTERM mid-run: the sandbox's files go (unless --keep), then the signal ends us.
@@ -51,7 +49,7 @@ export function register(program: Command): void {
       process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
         plan,
-        ...(flags.scenario.length > 0 && { scenarios: flags.scenario as never }),
+        ...(scenarios.length > 0 && { scenarios }),
         keep: flags.keep === true,
         // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
         removal: 'detached',
