@@ -29,14 +29,11 @@ export function expectDelivery(plan: Plan, address: string): DeliveryExpectation
   const outside = new Set<string>();
   const visit = (target: string, seen: ReadonlySet<string>) => {
     if (seen.has(target)) return; // a cycle: lint reports it; nothing more arrives through it
-    const at = target.lastIndexOf('@');
-    const domain = plan.domains.get(target.slice(at + 1));
-    if (!domain) return void outside.add(target);
-    const local = target.slice(0, at);
-    const user = domain.users.get(local);
-    if (user) return void mailboxes.set(target, { hostId: user.homeId, address: target });
-    const alias = domain.aliases.get(local);
-    for (const member of alias?.members ?? []) visit(member.address, new Set([...seen, target]));
+    // The plan's own lookup: a user wins over an alias of the same name (topology/address-book.ts).
+    const planned = plan.addresses.get(target);
+    if (planned?.kind === 'user') return void mailboxes.set(target, { hostId: planned.user.homeId, address: target });
+    if (planned?.kind === 'alias') for (const member of planned.alias.members) visit(member.address, new Set([...seen, target]));
+    else if (!plan.domains.has(target.slice(target.lastIndexOf('@') + 1))) outside.add(target);
   };
   visit(address, new Set());
   return {
