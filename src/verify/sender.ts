@@ -95,9 +95,17 @@ export class InternetSender {
       return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
     } catch (error) {
       const e = error as { code?: string; responseCode?: number; response?: string; message: string };
-      // No SMTP reply: the connection failed. The pool drops a dead connection by itself, and
-      // other sends share it, so it stays open (a host that came back is dialled afresh).
-      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) return { code: 0, response: e.message, address };
+      // No SMTP reply: the connection failed (the host went down). A pool that has seen its host
+      // die does not recover when the host comes back (nodemailer keeps waiting on it), so it is
+      // dropped and the next send dials a new one; only this pool, not one a later send made.
+      if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
+        const key = `${endpoint.host}:${endpoint.port}`;
+        if (this.transports.get(key) === transport) {
+          this.transports.delete(key);
+          transport.close();
+        }
+        return { code: 0, response: e.message, address };
+      }
       return { code: e.responseCode, response: e.response ?? e.message, address };
     }
   }
