@@ -44,6 +44,9 @@ function ownMessageId(raw: string): { messageId?: string } {
   return id ? { messageId: id } : {};
 }
 
+/** Longer than the pool's own connection, greeting and socket timeouts together. */
+const SEND_TIMEOUT = 30_000;
+
 /** The addresses to try for a domain; `complete` is false when a lookup failed temporarily. */
 interface Route {
   readonly addresses: string[];
@@ -91,7 +94,7 @@ export class InternetSender {
     if (!endpoint) return { code: 0, response: `${address} is not reachable from loopback`, address };
     const transport = this.transportFor(endpoint);
     try {
-      const info = await transport.sendMail({ envelope: { from, to: [to] }, raw, ...ownMessageId(raw) });
+      const info = await this.sendWithin(transport, { envelope: { from, to: [to] }, raw, ...ownMessageId(raw) });
       return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
     } catch (error) {
       const e = error as { code?: string; responseCode?: number; response?: string; message: string };
@@ -99,15 +102,31 @@ export class InternetSender {
       // die does not recover when the host comes back (nodemailer keeps waiting on it), so it is
       // dropped and the next send dials a new one; only this pool, not one a later send made.
       if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
-        const key = `${endpoint.host}:${endpoint.port}`;
-        if (this.transports.get(key) === transport) {
-          this.transports.delete(key);
-          transport.close();
-        }
+        this.drop(endpoint, transport);
         return { code: 0, response: e.message, address };
       }
       return { code: e.responseCode, response: e.response ?? e.message, address };
     }
+  }
+
+  /**
+   * sendMail, bounded: a pool that stalls (its host died mid-session) fails this one send after
+   * SEND_TIMEOUT instead of holding verify forever.
+   */
+  private sendWithin(transport: Transporter, mail: Parameters<Transporter['sendMail']>[0]): ReturnType<Transporter['sendMail']> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no reply within ${SEND_TIMEOUT / 1000} s`), { code: 'ETIMEDOUT' })), SEND_TIMEOUT);
+    });
+    return Promise.race([transport.sendMail(mail), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Forgets a pool that failed, unless a later send has already replaced it. */
+  private drop(endpoint: Endpoint, transport: Transporter): void {
+    const key = `${endpoint.host}:${endpoint.port}`;
+    if (this.transports.get(key) !== transport) return;
+    this.transports.delete(key);
+    transport.close();
   }
 
   /** One pooled nodemailer transport per endpoint. */
@@ -156,12 +175,13 @@ export class InternetSender {
       }
       const transport = this.transportFor(endpoint);
       try {
-        const info = await transport.sendMail({ envelope: { from, to: [...chunk] }, raw, ...ownMessageId(raw) });
+        const info = await this.sendWithin(transport, { envelope: { from, to: [...chunk] }, raw, ...ownMessageId(raw) });
         const rejected = ((info as { rejectedErrors?: RcptError[] }).rejectedErrors ?? []);
         const refused = new Map(rejected.map((e) => [e.recipient, e] as const));
         for (const r of chunk) replies.set(r, replyOf(refused.get(r), info.response, address));
       } catch (error) {
         const e = error as RcptError & { rejectedErrors?: RcptError[] };
+        if (!e.responseCode && !e.rejectedErrors) this.drop(endpoint, transport); // no reply at all: as in sendTo
         const refused = new Map((e.rejectedErrors ?? []).map((x) => [x.recipient, x]));
         for (const r of chunk) replies.set(r, refused.has(r) ? replyOf(refused.get(r), '', address) : { code: e.responseCode ?? 0, response: e.response ?? e.message, address });
       }
