@@ -39,11 +39,13 @@ export async function waitForSteadyDisk(dir, { timeoutSeconds = 300, log = conso
   const deadline = Date.now() + timeoutSeconds * 1000;
   let cost = creationCost(dir);
   let told = false;
-  for (let cheap = 0; Date.now() < deadline; ) {
+  for (let cheap = 0; Date.now() < deadline;) {
     cheap = cost <= STEADY_CREATE_US ? cheap + 1 : 0;
     if (cheap === 2) return cost;
     if (cost > STEADY_CREATE_US && !told) {
-      log(`file creation costs ${cost.toFixed(0)} us of kernel CPU (recently deleted inodes); waiting for the disk to settle`);
+      log(
+        `file creation costs ${cost.toFixed(0)} us of kernel CPU (recently deleted inodes); waiting for the disk to settle`,
+      );
       told = true;
     }
     await sleep(cheap > 0 ? 5_000 : 10_000);

@@ -35,8 +35,14 @@ function option(name, fallback) {
 
 /** Every zone of the examples, union by origin (the first example wins). */
 async function exampleZones() {
-  const [{ loadPlan }, { deriveZones }] = await Promise.all([import('../dist/topology/load.js'), import('../dist/dns/derive.js')]);
-  const examples = (await readdir(join(root, 'examples'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const [{ loadPlan }, { deriveZones }] = await Promise.all([
+    import('../dist/topology/load.js'),
+    import('../dist/dns/derive.js'),
+  ]);
+  const examples = (await readdir(join(root, 'examples'), { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const zones = new Map();
   const skipped = [];
   for (const example of examples) {
@@ -59,7 +65,12 @@ if (process.argv.includes('--help')) {
 if (process.argv[2] === '--serve') {
   const { startDnsCluster } = await import('../dist/dns/server.js');
   const [port, workers] = process.argv.slice(3).map(Number);
-  const server = await startDnsCluster({ workers, address: '127.0.0.1', port, loadZones: async () => (await exampleZones()).zones });
+  const server = await startDnsCluster({
+    workers,
+    address: '127.0.0.1',
+    port,
+    loadZones: async () => (await exampleZones()).zones,
+  });
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -70,8 +81,16 @@ if (process.argv[2] === '--serve') {
 function queryFile(zones, count = 10_000) {
   const records = zones.flatMap((z) => z.records);
   const of = (type) => records.filter((r) => r.type === type);
-  const mailDomains = zones.filter((z) => z.kind === 'domain' && z.records.some((r) => r.type === 'MX' && r.name === z.origin)).map((z) => z.origin);
-  const targets = [...new Set(of('MX').map((r) => r.data.exchange).filter(Boolean))];
+  const mailDomains = zones
+    .filter((z) => z.kind === 'domain' && z.records.some((r) => r.type === 'MX' && r.name === z.origin))
+    .map((z) => z.origin);
+  const targets = [
+    ...new Set(
+      of('MX')
+        .map((r) => r.data.exchange)
+        .filter(Boolean),
+    ),
+  ];
   const withA = new Set(of('A').map((r) => r.name));
   const withAAAA = new Set(of('AAAA').map((r) => r.name));
   const aTargets = targets.filter((t) => withA.has(t));
@@ -141,7 +160,9 @@ function namedConf(dir, port, zones) {
 
 function run(command, args) {
   return new Promise((resolve) => {
-    execFile(command, args, { maxBuffer: 1 << 26 }, (error, stdout, stderr) => resolve({ code: error ? error.code ?? 1 : 0, output: stdout + stderr }));
+    execFile(command, args, { maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (error.code ?? 1) : 0, output: stdout + stderr }),
+    );
   });
 }
 
@@ -154,7 +175,16 @@ async function startServer(server, port, origin) {
   child.stderr.on('data', (chunk) => (err += chunk));
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`${server.name} exited (${child.exitCode}):\n${err}`);
-    const { output } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=1', '+tries=1', '+norec', origin, 'SOA']);
+    const { output } = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(port),
+      '+time=1',
+      '+tries=1',
+      '+norec',
+      origin,
+      'SOA',
+    ]);
     if (/flags: qr aa/.test(output)) return child;
     await sleep(200);
   }
@@ -185,9 +215,9 @@ async function treeCpu(pid) {
     }
   }
   const tree = new Set([pid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    for (const [p, s] of stats) if (!tree.has(p) && tree.has(s.ppid)) tree.add(p), (grew = true);
+    for (const [p, s] of stats) if (!tree.has(p) && tree.has(s.ppid)) (tree.add(p), (grew = true));
   }
   let ticks = 0;
   for (const p of tree) ticks += stats.get(p)?.ticks ?? 0;
@@ -210,7 +240,8 @@ const k = (n) => `${(n / 1000).toFixed(1)}k`;
 
 async function main() {
   for (const tool of ['dnsperf', 'dig', 'nsd', 'named']) {
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) throw new Error(`${tool} is not installed (apt-get install -y dnsperf bind9-dnsutils nsd bind9)`);
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0)
+      throw new Error(`${tool} is not installed (apt-get install -y dnsperf bind9-dnsutils nsd bind9)`);
   }
   const seconds = Number(option('seconds', '10'));
   const runs = Number(option('runs', '3'));
@@ -231,10 +262,31 @@ async function main() {
     const origin = zones[0].origin;
 
     const servers = [
-      { name: 'mxplan', command: process.execPath, args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '1'] },
-      { name: 'mxplan-2', label: 'mxplan, 2 workers', command: process.execPath, args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '2'] },
-      { name: 'nsd', label: 'NSD (1 server)', command: 'nsd', args: (port) => ['-d', '-c', join(dir, `nsd-${port}.conf`)], config: nsdConf },
-      { name: 'named', label: 'BIND named (-n 1)', command: 'named', args: (port) => ['-f', '-n', '1', '-c', join(dir, `named-${port}.conf`)], config: namedConf },
+      {
+        name: 'mxplan',
+        command: process.execPath,
+        args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '1'],
+      },
+      {
+        name: 'mxplan-2',
+        label: 'mxplan, 2 workers',
+        command: process.execPath,
+        args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '2'],
+      },
+      {
+        name: 'nsd',
+        label: 'NSD (1 server)',
+        command: 'nsd',
+        args: (port) => ['-d', '-c', join(dir, `nsd-${port}.conf`)],
+        config: nsdConf,
+      },
+      {
+        name: 'named',
+        label: 'BIND named (-n 1)',
+        command: 'named',
+        args: (port) => ['-f', '-n', '1', '-c', join(dir, `named-${port}.conf`)],
+        config: namedConf,
+      },
     ].filter((s) => only.includes(s.name));
 
     const versions = {
@@ -243,8 +295,12 @@ async function main() {
       named: (await run('named', ['-v'])).output.trim(),
       dnsperf: (/Version ([\d.]+)/.exec((await run('dnsperf', ['-h'])).output) ?? [])[1] ?? '?',
     };
-    console.log(`zones: ${zones.length} from examples/{${examples.join(',')}} (${zones.reduce((n, z) => n + z.records.length, 0)} records)${skipped.length ? `; shared zones served once: ${skipped.join(', ')}` : ''}`);
-    console.log(`queries: 10000 lines (20% MX, 20% A, 15% AAAA, 15% TXT, 15% other records, 15% NXDOMAIN); dnsperf -l ${seconds} -c 4 -T 1; ${runs} interleaved runs`);
+    console.log(
+      `zones: ${zones.length} from examples/{${examples.join(',')}} (${zones.reduce((n, z) => n + z.records.length, 0)} records)${skipped.length ? `; shared zones served once: ${skipped.join(', ')}` : ''}`,
+    );
+    console.log(
+      `queries: 10000 lines (20% MX, 20% A, 15% AAAA, 15% TXT, 15% other records, 15% NXDOMAIN); dnsperf -l ${seconds} -c 4 -T 1; ${runs} interleaved runs`,
+    );
     console.log(`versions: node ${versions.node}, ${versions.nsd}, ${versions.named}, dnsperf ${versions.dnsperf}\n`);
 
     const results = new Map(servers.map((s) => [s.name, []]));
@@ -257,7 +313,20 @@ async function main() {
         children.add(child);
         await sleep(1000); // settle after the start-up check, as in perf-anchors.md
         const cpuBefore = await treeCpu(child.pid);
-        const { output } = await run('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(seconds), '-c', '4', '-T', '1']);
+        const { output } = await run('dnsperf', [
+          '-s',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-d',
+          queries,
+          '-l',
+          String(seconds),
+          '-c',
+          '4',
+          '-T',
+          '1',
+        ]);
         const cpu = (await treeCpu(child.pid)) - cpuBefore;
         await stopServer(child);
         children.delete(child);
@@ -265,7 +334,9 @@ async function main() {
         if (!Number.isFinite(row.qps)) throw new Error(`dnsperf against ${server.name} printed no rate:\n${output}`);
         row.cpuUsPerQuery = (cpu * 1e6) / row.completed;
         results.get(server.name).push(row);
-        console.log(`run ${r}  ${(server.label ?? server.name).padEnd(18)} ${k(row.qps).padStart(7)} qps  lost ${row.lost}  ${row.cpuUsPerQuery.toFixed(1)} µs CPU/query  ${row.rcodes}`);
+        console.log(
+          `run ${r}  ${(server.label ?? server.name).padEnd(18)} ${k(row.qps).padStart(7)} qps  lost ${row.lost}  ${row.cpuUsPerQuery.toFixed(1)} µs CPU/query  ${row.rcodes}`,
+        );
       }
     }
 
@@ -287,8 +358,10 @@ async function main() {
       const vsNamed = ratio(ours, 'named');
       if (vsNsd === undefined && vsNamed === undefined) continue;
       const parts = [];
-      if (vsNamed !== undefined) parts.push(`${vsNamed.toFixed(2)} × named (target ≥ 1: ${vsNamed >= 1 ? 'met' : 'NOT met'})`);
-      if (vsNsd !== undefined) parts.push(`${vsNsd.toFixed(2)} × NSD (target ≥ 0.60: ${vsNsd >= 0.6 ? 'met' : 'NOT met'})`);
+      if (vsNamed !== undefined)
+        parts.push(`${vsNamed.toFixed(2)} × named (target ≥ 1: ${vsNamed >= 1 ? 'met' : 'NOT met'})`);
+      if (vsNsd !== undefined)
+        parts.push(`${vsNsd.toFixed(2)} × NSD (target ≥ 0.60: ${vsNsd >= 0.6 ? 'met' : 'NOT met'})`);
       console.log(`${servers.find((s) => s.name === ours).label ?? ours}: ${parts.join(', ')}`);
     }
   } finally {
@@ -304,7 +377,9 @@ async function freePort() {
     const udp = dgram.createSocket('udp4');
     const port = await new Promise((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
     const tcp = net.createServer();
-    const ok = await new Promise((resolve) => tcp.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+    const ok = await new Promise((resolve) =>
+      tcp.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)),
+    );
     await new Promise((resolve) => udp.close(resolve));
     if (ok) await new Promise((resolve) => tcp.close(resolve));
     if (ok) return port;

@@ -15,26 +15,45 @@ import { writeSyntheticTopology } from './synthetic.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 if (process.argv[2] === '--child') {
-  const [{ loadPlan }, { lint }] = await Promise.all([import('../dist/topology/load.js'), import('../dist/lint/run.js')]);
+  const [{ loadPlan }, { lint }] = await Promise.all([
+    import('../dist/topology/load.js'),
+    import('../dist/lint/run.js'),
+  ]);
   const t0 = performance.now();
   const { plan, findings: loadFindings } = await loadPlan(process.argv[3]);
   const t1 = performance.now();
   const findings = lint(plan);
   const t2 = performance.now();
   const errors = [...loadFindings, ...findings].filter((f) => f.severity === 'error');
-  process.stdout.write(JSON.stringify({ load: t1 - t0, lint: t2 - t1, errors: errors.length, first: errors[0]?.message, maxRssKiB: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({
+      load: t1 - t0,
+      lint: t2 - t1,
+      errors: errors.length,
+      first: errors[0]?.message,
+      maxRssKiB: process.resourceUsage().maxRSS,
+    }),
+  );
   process.exit(0);
 }
 
-const sizesArg = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '1000x100,10000x100';
-const sizes = sizesArg.split(',').map((s) => s.split('x').map(Number)).map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
+const sizesArg = process.argv.includes('--sizes')
+  ? process.argv[process.argv.indexOf('--sizes') + 1]
+  : '1000x100,10000x100';
+const sizes = sizesArg
+  .split(',')
+  .map((s) => s.split('x').map(Number))
+  .map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
 
 console.log('domains   users      load ms   lint ms   total ms   per 1k users   peak RSS');
 for (const size of sizes) {
   const dir = await mkdtemp(join(tmpdir(), 'mxplan-bench-'));
   try {
     const file = await writeSyntheticTopology(dir, size);
-    const out = execFileSync(process.execPath, ['--max-old-space-size=8192', join(here, 'lint.mjs'), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const out = execFileSync(process.execPath, ['--max-old-space-size=8192', join(here, 'lint.mjs'), '--child', file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     const r = JSON.parse(out);
     if (r.errors > 0) throw new Error(`synthetic plan is not lint-clean: ${r.errors} errors, first: ${r.first}`);
     const users = size.domains * size.usersPerDomain;

@@ -64,7 +64,12 @@ async function instance(dir, name, port, settings) {
     smtpd_client_connection_rate_limit: '0',
     ...settings,
   };
-  await writeFile(join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}\n`).join(''));
+  await writeFile(
+    join(etc, 'main.cf'),
+    Object.entries(main)
+      .map(([k, v]) => `${k} = ${v}\n`)
+      .join(''),
+  );
   // The SMTP listener on our loopback port; no chroot (the queue directory has no /etc copy).
   await run('postconf', ['-c', etc, '-M#', 'smtp/inet']);
   await run('postconf', ['-c', etc, '-M', `127.0.0.1:${port}/inet=127.0.0.1:${port} inet n - n - - smtpd`]);

@@ -12,7 +12,7 @@ let failed = false;
 for (const name of chosen) {
   const script = fileURLToPath(new URL(`./${name}.mjs`, import.meta.url));
   if (!existsSync(script)) {
-    if (process.argv.slice(2).length) console.error(`no benchmark named ${name}`), (failed = true);
+    if (process.argv.slice(2).length) (console.error(`no benchmark named ${name}`), (failed = true));
     continue;
   }
   console.log(`\n## ${name}\n`);

@@ -48,7 +48,8 @@ const { parsePlan } = await import('../dist/topology/load.js');
 
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
-const arg = (name, fallback) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
+const arg = (name, fallback) =>
+  process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback;
 const MESSAGES = arg('messages', 4000);
 const SESSIONS = arg('sessions', 10);
 const ROUNDS = arg('rounds', 3);
@@ -58,7 +59,10 @@ const AFTER_DELETING = arg('after-deleting', 0);
 
 const TOPOLOGY = {
   version: 1,
-  dns: { soa: { contact: 'hostmaster@infra.example' }, nameservers: [{ name: 'ns1.infra.example', ipv4: ['192.0.2.53'] }] },
+  dns: {
+    soa: { contact: 'hostmaster@infra.example' },
+    nameservers: [{ name: 'ns1.infra.example', ipv4: ['192.0.2.53'] }],
+  },
   zones: ['infra.example'],
   hosts: {
     store1: { fqdn: 'mail1.infra.example', ipv4: ['192.0.2.10'], role: 'store' },
@@ -94,16 +98,27 @@ if (process.argv[2] === '--relay') {
   // "{}" at MESSAGES deliveries; on stdin, "start" begins metering and "report" prints the meter.
   const [hostId, stateDir, dnsPort, book] = process.argv.slice(3);
   let delivered = 0;
-  const relay = await relayFor(hostId, stateDir, { address: '127.0.0.1', port: Number(dnsPort) }, new AddressBook(JSON.parse(book)), () => {
-    if (++delivered === MESSAGES) console.log('{}');
-  });
+  const relay = await relayFor(
+    hostId,
+    stateDir,
+    { address: '127.0.0.1', port: Number(dnsPort) },
+    new AddressBook(JSON.parse(book)),
+    () => {
+      if (++delivered === MESSAGES) console.log('{}');
+    },
+  );
   let cpu0 = process.cpuUsage();
   let loop0 = performance.eventLoopUtilization();
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'start') [cpu0, loop0] = [process.cpuUsage(), performance.eventLoopUtilization()];
     if (line === 'report') {
       const cpu = process.cpuUsage(cpu0);
-      console.log(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1000, busy: performance.eventLoopUtilization(loop0).utilization }));
+      console.log(
+        JSON.stringify({
+          cpu: (cpu.user + cpu.system) / 1000,
+          busy: performance.eventLoopUtilization(loop0).utilization,
+        }),
+      );
     }
   });
   console.log(relay.port);
@@ -112,12 +127,21 @@ if (process.argv[2] === '--relay') {
   // The fallback load generator: SESSIONS pooled connections.
   const { default: nodemailer } = await import('nodemailer');
   const port = Number(process.argv[3]);
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: SESSIONS, maxMessages: Infinity, ignoreTLS: true, name: 'bench.example.test' });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    pool: true,
+    maxConnections: SESSIONS,
+    maxMessages: Infinity,
+    ignoreTLS: true,
+    name: 'bench.example.test',
+  });
   const raw = `From: <carol@globex.example>\r\nTo: <bob@acme.example>\r\nSubject: bench\r\n\r\n${`${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.ceil(SIZE / 78)))}`;
   let next = 0;
   await Promise.all(
     Array.from({ length: SESSIONS }, async () => {
-      while (next++ < MESSAGES) await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw });
+      while (next++ < MESSAGES)
+        await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw });
     }),
   );
   transport.close();
@@ -127,16 +151,43 @@ if (process.argv[2] === '--relay') {
 
 async function main() {
   const smtpSource = await which('smtp-source');
-  const client = smtpSource ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `nodemailer pool of ${SESSIONS}`;
+  const client = smtpSource
+    ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}`
+    : `nodemailer pool of ${SESSIONS}`;
   // Everything this run writes stays here until the end (bench/disk.mjs).
   const root = await mkdtemp(join(tmpdir(), 'mxplan-bench-smtp-'));
 
   /** Runs the load generator against a port; resolves when it has sent everything. */
   const drive = async (port) => {
     if (smtpSource) {
-      await run(smtpSource, ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-M', 'bench.example.test', '-f', 'carol@globex.example', '-t', 'bob@acme.example', `127.0.0.1:${port}`]);
+      await run(smtpSource, [
+        '-d',
+        '-s',
+        String(SESSIONS),
+        '-m',
+        String(MESSAGES),
+        '-l',
+        String(SIZE),
+        '-M',
+        'bench.example.test',
+        '-f',
+        'carol@globex.example',
+        '-t',
+        'bob@acme.example',
+        `127.0.0.1:${port}`,
+      ]);
     } else {
-      await run(process.execPath, [self, '--nodemailer-client', String(port), '--messages', String(MESSAGES), '--sessions', String(SESSIONS), '--size', String(SIZE)]);
+      await run(process.execPath, [
+        self,
+        '--nodemailer-client',
+        String(port),
+        '--messages',
+        String(MESSAGES),
+        '--sessions',
+        String(SESSIONS),
+        '--size',
+        String(SIZE),
+      ]);
     }
   };
 
@@ -148,7 +199,12 @@ async function main() {
     const extra = await work();
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    return { rate: MESSAGES / seconds, cpu: (cpu.user + cpu.system) / 1000 / MESSAGES, busy: performance.eventLoopUtilization(loop0).utilization, ...extra };
+    return {
+      rate: MESSAGES / seconds,
+      cpu: (cpu.user + cpu.system) / 1000 / MESSAGES,
+      busy: performance.eventLoopUtilization(loop0).utilization,
+      ...extra,
+    };
   };
 
   const discard = async () => {
@@ -231,7 +287,11 @@ async function main() {
     const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
     const children = [];
     const startChild = async (hostId, book) => {
-      const child = spawn(process.execPath, [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
       children.push(child);
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       const port = Number((await lines.next()).value);
@@ -252,7 +312,11 @@ async function main() {
     await Promise.all(children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM')))));
     await dns.close();
     await checkMailbox(stateDir);
-    return { rate: MESSAGES / seconds, cpu: usage.reduce((n, u) => n + u.cpu, 0) / MESSAGES, busy: usage.reduce((n, u) => n + u.busy, 0) };
+    return {
+      rate: MESSAGES / seconds,
+      cpu: usage.reduce((n, u) => n + u.cpu, 0) / MESSAGES,
+      busy: usage.reduce((n, u) => n + u.busy, 0),
+    };
   };
 
   const checkMailbox = async (stateDir) => {
@@ -276,8 +340,13 @@ async function main() {
   };
   const results = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
   const creates = [];
-  const regime = AFTER_DELETING > 0 ? `${AFTER_DELETING} files deleted before each measurement` : 'steady disk, nothing deleted until the end';
-  console.log(`${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}; ${regime}`);
+  const regime =
+    AFTER_DELETING > 0
+      ? `${AFTER_DELETING} files deleted before each measurement`
+      : 'steady disk, nothing deleted until the end';
+  console.log(
+    `${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}; ${regime}`,
+  );
   if (AFTER_DELETING === 0) await waitForSteadyDisk(root);
   for (let round = 1; round <= ROUNDS; round++) {
     const line = [];
@@ -289,12 +358,15 @@ async function main() {
       line.push(`${key} ${result.rate.toFixed(0)}/s (create ${create.toFixed(0)} us)`);
     }
     const ratio = (key) => (results[key].at(-1).rate / results.probe.at(-1).rate).toFixed(2);
-    console.log(`round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`);
+    console.log(
+      `round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`,
+    );
   }
 
   // Postfix last: it deletes its queue files, which degrades the disk for whatever comes next.
   const postfix = { one: [], two: [] };
-  if (!smtpSource || !(await postfixAvailable())) console.log('Postfix reference skipped: it needs root and Debian\'s postfix (with smtp-source)');
+  if (!smtpSource || !(await postfixAvailable()))
+    console.log("Postfix reference skipped: it needs root and Debian's postfix (with smtp-source)");
   else {
     await chmod(root, 0o755); // Postfix's own users (postfix, nobody) work below it
     const pair = await startPostfixPair(join(root, 'postfix'));
@@ -304,7 +376,8 @@ async function main() {
         const before = (await readdir(pair.mailbox).catch(() => [])).length;
         const t0 = performance.now();
         await drive(port);
-        while ((await readdir(pair.mailbox).catch(() => [])).length < before + MESSAGES) await new Promise((r) => setTimeout(r, 20));
+        while ((await readdir(pair.mailbox).catch(() => [])).length < before + MESSAGES)
+          await new Promise((r) => setTimeout(r, 20));
         return MESSAGES / ((performance.now() - t0) / 1000);
       };
       for (let round = 1; round <= ROUNDS; round++) {
@@ -312,7 +385,9 @@ async function main() {
         postfix.one.push(await through(pair.port2));
         await run('sync');
         postfix.two.push(await through(pair.port1));
-        console.log(`Postfix round ${round}: one hop ${postfix.one.at(-1).toFixed(0)}/s, two-hop ${postfix.two.at(-1).toFixed(0)}/s`);
+        console.log(
+          `Postfix round ${round}: one hop ${postfix.one.at(-1).toFixed(0)}/s, two-hop ${postfix.two.at(-1).toFixed(0)}/s`,
+        );
       }
     } finally {
       await pair.stop();
@@ -321,22 +396,38 @@ async function main() {
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const probeRate = median(results.probe.map((r) => r.rate));
-  console.log(`\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`);
+  console.log(
+    `\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`,
+  );
   console.log('path (median of rounds)              msgs/s   vs probe   CPU ms/msg   main thread busy');
   for (const [key, [name]] of Object.entries(kinds)) {
     const rs = results[key];
     const rate = median(rs.map((r) => r.rate));
     const cpu = median(rs.map((r) => r.cpu)).toFixed(3);
     const busy = `${(median(rs.map((r) => r.busy)) * 100).toFixed(0)}%`;
-    console.log(`${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`);
+    console.log(
+      `${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`,
+    );
   }
-  for (const [name, rates] of [['Postfix 3, one hop (mail2)', postfix.one], ['Postfix 3, two-hop (mail1 -> mail2)', postfix.two]]) {
-    if (rates.length > 0) console.log(`${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(16)}`);
+  for (const [name, rates] of [
+    ['Postfix 3, one hop (mail2)', postfix.one],
+    ['Postfix 3, two-hop (mail1 -> mail2)', postfix.two],
+  ]) {
+    if (rates.length > 0)
+      console.log(
+        `${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(16)}`,
+      );
   }
   const oneHop = median(results.oneHop.map((r) => r.rate));
-  console.log(`target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`);
-  console.log(`two-hop (1 process) vs one hop: ${(median(results.one.map((r) => r.rate)) / oneHop).toFixed(2)} (what the queue hop, a second SMTP session plus the spool, costs)`);
-  console.log('CPU and busy: of the server side only (this process; for per host, the two relays summed); the load generator is not counted.');
+  console.log(
+    `target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`,
+  );
+  console.log(
+    `two-hop (1 process) vs one hop: ${(median(results.one.map((r) => r.rate)) / oneHop).toFixed(2)} (what the queue hop, a second SMTP session plus the spool, costs)`,
+  );
+  console.log(
+    'CPU and busy: of the server side only (this process; for per host, the two relays summed); the load generator is not counted.',
+  );
   // Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
   await rm(root, { recursive: true, force: true });
 }

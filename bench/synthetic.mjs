@@ -27,7 +27,9 @@ export function syntheticTopology({ domains, usersPerDomain }) {
   ];
   stores.forEach((id, i) => {
     const ip = `10.${(i >> 8) & 255}.${i & 255}.10`;
-    lines.push(`  ${id}: { fqdn: ${id}.synth.example, ipv4: [${ip}], role: store, limits: { mailboxes: 60000, storage: 100TiB, connections: 20000 } }`);
+    lines.push(
+      `  ${id}: { fqdn: ${id}.synth.example, ipv4: [${ip}], role: store, limits: { mailboxes: 60000, storage: 100TiB, connections: 20000 } }`,
+    );
   });
   lines.push('  backup1: { fqdn: backup1.synth.example, ipv4: [198.51.100.25], role: relay }');
   lines.push('  backup2: { fqdn: backup2.synth.example, ipv4: [198.51.100.26], role: relay }');
@@ -52,8 +54,13 @@ export function syntheticTopology({ domains, usersPerDomain }) {
       '    dmarc: { policy: reject, rua: [dmarc@synth.example] }',
     );
   }
-  lines.push('  synth.example:', '    mx: [{ host: store1, preference: 10 }, { host: backup1, preference: 50 }]', '    users: { hostmaster: store1 }',
-    '    aliases: { postmaster: [hostmaster], abuse: [hostmaster], dmarc: [hostmaster] }', '    dmarc: { policy: reject }');
+  lines.push(
+    '  synth.example:',
+    '    mx: [{ host: store1, preference: 10 }, { host: backup1, preference: 50 }]',
+    '    users: { hostmaster: store1 }',
+    '    aliases: { postmaster: [hostmaster], abuse: [hostmaster], dmarc: [hostmaster] }',
+    '    dmarc: { policy: reject }',
+  );
   return { yaml: lines.join('\n') + '\n', files };
 }
 

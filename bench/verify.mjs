@@ -19,8 +19,13 @@ import { creationCost, waitForSteadyDisk } from './disk.mjs';
 import { writeSyntheticTopology } from './synthetic.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sizesArg = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '10x20,100x20,1000x5';
-const sizes = sizesArg.split(',').map((s) => s.split('x').map(Number)).map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
+const sizesArg = process.argv.includes('--sizes')
+  ? process.argv[process.argv.indexOf('--sizes') + 1]
+  : '10x20,100x20,1000x5';
+const sizes = sizesArg
+  .split(',')
+  .map((s) => s.split('x').map(Number))
+  .map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
 
 // Everything this run writes, the verifies' state directories included, stays here until the end.
 const scratch = await mkdtemp(join(tmpdir(), 'mxplan-bench-verify-'));
@@ -28,11 +33,15 @@ const scratch = await mkdtemp(join(tmpdir(), 'mxplan-bench-verify-'));
 function verify(file) {
   const create = creationCost(scratch);
   const started = performance.now();
-  const out = execFileSync(process.execPath, [join(root, 'bin', 'mxplan.js'), 'verify', file, '--format', 'json', '--keep'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-    env: { ...process.env, TMPDIR: scratch },
-  });
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'bin', 'mxplan.js'), 'verify', file, '--format', 'json', '--keep'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      env: { ...process.env, TMPDIR: scratch },
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   const report = JSON.parse(out);
   if (!report.passed) throw new Error(`${file} did not verify`);
@@ -47,22 +56,25 @@ async function maildirFloor(n) {
   await mkdir(join(dir, 'new'));
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < n) {
-      const i = next++;
-      const file = await open(join(dir, 'tmp', String(i)), 'wx');
-      await file.writeFile('Subject: floor\r\n\r\nbody\r\n');
-      await file.datasync();
-      await file.close();
-      await rename(join(dir, 'tmp', String(i)), join(dir, 'new', String(i)));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < n) {
+        const i = next++;
+        const file = await open(join(dir, 'tmp', String(i)), 'wx');
+        await file.writeFile('Subject: floor\r\n\r\nbody\r\n');
+        await file.datasync();
+        await file.close();
+        await rename(join(dir, 'tmp', String(i)), join(dir, 'new', String(i)));
+      }
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
 await waitForSteadyDisk(scratch);
 const rows = [];
-for (const example of ['building', 'hosting']) rows.push({ name: `examples/${example}`, ...verify(join(root, 'examples', example, 'topology.yaml')) });
+for (const example of ['building', 'hosting'])
+  rows.push({ name: `examples/${example}`, ...verify(join(root, 'examples', example, 'topology.yaml')) });
 for (const size of sizes) {
   const file = await writeSyntheticTopology(await mkdtemp(join(scratch, 'plan-')), size);
   rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
@@ -77,7 +89,10 @@ for (const r of rows) {
 }
 console.log('create us: kernel CPU per file created, just before the verify (steady below 80; bench/disk.mjs)');
 console.log('\nper scenario (s):');
-for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.scenarios.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)}`).join('  ')}`);
+for (const r of rows)
+  console.log(
+    `${r.name.padEnd(24)} ${r.scenarios.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)}`).join('  ')}`,
+  );
 
 // Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
 await rm(scratch, { recursive: true, force: true });

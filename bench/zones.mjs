@@ -30,20 +30,32 @@ if (process.argv[2] === '--child') {
   const [file, out] = process.argv.slice(3);
   const t0 = performance.now();
   const { plan, findings } = await checkTopology(file);
-  if (!plan || hasErrors(findings)) throw new Error(`synthetic plan is not lint-clean: ${findings.find((f) => f.severity === 'error')?.message}`);
+  if (!plan || hasErrors(findings))
+    throw new Error(`synthetic plan is not lint-clean: ${findings.find((f) => f.severity === 'error')?.message}`);
   const t1 = performance.now();
   const zones = deriveZones(plan);
   const t2 = performance.now();
   await writeZoneDirectory(zones, { out, servers: ['bind'], source: 'topology.yaml' });
   const t3 = performance.now();
   const records = zones.reduce((n, z) => n + z.records.length, 0);
-  process.stdout.write(JSON.stringify({ load: t1 - t0, derive: t2 - t1, write: t3 - t2, zones: zones.length, records, maxRssKiB: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({
+      load: t1 - t0,
+      derive: t2 - t1,
+      write: t3 - t2,
+      zones: zones.length,
+      records,
+      maxRssKiB: process.resourceUsage().maxRSS,
+    }),
+  );
   process.exit(0);
 }
 
 function run(command, args) {
   return new Promise((resolve) => {
-    execFile(command, args, { maxBuffer: 1 << 26 }, (error, stdout, stderr) => resolve({ code: error ? error.code ?? 1 : 0, output: stdout + stderr }));
+    execFile(command, args, { maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (error.code ?? 1) : 0, output: stdout + stderr }),
+    );
   });
 }
 
@@ -59,7 +71,8 @@ async function checkEveryZone(dir, parallel) {
         const file = files[next++];
         const origin = file.slice(0, -'.zone'.length);
         const { code, output } = await run('named-checkzone', [...STRICT, origin, join(dir, file)]);
-        if (code !== 0 || !output.endsWith('OK\n') || output.includes('warning')) failures.push(`${origin}: ${output.trim()}`);
+        if (code !== 0 || !output.endsWith('OK\n') || output.includes('warning'))
+          failures.push(`${origin}: ${output.trim()}`);
       }
     }),
   );
@@ -73,20 +86,31 @@ async function directoryBytes(dir) {
 }
 
 const sizesArg = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '10000x100';
-const sizes = sizesArg.split(',').map((s) => s.split('x').map(Number)).map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
+const sizes = sizesArg
+  .split(',')
+  .map((s) => s.split('x').map(Number))
+  .map(([domains, usersPerDomain]) => ({ domains, usersPerDomain }));
 const parallel = availableParallelism();
 
 console.log(`named-checkzone runs ${parallel} at a time (one per core)\n`);
-console.log('domains  users      zones   records   MiB   load ms  derive ms  write ms  generate ms  named-checkzone ms  named-checkconf -z ms  ratio');
+console.log(
+  'domains  users      zones   records   MiB   load ms  derive ms  write ms  generate ms  named-checkzone ms  named-checkconf -z ms  ratio',
+);
 for (const size of sizes) {
   const dir = await mkdtemp(join(tmpdir(), 'mxplan-bench-zones-'));
   try {
     const file = await writeSyntheticTopology(dir, size);
     const out = join(dir, 'zones');
-    const r = JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=8192', join(here, 'zones.mjs'), '--child', file, out], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+    const r = JSON.parse(
+      execFileSync(process.execPath, ['--max-old-space-size=8192', join(here, 'zones.mjs'), '--child', file, out], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      }),
+    );
     const generate = r.derive + r.write;
     const checkzone = await checkEveryZone(out, parallel);
-    if (checkzone.failures.length > 0) throw new Error(`named-checkzone refused ${checkzone.failures.length} zones, first: ${checkzone.failures[0]}`);
+    if (checkzone.failures.length > 0)
+      throw new Error(`named-checkzone refused ${checkzone.failures.length} zones, first: ${checkzone.failures[0]}`);
     const t0 = performance.now();
     const conf = await run('named-checkconf', ['-z', join(out, 'named.conf')]);
     const checkconf = performance.now() - t0;

@@ -10,7 +10,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return program.getOptionValue('exitCode') ?? (process.exitCode as number | undefined) ?? 0;
+    return (program.getOptionValue('exitCode') as number | undefined) ?? (process.exitCode as number | undefined) ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors were already printed by commander.
@@ -20,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`mxplan: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`mxplan: internal error: ${(error as Error)?.stack ?? error}\n`);
+    process.stderr.write(`mxplan: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
     return EXIT_CANNOT_RUN;
   }
 }

@@ -29,11 +29,19 @@ export async function planForOutput(file: string, options: GateOptions): Promise
   const findings = all.filter((f) => f.severity !== 'info');
   if (findings.length > 0) {
     const color = useColor(options.command) && process.stderr.isTTY === true;
-    process.stderr.write(formatFindings('stylish', { findings, rules: ruleInfos(), cwd: process.cwd() }, { color, version: rootOf(options.command).version() ?? '' }));
+    process.stderr.write(
+      formatFindings(
+        'stylish',
+        { findings, rules: ruleInfos(), cwd: process.cwd() },
+        { color, version: rootOf(options.command).version() ?? '' },
+      ),
+    );
   }
   if (!plan) return undefined;
   if (hasErrors(findings) && !options.force) {
-    process.stderr.write(`mxplan: the topology has errors, so ${options.refusal} (${options.overrideFlag ?? '--force'} goes on anyway)\n`);
+    process.stderr.write(
+      `mxplan: the topology has errors, so ${options.refusal} (${options.overrideFlag ?? '--force'} goes on anyway)\n`,
+    );
     return undefined;
   }
   return plan;

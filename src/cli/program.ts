@@ -21,9 +21,13 @@ Exit codes:
   2  cannot run: bad usage, unreadable file, port in use, internal error`;
 
 export function buildProgram(): Command {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   const program = new Command('mxplan')
-    .description('Plan mail service across many domains and mail servers: lint, generate zones, and prove the plan on loopback.')
+    .description(
+      'Plan mail service across many domains and mail servers: lint, generate zones, and prove the plan on loopback.',
+    )
     .version(version)
     .option('--no-color', 'disable colour (also NO_COLOR=1)')
     .showHelpAfterError()

@@ -27,7 +27,12 @@ export function transferRecords(zone: Zone): ResourceRecord[] {
  * the question as the client wrote it and carries `opt` when the query had EDNS; the later
  * ones have no question (RFC 5936 §2.2.1).
  */
-export function transferMessages(zone: Zone, query: Query, opt: Buffer | undefined, options: TransferOptions = {}): Buffer[] {
+export function transferMessages(
+  zone: Zone,
+  query: Query,
+  opt: Buffer | undefined,
+  options: TransferOptions = {},
+): Buffer[] {
   const softLimit = options.softLimit ?? 16_384;
   const msg = query.msg;
   const question = msg.subarray(HEADER_LENGTH, query.questionEnd);

@@ -182,7 +182,11 @@ function addHeloSpf(plan: Plan, zones: ZoneSet): void {
 
 /** The data shape of a record type (NS, PTR and CNAME share one member of the union). */
 type DataOf<T extends RecordType> = ResourceRecord extends infer R
-  ? R extends { readonly type: infer U; readonly data: infer D } ? (T extends U ? D : never) : never
+  ? R extends { readonly type: infer U; readonly data: infer D }
+    ? T extends U
+      ? D
+      : never
+    : never
   : never;
 
 interface RRset {
@@ -220,7 +224,8 @@ class ZoneDraft {
     for (const { name, type, ttl, data } of this.rrsets.values()) {
       // Frozen: zones are shared by the writer and the responder, and dns-packet's TXT encoder
       // would otherwise turn the strings of a record it is handed into Buffers in place.
-      for (const value of data.values()) records.push(Object.freeze({ name, type, ttl, data: Object.freeze(value) }) as ResourceRecord);
+      for (const value of data.values())
+        records.push(Object.freeze({ name, type, ttl, data: Object.freeze(value) }) as ResourceRecord);
     }
     return {
       origin: this.origin,
@@ -250,7 +255,7 @@ class ZoneSet {
 
   /** The zone whose apex is the name or its nearest ancestor; one map lookup per label. */
   enclosing(name: string): ZoneDraft | undefined {
-    for (let candidate = name; ; ) {
+    for (let candidate = name; ;) {
       const zone = this.zones.get(candidate);
       if (zone) return zone;
       const dot = candidate.indexOf('.');

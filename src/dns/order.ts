@@ -46,7 +46,10 @@ export function dataKey(record: ResourceRecord): string {
     case 'MX':
       return `${record.data.preference.toString().padStart(5, '0')} ${canonicalKey(record.data.exchange)}`;
     case 'A':
-      return record.data.split('.').map((octet) => octet.padStart(3, '0')).join('.');
+      return record.data
+        .split('.')
+        .map((octet) => octet.padStart(3, '0'))
+        .join('.');
     case 'AAAA':
       return ipv6Nibbles(record.data);
     case 'NS':

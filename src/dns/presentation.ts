@@ -64,5 +64,7 @@ export interface RecordObject {
 }
 
 export function recordObjects(zones: readonly Zone[]): RecordObject[] {
-  return zones.flatMap((zone) => zone.records.map((r) => ({ zone: zone.origin, owner: r.name, type: r.type, ttl: r.ttl, data: r.data })));
+  return zones.flatMap((zone) =>
+    zone.records.map((r) => ({ zone: zone.origin, owner: r.name, type: r.type, ttl: r.ttl, data: r.data })),
+  );
 }

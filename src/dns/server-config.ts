@@ -45,7 +45,13 @@ export function serverConfig(
       lines = [
         `// ${GENERATED_MARK}${from}: ${count}.`,
         `// In named.conf: include ${quoted(include)};`,
-        ...zones.flatMap((z) => ['', `zone ${quoted(z.origin)} {`, '\ttype primary;', `\tfile ${path(z.origin)};`, '};']),
+        ...zones.flatMap((z) => [
+          '',
+          `zone ${quoted(z.origin)} {`,
+          '\ttype primary;',
+          `\tfile ${path(z.origin)};`,
+          '};',
+        ]),
       ];
       break;
     case 'nsd':

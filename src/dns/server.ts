@@ -60,7 +60,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const address = options.address ?? DEFAULT_ADDRESS;
   const requestedPort = options.port ?? 0;
   if (!net.isIP(address)) throw new UsageError(`the DNS server listens on an IP address, not "${address}"`);
-  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) throw new UsageError(`port ${requestedPort} is not 0-65535`);
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
+    throw new UsageError(`port ${requestedPort} is not 0-65535`);
 
   const responder = new Responder(options.zones, options);
   responder.onError = options.onError;
@@ -81,7 +82,16 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       udpSocket.send(reply, rinfo.port, rinfo.address);
     }
     // A transfer over UDP never gets here as TRANSFER: the responder answers it (RFC 5936 §4.2).
-    if (log) log(logEntry(x, outcome, clientLabel(rinfo.address, rinfo.port), outcome === Outcome.REPLY ? x.length : 0, performance.now() - started));
+    if (log)
+      log(
+        logEntry(
+          x,
+          outcome,
+          clientLabel(rinfo.address, rinfo.port),
+          outcome === Outcome.REPLY ? x.length : 0,
+          performance.now() - started,
+        ),
+      );
   });
   // Send failures (a full socket buffer, say) lose one reply, as UDP may; never the server.
   udpSocket.on('error', (error) => options.onError?.(error));
@@ -229,8 +239,8 @@ async function bindUdpAndTcp(address: string, requestedPort: number): Promise<Bo
       type: family === 6 ? 'udp6' : 'udp4',
       // Replies go to the literal address a datagram came from; the default lookup would defer
       // every send by a tick through dns.lookup.
-      lookup: ((literal: string, _options: unknown, callback: (error: null, address: string, family: number) => void) =>
-        callback(null, literal, family)) as unknown as dgram.SocketOptions['lookup'],
+      lookup: (literal: string, _options: unknown, callback: (error: null, address: string, family: number) => void) =>
+        callback(null, literal, family),
     });
     await listen('udp', address, requestedPort, (done) => {
       socket.once('error', done);
@@ -252,14 +262,20 @@ async function bindUdpAndTcp(address: string, requestedPort: number): Promise<Bo
       return { socket, server, port };
     } catch (error) {
       socket.close();
-      const taken = error instanceof ResourceError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+      const taken =
+        error instanceof ResourceError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
       if (requestedPort !== 0 || !taken || attempt >= EPHEMERAL_ATTEMPTS) throw error;
     }
   }
 }
 
 /** Runs a bind and turns its failure into a message that names the address and the cause. */
-function listen(transport: 'udp' | 'tcp', address: string, port: number, bind: (done: (error?: Error) => void) => void): Promise<void> {
+function listen(
+  transport: 'udp' | 'tcp',
+  address: string,
+  port: number,
+  bind: (done: (error?: Error) => void) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     bind((error) => {
       if (!error) return resolve();
@@ -335,7 +351,8 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
     // once and shares the handle, so all workers end up on one port.
     const ports = await Promise.all(Array.from({ length: workers }, () => fork()));
     const port = ports[0]!;
-    if (ports.some((p) => p !== port)) throw new ResourceError(`DNS workers ended up on different ports (${ports.join(', ')})`);
+    if (ports.some((p) => p !== port))
+      throw new ResourceError(`DNS workers ended up on different ports (${ports.join(', ')})`);
     let closing: Promise<void> | undefined;
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -350,7 +367,10 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
   }
 }
 
-async function runWorker(options: Omit<DnsServerOptions, 'zones'>, loadZones: () => Promise<readonly Zone[]>): Promise<DnsServer> {
+async function runWorker(
+  options: Omit<DnsServerOptions, 'zones'>,
+  loadZones: () => Promise<readonly Zone[]>,
+): Promise<DnsServer> {
   const tell = (note: WorkerNote): void => void process.send?.(note);
   try {
     const server = await startDnsServer({ ...options, zones: await loadZones() });

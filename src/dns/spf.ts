@@ -33,7 +33,10 @@ export function domainSpf(domain: Domain): string {
  * none of them has a planned address.
  */
 export function heloSpf(hosts: readonly Host[]): string {
-  const mechanisms = addressMechanisms(hosts.flatMap((h) => h.ipv4), hosts.flatMap((h) => h.ipv6));
+  const mechanisms = addressMechanisms(
+    hosts.flatMap((h) => h.ipv4),
+    hosts.flatMap((h) => h.ipv6),
+  );
   return ['v=spf1', ...(mechanisms.length > 0 ? mechanisms : ['a']), '-all'].join(' ');
 }
 
@@ -56,7 +59,10 @@ function network(text: string, family: 4 | 6): string {
 function ipv4Key(n: string): string {
   const [address = '', prefix = '32'] = n.split('/');
   if (familyOf(address) !== 4) return `~${n}`;
-  return `${address.split('.').map((o) => o.padStart(3, '0')).join('.')}/${prefix.padStart(2, '0')}`;
+  return `${address
+    .split('.')
+    .map((o) => o.padStart(3, '0'))
+    .join('.')}/${prefix.padStart(2, '0')}`;
 }
 
 function ipv6Key(n: string): string {

@@ -58,7 +58,10 @@ export interface WriteZonesResult {
   readonly written: boolean;
 }
 
-export async function writeZoneDirectory(zones: readonly Zone[], options: WriteZonesOptions): Promise<WriteZonesResult> {
+export async function writeZoneDirectory(
+  zones: readonly Zone[],
+  options: WriteZonesOptions,
+): Promise<WriteZonesResult> {
   const out = resolve(options.out);
   await recoverInterruptedRun(out);
   const existing = await readOwnedDirectory(out);
@@ -78,7 +81,8 @@ export async function writeZoneDirectory(zones: readonly Zone[], options: WriteZ
   for (const config of configs) files.set(config.fileName, config.text);
 
   const removed = existing ? [...existing.keys()].filter((name) => !files.has(name)).sort() : [];
-  const unchanged = existing !== undefined && removed.length === 0 && [...files].every(([name, text]) => existing.get(name) === text);
+  const unchanged =
+    existing !== undefined && removed.length === 0 && [...files].every(([name, text]) => existing.get(name) === text);
   if (!unchanged) await replaceDirectory(out, files);
   return { out, zones: written, configs: configs.map((c) => c.fileName), removed, written: !unchanged };
 }
@@ -99,7 +103,8 @@ function zoneText(
   if (previous !== undefined && previousSerial !== undefined) {
     // Same content apart from the serial: keep the old file as it is.
     const draft = formatZone(withSerial(zone, previousSerial), source);
-    if (maskSerial(draft) === maskSerial(previous)) return { text: previous, serial: previousSerial, status: 'unchanged' };
+    if (maskSerial(draft) === maskSerial(previous))
+      return { text: previous, serial: previousSerial, status: 'unchanged' };
   }
   const serial = nextSerial(previousSerial, dateSerial(now));
   return { text: formatZone(withSerial(zone, serial), source), serial, status };
@@ -124,7 +129,7 @@ async function readOwnedDirectory(out: string): Promise<Map<string, string> | un
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new ResourceError(`cannot use ${out} as the output directory (${code ?? cause})`, { cause });
+    throw new ResourceError(`cannot use ${out} as the output directory (${code ?? String(cause)})`, { cause });
   }
   const files = new Map<string, string>();
   const foreign: string[] = [];
@@ -212,7 +217,10 @@ async function replaceDirectory(out: string, files: ReadonlyMap<string, string>)
       await rename(staging, out);
     } catch (cause) {
       if (hadOld) await rename(retired, out);
-      throw new ResourceError(`cannot move the new zones into ${out} (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause });
+      throw new ResourceError(
+        `cannot move the new zones into ${out} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+        { cause },
+      );
     }
     if (hadOld) await rm(retired, { recursive: true, force: true });
   } finally {

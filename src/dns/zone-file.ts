@@ -72,7 +72,9 @@ function recordLines(head: string, record: ResourceRecord): string[] {
   if (record.type === 'TXT' && record.data.length > 1) {
     const indent = ' '.repeat(head.length + 3);
     return record.data.map((s, i) =>
-      i === 0 ? `${head} ( ${quotedString(s)}` : `${indent}${quotedString(s)}${i === record.data.length - 1 ? ' )' : ''}`,
+      i === 0
+        ? `${head} ( ${quotedString(s)}`
+        : `${indent}${quotedString(s)}${i === record.data.length - 1 ? ' )' : ''}`,
     );
   }
   return [`${head} ${rdataText(record)}`];

@@ -26,7 +26,9 @@ export function renderRuleDocs(): string {
     '',
     '| Rule | Category | Severity | Sets | Description |',
     '| --- | --- | --- | --- | --- |',
-    ...metas.map((m) => `| [${m.id}](#${m.id}) | ${m.category} | ${m.severity} | ${m.sets.join(', ')} | ${cell(m.description)} |`),
+    ...metas.map(
+      (m) => `| [${m.id}](#${m.id}) | ${m.category} | ${m.severity} | ${m.sets.join(', ')} | ${cell(m.description)} |`,
+    ),
     '',
     ...metas.flatMap(section),
   ];

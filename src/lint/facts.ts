@@ -16,7 +16,11 @@ const SAMPLE_SIZE = 4;
  * `2001:db8::1`, `[IPv6:2001:db8::1]`, RFC 5321 §4.1.3), or undefined for a name.
  */
 export function ipLiteral(text: string): string | undefined {
-  const bare = text.trim().replace(/^\[(ipv6:)?/i, '').replace(/\]$/, '').replace(/\.$/, '');
+  const bare = text
+    .trim()
+    .replace(/^\[(ipv6:)?/i, '')
+    .replace(/\]$/, '')
+    .replace(/\.$/, '');
   return familyOf(bare) === undefined ? undefined : canonicalIP(bare);
 }
 
@@ -88,7 +92,7 @@ export const managedZones = perPlan((plan): ManagedZones => {
   return {
     has: (name) => names.has(name),
     enclosing: (name) => {
-      for (let candidate = name; ; ) {
+      for (let candidate = name; ;) {
         if (names.has(candidate)) return candidate;
         const dot = candidate.indexOf('.');
         if (dot < 0) return undefined;
@@ -248,7 +252,9 @@ export function findCycles<T>(nodes: Iterable<T>, next: (node: T) => readonly T[
 }
 
 /** Every DMARC report address a domain plans, with its tag (RFC 7489 §6.3 rua and ruf). */
-export function* dmarcReportAddresses(plan: Plan): Generator<{ domain: Domain; dmarc: NonNullable<Domain['dmarc']>; tag: 'rua' | 'ruf'; address: string }> {
+export function* dmarcReportAddresses(
+  plan: Plan,
+): Generator<{ domain: Domain; dmarc: NonNullable<Domain['dmarc']>; tag: 'rua' | 'ruf'; address: string }> {
   for (const domain of plan.domains.values()) {
     const { dmarc } = domain;
     if (!dmarc) continue;

@@ -40,7 +40,8 @@ export interface Report<MessageId extends string> {
 
 export interface RuleContext<MessageId extends string> {
   readonly plan: Plan;
-  report(report: Report<MessageId>): void;
+  /** Rules destructure it (`check({ plan, report })`), so it is a property, not a method. */
+  readonly report: (report: Report<MessageId>) => void;
 }
 
 export interface Rule<MessageId extends string = string> {

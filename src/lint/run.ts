@@ -26,7 +26,8 @@ const LEVEL_SEVERITY: Record<Exclude<RuleLevel, 'off'>, Severity> = { error: 'er
 
 export function lint(plan: Plan, options: LintOptions = {}): Finding[] {
   for (const id of [...(options.overrides?.keys() ?? []), ...(options.only ?? [])]) {
-    if (!rules.has(id)) throw new UsageError(`unknown rule "${id}"${didYouMean(id, rules.keys())}; see \`mxplan rules\``);
+    if (!rules.has(id))
+      throw new UsageError(`unknown rule "${id}"${didYouMean(id, rules.keys())}; see \`mxplan rules\``);
   }
   const findings: Finding[] = [];
   for (const [id, { at }] of plan.ruleLevels) {

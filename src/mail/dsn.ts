@@ -45,7 +45,10 @@ export function buildDsn(input: DsnInput): Buffer {
     "I'm sorry to have to inform you that your message could not",
     'be delivered to one or more recipients.',
     '',
-    ...input.failures.map((f) => `<${f.address}>${f.original !== f.address ? ` (expanded from <${f.original}>)` : ''}: ${f.remote ? `host ${f.remote} said: ` : ''}${formatReply(f.reply)}`),
+    ...input.failures.map(
+      (f) =>
+        `<${f.address}>${f.original !== f.address ? ` (expanded from <${f.original}>)` : ''}: ${f.remote ? `host ${f.remote} said: ` : ''}${formatReply(f.reply)}`,
+    ),
   );
   // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields (one blank line between groups).
   const status = lines(

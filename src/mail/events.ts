@@ -17,7 +17,13 @@ export type MailEvent =
       readonly stored: 'queue' | 'maildir';
       readonly bareLineEndings: number;
     }
-  | { readonly type: 'refused'; readonly host: string; readonly stage: 'mail' | 'rcpt' | 'data'; readonly address?: string; readonly reply: string }
+  | {
+      readonly type: 'refused';
+      readonly host: string;
+      readonly stage: 'mail' | 'rcpt' | 'data';
+      readonly address?: string;
+      readonly reply: string;
+    }
   | {
       readonly type: 'delivered';
       readonly host: string;
@@ -28,8 +34,22 @@ export type MailEvent =
       /** The mailbox already held this delivery key: nothing was written. */
       readonly duplicate: boolean;
     }
-  | { readonly type: 'deferred'; readonly host: string; readonly queueId: string; readonly recipients: readonly string[]; readonly reason: string; readonly retryAt: number }
-  | { readonly type: 'bounced'; readonly host: string; readonly queueId: string; readonly recipients: readonly string[]; readonly reason: string; readonly dsn: string | undefined }
+  | {
+      readonly type: 'deferred';
+      readonly host: string;
+      readonly queueId: string;
+      readonly recipients: readonly string[];
+      readonly reason: string;
+      readonly retryAt: number;
+    }
+  | {
+      readonly type: 'bounced';
+      readonly host: string;
+      readonly queueId: string;
+      readonly recipients: readonly string[];
+      readonly reason: string;
+      readonly dsn: string | undefined;
+    }
   | { readonly type: 'error'; readonly host: string; readonly message: string };
 
 export type MailLog = (event: MailEvent) => void;

@@ -34,7 +34,12 @@ export interface Expansion {
  * generated here), so members of aliases are routed as `internal`: an alias may name an address
  * outside the plan, which is then relayed out through its MX like any MTA would.
  */
-export function expandRecipients(plan: Plan, hostId: string, recipients: readonly string[], origin: 'inbound' | 'internal' = 'inbound'): Expansion {
+export function expandRecipients(
+  plan: Plan,
+  hostId: string,
+  recipients: readonly string[],
+  origin: 'inbound' | 'internal' = 'inbound',
+): Expansion {
   const targets: Target[] = [];
   const failures: Failure[] = [];
   const seen = new Set<string>();

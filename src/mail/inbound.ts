@@ -59,7 +59,8 @@ export class LineEndingNormaliser {
         }
         out.push(chunk.subarray(start, i));
         start = i + 1;
-        if (i + 1 === chunk.length) this.pendingCR = true; // the next chunk decides
+        if (i + 1 === chunk.length)
+          this.pendingCR = true; // the next chunk decides
         else {
           out.push(CRLF);
           this.fixed++;

@@ -15,7 +15,13 @@
  * records unchanged, and the connector (an address book) maps a planned address to the endpoint
  * that stands in for it. Nothing is dialled that is not in the book.
  */
-export { startRelay, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_RECIPIENTS, type Relay, type RelayOptions } from './relay.js';
+export {
+  startRelay,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_RECIPIENTS,
+  type Relay,
+  type RelayOptions,
+} from './relay.js';
 export { AddressBook, type Connector, type Endpoint } from './connector.js';
 export { caresResolver, type MailResolver, type MxRecord, type ResponderAddress } from './resolver.js';
 export { systemClock, type Clock, type Timer } from './clock.js';

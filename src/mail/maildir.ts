@@ -68,7 +68,10 @@ export class MaildirStore {
     const tmp = join(dir, 'tmp', `${name}.${process.pid}.${++this.counter}`);
     const path = join(dir, 'new', name);
     try {
-      await writeDurably(tmp, path, [Buffer.from(`Return-Path: <${returnPath}>\r\nDelivered-To: ${address}\r\n`, 'latin1'), message]);
+      await writeDurably(tmp, path, [
+        Buffer.from(`Return-Path: <${returnPath}>\r\nDelivered-To: ${address}\r\n`, 'latin1'),
+        message,
+      ]);
       await this.dirSync.sync(join(dir, 'new'));
       return { path, duplicate: false };
     } catch (error) {
@@ -94,7 +97,10 @@ export class MaildirStore {
     // mkdir returns the first directory it had to create: the mailbox itself or an ancestor
     // means a brand-new mailbox, whose new/ and cur/ need no recursive walk and hold no keys.
     const fresh = created !== undefined && !relative(created, dir).startsWith('..');
-    const repaired = [await mkdir(join(dir, 'new'), { recursive: !fresh }), await mkdir(join(dir, 'cur'), { recursive: !fresh })].some(Boolean);
+    const repaired = [
+      await mkdir(join(dir, 'new'), { recursive: !fresh }),
+      await mkdir(join(dir, 'cur'), { recursive: !fresh }),
+    ].some(Boolean);
     // The new entries must survive a crash as well as the files that will be in them: sync every
     // directory that gained one, from the mailbox up to the parent of the first one created.
     const top = created ? dirname(created) : repaired ? dir : undefined;
@@ -136,7 +142,8 @@ function writeDurably(tmp: string, path: string, parts: readonly Buffer[]): Prom
         });
       fs.writev(fd, parts as Buffer[], (writeError, written) => {
         const total = parts.reduce((n, b) => n + b.length, 0);
-        if (writeError || written !== total) return closeThen(writeError ?? new Error(`short write to ${tmp}: ${written} of ${total} bytes`));
+        if (writeError || written !== total)
+          return closeThen(writeError ?? new Error(`short write to ${tmp}: ${written} of ${total} bytes`));
         fs.fdatasync(fd, closeThen);
       });
     });
@@ -148,7 +155,10 @@ function writeDurably(tmp: string, path: string, parts: readonly Buffer[]): Prom
  * runs wait for the next one (their rename may have missed the running sync), and share it.
  */
 export class DirectorySync {
-  private readonly state = new Map<string, { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] }>();
+  private readonly state = new Map<
+    string,
+    { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] }
+  >();
 
   sync(dir: string): Promise<void> {
     let s = this.state.get(dir);
@@ -162,7 +172,10 @@ export class DirectorySync {
     return done;
   }
 
-  private async run(dir: string, s: { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] }): Promise<void> {
+  private async run(
+    dir: string,
+    s: { running: boolean; waiting: { resolve: () => void; reject: (e: unknown) => void }[] },
+  ): Promise<void> {
     s.running = true;
     while (s.waiting.length > 0) {
       const batch = s.waiting.splice(0);

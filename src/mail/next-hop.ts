@@ -25,7 +25,8 @@ export interface Candidate {
   readonly address: string;
 }
 
-export type HopResolution = { readonly ok: true; readonly candidates: readonly Candidate[] } | { readonly ok: false; readonly reply: SmtpReply };
+export type HopResolution =
+  { readonly ok: true; readonly candidates: readonly Candidate[] } | { readonly ok: false; readonly reply: SmtpReply };
 
 export interface Self {
   readonly fqdn: string;
@@ -57,7 +58,9 @@ export async function resolveNextHop(hop: NextHop, ctx: NextHopContext): Promise
     if (outcome === 'temporary') return { ok: false, reply: REPLIES.dnsTemporary(domain, codeOf(error)) };
     records = [];
   }
-  const real = records.map((r) => ({ exchange: canonicalName(r.exchange), priority: r.priority })).filter((r) => r.exchange !== '');
+  const real = records
+    .map((r) => ({ exchange: canonicalName(r.exchange), priority: r.priority }))
+    .filter((r) => r.exchange !== '');
   // RFC 7505 §3: a null MX is the only MX; mixed with others it is ignored (as mx-connect does).
   if (records.length > 0 && real.length === 0) return { ok: false, reply: REPLIES.nullMxDomain(domain) };
   // RFC 5321 §5.1: no MX records: the domain itself is the implicit MX, preference 0.
@@ -70,23 +73,32 @@ export async function resolveNextHop(hop: NextHop, ctx: NextHopContext): Promise
   );
 
   // RFC 5321 §5.1: discard this host and every MX at or above its preference.
-  const isSelf = (mx: (typeof withAddresses)[number]) => mx.exchange === ctx.self.fqdn || mx.addresses.some((a) => ctx.self.addresses.has(a));
+  const isSelf = (mx: (typeof withAddresses)[number]) =>
+    mx.exchange === ctx.self.fqdn || mx.addresses.some((a) => ctx.self.addresses.has(a));
   const own = Math.min(...withAddresses.filter(isSelf).map((mx) => mx.priority));
   const usable = withAddresses.filter((mx) => mx.priority < own);
   if (Number.isFinite(own) && usable.length === 0) return { ok: false, reply: REPLIES.loopsBackToMyself(domain) };
 
-  const candidates = usable.flatMap((mx) => mx.addresses.map((address) => ({ exchange: mx.exchange, preference: mx.priority, address })));
+  const candidates = usable.flatMap((mx) =>
+    mx.addresses.map((address) => ({ exchange: mx.exchange, preference: mx.priority, address })),
+  );
   if (candidates.length === 0) {
     const temporary = usable.find((mx) => mx.temporary);
-    return { ok: false, reply: temporary ? REPLIES.dnsTemporary(temporary.exchange, 'address lookup') : REPLIES.noRoute(domain) };
+    return {
+      ok: false,
+      reply: temporary ? REPLIES.dnsTemporary(temporary.exchange, 'address lookup') : REPLIES.noRoute(domain),
+    };
   }
   return { ok: true, candidates };
 }
 
 /** Sorted by preference; records of equal preference in random order (RFC 5321 §5.1 MUST). */
-export function shuffleEqualPreferences<T extends { priority: number }>(records: readonly T[], random: () => number): T[] {
+export function shuffleEqualPreferences<T extends { priority: number }>(
+  records: readonly T[],
+  random: () => number,
+): T[] {
   const sorted = [...records].sort((a, b) => a.priority - b.priority);
-  for (let start = 0; start < sorted.length; ) {
+  for (let start = 0; start < sorted.length;) {
     let end = start;
     while (end < sorted.length && sorted[end]!.priority === sorted[start]!.priority) end++;
     // Fisher-Yates within [start, end): unbiased, unlike swapping neighbours.

@@ -40,7 +40,11 @@ export interface ProfileOverrides {
   readonly maxRetry?: number;
 }
 
-export function profileFor(name: ProfileName, host: Pick<Host, 'queueLifetime'>, overrides: ProfileOverrides = {}): Profile {
+export function profileFor(
+  name: ProfileName,
+  host: Pick<Host, 'queueLifetime'>,
+  overrides: ProfileOverrides = {},
+): Profile {
   const base: Profile =
     name === 'fast'
       ? {

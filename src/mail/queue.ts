@@ -17,7 +17,7 @@ import { destinationOf, type Expansion, type Target } from './expand.js';
 import { backoffDelay, type Profile } from './profiles.js';
 import { formatReply, REPLIES, type SmtpReply } from './replies.js';
 import type { DoneOutcome, Spool, StoredEnvelope } from './spool.js';
-import type { RecipientOutcome, TransmitResult } from './transmit.js';
+import type { TransmitResult } from './transmit.js';
 
 export interface DeliveryJob {
   readonly envelope: StoredEnvelope;
@@ -94,7 +94,12 @@ export class Queue {
    * Takes a spooled message (new, or replayed after a restart with the targets already done).
    * `expansion`: its targets when the caller has already expanded them (the relay does at DATA).
    */
-  add(envelope: StoredEnvelope, body?: Buffer, done: ReadonlyMap<string, DoneOutcome> = new Map(), expansion: Expansion = this.deps.expand(envelope)): void {
+  add(
+    envelope: StoredEnvelope,
+    body?: Buffer,
+    done: ReadonlyMap<string, DoneOutcome> = new Map(),
+    expansion: Expansion = this.deps.expand(envelope),
+  ): void {
     const cache = body !== undefined && this.cachedBytes + body.length <= BODY_CACHE_BYTES;
     if (cache) this.cachedBytes += body.length;
     const entry: Entry = {
@@ -201,11 +206,18 @@ export class Queue {
     let result: TransmitResult;
     try {
       const body = entry.body ?? (await this.deps.spool.readBody(entry.envelope.id));
-      result = await this.deps.deliver(dest.key, { envelope: entry.envelope, targets: items.map((i) => i.target), body });
+      result = await this.deps.deliver(dest.key, {
+        envelope: entry.envelope,
+        targets: items.map((i) => i.target),
+        body,
+      });
     } catch (error) {
       // RFC 5321 §4.2.1 spirit: our own failure is never a reason to bounce; try again later.
       const reply = REPLIES.localError(error instanceof Error ? error.message : String(error));
-      result = { outcomes: new Map(items.map((i) => [i.target.address, { status: 'deferred', reply } as RecipientOutcome])), unreachable: true };
+      result = {
+        outcomes: new Map(items.map((i) => [i.target.address, { status: 'deferred', reply }])),
+        unreachable: true,
+      };
     }
     dest.active--;
     for (const item of items) item.inFlight = false;
@@ -213,7 +225,13 @@ export class Queue {
     this.pump();
   }
 
-  private apply(entry: Entry, dest: Destination, epoch: number, items: readonly PendingTarget[], result: TransmitResult): void {
+  private apply(
+    entry: Entry,
+    dest: Destination,
+    epoch: number,
+    items: readonly PendingTarget[],
+    result: TransmitResult,
+  ): void {
     const now = this.deps.clock.now();
     const { host, log, profile } = this.deps;
     const id = entry.envelope.id;
@@ -221,14 +239,29 @@ export class Queue {
     const deferred: PendingTarget[] = [];
     for (const item of items) {
       const address = item.target.address;
-      const outcome = result.outcomes.get(address) ?? { status: 'deferred', reply: REPLIES.localError('no outcome reported') };
+      const outcome = result.outcomes.get(address) ?? {
+        status: 'deferred',
+        reply: REPLIES.localError('no outcome reported'),
+      };
       if (outcome.status === 'delivered') {
         entry.pending.delete(address);
         delivered.push(address);
-        log({ type: 'delivered', host, queueId: id, recipient: address, to: outcome.remote ?? 'maildir', duplicate: outcome.duplicate === true });
+        log({
+          type: 'delivered',
+          host,
+          queueId: id,
+          recipient: address,
+          to: outcome.remote ?? 'maildir',
+          duplicate: outcome.duplicate === true,
+        });
       } else if (outcome.status === 'failed') {
         entry.pending.delete(address);
-        entry.failed.push({ address, original: item.target.original, reply: outcome.reply, ...(outcome.remote && { remote: outcome.remote }) });
+        entry.failed.push({
+          address,
+          original: item.target.original,
+          reply: outcome.reply,
+          ...(outcome.remote && { remote: outcome.remote }),
+        });
       } else {
         item.lastReply = outcome.reply;
         dest.lastReply = outcome.reply;
@@ -265,7 +298,8 @@ export class Queue {
       });
     }
     this.expire(entry, now);
-    if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.destination === dest.key)) dest.ids.delete(id);
+    if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.destination === dest.key))
+      dest.ids.delete(id);
     this.maybeComplete(entry);
   }
 
@@ -286,7 +320,11 @@ export class Queue {
       entry.pending.delete(address);
       this.destinations.get(item.destination)?.ids.delete(entry.envelope.id);
       const last = item.lastReply ?? this.destinations.get(item.destination)?.lastReply;
-      entry.failed.push({ address, original: item.target.original, reply: REPLIES.expired(last ? formatReply(last) : 'never attempted') });
+      entry.failed.push({
+        address,
+        original: item.target.original,
+        reply: REPLIES.expired(last ? formatReply(last) : 'never attempted'),
+      });
     }
   }
 
@@ -318,7 +356,11 @@ export class Queue {
           log({ type: 'bounced', host, queueId: id, recipients, reason, dsn });
           finish();
         } catch (error) {
-          log({ type: 'error', host, message: `DSN for ${id} not queued (${error instanceof Error ? error.message : String(error)}); will retry` });
+          log({
+            type: 'error',
+            host,
+            message: `DSN for ${id} not queued (${error instanceof Error ? error.message : String(error)}); will retry`,
+          });
           entry.completing = false;
           if (!this.stopped) {
             const retry = this.deps.clock.setTimer(this.deps.profile.firstRetry, () => {

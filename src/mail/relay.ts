@@ -103,7 +103,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   // Queue ids: time, a per-start random tag (ids stay unique across restarts) and a counter; an Atom (RFC 5321 §4.4 "id").
   const idTag = randomBytes(4).toString('hex').toUpperCase();
   let idCounter = 0;
-  const newQueueId = () => `${clock.now().toString(36).toUpperCase()}${idTag}${(++idCounter).toString(36).toUpperCase()}`;
+  const newQueueId = () =>
+    `${clock.now().toString(36).toUpperCase()}${idTag}${(++idCounter).toString(36).toUpperCase()}`;
 
   const state = await openHostState(options.stateDir, hostId);
   let spool: Spool | undefined;
@@ -133,14 +134,24 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const deliveryKey = (body: Buffer, id: string) => readTrace(body, plannedHosts).deliveryKey ?? `${host.fqdn} ${id}`;
 
     /** Every target into its Maildir; one that fails is deferred, the others still go. */
-    const deliverLocal = async (job: DeliveryJob, key = deliveryKey(job.body, job.envelope.id)): Promise<TransmitResult> => {
+    const deliverLocal = async (
+      job: DeliveryJob,
+      key = deliveryKey(job.body, job.envelope.id),
+    ): Promise<TransmitResult> => {
       const outcomes = new Map<string, RecipientOutcome>();
       for (const target of job.targets) {
         try {
           const result = await maildir.deliver(target.address, job.body, key, job.envelope.from);
-          outcomes.set(target.address, { status: 'delivered', reply: REPLIES.delivered(job.envelope.id), duplicate: result.duplicate });
+          outcomes.set(target.address, {
+            status: 'delivered',
+            reply: REPLIES.delivered(job.envelope.id),
+            duplicate: result.duplicate,
+          });
         } catch (error) {
-          outcomes.set(target.address, { status: 'deferred', reply: REPLIES.localError(`maildir: ${(error as Error).message}`) });
+          outcomes.set(target.address, {
+            status: 'deferred',
+            reply: REPLIES.localError(`maildir: ${(error as Error).message}`),
+          });
         }
       }
       return { outcomes, unreachable: false };
@@ -150,7 +161,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
      * Takes a message into the queue: on stable storage before this resolves. `delivered`: targets
      * already done; `expansion`: the targets, when already worked out at DATA.
      */
-    const enqueue = async (envelope: StoredEnvelope, body: Buffer, delivered: readonly string[] = [], expansion?: Expansion) => {
+    const enqueue = async (
+      envelope: StoredEnvelope,
+      body: Buffer,
+      delivered: readonly string[] = [],
+      expansion?: Expansion,
+    ) => {
       await theSpool.appendMessage(envelope, body);
       theSpool.appendDone(envelope.id, delivered, 'delivered');
       queue.add(envelope, body, new Map(delivered.map((address) => [address, 'delivered'])), expansion);
@@ -165,7 +181,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       expand: (envelope) => expandRecipients(plan, hostId, envelope.recipients, envelope.origin),
       deliver: (destination, job) => {
         if (destination === 'local') return deliverLocal(job);
-        const [kind, name] = [destination.slice(0, destination.indexOf(':')), destination.slice(destination.indexOf(':') + 1)];
+        const [kind, name] = [
+          destination.slice(0, destination.indexOf(':')),
+          destination.slice(destination.indexOf(':') + 1),
+        ];
         const addresses = job.targets.map((t) => t.address);
         if (kind === 'host') {
           const home = plan.hosts.get(name);
@@ -209,7 +228,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             if (address === '') return;
             const parts = splitAddress(address);
             // RFC 7505 §4.1: a sender in a null-MX domain could never receive a bounce.
-            if (parts && plan.domains.get(parts.domain)?.nullMx) throw new SmtpReplyError(REPLIES.nullMxSender(address));
+            if (parts && plan.domains.get(parts.domain)?.nullMx)
+              throw new SmtpReplyError(REPLIES.nullMxSender(address));
           },
           async rcptTo(address) {
             const decision = route(plan, hostId, address, 'inbound');
@@ -239,22 +259,47 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
               arrival: now,
               client: { helo: session.helo, address: session.remoteAddress },
             };
-            const accepted = { type: 'accepted', host: hostId, queueId: id, from: envelope.from, recipients, size: message.size, bareLineEndings: message.bareLineEndings } as const;
+            const accepted = {
+              type: 'accepted',
+              host: hostId,
+              queueId: id,
+              from: envelope.from,
+              recipients,
+              size: message.size,
+              bareLineEndings: message.bareLineEndings,
+            } as const;
 
             // Mail for mailboxes homed here only: the Maildir write is the stable storage (no queue hop).
             const expansion = expandRecipients(plan, hostId, recipients, 'inbound');
             if (expansion.failures.length === 0 && expansion.targets.every((t) => t.action.kind === 'deliver-local')) {
               // The trace read above, before our own Received: the same key deliveryKey(body) gives.
-              const { outcomes } = await deliverLocal({ envelope, targets: expansion.targets, body }, trace.deliveryKey ?? `${host.fqdn} ${id}`);
+              const { outcomes } = await deliverLocal(
+                { envelope, targets: expansion.targets, body },
+                trace.deliveryKey ?? `${host.fqdn} ${id}`,
+              );
               const delivered = [...outcomes].filter(([, o]) => o.status === 'delivered');
               const failed = [...outcomes.values()].find((o) => o.status !== 'delivered');
               // Nothing written: the client still holds the message, and its retry is harmless (4xx).
               if (failed && delivered.length === 0) throw new SmtpReplyError(failed.reply);
               // Some mailboxes have it: the others wait in the queue, where a retry cannot reach the
               // mailboxes already written (a client's retry would carry a new queue id, hence a new key).
-              if (failed) await enqueue(envelope, body, delivered.map(([address]) => address), expansion);
+              if (failed)
+                await enqueue(
+                  envelope,
+                  body,
+                  delivered.map(([address]) => address),
+                  expansion,
+                );
               log({ ...accepted, stored: failed ? 'queue' : 'maildir' });
-              for (const [recipient, o] of delivered) log({ type: 'delivered', host: hostId, queueId: id, recipient, to: 'maildir', duplicate: o.duplicate === true });
+              for (const [recipient, o] of delivered)
+                log({
+                  type: 'delivered',
+                  host: hostId,
+                  queueId: id,
+                  recipient,
+                  to: 'maildir',
+                  duplicate: o.duplicate === true,
+                });
               return failed ? REPLIES.queued(id) : REPLIES.delivered(id);
             }
             await enqueue(envelope, body, [], expansion);
@@ -262,7 +307,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             return REPLIES.queued(id);
           },
           refused(stage, reply, address) {
-            log({ type: 'refused', host: hostId, stage, ...(address !== undefined && { address }), reply: formatReply(reply) });
+            log({
+              type: 'refused',
+              host: hostId,
+              stage,
+              ...(address !== undefined && { address }),
+              reply: formatReply(reply),
+            });
           },
         },
       },
@@ -297,13 +348,33 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         const now = clock.now();
         const recipients = to.map((r) => canonicalAddress(r));
         // Local submission has no SMTP client: the Received header has no FROM clause.
-        const received = receivedHeader({ by: host.fqdn, id, date: now, ...(recipients.length === 1 && { recipient: recipients[0] }) });
+        const received = receivedHeader({
+          by: host.fqdn,
+          id,
+          date: now,
+          ...(recipients.length === 1 && { recipient: recipients[0] }),
+        });
         // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF or CR is normalised before queueing.
         const normaliser = new LineEndingNormaliser();
         const body = Buffer.concat([normaliser.push(message), normaliser.end()]);
-        const envelope: StoredEnvelope = { id, from: from === '' ? '' : canonicalAddress(from), recipients, origin: 'internal', arrival: now };
+        const envelope: StoredEnvelope = {
+          id,
+          from: from === '' ? '' : canonicalAddress(from),
+          recipients,
+          origin: 'internal',
+          arrival: now,
+        };
         await enqueue(envelope, Buffer.concat([Buffer.from(received, 'latin1'), body]));
-        log({ type: 'accepted', host: hostId, queueId: id, from: envelope.from, recipients, size: body.length, stored: 'queue', bareLineEndings: normaliser.fixed });
+        log({
+          type: 'accepted',
+          host: hostId,
+          queueId: id,
+          from: envelope.from,
+          recipients,
+          size: body.length,
+          stored: 'queue',
+          bareLineEndings: normaliser.fixed,
+        });
         return id;
       },
       stop,

@@ -16,32 +16,88 @@ export interface SmtpReply {
 export const REPLIES = {
   /** RFC 5321 §3.6.2: a host that is neither MX nor mailbox store for the domain is not an open relay. */
   relayDenied: (rcpt: string): SmtpReply => ({ code: 550, enhanced: '5.7.1', text: `<${rcpt}>: Relay access denied` }),
-  unknownUser: (rcpt: string): SmtpReply => ({ code: 550, enhanced: '5.1.1', text: `<${rcpt}>: Recipient address rejected: User unknown` }),
+  unknownUser: (rcpt: string): SmtpReply => ({
+    code: 550,
+    enhanced: '5.1.1',
+    text: `<${rcpt}>: Recipient address rejected: User unknown`,
+  }),
   /** RFC 7505 §4.1: a recipient in a domain with a null MX. */
-  nullMxRecipient: (rcpt: string): SmtpReply => ({ code: 556, enhanced: '5.1.10', text: `<${rcpt}>: Recipient address rejected: Domain does not accept mail (null MX)` }),
+  nullMxRecipient: (rcpt: string): SmtpReply => ({
+    code: 556,
+    enhanced: '5.1.10',
+    text: `<${rcpt}>: Recipient address rejected: Domain does not accept mail (null MX)`,
+  }),
   /** RFC 7505 §4.1: found while delivering (a domain outside the plan). */
-  nullMxDomain: (domain: string): SmtpReply => ({ code: 556, enhanced: '5.1.10', text: `Domain ${domain} does not accept mail (null MX)` }),
+  nullMxDomain: (domain: string): SmtpReply => ({
+    code: 556,
+    enhanced: '5.1.10',
+    text: `Domain ${domain} does not accept mail (null MX)`,
+  }),
   /** RFC 7505 §4.1: a sender in a domain that publishes a null MX cannot receive bounces. */
-  nullMxSender: (sender: string): SmtpReply => ({ code: 550, enhanced: '5.7.27', text: `<${sender}>: Sender address rejected: Domain does not accept mail (null MX)` }),
-  badAddress: (address: string): SmtpReply => ({ code: 501, enhanced: '5.1.3', text: `<${address}>: Bad address syntax` }),
+  nullMxSender: (sender: string): SmtpReply => ({
+    code: 550,
+    enhanced: '5.7.27',
+    text: `<${sender}>: Sender address rejected: Domain does not accept mail (null MX)`,
+  }),
+  badAddress: (address: string): SmtpReply => ({
+    code: 501,
+    enhanced: '5.1.3',
+    text: `<${address}>: Bad address syntax`,
+  }),
   /** The plan names a home host that does not exist: a configuration error, so try later (RFC 3463 4.3.5). */
-  noHomeHost: (rcpt: string, homeId: string): SmtpReply => ({ code: 451, enhanced: '4.3.5', text: `<${rcpt}>: Home host "${homeId}" is not planned` }),
+  noHomeHost: (rcpt: string, homeId: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.3.5',
+    text: `<${rcpt}>: Home host "${homeId}" is not planned`,
+  }),
   /** RFC 5321 §6.3 loop detection. */
-  tooManyHops: (hops: number, limit: number): SmtpReply => ({ code: 554, enhanced: '5.4.6', text: `Too many hops (${hops} Received headers, the limit is ${limit}): mail loop?` }),
+  tooManyHops: (hops: number, limit: number): SmtpReply => ({
+    code: 554,
+    enhanced: '5.4.6',
+    text: `Too many hops (${hops} Received headers, the limit is ${limit}): mail loop?`,
+  }),
   /** RFC 1870 §6.3 over the SIZE limit. */
-  messageTooBig: (limit: number): SmtpReply => ({ code: 552, enhanced: '5.3.4', text: `Message size exceeds fixed limit of ${limit} bytes` }),
+  messageTooBig: (limit: number): SmtpReply => ({
+    code: 552,
+    enhanced: '5.3.4',
+    text: `Message size exceeds fixed limit of ${limit} bytes`,
+  }),
   /** RFC 5321 §4.2.1: an error of ours is temporary, never 5xx. */
-  localError: (what: string): SmtpReply => ({ code: 451, enhanced: '4.3.0', text: `Local error in processing: ${what}` }),
+  localError: (what: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.3.0',
+    text: `Local error in processing: ${what}`,
+  }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),
   delivered: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: delivered as ${id}` }),
   /** RFC 3463 4.4.7: the queue lifetime ran out. */
-  expired: (lastError: string): SmtpReply => ({ code: 451, enhanced: '4.4.7', text: `Delivery time expired; last error: ${lastError}` }),
+  expired: (lastError: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.4.7',
+    text: `Delivery time expired; last error: ${lastError}`,
+  }),
   /** RFC 5321 §5.1: a relay whose MX list, once pruned of itself and worse, is empty. */
-  loopsBackToMyself: (domain: string): SmtpReply => ({ code: 554, enhanced: '5.4.6', text: `Mail for ${domain} loops back to myself (no MX more preferred than this host)` }),
+  loopsBackToMyself: (domain: string): SmtpReply => ({
+    code: 554,
+    enhanced: '5.4.6',
+    text: `Mail for ${domain} loops back to myself (no MX more preferred than this host)`,
+  }),
   /** RFC 5321 §5.1: NXDOMAIN is permanent. */
-  noSuchDomain: (domain: string): SmtpReply => ({ code: 550, enhanced: '5.1.2', text: `Host or domain name not found: ${domain}` }),
-  dnsTemporary: (domain: string, reason: string): SmtpReply => ({ code: 451, enhanced: '4.4.3', text: `DNS lookup for ${domain} failed temporarily (${reason})` }),
-  noRoute: (domain: string): SmtpReply => ({ code: 451, enhanced: '4.4.1', text: `No reachable mail exchanger for ${domain}` }),
+  noSuchDomain: (domain: string): SmtpReply => ({
+    code: 550,
+    enhanced: '5.1.2',
+    text: `Host or domain name not found: ${domain}`,
+  }),
+  dnsTemporary: (domain: string, reason: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.4.3',
+    text: `DNS lookup for ${domain} failed temporarily (${reason})`,
+  }),
+  noRoute: (domain: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.4.1',
+    text: `No reachable mail exchanger for ${domain}`,
+  }),
 } as const;
 
 /** The reply text smtp-server sends after the code: "5.7.1 <x>: Relay access denied". */

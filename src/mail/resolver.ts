@@ -34,7 +34,10 @@ export interface ResponderAddress {
 }
 
 /** A c-ares resolver that asks only the given server (the sandbox's responder). */
-export function caresResolver(server: ResponderAddress, options: { timeoutMs?: number; tries?: number } = {}): MailResolver {
+export function caresResolver(
+  server: ResponderAddress,
+  options: { timeoutMs?: number; tries?: number } = {},
+): MailResolver {
   const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 1000, tries: options.tries ?? 2 });
   const host = server.address.includes(':') ? `[${server.address}]` : server.address;
   resolver.setServers([`${host}:${server.port}`]);

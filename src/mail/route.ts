@@ -8,7 +8,7 @@
  * is refused (RFC 5321 §3.6.2: never an open relay).
  */
 import { splitAddress } from '../topology/names.js';
-import type { Domain, Host, Plan } from '../topology/types.js';
+import type { Domain, Plan } from '../topology/types.js';
 import { REPLIES, type SmtpReply } from './replies.js';
 
 /**

@@ -56,7 +56,10 @@ export interface ListeningServer {
   close(options?: { abrupt?: boolean }): Promise<void>;
 }
 
-export async function listenSmtp(options: ServerOptions, listen: { address: string; port: number }): Promise<ListeningServer> {
+export async function listenSmtp(
+  options: ServerOptions,
+  listen: { address: string; port: number },
+): Promise<ListeningServer> {
   const { handlers } = options;
   const info = (session: SMTPServerSession): SessionInfo => ({
     id: session.id,
@@ -67,10 +70,17 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
   });
 
   /** The one adapter from async handlers to smtp-server's callbacks. */
-  const settle = (stage: 'mail' | 'rcpt' | 'data', address: string | undefined, callback: (err?: Error | null, message?: string) => void) => ({
+  const settle = (
+    stage: 'mail' | 'rcpt' | 'data',
+    address: string | undefined,
+    callback: (err?: Error | null, message?: string) => void,
+  ) => ({
     ok: (reply?: SmtpReply) => callback(null, reply && replyText(reply)),
     fail: (error: unknown) => {
-      const reply = error instanceof SmtpReplyError ? error.reply : REPLIES.localError(error instanceof Error ? error.message : String(error));
+      const reply =
+        error instanceof SmtpReplyError
+          ? error.reply
+          : REPLIES.localError(error instanceof Error ? error.message : String(error));
       handlers.refused(stage, reply, address);
       callback(new SmtpReplyError(reply));
     },
@@ -101,7 +111,8 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
       // Consume the whole stream before answering (smtp-server#171): the reply comes after the dot.
       readInbound(stream, options.maxMessageSize)
         .then((message) => {
-          if (message.oversized || !message.data) throw new SmtpReplyError(REPLIES.messageTooBig(options.maxMessageSize));
+          if (message.oversized || !message.data)
+            throw new SmtpReplyError(REPLIES.messageTooBig(options.maxMessageSize));
           return handlers.data({ ...message, data: message.data }, info(session));
         })
         .then(s.ok, s.fail);
@@ -109,7 +120,11 @@ export async function listenSmtp(options: ServerOptions, listen: { address: stri
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (error: NodeJS.ErrnoException) =>
-      reject(new ResourceError(`cannot listen on ${listen.address}:${listen.port} (${error.code ?? error.message})`, { cause: error }));
+      reject(
+        new ResourceError(`cannot listen on ${listen.address}:${listen.port} (${error.code ?? error.message})`, {
+          cause: error,
+        }),
+      );
     server.once('error', onListenError);
     server.listen(listen.port, listen.address, () => {
       server.removeListener('error', onListenError);

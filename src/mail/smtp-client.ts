@@ -37,7 +37,12 @@ export type SendResult =
   /** DATA refused, or the session broke during the transaction (`lost`): the same for every recipient. */
   | { readonly stage: 'data'; readonly reply: SmtpReply; readonly lost?: boolean }
   /** The transaction ended: `accepted` got the message; every other recipient has its RCPT reply. */
-  | { readonly stage: 'done'; readonly reply: SmtpReply; readonly accepted: readonly string[]; readonly refused: ReadonlyMap<string, SmtpReply> };
+  | {
+      readonly stage: 'done';
+      readonly reply: SmtpReply;
+      readonly accepted: readonly string[];
+      readonly refused: ReadonlyMap<string, SmtpReply>;
+    };
 
 interface Pooled {
   readonly connection: SMTPConnection;
@@ -73,7 +78,10 @@ export class SmtpClient {
     try {
       pooled = await this.dial(endpoint);
     } catch (error) {
-      return { stage: 'connect', reply: replyOf(error as SmtpError, `connection to ${endpoint.host}:${endpoint.port} failed`) };
+      return {
+        stage: 'connect',
+        reply: replyOf(error as SmtpError, `connection to ${endpoint.host}:${endpoint.port} failed`),
+      };
     }
     return this.finish(endpoint, pooled, await this.transact(pooled, envelope, message));
   }
@@ -149,7 +157,12 @@ export class SmtpClient {
         pooled.connection.removeListener('end', onEnd);
         resolve(result);
       };
-      const onEnd = () => settle({ stage: 'data', lost: true, reply: { code: 451, enhanced: '4.4.2', text: 'session lost during the transaction' } });
+      const onEnd = () =>
+        settle({
+          stage: 'data',
+          lost: true,
+          reply: { code: 451, enhanced: '4.4.2', text: 'session lost during the transaction' },
+        });
       pooled.connection.once('end', onEnd);
       pooled.connection.send(
         {
@@ -158,12 +171,13 @@ export class SmtpClient {
           size: message.length,
           // RFC 6152: say so when the body is not 7-bit.
           use8BitMime: !isAscii(message),
-        } as SMTPConnection.Envelope,
+        },
         message,
         (error, info) => {
-          if (error) return settle(classify(error as SmtpError));
+          if (error) return settle(classify(error));
           const refused = new Map<string, SmtpReply>();
-          for (const e of (info.rejectedErrors ?? []) as SmtpError[]) if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
+          for (const e of (info.rejectedErrors ?? []) as SmtpError[])
+            if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
           settle({ stage: 'done', reply: parseReply(info.response) ?? OK, accepted: info.accepted, refused });
         },
       );
@@ -240,18 +254,27 @@ function classify(error: SmtpError): SendResult {
   if (error.code === 'EENVELOPE' && error.command === 'MAIL FROM') return { stage: 'mail', reply };
   if (error.code === 'EENVELOPE' && error.command === 'RCPT TO') {
     const refused = new Map<string, SmtpReply>();
-    for (const e of error.rejectedErrors ?? []) if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
+    for (const e of error.rejectedErrors ?? [])
+      if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
     return { stage: 'done', reply, accepted: [], refused };
   }
   if (error.command === 'DATA' && error.response) return { stage: 'data', reply };
   // The session broke mid-transaction: the message may or may not have arrived; retry later
   // (a duplicate is absorbed by the delivery key at the mailbox).
-  return { stage: 'data', lost: true, reply: { code: 451, enhanced: '4.4.2', text: `session lost: ${error.code ?? ''} ${error.message}`.trim() } };
+  return {
+    stage: 'data',
+    lost: true,
+    reply: { code: 451, enhanced: '4.4.2', text: `session lost: ${error.code ?? ''} ${error.message}`.trim() },
+  };
 }
 
 /** The server's reply when there was one; otherwise a 4xx naming the local failure. */
 function replyOf(error: SmtpError, fallback: string): SmtpReply {
   const parsed = error.response ? parseReply(error.response) : undefined;
   if (parsed) return parsed;
-  return { code: 451, enhanced: error.code === 'ETIMEDOUT' ? '4.4.2' : '4.4.1', text: `${fallback} (${error.code ?? 'error'}: ${error.message})` };
+  return {
+    code: 451,
+    enhanced: error.code === 'ETIMEDOUT' ? '4.4.2' : '4.4.1',
+    text: `${fallback} (${error.code ?? 'error'}: ${error.message})`,
+  };
 }

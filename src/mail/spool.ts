@@ -184,11 +184,23 @@ export class Spool {
     for (const segment of this.segments.values()) await closeHandles(segment);
   }
 
-  private appendDoneRecord(id: string, targets: readonly string[], outcome: DoneOutcome, durable: boolean): Promise<void> {
+  private appendDoneRecord(
+    id: string,
+    targets: readonly string[],
+    outcome: DoneOutcome,
+    durable: boolean,
+  ): Promise<void> {
     return this.enqueue(id, undefined, durable, [Buffer.from(JSON.stringify({ targets, outcome }))], 0, 0);
   }
 
-  private enqueue(id: string, message: PendingWrite['message'], durable: boolean, parts: Buffer[], bodyOffsetInPayload: number, bodyLength: number): Promise<void> {
+  private enqueue(
+    id: string,
+    message: PendingWrite['message'],
+    durable: boolean,
+    parts: Buffer[],
+    bodyOffsetInPayload: number,
+    bodyLength: number,
+  ): Promise<void> {
     // The record is assembled in one copy: the checksum runs over the parts as they are.
     let length = 0;
     let checksum = 0;
@@ -196,8 +208,17 @@ export class Spool {
       length += part.length;
       checksum = crc32(part, checksum);
     }
-    const header = Buffer.from(`${MAGIC} ${message ? 'M' : 'D'} ${id} ${length} ${checksum.toString(16).padStart(8, '0')}\n`);
-    return this.enqueueRecord({ bytes: Buffer.concat([header, ...parts, NEWLINE]), bodyOffset: header.length + bodyOffsetInPayload, bodyLength, durable, id, message });
+    const header = Buffer.from(
+      `${MAGIC} ${message ? 'M' : 'D'} ${id} ${length} ${checksum.toString(16).padStart(8, '0')}\n`,
+    );
+    return this.enqueueRecord({
+      bytes: Buffer.concat([header, ...parts, NEWLINE]),
+      bodyOffset: header.length + bodyOffsetInPayload,
+      bodyLength,
+      durable,
+      id,
+      message,
+    });
   }
 
   private enqueueRecord(write: Omit<PendingWrite, 'resolve' | 'reject'>): Promise<void> {
@@ -254,7 +275,11 @@ export class Spool {
           await writeAll(segment.writer!, [Buffer.alloc(grow)], segment.allocated);
           segment.allocated += grow;
         }
-        await writeAll(segment.writer!, batch.map((w) => w.bytes), segment.size);
+        await writeAll(
+          segment.writer!,
+          batch.map((w) => w.bytes),
+          segment.size,
+        );
         segment.size = offset;
         if (batch.some((w) => w.durable)) {
           await segment.writer!.datasync();
@@ -278,7 +303,17 @@ export class Spool {
     const writer = await open(path, 'wx', 0o600);
     // The new file's directory entry must be durable before any message in it is acknowledged.
     await syncDirectory(this.dir);
-    const segment: Segment = { seq, path, writer, reader: undefined, size: 0, allocated: 0, live: 0, liveBytes: 0, broken: false };
+    const segment: Segment = {
+      seq,
+      path,
+      writer,
+      reader: undefined,
+      size: 0,
+      allocated: 0,
+      live: 0,
+      liveBytes: 0,
+      broken: false,
+    };
     this.segments.set(seq, segment);
     const previous = this.current as Segment | undefined;
     this.current = segment;
@@ -291,7 +326,11 @@ export class Spool {
 
   /** An M record is on disk: a new message becomes live there, a copied one moves there. */
   private place(w: PendingWrite, segment: Segment, start: number): void {
-    const location = { segment: segment.seq, record: { offset: start, length: w.bytes.length }, body: { segment: segment.seq, offset: start + w.bodyOffset, length: w.bodyLength } };
+    const location = {
+      segment: segment.seq,
+      record: { offset: start, length: w.bytes.length },
+      body: { segment: segment.seq, offset: start + w.bodyOffset, length: w.bodyLength },
+    };
     let message = this.live.get(w.id);
     if (w.message === 'new') {
       message = { ...location, done: new Map() };
@@ -310,7 +349,8 @@ export class Spool {
       const segment = this.segments.get(seq)!;
       if (segment === this.current) return;
       if (segment.live > 0) {
-        if (this.segments.size > 2 && !this.compaction && !this.closed && segment.liveBytes * 2 <= segment.size) this.compaction = this.compact(segment);
+        if (this.segments.size > 2 && !this.compaction && !this.closed && segment.liveBytes * 2 <= segment.size)
+          this.compaction = this.compact(segment);
         return;
       }
       this.segments.delete(seq);
@@ -330,10 +370,20 @@ export class Spool {
         const bytes = await this.read(segment.seq, message.record.offset, message.record.length);
         if (this.live.get(id) !== message || message.segment !== segment.seq) continue; // released or moved meanwhile
         const bodyOffset = message.body.offset - message.record.offset;
-        copies.push(this.enqueueRecord({ bytes, bodyOffset, bodyLength: message.body.length, durable: true, id, message: 'copy' }));
+        copies.push(
+          this.enqueueRecord({
+            bytes,
+            bodyOffset,
+            bodyLength: message.body.length,
+            durable: true,
+            id,
+            message: 'copy',
+          }),
+        );
         // Appended after the copy and before any later D record: replay sees what was done.
         const byOutcome = new Map<DoneOutcome, string[]>();
-        for (const [target, outcome] of message.done) byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), target]);
+        for (const [target, outcome] of message.done)
+          byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), target]);
         for (const [outcome, targets] of byOutcome) copies.push(this.appendDoneRecord(id, targets, outcome, true));
       }
       await Promise.all(copies);
@@ -353,7 +403,17 @@ export class Spool {
       const seq = Number(SEGMENT_NAME.exec(name)![1]);
       const path = join(this.dir, name);
       const bytes = await readFile(path);
-      const segment: Segment = { seq, path, writer: undefined, reader: undefined, size: bytes.length, allocated: bytes.length, live: 0, liveBytes: 0, broken: true };
+      const segment: Segment = {
+        seq,
+        path,
+        writer: undefined,
+        reader: undefined,
+        size: bytes.length,
+        allocated: bytes.length,
+        live: 0,
+        liveBytes: 0,
+        broken: true,
+      };
       this.segments.set(seq, segment);
       for (const record of parseRecords(bytes)) {
         if (record.type === 'M') {
@@ -369,7 +429,10 @@ export class Spool {
         } else {
           const message = messages.get(record.id);
           if (!message) continue; // its message record was in a segment already deleted
-          const { targets, outcome } = JSON.parse(record.payload.toString('utf8')) as { targets: string[]; outcome: DoneOutcome };
+          const { targets, outcome } = JSON.parse(record.payload.toString('utf8')) as {
+            targets: string[];
+            outcome: DoneOutcome;
+          };
           for (const t of targets) message.done.set(t, outcome);
         }
       }
@@ -420,12 +483,16 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
   const first = (await handle.writev(buffers, position)).bytesWritten;
   if (first === total) return;
   const rest = Buffer.concat(buffers).subarray(first);
-  for (let done = 0; done < rest.length; ) done += (await handle.write(rest, done, rest.length - done, position + first + done)).bytesWritten;
+  for (let done = 0; done < rest.length;)
+    done += (await handle.write(rest, done, rest.length - done, position + first + done)).bytesWritten;
 }
 
 async function closeHandles(segment: Segment): Promise<void> {
   const handles: (FileHandle | Promise<FileHandle> | undefined)[] = [segment.writer, segment.reader];
   segment.writer = undefined;
   segment.reader = undefined;
-  for (const h of handles) await Promise.resolve(h).then((handle) => handle?.close()).catch(() => {});
+  for (const h of handles)
+    await Promise.resolve(h)
+      .then((handle) => handle?.close())
+      .catch(() => {});
 }

@@ -9,7 +9,13 @@ export function syncDirectory(dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     fs.open(dir, 'r', (openError, fd) => {
       if (openError) return reject(openError);
-      fs.fsync(fd, (syncError) => fs.close(fd, (closeError) => (syncError ?? closeError ? reject(syncError ?? closeError) : resolve())));
+      fs.fsync(fd, (syncError) =>
+        fs.close(fd, (closeError) => {
+          const error = syncError ?? closeError;
+          if (error) reject(error);
+          else resolve();
+        }),
+      );
     });
   });
 }

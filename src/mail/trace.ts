@@ -25,7 +25,10 @@ export interface ReceivedFields {
 
 /** The header, folded, ending in CRLF. */
 export function receivedHeader(f: ReceivedFields): string {
-  const from = f.helo !== undefined ? `from ${headerSafe(f.helo) || 'unknown'} (${f.clientAddress ? `[${f.clientAddress}]` : 'unknown'})\r\n\t` : '';
+  const from =
+    f.helo !== undefined
+      ? `from ${headerSafe(f.helo) || 'unknown'} (${f.clientAddress ? `[${f.clientAddress}]` : 'unknown'})\r\n\t`
+      : '';
   const via = f.helo !== undefined ? ` with ${f.protocol ?? 'ESMTP'}` : '';
   const forClause = f.recipient ? `\r\n\tfor <${headerSafe(f.recipient)}>` : '';
   return `Received: ${from}by ${f.by} (mxplan)${via} id ${f.id}${forClause};\r\n\t${rfc5322Date(f.date)}\r\n`;
@@ -42,6 +45,7 @@ export function rfc5322Date(ms: number): string {
 
 /** Client-supplied text must not break the header (it has been seen with CR/LF in HELO). */
 function headerSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- controls are exactly what a trace token must not carry
   return text.replace(/[\x00-\x20\x7f()<>;\\"]/g, '').slice(0, 255);
 }
 

@@ -36,7 +36,13 @@ export interface TransmitContext extends NextHopContext {
   readonly maxRecipients: number;
 }
 
-export async function transmit(hop: NextHop, from: string, recipients: readonly string[], message: Buffer, ctx: TransmitContext): Promise<TransmitResult> {
+export async function transmit(
+  hop: NextHop,
+  from: string,
+  recipients: readonly string[],
+  message: Buffer,
+  ctx: TransmitContext,
+): Promise<TransmitResult> {
   const outcomes = new Map<string, RecipientOutcome>();
   const resolution = await resolveNextHop(hop, ctx);
   if (!resolution.ok) {
@@ -54,22 +60,31 @@ export async function transmit(hop: NextHop, from: string, recipients: readonly 
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
         const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
-        lastFailure = { code: 451, enhanced: '4.4.1', text: `${candidate.exchange} [${candidate.address}]: unreachable (${why})` };
+        lastFailure = {
+          code: 451,
+          enhanced: '4.4.1',
+          text: `${candidate.exchange} [${candidate.address}]: unreachable (${why})`,
+        };
         continue;
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message);
       const remote = candidate.exchange;
       if (result.stage === 'connect' || (result.stage === 'mail' && !isPermanent(result.reply))) {
-        lastFailure = { ...result.reply, text: `${candidate.exchange} [${candidate.address}] said: ${result.reply.text}` };
+        lastFailure = {
+          ...result.reply,
+          text: `${candidate.exchange} [${candidate.address}] said: ${result.reply.text}`,
+        };
         continue;
       }
       if (result.stage === 'mail' || result.stage === 'data') {
-        for (const r of chunk) outcomes.set(r, { status: isPermanent(result.reply) ? 'failed' : 'deferred', reply: result.reply, remote });
+        for (const r of chunk)
+          outcomes.set(r, { status: isPermanent(result.reply) ? 'failed' : 'deferred', reply: result.reply, remote });
       } else {
         const accepted = new Set(result.accepted.map((a) => a.toLowerCase()));
         for (const r of chunk) {
           const refusal = result.refused.get(r);
-          if (accepted.has(r.toLowerCase()) && !refusal) outcomes.set(r, { status: 'delivered', reply: result.reply, remote });
+          if (accepted.has(r.toLowerCase()) && !refusal)
+            outcomes.set(r, { status: 'delivered', reply: result.reply, remote });
           else {
             const reply = refusal ?? result.reply;
             outcomes.set(r, { status: isPermanent(reply) ? 'failed' : 'deferred', reply, remote });

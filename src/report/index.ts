@@ -8,11 +8,19 @@ import type { ReportInput } from './types.js';
 export const LINT_FORMATS = ['stylish', 'json', 'sarif', 'github'] as const;
 export type LintFormat = (typeof LINT_FORMATS)[number];
 
-export function formatFindings(format: LintFormat, input: ReportInput, options: { color: boolean; version: string }): string {
+export function formatFindings(
+  format: LintFormat,
+  input: ReportInput,
+  options: { color: boolean; version: string },
+): string {
   switch (format) {
-    case 'stylish': return formatStylish(input, options);
-    case 'json': return formatJson(input);
-    case 'sarif': return formatSarif(input, options);
-    case 'github': return formatGithub(input);
+    case 'stylish':
+      return formatStylish(input, options);
+    case 'json':
+      return formatJson(input);
+    case 'sarif':
+      return formatSarif(input, options);
+    case 'github':
+      return formatGithub(input);
   }
 }

@@ -9,10 +9,34 @@ const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
 /** Findings the loader raises before any rule runs; they are part of the catalogue SARIF shows. */
 const LOADER_RULES: readonly RuleInfo[] = [
-  { id: 'topology-syntax', description: 'The topology is well-formed YAML or JSON.', severity: 'error', references: ['YAML 1.2'], fix: 'Correct the syntax at the position shown.' },
-  { id: 'topology-schema', description: 'The topology has the documented shape (schemas/topology.schema.json).', severity: 'error', references: ['JSON Schema 2020-12'], fix: 'Correct the key or value named.' },
-  { id: 'users-csv', description: 'A users file is readable CSV with the columns local, host and quota.', severity: 'error', references: ['RFC 4180'], fix: 'Correct the row named.' },
-  { id: 'lint-config', description: 'lint.rules names only rules that exist.', severity: 'error', references: ['mxplan rules'], fix: 'Use an id that `mxplan rules` lists.' },
+  {
+    id: 'topology-syntax',
+    description: 'The topology is well-formed YAML or JSON.',
+    severity: 'error',
+    references: ['YAML 1.2'],
+    fix: 'Correct the syntax at the position shown.',
+  },
+  {
+    id: 'topology-schema',
+    description: 'The topology has the documented shape (schemas/topology.schema.json).',
+    severity: 'error',
+    references: ['JSON Schema 2020-12'],
+    fix: 'Correct the key or value named.',
+  },
+  {
+    id: 'users-csv',
+    description: 'A users file is readable CSV with the columns local, host and quota.',
+    severity: 'error',
+    references: ['RFC 4180'],
+    fix: 'Correct the row named.',
+  },
+  {
+    id: 'lint-config',
+    description: 'lint.rules names only rules that exist.',
+    severity: 'error',
+    references: ['mxplan rules'],
+    fix: 'Use an id that `mxplan rules` lists.',
+  },
 ];
 
 export function formatSarif({ findings, rules, cwd }: ReportInput, { version }: { version: string }): string {

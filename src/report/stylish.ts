@@ -22,7 +22,9 @@ export function formatStylish({ findings, rules, cwd }: ReportInput, { color }: 
     const width = Math.max(...positions.map((p) => p.length));
     list.forEach((f, i) => {
       const refs = rules.get(f.rule)?.references ?? [];
-      out.push(`  ${c.dim(positions[i]!.padEnd(width))}  ${paint[f.severity](f.severity.padEnd(7))}  ${f.message}  ${c.dim(f.rule)}`);
+      out.push(
+        `  ${c.dim(positions[i]!.padEnd(width))}  ${paint[f.severity](f.severity.padEnd(7))}  ${f.message}  ${c.dim(f.rule)}`,
+      );
       const indent = ' '.repeat(width + 13);
       if (refs.length > 0) out.push(`${indent}${c.dim(`see ${refs.join(', ')}`)}`);
       if (f.fix) out.push(`${indent}${c.dim(`fix: ${f.fix}`)}`);
@@ -32,7 +34,10 @@ export function formatStylish({ findings, rules, cwd }: ReportInput, { color }: 
   const counts = countBySeverity(findings);
   const total = findings.length;
   if (total === 0) return `${c.green('✔')} no problems\n`;
-  const parts = [`${counts.error} error${counts.error === 1 ? '' : 's'}`, `${counts.warning} warning${counts.warning === 1 ? '' : 's'}`];
+  const parts = [
+    `${counts.error} error${counts.error === 1 ? '' : 's'}`,
+    `${counts.warning} warning${counts.warning === 1 ? '' : 's'}`,
+  ];
   if (counts.info > 0) parts.push(`${counts.info} info`);
   const mark = counts.error > 0 ? c.red.bold('✖') : counts.warning > 0 ? c.yellow.bold('⚠') : c.blue.bold('ℹ');
   out.push(`${mark} ${c.bold(`${total} problem${total === 1 ? '' : 's'} (${parts.join(', ')})`)}`);

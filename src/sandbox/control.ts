@@ -15,7 +15,8 @@ export async function runControl(sandbox: Sandbox, line: string): Promise<string
       return '';
     case 'down':
     case 'up': {
-      if (!arg || !sandbox.hosts.has(arg)) return `no planned host "${arg ?? ''}"; hosts: ${[...sandbox.hosts.keys()].join(', ')}`;
+      if (!arg || !sandbox.hosts.has(arg))
+        return `no planned host "${arg ?? ''}"; hosts: ${[...sandbox.hosts.keys()].join(', ')}`;
       await sandbox[verb](arg);
       return `${arg} is ${verb}`;
     }

@@ -7,7 +7,16 @@ export function hostTable(hosts: Iterable<HostEndpoint>, dns: { address: string;
   for (const h of hosts) rows.push([h.hostId, h.fqdn, h.planned.join(' ') || '(none)', `${h.address}:${h.port}`]);
   rows.push(['(dns)', 'authoritative responder', 'every zone of the plan', `${dns.address}:${dns.port}`]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function eventLine(event: MailEvent, now: Date = new Date()): string {

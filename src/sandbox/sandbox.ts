@@ -87,7 +87,11 @@ export interface Sandbox extends AsyncDisposable {
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
-  const dns = await startDnsServer({ zones: deriveZones(plan, { serial: 1 }), address: LOOPBACK, port: options.dnsPort ?? 0 });
+  const dns = await startDnsServer({
+    zones: deriveZones(plan, { serial: 1 }),
+    address: LOOPBACK,
+    port: options.dnsPort ?? 0,
+  });
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const addressBook = new AddressBook();
   const relays = new Map<string, Relay>();
@@ -125,10 +129,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
-    for (const id of [...starting, ...Object.keys(options.relays ?? {})]) if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
+    for (const id of [...starting, ...Object.keys(options.relays ?? {})])
+      if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       if (starting.has(host.id)) await bringUp(host, 0);
-      else hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned: [...host.ipv4, ...host.ipv6], address: LOOPBACK, port: 0 });
+      else
+        hosts.set(host.id, {
+          hostId: host.id,
+          fqdn: host.fqdn,
+          planned: [...host.ipv4, ...host.ipv6],
+          address: LOOPBACK,
+          port: 0,
+        });
     }
     await writeEndpoints(stateDir, dns, hosts);
   } catch (error) {
@@ -186,15 +198,25 @@ function familiesOf(host: Host, book: Connector): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
     endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined),
-    whyUnreachable: (address) => (families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`),
+    whyUnreachable: (address) =>
+      families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
 }
 
 /** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
-async function writeEndpoints(stateDir: string, dns: DnsServer, hosts: ReadonlyMap<string, HostEndpoint>): Promise<void> {
+async function writeEndpoints(
+  stateDir: string,
+  dns: DnsServer,
+  hosts: ReadonlyMap<string, HostEndpoint>,
+): Promise<void> {
   const body = {
     dns: { address: dns.address, port: dns.port },
-    hosts: Object.fromEntries([...hosts.values()].map((h) => [h.hostId, { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port }])),
+    hosts: Object.fromEntries(
+      [...hosts.values()].map((h) => [
+        h.hostId,
+        { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port },
+      ]),
+    ),
   };
   const file = join(stateDir, 'endpoints.json');
   await writeFile(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');

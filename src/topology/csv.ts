@@ -23,9 +23,14 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     findings.push({ rule: 'users-csv', severity: 'error', message, fix, location: { file, line, column, path: '' } });
 
   const lines = text.split(/\r?\n/);
-  let headerLine = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'));
+  const headerLine = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'));
   if (headerLine < 0) {
-    problem(1, 1, 'the users file is empty: it needs a header line such as "local,host,quota"', 'Add a header line and one row per user.');
+    problem(
+      1,
+      1,
+      'the users file is empty: it needs a header line such as "local,host,quota"',
+      'Add a header line and one row per user.',
+    );
     return { rows, findings };
   }
   const header = splitCsvLine(lines[headerLine]!).map((c) => c.trim().toLowerCase());
@@ -35,10 +40,13 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
   const quotaCol = col('quota');
   const unknown = header.filter((h) => !KNOWN_COLUMNS.includes(h));
   if (localCol < 0 || hostCol < 0 || unknown.length > 0) {
-    problem(headerLine + 1, 1,
+    problem(
+      headerLine + 1,
+      1,
       `the header "${lines[headerLine]}" must name the columns local (or address) and host, and may name quota` +
         (unknown.length ? `; unknown column ${unknown.map((u) => `"${u}"`).join(', ')}` : ''),
-      'Write the header as "local,host,quota".');
+      'Write the header as "local,host,quota".',
+    );
     return { rows, findings };
   }
 
@@ -49,7 +57,12 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     const local = cells[localCol]?.trim() ?? '';
     const host = cells[hostCol]?.trim() ?? '';
     if (!local || !host) {
-      problem(i + 1, 1, `row "${line}" has no ${!local ? 'local part' : 'host'}`, 'Give every row a local part and a host id.');
+      problem(
+        i + 1,
+        1,
+        `row "${line}" has no ${!local ? 'local part' : 'host'}`,
+        'Give every row a local part and a host id.',
+      );
       continue;
     }
     const quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
@@ -66,12 +79,16 @@ function splitCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') cells.push(cell), (cell = '');
-    else cell += c;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
   }
   cells.push(cell);
   return cells;

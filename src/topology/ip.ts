@@ -15,7 +15,7 @@ export function ipv6Nibbles(address: string): string {
     const [a, b, c, d] = v4Tail[1]!.split('.').map(Number) as [number, number, number, number];
     text = text.slice(0, -v4Tail[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
   const missing = 8 - headGroups.length - tailGroups.length;
@@ -25,11 +25,16 @@ export function ipv6Nibbles(address: string): string {
 
 /** RFC 5952 text form (lowercase, longest zero run compressed). */
 export function canonicalIPv6(address: string): string {
-  const groups = ipv6Nibbles(address).match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ''));
+  const groups = ipv6Nibbles(address)
+    .match(/.{4}/g)!
+    .map((g) => g.replace(/^0+(?=.)/, ''));
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
@@ -44,7 +49,10 @@ export function canonicalIP(address: string): string {
 }
 
 function ipv4Bits(address: string): string {
-  return address.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
+  return address
+    .split('.')
+    .map((o) => Number(o).toString(2).padStart(8, '0'))
+    .join('');
 }
 
 function ipv6Bits(address: string): string {

@@ -27,13 +27,19 @@ export async function loadPlan(file: string): Promise<LoadResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
+      cause,
+    });
   }
   return parsePlan(text, file, (name) => readFile(resolve(dirname(file), name), 'utf8'));
 }
 
 /** Parses topology text; `readSibling` reads files it references (users CSV). */
-export async function parsePlan(text: string, file: string, readSibling: (name: string) => Promise<string>): Promise<LoadResult> {
+export async function parsePlan(
+  text: string,
+  file: string,
+  readSibling: (name: string) => Promise<string>,
+): Promise<LoadResult> {
   const lines = new LineCounter();
   // yaml's own duplicate-key check compares every pair of keys (quadratic in 10k domains);
   // the source map finds duplicates in one pass instead.

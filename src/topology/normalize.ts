@@ -13,8 +13,21 @@ import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
 import { canonicalAddress, canonicalLocal, canonicalName, splitAddress } from './names.js';
 import { pointer, type SourceMap } from './source-map.js';
 import type {
-  Alias, Dmarc, Domain, Host, InfraZone, MtaSts, MxEntry, NameServer, Plan, ReverseZone,
-  RuleLevel, Soa, SpfPolicy, TlsRpt, User,
+  Alias,
+  Dmarc,
+  Domain,
+  Host,
+  InfraZone,
+  MtaSts,
+  MxEntry,
+  NameServer,
+  Plan,
+  ReverseZone,
+  RuleLevel,
+  Soa,
+  SpfPolicy,
+  TlsRpt,
+  User,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -23,7 +36,14 @@ type Size = string | number;
 
 export interface RawTopology {
   version: 1;
-  defaults?: { ttl?: number; quota?: Size; connectionsPerUser?: number; queueLifetime?: Duration; plannedOutage?: Duration; hopLimit?: number };
+  defaults?: {
+    ttl?: number;
+    quota?: Size;
+    connectionsPerUser?: number;
+    queueLifetime?: Duration;
+    plannedOutage?: Duration;
+    hopLimit?: number;
+  };
   dns: {
     soa: { contact: string; refresh?: Duration; retry?: Duration; expire?: Duration; minimum?: Duration };
     nameservers: { name: string; ipv4?: string[]; ipv6?: string[] }[];
@@ -70,7 +90,11 @@ export const DEFAULTS = {
   mtaStsMaxAge: 604800,
 } as const;
 
-export function normalize(raw: RawTopology, source: SourceMap, usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>): Plan {
+export function normalize(
+  raw: RawTopology,
+  source: SourceMap,
+  usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>,
+): Plan {
   const at = (...segments: (string | number)[]) => source.at(pointer(...segments));
   const defaults = raw.defaults ?? {};
   const ttl = defaults.ttl ?? DEFAULTS.ttl;
@@ -111,7 +135,13 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
     const mx: MxEntry[] = (d.mx ?? [])
       .map((m, i) => {
         const host = resolveHost(m.host);
-        return { preference: m.preference, exchange: host ? host.fqdn : canonicalName(m.host), raw: m.host, host, at: at(...base, 'mx', i) };
+        return {
+          preference: m.preference,
+          exchange: host ? host.fqdn : canonicalName(m.host),
+          raw: m.host,
+          host,
+          at: at(...base, 'mx', i),
+        };
       })
       .sort((a, b) => a.preference - b.preference); // stable: equal preferences keep the written order
 
@@ -158,7 +188,11 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
         local,
         address: `${local}@${name}`,
         domain: name,
-        members: members.map((m, i) => ({ raw: m, address: canonicalAddress(m, name), at: at(...base, 'aliases', localRaw, i) })),
+        members: members.map((m, i) => ({
+          raw: m,
+          address: canonicalAddress(m, name),
+          at: at(...base, 'aliases', localRaw, i),
+        })),
         at: at(...base, 'aliases', localRaw),
       });
     }
@@ -178,7 +212,9 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
       repeatedUsers,
       aliases,
       senders,
-      unknownSenders: (d.senders ?? []).flatMap((raw, i) => (resolveHost(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }])),
+      unknownSenders: (d.senders ?? []).flatMap((raw, i) =>
+        resolveHost(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }],
+      ),
       spf: {
         all: d.spf?.policy ?? '-all',
         include: (d.spf?.include ?? []).map(canonicalName),
@@ -213,9 +249,19 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
   const reverse: ReverseZone[] = (raw.dns.reverse ?? []).flatMap((cidr, i) => {
     const network = parseCidr(cidr);
     if (!network) return []; // schema-valid but not a network (e.g. 300.0.0.0/8): lint's reverse-zone-valid says so
-    return [{ cidr: `${network.address}/${network.prefix}`, family: network.family, zone: reverseZoneName(network), aligned: isAligned(network), at: at('dns', 'reverse', i) }];
+    return [
+      {
+        cidr: `${network.address}/${network.prefix}`,
+        family: network.family,
+        zone: reverseZoneName(network),
+        aligned: isAligned(network),
+        at: at('dns', 'reverse', i),
+      },
+    ];
   });
-  const invalidReverse = (raw.dns.reverse ?? []).flatMap((cidr, i) => (parseCidr(cidr) ? [] : [{ raw: cidr, at: at('dns', 'reverse', i) }]));
+  const invalidReverse = (raw.dns.reverse ?? []).flatMap((cidr, i) =>
+    parseCidr(cidr) ? [] : [{ raw: cidr, at: at('dns', 'reverse', i) }],
+  );
   const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
 
   return {
@@ -232,13 +278,18 @@ export function normalize(raw: RawTopology, source: SourceMap, usersFiles: Reado
     hosts,
     domains,
     addresses: new AddressBook(domains),
-    ruleLevels: new Map(Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [id, { level, at: source.keyAt(pointer('lint', 'rules', id)) }])),
+    ruleLevels: new Map(
+      Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
+        id,
+        { level, at: source.keyAt(pointer('lint', 'rules', id)) },
+      ]),
+    ),
     at: source.at(''),
   };
 }
 
 function duration(value: Duration | undefined, fallback: number): number {
-  return value === undefined ? fallback : parseDuration(value) ?? fallback;
+  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
 }
 
 function uniqueHosts(hosts: Host[]): Host[] {
@@ -264,7 +315,11 @@ function mtaStsOf(m: NonNullable<RawDomain['mtaSts']>, location: SourceLocation)
   return { mode: m.mode, id: m.id ?? '1', maxAge: duration(m.maxAge, DEFAULTS.mtaStsMaxAge), at: location };
 }
 
-function fieldsOf<K extends string>(source: SourceMap, base: readonly string[], keys: readonly K[]): Partial<Record<K, SourceLocation>> {
+function fieldsOf<K extends string>(
+  source: SourceMap,
+  base: readonly string[],
+  keys: readonly K[],
+): Partial<Record<K, SourceLocation>> {
   const fields: Partial<Record<K, SourceLocation>> = {};
   for (const key of keys) fields[key] = source.at(pointer(...base, key));
   return fields;

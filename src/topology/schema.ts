@@ -14,7 +14,7 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
     // verbose: errors carry their parentSchema, which lists the keys allowed where a key is unknown.
     compiled = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schema);
   }
@@ -30,7 +30,9 @@ export function validateShape(document: unknown, source: SourceMap): Finding[] {
   for (const error of errors) {
     const finding = toFinding(error, source);
     const key = `${finding.location.path}\0${finding.message}`;
-    if (!seen.has(key)) seen.add(key), findings.push(finding);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    findings.push(finding);
   }
   return findings;
 }
@@ -64,7 +66,9 @@ function dropMisspeltRequired(errors: ErrorObject[]): ErrorObject[] {
     const hint = closest(String(e.params.additionalProperty), allowed);
     if (hint) hinted.add(`${e.instancePath}\0${hint}`);
   }
-  return errors.filter((e) => !(e.keyword === 'required' && hinted.has(`${e.instancePath}\0${e.params.missingProperty}`)));
+  return errors.filter(
+    (e) => !(e.keyword === 'required' && hinted.has(`${e.instancePath}\0${e.params.missingProperty}`)),
+  );
 }
 
 function toFinding(error: ErrorObject, source: SourceMap): Finding {
@@ -84,7 +88,12 @@ function toFinding(error: ErrorObject, source: SourceMap): Finding {
     }
     case 'required': {
       const key = String(error.params.missingProperty);
-      return { ...base, message: `${where}: missing required key "${key}"`, fix: `Add "${key}".`, location: source.at(path) };
+      return {
+        ...base,
+        message: `${where}: missing required key "${key}"`,
+        fix: `Add "${key}".`,
+        location: source.at(path),
+      };
     }
     case 'enum':
       return {
@@ -93,13 +102,29 @@ function toFinding(error: ErrorObject, source: SourceMap): Finding {
         location: source.at(path),
       };
     case 'const':
-      return { ...base, message: `${where}: must be ${JSON.stringify(error.params.allowedValue)}`, location: source.at(path) };
+      return {
+        ...base,
+        message: `${where}: must be ${JSON.stringify(error.params.allowedValue)}`,
+        location: source.at(path),
+      };
     case 'pattern':
-      return { ...base, message: `${where}: ${JSON.stringify(error.data)} ${patternMeaning(String(error.params.pattern))}`, location: source.at(path) };
+      return {
+        ...base,
+        message: `${where}: ${JSON.stringify(error.data)} ${patternMeaning(String(error.params.pattern))}`,
+        location: source.at(path),
+      };
     case 'oneOf':
-      return { ...base, message: `${where}: ${JSON.stringify(error.data)} ${oneOfMeaning(error)}`, location: source.at(path) };
+      return {
+        ...base,
+        message: `${where}: ${JSON.stringify(error.data)} ${oneOfMeaning(error)}`,
+        location: source.at(path),
+      };
     case 'propertyNames':
-      return { ...base, message: `${where}: invalid key ${JSON.stringify(error.params.propertyName)}`, location: source.at(path) };
+      return {
+        ...base,
+        message: `${where}: invalid key ${JSON.stringify(error.params.propertyName)}`,
+        location: source.at(path),
+      };
     default:
       return { ...base, message: `${where}: ${error.message ?? 'is invalid'}`, location: source.at(path) };
   }
@@ -107,7 +132,11 @@ function toFinding(error: ErrorObject, source: SourceMap): Finding {
 
 /** "/domains/acme.example/mx/0/preference" -> "domains › acme.example › mx › 0 › preference" */
 function describe(path: string): string {
-  return path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join(' › ');
+  return path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join(' › ');
 }
 
 function patternMeaning(pattern: string): string {

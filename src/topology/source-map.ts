@@ -39,7 +39,10 @@ export class SourceMap {
           const child = `${pointer}/${escapePointer(key)}`;
           const keyPos = at((pair.key as Node | null)?.range?.[0]);
           if (seen.has(key)) {
-            map.duplicateKeys.push({ key, at: { file, line: keyPos?.line ?? 0, column: keyPos?.column ?? 0, path: child } });
+            map.duplicateKeys.push({
+              key,
+              at: { file, line: keyPos?.line ?? 0, column: keyPos?.column ?? 0, path: child },
+            });
             continue;
           }
           seen.add(key);

@@ -205,8 +205,7 @@ export interface Unresolved {
 }
 
 export type PlannedAddress =
-  | { readonly kind: 'user'; readonly user: User }
-  | { readonly kind: 'alias'; readonly alias: Alias };
+  { readonly kind: 'user'; readonly user: User } | { readonly kind: 'alias'; readonly alias: Alias };
 
 /** Where each named field of a node was written (for findings about that field). */
 export type FieldLocations<K extends string> = Readonly<Partial<Record<K, SourceLocation>>>;

@@ -41,9 +41,11 @@ export interface VerifyContext {
   /** Where a long step stands ("sent 1200 of 4481"), for the live progress line. */
   status(text: string): void;
   /** What a relay last said about a recipient it deferred or bounced (why mail did not arrive). */
-  lastWord(address: string): string | undefined;
+  readonly lastWord: (address: string) => string | undefined;
   /** Starts another sandbox for a scenario that needs other settings (a short queue lifetime). */
-  isolatedSandbox(overrides: { queueLifetime: number }): Promise<{ sandbox: Sandbox; mailboxes: MailboxIndex; sender: InternetSender } & AsyncDisposable>;
+  isolatedSandbox(overrides: {
+    queueLifetime: number;
+  }): Promise<{ sandbox: Sandbox; mailboxes: MailboxIndex; sender: InternetSender } & AsyncDisposable>;
 }
 
 export interface Scenario {
@@ -92,7 +94,9 @@ export interface ExpectedArrival {
 export function hasArrived(index: MailboxIndex, arrival: ExpectedArrival): boolean {
   const copies = index.copiesOf(arrival.token);
   const dsn = arrival.dsn === true;
-  return arrival.mailboxes.every((m) => copies.some((c) => c.dsn === dsn && c.address === m.address && c.hostId === m.hostId));
+  return arrival.mailboxes.every((m) =>
+    copies.some((c) => c.dsn === dsn && c.address === m.address && c.hostId === m.hostId),
+  );
 }
 
 /**
@@ -100,7 +104,12 @@ export function hasArrived(index: MailboxIndex, arrival: ExpectedArrival): boole
  * out; true when all arrived. Only those mailboxes are read: call `mailboxes.scan()` once before
  * judging, so that copies that went astray are seen too (a full scan reads every mailbox).
  */
-export async function waitForMail(mailboxes: MailboxIndex, expected: readonly ExpectedArrival[], patience: number, poke?: () => void): Promise<boolean> {
+export async function waitForMail(
+  mailboxes: MailboxIndex,
+  expected: readonly ExpectedArrival[],
+  patience: number,
+  poke?: () => void,
+): Promise<boolean> {
   const deadline = Date.now() + patience;
   let pending = [...expected];
   for (let round = 0; pending.length > 0 && Date.now() <= deadline; round++) {
@@ -108,7 +117,11 @@ export async function waitForMail(mailboxes: MailboxIndex, expected: readonly Ex
     // (a hint that never came must not make verify miss mail that did).
     const everything = round % 10 === 9;
     const boxes = new Map(
-      pending.flatMap((p) => p.mailboxes.filter((m) => everything || mailboxes.wasTouched(m.hostId, m.address)).map((m) => [`${m.hostId} ${m.address}`, m] as const)),
+      pending.flatMap((p) =>
+        p.mailboxes
+          .filter((m) => everything || mailboxes.wasTouched(m.hostId, m.address))
+          .map((m) => [`${m.hostId} ${m.address}`, m] as const),
+      ),
     );
     await mailboxes.scanMailboxes(boxes.values());
     pending = pending.filter((p) => !hasArrived(mailboxes, p));
@@ -123,6 +136,10 @@ export async function waitForMail(mailboxes: MailboxIndex, expected: readonly Ex
 export function describeCopies(copies: readonly Pick<Copy, 'address' | 'hostId'>[]): string {
   if (copies.length === 0) return 'nowhere';
   const counts = new Map<string, number>();
-  for (const c of copies) counts.set(`${c.address} on ${c.hostId}`, (counts.get(`${c.address} on ${c.hostId}`) ?? 0) + 1);
-  return [...counts].map(([where, n]) => (n > 1 ? `${where} (${n} copies)` : where)).sort().join(', ');
+  for (const c of copies)
+    counts.set(`${c.address} on ${c.hostId}`, (counts.get(`${c.address} on ${c.hostId}`) ?? 0) + 1);
+  return [...counts]
+    .map(([where, n]) => (n > 1 ? `${where} (${n} copies)` : where))
+    .sort()
+    .join(', ');
 }

@@ -32,7 +32,8 @@ export function expectDelivery(plan: Plan, address: string): DeliveryExpectation
     // The plan's own lookup: a user wins over an alias of the same name (topology/address-book.ts).
     const planned = plan.addresses.get(target);
     if (planned?.kind === 'user') return void mailboxes.set(target, { hostId: planned.user.homeId, address: target });
-    if (planned?.kind === 'alias') for (const member of planned.alias.members) visit(member.address, new Set([...seen, target]));
+    if (planned?.kind === 'alias')
+      for (const member of planned.alias.members) visit(member.address, new Set([...seen, target]));
     else if (!plan.domains.has(target.slice(target.lastIndexOf('@') + 1))) outside.add(target);
   };
   visit(address, new Set());
@@ -54,13 +55,19 @@ export function entryHosts(domain: Domain): string[] {
  * entry hands it to the most preferred MX below it that is up (RFC 5321 §5.1); the first store
  * forwards it to the user's home host unless it is that host.
  */
-export function expectedTrail(plan: Plan, domain: Domain, entry: string, mailbox: Mailbox, down: ReadonlySet<string> = new Set()): string[] {
+export function expectedTrail(
+  plan: Plan,
+  domain: Domain,
+  entry: string,
+  mailbox: Mailbox,
+  down: ReadonlySet<string> = new Set(),
+): string[] {
   const trail = [entry];
-  let current = plan.hosts.get(entry);
+  const current = plan.hosts.get(entry);
   if (current?.role === 'relay') {
     const mine = domain.mx.find((m) => m.host?.id === entry)?.preference ?? Infinity;
     const next = domain.mx.find((m) => m.preference < mine && m.host && !down.has(m.host.id));
-    if (next?.host) trail.push(next.host.id), (current = next.host);
+    if (next?.host) trail.push(next.host.id);
   }
   if (trail.at(-1) !== mailbox.hostId) trail.push(mailbox.hostId);
   return trail;

@@ -16,11 +16,24 @@ export interface JudgeOptions {
   readonly lastWord?: (address: string) => string | undefined;
 }
 
-export function judgeDelivery(plan: Plan, expectation: DeliveryExpectation, allCopies: readonly Copy[], { expectedTrail, lastWord }: JudgeOptions = {}): Verdict {
+export function judgeDelivery(
+  plan: Plan,
+  expectation: DeliveryExpectation,
+  allCopies: readonly Copy[],
+  { expectedTrail, lastWord }: JudgeOptions = {},
+): Verdict {
   const copies = allCopies.filter((c) => !c.dsn);
   const expected = describeCopies(expectation.mailboxes);
-  const outside = expectation.outside.length > 0 ? `; ${expectation.outside.length} member(s) outside the plan: ${expectation.outside.join(', ')}` : '';
-  const fail = (observed: string, trail?: readonly string[]): Verdict => ({ status: 'fail', expected: expected + outside, observed, ...(trail && { trail }) });
+  const outside =
+    expectation.outside.length > 0
+      ? `; ${expectation.outside.length} member(s) outside the plan: ${expectation.outside.join(', ')}`
+      : '';
+  const fail = (observed: string, trail?: readonly string[]): Verdict => ({
+    status: 'fail',
+    expected: expected + outside,
+    observed,
+    ...(trail && { trail }),
+  });
 
   const wanted = new Set(expectation.mailboxes.map((m) => `${m.address} ${m.hostId}`));
   const unexpected = copies.filter((c) => !wanted.has(`${c.address} ${c.hostId}`));
@@ -29,17 +42,29 @@ export function judgeDelivery(plan: Plan, expectation: DeliveryExpectation, allC
     const mine = copies.filter((c) => c.address === mailbox.address && c.hostId === mailbox.hostId);
     if (mine.length === 0) {
       const why = lastWord?.(mailbox.address) ?? lastWord?.(expectation.address);
-      return fail(`nothing in ${mailbox.address} on ${mailbox.hostId}; arrived: ${describeCopies(copies)}${why ? `; ${why}` : ''}`);
+      return fail(
+        `nothing in ${mailbox.address} on ${mailbox.hostId}; arrived: ${describeCopies(copies)}${why ? `; ${why}` : ''}`,
+      );
     }
-    if (mine.length > 1) return fail(`${mine.length} copies in ${mailbox.address} on ${mailbox.hostId}`, mine[0]!.trail);
+    if (mine.length > 1)
+      return fail(`${mine.length} copies in ${mailbox.address} on ${mailbox.hostId}`, mine[0]!.trail);
     if (expectedTrail) {
       const want = expectedTrail(mailbox, mine[0]!).map((id) => plan.hosts.get(id)?.fqdn ?? id);
       if (want.join(' ') !== mine[0]!.trail.join(' ')) {
-        return { status: 'fail', expected: `${mailbox.address} via ${want.join(' → ')}`, observed: `via ${mine[0]!.trail.join(' → ')}`, trail: mine[0]!.trail };
+        return {
+          status: 'fail',
+          expected: `${mailbox.address} via ${want.join(' → ')}`,
+          observed: `via ${mine[0]!.trail.join(' → ')}`,
+          trail: mine[0]!.trail,
+        };
       }
     }
   }
-  return { status: 'pass', ...(expectation.outside.length > 0 && { note: `leaves the plan for ${expectation.outside.join(', ')}` }), trail: copies[0]?.trail ?? [] };
+  return {
+    status: 'pass',
+    ...(expectation.outside.length > 0 && { note: `leaves the plan for ${expectation.outside.join(', ')}` }),
+    trail: copies[0]?.trail ?? [],
+  };
 }
 
 /** The host id whose planned fqdn is `name`, for reading Received trails. */

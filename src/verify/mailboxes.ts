@@ -34,7 +34,10 @@ export class MailboxIndex {
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
 
-  constructor(private readonly stateDir: string, private readonly hostIds: readonly string[]) {}
+  constructor(
+    private readonly stateDir: string,
+    private readonly hostIds: readonly string[],
+  ) {}
 
   /** Reads every file that arrived in any mailbox since the last scan. */
   async scan(): Promise<void> {
@@ -42,7 +45,8 @@ export class MailboxIndex {
     for (const hostId of this.hostIds) {
       const root = join(this.stateDir, hostId, 'maildir');
       for (const domain of list(root)) {
-        for (const directory of list(join(root, domain))) mailboxes.push({ hostId, address: mailboxAddress(domain, directory) });
+        for (const directory of list(join(root, domain)))
+          mailboxes.push({ hostId, address: mailboxAddress(domain, directory) });
       }
     }
     await this.scanMailboxes(mailboxes);
@@ -97,7 +101,9 @@ export class MailboxIndex {
     // A DSN carries the probe's headers in its body (text/rfc822-headers): find the token there.
     const token = probe ?? (dsn ? new RegExp(`^${PROBE_HEADER}:\\s*(\\S+)`, 'im').exec(text)?.[1] : undefined);
     if (!token) return;
-    const trail = headerValues(header, 'Received').map((r) => /\bby\s+(\S+)/i.exec(r)?.[1]?.toLowerCase() ?? '?').reverse();
+    const trail = headerValues(header, 'Received')
+      .map((r) => /\bby\s+(\S+)/i.exec(r)?.[1]?.toLowerCase() ?? '?')
+      .reverse();
     const copy: Copy = { hostId, address, file, trail, dsn: dsn && probe === undefined };
     this.copies.set(token, [...(this.copies.get(token) ?? []), copy]);
   }

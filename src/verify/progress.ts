@@ -11,7 +11,10 @@ export class Progress {
   private title = '';
   private lastDraw = 0;
 
-  constructor(private readonly out: NodeJS.WritableStream, private readonly options: { live: boolean; color: boolean }) {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly options: { live: boolean; color: boolean },
+  ) {
     this.c = new Chalk({ level: options.color ? 1 : 0 });
   }
 
@@ -40,7 +43,11 @@ export class Progress {
     else this.out.write(`${fail > 0 ? 'FAIL' : 'ok  '} ${this.title}: ${counts}\n`);
   }
 
-  private draw(mark: string, counts = `${this.counts.pass + this.counts.fail + this.counts.skip} checked`, final = false): void {
+  private draw(
+    mark: string,
+    counts = `${this.counts.pass + this.counts.fail + this.counts.skip} checked`,
+    final = false,
+  ): void {
     this.lastDraw = Date.now();
     this.out.write(`\r\x1b[2K${mark} ${this.title} ${this.c.dim(counts)}${final ? '\n' : ''}`);
   }

@@ -10,11 +10,20 @@ import type { VerifyResult } from './run.js';
 export const VERIFY_FORMATS = ['text', 'json', 'junit'] as const;
 export type VerifyFormat = (typeof VERIFY_FORMATS)[number];
 
-export function formatVerify(format: VerifyFormat, result: VerifyResult, options: { color: boolean; topology: string }): string {
+export function formatVerify(
+  format: VerifyFormat,
+  result: VerifyResult,
+  options: { color: boolean; topology: string },
+): string {
   switch (format) {
-    case 'text': return formatText(result, options);
-    case 'json': return JSON.stringify({ topology: options.topology, ...result, passed: failures(result).length === 0 }, null, 2) + '\n';
-    case 'junit': return formatJunit(result, options.topology);
+    case 'text':
+      return formatText(result, options);
+    case 'json':
+      return (
+        JSON.stringify({ topology: options.topology, ...result, passed: failures(result).length === 0 }, null, 2) + '\n'
+      );
+    case 'junit':
+      return formatJunit(result, options.topology);
   }
 }
 
@@ -37,7 +46,8 @@ function formatText(result: VerifyResult, { color, topology }: { color: boolean;
     }
   }
   const rows = [['scenario', 'passed', 'failed', 'skipped', 'time']];
-  for (const s of result.scenarios) rows.push([s.name, String(s.passed), String(s.failed), String(s.skipped), `${(s.durationMs / 1000).toFixed(1)} s`]);
+  for (const s of result.scenarios)
+    rows.push([s.name, String(s.passed), String(s.failed), String(s.skipped), `${(s.durationMs / 1000).toFixed(1)} s`]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   rows.forEach((r, i) => {
     const line = r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ');
@@ -45,9 +55,10 @@ function formatText(result: VerifyResult, { color, topology }: { color: boolean;
     out.push(i === 0 ? c.dim(line) : failedHere ? c.red(line) : line);
   });
   const total = result.cases.length;
-  const verdict = failed.length === 0
-    ? c.green(`✔ ${topology}: ${total - countSkips(result)} checks passed`)
-    : c.red(`✖ ${topology}: ${failed.length} of ${total} checks failed`);
+  const verdict =
+    failed.length === 0
+      ? c.green(`✔ ${topology}: ${total - countSkips(result)} checks passed`)
+      : c.red(`✖ ${topology}: ${failed.length} of ${total} checks failed`);
   out.push('', `${verdict} in ${(result.durationMs / 1000).toFixed(1)} s`);
   if (result.stateDir) out.push(`state kept in ${result.stateDir} (Maildirs and queues per host)`);
   return out.join('\n') + '\n';
@@ -61,16 +72,26 @@ function countSkips(result: VerifyResult): number {
 function formatJunit(result: VerifyResult, topology: string): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const failed = failures(result).length;
-  lines.push(`<testsuites name="mxplan verify ${xml(topology)}" tests="${result.cases.length}" failures="${failed}" time="${seconds(result.durationMs)}">`);
+  lines.push(
+    `<testsuites name="mxplan verify ${xml(topology)}" tests="${result.cases.length}" failures="${failed}" time="${seconds(result.durationMs)}">`,
+  );
   for (const s of result.scenarios) {
     const cases = result.cases.filter((c) => c.scenario === s.name);
-    lines.push(`  <testsuite name="${xml(s.name)}" tests="${cases.length}" failures="${s.failed}" skipped="${s.skipped}" time="${seconds(s.durationMs)}">`);
+    lines.push(
+      `  <testsuite name="${xml(s.name)}" tests="${cases.length}" failures="${s.failed}" skipped="${s.skipped}" time="${seconds(s.durationMs)}">`,
+    );
     for (const k of cases) {
       const open = `    <testcase classname="mxplan.verify.${xml(s.name)}" name="${xml(k.name)}"`;
       if (k.status === 'pass') lines.push(`${open}/>`);
       else if (k.status === 'skip') lines.push(`${open}><skipped message="${xml(k.note ?? '')}"/></testcase>`);
       else {
-        const body = [k.expected && `expected: ${k.expected}`, k.observed && `observed: ${k.observed}`, k.trail?.length && `trail: ${k.trail.join(' -> ')}`].filter(Boolean).join('\n');
+        const body = [
+          k.expected && `expected: ${k.expected}`,
+          k.observed && `observed: ${k.observed}`,
+          k.trail?.length && `trail: ${k.trail.join(' -> ')}`,
+        ]
+          .filter(Boolean)
+          .join('\n');
         lines.push(`${open}><failure message="${xml(k.observed ?? 'failed')}">${xml(body)}</failure></testcase>`);
       }
     }

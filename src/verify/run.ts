@@ -20,7 +20,14 @@ import { refusalsScenario } from './scenarios/refusals.js';
 import { InternetSender } from './sender.js';
 
 /** In the order they run: DNS first (everything else stands on it), the bounce last. */
-export const SCENARIOS: readonly Scenario[] = [dnsScenario, deliveryScenario, betweenDomainsScenario, failoverScenario, refusalsScenario, bounceScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  dnsScenario,
+  deliveryScenario,
+  betweenDomainsScenario,
+  failoverScenario,
+  refusalsScenario,
+  bounceScenario,
+];
 
 export interface VerifyOptions {
   readonly plan: Plan;
@@ -93,7 +100,8 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     /** Resolves once no relay has taken or delivered mail for `quietMs` (at most `patience`). */
     const settled = async (quietMs = 300) => {
       const deadline = performance.now() + patience;
-      while (performance.now() - lastMail < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (performance.now() - lastMail < quietMs && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     };
     return { sandbox, sender, mailboxes, settled, close, [Symbol.asyncDispose]: close };
   };
@@ -131,7 +139,9 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     for (const scenario of selected) {
       options.onScenarioStart?.(scenario);
       const started = early.get(scenario);
-      const { mine, durationMs } = started ? await started : await run(scenario, options.onCase, (text) => options.onStatus?.(scenario, text));
+      const { mine, durationMs } = started
+        ? await started
+        : await run(scenario, options.onCase, (text) => options.onStatus?.(scenario, text));
       if (started) for (const c of mine) options.onCase?.(c);
       cases.push(...mine);
       summaries.push({ name: scenario.name, title: scenario.title, durationMs, ...count(mine) });
@@ -142,7 +152,12 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     await main?.close();
     if (!options.keep) await removeStateDir(stateDir, options.removal ?? 'await');
   }
-  return { cases, scenarios: summaries, durationMs: performance.now() - started, stateDir: options.keep ? stateDir : undefined };
+  return {
+    cases,
+    scenarios: summaries,
+    durationMs: performance.now() - started,
+    stateDir: options.keep ? stateDir : undefined,
+  };
 }
 
 /** Removes a state directory: now, or by a detached process that outlives this one. */
@@ -159,4 +174,3 @@ function count(cases: readonly CaseResult[]): { passed: number; failed: number; 
     skipped: cases.filter((c) => c.status === 'skip').length,
   };
 }
-

@@ -15,6 +15,12 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Connector, Endpoint } from '../mail/connector.js';
 import { classifyDnsError, type MailResolver } from '../mail/resolver.js';
 
+/** What nodemailer's SMTP transports resolve with (its own type is `any`). */
+interface SentInfo {
+  readonly response: string;
+  readonly rejectedErrors?: RcptError[];
+}
+
 export interface SendOutcome {
   /** The SMTP reply code of the transaction's end (250 when accepted), or 0 when no MX answered. */
   readonly code: number;
@@ -77,7 +83,12 @@ export class InternetSender {
     // A lookup failed temporarily (a timeout on a loaded machine): ask again next time, not cache it.
     if (!complete && this.routes.get(domain) === route) this.routes.delete(domain);
     // RFC 7505 §4.1: a sending MTA fails mail to a null-MX domain at once, without queueing.
-    if (addresses === NULL_MX) return { code: 556, response: `556 5.1.10 <${to}>: ${domain} publishes a null MX: it accepts no mail (RFC 7505)`, address: undefined };
+    if (addresses === NULL_MX)
+      return {
+        code: 556,
+        response: `556 5.1.10 <${to}>: ${domain} publishes a null MX: it accepts no mail (RFC 7505)`,
+        address: undefined,
+      };
     for (const address of addresses) {
       const outcome = await this.sendTo(address, from, to, raw);
       // Connection failures and 4xx greetings move on to the next address (RFC 5321 §5.1);
@@ -113,12 +124,16 @@ export class InternetSender {
    * sendMail, bounded: a pool that stalls (its host died mid-session) fails this one send after
    * SEND_TIMEOUT instead of holding verify forever.
    */
-  private sendWithin(transport: Transporter, mail: Parameters<Transporter['sendMail']>[0]): ReturnType<Transporter['sendMail']> {
+  private sendWithin(transport: Transporter, mail: Parameters<Transporter['sendMail']>[0]): Promise<SentInfo> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no reply within ${SEND_TIMEOUT / 1000} s`), { code: 'ETIMEDOUT' })), SEND_TIMEOUT);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no reply within ${SEND_TIMEOUT / 1000} s`), { code: 'ETIMEDOUT' })),
+        SEND_TIMEOUT,
+      );
     });
-    return Promise.race([transport.sendMail(mail), timeout]).finally(() => clearTimeout(timer));
+    const sent = transport.sendMail(mail) as Promise<SentInfo>;
+    return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Forgets a pool that failed, unless a later send has already replaced it. */
@@ -164,26 +179,42 @@ export class InternetSender {
    * recipients (well below the 100 a server must take, RFC 5321 §4.5.3.1.8). A recipient it
    * accepts gets the message; one it refuses gets its own reply.
    */
-  async rcptReplies(address: string, from: string, recipients: readonly string[], raw: string): Promise<Map<string, SendOutcome>> {
+  async rcptReplies(
+    address: string,
+    from: string,
+    recipients: readonly string[],
+    raw: string,
+  ): Promise<Map<string, SendOutcome>> {
     const replies = new Map<string, SendOutcome>();
     const endpoint = this.connector.endpointFor(address);
     for (let i = 0; i < recipients.length; i += 50) {
       const chunk = recipients.slice(i, i + 50);
       if (!endpoint) {
-        for (const r of chunk) replies.set(r, { code: 0, response: `${address} is not reachable from loopback`, address });
+        for (const r of chunk)
+          replies.set(r, { code: 0, response: `${address} is not reachable from loopback`, address });
         continue;
       }
       const transport = this.transportFor(endpoint);
       try {
-        const info = await this.sendWithin(transport, { envelope: { from, to: [...chunk] }, raw, ...ownMessageId(raw) });
-        const rejected = ((info as { rejectedErrors?: RcptError[] }).rejectedErrors ?? []);
+        const info = await this.sendWithin(transport, {
+          envelope: { from, to: [...chunk] },
+          raw,
+          ...ownMessageId(raw),
+        });
+        const rejected = info.rejectedErrors ?? [];
         const refused = new Map(rejected.map((e) => [e.recipient, e] as const));
         for (const r of chunk) replies.set(r, replyOf(refused.get(r), info.response, address));
       } catch (error) {
         const e = error as RcptError & { rejectedErrors?: RcptError[] };
         if (!e.responseCode && !e.rejectedErrors) this.drop(endpoint, transport); // no reply at all: as in sendTo
         const refused = new Map((e.rejectedErrors ?? []).map((x) => [x.recipient, x]));
-        for (const r of chunk) replies.set(r, refused.has(r) ? replyOf(refused.get(r), '', address) : { code: e.responseCode ?? 0, response: e.response ?? e.message, address });
+        for (const r of chunk)
+          replies.set(
+            r,
+            refused.has(r)
+              ? replyOf(refused.get(r), '', address)
+              : { code: e.responseCode ?? 0, response: e.response ?? e.message, address },
+          );
       }
     }
     return replies;

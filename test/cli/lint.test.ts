@@ -6,7 +6,9 @@ import { brokenCopy, lineOf, mxplan, ROOT } from '../helpers/cli.js';
 
 afterAll(removeTempDirs);
 
-const examples = (await readdir(join(ROOT, 'examples'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+const examples = (await readdir(join(ROOT, 'examples'), { withFileTypes: true }))
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe('mxplan lint on the shipped examples', () => {
   it.each(examples)('%s lints clean under the strict set too (exit 0)', async (example) => {
@@ -30,13 +32,21 @@ const broken: BrokenCase[] = [
   {
     name: 'a backup as preferred as the primary',
     example: 'building',
-    edit: (t) => t.replace('  acme.example:\n    mx:\n      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }', '  acme.example:\n    mx:\n      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 10 }'),
+    edit: (t) =>
+      t.replace(
+        '  acme.example:\n    mx:\n      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }',
+        '  acme.example:\n    mx:\n      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 10 }',
+      ),
     expected: (t) => [{ rule: 'mx-backup-preference', line: lineOf(t, '{ host: backup, preference: 10 }') }],
   },
   {
     name: 'an MX naming a host that does not exist',
     example: 'building',
-    edit: (t) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: mail3, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol'),
+    edit: (t) =>
+      t.replace(
+        '      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+        '      - { host: mail3, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+      ),
     expected: (t) => [{ rule: 'mx-target-planned', line: lineOf(t, '{ host: mail3, preference: 10 }') }],
   },
   {
@@ -55,7 +65,11 @@ const broken: BrokenCase[] = [
   {
     name: 'a parked (null MX) domain that still has a user',
     example: 'building',
-    edit: (t) => t.replace('  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n', '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n'),
+    edit: (t) =>
+      t.replace(
+        '  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n',
+        '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n',
+      ),
     expected: (t) => [{ rule: 'mx-null-no-recipients', line: lineOf(t, 'users: { bill: mail1 }') }],
   },
   {
@@ -67,7 +81,11 @@ const broken: BrokenCase[] = [
   {
     name: 'an alias that leads back to itself',
     example: 'building',
-    edit: (t) => t.replace('      all: [alice, bob, dave, erin]', '      all: [alice, bob, dave, erin, everyone]\n      everyone: [all]'),
+    edit: (t) =>
+      t.replace(
+        '      all: [alice, bob, dave, erin]',
+        '      all: [alice, bob, dave, erin, everyone]\n      everyone: [all]',
+      ),
     expected: (t) => [{ rule: 'alias-acyclic', line: lineOf(t, 'all: [alice, bob, dave, erin, everyone]') }],
   },
   {
@@ -87,7 +105,10 @@ describe('deliberately broken copies of the examples', () => {
     for (const want of expected(text)) {
       const file = want.file ?? /topology\.yaml$/;
       expect(findings).toContainEqual(
-        expect.objectContaining({ rule: want.rule, location: expect.objectContaining({ line: want.line, file: expect.stringMatching(file) }) }),
+        expect.objectContaining({
+          rule: want.rule,
+          location: expect.objectContaining({ line: want.line, file: expect.stringMatching(file) }),
+        }),
       );
     }
   });
@@ -116,7 +137,12 @@ describe('exit codes and formats', () => {
   });
 
   it('lets --rule and lint.rules turn a rule off, and --max-warnings fail on warnings', async () => {
-    const { file } = await brokenCopy('building', (t) => t.replace('      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      alice', '      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 10 }\n    users:\n      alice'));
+    const { file } = await brokenCopy('building', (t) =>
+      t.replace(
+        '      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      alice',
+        '      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 10 }\n    users:\n      alice',
+      ),
+    );
     expect((await mxplan(['lint', file])).code).toBe(1);
     expect((await mxplan(['lint', file, '--rule', 'mx-backup-preference=off'])).code).toBe(0);
     const warn = await mxplan(['lint', file, '--rule', 'mx-backup-preference=warn', '--format', 'json']);
@@ -131,13 +157,21 @@ describe('exit codes and formats', () => {
     const { file, text } = await brokenCopy('building', (t) => `${t}\nlint:\n  rules: { mx-bakup-preference: warn }\n`);
     const result = await mxplan(['lint', file, '--format', 'json']);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout).findings.filter((f: { severity: string }) => f.severity !== 'info')).toMatchObject([
-      { rule: 'lint-config', location: { line: lineOf(text, 'mx-bakup-preference') }, message: expect.stringMatching(/did you mean "mx-backup-preference"/) },
-    ]);
+    expect(JSON.parse(result.stdout).findings.filter((f: { severity: string }) => f.severity !== 'info')).toMatchObject(
+      [
+        {
+          rule: 'lint-config',
+          location: { line: lineOf(text, 'mx-bakup-preference') },
+          message: expect.stringMatching(/did you mean "mx-backup-preference"/),
+        },
+      ],
+    );
   });
 
   it('writes GitHub annotations and SARIF', async () => {
-    const { file } = await brokenCopy('building', (t) => t.replace('{ host: backup, preference: 50 }', '{ host: backup, preference: 5 }'));
+    const { file } = await brokenCopy('building', (t) =>
+      t.replace('{ host: backup, preference: 50 }', '{ host: backup, preference: 5 }'),
+    );
     const gh = await mxplan(['lint', file, '--format', 'github']);
     expect(gh.stdout).toMatch(/^::error file=.*topology\.yaml,line=\d+,col=\d+,title=mxplan mx-backup-preference::/m);
     const sarif = JSON.parse((await mxplan(['lint', file, '--format', 'sarif'])).stdout);
@@ -150,7 +184,9 @@ describe('mxplan rules', () => {
   it('lists every rule and explains one', async () => {
     const list = await mxplan(['rules']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^mx-backup-preference\s+error\s+Backup MX hosts are strictly less preferred than the primary\./m);
+    expect(list.stdout).toMatch(
+      /^mx-backup-preference\s+error\s+Backup MX hosts are strictly less preferred than the primary\./m,
+    );
     const one = await mxplan(['rules', 'mx-backup-preference']);
     expect(one.stdout).toMatch(/references: RFC 5321 §5\.1/);
     expect((await mxplan(['rules', 'nope'])).code).toBe(2);

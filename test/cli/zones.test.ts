@@ -18,25 +18,44 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 const building = 'examples/building/topology.yaml';
 /** An MX naming a host that does not exist: an error-level finding (mx-target-planned). */
-const unknownMxHost = (t: string) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: mail3, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol');
+const unknownMxHost = (t: string) =>
+  t.replace(
+    '      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+    '      - { host: mail3, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+  );
 
 describe('mxplan zones', () => {
   it('writes the zones and server configs, then keeps them on an unchanged re-run', async () => {
     const out = join(scratch, 'building');
     const first = await mxplan(['zones', building, '--out', out, '--server', 'bind,nsd', '--server', 'knot']);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toBe(`wrote 8 zones in ${out}, with named.conf, nsd.conf, knot.conf: 8 new, 0 changed, 0 unchanged\n`);
+    expect(first.stdout).toBe(
+      `wrote 8 zones in ${out}, with named.conf, nsd.conf, knot.conf: 8 new, 0 changed, 0 unchanged\n`,
+    );
     expect(first.code).toBe(0);
     expect(await readFile(join(out, 'named.conf'), 'utf8')).toContain(`file "${join(out, 'acme.example.zone')}";`);
 
     const again = await mxplan(['zones', building, '--out', out, '--server', 'bind,nsd,knot']);
-    expect(again.stdout).toBe(`kept (nothing changed) 8 zones in ${out}, with named.conf, nsd.conf, knot.conf: 0 new, 0 changed, 8 unchanged\n`);
+    expect(again.stdout).toBe(
+      `kept (nothing changed) 8 zones in ${out}, with named.conf, nsd.conf, knot.conf: 0 new, 0 changed, 8 unchanged\n`,
+    );
     expect(again.code).toBe(0);
   });
 
   it('sets --serial and writes --zone-dir into the configs', async () => {
     const out = join(scratch, 'serial');
-    const result = await mxplan(['zones', building, '-o', out, '--serial', '42', '--server', 'bind', '--zone-dir', '/etc/bind/mxplan']);
+    const result = await mxplan([
+      'zones',
+      building,
+      '-o',
+      out,
+      '--serial',
+      '42',
+      '--server',
+      'bind',
+      '--zone-dir',
+      '/etc/bind/mxplan',
+    ]);
     expect(result.code).toBe(0);
     expect(readSerial(await readFile(join(out, 'acme.example.zone'), 'utf8'))).toBe(42);
     expect(await readFile(join(out, 'named.conf'), 'utf8')).toContain('file "/etc/bind/mxplan/acme.example.zone";');
@@ -102,7 +121,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('an interrupted mxplan zones', () => {
   it('leaves the old zone set or the new one, never a mix', async () => {
-    const { writeSyntheticTopology } = (await import(join(ROOT, 'bench', 'synthetic.mjs') as string)) as {
+    const { writeSyntheticTopology } = (await import(join(ROOT, 'bench', 'synthetic.mjs'))) as {
       writeSyntheticTopology(dir: string, size: { domains: number; usersPerDomain: number }): Promise<string>;
     };
     const topology = await writeSyntheticTopology(join(scratch, 'synthetic'), { domains: 1500, usersPerDomain: 1 });
@@ -114,10 +133,16 @@ describe('an interrupted mxplan zones', () => {
     // a few different pauses. Whatever the moment, every file must carry one serial, and all of
     // them must be there.
     for (const pause of [0, 20, 40, 80]) {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'zones', topology, '--out', out, '--serial', '2'], { stdio: 'ignore' });
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin', 'mxplan.js'), 'zones', topology, '--out', out, '--serial', '2'],
+        { stdio: 'ignore' },
+      );
       const exited = new Promise((resolve) => child.once('exit', resolve));
       let running = true;
-      void exited.then(() => { running = false; });
+      void exited.then(() => {
+        running = false;
+      });
       while (running && !(await readdir(scratch)).some((n) => n.startsWith('.interrupted.tmp-'))) await sleep(2);
       await sleep(pause);
       child.kill('SIGKILL');

@@ -94,7 +94,9 @@ const cases: readonly {
 }[] = [
   {
     name: 'a domain with no senders and no includes publishes v=spf1 -all',
-    edit: (t) => { t.domains['acme.example'].senders = []; },
+    edit: (t) => {
+      t.domains['acme.example'].senders = [];
+    },
     zone: 'acme.example',
     has: ['acme.example. 3600 IN TXT "v=spf1 -all"'],
   },
@@ -117,13 +119,17 @@ const cases: readonly {
   },
   {
     name: 'a null-MX domain keeps the DMARC policy it plans',
-    edit: (t) => { t.domains['parked.example'] = { mx: null, dmarc: { policy: 'quarantine', rua: ['d@acme.example'] } }; },
+    edit: (t) => {
+      t.domains['parked.example'] = { mx: null, dmarc: { policy: 'quarantine', rua: ['d@acme.example'] } };
+    },
     zone: 'parked.example',
     has: ['_dmarc.parked.example. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:d@acme.example"'],
   },
   {
     name: 'a domain without DMARC gets none (and without mx key, no MX)',
-    edit: (t) => { t.domains['quiet.example'] = {}; },
+    edit: (t) => {
+      t.domains['quiet.example'] = {};
+    },
     zone: 'quiet.example',
     has: ['quiet.example. 3600 IN TXT "v=spf1 -all"'],
     lacks: [/_dmarc/, / MX /],
@@ -131,14 +137,28 @@ const cases: readonly {
   {
     name: 'DMARC tags in fixed order with sp, pct, several rua and ruf',
     edit: (t) => {
-      t.domains['acme.example'].dmarc = { ruf: ['f@acme.example'], pct: 50, rua: ['a@acme.example', 'b@acme.example'], subdomainPolicy: 'reject', policy: 'none' };
+      t.domains['acme.example'].dmarc = {
+        ruf: ['f@acme.example'],
+        pct: 50,
+        rua: ['a@acme.example', 'b@acme.example'],
+        subdomainPolicy: 'reject',
+        policy: 'none',
+      };
     },
     zone: 'acme.example',
-    has: ['_dmarc.acme.example. 3600 IN TXT "v=DMARC1; p=none; sp=reject; pct=50; rua=mailto:a@acme.example,mailto:b@acme.example; ruf=mailto:f@acme.example"'],
+    has: [
+      '_dmarc.acme.example. 3600 IN TXT "v=DMARC1; p=none; sp=reject; pct=50; rua=mailto:a@acme.example,mailto:b@acme.example; ruf=mailto:f@acme.example"',
+    ],
   },
   {
     name: 'DMARC reports for another planned domain are authorised in that zone (RFC 7489 §7.1)',
-    edit: (t) => { t.domains['globex.example'].dmarc = { policy: 'reject', rua: ['dmarc@acme.example'], ruf: ['dmarc@acme.example'] }; },
+    edit: (t) => {
+      t.domains['globex.example'].dmarc = {
+        policy: 'reject',
+        rua: ['dmarc@acme.example'],
+        ruf: ['dmarc@acme.example'],
+      };
+    },
     zone: 'acme.example',
     has: ['globex.example._report._dmarc.acme.example. 3600 IN TXT "v=DMARC1"'],
     lacks: [/^acme\.example\._report/],
@@ -147,7 +167,9 @@ const cases: readonly {
     name: 'MTA-STS and TLS-RPT where planned',
     edit: (t) => {
       t.domains['acme.example'].mtaSts = { mode: 'enforce', id: '20240101' };
-      t.domains['acme.example'].tlsRpt = { rua: ['mailto:tls@acme.example', 'https://reports.acme.example/tls', 'tls2@acme.example'] };
+      t.domains['acme.example'].tlsRpt = {
+        rua: ['mailto:tls@acme.example', 'https://reports.acme.example/tls', 'tls2@acme.example'],
+      };
     },
     zone: 'acme.example',
     has: [
@@ -157,7 +179,9 @@ const cases: readonly {
   },
   {
     name: "a domain's ttl applies to its RRsets; SOA and NS keep the plan's",
-    edit: (t) => { t.domains['acme.example'].ttl = 300; },
+    edit: (t) => {
+      t.domains['acme.example'].ttl = 300;
+    },
     zone: 'acme.example',
     has: [
       `acme.example. 3600 IN SOA ${SOA_TAIL}`,
@@ -168,13 +192,17 @@ const cases: readonly {
   },
   {
     name: 'an IDN domain is one zone named by its A-labels',
-    edit: (t) => { t.domains['bücher.example'] = { mx: [{ host: 'store1', preference: 10 }] }; },
+    edit: (t) => {
+      t.domains['bücher.example'] = { mx: [{ host: 'store1', preference: 10 }] };
+    },
     zone: 'xn--bcher-kva.example',
     has: ['xn--bcher-kva.example. 3600 IN MX 10 mail1.infra.example.'],
   },
   {
     name: 'a host named inside a mail domain lives in that zone, with its HELO SPF',
-    edit: (t) => { t.hosts.store1.fqdn = 'mail.acme.example'; },
+    edit: (t) => {
+      t.hosts.store1.fqdn = 'mail.acme.example';
+    },
     zone: 'acme.example',
     has: [
       'acme.example. 3600 IN MX 10 mail.acme.example.',
@@ -185,27 +213,36 @@ const cases: readonly {
   },
   {
     name: 'hosts sharing a HELO name share one SPF record',
-    edit: (t) => { t.hosts.store1.helo = 'out.infra.example'; t.hosts.store2.helo = 'out.infra.example'; },
+    edit: (t) => {
+      t.hosts.store1.helo = 'out.infra.example';
+      t.hosts.store2.helo = 'out.infra.example';
+    },
     zone: 'infra.example',
     has: ['out.infra.example. 3600 IN TXT "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::10 -all"'],
     lacks: [/^mail1\.infra\.example\. .* TXT/],
   },
   {
     name: 'a HELO name at a mail domain apex adds no second SPF there (RFC 7208 §4.5)',
-    edit: (t) => { t.hosts.store1.helo = 'acme.example'; },
+    edit: (t) => {
+      t.hosts.store1.helo = 'acme.example';
+    },
     zone: 'acme.example',
     has: ['acme.example. 3600 IN TXT "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::10 -all"'],
     lacks: [/TXT "v=spf1 ip4:192\.0\.2\.10 ip6:2001:db8::10 -all"/],
   },
   {
     name: 'a host with no address gets `a` in its HELO SPF',
-    edit: (t) => { t.hosts.spare = { fqdn: 'spare.infra.example', role: 'relay' }; },
+    edit: (t) => {
+      t.hosts.spare = { fqdn: 'spare.infra.example', role: 'relay' };
+    },
     zone: 'infra.example',
     has: ['spare.infra.example. 3600 IN TXT "v=spf1 a -all"'],
   },
   {
     name: 'the SOA RNAME escapes dots in the local part',
-    edit: (t) => { t.dns.soa.contact = 'dns.admin@infra.example'; },
+    edit: (t) => {
+      t.dns.soa.contact = 'dns.admin@infra.example';
+    },
     zone: 'infra.example',
     has: ['infra.example. 3600 IN SOA ns1.infra.example. dns\\.admin.infra.example. 1 7200 1800 1209600 300'],
   },
@@ -225,7 +262,9 @@ const cases: readonly {
   },
   {
     name: 'a domain also listed under zones: is one zone of kind domain',
-    edit: (t) => { t.zones = ['infra.example', 'acme.example']; },
+    edit: (t) => {
+      t.zones = ['infra.example', 'acme.example'];
+    },
     zone: 'acme.example',
     has: ['acme.example. 3600 IN MX 10 mail1.infra.example.'],
   },
@@ -241,14 +280,24 @@ describe('deriveZones cases', () => {
   }
 
   it('generates no zone for a reverse network off an octet boundary (RFC 2317 is out of scope)', async () => {
-    const zones = await zonesOf(topology((t) => { t.dns.reverse = ['192.0.2.128/25']; }));
+    const zones = await zonesOf(
+      topology((t) => {
+        t.dns.reverse = ['192.0.2.128/25'];
+      }),
+    );
     expect(zones.filter((z) => z.kind === 'reverse')).toEqual([]);
   });
 
   it('splits TXT longer than 255 octets into character-strings of one record', async () => {
     const ip4 = Array.from({ length: 30 }, (_, i) => `203.0.113.${i + 1}`);
-    const zones = await zonesOf(topology((t) => { t.domains['acme.example'].spf = { ip4 }; }));
-    const spf = zones.find((z) => z.origin === 'acme.example')!.records.filter((r) => r.type === 'TXT' && r.name === 'acme.example');
+    const zones = await zonesOf(
+      topology((t) => {
+        t.domains['acme.example'].spf = { ip4 };
+      }),
+    );
+    const spf = zones
+      .find((z) => z.origin === 'acme.example')!
+      .records.filter((r) => r.type === 'TXT' && r.name === 'acme.example');
     expect(spf).toHaveLength(1);
     const strings = spf[0]!.data as readonly string[];
     expect(strings.length).toBeGreaterThan(1);

@@ -24,7 +24,10 @@ export async function goldenCases(): Promise<GoldenCase[]> {
     ...fixtures.map((d) => ({ name: d, topology: join(golden, d, 'topology.yaml'), expected: join(golden, d) })),
     ...examples
       .filter((d) => existsSync(join(ROOT, 'examples', d, 'topology.yaml')))
-      .map((d) => ({ name: `examples/${d}`, topology: join(ROOT, 'examples', d, 'topology.yaml'), expected: join(golden, 'examples', d) })),
+      .map((d) => ({
+        name: `examples/${d}`,
+        topology: join(ROOT, 'examples', d, 'topology.yaml'),
+        expected: join(golden, 'examples', d),
+      })),
   ];
 }
-

@@ -5,7 +5,15 @@ import type { ResourceRecord } from '../../src/dns/records.js';
 
 describe('canonical name order (RFC 4034 §6.1)', () => {
   it('sorts the RFC example (lowercased, without escapes) as the RFC lists it', () => {
-    const expected = ['example', 'a.example', 'yljkjljk.a.example', 'z.a.example', 'zabc.a.example', 'z.example', '*.z.example'];
+    const expected = [
+      'example',
+      'a.example',
+      'yljkjljk.a.example',
+      'z.a.example',
+      'zabc.a.example',
+      'z.example',
+      '*.z.example',
+    ];
     const shuffled = [...expected].reverse();
     expect(shuffled.sort(compareNames)).toEqual(expected);
   });
@@ -24,8 +32,18 @@ describe('canonical name order (RFC 4034 §6.1)', () => {
 
 describe('sortRecords', () => {
   const soa: ResourceRecord = {
-    name: 'acme.example', type: 'SOA', ttl: 3600,
-    data: { mname: 'ns1.infra.example', rname: 'hostmaster.infra.example', serial: 1, refresh: 7200, retry: 1800, expire: 1209600, minimum: 300 },
+    name: 'acme.example',
+    type: 'SOA',
+    ttl: 3600,
+    data: {
+      mname: 'ns1.infra.example',
+      rname: 'hostmaster.infra.example',
+      serial: 1,
+      refresh: 7200,
+      retry: 1800,
+      expire: 1209600,
+      minimum: 300,
+    },
   };
   const ordered: ResourceRecord[] = [
     soa,

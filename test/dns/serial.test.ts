@@ -61,7 +61,11 @@ describe('readSerial and maskSerial', () => {
   it.each([
     ['a file of ours', ours, 2026112803],
     ['a one-line SOA with a TTL', 'example.org. 300 IN SOA ns.example.org. h.example.org. 7 3600 900 604800 300\n', 7],
-    ['an SOA after comments holding the word SOA', '; SOA below ( 1 2 3\n@ SOA a. b. ( ; the serial follows\n 2024 1 2 3 4 )\n', 2024],
+    [
+      'an SOA after comments holding the word SOA',
+      '; SOA below ( 1 2 3\n@ SOA a. b. ( ; the serial follows\n 2024 1 2 3 4 )\n',
+      2024,
+    ],
     ['no SOA', '@ IN NS ns.example.org.\n', undefined],
     ['a serial out of range', '@ SOA a. b. 4294967296 1 2 3 4\n', undefined],
   ])('reads %s', (_, text, serial) => {

@@ -9,8 +9,16 @@ describe('characterStrings (RFC 1035 §3.3: at most 255 octets each)', () => {
     ['short text', 'v=spf1 -all', ['v=spf1 -all']],
     ['exactly 255 octets', 'a'.repeat(255), ['a'.repeat(255)]],
     ['256 octets without spaces: a hard cut', 'a'.repeat(256), ['a'.repeat(255), 'a']],
-    ['a space in the second half: cut after it', `${'a'.repeat(200)} ${'b'.repeat(100)}`, [`${'a'.repeat(200)} `, 'b'.repeat(100)]],
-    ['a space only in the first half: a hard cut', `${'a'.repeat(100)} ${'b'.repeat(200)}`, [`${'a'.repeat(100)} ${'b'.repeat(154)}`, 'b'.repeat(46)]],
+    [
+      'a space in the second half: cut after it',
+      `${'a'.repeat(200)} ${'b'.repeat(100)}`,
+      [`${'a'.repeat(200)} `, 'b'.repeat(100)],
+    ],
+    [
+      'a space only in the first half: a hard cut',
+      `${'a'.repeat(100)} ${'b'.repeat(200)}`,
+      [`${'a'.repeat(100)} ${'b'.repeat(154)}`, 'b'.repeat(46)],
+    ],
   ])('%s', (_, text, expected) => {
     expect(characterStrings(text)).toEqual(expected);
   });

@@ -43,7 +43,7 @@ interface ZoneSetCase {
 const synthetic: ZoneSetCase = {
   name: 'synthetic plan, 400 domains',
   topology: async (scratch) => {
-    const { writeSyntheticTopology } = (await import(join(ROOT, 'bench', 'synthetic.mjs') as string)) as {
+    const { writeSyntheticTopology } = (await import(join(ROOT, 'bench', 'synthetic.mjs'))) as {
       writeSyntheticTopology(dir: string, size: { domains: number; usersPerDomain: number }): Promise<string>;
     };
     return writeSyntheticTopology(scratch, { domains: 400, usersPerDomain: 2 });
@@ -68,18 +68,34 @@ for (const c of cases) {
       const { plan, findings } = await loadPlan(await c.topology(scratch));
       if (!plan) throw new Error(`${c.name} does not load: ${findings.map((f) => f.message).join('; ')}`);
       zones = deriveZones(plan, { serial: GOLDEN_SERIAL });
-      result = await writeZoneDirectory(zones, { out: join(scratch, 'zones'), serial: GOLDEN_SERIAL, servers: SERVERS, source: 'topology.yaml' });
+      result = await writeZoneDirectory(zones, {
+        out: join(scratch, 'zones'),
+        serial: GOLDEN_SERIAL,
+        servers: SERVERS,
+        source: 'topology.yaml',
+      });
     });
     afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-    it.runIf(hasBind)('named-checkzone -i local -k fail -m fail -M fail -n fail -S fail loads every zone with no warning', async () => {
-      const runs = await mapLimit(zones, PARALLEL, async (z) => ({ origin: z.origin, ...(await namedCheckzone(z.origin, fileOf(z.origin))) }));
-      const failures = runs.filter((r) => r.code !== 0 || r.output !== `zone ${r.origin}/IN: loaded serial ${GOLDEN_SERIAL}\nOK\n`);
-      expect(failures).toEqual([]);
-    });
+    it.runIf(hasBind)(
+      'named-checkzone -i local -k fail -m fail -M fail -n fail -S fail loads every zone with no warning',
+      async () => {
+        const runs = await mapLimit(zones, PARALLEL, async (z) => ({
+          origin: z.origin,
+          ...(await namedCheckzone(z.origin, fileOf(z.origin))),
+        }));
+        const failures = runs.filter(
+          (r) => r.code !== 0 || r.output !== `zone ${r.origin}/IN: loaded serial ${GOLDEN_SERIAL}\nOK\n`,
+        );
+        expect(failures).toEqual([]);
+      },
+    );
 
     it.runIf(hasKnot)('kzonecheck accepts every zone', async () => {
-      const runs = await mapLimit(zones, PARALLEL, async (z) => ({ origin: z.origin, ...(await kzonecheck(z.origin, fileOf(z.origin))) }));
+      const runs = await mapLimit(zones, PARALLEL, async (z) => ({
+        origin: z.origin,
+        ...(await kzonecheck(z.origin, fileOf(z.origin))),
+      }));
       expect(runs.filter((r) => r.code !== 0 || r.output !== '')).toEqual([]);
     });
 

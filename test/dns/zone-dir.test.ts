@@ -55,13 +55,24 @@ describe('writeZoneDirectory', () => {
 
   it('raises the serial of a changed zone only, counting up within one day', async () => {
     await writeZoneDirectory(await zonesOf(), { out, now: DAY1 });
-    const quarantine = (t: TopologyDoc) => { t.domains['acme.example'].dmarc.policy = 'reject'; };
+    const quarantine = (t: TopologyDoc) => {
+      t.domains['acme.example'].dmarc.policy = 'reject';
+    };
     const second = await writeZoneDirectory(await zonesOf(quarantine), { out, now: DAY1 });
     expect(second.zones.filter((z) => z.status !== 'unchanged').map((z) => [z.origin, z.status, z.serial])).toEqual([
       ['acme.example', 'changed', 2026030101],
     ]);
-    const third = await writeZoneDirectory(await zonesOf((t) => { quarantine(t); t.domains['acme.example'].ttl = 600; }), { out, now: DAY2 });
-    expect(third.zones.find((z) => z.origin === 'acme.example')).toMatchObject({ status: 'changed', serial: 2026030200 });
+    const third = await writeZoneDirectory(
+      await zonesOf((t) => {
+        quarantine(t);
+        t.domains['acme.example'].ttl = 600;
+      }),
+      { out, now: DAY2 },
+    );
+    expect(third.zones.find((z) => z.origin === 'acme.example')).toMatchObject({
+      status: 'changed',
+      serial: 2026030200,
+    });
     expect((await serials())['globex.example.zone']).toBe(2026030100);
   });
 
@@ -73,7 +84,12 @@ describe('writeZoneDirectory', () => {
 
   it('drops the files of zones the plan no longer has, and reports them', async () => {
     await writeZoneDirectory(await zonesOf(), { out, now: DAY1, servers: ['nsd'] });
-    const result = await writeZoneDirectory(await zonesOf((t) => { delete t.domains['parked.example']; }), { out, now: DAY1 });
+    const result = await writeZoneDirectory(
+      await zonesOf((t) => {
+        delete t.domains['parked.example'];
+      }),
+      { out, now: DAY1 },
+    );
     expect(result.removed).toEqual(['nsd.conf', 'parked.example.zone']);
     expect(existsSync(join(out, 'parked.example.zone'))).toBe(false);
   });
@@ -94,7 +110,9 @@ describe('writeZoneDirectory', () => {
   it('keeps the old set whole when writing the new one fails half-way', async () => {
     await writeZoneDirectory(await zonesOf(), { out, now: DAY1 });
     const before = await serials();
-    const zones = await zonesOf((t) => { t.domains['acme.example'].ttl = 60; });
+    const zones = await zonesOf((t) => {
+      t.domains['acme.example'].ttl = 60;
+    });
     // A zone whose file cannot be created (its name holds a directory separator) fails the run
     // after other files of the new set were written.
     const broken: Zone = { ...zones[0]!, origin: 'no/such/dir' };

@@ -25,7 +25,20 @@ export function run(command: string, args: readonly string[]): Promise<ToolRun> 
  * The strict named-checkzone run: check-names, MX-is-address, MX-to-CNAME, NS-is-address and
  * SRV-to-CNAME all fatal, integrity checks on in-zone data only (nothing is resolved).
  */
-export const STRICT_CHECKZONE = ['-i', 'local', '-k', 'fail', '-m', 'fail', '-M', 'fail', '-n', 'fail', '-S', 'fail'] as const;
+export const STRICT_CHECKZONE = [
+  '-i',
+  'local',
+  '-k',
+  'fail',
+  '-m',
+  'fail',
+  '-M',
+  'fail',
+  '-n',
+  'fail',
+  '-S',
+  'fail',
+] as const;
 
 export function namedCheckzone(origin: string, file: string): Promise<ToolRun> {
   return run('named-checkzone', [...STRICT_CHECKZONE, origin, file]);
@@ -37,9 +50,21 @@ export function kzonecheck(origin: string, file: string): Promise<ToolRun> {
 
 /** The records BIND reads from a file: named-compilezone's one-record-per-line dump, parsed. */
 export async function compiledRecords(origin: string, file: string): Promise<ResourceRecord[]> {
-  const { code, output } = await run('named-compilezone', [...STRICT_CHECKZONE, '-s', 'full', '-q', '-o', '-', origin, file]);
+  const { code, output } = await run('named-compilezone', [
+    ...STRICT_CHECKZONE,
+    '-s',
+    'full',
+    '-q',
+    '-o',
+    '-',
+    origin,
+    file,
+  ]);
   if (code !== 0) throw new Error(`named-compilezone ${origin} failed:\n${output}`);
-  return output.split('\n').filter((line) => line.trim() !== '').map(parseCompiledLine);
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(parseCompiledLine);
 }
 
 /** `owner. TTL IN TYPE rdata…` with names absolute and TXT strings quoted. */
@@ -52,7 +77,12 @@ function parseCompiledLine(line: string): ResourceRecord {
     case 'SOA': {
       const [mname = '', rname = '', ...timers] = rdata;
       const [serial, refresh, retry, expire, minimum] = timers.map(Number) as [number, number, number, number, number];
-      return { name, type, ttl, data: { mname: relativeToRoot(mname), rname: relativeToRoot(rname), serial, refresh, retry, expire, minimum } };
+      return {
+        name,
+        type,
+        ttl,
+        data: { mname: relativeToRoot(mname), rname: relativeToRoot(rname), serial, refresh, retry, expire, minimum },
+      };
     }
     case 'MX':
       return { name, type, ttl, data: { preference: Number(rdata[0]), exchange: relativeToRoot(rdata[1] ?? '') } };
@@ -83,7 +113,10 @@ function tokens(line: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < line.length) {
-    if (/\s/.test(line[i]!)) { i++; continue; }
+    if (/\s/.test(line[i]!)) {
+      i++;
+      continue;
+    }
     if (line[i] === '"') {
       const octets: number[] = [];
       i++;

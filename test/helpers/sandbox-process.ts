@@ -37,8 +37,8 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
     out += chunk.toString();
     for (const w of waiters) w();
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const waitForOutput = (pattern: RegExp, timeoutMs = 20_000, from = 0) =>
@@ -70,7 +70,7 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
     output: () => out,
     async control(line, answer) {
       const from = out.length;
-      child.stdin!.write(`${line}\n`);
+      child.stdin.write(`${line}\n`);
       await waitForOutput(answer, 20_000, from);
     },
     waitForOutput: (pattern, timeoutMs) => waitForOutput(pattern, timeoutMs, out.length),
@@ -86,12 +86,17 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
 }
 
 /** Polls until `probe` returns a value that `done` accepts; throws (with the last value) after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not there after ${timeoutMs} ms; last seen: ${JSON.stringify(value)?.slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not there after ${timeoutMs} ms; last seen: ${JSON.stringify(value)?.slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -5,6 +5,7 @@
 import { parsePlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test builds topologies of every shape, broken ones too
 export type TopologyDoc = Record<string, any>;
 
 /** Two stores and a relay-only backup for two domains, and a parked domain; lints clean under every rule, strict ones too. */
@@ -22,7 +23,13 @@ export function baseTopology(): TopologyDoc {
     },
     zones: ['infra.example'],
     hosts: {
-      store1: { fqdn: 'mail1.infra.example', ipv4: ['192.0.2.10'], ipv6: ['2001:db8::10'], role: 'store', limits: { connections: 300, mailboxes: 500, storage: '200GiB' } },
+      store1: {
+        fqdn: 'mail1.infra.example',
+        ipv4: ['192.0.2.10'],
+        ipv6: ['2001:db8::10'],
+        role: 'store',
+        limits: { connections: 300, mailboxes: 500, storage: '200GiB' },
+      },
       store2: { fqdn: 'mail2.infra.example', ipv4: ['192.0.2.11'], role: 'store' },
       backup: { fqdn: 'mx-backup.infra.example', ipv4: ['198.51.100.25'], role: 'relay' },
     },
@@ -33,7 +40,12 @@ export function baseTopology(): TopologyDoc {
           { host: 'backup', preference: 50 },
         ],
         users: { alice: 'store1', bob: { host: 'store2', quota: '5GiB' } },
-        aliases: { postmaster: ['alice'], abuse: ['alice'], dmarc: ['alice'], sales: ['alice', 'bob', 'carol@globex.example'] },
+        aliases: {
+          postmaster: ['alice'],
+          abuse: ['alice'],
+          dmarc: ['alice'],
+          sales: ['alice', 'bob', 'carol@globex.example'],
+        },
         dmarc: { policy: 'quarantine', rua: ['dmarc@acme.example'] },
       },
       'globex.example': {

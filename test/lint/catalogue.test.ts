@@ -12,8 +12,12 @@ import { lint } from '../../src/lint/run.js';
 import { planOf, topology } from '../helpers/topology.js';
 
 const root = new URL('../../', import.meta.url);
-const ruleFiles = readdirSync(new URL('src/lint/rules/', root)).map((f) => f.replace(/\.ts$/, '')).sort();
-const testFiles = readdirSync(new URL('test/lint/rules/', root)).map((f) => f.replace(/\.test\.ts$/, '')).sort();
+const ruleFiles = readdirSync(new URL('src/lint/rules/', root))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
+const testFiles = readdirSync(new URL('test/lint/rules/', root))
+  .map((f) => f.replace(/\.test\.ts$/, ''))
+  .sort();
 const CATEGORIES: readonly Category[] = ['mx', 'routing', 'addresses', 'capacity', 'dns', 'spf', 'dmarc', 'transport'];
 
 describe('the rule catalogue', () => {

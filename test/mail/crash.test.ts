@@ -30,7 +30,11 @@ class ChildRelay {
   private stderr = '';
 
   constructor(config: object) {
-    this.process = spawn(process.execPath, ['--import', here('register-ts.mjs'), here('relay-child.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(
+      process.execPath,
+      ['--import', here('register-ts.mjs'), here('relay-child.ts'), JSON.stringify(config)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let partial = '';
     this.process.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
@@ -55,10 +59,23 @@ class ChildRelay {
       const onData = () => void check();
       const timer = setTimeout(() => {
         this.waiters.delete(onData);
-        reject(new Error(`child: no matching event in ${timeoutMs} ms\nevents: ${this.events.map((e) => JSON.stringify(e)).join('\n')}\nstderr: ${this.stderr}`));
+        reject(
+          new Error(
+            `child: no matching event in ${timeoutMs} ms\nevents: ${this.events.map((e) => JSON.stringify(e)).join('\n')}\nstderr: ${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.waiters.add(onData);
-      void this.exited.then(() => setTimeout(() => check() || (clearTimeout(timer), this.waiters.delete(onData), reject(new Error(`child exited; stderr: ${this.stderr}`))), 50));
+      void this.exited.then(() =>
+        setTimeout(
+          () =>
+            check() ||
+            (clearTimeout(timer),
+            this.waiters.delete(onData),
+            reject(new Error(`child exited; stderr: ${this.stderr}`))),
+          50,
+        ),
+      );
     });
   }
 
@@ -102,7 +119,8 @@ async function setup() {
   return { net, startChild };
 }
 
-const bobsCopies = async (n: MailNet, subject: string) => (await n.mailbox('store2', 'bob@acme.example')).filter((m) => m.subject === subject);
+const bobsCopies = async (n: MailNet, subject: string) =>
+  (await n.mailbox('store2', 'bob@acme.example')).filter((m) => m.subject === subject);
 
 describe('crash safety', () => {
   it('kill -9 after the 250 and before onward delivery: delivered exactly once after the restart', async () => {
@@ -123,7 +141,7 @@ describe('crash safety', () => {
     expect(await bobsCopies(net, 'after 250')).toHaveLength(1);
   });
 
-  it('kill -9 between the next hop\'s 250 and the queue\'s record of it: the resend is absorbed', async () => {
+  it("kill -9 between the next hop's 250 and the queue's record of it: the resend is absorbed", async () => {
     const { net, startChild } = await setup();
     const since = net.events.length;
     const first = await startChild(0, { type: 'delivered', recipient: 'bob@acme.example', to: 'mail2.infra.example' });
@@ -141,9 +159,18 @@ describe('crash safety', () => {
 
 async function sendTo(port: number, subject: string): Promise<string> {
   const { default: nodemailer } = await import('nodemailer');
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.example.com' });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    name: 'client.example.com',
+  });
   try {
-    const info = await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw: message('carol@globex.example', 'bob@acme.example', subject) });
+    const info = await transport.sendMail({
+      envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] },
+      raw: message('carol@globex.example', 'bob@acme.example', subject),
+    });
     return info.response;
   } finally {
     transport.close();

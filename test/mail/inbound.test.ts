@@ -32,13 +32,15 @@ describe('LineEndingNormaliser on any chunking', () => {
   it('equals normalising the whole input at once, wherever the chunks split it (CR, LF and CRLF at every boundary)', () => {
     const next = seededRandom(0x11fe);
     for (let round = 0; round < 2000; round++) {
-      const bytes = Buffer.from(Array.from({ length: Math.floor(next() * 40) }, () => [0x0d, 0x0a, 0x61][Math.floor(next() * 3)]!));
+      const bytes = Buffer.from(
+        Array.from({ length: Math.floor(next() * 40) }, () => [0x0d, 0x0a, 0x61][Math.floor(next() * 3)]!),
+      );
       const text = bytes.toString('latin1');
       const expected = text.replace(/\r\n|\r|\n/g, '\r\n');
       const bare = (text.match(/\r\n|\r|\n/g) ?? []).filter((m) => m !== '\r\n').length;
       const n = new LineEndingNormaliser();
       const out: Buffer[] = [];
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const size = Math.floor(next() * 6); // empty chunks too
         out.push(n.push(bytes.subarray(at, at + size)));
         at += size;
@@ -79,13 +81,25 @@ describe('readInbound', () => {
 
 describe('trace', () => {
   const planned = new Set(['mail1.infra.example', 'mail2.infra.example', 'mx-backup.infra.example']);
-  const received = (by: string, id: string, helo = 'client.example.com') => receivedHeader({ helo, clientAddress: '127.0.0.1', by, id, date: Date.UTC(2024, 10, 28) });
+  const received = (by: string, id: string, helo = 'client.example.com') =>
+    receivedHeader({ helo, clientAddress: '127.0.0.1', by, id, date: Date.UTC(2024, 10, 28) });
 
   it('writes an RFC 5321 §4.4 time stamp line', () => {
-    expect(receivedHeader({ helo: 'client.example.com', clientAddress: '127.0.0.1', by: 'mail1.infra.example', id: 'ABC123', recipient: 'bob@acme.example', date: Date.UTC(2024, 10, 28, 4, 5, 6) })).toBe(
+    expect(
+      receivedHeader({
+        helo: 'client.example.com',
+        clientAddress: '127.0.0.1',
+        by: 'mail1.infra.example',
+        id: 'ABC123',
+        recipient: 'bob@acme.example',
+        date: Date.UTC(2024, 10, 28, 4, 5, 6),
+      }),
+    ).toBe(
       'Received: from client.example.com ([127.0.0.1])\r\n\tby mail1.infra.example (mxplan) with ESMTP id ABC123\r\n\tfor <bob@acme.example>;\r\n\tThu, 28 Nov 2024 04:05:06 +0000\r\n',
     );
-    expect(receivedHeader({ by: 'mail1.infra.example', id: 'DSN1', date: 0 })).toBe('Received: by mail1.infra.example (mxplan) id DSN1;\r\n\tThu, 01 Jan 1970 00:00:00 +0000\r\n');
+    expect(receivedHeader({ by: 'mail1.infra.example', id: 'DSN1', date: 0 })).toBe(
+      'Received: by mail1.infra.example (mxplan) id DSN1;\r\n\tThu, 01 Jan 1970 00:00:00 +0000\r\n',
+    );
     // a hostile HELO cannot break the header
     expect(receivedHeader({ helo: 'evil\r\nX-Injected: 1', by: 'h', id: 'I', date: 0 })).not.toMatch(/\r\nX-Injected/);
   });
@@ -100,12 +114,28 @@ describe('trace', () => {
   const cases: [name: string, headers: string[], hops: number, key: string | undefined][] = [
     ['no trace', [], 0, undefined],
     ['first planned hop', [received('mail1.infra.example', 'Q1')], 1, 'mail1.infra.example Q1'],
-    ['two planned hops: the first one keys', [received('mail2.infra.example', 'Q9'), received('mail1.infra.example', 'Q1'), received('mx.example.com', 'X')], 3, 'mail1.infra.example Q1'],
-    ['a forged planned header below a foreign hop does not count', [received('mail1.infra.example', 'Q1'), received('mx.example.com', 'X'), received('mail2.infra.example', 'FORGED')], 3, 'mail1.infra.example Q1'],
+    [
+      'two planned hops: the first one keys',
+      [received('mail2.infra.example', 'Q9'), received('mail1.infra.example', 'Q1'), received('mx.example.com', 'X')],
+      3,
+      'mail1.infra.example Q1',
+    ],
+    [
+      'a forged planned header below a foreign hop does not count',
+      [
+        received('mail1.infra.example', 'Q1'),
+        received('mx.example.com', 'X'),
+        received('mail2.infra.example', 'FORGED'),
+      ],
+      3,
+      'mail1.infra.example Q1',
+    ],
     ['foreign top', [received('mx.example.com', 'X'), received('mail1.infra.example', 'Q1')], 2, undefined],
   ];
   it.each(cases)('%s', (_name, headers, hops, key) => {
-    const message = Buffer.from(`${headers.join('')}Subject: x\r\n\r\nbody with Received: by mail1.infra.example id NOPE\r\n`);
+    const message = Buffer.from(
+      `${headers.join('')}Subject: x\r\n\r\nbody with Received: by mail1.infra.example id NOPE\r\n`,
+    );
     expect(readTrace(message, planned)).toMatchObject({ hops, deliveryKey: key });
   });
 });

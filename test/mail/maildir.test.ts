@@ -30,19 +30,36 @@ describe('MaildirStore', () => {
     const synced = async (address: string) => {
       vi.mocked(syncDirectory).mockClear();
       await store.deliver(address, message, `mail1.infra.example Q${++n}`, 'alice@acme.example');
-      return vi.mocked(syncDirectory).mock.calls.map(([dir]) => dir.slice(root.length) || '/').sort();
+      return vi
+        .mocked(syncDirectory)
+        .mock.calls.map(([dir]) => dir.slice(root.length) || '/')
+        .sort();
     };
     // a new domain: the root gained it, the domain gained the mailbox, the mailbox its tmp/new/cur
-    expect(await synced('bob@acme.example')).toEqual(['/', '/acme.example', '/acme.example/bob', '/acme.example/bob/new']);
+    expect(await synced('bob@acme.example')).toEqual([
+      '/',
+      '/acme.example',
+      '/acme.example/bob',
+      '/acme.example/bob/new',
+    ]);
     // a second mailbox of that domain: the root is unchanged
-    expect(await synced('carol@acme.example')).toEqual(['/acme.example', '/acme.example/carol', '/acme.example/carol/new']);
+    expect(await synced('carol@acme.example')).toEqual([
+      '/acme.example',
+      '/acme.example/carol',
+      '/acme.example/carol/new',
+    ]);
     // a known mailbox: only the rename into new/
     expect(await synced('bob@acme.example')).toEqual(['/acme.example/bob/new']);
   });
 
   it('writes tmp, renames into new, and leaves tmp empty', async () => {
     const store = new MaildirStore(root, 'mail2.infra.example', new FakeClock());
-    const { path, duplicate } = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example');
+    const { path, duplicate } = await store.deliver(
+      'bob@acme.example',
+      message,
+      'mail1.infra.example Q1',
+      'alice@acme.example',
+    );
     expect(duplicate).toBe(false);
     const box = join(root, 'acme.example', 'bob');
     expect((await readdir(join(box, 'new'))).map((n) => join(box, 'new', n))).toEqual([path]);
@@ -61,17 +78,25 @@ describe('MaildirStore', () => {
     const store = new MaildirStore(root, 'mail2.infra.example', clock);
     const first = await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example');
     await clock.advance(5000);
-    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(true);
+    expect(
+      (await store.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate,
+    ).toBe(true);
     // another key, or the same key for another mailbox, is another delivery
-    expect((await store.deliver('bob@acme.example', message, 'mail1.infra.example Q2', 'alice@acme.example')).duplicate).toBe(false);
-    expect((await store.deliver('carol@globex.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(false);
+    expect(
+      (await store.deliver('bob@acme.example', message, 'mail1.infra.example Q2', 'alice@acme.example')).duplicate,
+    ).toBe(false);
+    expect(
+      (await store.deliver('carol@globex.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate,
+    ).toBe(false);
 
     // a mail reader marks it seen (Maildir: move to cur/ with an info suffix)
     const box = join(root, 'acme.example', 'bob');
     const name = first.path.split('/').pop()!;
     await rename(first.path, join(box, 'cur', `${name}:2,S`));
     const restarted = new MaildirStore(root, 'mail2.infra.example', clock);
-    expect((await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate).toBe(true);
+    expect(
+      (await restarted.deliver('bob@acme.example', message, 'mail1.infra.example Q1', 'alice@acme.example')).duplicate,
+    ).toBe(true);
     expect((await readdir(join(box, 'new'))).length + (await readdir(join(box, 'cur'))).length).toBe(2);
   });
 

@@ -14,7 +14,11 @@ import { planOf, topology } from '../helpers/topology.js';
 import { FakeClock } from './support/fake-clock.js';
 
 const plan = await planOf(topology());
-const REFUSED: SmtpReply = { code: 451, enhanced: '4.4.1', text: 'mail2.infra.example [192.0.2.11]: connection refused' };
+const REFUSED: SmtpReply = {
+  code: 451,
+  enhanced: '4.4.1',
+  text: 'mail2.infra.example [192.0.2.11]: connection refused',
+};
 const OK: SmtpReply = { code: 250, enhanced: '2.0.0', text: 'Ok' };
 
 describe('backoffDelay', () => {
@@ -47,7 +51,10 @@ interface Attempt {
 }
 
 /** A queue on store1 (acme's primary MX; bob and carol live on store2) with a scripted deliver. */
-function harness(answer: (attempt: Attempt, n: number) => TransmitResult | Promise<TransmitResult>, lifetimeSeconds = 60) {
+function harness(
+  answer: (attempt: Attempt, n: number) => TransmitResult | Promise<TransmitResult>,
+  lifetimeSeconds = 60,
+) {
   const clock = new FakeClock();
   const attempts: Attempt[] = [];
   const bounces: { envelope: StoredEnvelope; failures: readonly FailedRecipient[] }[] = [];
@@ -88,7 +95,11 @@ const all = (attempt: Attempt, outcome: RecipientOutcome, unreachable = false): 
 describe('Queue', () => {
   it('backs a dead destination off exponentially and delivers once it answers', async () => {
     let up = false;
-    const h = harness((a) => (up ? all(a, { status: 'delivered', reply: OK, remote: 'mail2.infra.example' }) : all(a, { status: 'deferred', reply: REFUSED }, true)));
+    const h = harness((a) =>
+      up
+        ? all(a, { status: 'delivered', reply: OK, remote: 'mail2.infra.example' })
+        : all(a, { status: 'deferred', reply: REFUSED }, true),
+    );
     await h.add(['bob@acme.example']);
     await h.clock.advance(12_000);
     expect(h.attempts.map((a) => (a.at - h.start) / 1000)).toEqual([0, 1, 3, 7, 12]);
@@ -96,7 +107,9 @@ describe('Queue', () => {
     await h.clock.advance(5_000);
     expect(h.attempts.map((a) => (a.at - h.start) / 1000)).toEqual([0, 1, 3, 7, 12, 17]);
     expect(h.queue.size).toBe(0);
-    expect(h.events.filter((e) => e.type === 'delivered')).toMatchObject([{ recipient: 'bob@acme.example', to: 'mail2.infra.example' }]);
+    expect(h.events.filter((e) => e.type === 'delivered')).toMatchObject([
+      { recipient: 'bob@acme.example', to: 'mail2.infra.example' },
+    ]);
     expect(h.bounces).toEqual([]);
     expect(spool.stats().live).toBe(0);
   });
@@ -114,7 +127,13 @@ describe('Queue', () => {
   });
 
   it('bounces once after the queue lifetime, with the last error, through one DSN', async () => {
-    const h = harness((a) => (a.destination === 'local' ? all(a, { status: 'delivered', reply: OK }) : all(a, { status: 'deferred', reply: REFUSED }, true)), 10);
+    const h = harness(
+      (a) =>
+        a.destination === 'local'
+          ? all(a, { status: 'delivered', reply: OK })
+          : all(a, { status: 'deferred', reply: REFUSED }, true),
+      10,
+    );
     const id = await h.add(['sales@acme.example']); // alice is local, bob and carol live on store2
     await h.clock.advance(30_000);
     expect(h.bounces).toHaveLength(1);
@@ -147,9 +166,15 @@ describe('Queue', () => {
         outcomes: new Map(
           a.targets.map((t): [string, RecipientOutcome] => [
             t,
-            t.startsWith('carol') ? { status: 'failed', reply: { code: 550, enhanced: '5.2.1', text: 'mailbox disabled' }, remote: 'mail2.infra.example' }
-            : first ? { status: 'deferred', reply: { code: 451, enhanced: '4.2.0', text: 'greylisted' } }
-            : { status: 'delivered', reply: OK },
+            t.startsWith('carol')
+              ? {
+                  status: 'failed',
+                  reply: { code: 550, enhanced: '5.2.1', text: 'mailbox disabled' },
+                  remote: 'mail2.infra.example',
+                }
+              : first
+                ? { status: 'deferred', reply: { code: 451, enhanced: '4.2.0', text: 'greylisted' } }
+                : { status: 'delivered', reply: OK },
           ]),
         ),
         unreachable: false,
@@ -164,12 +189,21 @@ describe('Queue', () => {
     ]);
     expect(h.attempts.filter((a) => a.destination === 'local').map((a) => a.targets)).toEqual([['alice@acme.example']]);
     expect(h.bounces).toHaveLength(1);
-    expect(h.bounces[0]!.failures).toMatchObject([{ address: 'carol@globex.example', original: 'sales@acme.example', remote: 'mail2.infra.example' }]);
+    expect(h.bounces[0]!.failures).toMatchObject([
+      { address: 'carol@globex.example', original: 'sales@acme.example', remote: 'mail2.infra.example' },
+    ]);
   });
 
   it('resumes a replayed message without the targets already done', async () => {
     const h = harness((a) => all(a, { status: 'delivered', reply: OK }));
-    await h.add(['sales@acme.example'], 'alice@acme.example', new Map([['bob@acme.example', 'delivered'], ['alice@acme.example', 'delivered']]));
+    await h.add(
+      ['sales@acme.example'],
+      'alice@acme.example',
+      new Map([
+        ['bob@acme.example', 'delivered'],
+        ['alice@acme.example', 'delivered'],
+      ]),
+    );
     await h.clock.advance(0);
     expect(h.attempts.map((a) => a.targets)).toEqual([['carol@globex.example']]);
     await h.add(['bob@acme.example'], 'alice@acme.example', new Map([['bob@acme.example', 'delivered']]));

@@ -42,7 +42,8 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   }
 }
 
-const delivered = (host: string, recipient: string) => (e: MailEvent) => e.type === 'delivered' && e.host === host && e.recipient === recipient;
+const delivered = (host: string, recipient: string) => (e: MailEvent) =>
+  e.type === 'delivered' && e.host === host && e.recipient === recipient;
 
 describe('relays on loopback, all hosts up', () => {
   let net: MailNet;
@@ -59,11 +60,30 @@ describe('relays on loopback, all hosts up', () => {
     // asynchronously: the relays answer from this very process
     const run = await promisify(execFile)(
       'swaks',
-      ['--server', '127.0.0.1', '--port', String(net.port('store1')), '--ehlo', 'client.example.com', '--from', 'carol@globex.example', '--to', 'alice@acme.example', '--header', 'Subject: direct via swaks', '--body', 'hello alice', '--timeout', '10'],
+      [
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(net.port('store1')),
+        '--ehlo',
+        'client.example.com',
+        '--from',
+        'carol@globex.example',
+        '--to',
+        'alice@acme.example',
+        '--header',
+        'Subject: direct via swaks',
+        '--body',
+        'hello alice',
+        '--timeout',
+        '10',
+      ],
       { encoding: 'utf8' },
     );
     expect(run.stdout).toMatch(/<-\s+250 2\.0\.0 Ok: delivered as \w+/);
-    const [mail, ...more] = (await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'direct via swaks');
+    const [mail, ...more] = (await net.mailbox('store1', 'alice@acme.example')).filter(
+      (m) => m.subject === 'direct via swaks',
+    );
     expect(more).toEqual([]);
     expect(mail!.text).toContain('hello alice');
     expect(receivedBy(mail!)).toEqual(['mail1.infra.example']);
@@ -72,7 +92,11 @@ describe('relays on loopback, all hosts up', () => {
 
   it('forwards to the home store (store and forward: mail1 -> mail2)', async () => {
     const since = net.events.length;
-    const { response } = await net.send('store1', { from: 'carol@globex.example', to: ['bob@acme.example'] }, message('carol@globex.example', 'bob@acme.example', 'forwarded'));
+    const { response } = await net.send(
+      'store1',
+      { from: 'carol@globex.example', to: ['bob@acme.example'] },
+      message('carol@globex.example', 'bob@acme.example', 'forwarded'),
+    );
     expect(response).toMatch(/^250 2\.0\.0 Ok: queued as \w+/);
     await net.waitFor(delivered('store2', 'bob@acme.example'), since);
     await net.waitFor(delivered('store1', 'bob@acme.example'), since);
@@ -83,13 +107,21 @@ describe('relays on loopback, all hosts up', () => {
 
   it('fans an alias out across hosts, one copy per mailbox', async () => {
     const since = net.events.length;
-    await net.send('store1', { from: 'carol@globex.example', to: ['sales@acme.example'] }, message('carol@globex.example', 'sales@acme.example', 'fan-out'));
+    await net.send(
+      'store1',
+      { from: 'carol@globex.example', to: ['sales@acme.example'] },
+      message('carol@globex.example', 'sales@acme.example', 'fan-out'),
+    );
     await Promise.all([
       net.waitFor(delivered('store1', 'alice@acme.example'), since),
       net.waitFor(delivered('store2', 'bob@acme.example'), since),
       net.waitFor(delivered('store2', 'carol@globex.example'), since),
     ]);
-    for (const [host, address] of [['store1', 'alice@acme.example'], ['store2', 'bob@acme.example'], ['store2', 'carol@globex.example']] as const) {
+    for (const [host, address] of [
+      ['store1', 'alice@acme.example'],
+      ['store2', 'bob@acme.example'],
+      ['store2', 'carol@globex.example'],
+    ] as const) {
       const copies = (await net.mailbox(host, address)).filter((m) => m.subject === 'fan-out');
       expect(copies, `${address} on ${host}`).toHaveLength(1);
       expect(copies[0]!.headers.get('delivered-to')).toMatchObject({ text: address });
@@ -99,8 +131,17 @@ describe('relays on loopback, all hosts up', () => {
   it('takes a local submission as mail of the host itself: routed anywhere, line ends normalised', async () => {
     const since = net.events.length;
     // store1 is not an MX of globex: an SMTP client would be refused (5.7.1), its own user is not
-    const id = await net.relay('store1').submit({ from: 'alice@acme.example', to: ['carol@globex.example'] }, Buffer.from('Subject: submitted\nX-Bare-CR: yes\r\rbody\n'));
-    expect(net.events.slice(since).find((e) => e.type === 'accepted')).toMatchObject({ queueId: id, stored: 'queue', bareLineEndings: 4 });
+    const id = await net
+      .relay('store1')
+      .submit(
+        { from: 'alice@acme.example', to: ['carol@globex.example'] },
+        Buffer.from('Subject: submitted\nX-Bare-CR: yes\r\rbody\n'),
+      );
+    expect(net.events.slice(since).find((e) => e.type === 'accepted')).toMatchObject({
+      queueId: id,
+      stored: 'queue',
+      bareLineEndings: 4,
+    });
     await net.waitFor(delivered('store2', 'carol@globex.example'), since);
     const [mail] = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'submitted');
     expect(receivedBy(mail!)).toEqual(['mail2.infra.example', 'mail1.infra.example']);
@@ -114,17 +155,30 @@ describe('relays on loopback, all hosts up', () => {
     await writeFile(blocked, 'not a directory');
     const since = net.events.length;
     const to = ['u0@acme.example', 'u1@acme.example'];
-    const { response } = await net.send('store1', { from: 'carol@globex.example', to }, message('carol@globex.example', to.join(', '), 'half written'));
+    const { response } = await net.send(
+      'store1',
+      { from: 'carol@globex.example', to },
+      message('carol@globex.example', to.join(', '), 'half written'),
+    );
     // Answered 250: u0's copy is written, u1's waits in the queue (a 451 would make the client send u0 a second copy).
     expect(response).toMatch(/^250 2\.0\.0 Ok: queued as \w+/);
-    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
-    await net.waitFor((e) => e.type === 'deferred' && e.host === 'store1' && e.recipients.includes('u1@acme.example'), since);
+    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(
+      1,
+    );
+    await net.waitFor(
+      (e) => e.type === 'deferred' && e.host === 'store1' && e.recipients.includes('u1@acme.example'),
+      since,
+    );
 
     await rm(blocked);
     net.relay('store1').retryNow();
     await net.waitFor(delivered('store1', 'u1@acme.example'), since);
-    expect((await net.mailbox('store1', 'u1@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
-    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(1);
+    expect((await net.mailbox('store1', 'u1@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(
+      1,
+    );
+    expect((await net.mailbox('store1', 'u0@acme.example')).filter((m) => m.subject === 'half written')).toHaveLength(
+      1,
+    );
   });
 
   it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
@@ -135,7 +189,12 @@ describe('relays on loopback, all hosts up', () => {
       ['backup', 'nobody@globex.example'],
     ];
     for (const [host, to] of cases) {
-      expect(await refusal(net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'unknown'))), `${to} on ${host}`).toBe('550 5.1.1');
+      expect(
+        await refusal(
+          net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'unknown')),
+        ),
+        `${to} on ${host}`,
+      ).toBe('550 5.1.1');
     }
   });
 
@@ -149,7 +208,12 @@ describe('relays on loopback, all hosts up', () => {
       ['backup', 'x@parked.example', '556 5.1.10'],
     ];
     for (const [host, to, expected] of cases) {
-      expect(await refusal(net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'relay?'))), `${to} on ${host}`).toBe(expected);
+      expect(
+        await refusal(
+          net.send(host, { from: 'someone@example.com', to: [to] }, message('someone@example.com', to, 'relay?')),
+        ),
+        `${to} on ${host}`,
+      ).toBe(expected);
     }
   });
 
@@ -222,10 +286,20 @@ describe('relays on loopback, all hosts up', () => {
   });
 
   it('bounces a message that has looped past the hop limit (554 5.4.6)', async () => {
-    const hops = Array.from({ length: plan.hopLimit }, (_, i) => `Received: from a${i}.example.com by b${i}.example.com id X${i}; Thu, 28 Nov 2024 04:00:00 +0000\r\n`).join('');
-    expect(await refusal(net.send('store1', { from: 'carol@globex.example', to: ['alice@acme.example'] }, hops + message('carol@globex.example', 'alice@acme.example', 'loop')))).toBe('554 5.4.6');
+    const hops = Array.from(
+      { length: plan.hopLimit },
+      (_, i) => `Received: from a${i}.example.com by b${i}.example.com id X${i}; Thu, 28 Nov 2024 04:00:00 +0000\r\n`,
+    ).join('');
+    expect(
+      await refusal(
+        net.send(
+          'store1',
+          { from: 'carol@globex.example', to: ['alice@acme.example'] },
+          hops + message('carol@globex.example', 'alice@acme.example', 'loop'),
+        ),
+      ),
+    ).toBe('554 5.4.6');
   });
-
 });
 
 describe('a silent client', () => {
@@ -252,22 +326,39 @@ describe('backup MX while the primary is down', () => {
     await net.stop('store1');
     const since = net.events.length;
     // an Internet sender: MX lookup through the responder, the primary refuses, the backup answers
-    const client = new SmtpClient({ helo: 'sender.example.com', connectTimeout: 2000, greetingTimeout: 2000, socketTimeout: 5000, reuseFor: 100 });
-    const body = Buffer.from(message('someone@example.com', 'alice@acme.example', 'via backup'));
-    const sent = await transmit({ kind: 'mx', domain: 'acme.example' }, 'someone@example.com', ['alice@acme.example'], body, {
-      resolver: net.resolver,
-      connector: net.book,
-      client,
-      maxRecipients: 100,
-      self: { fqdn: 'sender.example.com', addresses: new Set() },
-      random: Math.random,
+    const client = new SmtpClient({
+      helo: 'sender.example.com',
+      connectTimeout: 2000,
+      greetingTimeout: 2000,
+      socketTimeout: 5000,
+      reuseFor: 100,
     });
+    const body = Buffer.from(message('someone@example.com', 'alice@acme.example', 'via backup'));
+    const sent = await transmit(
+      { kind: 'mx', domain: 'acme.example' },
+      'someone@example.com',
+      ['alice@acme.example'],
+      body,
+      {
+        resolver: net.resolver,
+        connector: net.book,
+        client,
+        maxRecipients: 100,
+        self: { fqdn: 'sender.example.com', addresses: new Set() },
+        random: Math.random,
+      },
+    );
     client.close();
-    expect(sent.outcomes.get('alice@acme.example')).toMatchObject({ status: 'delivered', remote: 'mx-backup.infra.example' });
+    expect(sent.outcomes.get('alice@acme.example')).toMatchObject({
+      status: 'delivered',
+      remote: 'mx-backup.infra.example',
+    });
 
     const deferred = await net.waitFor((e) => e.type === 'deferred' && e.host === 'backup', since);
     expect(deferred).toMatchObject({ recipients: ['alice@acme.example'] });
-    expect((deferred as { reason: string }).reason).toMatch(/^451 4\.4\.1 mail1\.infra\.example \[(192\.0\.2\.10|2001:db8::10)\]/);
+    expect((deferred as { reason: string }).reason).toMatch(
+      /^451 4\.4\.1 mail1\.infra\.example \[(192\.0\.2\.10|2001:db8::10)\]/,
+    );
     expect(net.relay('backup').queued()).toBe(1);
 
     await net.start('store1');
@@ -283,7 +374,9 @@ describe('backup MX while the primary is down', () => {
 describe('queue lifetime', () => {
   let net: MailNet;
   beforeAll(async () => {
-    net = await startMailNet(plan, ['store2', 'backup'], { backup: { overrides: { queueLifetime: 1, firstRetry: 200, maxRetry: 400 } } });
+    net = await startMailNet(plan, ['store2', 'backup'], {
+      backup: { overrides: { queueLifetime: 1, firstRetry: 200, maxRetry: 400 } },
+    });
   });
   afterAll(async () => {
     await net?.close();
@@ -292,27 +385,44 @@ describe('queue lifetime', () => {
   it('bounces once after the lifetime: an RFC 3464 DSN from <> reaches the sender through normal routing', async () => {
     // store1 (acme's primary) never runs: its addresses are not even in the address book
     const since = net.events.length;
-    await net.send('backup', { from: 'carol@globex.example', to: ['alice@acme.example'] }, message('carol@globex.example', 'alice@acme.example', 'doomed'));
+    await net.send(
+      'backup',
+      { from: 'carol@globex.example', to: ['alice@acme.example'] },
+      message('carol@globex.example', 'alice@acme.example', 'doomed'),
+    );
     const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
     expect(bounced).toMatchObject({ recipients: ['alice@acme.example'] });
     // the DSN goes from the backup to globex's primary MX, store2, carol's home
     await net.waitFor(delivered('store2', 'carol@globex.example'), since);
-    const dsns = (await net.mailbox('store2', 'carol@globex.example')).filter((m) => m.subject === 'Undelivered Mail Returned to Sender');
+    const dsns = (await net.mailbox('store2', 'carol@globex.example')).filter(
+      (m) => m.subject === 'Undelivered Mail Returned to Sender',
+    );
     expect(dsns).toHaveLength(1);
     const dsn = dsns[0]!;
-    expect(dsn.headers.get('content-type')).toMatchObject({ value: 'multipart/report', params: { 'report-type': 'delivery-status' } });
+    expect(dsn.headers.get('content-type')).toMatchObject({
+      value: 'multipart/report',
+      params: { 'report-type': 'delivery-status' },
+    });
     expect(dsn.headers.get('return-path')).toMatchObject({ text: '' });
     expect(dsn.headers.get('auto-submitted')).toBe('auto-replied');
     // mailparser shows the message/delivery-status part as text, after the note for people
     expect(dsn.text).toMatch(/Reporting-MTA: dns; mx-backup\.infra\.example/);
     expect(dsn.text).toMatch(/Final-Recipient: rfc822; alice@acme\.example\nAction: failed\nStatus: 4\.4\.7\n/);
-    expect(dsn.text).toMatch(/Diagnostic-Code: smtp; 451 4\.4\.7 Delivery time expired; last error: 451 4\.4\.1 mail1\.infra\.example/);
-    expect(dsn.attachments.find((a) => a.contentType === 'text/rfc822-headers')!.content.toString()).toContain('Subject: doomed');
+    expect(dsn.text).toMatch(
+      /Diagnostic-Code: smtp; 451 4\.4\.7 Delivery time expired; last error: 451 4\.4\.1 mail1\.infra\.example/,
+    );
+    expect(dsn.attachments.find((a) => a.contentType === 'text/rfc822-headers')!.content.toString()).toContain(
+      'Subject: doomed',
+    );
   });
 
   it('sends no DSN about a message from the null reverse-path', async () => {
     const since = net.events.length;
-    await net.send('backup', { from: '', to: ['alice@acme.example'] }, message('mailer-daemon@example.com', 'alice@acme.example', 'bounce of a bounce'));
+    await net.send(
+      'backup',
+      { from: '', to: ['alice@acme.example'] },
+      message('mailer-daemon@example.com', 'alice@acme.example', 'bounce of a bounce'),
+    );
     const bounced = await net.waitFor((e) => e.type === 'bounced' && e.host === 'backup', since);
     // no DSN was queued: the bounce names none and the backup's queue is empty
     expect(bounced).toMatchObject({ dsn: undefined });

@@ -101,9 +101,19 @@ describe('expandRecipients', () => {
     // a cycle ends at the second visit
     ['store1', ['loop1@acme.example'], ['alice@acme.example deliver-local'], []],
     // members outside the plan are relayed out through their MX
-    ['store1', ['friends@acme.example'], ['alice@acme.example deliver-local', 'partner@example.com relay-to-mx example.com'], []],
+    [
+      'store1',
+      ['friends@acme.example'],
+      ['alice@acme.example deliver-local', 'partner@example.com relay-to-mx example.com'],
+      [],
+    ],
     // the backup does not expand: the primary does
-    ['backup', ['sales@acme.example', 'carol@globex.example'], ['sales@acme.example relay-to-mx acme.example', 'carol@globex.example relay-to-mx globex.example'], []],
+    [
+      'backup',
+      ['sales@acme.example', 'carol@globex.example'],
+      ['sales@acme.example relay-to-mx acme.example', 'carol@globex.example relay-to-mx globex.example'],
+      [],
+    ],
     ['backup', ['team@initech.example'], ['team@initech.example relay-to-mx initech.example'], []],
   ];
   it.each(cases)('%s: %j', (host, recipients, targets, failures) => {
@@ -120,6 +130,8 @@ describe('expandRecipients', () => {
   it('reports a member that cannot be delivered as a failure, not a target', () => {
     const broken = expandRecipients(plan, 'store1', ['x@parked.example', 'alice@acme.example'], 'internal');
     expect(broken.targets.map((t) => t.address)).toEqual(['alice@acme.example']);
-    expect(broken.failures.map((f) => `${f.address} ${f.reply.code} ${f.reply.enhanced}`)).toEqual(['x@parked.example 556 5.1.10']);
+    expect(broken.failures.map((f) => `${f.address} ${f.reply.code} ${f.reply.enhanced}`)).toEqual([
+      'x@parked.example 556 5.1.10',
+    ]);
   });
 });

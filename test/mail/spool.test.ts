@@ -23,7 +23,10 @@ const envelope = (id: string, recipients = ['bob@acme.example']): StoredEnvelope
 describe('Spool', () => {
   it('replays messages with the targets already done, and reads bodies back', async () => {
     const { spool } = await Spool.open(dir);
-    await spool.appendMessage(envelope('A1', ['bob@acme.example', 'carol@globex.example']), Buffer.from('Subject: one\r\n\r\nhello\r\n'));
+    await spool.appendMessage(
+      envelope('A1', ['bob@acme.example', 'carol@globex.example']),
+      Buffer.from('Subject: one\r\n\r\nhello\r\n'),
+    );
     await spool.appendMessage(envelope('A2'), Buffer.from('Subject: two\r\n\r\n'));
     spool.appendDone('A1', ['bob@acme.example'], 'delivered');
     expect((await spool.readBody('A1')).toString()).toBe('Subject: one\r\n\r\nhello\r\n');
@@ -40,7 +43,9 @@ describe('Spool', () => {
 
   it('commits concurrent appends together and keeps them in order', async () => {
     const { spool } = await Spool.open(dir);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => spool.appendMessage(envelope(`M${i}`), Buffer.from(`body ${i}\r\n`))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => spool.appendMessage(envelope(`M${i}`), Buffer.from(`body ${i}\r\n`))),
+    );
     // the first append starts a commit; the 49 that arrive while it runs share the next one
     expect(spool.stats().commits).toBeLessThanOrEqual(2);
     await spool.close();
@@ -103,7 +108,8 @@ describe('Spool', () => {
     const { spool } = await Spool.open(dir, { segmentBytes: 600 });
     const both = ['bob@acme.example', 'carol@globex.example'];
     // Segment 1: four small messages; OLD stays (deferred for days), with bob done.
-    for (const id of ['OLD', 'A', 'B', 'C']) await spool.appendMessage(envelope(id, both), Buffer.from(`body of ${id}\r\n`));
+    for (const id of ['OLD', 'A', 'B', 'C'])
+      await spool.appendMessage(envelope(id, both), Buffer.from(`body of ${id}\r\n`));
     spool.appendDone('OLD', ['bob@acme.example'], 'delivered');
     for (const id of ['A', 'B', 'C']) spool.release(id);
     // Segments 2 and 3: a large message each.
@@ -119,7 +125,9 @@ describe('Spool', () => {
     await spool.close();
 
     const again = await Spool.open(dir);
-    expect(again.recovered.map((m) => [m.envelope.id, m.envelope.recipients, [...m.done]])).toEqual([['OLD', both, [['bob@acme.example', 'delivered']]]]);
+    expect(again.recovered.map((m) => [m.envelope.id, m.envelope.recipients, [...m.done]])).toEqual([
+      ['OLD', both, [['bob@acme.example', 'delivered']]],
+    ]);
     expect((await again.spool.readBody('OLD')).toString()).toBe('body of OLD\r\n');
     expect((await readdir(dir)).filter((n) => n.startsWith('segment-'))).toHaveLength(2); // the copy's and a fresh one
     await again.spool.close();

@@ -16,7 +16,11 @@ afterEach(async () => {
 describe('openHostState', () => {
   it('lays out <state>/<host> and holds a lock with this pid until released', async () => {
     const state = await openHostState(dir, 'store1');
-    expect(state).toMatchObject({ dir: join(dir, 'store1'), queueDir: join(dir, 'store1', 'queue'), maildirRoot: join(dir, 'store1', 'maildir') });
+    expect(state).toMatchObject({
+      dir: join(dir, 'store1'),
+      queueDir: join(dir, 'store1', 'queue'),
+      maildirRoot: join(dir, 'store1', 'maildir'),
+    });
     expect((await readFile(join(dir, 'store1', 'lock'), 'utf8')).trim()).toBe(String(process.pid));
     await expect(openHostState(dir, 'store1')).rejects.toThrow(ResourceError);
     await state.release();
@@ -45,7 +49,14 @@ describe('startRelay', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
     const resolver = { resolveMx: async () => [], resolve4: async () => [], resolve6: async () => [] };
-    const options = { plan, hostId: 'store1', stateDir: dir, resolver, connector: new AddressBook(), profile: 'fast' as const };
+    const options = {
+      plan,
+      hostId: 'store1',
+      stateDir: dir,
+      resolver,
+      connector: new AddressBook(),
+      profile: 'fast' as const,
+    };
     await expect(startRelay({ ...options, listen: { address: '127.0.0.1', port } })).rejects.toThrow(ResourceError);
     await new Promise((resolve) => taken.close(resolve));
     await using relay = await startRelay({ ...options, listen: { address: '127.0.0.1', port: 0 } });

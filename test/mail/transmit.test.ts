@@ -75,11 +75,21 @@ const resolver: MailResolver = {
 
 let client: SmtpClient;
 beforeAll(() => {
-  client = new SmtpClient({ helo: 'relay.example.net', connectTimeout: 2000, greetingTimeout: 2000, socketTimeout: 5000, reuseFor: 200 });
+  client = new SmtpClient({
+    helo: 'relay.example.net',
+    connectTimeout: 2000,
+    greetingTimeout: 2000,
+    socketTimeout: 5000,
+    reuseFor: 200,
+  });
 });
 afterAll(() => client.close());
 
-async function scenario(primary: Behaviour | 'down' | 'unlisted', secondary: Behaviour, recipients = ['a@example.org']) {
+async function scenario(
+  primary: Behaviour | 'down' | 'unlisted',
+  secondary: Behaviour,
+  recipients = ['a@example.org'],
+) {
   const book = new AddressBook();
   const servers: Scripted[] = [];
   if (primary === 'down') {
@@ -94,16 +104,24 @@ async function scenario(primary: Behaviour | 'down' | 'unlisted', secondary: Beh
   const second = await scripted(secondary);
   servers.push(second);
   book.set('192.0.2.2', { host: '127.0.0.1', port: second.port });
-  const result = await transmit({ kind: 'mx', domain: 'example.org' }, 'sender@example.net', recipients, Buffer.from('Subject: t\r\n\r\nbody\r\n'), {
-    resolver,
-    connector: book,
-    client,
-    maxRecipients: 100,
-    self: { fqdn: 'relay.example.net', addresses: new Set() },
-    random: () => 0,
-  });
+  const result = await transmit(
+    { kind: 'mx', domain: 'example.org' },
+    'sender@example.net',
+    recipients,
+    Buffer.from('Subject: t\r\n\r\nbody\r\n'),
+    {
+      resolver,
+      connector: book,
+      client,
+      maxRecipients: 100,
+      self: { fqdn: 'relay.example.net', addresses: new Set() },
+      random: () => 0,
+    },
+  );
   await Promise.all(servers.map((s) => s.close()));
-  const outcomes = Object.fromEntries([...result.outcomes].map(([r, o]) => [r, `${o.status} ${o.reply.code} ${o.remote ?? '-'}`]));
+  const outcomes = Object.fromEntries(
+    [...result.outcomes].map(([r, o]) => [r, `${o.status} ${o.reply.code} ${o.remote ?? '-'}`]),
+  );
   return { outcomes, unreachable: result.unreachable, secondary: second };
 }
 
@@ -131,13 +149,21 @@ describe('transmit', () => {
   });
 
   it('takes a 5xx at RCPT as final for that recipient: no other MX is tried', async () => {
-    const { outcomes, secondary } = await scenario({ rcpt: { 'gone@example.org': 550 } }, {}, ['a@example.org', 'gone@example.org']);
-    expect(outcomes).toEqual({ 'a@example.org': 'delivered 250 mx1.example.org', 'gone@example.org': 'failed 550 mx1.example.org' });
+    const { outcomes, secondary } = await scenario({ rcpt: { 'gone@example.org': 550 } }, {}, [
+      'a@example.org',
+      'gone@example.org',
+    ]);
+    expect(outcomes).toEqual({
+      'a@example.org': 'delivered 250 mx1.example.org',
+      'gone@example.org': 'failed 550 mx1.example.org',
+    });
     expect(secondary.connections).toBe(0);
   });
 
   it('defers a 4xx at RCPT to the next attempt, and a 4xx at DATA for everyone', async () => {
-    expect((await scenario({ rcpt: { 'grey@example.org': 451 } }, {}, ['a@example.org', 'grey@example.org'])).outcomes).toEqual({
+    expect(
+      (await scenario({ rcpt: { 'grey@example.org': 451 } }, {}, ['a@example.org', 'grey@example.org'])).outcomes,
+    ).toEqual({
       'a@example.org': 'delivered 250 mx1.example.org',
       'grey@example.org': 'deferred 451 mx1.example.org',
     });
@@ -154,8 +180,22 @@ describe('transmit', () => {
   it('sends several messages over one pooled session', async () => {
     const server = await scripted({});
     const book = new AddressBook([['192.0.2.1', { host: '127.0.0.1', port: server.port }]]);
-    const ctx = { resolver, connector: book, client, maxRecipients: 100, self: { fqdn: 'relay.example.net', addresses: new Set<string>() }, random: () => 0 };
-    for (let i = 0; i < 3; i++) await transmit({ kind: 'mx', domain: 'example.org' }, 's@example.net', ['a@example.org'], Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`), ctx);
+    const ctx = {
+      resolver,
+      connector: book,
+      client,
+      maxRecipients: 100,
+      self: { fqdn: 'relay.example.net', addresses: new Set<string>() },
+      random: () => 0,
+    };
+    for (let i = 0; i < 3; i++)
+      await transmit(
+        { kind: 'mx', domain: 'example.org' },
+        's@example.net',
+        ['a@example.org'],
+        Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`),
+        ctx,
+      );
     expect(server.received).toHaveLength(3);
     expect(server.connections).toBe(1);
     await server.close();

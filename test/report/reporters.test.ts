@@ -26,14 +26,21 @@ const findings: Finding[] = [
     message: 'row "x" has no host, 100% wrong: really',
     location: { file: '/work/project/users/acme.csv', line: 3, column: 1, path: '' },
   },
-  { rule: 'topology-syntax', severity: 'info', message: 'position unknown', location: { file: '/elsewhere/t.yaml', line: 0, column: 0, path: '' } },
+  {
+    rule: 'topology-syntax',
+    severity: 'info',
+    message: 'position unknown',
+    location: { file: '/elsewhere/t.yaml', line: 0, column: 0, path: '' },
+  },
 ];
 const input = { findings, rules: ruleInfos(), cwd };
 
 describe('stylish', () => {
   it('groups by file, shows position, severity, rule, RFC and fix, and a summary', () => {
     const text = formatStylish(input, { color: false });
-    expect(text).toContain('topology.yaml\n  12:9  error    domain acme.example: backup MX backup has the same preference (10) as primary store1  mx-backup-preference');
+    expect(text).toContain(
+      'topology.yaml\n  12:9  error    domain acme.example: backup MX backup has the same preference (10) as primary store1  mx-backup-preference',
+    );
     expect(text).toMatch(/see RFC 5321 §5\.1, RFC 974/);
     expect(text).toContain('fix: Give every relay-only backup');
     expect(text).toContain('users/acme.csv');
@@ -70,7 +77,9 @@ describe('github annotations', () => {
     expect(lines[0]).toBe(
       '::error file=topology.yaml,line=12,col=9,title=mxplan mx-backup-preference::domain acme.example: backup MX backup has the same preference (10) as primary store1%0AGive every relay-only backup a larger preference value.',
     );
-    expect(lines[1]).toBe('::warning file=users/acme.csv,line=3,col=1,title=mxplan users-csv::row "x" has no host, 100%25 wrong: really');
+    expect(lines[1]).toBe(
+      '::warning file=users/acme.csv,line=3,col=1,title=mxplan users-csv::row "x" has no host, 100%25 wrong: really',
+    );
     expect(lines[2]).toBe('::notice file=/elsewhere/t.yaml,title=mxplan topology-syntax::position unknown');
   });
 });
@@ -80,7 +89,9 @@ describe('sarif', () => {
   // ajv-draft-04 is CommonJS whose module.exports is the class (SARIF's schema is draft-04).
   const Ajv4 = require('ajv-draft-04') as (typeof AjvModule)['default'];
   const schemaFile = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
-  const validate = new Ajv4({ allErrors: true, strict: false, unicodeRegExp: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
+  const validate = new Ajv4({ allErrors: true, strict: false, unicodeRegExp: false }).compile(
+    JSON.parse(readFileSync(schemaFile, 'utf8')),
+  );
 
   it('validates against the SARIF 2.1.0 schema', () => {
     const log = JSON.parse(formatSarif(input, { version: '0.1.0' }));
@@ -92,11 +103,15 @@ describe('sarif', () => {
   it('carries the whole rule catalogue and points results at it', () => {
     const log = JSON.parse(formatSarif(input, { version: '0.1.0' }));
     const { rules } = log.runs[0].tool.driver;
-    expect(rules.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining([...ruleInfos().keys(), 'topology-syntax']));
+    expect(rules.map((r: { id: string }) => r.id)).toEqual(
+      expect.arrayContaining([...ruleInfos().keys(), 'topology-syntax']),
+    );
     for (const result of log.runs[0].results) expect(rules[result.ruleIndex].id).toBe(result.ruleId);
     expect(log.runs[0].results[0]).toMatchObject({
       level: 'error',
-      locations: [{ physicalLocation: { artifactLocation: { uri: 'topology.yaml' }, region: { startLine: 12, startColumn: 9 } } }],
+      locations: [
+        { physicalLocation: { artifactLocation: { uri: 'topology.yaml' }, region: { startLine: 12, startColumn: 9 } } },
+      ],
     });
     // Line 0 means unknown: SARIF regions start at 1, so the region is left out.
     expect(log.runs[0].results[2].locations[0].physicalLocation.region).toBeUndefined();

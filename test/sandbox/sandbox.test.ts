@@ -43,7 +43,11 @@ describe('sandbox host options', () => {
   });
 
   it('applies per-host relay settings (here the message size limit) to that host only', async () => {
-    await using sandbox = await startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { store1: { maxMessageSize: 4096 } } });
+    await using sandbox = await startSandbox({
+      plan,
+      stateDir: await tempDir('sandbox'),
+      relays: { store1: { maxMessageSize: 4096 } },
+    });
     const size = async (hostId: string) => {
       const { smtp } = await RawSmtp.connect(sandbox.hosts.get(hostId)!.port);
       const ehlo = await smtp.command('EHLO client.example.com');
@@ -55,7 +59,11 @@ describe('sandbox host options', () => {
   });
 
   it('refuses a host the plan does not have, and starts nothing', async () => {
-    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), start: ['store9'] })).rejects.toThrow(UsageError);
-    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { strore1: {} } })).rejects.toThrow(/no planned host "strore1"/);
+    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), start: ['store9'] })).rejects.toThrow(
+      UsageError,
+    );
+    await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { strore1: {} } })).rejects.toThrow(
+      /no planned host "strore1"/,
+    );
   });
 });

@@ -24,7 +24,11 @@ describe('expectDelivery', () => {
     ['bob@acme.example', ['bob@acme.example store2'], []],
     ['sales@acme.example', ['alice@acme.example store1', 'bob@acme.example store2', 'carol@globex.example store2'], []],
     // nested aliases reach each mailbox once
-    ['everyone@acme.example', ['alice@acme.example store1', 'bob@acme.example store2', 'carol@globex.example store2'], []],
+    [
+      'everyone@acme.example',
+      ['alice@acme.example store1', 'bob@acme.example store2', 'carol@globex.example store2'],
+      [],
+    ],
     // a cycle still delivers to the users inside it, once
     ['loop1@acme.example', ['alice@acme.example store1'], []],
     ['nobody@acme.example', [], []],
@@ -54,9 +58,19 @@ describe('expectedTrail', () => {
 });
 
 describe('judgeDelivery', () => {
-  const copy = (address: string, hostId: string, trail: string[] = [], dsn = false): Copy => ({ address, hostId, file: `/x/${address}`, trail, dsn });
+  const copy = (address: string, hostId: string, trail: string[] = [], dsn = false): Copy => ({
+    address,
+    hostId,
+    file: `/x/${address}`,
+    trail,
+    dsn,
+  });
   const sales = expectDelivery(plan, 'sales@acme.example');
-  const all = [copy('alice@acme.example', 'store1'), copy('bob@acme.example', 'store2'), copy('carol@globex.example', 'store2')];
+  const all = [
+    copy('alice@acme.example', 'store1'),
+    copy('bob@acme.example', 'store2'),
+    copy('carol@globex.example', 'store2'),
+  ];
 
   it('passes when every mailbox holds one copy and no other does', () => {
     expect(judgeDelivery(plan, sales, all).status).toBe('pass');
@@ -66,24 +80,45 @@ describe('judgeDelivery', () => {
     ['a missing copy', all.slice(1), /nothing in alice@acme\.example on store1/],
     ['a duplicate', [...all, copy('bob@acme.example', 'store2')], /2 copies in bob@acme\.example on store2/],
     ['a stray copy', [...all, copy('dave@acme.example', 'store1')], /also in dave@acme\.example on store1/],
-    ['a copy on the wrong host', [all[0]!, copy('bob@acme.example', 'store1'), all[2]!], /also in bob@acme\.example on store1/],
+    [
+      'a copy on the wrong host',
+      [all[0]!, copy('bob@acme.example', 'store1'), all[2]!],
+      /also in bob@acme\.example on store1/,
+    ],
   ])('fails on %s, and says what it saw', (_, copies, observed) => {
     const verdict = judgeDelivery(plan, sales, copies);
     expect(verdict.status).toBe('fail');
     expect(verdict.observed).toMatch(observed);
   });
 
-  it('ignores DSNs about the message, and adds the relays\' last word to a loss', () => {
+  it("ignores DSNs about the message, and adds the relays' last word to a loss", () => {
     const alice = expectDelivery(plan, 'alice@acme.example');
-    const verdict = judgeDelivery(plan, alice, [copy('alice@acme.example', 'store1', [], true)], { lastWord: () => 'backup bounced it: 554 5.4.6' });
-    expect(verdict).toMatchObject({ status: 'fail', observed: expect.stringMatching(/nothing in alice.*backup bounced it: 554 5\.4\.6/) });
+    const verdict = judgeDelivery(plan, alice, [copy('alice@acme.example', 'store1', [], true)], {
+      lastWord: () => 'backup bounced it: 554 5.4.6',
+    });
+    expect(verdict).toMatchObject({
+      status: 'fail',
+      observed: expect.stringMatching(/nothing in alice.*backup bounced it: 554 5\.4\.6/),
+    });
   });
 
   it('checks the trail of each copy when asked', () => {
     const bob = expectDelivery(plan, 'bob@acme.example');
     const want = () => ['store1', 'store2'];
-    expect(judgeDelivery(plan, bob, [copy('bob@acme.example', 'store2', ['mail1.infra.example', 'mail2.infra.example'])], { expectedTrail: want }).status).toBe('pass');
-    const detour = judgeDelivery(plan, bob, [copy('bob@acme.example', 'store2', ['mx-backup.infra.example', 'mail2.infra.example'])], { expectedTrail: want });
-    expect(detour).toMatchObject({ status: 'fail', expected: 'bob@acme.example via mail1.infra.example → mail2.infra.example' });
+    expect(
+      judgeDelivery(plan, bob, [copy('bob@acme.example', 'store2', ['mail1.infra.example', 'mail2.infra.example'])], {
+        expectedTrail: want,
+      }).status,
+    ).toBe('pass');
+    const detour = judgeDelivery(
+      plan,
+      bob,
+      [copy('bob@acme.example', 'store2', ['mx-backup.infra.example', 'mail2.infra.example'])],
+      { expectedTrail: want },
+    );
+    expect(detour).toMatchObject({
+      status: 'fail',
+      expected: 'bob@acme.example via mail1.infra.example → mail2.infra.example',
+    });
   });
 });

@@ -11,7 +11,12 @@ import { planOf, topology } from '../helpers/topology.js';
 const plan = await planOf(
   topology((t) => {
     delete t.domains['globex.example'].dmarc;
-    t.domains['quiet.example'] = { mx: [{ host: 'store2', preference: 10 }], users: { dora: 'store2' }, senders: [], spf: { policy: '~all' } };
+    t.domains['quiet.example'] = {
+      mx: [{ host: 'store2', preference: 10 }],
+      users: { dora: 'store2' },
+      senders: [],
+      spf: { policy: '~all' },
+    };
   }),
 );
 
@@ -20,14 +25,18 @@ describe('verify on a plan the examples do not cover', () => {
     const result = await verifyPlan({ plan, scenarios: ['dns'] });
     const failed = result.cases.filter((c) => c.status === 'fail');
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
-    expect(result.cases.map((c) => c.name)).toEqual(expect.arrayContaining(['_dmarc.globex.example DMARC policy', 'quiet.example SPF']));
+    expect(result.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['_dmarc.globex.example DMARC policy', 'quiet.example SPF']),
+    );
   });
 
   it('failover: a single-MX domain is proven by its every-MX outage (the sender holds the mail), not failed by a one-MX one', async () => {
     const result = await verifyPlan({ plan, scenarios: ['failover'] });
     const failed = result.cases.filter((c) => c.status === 'fail');
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
-    const quiet = result.cases.filter((c) => c.name.includes('dora@quiet.example') || c.name.startsWith('quiet.example'));
+    const quiet = result.cases.filter(
+      (c) => c.name.includes('dora@quiet.example') || c.name.startsWith('quiet.example'),
+    );
     expect(quiet.length, JSON.stringify(result.cases.map((c) => c.name))).toBeGreaterThan(0);
     expect(quiet.every((c) => c.status === 'pass')).toBe(true);
   });

@@ -29,29 +29,64 @@ describe('mxplan verify', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const r = report(result.stdout);
     expect(r.passed).toBe(true);
-    expect(r.scenarios.map((s) => s.name)).toEqual(['dns', 'delivery', 'between-domains', 'failover', 'refusals', 'bounce']);
+    expect(r.scenarios.map((s) => s.name)).toEqual([
+      'dns',
+      'delivery',
+      'between-domains',
+      'failover',
+      'refusals',
+      'bounce',
+    ]);
     for (const s of r.scenarios) {
       expect(s.failed, s.name).toBe(0);
       expect(s.passed, s.name).toBeGreaterThan(0);
     }
     // Every planned address was sent to, and bob's copy took the planned two hops.
     const delivery = r.cases.filter((c) => c.scenario === 'delivery').map((c) => c.name);
-    expect(delivery).toEqual(expect.arrayContaining(['alice@acme.example', 'bob@acme.example', 'sales@acme.example', 'tps-reports@initech.example', 'postmaster@globex.example']));
-    expect(r.cases.find((c) => c.name === 'bob@acme.example')?.trail).toEqual(['mail1.tower.example', 'mail2.tower.example']);
+    expect(delivery).toEqual(
+      expect.arrayContaining([
+        'alice@acme.example',
+        'bob@acme.example',
+        'sales@acme.example',
+        'tps-reports@initech.example',
+        'postmaster@globex.example',
+      ]),
+    );
+    expect(r.cases.find((c) => c.name === 'bob@acme.example')?.trail).toEqual([
+      'mail1.tower.example',
+      'mail2.tower.example',
+    ]);
     // CI (no TTY) gets plain progress lines on stderr.
-    expect(result.stderr).toMatch(/^ok {3}delivery: every address delivers to exactly its mailboxes: \d+ passed, 0 failed/m);
+    expect(result.stderr).toMatch(
+      /^ok {3}delivery: every address delivers to exactly its mailboxes: \d+ passed, 0 failed/m,
+    );
   });
 
   it('writes JUnit XML, runs only the scenarios asked for, and keeps the state when told', async () => {
-    const result = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'dns', '-s', 'refusals', '--format', 'junit']);
+    const result = await mxplan([
+      'verify',
+      'examples/building/topology.yaml',
+      '-s',
+      'dns',
+      '-s',
+      'refusals',
+      '--format',
+      'junit',
+    ]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="mxplan verify examples\/building\/topology\.yaml" tests="\d+" failures="0"/);
+    expect(result.stdout).toMatch(
+      /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="mxplan verify examples\/building\/topology\.yaml" tests="\d+" failures="0"/,
+    );
     expect(result.stdout.match(/<testsuite /g)).toHaveLength(2);
-    expect(result.stdout).toContain('<testcase classname="mxplan.verify.refusals" name="unknown user of acme.example at backup"/>');
+    expect(result.stdout).toContain(
+      '<testcase classname="mxplan.verify.refusals" name="unknown user of acme.example at backup"/>',
+    );
 
     // Kept inside a directory of the test's own, removed whatever the assertions say.
     const tmp = await tempDir('verify-keep');
-    const kept = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'delivery', '--keep'], { env: { ...process.env, TMPDIR: tmp } });
+    const kept = await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'delivery', '--keep'], {
+      env: { ...process.env, TMPDIR: tmp },
+    });
     const dir = /state kept in (\S+)/.exec(kept.stdout)?.[1];
     expect(dir?.startsWith(tmp)).toBe(true);
     expect(existsSync(join(dir!, 'mail2', 'maildir', 'acme.example', 'bob', 'new'))).toBe(true);
@@ -59,10 +94,16 @@ describe('mxplan verify', () => {
 
   it('removes its state directory when interrupted (SIGTERM mid-run), then ends by the signal', async () => {
     const tmp = await tempDir('verify-interrupted');
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'verify', 'examples/building/topology.yaml'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'mxplan.js'), 'verify', 'examples/building/topology.yaml'],
+      { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
     await vi.waitFor(() => expect(stderr).toMatch(/^ok {3}dns:/m), { timeout: 20_000, interval: 50 });
     expect(await readdir(tmp)).toEqual([expect.stringMatching(/^mxplan-verify-/)]);
     child.kill('SIGTERM');
@@ -72,7 +113,12 @@ describe('mxplan verify', () => {
   });
 
   it('refuses to run on a plan with lint errors unless --no-lint, and exits 2 when it cannot run', async () => {
-    const { file } = await brokenCopy('building', (t) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: backup, preference: 50 }\n    users:\n      carol'));
+    const { file } = await brokenCopy('building', (t) =>
+      t.replace(
+        '      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+        '      - { host: backup, preference: 50 }\n    users:\n      carol',
+      ),
+    );
     const gated = await mxplan(['verify', file]);
     expect(gated.code).toBe(1);
     expect(gated.stderr).toMatch(/mx-primary-store/);
@@ -93,13 +139,21 @@ interface BrokenPlan {
 const broken: BrokenPlan[] = [
   {
     name: 'an MX pointing at a relay that has no better MX to forward to',
-    edit: (t) => t.replace('      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol', '      - { host: backup, preference: 50 }\n    users:\n      carol'),
+    edit: (t) =>
+      t.replace(
+        '      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
+        '      - { host: backup, preference: 50 }\n    users:\n      carol',
+      ),
     address: 'carol@globex.example',
     says: /expected: carol@globex\.example on mail2.*observed: nothing in carol@globex\.example on mail2.*backup bounced it: 554 5\.4\.6 .*loops back to myself/s,
   },
   {
     name: 'a null-MX domain that still has users',
-    edit: (t) => t.replace('  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n', '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n'),
+    edit: (t) =>
+      t.replace(
+        '  initech-old.example:           # the old name: parked, receives and sends no mail (RFC 7505)\n    mx: null\n',
+        '  initech-old.example:\n    mx: null\n    users: { bill: mail1 }\n',
+      ),
     address: 'bill@initech-old.example',
     says: /observed: 556: 556 5\.1\.10 <bill@initech-old\.example>: initech-old\.example publishes a null MX/,
   },
@@ -108,7 +162,10 @@ const broken: BrokenPlan[] = [
     edit: (t) =>
       t
         .replace('    ipv4: [192.0.2.11]\n    ipv6: ["2001:db8:10::11"]\n', '    ipv4: [192.0.2.11]\n')
-        .replace('  backup:\n', '  mail3:\n    fqdn: mail3.tower.example\n    ipv6: ["2001:db8:10::12"]\n    role: store\n  backup:\n')
+        .replace(
+          '  backup:\n',
+          '  mail3:\n    fqdn: mail3.tower.example\n    ipv6: ["2001:db8:10::12"]\n    role: store\n  backup:\n',
+        )
         .replace('      frank: mail2', '      frank: mail3'),
     address: 'frank@globex.example',
     says: /expected: frank@globex\.example on mail3.*observed: nothing in frank@globex\.example on mail3.*mail2 deferred it: .*mail3\.tower\.example .*unreachable \(mail2 has no IPv6 address\)/s,
@@ -126,14 +183,30 @@ describe('mxplan verify on broken plans', () => {
     expect(result.stdout).toMatch(/✖ .*: \d+ of \d+ checks failed/);
   });
 
-  it.runIf(hasXmllint)('writes the failures as JUnit XML that a real parser (xmllint) reads back, escaping included', async () => {
-    const { file } = await brokenCopy('building', broken[1]!.edit);
-    const result = await mxplan(['verify', file, '--no-lint', '-s', 'delivery', '--patience', '3', '--format', 'junit']);
-    expect(result.code).toBe(1);
-    const xpath = (expression: string) => execFileSync('xmllint', ['--xpath', expression, '-'], { input: result.stdout, encoding: 'utf8' });
-    expect(Number(xpath('string(/testsuites/@failures)'))).toBeGreaterThan(0);
-    expect(xpath('count(//testcase[failure])')).toBe(xpath('string(/testsuites/@failures)'));
-    // the attribute decodes to the reply as the relay gave it, angle brackets and all
-    expect(xpath('string(//testcase[@name="bill@initech-old.example"]/failure/@message)')).toMatch(/^556: 556 5\.1\.10 <bill@initech-old\.example>: initech-old\.example publishes a null MX/);
-  });
+  it.runIf(hasXmllint)(
+    'writes the failures as JUnit XML that a real parser (xmllint) reads back, escaping included',
+    async () => {
+      const { file } = await brokenCopy('building', broken[1]!.edit);
+      const result = await mxplan([
+        'verify',
+        file,
+        '--no-lint',
+        '-s',
+        'delivery',
+        '--patience',
+        '3',
+        '--format',
+        'junit',
+      ]);
+      expect(result.code).toBe(1);
+      const xpath = (expression: string) =>
+        execFileSync('xmllint', ['--xpath', expression, '-'], { input: result.stdout, encoding: 'utf8' });
+      expect(Number(xpath('string(/testsuites/@failures)'))).toBeGreaterThan(0);
+      expect(xpath('count(//testcase[failure])')).toBe(xpath('string(/testsuites/@failures)'));
+      // the attribute decodes to the reply as the relay gave it, angle brackets and all
+      expect(xpath('string(//testcase[@name="bill@initech-old.example"]/failure/@message)')).toMatch(
+        /^556: 556 5\.1\.10 <bill@initech-old\.example>: initech-old\.example publishes a null MX/,
+      );
+    },
+  );
 });

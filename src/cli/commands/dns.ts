@@ -18,12 +18,26 @@ export function register(program: Command): void {
     .command('dns')
     .description('serve every zone the plan manages, authoritatively, over UDP and TCP (the records of the zone files)')
     .argument('<topology>', 'topology file (YAML or JSON)')
-    .option('--listen <address:port>', 'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)', '127.0.0.1:5300')
-    .option('--log [file]', 'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file')
-    .option('--workers <n>', 'processes sharing the port (node:cluster); more than one helps only with spare cores', '1')
+    .option(
+      '--listen <address:port>',
+      'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)',
+      '127.0.0.1:5300',
+    )
+    .option(
+      '--log [file]',
+      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file',
+    )
+    .option(
+      '--workers <n>',
+      'processes sharing the port (node:cluster); more than one helps only with spare cores',
+      '1',
+    )
     .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)')
     .option('--force', 'serve even when the topology has error-level findings')
-    .addHelpText('after', '\nRuns until Ctrl-C or SIGTERM. Zone transfers (AXFR) are open to every client: keep it on loopback.')
+    .addHelpText(
+      'after',
+      '\nRuns until Ctrl-C or SIGTERM. Zone transfers (AXFR) are open to every client: keep it on loopback.',
+    )
     .action(async (file: string, flags: DnsFlags, command: Command) => {
       const { address, port } = parseListen(flags.listen);
       const workers = parseWorkers(flags.workers);
@@ -36,7 +50,9 @@ export function register(program: Command): void {
       ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
       const worker = cluster.isWorker;
-      const plan = worker ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
+      const plan = worker
+        ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
+        : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
       if (!plan) return setExitCode(command, 1);
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
@@ -47,9 +63,13 @@ export function register(program: Command): void {
         await log?.close();
         return setExitCode(command, 0);
       }
-      const where = server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
+      const where = server.address.includes(':')
+        ? `[${server.address}]:${server.port}`
+        : `${server.address}:${server.port}`;
       const processes = workers > 1 ? ` with ${workers} workers` : '';
-      process.stderr.write(`mxplan: serving ${zones.length} zones on ${where} (UDP and TCP)${processes}; Ctrl-C stops\n`);
+      process.stderr.write(
+        `mxplan: serving ${zones.length} zones on ${where} (UDP and TCP)${processes}; Ctrl-C stops\n`,
+      );
 
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
@@ -61,15 +81,18 @@ export function register(program: Command): void {
 
 /** "127.0.0.1:5300", "[::1]:5300", or a bare port on 127.0.0.1. */
 export function parseListen(text: string): { address: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
+  const match =
+    /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
+  if (!match || port > 65535)
+    throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
   return { address: match[1] || match[2] || '127.0.0.1', port };
 }
 
 function parseWorkers(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 64) throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 64)
+    throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
   return n;
 }
 
@@ -82,7 +105,9 @@ async function openLog(target: string | true): Promise<{ write: (entry: object) 
   const stream = createWriteStream(target, { flags: 'a' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })));
+    stream.once('error', (error) =>
+      reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })),
+    );
   });
   return {
     write: (entry) => void stream.write(`${JSON.stringify(entry)}\n`),

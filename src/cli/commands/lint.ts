@@ -15,7 +15,11 @@ export function register(program: Command): void {
     .command('lint')
     .description('check a topology for every mistake that would lose, bounce or misroute mail')
     .argument('<topology>', 'topology file (YAML or JSON)')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['stylish', 'json', 'sarif', 'github']).default('stylish'))
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['stylish', 'json', 'sarif', 'github'])
+        .default('stylish'),
+    )
     .option('--strict', 'also run the strict rule set')
     .option('-r, --rule <id=level>', 'set a rule to off, info, warn or error (repeatable)', collect, [])
     .option('--max-warnings <n>', 'exit 1 when there are more warnings than this')
@@ -28,7 +32,11 @@ export function register(program: Command): void {
       const maxWarnings = flags.maxWarnings === undefined ? Infinity : parseCount(flags.maxWarnings, '--max-warnings');
       const { findings } = await checkTopology(file, { strict: flags.strict, overrides: parseRuleLevels(flags.rule) });
       process.stdout.write(
-        formatFindings(flags.format as 'stylish', { findings, rules: ruleInfos(), cwd: process.cwd() }, { color: useColor(command), version: program.version() ?? '' }),
+        formatFindings(
+          flags.format as 'stylish',
+          { findings, rules: ruleInfos(), cwd: process.cwd() },
+          { color: useColor(command), version: program.version() ?? '' },
+        ),
       );
       const counts = countBySeverity(findings);
       setExitCode(command, counts.error > 0 || counts.warning > maxWarnings ? 1 : 0);

@@ -14,12 +14,20 @@ export function register(program: Command): void {
     .command('records')
     .description('print every DNS record the plan publishes: the data behind the zone files and the responder')
     .argument('<topology>', 'topology file (YAML or JSON)')
-    .addOption(new Option('-f, --format <format>', 'text: one record per line, as in a zone file; json: an array of records').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('-f, --format <format>', 'text: one record per line, as in a zone file; json: an array of records')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .option('--serial <n>', 'SOA serial (default: YYYYMMDD00 of today, as a new zone gets)')
     .option('--force', 'print records even when the topology has error-level findings')
     .action(async (file: string, flags: RecordsFlags, command: Command) => {
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'no records were printed' });
+      const plan = await planForOutput(file, {
+        force: flags.force === true,
+        command,
+        refusal: 'no records were printed',
+      });
       if (!plan) return setExitCode(command, 1);
 
       const [{ deriveZones }, { dateSerial }, { recordLine, recordObjects }] = await Promise.all([

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { planForOutput } from '../plan-gate.js';
@@ -16,21 +17,36 @@ export function register(program: Command): void {
     .command('sandbox')
     .description('run the plan on loopback: the DNS responder and one SMTP relay per planned host')
     .argument('<topology>', 'topology file (YAML or JSON)')
-    .option('--state <dir>', 'Maildirs, queues and endpoints.json live here; restarting on it resumes the queues', '.mxplan-sandbox')
-    .addOption(new Option('--profile <name>', 'retry timing: fast (seconds, for trying things) or default (minutes to days)').choices(['fast', 'default']).default('fast'))
+    .option(
+      '--state <dir>',
+      'Maildirs, queues and endpoints.json live here; restarting on it resumes the queues',
+      '.mxplan-sandbox',
+    )
+    .addOption(
+      new Option('--profile <name>', 'retry timing: fast (seconds, for trying things) or default (minutes to days)')
+        .choices(['fast', 'default'])
+        .default('fast'),
+    )
     .option('--dns-port <port>', 'port of the DNS responder on 127.0.0.1 (0 picks one)', '0')
     .option('--force', 'start even when the topology has error-level findings')
-    .addHelpText('after', '\nRuns until Ctrl-C or SIGTERM. Everything listens on 127.0.0.1; see <state>/endpoints.json.')
+    .addHelpText(
+      'after',
+      '\nRuns until Ctrl-C or SIGTERM. Everything listens on 127.0.0.1; see <state>/endpoints.json.',
+    )
     .action(async (file: string, flags: SandboxFlags, command: Command) => {
       const dnsPort = Number(flags.dnsPort);
-      if (!/^\d+$/.test(flags.dnsPort) || dnsPort > 65535) throw new UsageError(`--dns-port takes 0-65535, not "${flags.dnsPort}"`);
-      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'the sandbox was not started' });
+      if (!/^\d+$/.test(flags.dnsPort) || dnsPort > 65535)
+        throw new UsageError(`--dns-port takes 0-65535, not "${flags.dnsPort}"`);
+      const plan = await planForOutput(file, {
+        force: flags.force === true,
+        command,
+        refusal: 'the sandbox was not started',
+      });
       if (!plan) return setExitCode(command, 1);
-      const [{ startSandbox }, { hostTable, eventLine }, { runControl }, { resolve }, { createInterface }] = await Promise.all([
+      const [{ startSandbox }, { hostTable, eventLine }, { runControl }, { createInterface }] = await Promise.all([
         import('../../sandbox/sandbox.js'),
         import('../../sandbox/format.js'),
         import('../../sandbox/control.js'),
-        import('node:path'),
         import('node:readline'),
       ]);
       const stateDir = resolve(flags.state);

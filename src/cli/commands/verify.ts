@@ -19,7 +19,12 @@ export function register(program: Command): void {
     .description('prove the plan: run it on loopback, send mail to every address, take hosts down, check every mailbox')
     .argument('<topology>', 'topology file (YAML or JSON)')
     .addOption(new Option('-f, --format <format>', 'report format').choices(VERIFY_FORMATS).default('text'))
-    .option('-s, --scenario <name>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[]) => [...prev, v], [])
+    .option(
+      '-s, --scenario <name>',
+      `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`,
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
     .option('--keep', 'keep the state directory (Maildirs and queues) for inspection')
     .option('--no-lint', 'run even when the topology has error-level findings')
     .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
@@ -31,17 +36,30 @@ export function register(program: Command): void {
       });
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
-      const plan = await planForOutput(file, { force: !flags.lint, command, refusal: 'the plan was not verified', overrideFlag: '--no-lint' });
+      const plan = await planForOutput(file, {
+        force: !flags.lint,
+        command,
+        refusal: 'the plan was not verified',
+        overrideFlag: '--no-lint',
+      });
       if (!plan) return setExitCode(command, 1);
 
       // The sandbox and the relays load only when verify runs.
-      const [{ verifyPlan, removeStateDir }, { Progress }] = await Promise.all([import('../../verify/run.js'), import('../../verify/progress.js')]);
+      const [{ verifyPlan, removeStateDir }, { Progress }] = await Promise.all([
+        import('../../verify/run.js'),
+        import('../../verify/progress.js'),
+      ]);
       const color = useColor(command);
-      const progress = new Progress(process.stderr, { live: process.stderr.isTTY === true, color: color && process.stderr.isTTY === true });
+      const progress = new Progress(process.stderr, {
+        live: process.stderr.isTTY === true,
+        color: color && process.stderr.isTTY === true,
+      });
       // Ctrl-C or SIGTERM mid-run: the sandbox's files go (unless --keep), then the signal ends us.
       let stateDir: string | undefined;
       const interrupted = (signal: NodeJS.Signals) => {
-        process.stderr.write(`\nverify interrupted (${signal})${stateDir && flags.keep ? `; state kept in ${stateDir}` : ''}\n`);
+        process.stderr.write(
+          `\nverify interrupted (${signal})${stateDir && flags.keep ? `; state kept in ${stateDir}` : ''}\n`,
+        );
         if (stateDir && !flags.keep) void removeStateDir(stateDir, 'detached');
         process.kill(process.pid, signal);
       };

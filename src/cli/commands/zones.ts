@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SERVERS, type Server } from '../../dns/server-config.js';
 import { UsageError } from '../../errors.js';
@@ -18,23 +19,35 @@ export function register(program: Command): void {
     .description('write one RFC 1035 zone file per managed zone, and server configs that load them')
     .argument('<topology>', 'topology file (YAML or JSON)')
     .requiredOption('-o, --out <dir>', 'output directory (replaced as a whole; mxplan refuses one holding other files)')
-    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)')
+    .option(
+      '--serial <n>',
+      'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)',
+    )
     .addOption(
-      new Option('--server <names>', `also write zone stanzas for these servers: ${SERVERS.join(', ')} (comma-separated or repeated)`)
+      new Option(
+        '--server <names>',
+        `also write zone stanzas for these servers: ${SERVERS.join(', ')} (comma-separated or repeated)`,
+      )
         .argParser(collectServers)
         .default([], 'none'),
     )
-    .option('--zone-dir <path>', 'directory the servers read the zone files from, for their configs (default: --out, absolute)')
+    .option(
+      '--zone-dir <path>',
+      'directory the servers read the zone files from, for their configs (default: --out, absolute)',
+    )
     .option('--force', 'write zones even when the topology has error-level findings')
     .action(async (file: string, flags: ZonesFlags, command: Command) => {
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones were written' });
+      const plan = await planForOutput(file, {
+        force: flags.force === true,
+        command,
+        refusal: 'no zones were written',
+      });
       if (!plan) return setExitCode(command, 1);
 
-      const [{ deriveZones }, { writeZoneDirectory }, { basename }] = await Promise.all([
+      const [{ deriveZones }, { writeZoneDirectory }] = await Promise.all([
         import('../../dns/derive.js'),
         import('../../dns/zone-dir.js'),
-        import('node:path'),
       ]);
       const result = await writeZoneDirectory(deriveZones(plan), {
         out: flags.out,
@@ -49,9 +62,13 @@ export function register(program: Command): void {
 }
 
 function collectServers(value: string, previous: Server[]): Server[] {
-  const names = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const name of names) {
-    if (!(SERVERS as readonly string[]).includes(name)) throw new UsageError(`--server takes ${SERVERS.join(', ')}, not "${name}"`);
+    if (!(SERVERS as readonly string[]).includes(name))
+      throw new UsageError(`--server takes ${SERVERS.join(', ')}, not "${name}"`);
   }
   return [...new Set([...previous, ...(names as Server[])])];
 }
@@ -68,7 +85,7 @@ function summary(result: import('../../dns/zone-dir.js').WriteZonesResult): stri
 /** A serial from the command line: an integer in 0..2^32-1 (RFC 1982). */
 export function parseSerial(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff) throw new UsageError(`--serial takes a whole number from 0 to 4294967295, not "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff)
+    throw new UsageError(`--serial takes a whole number from 0 to 4294967295, not "${text}"`);
   return n;
 }
-

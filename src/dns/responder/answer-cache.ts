@@ -62,8 +62,16 @@ export function prepare(resolution: Resolution, qname?: string | Uint8Array): Pr
     fits.push(w.pos - start, additional);
   }
   const tail = w.take(start);
-  if (tail.length > 0xffff) throw new Error(`dns/cache: an answer of ${tail.length} octets (${resolution.kind} in ${resolution.zone?.origin})`);
-  return new PreparedAnswer(resolution.rcode, resolution.authoritative, tail, resolution.answer.length, resolution.authority.length, Uint16Array.from(fits));
+  if (tail.length > 0xffff)
+    throw new Error(`dns/cache: an answer of ${tail.length} octets (${resolution.kind} in ${resolution.zone?.origin})`);
+  return new PreparedAnswer(
+    resolution.rcode,
+    resolution.authoritative,
+    tail,
+    resolution.answer.length,
+    resolution.authority.length,
+    Uint16Array.from(fits),
+  );
 }
 
 /** A served name with its pre-encoded answers. */
@@ -92,7 +100,18 @@ export class AnswerCache {
 
   constructor(readonly index: ZoneIndex) {
     for (const zone of index.zones) {
-      this.nxdomain.set(zone, prepare({ kind: 'nxdomain', rcode: RCODE.NXDOMAIN, authoritative: true, answer: [], authority: [zone.negativeSoa], additional: [], zone }));
+      this.nxdomain.set(
+        zone,
+        prepare({
+          kind: 'nxdomain',
+          rcode: RCODE.NXDOMAIN,
+          authoritative: true,
+          answer: [],
+          authority: [zone.negativeSoa],
+          additional: [],
+          zone,
+        }),
+      );
     }
     for (const node of index.allNodes()) this.addEntry(node);
   }

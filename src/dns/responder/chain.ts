@@ -69,7 +69,10 @@ export class Exchange {
 }
 
 const EMPTY_ANSWERS = new Map<number, PreparedAnswer>(
-  [RCODE.FORMERR, RCODE.SERVFAIL, RCODE.NOTIMP, RCODE.REFUSED, RCODE.NOTAUTH, RCODE.BADVERS].map((rcode) => [rcode, PreparedAnswer.empty(rcode)]),
+  [RCODE.FORMERR, RCODE.SERVFAIL, RCODE.NOTIMP, RCODE.REFUSED, RCODE.NOTAUTH, RCODE.BADVERS].map((rcode) => [
+    rcode,
+    PreparedAnswer.empty(rcode),
+  ]),
 );
 const EMPTY_SERVFAIL = EMPTY_ANSWERS.get(RCODE.SERVFAIL)!;
 
@@ -146,7 +149,9 @@ const transfer: Step = (x) => {
 /** authority: the answer encoded at start-up, or one resolved and encoded for this query. */
 const authority: Step = (x, r) => {
   const q = x.query;
-  x.answer = r.cache.answerFor(x.entry, x.encloser, q.qtype) ?? prepare(r.index.resolve(q.lowerName(), q.qtype), q.msg.subarray(HEADER_LENGTH, q.qnameEnd));
+  x.answer =
+    r.cache.answerFor(x.entry, x.encloser, q.qtype) ??
+    prepare(r.index.resolve(q.lowerName(), q.qtype), q.msg.subarray(HEADER_LENGTH, q.qnameEnd));
   return true;
 };
 
@@ -170,7 +175,12 @@ export class Responder {
     this.index = new ZoneIndex(zones);
     this.cache = new AnswerCache(this.index);
     const payload = this.maxUdpPayload;
-    this.opts = [optRecord(payload, 0, false), optRecord(payload, 0, true), optRecord(payload, RCODE.BADVERS, false), optRecord(payload, RCODE.BADVERS, true)];
+    this.opts = [
+      optRecord(payload, 0, false),
+      optRecord(payload, 0, true),
+      optRecord(payload, RCODE.BADVERS, false),
+      optRecord(payload, RCODE.BADVERS, true),
+    ];
   }
 
   /**
@@ -221,7 +231,8 @@ export class Responder {
     // A FORMERR may be about the OPT record itself, so it never carries one.
     const opt = q.edns && rcode !== RCODE.FORMERR ? this.optFor(rcode, q.dnssecOk) : undefined;
     const optLength = opt ? opt.length : 0;
-    const limit = x.transport === 'tcp' ? TCP_LIMIT : q.edns ? Math.min(q.udpPayload, this.maxUdpPayload) : CLASSIC_UDP_LIMIT;
+    const limit =
+      x.transport === 'tcp' ? TCP_LIMIT : q.edns ? Math.min(q.udpPayload, this.maxUdpPayload) : CLASSIC_UDP_LIMIT;
 
     const fits = answer.fits;
     let tailLength = answer.tail.length;
@@ -246,7 +257,11 @@ export class Responder {
 
     // Header (RFC 1035 §4.1.1): QR set, opcode and RD copied, AA for our own data, RA clear;
     // CD copied (RFC 4035 §3.2.2); AD and Z clear. The low four bits of an extended RCODE go here.
-    msg[2] = FLAG2.QR | (msg[2]! & (FLAG2.OPCODE_MASK | FLAG2.RD)) | (answer.authoritative ? FLAG2.AA : 0) | (truncated ? FLAG2.TC : 0);
+    msg[2] =
+      FLAG2.QR |
+      (msg[2]! & (FLAG2.OPCODE_MASK | FLAG2.RD)) |
+      (answer.authoritative ? FLAG2.AA : 0) |
+      (truncated ? FLAG2.TC : 0);
     msg[3] = (msg[3]! & FLAG3.CD) | (rcode & FLAG3.RCODE_MASK);
     msg[4] = 0;
     msg[5] = withQuestion ? 1 : 0;

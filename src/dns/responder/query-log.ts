@@ -26,7 +26,13 @@ export interface QueryLogEntry {
 
 export type QueryLog = (entry: QueryLogEntry) => void;
 
-export function logEntry(x: Exchange, outcome: Outcome, client: string, size: number, latencyMs: number): QueryLogEntry {
+export function logEntry(
+  x: Exchange,
+  outcome: Outcome,
+  client: string,
+  size: number,
+  latencyMs: number,
+): QueryLogEntry {
   const q = x.query;
   const readable = q.questionEnd > 0;
   return {

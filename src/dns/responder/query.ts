@@ -6,7 +6,16 @@
  *
  * One `Query` object is reused for every packet: parsing allocates nothing.
  */
-import { CLASSIC_UDP_LIMIT, FLAG2, FNV_OFFSET, FNV_PRIME, HEADER_LENGTH, MAX_NAME_OCTETS, TYPE, wireToDisplay } from './wire.js';
+import {
+  CLASSIC_UDP_LIMIT,
+  FLAG2,
+  FNV_OFFSET,
+  FNV_PRIME,
+  HEADER_LENGTH,
+  MAX_NAME_OCTETS,
+  TYPE,
+  wireToDisplay,
+} from './wire.js';
 
 /** What the parser concluded; `OK` means a well-formed standard query. */
 export const Verdict = {

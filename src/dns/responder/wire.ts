@@ -292,7 +292,7 @@ export class WireWriter {
         }
         break;
       default:
-        this.bytes(foreignRdata(rr as unknown as dnsPacket.Answer));
+        this.bytes(foreignRdata(rr));
     }
     this.buf.writeUInt16BE(this.pos - lengthAt - 2, lengthAt);
   }
@@ -309,7 +309,7 @@ export class WireWriter {
 
 /** RDATA of a type outside the model, encoded by dns-packet (names uncompressed). */
 function foreignRdata(rr: dnsPacket.Answer): Buffer {
-  const packet = dnsPacket.encode({ answers: [{ ...rr, name: '' } as dnsPacket.Answer] });
+  const packet = dnsPacket.encode({ answers: [{ ...rr, name: '' }] });
   // header, root owner (1), type, class, ttl, rdlength, rdata
   return packet.subarray(HEADER_LENGTH + 1 + 10);
 }

@@ -53,7 +53,14 @@ export interface Resolution {
 /** RFC 1034 §4.3.2 gives no limit; BIND and Unbound stop following CNAMEs after a handful. */
 const MAX_CNAME_HOPS = 8;
 
-const REFUSED: Resolution = { kind: 'refused', rcode: RCODE.REFUSED, authoritative: false, answer: [], authority: [], additional: [] };
+const REFUSED: Resolution = {
+  kind: 'refused',
+  rcode: RCODE.REFUSED,
+  authoritative: false,
+  answer: [],
+  authority: [],
+  additional: [],
+};
 
 export class ZoneIndex {
   readonly zones: readonly ServedZone[];
@@ -64,7 +71,9 @@ export class ZoneIndex {
     const served: ServedZone[] = [];
     for (const zone of zones) {
       if (this.byOrigin.has(zone.origin)) throw new Error(`dns/authority: zone ${zone.origin} is given twice`);
-      const soa = zone.records.find((rr): rr is ResourceRecord & { type: 'SOA' } => rr.type === 'SOA' && rr.name === zone.origin);
+      const soa = zone.records.find(
+        (rr): rr is ResourceRecord & { type: 'SOA' } => rr.type === 'SOA' && rr.name === zone.origin,
+      );
       if (!soa) throw new Error(`dns/authority: zone ${zone.origin} has no SOA at its apex`);
       const entry: ServedZone = {
         origin: zone.origin,
@@ -131,7 +140,11 @@ export class ZoneIndex {
 
   private markCuts(): void {
     for (const node of this.nodes.values()) {
-      for (let name: string | undefined = node.name; name !== undefined && name !== node.zone.origin; name = parentName(name)) {
+      for (
+        let name: string | undefined = node.name;
+        name !== undefined && name !== node.zone.origin;
+        name = parentName(name)
+      ) {
         const above = this.nodes.get(name);
         // The highest cut wins: everything below a delegation belongs to the child.
         if (above?.rrsets.has(TYPE.NS)) node.cut = above;
@@ -167,7 +180,8 @@ export class ZoneIndex {
 
   /** Answers from an existing node; `owner` differs from node.name for a wildcard (RFC 4592 §3.3.1). */
   private fromNode(node: NameNode, owner: string, qtype: number, seen: Set<string>): Resolution {
-    const rename = (rrs: readonly ResourceRecord[]): ResourceRecord[] => (owner === node.name ? [...rrs] : rrs.map((rr) => ({ ...rr, name: owner })));
+    const rename = (rrs: readonly ResourceRecord[]): ResourceRecord[] =>
+      owner === node.name ? [...rrs] : rrs.map((rr) => ({ ...rr, name: owner }));
     if (qtype === TYPE.ANY) {
       // RFC 8482 §4.1: one RRset is enough; the first in zone-file order keeps it deterministic.
       const first = node.rrsets.values().next();
@@ -177,12 +191,19 @@ export class ZoneIndex {
     const rrset = node.rrsets.get(qtype);
     if (rrset) return this.positive(node.zone, rename(rrset), this.additionalFor(rrset));
     const cname = node.rrsets.get(TYPE.CNAME);
-    if (cname && cname[0]?.type === 'CNAME') return this.followCname(node.zone, rename(cname), cname[0].data, qtype, seen.add(owner));
+    if (cname && cname[0]?.type === 'CNAME')
+      return this.followCname(node.zone, rename(cname), cname[0].data, qtype, seen.add(owner));
     return this.negative('nodata', node.zone);
   }
 
   /** RFC 1034 §4.3.2 step 3a: restart at the CNAME target while it is ours; RFC 6604 §3: the final RCODE is the target's. */
-  private followCname(zone: ServedZone, cname: ResourceRecord[], target: string, qtype: number, seen: Set<string>): Resolution {
+  private followCname(
+    zone: ServedZone,
+    cname: ResourceRecord[],
+    target: string,
+    qtype: number,
+    seen: Set<string>,
+  ): Resolution {
     if (seen.has(target) || seen.size > MAX_CNAME_HOPS) return this.positive(zone, cname, []);
     const next = this.resolveFrom(target, qtype, seen);
     if (next.kind === 'refused' || next.kind === 'referral') return this.positive(zone, cname, []);
@@ -208,7 +229,15 @@ export class ZoneIndex {
   /** RFC 1034 §4.3.2 step 3b: the NS RRset of the cut, with the addresses we hold for it. */
   private referral(cut: NameNode): Resolution {
     const ns = cut.rrsets.get(TYPE.NS) ?? [];
-    return { kind: 'referral', rcode: RCODE.NOERROR, authoritative: false, answer: [], authority: [...ns], additional: this.additionalFor(ns), zone: cut.zone };
+    return {
+      kind: 'referral',
+      rcode: RCODE.NOERROR,
+      authoritative: false,
+      answer: [],
+      authority: [...ns],
+      additional: this.additionalFor(ns),
+      zone: cut.zone,
+    };
   }
 
   /** A and AAAA RRsets for MX exchanges and NS targets that we serve, deduplicated, in order. */

@@ -20,7 +20,8 @@ export default defineRule({
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
-      if (isReceiving(domain) && !plan.addresses.has(`abuse@${domain.name}`)) report({ messageId: 'missing', data: { domain: domain.display }, at: domain.at });
+      if (isReceiving(domain) && !plan.addresses.has(`abuse@${domain.name}`))
+        report({ messageId: 'missing', data: { domain: domain.display }, at: domain.at });
     }
   },
 });

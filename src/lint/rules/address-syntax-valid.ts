@@ -14,7 +14,7 @@ export default defineRule({
       'SMTP carries addresses as a dot-atom local part of at most 64 octets (RFC 5321 §4.1.2, §4.5.3.1.1) and a domain of ' +
       'host-name syntax. mxplan plans no quoted local parts. An address outside this syntax is refused by clients ' +
       'before it is sent, or by servers at RCPT: the mailbox exists in the plan but no mail can reach it.',
-    fix: 'Use letters, digits and !#$%&\'*+/=?^_`{|}~- in local parts, dots only between them, at most 64 characters.',
+    fix: "Use letters, digits and !#$%&'*+/=?^_`{|}~- in local parts, dots only between them, at most 64 characters.",
     messages: {
       userLocal: 'domain {domain}: user "{local}" {problem}',
       aliasLocal: 'domain {domain}: alias "{local}" {problem}',
@@ -26,18 +26,34 @@ export default defineRule({
     for (const domain of plan.domains.values()) {
       for (const user of domain.users.values()) {
         const problem = localPartProblem(user.local);
-        if (problem) report({ messageId: 'userLocal', data: { domain: domain.display, local: user.local, problem }, at: user.at });
+        if (problem)
+          report({ messageId: 'userLocal', data: { domain: domain.display, local: user.local, problem }, at: user.at });
       }
       for (const alias of domain.aliases.values()) {
         const problem = localPartProblem(alias.local);
-        if (problem) report({ messageId: 'aliasLocal', data: { domain: domain.display, local: alias.local, problem }, at: alias.at });
+        if (problem)
+          report({
+            messageId: 'aliasLocal',
+            data: { domain: domain.display, local: alias.local, problem },
+            at: alias.at,
+          });
         for (const member of alias.members) {
           const memberProblem = addressProblem(member.address);
-          if (memberProblem) report({ messageId: 'member', data: { domain: domain.display, alias: alias.local, member: member.raw, problem: memberProblem }, at: member.at });
+          if (memberProblem)
+            report({
+              messageId: 'member',
+              data: { domain: domain.display, alias: alias.local, member: member.raw, problem: memberProblem },
+              at: member.at,
+            });
         }
       }
     }
     const contactProblem = addressProblem(plan.soa.contact);
-    if (contactProblem) report({ messageId: 'soaContact', data: { contact: plan.soa.contact, problem: contactProblem }, at: plan.soa.at });
+    if (contactProblem)
+      report({
+        messageId: 'soaContact',
+        data: { contact: plan.soa.contact, problem: contactProblem },
+        at: plan.soa.at,
+      });
   },
 });

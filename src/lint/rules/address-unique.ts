@@ -11,22 +11,35 @@ export default defineRule({
     rationale:
       'An address must lead to exactly one place. A user defined twice (in the topology and in the users file, or twice ' +
       'in the file) may name two different homes: mxplan keeps the first and the other home never sees the mail. An ' +
-      'address that is both a user and an alias is delivered to the user, and the alias\'s members never get it.',
+      "address that is both a user and an alias is delivered to the user, and the alias's members never get it.",
     fix: 'Keep one definition of the address: remove the repeated user, or rename the alias.',
     messages: {
-      repeatedUser: 'domain {domain}: user {local} is defined again (homed on "{home}"); the first definition (homed on "{firstHome}") is kept and this one ignored',
-      userAndAlias: 'domain {domain}: {local} is both a user (homed on "{home}") and an alias; mail goes to the user and the alias is never used',
+      repeatedUser:
+        'domain {domain}: user {local} is defined again (homed on "{home}"); the first definition (homed on "{firstHome}") is kept and this one ignored',
+      userAndAlias:
+        'domain {domain}: {local} is both a user (homed on "{home}") and an alias; mail goes to the user and the alias is never used',
     },
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       for (const repeated of domain.repeatedUsers) {
         const first = domain.users.get(repeated.local)!;
-        report({ messageId: 'repeatedUser', data: { domain: domain.display, local: repeated.local, home: repeated.homeId, firstHome: first.homeId }, at: repeated.at, related: [first.at] });
+        report({
+          messageId: 'repeatedUser',
+          data: { domain: domain.display, local: repeated.local, home: repeated.homeId, firstHome: first.homeId },
+          at: repeated.at,
+          related: [first.at],
+        });
       }
       for (const alias of domain.aliases.values()) {
         const user = domain.users.get(alias.local);
-        if (user) report({ messageId: 'userAndAlias', data: { domain: domain.display, local: alias.local, home: user.homeId }, at: alias.at, related: [user.at] });
+        if (user)
+          report({
+            messageId: 'userAndAlias',
+            data: { domain: domain.display, local: alias.local, home: user.homeId },
+            at: alias.at,
+            related: [user.at],
+          });
       }
     }
   },

@@ -12,7 +12,7 @@ export default defineRule({
     references: ['RFC 5321 §3.9.1', 'RFC 5321 §6.3'],
     rationale:
       'An alias that reaches itself through its members is a mail loop: each expansion re-delivers the message, until ' +
-      'the MTA\'s expansion limit or the hop limit (RFC 5321 §6.3) stops it with a bounce, after duplicates may already ' +
+      "the MTA's expansion limit or the hop limit (RFC 5321 §6.3) stops it with a bounce, after duplicates may already " +
       'have reached the real members along the cycle. Aliases are the only way the plan can loop: relays pass mail only ' +
       'to more preferred MX hosts, and stores deliver to stores.',
     fix: 'Break the cycle: name the users the aliases are meant to reach instead of the alias that leads back.',
@@ -30,7 +30,12 @@ export default defineRule({
       });
     for (const cycle of findCycles(aliases, next)) {
       const [start] = cycle;
-      report({ messageId: 'cycle', data: { alias: start!.address, path: cycle.map((a) => a.address).join(' → ') }, at: start!.at, related: cycle.slice(1, -1).map((a) => a.at) });
+      report({
+        messageId: 'cycle',
+        data: { alias: start!.address, path: cycle.map((a) => a.address).join(' → ') },
+        at: start!.at,
+        related: cycle.slice(1, -1).map((a) => a.at),
+      });
     }
   },
 });

@@ -16,14 +16,15 @@ export default defineRule({
     references: ['RFC 5321 §3.9.1', 'RFC 5321 §3.9.2'],
     rationale:
       'An alias is expanded on the store that receives it, and each member is delivered on its own (RFC 5321 §3.9). ' +
-      'A member in one of the plan\'s own domains that is neither a user nor an alias is refused by its domain: the ' +
+      "A member in one of the plan's own domains that is neither a user nor an alias is refused by its domain: the " +
       'sender receives a bounce for part of a message it was told was accepted. A member of a domain with a null MX ' +
       'fails the same way. Members outside the planned domains are not checked; the plan cannot know them. An alias ' +
       'without members swallows its mail.',
     fix: 'Correct the member to an existing user or alias, define it, or remove it from the alias.',
     messages: {
       unknown: 'domain {domain}: alias {alias} member {member} is not a planned address of {memberDomain}{hint}',
-      nullMx: 'domain {domain}: alias {alias} member {member} is in {memberDomain}, which has a null MX and receives no mail',
+      nullMx:
+        'domain {domain}: alias {alias} member {member} is in {memberDomain}, which has a null MX and receives no mail',
       empty: 'domain {domain}: alias {alias} has no members; mail to it goes nowhere',
     },
   },
@@ -43,7 +44,12 @@ export default defineRule({
           if (!memberDomain) continue; // outside the plan: not ours to know
           const data = { ...base, member: member.address, memberDomain: memberDomain.display };
           if (memberDomain.nullMx) report({ messageId: 'nullMx', data, at: member.at, related: [memberDomain.at] });
-          else if (!plan.addresses.has(member.address)) report({ messageId: 'unknown', data: { ...data, hint: hint(member.address, memberDomain) }, at: member.at });
+          else if (!plan.addresses.has(member.address))
+            report({
+              messageId: 'unknown',
+              data: { ...data, hint: hint(member.address, memberDomain) },
+              at: member.at,
+            });
         }
       }
     }

@@ -15,15 +15,18 @@ export default defineRule({
     fix: 'Once reports show every legitimate sender passing, set `dmarc.policy` to quarantine, then reject.',
     messages: {
       policyNone: 'domain {domain}: DMARC policy is none; forged mail in its name is still delivered',
-      subdomainNone: 'domain {domain}: DMARC subdomainPolicy is none; forged mail from its subdomains is still delivered',
+      subdomainNone:
+        'domain {domain}: DMARC subdomainPolicy is none; forged mail from its subdomains is still delivered',
     },
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       const { dmarc } = domain;
       if (!dmarc) continue;
-      if (dmarc.policy.toLowerCase() === 'none') report({ messageId: 'policyNone', data: { domain: domain.display }, at: dmarc.at });
-      if (dmarc.subdomainPolicy?.toLowerCase() === 'none') report({ messageId: 'subdomainNone', data: { domain: domain.display }, at: dmarc.at });
+      if (dmarc.policy.toLowerCase() === 'none')
+        report({ messageId: 'policyNone', data: { domain: domain.display }, at: dmarc.at });
+      if (dmarc.subdomainPolicy?.toLowerCase() === 'none')
+        report({ messageId: 'subdomainNone', data: { domain: domain.display }, at: dmarc.at });
     }
   },
 });

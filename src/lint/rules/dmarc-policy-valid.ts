@@ -18,16 +18,22 @@ export default defineRule({
     fix: 'Set `dmarc.policy` (and `dmarc.subdomainPolicy`, if given) to none, quarantine or reject.',
     messages: {
       policy: 'domain {domain}: DMARC policy "{value}" is not none, quarantine or reject; receivers ignore the record',
-      subdomainPolicy: 'domain {domain}: DMARC subdomainPolicy "{value}" is not none, quarantine or reject; receivers ignore the record',
+      subdomainPolicy:
+        'domain {domain}: DMARC subdomainPolicy "{value}" is not none, quarantine or reject; receivers ignore the record',
     },
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       const { dmarc } = domain;
       if (!dmarc) continue;
-      if (!POLICIES.has(dmarc.policy.toLowerCase())) report({ messageId: 'policy', data: { domain: domain.display, value: dmarc.policy }, at: dmarc.at });
+      if (!POLICIES.has(dmarc.policy.toLowerCase()))
+        report({ messageId: 'policy', data: { domain: domain.display, value: dmarc.policy }, at: dmarc.at });
       if (dmarc.subdomainPolicy !== undefined && !POLICIES.has(dmarc.subdomainPolicy.toLowerCase())) {
-        report({ messageId: 'subdomainPolicy', data: { domain: domain.display, value: dmarc.subdomainPolicy }, at: dmarc.at });
+        report({
+          messageId: 'subdomainPolicy',
+          data: { domain: domain.display, value: dmarc.subdomainPolicy },
+          at: dmarc.at,
+        });
       }
     }
   },

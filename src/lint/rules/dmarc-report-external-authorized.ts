@@ -6,7 +6,8 @@ export default defineRule({
   meta: {
     id: 'dmarc-report-external-authorized',
     category: 'dmarc',
-    description: 'A DMARC report address outside the plan\'s domains is authorised by its own domain\'s `_report._dmarc` record.',
+    description:
+      "A DMARC report address outside the plan's domains is authorised by its own domain's `_report._dmarc` record.",
     severity: 'warning',
     sets: ['recommended'],
     references: ['RFC 7489 §7.1'],
@@ -18,14 +19,16 @@ export default defineRule({
       'children are treated as the same organisation (an approximation of the Public Suffix List rule).',
     fix: 'Ask the report service to publish the authorisation record named in the message (most services do it when you register the domain).',
     messages: {
-      external: 'domain {domain}: DMARC {tag} address {address} lies outside the plan; reports are sent only if {record} TXT "v=DMARC1" exists',
+      external:
+        'domain {domain}: DMARC {tag} address {address} lies outside the plan; reports are sent only if {record} TXT "v=DMARC1" exists',
     },
   },
   check({ plan, report }) {
     for (const { domain, dmarc, tag, address } of dmarcReportAddresses(plan)) {
       if (addressProblem(address)) continue; // dmarc-report-address-planned
       const reportDomain = domainOf(address);
-      if (plan.domains.has(reportDomain) || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain)) continue;
+      if (plan.domains.has(reportDomain) || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain))
+        continue;
       const data = { domain: domain.display, tag, address, record: `${domain.name}._report._dmarc.${reportDomain}` };
       report({ messageId: 'external', data, at: dmarc.at });
     }

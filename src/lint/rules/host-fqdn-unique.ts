@@ -10,7 +10,7 @@ export default defineRule({
     sets: ['recommended'],
     references: ['RFC 2181 §5', 'RFC 5321 §5.1'],
     rationale:
-      'Senders and the plan\'s own relays reach a host by its name. Two host entries with one fqdn publish one A/AAAA ' +
+      "Senders and the plan's own relays reach a host by its name. Two host entries with one fqdn publish one A/AAAA " +
       'RRset holding the addresses of both (RFC 2181 §5: an RRset is all records of a name and type), so connections ' +
       'meant for one land on either, and an MX or home naming that fqdn resolves to the first entry only.',
     fix: 'Give each host its own fqdn, or merge the two entries into one host.',
@@ -23,7 +23,13 @@ export default defineRule({
     for (const host of plan.hosts.values()) {
       const first = byFqdn.get(host.fqdn);
       if (!first) byFqdn.set(host.fqdn, host);
-      else report({ messageId: 'shared', data: { host: host.id, fqdn: host.fqdn, first: first.id }, at: host.fields.fqdn ?? host.at, related: [first.at] });
+      else
+        report({
+          messageId: 'shared',
+          data: { host: host.id, fqdn: host.fqdn, first: first.id },
+          at: host.fields.fqdn ?? host.at,
+          related: [first.at],
+        });
     }
   },
 });

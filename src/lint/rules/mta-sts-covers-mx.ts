@@ -16,7 +16,8 @@ export default defineRule({
       'exactly when it is needed. A domain with a null MX or no MX records has nothing for a policy to cover.',
     fix: 'Serve a policy with one `mx:` line per MX host named in the message, and a certificate for each name on that host.',
     messages: {
-      policyLines: 'domain {domain} publishes MTA-STS ({mode}): its policy must list {lines}, and each host must present a certificate for its name',
+      policyLines:
+        'domain {domain} publishes MTA-STS ({mode}): its policy must list {lines}, and each host must present a certificate for its name',
       noMx: 'domain {domain} publishes MTA-STS ({mode}) but has no MX records for a policy to cover',
     },
   },
@@ -27,7 +28,12 @@ export default defineRule({
       const names = [...new Set(domain.mx.filter((m) => m.host).map((m) => m.exchange))];
       const data = { domain: domain.display, mode: mtaSts.mode };
       if (names.length === 0) report({ messageId: 'noMx', data, at: mtaSts.at });
-      else report({ messageId: 'policyLines', data: { ...data, lines: names.map((n) => `"mx: ${n}"`).join(', ') }, at: mtaSts.at });
+      else
+        report({
+          messageId: 'policyLines',
+          data: { ...data, lines: names.map((n) => `"mx: ${n}"`).join(', ') },
+          at: mtaSts.at,
+        });
     }
   },
 });

@@ -16,7 +16,8 @@ export default defineRule({
     messages: {
       samePreference:
         'domain {domain}: backup MX {backup} has the same preference ({preference}) as primary {primary}; senders will share mail between them',
-      morePreferred: 'domain {domain}: backup MX {backup} (preference {preference}) is preferred over primary {primary} ({primaryPreference})',
+      morePreferred:
+        'domain {domain}: backup MX {backup} (preference {preference}) is preferred over primary {primary} ({primaryPreference})',
     },
   },
   check({ plan, report }) {
@@ -25,9 +26,17 @@ export default defineRule({
       if (!primary) continue; // mx-primary-store reports a domain whose MX set holds no store
       for (const mx of domain.mx) {
         if (mx.host?.role !== 'relay') continue;
-        const data = { domain: domain.display, backup: mx.host.id, preference: mx.preference, primary: primary.host!.id, primaryPreference: primary.preference };
-        if (mx.preference === primary.preference) report({ messageId: 'samePreference', data, at: mx.at, related: [primary.at] });
-        else if (mx.preference < primary.preference) report({ messageId: 'morePreferred', data, at: mx.at, related: [primary.at] });
+        const data = {
+          domain: domain.display,
+          backup: mx.host.id,
+          preference: mx.preference,
+          primary: primary.host!.id,
+          primaryPreference: primary.preference,
+        };
+        if (mx.preference === primary.preference)
+          report({ messageId: 'samePreference', data, at: mx.at, related: [primary.at] });
+        else if (mx.preference < primary.preference)
+          report({ messageId: 'morePreferred', data, at: mx.at, related: [primary.at] });
       }
     }
   },

@@ -6,12 +6,13 @@ export default defineRule({
   meta: {
     id: 'mx-backup-recipients-synced',
     category: 'routing',
-    description: 'Backup MX hosts of a domain whose users come from a directory export are redeployed whenever the export changes.',
+    description:
+      'Backup MX hosts of a domain whose users come from a directory export are redeployed whenever the export changes.',
     severity: 'info',
     sets: ['strict'],
     references: ['RFC 5321 §6.2', 'RFC 5321 §3.3', 'Postfix relay_recipient_maps'],
     rationale:
-      'mxplan\'s relays, backups included, validate recipients when RCPT is sent: an unknown user gets 550 at once, so a ' +
+      "mxplan's relays, backups included, validate recipients when RCPT is sent: an unknown user gets 550 at once, so a " +
       'backup never accepts mail it would later bounce to a forged sender (backscatter, RFC 5321 §6.2). The price is that ' +
       'a backup knows only the users it was deployed with. When users come from a CSV export that changes between ' +
       'deployments, a user added to the file but not yet deployed to the backups is refused by them while the primary ' +
@@ -35,7 +36,12 @@ export default defineRule({
         }
       }
       if (!fromFile) continue;
-      const data = { domain: domain.display, file: relative(base, fromFile) || fromFile, backups: listOf(backups), verb: backups.length === 1 ? 'refuses' : 'refuse' };
+      const data = {
+        domain: domain.display,
+        file: relative(base, fromFile) || fromFile,
+        backups: listOf(backups),
+        verb: backups.length === 1 ? 'refuses' : 'refuse',
+      };
       report({ messageId: 'usersFile', data, at: domain.at });
     }
   },

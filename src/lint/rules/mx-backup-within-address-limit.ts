@@ -8,7 +8,8 @@ export default defineRule({
   meta: {
     id: 'mx-backup-within-address-limit',
     category: 'mx',
-    description: 'At most 5 addresses rank before the first backup MX, so common senders reach it when the primaries are down.',
+    description:
+      'At most 5 addresses rank before the first backup MX, so common senders reach it when the primaries are down.',
     severity: 'warning',
     sets: ['strict'],
     references: ['RFC 5321 §5.1', 'Postfix smtp_mx_address_limit'],
@@ -33,7 +34,11 @@ export default defineRule({
           // Entering a less preferred level: everything seen so far ranks before it.
           level = mx.preference;
           if (addresses > SENDER_ADDRESS_LIMIT && mx.host && !before.has(mx.host)) {
-            report({ messageId: 'hidden', data: { domain: domain.display, addresses, backup: mx.host.id, preference: mx.preference }, at: mx.at });
+            report({
+              messageId: 'hidden',
+              data: { domain: domain.display, addresses, backup: mx.host.id, preference: mx.preference },
+              at: mx.at,
+            });
             break;
           }
         }

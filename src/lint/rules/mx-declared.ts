@@ -10,13 +10,14 @@ export default defineRule({
     references: ['RFC 5321 §5.1', 'RFC 7505 §3'],
     rationale:
       'Without MX records, senders fall back to the implicit MX: they deliver to the A/AAAA records of the domain name ' +
-      'itself (RFC 5321 §5.1). mxplan publishes no address at a mail domain\'s apex unless a host is named so, so mail ' +
+      "itself (RFC 5321 §5.1). mxplan publishes no address at a mail domain's apex unless a host is named so, so mail " +
       'to such a domain bounces, or reaches a web server. A domain that receives nothing should say so with a null MX ' +
       '(RFC 7505), which senders honour at once instead of retrying.',
     fix: 'Add `mx:` with at least one planned host, or write `mx: null` if the domain receives no mail.',
     messages: {
       missing: 'domain {domain} has no `mx` key; senders fall back to the address of {domain} itself (the implicit MX)',
-      empty: 'domain {domain}: `mx` is an empty list; senders fall back to the address of {domain} itself (the implicit MX)',
+      empty:
+        'domain {domain}: `mx` is an empty list; senders fall back to the address of {domain} itself (the implicit MX)',
     },
   },
   check({ plan, report }) {

@@ -16,7 +16,8 @@ export default defineRule({
       'it in a queue the organisation controls until the primary returns. RFC 5321 §5.1 expects senders to try at least two.',
     fix: 'Add a second MX record, with a larger preference, naming another planned host (a relay-only backup or another store).',
     messages: {
-      single: 'domain {domain}: every MX record names {host}; while it is down, senders can only queue or bounce the domain\'s mail',
+      single:
+        "domain {domain}: every MX record names {host}; while it is down, senders can only queue or bounce the domain's mail",
     },
   },
   check({ plan, report }) {
@@ -24,7 +25,12 @@ export default defineRule({
       // Unplanned targets are reported by mx-target-planned; they may have been meant as the backup.
       if (domain.mx.length === 0 || domain.mx.some((m) => !m.host)) continue;
       const hosts = mxHosts(domain);
-      if (hosts.length === 1) report({ messageId: 'single', data: { domain: domain.display, host: hosts[0]!.id }, at: domain.fields.mx ?? domain.at });
+      if (hosts.length === 1)
+        report({
+          messageId: 'single',
+          data: { domain: domain.display, host: hosts[0]!.id },
+          at: domain.fields.mx ?? domain.at,
+        });
     }
   },
 });

@@ -15,7 +15,8 @@ export default defineRule({
       'null MX for `mx: null`; a "." inside the list is not recognised as one.',
     fix: 'Write `mx: null` (and nothing else) for a domain that receives no mail, or remove the "." entry.',
     messages: {
-      rootEntry: 'domain {domain}: MX entry "." is a null MX written as a list entry; write `mx: null` for a domain that receives no mail',
+      rootEntry:
+        'domain {domain}: MX entry "." is a null MX written as a list entry; write `mx: null` for a domain that receives no mail',
       mixed: 'domain {domain}: null MX "." is listed together with {others}; a null MX must be the only MX record',
       nonZero: 'domain {domain}: null MX "." has preference {preference}; RFC 7505 requires 0',
     },
@@ -25,7 +26,11 @@ export default defineRule({
       const others = domain.mx.filter((m) => m.exchange !== '');
       for (const mx of domain.mx) {
         if (mx.exchange !== '') continue;
-        const data = { domain: domain.display, preference: mx.preference, others: others.map((m) => m.host?.id ?? m.raw).join(', ') };
+        const data = {
+          domain: domain.display,
+          preference: mx.preference,
+          others: others.map((m) => m.host?.id ?? m.raw).join(', '),
+        };
         const messageId = others.length > 0 ? 'mixed' : mx.preference !== 0 ? 'nonZero' : 'rootEntry';
         report({ messageId, data, at: mx.at, related: others.map((m) => m.at) });
       }

@@ -17,7 +17,8 @@ export default defineRule({
     messages: {
       users: 'domain {domain} has a null MX (it receives no mail) but plans {users}; their mail fails at once',
       aliases: 'domain {domain} has a null MX (it receives no mail) but plans {aliases}; their mail fails at once',
-      senders: 'domain {domain} has a null MX, so its SPF is "v=spf1 -all", yet it lists senders {senders}; their mail fails SPF',
+      senders:
+        'domain {domain} has a null MX, so its SPF is "v=spf1 -all", yet it lists senders {senders}; their mail fails SPF',
     },
   },
   check({ plan, report }) {
@@ -25,12 +26,25 @@ export default defineRule({
       if (!domain.nullMx) continue;
       const data = { domain: domain.display };
       const first = domain.users.values().next().value;
-      if (first) report({ messageId: 'users', data: { ...data, users: count(domain.users.size, 'user') }, at: first.at });
+      if (first)
+        report({ messageId: 'users', data: { ...data, users: count(domain.users.size, 'user') }, at: first.at });
       const aliases = [...domain.aliases.values()];
-      if (aliases.length > 0) report({ messageId: 'aliases', data: { ...data, aliases: `${count(aliases.length, 'alias', 'aliases')} (${listOf(aliases.map((a) => a.local))})` }, at: aliases[0]!.at });
+      if (aliases.length > 0)
+        report({
+          messageId: 'aliases',
+          data: {
+            ...data,
+            aliases: `${count(aliases.length, 'alias', 'aliases')} (${listOf(aliases.map((a) => a.local))})`,
+          },
+          at: aliases[0]!.at,
+        });
       // Without users, senders can only come from an explicit `senders:` list.
       if (!first && domain.senders.length > 0) {
-        report({ messageId: 'senders', data: { ...data, senders: listOf(domain.senders.map((h) => h.id)) }, at: domain.fields.senders ?? domain.at });
+        report({
+          messageId: 'senders',
+          data: { ...data, senders: listOf(domain.senders.map((h) => h.id)) },
+          at: domain.fields.senders ?? domain.at,
+        });
       }
     }
   },

@@ -22,7 +22,11 @@ export default defineRule({
     for (const domain of plan.domains.values()) {
       for (const mx of domain.mx) {
         if (Number.isInteger(mx.preference) && mx.preference >= 0 && mx.preference <= MAX_PREFERENCE) continue;
-        report({ messageId: 'outOfRange', data: { domain: domain.display, target: mx.host?.id ?? mx.raw, preference: mx.preference }, at: mx.at });
+        report({
+          messageId: 'outOfRange',
+          data: { domain: domain.display, target: mx.host?.id ?? mx.raw, preference: mx.preference },
+          at: mx.at,
+        });
       }
     }
   },

@@ -5,7 +5,8 @@ export default defineRule({
   meta: {
     id: 'mx-primary-store',
     category: 'mx',
-    description: 'The MX set of every receiving domain includes a store, so the most preferred MX is never a relay that has nowhere to pass mail.',
+    description:
+      'The MX set of every receiving domain includes a store, so the most preferred MX is never a relay that has nowhere to pass mail.',
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 5321 §5.1', 'RFC 974'],
@@ -16,14 +17,19 @@ export default defineRule({
       'sits in its queue until it bounces. Relays hold no mailboxes; only a store delivers.',
     fix: 'Make the most preferred MX a store (role: store), and keep relays as backups with larger preference values.',
     messages: {
-      noStore: 'domain {domain}: no MX host is a store ({hosts} {verb} relay-only); the most preferred relay has nowhere to pass the mail',
+      noStore:
+        'domain {domain}: no MX host is a store ({hosts} {verb} relay-only); the most preferred relay has nowhere to pass the mail',
     },
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       const hosts = mxHosts(domain);
       if (hosts.length === 0 || hosts.some((h) => h.role === 'store')) continue;
-      const data = { domain: domain.display, hosts: listOf(hosts.map((h) => h.id)), verb: hosts.length === 1 ? 'is' : 'are' };
+      const data = {
+        domain: domain.display,
+        hosts: listOf(hosts.map((h) => h.id)),
+        verb: hosts.length === 1 ? 'is' : 'are',
+      };
       report({ messageId: 'noStore', data, at: domain.fields.mx ?? domain.at });
     }
   },

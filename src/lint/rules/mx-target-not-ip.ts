@@ -15,7 +15,8 @@ export default defineRule({
       'and finds none, so the record is useless or, with several MX records, silently drops out of the rotation.',
     fix: 'Name the planned host that owns the address (its id or fqdn) instead of the address.',
     messages: {
-      ipLiteral: 'domain {domain}: MX target "{target}" is an IP address; an MX names a host, whose A/AAAA records hold the address{hint}',
+      ipLiteral:
+        'domain {domain}: MX target "{target}" is an IP address; an MX names a host, whose A/AAAA records hold the address{hint}',
     },
   },
   check({ plan, report }) {
@@ -25,7 +26,11 @@ export default defineRule({
         const address = mx.host ? undefined : ipLiteral(mx.raw);
         if (!address) continue;
         const owner = byAddress.get(address)?.[0];
-        report({ messageId: 'ipLiteral', data: { domain: domain.display, target: mx.raw, hint: owner ? ` (it belongs to host ${owner.id})` : '' }, at: mx.at });
+        report({
+          messageId: 'ipLiteral',
+          data: { domain: domain.display, target: mx.raw, hint: owner ? ` (it belongs to host ${owner.id})` : '' },
+          at: mx.at,
+        });
       }
     }
   },

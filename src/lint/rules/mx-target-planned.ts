@@ -27,14 +27,23 @@ export default defineRule({
       for (const mx of domain.mx) {
         if (mx.host) {
           if (!hasAddress(mx.host)) {
-            report({ messageId: 'noAddress', data: { domain: domain.display, host: mx.host.id, fqdn: mx.host.fqdn }, at: mx.at, related: [mx.host.at] });
+            report({
+              messageId: 'noAddress',
+              data: { domain: domain.display, host: mx.host.id, fqdn: mx.host.fqdn },
+              at: mx.at,
+              related: [mx.host.at],
+            });
           }
           continue;
         }
         // Each of these has a rule that says it better: the null MX root (mx-null-alone), an IP
         // literal (mx-target-not-ip), a name in a managed zone that is no host (mx-target-not-alias).
         if (mx.exchange === '' || isIpLiteral(mx.raw) || zones.enclosing(mx.exchange)) continue;
-        report({ messageId: 'unknown', data: { domain: domain.display, target: mx.raw, hint: didYouMean(mx.raw, names) }, at: mx.at });
+        report({
+          messageId: 'unknown',
+          data: { domain: domain.display, target: mx.raw, hint: didYouMean(mx.raw, names) },
+          at: mx.at,
+        });
       }
     }
   },

@@ -16,7 +16,8 @@ export default defineRule({
       'a typo for another host.',
     fix: 'Remove the repeated record, or name the host that was meant.',
     messages: {
-      duplicate: 'domain {domain}: MX host {target} is listed twice (preferences {firstPreference} and {preference}); the second record adds no redundancy',
+      duplicate:
+        'domain {domain}: MX host {target} is listed twice (preferences {firstPreference} and {preference}); the second record adds no redundancy',
     },
   },
   check({ plan, report }) {
@@ -31,7 +32,12 @@ export default defineRule({
           seen.set(key, mx);
           continue;
         }
-        const data = { domain: domain.display, target: mx.host?.id ?? mx.exchange, firstPreference: first.preference, preference: mx.preference };
+        const data = {
+          domain: domain.display,
+          target: mx.host?.id ?? mx.exchange,
+          firstPreference: first.preference,
+          preference: mx.preference,
+        };
         report({ messageId: 'duplicate', data, at: mx.at, related: [first.at] });
       }
     }

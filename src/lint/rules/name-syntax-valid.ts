@@ -5,7 +5,8 @@ export default defineRule({
   meta: {
     id: 'name-syntax-valid',
     category: 'addresses',
-    description: 'Domain, host, EHLO, name-server and zone names are valid host names: LDH labels of at most 63 octets, at most 253 characters.',
+    description:
+      'Domain, host, EHLO, name-server and zone names are valid host names: LDH labels of at most 63 octets, at most 253 characters.',
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 1035 §2.3.4', 'RFC 1123 §2.1', 'RFC 5321 §2.3.5', 'RFC 3696 §2'],
@@ -30,9 +31,19 @@ export default defineRule({
     }
     for (const host of plan.hosts.values()) {
       const fqdnProblem = nameSyntaxProblem(host.fqdn);
-      if (fqdnProblem) report({ messageId: 'hostFqdn', data: { host: host.id, name: host.fqdn, problem: fqdnProblem }, at: host.fields.fqdn ?? host.at });
+      if (fqdnProblem)
+        report({
+          messageId: 'hostFqdn',
+          data: { host: host.id, name: host.fqdn, problem: fqdnProblem },
+          at: host.fields.fqdn ?? host.at,
+        });
       const heloProblem = host.helo === host.fqdn ? undefined : nameSyntaxProblem(host.helo);
-      if (heloProblem) report({ messageId: 'hostHelo', data: { host: host.id, name: host.helo, problem: heloProblem }, at: host.fields.helo ?? host.at });
+      if (heloProblem)
+        report({
+          messageId: 'hostHelo',
+          data: { host: host.id, name: host.helo, problem: heloProblem },
+          at: host.fields.helo ?? host.at,
+        });
     }
     for (const ns of plan.nameservers) {
       const problem = nameSyntaxProblem(ns.name);

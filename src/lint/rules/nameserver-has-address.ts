@@ -15,7 +15,8 @@ export default defineRule({
       'the zone ("NS has no address records"), and resolvers cannot reach that server, so every zone loses a server.',
     fix: 'Give the name server an ipv4 or ipv6 address under `dns.nameservers`.',
     messages: {
-      noAddress: 'name server {name} lies in managed zone {zone} but has no ipv4 or ipv6 address; the plan cannot publish its A/AAAA or glue',
+      noAddress:
+        'name server {name} lies in managed zone {zone} but has no ipv4 or ipv6 address; the plan cannot publish its A/AAAA or glue',
     },
   },
   check({ plan, report }) {
@@ -23,7 +24,8 @@ export default defineRule({
     for (const ns of plan.nameservers) {
       const zone = zones.enclosing(ns.name);
       // Outside the managed zones its operator publishes the addresses: nameserver-in-managed-zone.
-      if (zone && ns.ipv4.length + ns.ipv6.length === 0) report({ messageId: 'noAddress', data: { name: ns.name, zone }, at: ns.at });
+      if (zone && ns.ipv4.length + ns.ipv6.length === 0)
+        report({ messageId: 'noAddress', data: { name: ns.name, zone }, at: ns.at });
     }
   },
 });

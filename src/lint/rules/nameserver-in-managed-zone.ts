@@ -11,11 +11,12 @@ export default defineRule({
     references: ['RFC 1034 §4.2.1', 'RFC 2182 §3'],
     rationale:
       'The plan writes A/AAAA records (and glue) only for names inside its managed zones (the mail domains and `zones:`). ' +
-      'A name server outside them, such as a DNS provider\'s, is common and fine, but its addresses are whatever its own ' +
+      "A name server outside them, such as a DNS provider's, is common and fine, but its addresses are whatever its own " +
       'zone says: the ipv4/ipv6 given here are not published, and the sandbox cannot prove it answers.',
     fix: 'Nothing, if the name server is run by someone else; otherwise add its zone under `zones:`.',
     messages: {
-      outside: 'name server {name} lies outside every managed zone; the plan publishes no address for it, its own zone must',
+      outside:
+        'name server {name} lies outside every managed zone; the plan publishes no address for it, its own zone must',
     },
   },
   check({ plan, report }) {

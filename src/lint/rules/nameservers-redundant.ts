@@ -15,7 +15,8 @@ export default defineRule({
       'senders cannot find the mail hosts at all and queue or bounce. Two names on one address are one server.',
     fix: 'List at least two name servers under `dns.nameservers`, on different addresses (ideally different networks).',
     messages: {
-      tooFew: 'the plan has {count} name server{s} ({names}); at least two are needed so one failure does not make every zone unresolvable',
+      tooFew:
+        'the plan has {count} name server{s} ({names}); at least two are needed so one failure does not make every zone unresolvable',
       sharedAddress: 'name servers {first} and {second} share address {address}; they are one server, not two',
     },
   },
@@ -30,7 +31,13 @@ export default defineRule({
       for (const address of new Set([...ns.ipv4, ...ns.ipv6])) {
         const first = byAddress.get(address);
         if (!first) byAddress.set(address, ns);
-        else if (first.name !== ns.name) report({ messageId: 'sharedAddress', data: { first: first.name, second: ns.name, address }, at: ns.at, related: [first.at] });
+        else if (first.name !== ns.name)
+          report({
+            messageId: 'sharedAddress',
+            data: { first: first.name, second: ns.name, address },
+            at: ns.at,
+            related: [first.at],
+          });
       }
     }
   },

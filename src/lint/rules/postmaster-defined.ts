@@ -12,7 +12,7 @@ export default defineRule({
     rationale:
       'RFC 5321 §4.5.1: any system that relays or delivers mail "MUST" accept mail for postmaster at each of its domains. ' +
       'Other operators write to postmaster@ about delivery problems, abuse and blocklistings, and some receivers test ' +
-      'that it exists before accepting a domain\'s mail. mxplan refuses unknown recipients, so without a planned ' +
+      "that it exists before accepting a domain's mail. mxplan refuses unknown recipients, so without a planned " +
       'postmaster that mail bounces.',
     fix: 'Add a postmaster alias that reaches a person, e.g. `aliases: { postmaster: [admin] }`.',
     messages: {
@@ -21,7 +21,8 @@ export default defineRule({
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
-      if (isReceiving(domain) && !plan.addresses.has(`postmaster@${domain.name}`)) report({ messageId: 'missing', data: { domain: domain.display }, at: domain.at });
+      if (isReceiving(domain) && !plan.addresses.has(`postmaster@${domain.name}`))
+        report({ messageId: 'missing', data: { domain: domain.display }, at: domain.at });
     }
   },
 });

@@ -7,7 +7,8 @@ export default defineRule({
   meta: {
     id: 'queue-lifetime-covers-outage',
     category: 'routing',
-    description: 'Every host that queues mail for another (backup MX, forwarding store) keeps it at least as long as the planned outage.',
+    description:
+      'Every host that queues mail for another (backup MX, forwarding store) keeps it at least as long as the planned outage.',
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 5321 §4.5.4.1', 'Postfix maximal_queue_lifetime'],
@@ -18,7 +19,8 @@ export default defineRule({
       'the plan promises to survive: a queue lifetime shorter than that turns a planned outage into bounced mail.',
     fix: 'Set `queue.lifetime` of the host (or `defaults.queueLifetime`) to at least `defaults.plannedOutage`.',
     messages: {
-      backup: 'host {host} queues mail as backup MX for {domains} for {lifetime}, less than the planned outage of {outage}; mail waiting longer bounces',
+      backup:
+        'host {host} queues mail as backup MX for {domains} for {lifetime}, less than the planned outage of {outage}; mail waiting longer bounces',
       forwarder:
         'host {host} forwards mail for {domains} to other hosts but keeps its queue only {lifetime}, less than the planned outage of {outage}; mail waiting longer bounces',
     },
@@ -45,7 +47,9 @@ export default defineRule({
       lifetime: formatDuration(host.queueLifetime),
       outage: formatDuration(plan.plannedOutage),
     });
-    for (const [host, domains] of backupFor) report({ messageId: 'backup', data: data(host, domains), at: host.fields.queue ?? host.at });
-    for (const [host, domains] of forwarderFor) report({ messageId: 'forwarder', data: data(host, domains), at: host.fields.queue ?? host.at });
+    for (const [host, domains] of backupFor)
+      report({ messageId: 'backup', data: data(host, domains), at: host.fields.queue ?? host.at });
+    for (const [host, domains] of forwarderFor)
+      report({ messageId: 'forwarder', data: data(host, domains), at: host.fields.queue ?? host.at });
   },
 });

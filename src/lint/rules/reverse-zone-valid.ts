@@ -15,7 +15,8 @@ export default defineRule({
       'fail forward-confirmed reverse DNS at receivers.',
     fix: 'Write the network as address/prefix: 192.0.2.0/24 (prefix at most 32) or 2001:db8::/48 (at most 128).',
     messages: {
-      invalid: 'reverse network "{cidr}" is not an IPv4 or IPv6 network in CIDR form; no reverse zone is written for it',
+      invalid:
+        'reverse network "{cidr}" is not an IPv4 or IPv6 network in CIDR form; no reverse zone is written for it',
     },
   },
   check({ plan, report }) {

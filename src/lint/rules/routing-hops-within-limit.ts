@@ -15,12 +15,14 @@ export default defineRule({
       'highest preference first (each passes mail to a more preferred MX), then a store MX, then the home store or ' +
       'the outside address an alias names. The forwarding graph has no cycle of its own: relays only pass mail to more ' +
       'preferred MX hosts, stores deliver to stores, and aliases are expanded on the receiving store (a cycle of aliases ' +
-      'is alias-acyclic\'s finding). Mail arrives with hops already spent by the sender\'s own relays, so the plan keeps ' +
+      "is alias-acyclic's finding). Mail arrives with hops already spent by the sender's own relays, so the plan keeps " +
       'half of `defaults.hopLimit` for them.',
     fix: 'Use fewer levels of backup MX hosts for the domain, or raise `defaults.hopLimit` if every relay in the path honours it.',
     messages: {
-      nearLimit: 'domain {domain}: mail can pass {hops} planned hosts ({path}), more than half the hop limit of {limit}',
-      overLimit: 'domain {domain}: mail can pass {hops} planned hosts ({path}), reaching the hop limit of {limit}; relays bounce it',
+      nearLimit:
+        'domain {domain}: mail can pass {hops} planned hosts ({path}), more than half the hop limit of {limit}',
+      overLimit:
+        'domain {domain}: mail can pass {hops} planned hosts ({path}), reaching the hop limit of {limit}; relays bounce it',
     },
   },
   check({ plan, report }) {

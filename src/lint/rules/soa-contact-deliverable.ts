@@ -12,7 +12,7 @@ export default defineRule({
     rationale:
       'The SOA RNAME is the mailbox of the person responsible for the zones (RFC 1035 §3.3.13); other operators write ' +
       'there about broken delegations and lame servers, conventionally to hostmaster@ (RFC 2142 §5). When it lies in ' +
-      'one of the plan\'s own domains, the plan decides whether it exists: mxplan refuses unknown recipients, so a ' +
+      "one of the plan's own domains, the plan decides whether it exists: mxplan refuses unknown recipients, so a " +
       'contact that is not planned bounces every such report.',
     fix: 'Add the contact as a user or alias of its domain (e.g. `aliases: { hostmaster: [admin] }`), or use an address that exists.',
     messages: {

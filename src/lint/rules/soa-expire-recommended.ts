@@ -23,7 +23,11 @@ export default defineRule({
   check({ plan, report }) {
     const { expire, at } = plan.soa;
     if (expire < EXPIRE.min || expire > EXPIRE.max) {
-      report({ messageId: 'outside', data: { value: formatDuration(expire), min: formatDuration(EXPIRE.min), max: formatDuration(EXPIRE.max) }, at });
+      report({
+        messageId: 'outside',
+        data: { value: formatDuration(expire), min: formatDuration(EXPIRE.min), max: formatDuration(EXPIRE.max) },
+        at,
+      });
     }
   },
 });

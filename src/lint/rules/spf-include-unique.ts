@@ -4,7 +4,7 @@ export default defineRule({
   meta: {
     id: 'spf-include-unique',
     category: 'spf',
-    description: 'A domain\'s `spf.include` names each domain once.',
+    description: "A domain's `spf.include` names each domain once.",
     severity: 'warning',
     sets: ['recommended'],
     references: ['RFC 7208 §5.2', 'RFC 7208 §4.6.4'],

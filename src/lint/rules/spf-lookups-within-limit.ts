@@ -9,20 +9,22 @@ export default defineRule({
   meta: {
     id: 'spf-lookups-within-limit',
     category: 'spf',
-    description: 'Evaluating a domain\'s SPF record needs at most 10 DNS lookups, counting included planned domains recursively, and includes never loop.',
+    description:
+      "Evaluating a domain's SPF record needs at most 10 DNS lookups, counting included planned domains recursively, and includes never loop.",
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 7208 §4.6.4', 'RFC 7208 §5.2'],
     rationale:
       'Receivers stop after 10 DNS-querying terms (include, a, mx, ptr, exists, redirect) and return permerror ' +
-      '(RFC 7208 §4.6.4), so SPF fails for all of the domain\'s mail. mxplan lists planned senders as ip4:/ip6: terms, ' +
+      "(RFC 7208 §4.6.4), so SPF fails for all of the domain's mail. mxplan lists planned senders as ip4:/ip6: terms, " +
       'which cost nothing; each include costs one lookup plus the lookups of the record it includes. An include of ' +
-      'one of the plan\'s own domains is counted through that domain\'s record; an outside include is counted as one ' +
+      "one of the plan's own domains is counted through that domain's record; an outside include is counted as one " +
       '(its own terms are unknown here, so the real count may be higher). Includes that lead back to the domain form ' +
       'a loop, also a permerror.',
     fix: 'Include fewer providers, or replace an include with the ip4:/ip6: networks it stands for (`spf.ip4`, `spf.ip6`).',
     messages: {
-      tooMany: 'domain {domain}: SPF needs at least {lookups} DNS lookups (includes {includes}); receivers give up after 10 and SPF fails',
+      tooMany:
+        'domain {domain}: SPF needs at least {lookups} DNS lookups (includes {includes}); receivers give up after 10 and SPF fails',
       loop: 'domain {domain}: SPF includes loop back to it ({path}); receivers return permerror',
     },
   },
@@ -35,7 +37,11 @@ export default defineRule({
     for (const cycle of findCycles(plan.domains.values(), planned)) {
       const [start] = cycle;
       for (const d of cycle) looping.add(d);
-      report({ messageId: 'loop', data: { domain: start!.display, path: cycle.map((d) => d.name).join(' → ') }, at: start!.spf.at ?? start!.at });
+      report({
+        messageId: 'loop',
+        data: { domain: start!.display, path: cycle.map((d) => d.name).join(' → ') },
+        at: start!.spf.at ?? start!.at,
+      });
     }
 
     const counted = new Map<Domain, number>();
@@ -53,7 +59,12 @@ export default defineRule({
     };
     for (const domain of plan.domains.values()) {
       const total = lookups(domain);
-      if (total > LOOKUP_LIMIT) report({ messageId: 'tooMany', data: { domain: domain.display, lookups: total, includes: listOf(includes(domain)) }, at: domain.spf.at ?? domain.at });
+      if (total > LOOKUP_LIMIT)
+        report({
+          messageId: 'tooMany',
+          data: { domain: domain.display, lookups: total, includes: listOf(includes(domain)) },
+          at: domain.spf.at ?? domain.at,
+        });
     }
   },
 });

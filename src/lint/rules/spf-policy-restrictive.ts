@@ -16,14 +16,16 @@ export default defineRule({
       'that score SPF treat it as a sign of spam.',
     fix: 'Set `spf.policy` to "-all" (or "~all" while you confirm every sender is listed).',
     messages: {
-      neutral: 'domain {domain}: SPF ends in ?all (neutral); unlisted hosts are neither authorised nor refused, so the record protects nothing',
+      neutral:
+        'domain {domain}: SPF ends in ?all (neutral); unlisted hosts are neither authorised nor refused, so the record protects nothing',
       pass: 'domain {domain}: SPF ends in +all; every host on the Internet may send mail as {domain}',
     },
   },
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       // A null MX domain, or one with no term to list, publishes "v=spf1 -all" whatever it says.
-      const listsSomething = domain.senders.length + domain.spf.ip4.length + domain.spf.ip6.length + domain.spf.include.length > 0;
+      const listsSomething =
+        domain.senders.length + domain.spf.ip4.length + domain.spf.ip6.length + domain.spf.include.length > 0;
       if (!isReceiving(domain) || !listsSomething) continue;
       const at = domain.spf.at ?? domain.at;
       if (domain.spf.all === '?all') report({ messageId: 'neutral', data: { domain: domain.display }, at });

@@ -6,13 +6,14 @@ export default defineRule({
   meta: {
     id: 'spf-syntax-valid',
     category: 'spf',
-    description: 'SPF include names are domain names, and `spf.ip4` / `spf.ip6` entries are addresses or networks of their family.',
+    description:
+      'SPF include names are domain names, and `spf.ip4` / `spf.ip6` entries are addresses or networks of their family.',
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 7208 §12', 'RFC 7208 §5.2', 'RFC 7208 §5.6', 'RFC 7208 §2.6.7'],
     rationale:
       'An SPF record with a syntax error is a permerror for every message checked against it (RFC 7208 §2.6.7): none of ' +
-      'the domain\'s mail passes SPF, and under a DMARC policy of quarantine or reject, mail without a DKIM pass is ' +
+      "the domain's mail passes SPF, and under a DMARC policy of quarantine or reject, mail without a DKIM pass is " +
       'junked or refused. `ip4:` takes an IPv4 address or network, `ip6:` an IPv6 one (RFC 7208 §5.6, prefix at most ' +
       '32 or 128), and `include:` a domain name (RFC 7208 §5.2).',
     fix: 'Write include names as domain names (`_spf.provider.example`), and ip4/ip6 entries as an address or address/prefix of that family.',
@@ -30,7 +31,10 @@ export default defineRule({
         const problem = nameSyntaxProblem(include, { hostname: false });
         if (problem) report({ messageId: 'include', data: { domain: domain.display, include, problem }, at });
       }
-      for (const [family, messageId, values] of [[4, 'ip4', domain.spf.ip4], [6, 'ip6', domain.spf.ip6]] as const) {
+      for (const [family, messageId, values] of [
+        [4, 'ip4', domain.spf.ip4],
+        [6, 'ip6', domain.spf.ip6],
+      ] as const) {
         for (const value of values) {
           if (!isNetworkOf(value, family)) report({ messageId, data: { domain: domain.display, value }, at });
         }

@@ -13,14 +13,15 @@ export default defineRule({
     rationale:
       'The rua tag of a TLS-RPT record takes mailto: or https: URIs (RFC 8460 §3); senders ignore anything else and the ' +
       'domain never hears that TLS to its MX hosts fails, which is how an expired certificate on a backup goes ' +
-      'unnoticed. A bare address is published as mailto:. A mailto: address in one of the plan\'s own domains must be ' +
+      "unnoticed. A bare address is published as mailto:. A mailto: address in one of the plan's own domains must be " +
       'planned, or the reports bounce.',
     fix: 'Use `mailto:` followed by a planned address, or an `https:` URL that accepts reports.',
     messages: {
       scheme: 'domain {domain}: TLS-RPT rua "{uri}" is neither a mailto: address nor an https: URL',
       invalidAddress: 'domain {domain}: TLS-RPT rua "{uri}" {problem}',
       invalidUrl: 'domain {domain}: TLS-RPT rua "{uri}" is not a valid https: URL',
-      unknown: 'domain {domain}: TLS-RPT rua address {address} is not a planned address of {reportDomain}; reports to it bounce',
+      unknown:
+        'domain {domain}: TLS-RPT rua address {address} is not a planned address of {reportDomain}; reports to it bounce',
     },
   },
   check({ plan, report }) {
@@ -46,7 +47,11 @@ export default defineRule({
         }
         const reportDomain = plan.domains.get(domainOf(address));
         if (reportDomain && (!isReceiving(reportDomain) || !plan.addresses.has(address))) {
-          report({ messageId: 'unknown', data: { ...data, address, reportDomain: reportDomain.display }, at: tlsRpt.at });
+          report({
+            messageId: 'unknown',
+            data: { ...data, address, reportDomain: reportDomain.display },
+            at: tlsRpt.at,
+          });
         }
       }
     }

@@ -6,20 +6,23 @@ export default defineRule({
   meta: {
     id: 'user-home-reachable',
     category: 'routing',
-    description: 'Every store that receives a domain\'s mail can connect to the home host of each of its users and alias members.',
+    description:
+      "Every store that receives a domain's mail can connect to the home host of each of its users and alias members.",
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 5321 §3.6.2', 'RFC 5321 §5.1', 'Postfix transport(5)'],
     rationale:
-      'A store MX delivers its own users\' mail and forwards the rest to each user\'s home host, and expands aliases into ' +
+      "A store MX delivers its own users' mail and forwards the rest to each user's home host, and expands aliases into " +
       'their members, forwarding those too. Backups pass their queue to a store MX (mx-backup-next-hop), so every path ' +
-      'of a domain\'s mail runs through its store MX hosts. A home host is reachable from them when it has an address in ' +
+      "of a domain's mail runs through its store MX hosts. A home host is reachable from them when it has an address in " +
       'a family the store also has. A home without any address, or only an IPv6 address behind an IPv4-only store, ' +
-      'leaves its users\' mail queued on the store until it bounces.',
+      "leaves its users' mail queued on the store until it bounces.",
     fix: 'Give the home host an address in a family every store MX of the domain has, or home the users on a store the MX hosts can reach.',
     messages: {
-      noAddress: 'domain {domain}: {users} {verb} homed on {home}, which has no ipv4 or ipv6 address; no MX host can forward to it',
-      unreachable: 'domain {domain}: MX host {from} ({fromFamilies}) cannot forward to {home} ({homeFamilies}), home of {users}',
+      noAddress:
+        'domain {domain}: {users} {verb} homed on {home}, which has no ipv4 or ipv6 address; no MX host can forward to it',
+      unreachable:
+        'domain {domain}: MX host {from} ({fromFamilies}) cannot forward to {home} ({homeFamilies}), home of {users}',
       aliasMember:
         'domain {domain}: alias {alias} expands on MX host {from} ({fromFamilies}) to {member}, homed on {home} ({homeFamilies}), which {from} cannot reach',
     },
@@ -28,7 +31,9 @@ export default defineRule({
     const { homes } = userIndex(plan);
     for (const domain of plan.domains.values()) {
       if (!isReceiving(domain)) continue;
-      const stores = [...new Set(domain.mx.flatMap((m) => (m.host?.role === 'store' && hasAddress(m.host) ? [m.host] : [])))];
+      const stores = [
+        ...new Set(domain.mx.flatMap((m) => (m.host?.role === 'store' && hasAddress(m.host) ? [m.host] : []))),
+      ];
       if (stores.length === 0) continue; // mx-primary-store / mx-target-planned
       const mxHosts = new Set(domain.mx.map((m) => m.host));
       const blocked = (home: Host) => stores.filter((from) => from !== home && !canReach(from, home));
@@ -42,11 +47,24 @@ export default defineRule({
         const related = others.map((u) => u.at);
         if (!hasAddress(home)) {
           // As an MX target the same host is already reported by mx-target-planned.
-          if (!mxHosts.has(home)) report({ messageId: 'noAddress', data: { domain: domain.display, users, verb, home: home.id }, at: first!.at, related: [home.at, ...related] });
+          if (!mxHosts.has(home))
+            report({
+              messageId: 'noAddress',
+              data: { domain: domain.display, users, verb, home: home.id },
+              at: first!.at,
+              related: [home.at, ...related],
+            });
           continue;
         }
         for (const from of blocked(home)) {
-          const data = { domain: domain.display, from: from.id, fromFamilies: familiesOf(from), home: home.id, homeFamilies: familiesOf(home), users };
+          const data = {
+            domain: domain.display,
+            from: from.id,
+            fromFamilies: familiesOf(from),
+            home: home.id,
+            homeFamilies: familiesOf(home),
+            users,
+          };
           report({ messageId: 'unreachable', data, at: first!.at, related: [from.at, home.at, ...related] });
         }
       }
@@ -58,7 +76,15 @@ export default defineRule({
           const home = target?.kind === 'user' && target.user.domain !== domain.name ? target.user.home : undefined;
           if (home?.role !== 'store' || !hasAddress(home)) continue;
           for (const from of blocked(home)) {
-            const data = { domain: domain.display, alias: alias.local, member: member.address, from: from.id, fromFamilies: familiesOf(from), home: home.id, homeFamilies: familiesOf(home) };
+            const data = {
+              domain: domain.display,
+              alias: alias.local,
+              member: member.address,
+              from: from.id,
+              fromFamilies: familiesOf(from),
+              home: home.id,
+              homeFamilies: familiesOf(home),
+            };
             report({ messageId: 'aliasMember', data, at: member.at, related: [from.at, home.at] });
           }
         }

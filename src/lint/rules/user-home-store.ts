@@ -16,8 +16,10 @@ export default defineRule({
       'MX must not list the domain as final (mydestination, virtual mailbox domains).',
     fix: 'Home the user on a store, or make the host a store (role: store) if it is meant to hold mailboxes.',
     messages: {
-      relay: 'domain {domain}: user {user} is homed on {home}, a relay-only host; relays hold no mailboxes, so the user\'s mail is queued and finally bounced',
-      relayMany: 'domain {domain}: {count} users (first {user}) are homed on {home}, a relay-only host; relays hold no mailboxes, so their mail is queued and finally bounced',
+      relay:
+        "domain {domain}: user {user} is homed on {home}, a relay-only host; relays hold no mailboxes, so the user's mail is queued and finally bounced",
+      relayMany:
+        'domain {domain}: {count} users (first {user}) are homed on {home}, a relay-only host; relays hold no mailboxes, so their mail is queued and finally bounced',
     },
   },
   check({ plan, report }) {
@@ -26,7 +28,12 @@ export default defineRule({
         if (group.home?.role !== 'relay') continue;
         const [first, ...others] = group.sample;
         const data = { domain: domain.display, user: first!.local, home: group.home.id, count: group.count };
-        report({ messageId: group.count === 1 ? 'relay' : 'relayMany', data, at: first!.at, related: [group.home.at, ...others.map((u) => u.at)] });
+        report({
+          messageId: group.count === 1 ? 'relay' : 'relayMany',
+          data,
+          at: first!.at,
+          related: [group.home.at, ...others.map((u) => u.at)],
+        });
       }
     }
   },

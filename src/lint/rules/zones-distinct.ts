@@ -5,7 +5,8 @@ export default defineRule({
   meta: {
     id: 'zones-distinct',
     category: 'dns',
-    description: 'Each zone is listed once: no repeated `zones:` entry, no two reverse networks for one reverse zone, no reverse zone under `zones:`.',
+    description:
+      'Each zone is listed once: no repeated `zones:` entry, no two reverse networks for one reverse zone, no reverse zone under `zones:`.',
     severity: 'warning',
     sets: ['recommended'],
     references: ['RFC 1034 §4.2', 'RFC 2181 §6'],
@@ -19,7 +20,8 @@ export default defineRule({
     messages: {
       duplicateZone: 'zone {zone} is listed twice under zones',
       duplicateReverse: 'reverse networks {first} and {cidr} make the same zone {zone}',
-      reverseAsZone: 'zone {zone} is the reverse zone of {cidr}; listed under zones it is written without its PTR records',
+      reverseAsZone:
+        'zone {zone} is the reverse zone of {cidr}; listed under zones it is written without its PTR records',
     },
   },
   check({ plan, report }) {
@@ -33,10 +35,22 @@ export default defineRule({
     for (const reverse of plan.reverse) {
       if (!reverse.aligned) continue; // not generated: reverse-zone-aligned
       const first = reverses.get(reverse.zone);
-      if (first) report({ messageId: 'duplicateReverse', data: { first: first.cidr, cidr: reverse.cidr, zone: reverse.zone }, at: reverse.at, related: [first.at] });
+      if (first)
+        report({
+          messageId: 'duplicateReverse',
+          data: { first: first.cidr, cidr: reverse.cidr, zone: reverse.zone },
+          at: reverse.at,
+          related: [first.at],
+        });
       else reverses.set(reverse.zone, reverse);
       const asZone = zones.get(reverse.zone);
-      if (asZone && !first) report({ messageId: 'reverseAsZone', data: { zone: reverse.zone, cidr: reverse.cidr }, at: asZone.at, related: [reverse.at] });
+      if (asZone && !first)
+        report({
+          messageId: 'reverseAsZone',
+          data: { zone: reverse.zone, cidr: reverse.cidr },
+          at: asZone.at,
+          related: [reverse.at],
+        });
     }
   },
 });

@@ -30,19 +30,33 @@ export const betweenDomainsScenario: Scenario = {
       const token = newProbe();
       const name = `${author.address} (${store.id}) → ${to}`;
       try {
-        await sandbox.relay(store.id)!.submit({ from: author.address, to: [to] }, Buffer.from(probeMessage(token, author.address, to, `verify from ${store.id}`)));
+        await sandbox
+          .relay(store.id)!
+          .submit(
+            { from: author.address, to: [to] },
+            Buffer.from(probeMessage(token, author.address, to, `verify from ${store.id}`)),
+          );
         sent[at] = { name, expectation: expectDelivery(plan, to), token };
       } catch (error) {
         sent[at] = { name, expectation: expectDelivery(plan, to), token, error: (error as Error).message };
       }
     });
     const queued = sent.filter((s) => !s.error);
-    await waitForMail(mailboxes, queued.map((s) => ({ token: s.token, mailboxes: s.expectation.mailboxes })), context.patience, () => sandbox.retryNow());
+    await waitForMail(
+      mailboxes,
+      queued.map((s) => ({ token: s.token, mailboxes: s.expectation.mailboxes })),
+      context.patience,
+      () => sandbox.retryNow(),
+    );
     await context.settled();
     await mailboxes.scan();
     for (const s of sent) {
       if (s.error) context.report({ name: s.name, status: 'fail', expected: 'queued by the store', observed: s.error });
-      else context.report({ name: s.name, ...judgeDelivery(plan, s.expectation, mailboxes.copiesOf(s.token), { lastWord: context.lastWord }) });
+      else
+        context.report({
+          name: s.name,
+          ...judgeDelivery(plan, s.expectation, mailboxes.copiesOf(s.token), { lastWord: context.lastWord }),
+        });
     }
   },
 };

@@ -17,7 +17,11 @@ export const bounceScenario: Scenario = {
   async run(context) {
     const pair = bouncePair(context.plan);
     if (!pair) {
-      context.report({ name: 'bounce', status: 'skip', note: 'no user whose domain has another MX and a sender homed elsewhere' });
+      context.report({
+        name: 'bounce',
+        status: 'skip',
+        note: 'no user whose domain has another MX and a sender homed elsewhere',
+      });
       return;
     }
     const { recipient, sender } = pair;
@@ -25,9 +29,18 @@ export const bounceScenario: Scenario = {
     await using isolated = await context.isolatedSandbox({ queueLifetime: LIFETIME });
     await isolated.sandbox.down(recipient.homeId);
     const token = newProbe();
-    const outcome = await isolated.sender.send(sender.address, recipient.address, probeMessage(token, sender.address, recipient.address, 'verify bounce'));
+    const outcome = await isolated.sender.send(
+      sender.address,
+      recipient.address,
+      probeMessage(token, sender.address, recipient.address, 'verify bounce'),
+    );
     if (outcome.code !== 250) {
-      context.report({ name, status: 'fail', expected: 'accepted by another MX', observed: `${outcome.code || 'no answer'}: ${outcome.response}` });
+      context.report({
+        name,
+        status: 'fail',
+        expected: 'accepted by another MX',
+        observed: `${outcome.code || 'no answer'}: ${outcome.response}`,
+      });
       return;
     }
     const dsn = { token, mailboxes: [{ hostId: sender.homeId, address: sender.address }], dsn: true };
@@ -41,8 +54,17 @@ export const bounceScenario: Scenario = {
     const dsns = copies.filter((c) => c.dsn);
     const delivered = copies.filter((c) => !c.dsn);
     const observed = `${dsns.length} DSN(s) in ${dsns.map((c) => `${c.address} on ${c.hostId}`).join(', ') || 'no mailbox'}; the message in ${delivered.map((c) => `${c.address} on ${c.hostId}`).join(', ') || 'no mailbox'}`;
-    const ok = dsns.length === 1 && dsns[0]!.address === sender.address && dsns[0]!.hostId === sender.homeId && delivered.length === 0;
-    context.report({ name, status: ok ? 'pass' : 'fail', ...(!ok && { expected: `one DSN in ${sender.address} on ${sender.homeId}; the message nowhere`, observed }), ...(ok && { note: observed }) });
+    const ok =
+      dsns.length === 1 &&
+      dsns[0]!.address === sender.address &&
+      dsns[0]!.hostId === sender.homeId &&
+      delivered.length === 0;
+    context.report({
+      name,
+      status: ok ? 'pass' : 'fail',
+      ...(!ok && { expected: `one DSN in ${sender.address} on ${sender.homeId}; the message nowhere`, observed }),
+      ...(ok && { note: observed }),
+    });
   },
 };
 
@@ -52,9 +74,13 @@ export const bounceScenario: Scenario = {
  * with a store MX other than that host.
  */
 function bouncePair(plan: Plan): { recipient: User; sender: User } | undefined {
-  const users = [...plan.domains.values()].filter((d) => !d.nullMx).flatMap((d) => [...d.users.values()].sort((a, b) => a.address.localeCompare(b.address)));
+  const users = [...plan.domains.values()]
+    .filter((d) => !d.nullMx)
+    .flatMap((d) => [...d.users.values()].sort((a, b) => a.address.localeCompare(b.address)));
   const reachableWithout = (user: User, down: string) =>
-    user.home !== undefined && user.homeId !== down && plan.domains.get(user.domain)!.mx.some((m) => m.host?.role === 'store' && m.host.id !== down);
+    user.home !== undefined &&
+    user.homeId !== down &&
+    plan.domains.get(user.domain)!.mx.some((m) => m.host?.role === 'store' && m.host.id !== down);
   for (const recipient of users) {
     const domain = plan.domains.get(recipient.domain)!;
     if (!domain.mx.some((m) => m.host && m.host.id !== recipient.homeId)) continue;

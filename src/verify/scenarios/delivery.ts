@@ -16,19 +16,36 @@ export const deliveryScenario: Scenario = {
   title: 'every address delivers to exactly its mailboxes',
   async run(context) {
     const { plan, sender, mailboxes } = context;
-    const probes: { domain: Domain; expectation: DeliveryExpectation; token: string; code: number; response: string }[] = [];
+    const probes: {
+      domain: Domain;
+      expectation: DeliveryExpectation;
+      token: string;
+      code: number;
+      response: string;
+    }[] = [];
     // Null-MX domains included: an address planned there is a promise the plan cannot keep.
-    const targets = [...plan.domains.values()].flatMap((domain) => addressesOf(domain).map((address) => ({ domain, address })));
+    const targets = [...plan.domains.values()].flatMap((domain) =>
+      addressesOf(domain).map((address) => ({ domain, address })),
+    );
     await inParallel(targets, 96, async ({ domain, address }) => {
       const token = newProbe();
-      const { code, response } = await sender.send(OUTSIDE_SENDER, address, probeMessage(token, OUTSIDE_SENDER, address, `verify delivery to ${address}`));
+      const { code, response } = await sender.send(
+        OUTSIDE_SENDER,
+        address,
+        probeMessage(token, OUTSIDE_SENDER, address, `verify delivery to ${address}`),
+      );
       probes.push({ domain, expectation: expectDelivery(plan, address), token, code, response });
       context.status(`sent ${probes.length} of ${targets.length}`);
     });
     context.status('waiting for every copy to arrive');
 
     const accepted = probes.filter((p) => p.code === 250);
-    await waitForMail(mailboxes, accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })), context.patience, () => context.sandbox.retryNow());
+    await waitForMail(
+      mailboxes,
+      accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })),
+      context.patience,
+      () => context.sandbox.retryNow(),
+    );
     await context.settled();
     await mailboxes.scan();
 
@@ -36,7 +53,12 @@ export const deliveryScenario: Scenario = {
     for (const p of probes.sort((a, b) => a.expectation.address.localeCompare(b.expectation.address))) {
       const name = p.expectation.address;
       if (p.code !== 250) {
-        context.report({ name, status: 'fail', expected: 'accepted (250) by an MX host', observed: `${p.code || 'no answer'}: ${p.response}` });
+        context.report({
+          name,
+          status: 'fail',
+          expected: 'accepted (250) by an MX host',
+          observed: `${p.code || 'no answer'}: ${p.response}`,
+        });
         continue;
       }
       const entries = entryHosts(p.domain);
@@ -56,6 +78,9 @@ export const deliveryScenario: Scenario = {
 /** Users first, then aliases that no user shadows, each in a stable order. */
 export function addressesOf(domain: Domain): string[] {
   const users = [...domain.users.values()].map((u) => u.address).sort();
-  const aliases = [...domain.aliases.values()].filter((a) => !domain.users.has(a.local)).map((a) => a.address).sort();
+  const aliases = [...domain.aliases.values()]
+    .filter((a) => !domain.users.has(a.local))
+    .map((a) => a.address)
+    .sort();
   return [...users, ...aliases];
 }

@@ -17,28 +17,52 @@ export const dnsScenario: Scenario = {
     const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers([`${context.sandbox.dns.address}:${context.sandbox.dns.port}`]);
     for (const domain of context.plan.domains.values()) {
-      await check(context, `${domain.name} MX`, expectedMx(domain), () => resolver.resolveMx(domain.name).then((mx) => mx.map((m) => `${m.priority} ${m.exchange.toLowerCase() || '.'}`).sort()));
-      await check(context, `${domain.name} SPF`, [expectedSpf(domain)], () => resolver.resolveTxt(domain.name).then(spfOf));
+      await check(context, `${domain.name} MX`, expectedMx(domain), () =>
+        resolver
+          .resolveMx(domain.name)
+          .then((mx) => mx.map((m) => `${m.priority} ${m.exchange.toLowerCase() || '.'}`).sort()),
+      );
+      await check(context, `${domain.name} SPF`, [expectedSpf(domain)], () =>
+        resolver.resolveTxt(domain.name).then(spfOf),
+      );
       await check(context, `_dmarc.${domain.name} DMARC policy`, expectedDmarc(domain), () =>
-        resolver.resolveTxt(`_dmarc.${domain.name}`).then((txt) => txt.map((t) => t.join('')).filter((t) => t.startsWith('v=DMARC1')).map(dmarcPolicy)),
+        resolver.resolveTxt(`_dmarc.${domain.name}`).then((txt) =>
+          txt
+            .map((t) => t.join(''))
+            .filter((t) => t.startsWith('v=DMARC1'))
+            .map(dmarcPolicy),
+        ),
       );
     }
-    const targets = new Set([...context.plan.domains.values()].flatMap((d) => d.mx.map((m) => m.host).filter((h) => h !== undefined)));
+    const targets = new Set(
+      [...context.plan.domains.values()].flatMap((d) => d.mx.map((m) => m.host).filter((h) => h !== undefined)),
+    );
     for (const host of targets) {
-      await check(context, `${host.fqdn} A`, [...host.ipv4].sort(), () => resolver.resolve4(host.fqdn).then((a) => a.sort()));
-      await check(context, `${host.fqdn} AAAA`, [...host.ipv6].sort(), () => resolver.resolve6(host.fqdn).then((a) => a.map(canonicalIP).sort()));
+      await check(context, `${host.fqdn} A`, [...host.ipv4].sort(), () =>
+        resolver.resolve4(host.fqdn).then((a) => a.sort()),
+      );
+      await check(context, `${host.fqdn} AAAA`, [...host.ipv6].sort(), () =>
+        resolver.resolve6(host.fqdn).then((a) => a.map(canonicalIP).sort()),
+      );
     }
     const networks = context.plan.reverse.filter((r) => r.aligned).map((r) => parseCidr(r.cidr)!);
     for (const host of context.plan.hosts.values()) {
       for (const address of [...host.ipv4, ...host.ipv6]) {
         if (!networks.some((n) => networkContains(n, address))) continue;
-        await check(context, `${address} PTR`, [host.fqdn], () => resolver.reverse(address).then((names) => names.map((n) => n.toLowerCase())));
+        await check(context, `${address} PTR`, [host.fqdn], () =>
+          resolver.reverse(address).then((names) => names.map((n) => n.toLowerCase())),
+        );
       }
     }
   },
 };
 
-async function check(context: VerifyContext, name: string, expected: readonly string[], observe: () => Promise<string[]>): Promise<void> {
+async function check(
+  context: VerifyContext,
+  name: string,
+  expected: readonly string[],
+  observe: () => Promise<string[]>,
+): Promise<void> {
   let observed: string[];
   try {
     observed = await observe();
@@ -46,12 +70,21 @@ async function check(context: VerifyContext, name: string, expected: readonly st
     // No records of the type (NODATA), or no such name (NXDOMAIN: _dmarc of a domain without
     // DMARC), is an answer: compare it as the empty set. Anything else is a failed lookup.
     if (classifyDnsError(error) === 'temporary') {
-      return context.report({ name, status: 'fail', expected: show(expected), observed: `lookup failed: ${(error as { code?: string }).code ?? error}` });
+      return context.report({
+        name,
+        status: 'fail',
+        expected: show(expected),
+        observed: `lookup failed: ${(error as { code?: string }).code ?? String(error)}`,
+      });
     }
     observed = [];
   }
   const ok = show(expected) === show(observed);
-  context.report({ name, status: ok ? 'pass' : 'fail', ...(!ok && { expected: show(expected), observed: show(observed) }) });
+  context.report({
+    name,
+    status: ok ? 'pass' : 'fail',
+    ...(!ok && { expected: show(expected), observed: show(observed) }),
+  });
 }
 
 function show(values: readonly string[]): string {
@@ -88,7 +121,9 @@ function spfOf(txt: string[][]): string[] {
     .map((record) => {
       const terms = record.split(/\s+/).slice(1);
       const all = terms.filter((t) => /^[-~?+]?all$/i.test(t));
-      const rest = terms.filter((t) => !/^[-~?+]?all$/i.test(t)).map((t) => (t.startsWith('ip6:') ? `ip6:${normalIp6(t.slice(4))}` : t.toLowerCase()));
+      const rest = terms
+        .filter((t) => !/^[-~?+]?all$/i.test(t))
+        .map((t) => (t.startsWith('ip6:') ? `ip6:${normalIp6(t.slice(4))}` : t.toLowerCase()));
       return [...rest.sort(), ...all].join(' ');
     });
 }

@@ -34,13 +34,19 @@ export const failoverScenario: Scenario = {
     }
     for (const [key, domains] of byMxSet) {
       const down = key.split(' ');
-      const store = [...plan.hosts.values()].find((h) => h.role === 'store' && !down.includes(h.id) && firstUserOn(plan, h));
+      const store = [...plan.hosts.values()].find(
+        (h) => h.role === 'store' && !down.includes(h.id) && firstUserOn(plan, h),
+      );
       if (store) {
         planned.push({ kind: 'every-mx', down, domains, store: store.id });
         continue;
       }
       for (const domain of domains) {
-        context.report({ name: `${domain.name} with every MX down (${down.join(', ')})`, status: 'skip', note: 'every store is an MX of this domain: no sender stays up to hold the message' });
+        context.report({
+          name: `${domain.name} with every MX down (${down.join(', ')})`,
+          status: 'skip',
+          note: 'every store is an MX of this domain: no sender stays up to hold the message',
+        });
       }
     }
 
@@ -48,7 +54,14 @@ export const failoverScenario: Scenario = {
     for (const wave of waves(planned)) {
       const down = [...new Set(wave.flatMap((o) => o.down))].sort();
       context.status(`${down.join(', ')} down`);
-      outages.push(await withHostsDown(context, down, () => sendDuring(context, wave, down), `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} down`));
+      outages.push(
+        await withHostsDown(
+          context,
+          down,
+          () => sendDuring(context, wave, down),
+          `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} down`,
+        ),
+      );
     }
     await context.settled();
     await context.mailboxes.scan(); // once, at the end: reading every mailbox is the costly part
@@ -62,7 +75,12 @@ export const failoverScenario: Scenario = {
  */
 type PlannedOutage =
   | { readonly kind: 'one-mx'; readonly down: readonly string[]; readonly domains: readonly Domain[] }
-  | { readonly kind: 'every-mx'; readonly down: readonly string[]; readonly domains: readonly Domain[]; readonly store: string };
+  | {
+      readonly kind: 'every-mx';
+      readonly down: readonly string[];
+      readonly domains: readonly Domain[];
+      readonly store: string;
+    };
 
 /**
  * Outages that can share one down-and-up cycle: each restart of a host costs a reconnect (and
@@ -88,7 +106,11 @@ function compatible(wave: readonly PlannedOutage[]): boolean {
 }
 
 /** Sends a wave's probes: from outside for one-MX outages, from the holding store for the others. */
-async function sendDuring(context: VerifyContext, wave: readonly PlannedOutage[], down: readonly string[]): Promise<Probe[]> {
+async function sendDuring(
+  context: VerifyContext,
+  wave: readonly PlannedOutage[],
+  down: readonly string[],
+): Promise<Probe[]> {
   const also = (own: readonly string[]) => {
     const others = down.filter((id) => !own.includes(id));
     return others.length > 0 ? ` (${others.join(', ')} down too)` : '';
@@ -97,18 +119,33 @@ async function sendDuring(context: VerifyContext, wave: readonly PlannedOutage[]
   for (const outage of wave) {
     if (outage.kind === 'one-mx') {
       const [hostId] = outage.down as [string];
-      const mine = outage.domains.map((d) => probeFor(context, targetFor(d, hostId), `with ${hostId} down${also(outage.down)}`));
+      const mine = outage.domains.map((d) =>
+        probeFor(context, targetFor(d, hostId), `with ${hostId} down${also(outage.down)}`),
+      );
       await inParallel(mine, 16, async (p) => {
-        p.outcome = await context.sender.send(OUTSIDE_SENDER, p.to, probeMessage(p.token, OUTSIDE_SENDER, p.to, `verify with ${hostId} down`));
+        p.outcome = await context.sender.send(
+          OUTSIDE_SENDER,
+          p.to,
+          probeMessage(p.token, OUTSIDE_SENDER, p.to, `verify with ${hostId} down`),
+        );
       });
       probes.push(...mine);
     } else {
       const relay = context.sandbox.relay(outage.store)!;
       const from = firstUserOn(context.plan, context.plan.hosts.get(outage.store)!)!.address;
-      const mine = outage.domains.map((d) => probeFor(context, recipientIn(d)!, `with every MX down (${outage.down.join(', ')}), sent from ${outage.store}${also(outage.down)}`));
+      const mine = outage.domains.map((d) =>
+        probeFor(
+          context,
+          recipientIn(d)!,
+          `with every MX down (${outage.down.join(', ')}), sent from ${outage.store}${also(outage.down)}`,
+        ),
+      );
       await inParallel(mine, 16, async (p) => {
         try {
-          await relay.submit({ from, to: [p.to] }, Buffer.from(probeMessage(p.token, from, p.to, 'verify with every MX down')));
+          await relay.submit(
+            { from, to: [p.to] },
+            Buffer.from(probeMessage(p.token, from, p.to, 'verify with every MX down')),
+          );
           p.outcome = { code: 250, response: '' };
         } catch (error) {
           p.outcome = { code: 0, response: `${outage.store} did not take the submission: ${(error as Error).message}` };
@@ -117,9 +154,16 @@ async function sendDuring(context: VerifyContext, wave: readonly PlannedOutage[]
       // RFC 5321 §4.5.4.1: mail that no host still up can take waits in the sender's own queue
       // (a store may reach a home host that is up without any MX). Other messages may wait there
       // too: the count can only be larger, never falsely smaller.
-      const mustWait = mine.filter((p) => p.outcome.code === 250 && p.expectation.mailboxes.every((m) => outage.down.includes(m.hostId)));
+      const mustWait = mine.filter(
+        (p) => p.outcome.code === 250 && p.expectation.mailboxes.every((m) => outage.down.includes(m.hostId)),
+      );
       const held = relay.queued();
-      if (held < mustWait.length) for (const p of mustWait) p.outcome = { code: 0, response: `${outage.store}'s queue holds ${held} messages, not the ${mustWait.length} that had nowhere to go` };
+      if (held < mustWait.length)
+        for (const p of mustWait)
+          p.outcome = {
+            code: 0,
+            response: `${outage.store}'s queue holds ${held} messages, not the ${mustWait.length} that had nowhere to go`,
+          };
       probes.push(...mine);
     }
   }
@@ -146,20 +190,34 @@ interface Outage {
  * Takes `hostIds` down, sends, looks at the down hosts' mailboxes, brings the hosts back, and
  * waits until every accepted probe has arrived (judged later, after one full scan).
  */
-async function withHostsDown(context: VerifyContext, hostIds: readonly string[], send: () => Promise<Probe[]>, when: string): Promise<Outage> {
+async function withHostsDown(
+  context: VerifyContext,
+  hostIds: readonly string[],
+  send: () => Promise<Probe[]>,
+  when: string,
+): Promise<Outage> {
   const { sandbox, mailboxes } = context;
   for (const id of hostIds) await sandbox.down(id);
   let probes: Probe[];
   try {
     probes = await send();
-    await mailboxes.scanMailboxes(probes.flatMap((p) => p.expectation.mailboxes.filter((m) => hostIds.includes(m.hostId))));
+    await mailboxes.scanMailboxes(
+      probes.flatMap((p) => p.expectation.mailboxes.filter((m) => hostIds.includes(m.hostId))),
+    );
   } finally {
     for (const id of hostIds) await sandbox.up(id);
   }
-  const early = new Map(probes.map((p) => [p.token, mailboxes.copiesOf(p.token).filter((c) => hostIds.includes(c.hostId))]));
+  const early = new Map(
+    probes.map((p) => [p.token, mailboxes.copiesOf(p.token).filter((c) => hostIds.includes(c.hostId))]),
+  );
   sandbox.retryNow();
   const accepted = probes.filter((p) => p.outcome.code === 250);
-  await waitForMail(mailboxes, accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })), context.patience, () => sandbox.retryNow());
+  await waitForMail(
+    mailboxes,
+    accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })),
+    context.patience,
+    () => sandbox.retryNow(),
+  );
   return { hostIds, probes, early, when };
 }
 
@@ -167,17 +225,38 @@ function judgeOutage(context: VerifyContext, { probes, early, when }: Outage): v
   for (const p of probes) {
     const tooEarly = early.get(p.token) ?? [];
     if (p.outcome.code !== 250) {
-      context.report({ name: p.name, status: 'fail', expected: `accepted ${when}`, observed: `${p.outcome.code || 'no answer'}: ${p.outcome.response}` });
+      context.report({
+        name: p.name,
+        status: 'fail',
+        expected: `accepted ${when}`,
+        observed: `${p.outcome.code || 'no answer'}: ${p.outcome.response}`,
+      });
     } else if (tooEarly.length > 0) {
-      context.report({ name: p.name, status: 'fail', expected: `held in a queue ${when}`, observed: `reached ${tooEarly[0]!.address} on ${tooEarly[0]!.hostId}, which was down` });
+      context.report({
+        name: p.name,
+        status: 'fail',
+        expected: `held in a queue ${when}`,
+        observed: `reached ${tooEarly[0]!.address} on ${tooEarly[0]!.hostId}, which was down`,
+      });
     } else {
-      context.report({ name: p.name, ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token), { lastWord: context.lastWord }) });
+      context.report({
+        name: p.name,
+        ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token), {
+          lastWord: context.lastWord,
+        }),
+      });
     }
   }
 }
 
 function probeFor(context: VerifyContext, to: string, when: string): Probe {
-  return { name: `${to} ${when}`, to, token: newProbe(), outcome: { code: 0, response: 'not sent' }, expectation: expectDelivery(context.plan, to) };
+  return {
+    name: `${to} ${when}`,
+    to,
+    token: newProbe(),
+    outcome: { code: 0, response: 'not sent' },
+    expectation: expectDelivery(context.plan, to),
+  };
 }
 
 function mxHostsOf(domain: Domain): string[] {
@@ -186,6 +265,9 @@ function mxHostsOf(domain: Domain): string[] {
 
 /** A user of `domain` homed on the down host if there is one (it must wait), else postmaster. */
 function targetFor(domain: Domain, downHost: string): string {
-  const homed = [...domain.users.values()].filter((u) => u.homeId === downHost).map((u) => u.address).sort()[0];
+  const homed = [...domain.users.values()]
+    .filter((u) => u.homeId === downHost)
+    .map((u) => u.address)
+    .sort()[0];
   return homed ?? recipientIn(domain)!;
 }

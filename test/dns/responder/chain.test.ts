@@ -64,7 +64,9 @@ describe('EDNS(0) (RFC 6891)', () => {
   });
 
   it('copies the DO bit (RFC 3225 §3)', () => {
-    expect(opt(reply('example.org', 'MX', { edns: 1232, dnssecOk: true }).packet)!.flags! & dnsPacket.DNSSEC_OK).toBe(dnsPacket.DNSSEC_OK);
+    expect(opt(reply('example.org', 'MX', { edns: 1232, dnssecOk: true }).packet)!.flags! & dnsPacket.DNSSEC_OK).toBe(
+      dnsPacket.DNSSEC_OK,
+    );
   });
 
   it('answers an unknown version with BADVERS, version 0, and no records (§6.1.3)', () => {
@@ -85,7 +87,14 @@ describe('EDNS(0) (RFC 6891)', () => {
 
 describe('message size and truncation', () => {
   // many.example.org A: 652 octets; big.example.org TXT: over 1232; shed.example.org MX fits 512 without its additional data.
-  const rows: readonly { name: string; type: string; options: QueryOptions; limit: number; tc: boolean; answers: number }[] = [
+  const rows: readonly {
+    name: string;
+    type: string;
+    options: QueryOptions;
+    limit: number;
+    tc: boolean;
+    answers: number;
+  }[] = [
     { name: 'many.example.org', type: 'A', options: {}, limit: 512, tc: true, answers: 0 },
     { name: 'many.example.org', type: 'A', options: { edns: 512 }, limit: 512, tc: true, answers: 0 },
     { name: 'many.example.org', type: 'A', options: { edns: 100 }, limit: 512, tc: true, answers: 0 },
@@ -116,7 +125,9 @@ describe('message size and truncation', () => {
     expect(reply('many.example.org', 'A', {}, 'tcp').packet.answers).toHaveLength(40);
     const big = reply('big.example.org', 'TXT', {}, 'tcp').packet;
     expect(big.flag_tc).toBe(false);
-    expect(((big.answers![0] as dnsPacket.TxtAnswer).data as Buffer[]).map(String)).toEqual(Array.from({ length: 6 }, (_, i) => String(i).repeat(250)));
+    expect(((big.answers![0] as dnsPacket.TxtAnswer).data as Buffer[]).map(String)).toEqual(
+      Array.from({ length: 6 }, (_, i) => String(i).repeat(250)),
+    );
   });
 
   it('sheds whole additional RRsets without TC before truncating (RFC 2181 §9)', () => {
@@ -135,13 +146,33 @@ describe('message size and truncation', () => {
 });
 
 describe('questions the authority does not take', () => {
-  const rows: readonly { why: string; name: string; type: string | number; options?: QueryOptions; transport?: 'udp' | 'tcp'; rcode: string; answers?: number }[] = [
+  const rows: readonly {
+    why: string;
+    name: string;
+    type: string | number;
+    options?: QueryOptions;
+    transport?: 'udp' | 'tcp';
+    rcode: string;
+    answers?: number;
+  }[] = [
     { why: 'a class other than IN', name: 'example.org', type: 'A', options: { klass: 'CH' }, rcode: 'REFUSED' },
     { why: 'OPT as a question (RFC 6891 §6.1.1)', name: 'example.org', type: 'OPT', rcode: 'FORMERR' },
     { why: 'MAILB (RFC 1035 §3.2.3)', name: 'example.org', type: 253, rcode: 'NOTIMP' },
     { why: 'AXFR over UDP (RFC 5936 §4.2)', name: 'example.org', type: 'AXFR', rcode: 'NOTIMP' },
-    { why: 'IXFR over UDP: the SOA alone (RFC 1995 §2)', name: 'example.org', type: 'IXFR', rcode: 'NOERROR', answers: 1 },
-    { why: 'AXFR below an apex (RFC 5936 §2.2.1)', name: 'mail.example.org', type: 'AXFR', transport: 'tcp', rcode: 'NOTAUTH' },
+    {
+      why: 'IXFR over UDP: the SOA alone (RFC 1995 §2)',
+      name: 'example.org',
+      type: 'IXFR',
+      rcode: 'NOERROR',
+      answers: 1,
+    },
+    {
+      why: 'AXFR below an apex (RFC 5936 §2.2.1)',
+      name: 'mail.example.org',
+      type: 'AXFR',
+      transport: 'tcp',
+      rcode: 'NOTAUTH',
+    },
     { why: 'AXFR of a zone we do not serve', name: 'example.com', type: 'AXFR', transport: 'tcp', rcode: 'REFUSED' },
   ];
   it.each(rows)('$why: $rcode', (row) => {
@@ -167,16 +198,41 @@ const OPT_RR = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
 const label = (n: number, c = 'a') => Buffer.concat([Buffer.from([n]), Buffer.alloc(n, c)]);
 
 describe('malformed queries', () => {
-  const rows: readonly { why: string; bytes: Buffer; expect: 'drop' | string; question?: boolean }[] = [
+  const rows: readonly { why: string; bytes: Buffer; expect: string; question?: boolean }[] = [
     { why: 'shorter than a header', bytes: Buffer.from([0xbe, 0xef, 0, 0, 0]), expect: 'drop' },
     { why: 'empty', bytes: Buffer.alloc(0), expect: 'drop' },
     { why: 'a response (QR set)', bytes: Buffer.concat([header(0x8000, 1), QUESTION]), expect: 'drop' },
     { why: 'no question (RFC 9619)', bytes: header(0, 0), expect: 'FORMERR', question: false },
-    { why: 'two questions (RFC 9619)', bytes: Buffer.concat([header(0, 2), QUESTION, QUESTION]), expect: 'FORMERR', question: false },
-    { why: 'a question cut short', bytes: Buffer.concat([header(0, 1), QUESTION.subarray(0, 7)]), expect: 'FORMERR', question: false },
-    { why: 'no QTYPE/QCLASS', bytes: Buffer.concat([header(0, 1), QUESTION.subarray(0, QUESTION.length - 4)]), expect: 'FORMERR', question: false },
-    { why: 'a pointer in the question', bytes: Buffer.concat([header(0, 1), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]), expect: 'FORMERR', question: false },
-    { why: 'an extended label type', bytes: Buffer.concat([header(0, 1), Buffer.from([0x41, 0, 0, 1, 0, 1])]), expect: 'FORMERR', question: false },
+    {
+      why: 'two questions (RFC 9619)',
+      bytes: Buffer.concat([header(0, 2), QUESTION, QUESTION]),
+      expect: 'FORMERR',
+      question: false,
+    },
+    {
+      why: 'a question cut short',
+      bytes: Buffer.concat([header(0, 1), QUESTION.subarray(0, 7)]),
+      expect: 'FORMERR',
+      question: false,
+    },
+    {
+      why: 'no QTYPE/QCLASS',
+      bytes: Buffer.concat([header(0, 1), QUESTION.subarray(0, QUESTION.length - 4)]),
+      expect: 'FORMERR',
+      question: false,
+    },
+    {
+      why: 'a pointer in the question',
+      bytes: Buffer.concat([header(0, 1), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]),
+      expect: 'FORMERR',
+      question: false,
+    },
+    {
+      why: 'an extended label type',
+      bytes: Buffer.concat([header(0, 1), Buffer.from([0x41, 0, 0, 1, 0, 1])]),
+      expect: 'FORMERR',
+      question: false,
+    },
     {
       why: 'a name of 256 octets',
       bytes: Buffer.concat([header(0, 1), label(63), label(63), label(63), label(63), Buffer.from([0, 0, 1, 0, 1])]),
@@ -189,11 +245,36 @@ describe('malformed queries', () => {
       expect: 'REFUSED',
       question: true,
     },
-    { why: 'trailing octets', bytes: Buffer.concat([header(0, 1), QUESTION, Buffer.from([1, 2, 3])]), expect: 'FORMERR', question: true },
-    { why: 'more additional records than sent', bytes: Buffer.concat([header(0, 1, 0, 0, 65535), QUESTION, OPT_RR]), expect: 'FORMERR', question: true },
-    { why: 'a huge answer count', bytes: Buffer.concat([header(0, 1, 65535), QUESTION]), expect: 'FORMERR', question: true },
-    { why: 'two OPT records (RFC 6891 §6.1.1)', bytes: Buffer.concat([header(0, 1, 0, 0, 2), QUESTION, OPT_RR, OPT_RR]), expect: 'FORMERR', question: true },
-    { why: 'an OPT in the answer section', bytes: Buffer.concat([header(0, 1, 1), QUESTION, OPT_RR]), expect: 'FORMERR', question: true },
+    {
+      why: 'trailing octets',
+      bytes: Buffer.concat([header(0, 1), QUESTION, Buffer.from([1, 2, 3])]),
+      expect: 'FORMERR',
+      question: true,
+    },
+    {
+      why: 'more additional records than sent',
+      bytes: Buffer.concat([header(0, 1, 0, 0, 65535), QUESTION, OPT_RR]),
+      expect: 'FORMERR',
+      question: true,
+    },
+    {
+      why: 'a huge answer count',
+      bytes: Buffer.concat([header(0, 1, 65535), QUESTION]),
+      expect: 'FORMERR',
+      question: true,
+    },
+    {
+      why: 'two OPT records (RFC 6891 §6.1.1)',
+      bytes: Buffer.concat([header(0, 1, 0, 0, 2), QUESTION, OPT_RR, OPT_RR]),
+      expect: 'FORMERR',
+      question: true,
+    },
+    {
+      why: 'an OPT in the answer section',
+      bytes: Buffer.concat([header(0, 1, 1), QUESTION, OPT_RR]),
+      expect: 'FORMERR',
+      question: true,
+    },
     {
       why: 'an OPT not owned by the root',
       bytes: Buffer.concat([header(0, 1, 0, 0, 1), QUESTION, Buffer.from([1, 0x61, 0]), OPT_RR.subarray(1)]),
@@ -202,7 +283,11 @@ describe('malformed queries', () => {
     },
     {
       why: 'an EDNS option longer than the RDATA',
-      bytes: Buffer.concat([header(0, 1, 0, 0, 1), QUESTION, Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 10, 0, 9])]),
+      bytes: Buffer.concat([
+        header(0, 1, 0, 0, 1),
+        QUESTION,
+        Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 10, 0, 9]),
+      ]),
       expect: 'FORMERR',
       question: true,
     },
@@ -212,7 +297,12 @@ describe('malformed queries', () => {
       expect: 'NOERROR',
       question: true,
     },
-    { why: 'an opcode other than QUERY (NOTIFY)', bytes: Buffer.concat([header(4 << 11, 1), QUESTION]), expect: 'NOTIMP', question: false },
+    {
+      why: 'an opcode other than QUERY (NOTIFY)',
+      bytes: Buffer.concat([header(4 << 11, 1), QUESTION]),
+      expect: 'NOTIMP',
+      question: false,
+    },
     { why: 'UPDATE', bytes: Buffer.concat([header(5 << 11, 1), QUESTION]), expect: 'NOTIMP', question: false },
   ];
 
@@ -237,7 +327,11 @@ describe('names with unusual octets', () => {
   it('answers a wildcard for a label holding a dot or a high octet, its owner pointing at the question', () => {
     // \xf7ild and "a.b" as single labels under *.wild.example.net (found by the fuzz test).
     for (const first of [Buffer.from('\xf7ild', 'latin1'), Buffer.from('a.b')]) {
-      const name = Buffer.concat([Buffer.from([first.length]), first, Buffer.from('\x04wild\x07example\x03net\x00', 'latin1')]);
+      const name = Buffer.concat([
+        Buffer.from([first.length]),
+        first,
+        Buffer.from('\x04wild\x07example\x03net\x00', 'latin1'),
+      ]);
       const message = Buffer.concat([query('x', 'A').subarray(0, 12), name, Buffer.from([0, 16, 0, 1])]);
       const bytes = ask(server, message)!;
       const packet = decode(bytes);

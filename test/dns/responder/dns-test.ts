@@ -19,7 +19,11 @@ export function rr(line: string): ResourceRecord {
     case 'SOA': {
       const [mname = '', rname = '', ...timers] = data;
       const [serial = 0, refresh = 0, retry = 0, expire = 0, minimum = 0] = timers.map(Number);
-      return { ...base, type, data: { mname: bare(mname), rname: bare(rname), serial, refresh, retry, expire, minimum } };
+      return {
+        ...base,
+        type,
+        data: { mname: bare(mname), rname: bare(rname), serial, refresh, retry, expire, minimum },
+      };
     }
     case 'MX':
       return { ...base, type, data: { preference: Number(data[0]), exchange: bare(data[1] ?? '') } };
@@ -85,7 +89,10 @@ export const FIXTURE_ZONES: readonly Zone[] = [
     `big.example.org. 3600 IN TXT ${Array.from({ length: 6 }, (_, i) => `"${String(i).repeat(250)}"`).join(' ')}`,
     // An MX answer that fits 512 only without its additional data.
     ...Array.from({ length: 8 }, (_, i) => `shed.example.org. 3600 IN MX ${i} mx${i}.example.org.`),
-    ...Array.from({ length: 8 }, (_, i) => [`mx${i}.example.org. 3600 IN A 192.0.2.${200 + i}`, `mx${i}.example.org. 3600 IN AAAA 2001:db8::${200 + i}`]).flat(),
+    ...Array.from({ length: 8 }, (_, i) => [
+      `mx${i}.example.org. 3600 IN A 192.0.2.${200 + i}`,
+      `mx${i}.example.org. 3600 IN AAAA 2001:db8::${200 + i}`,
+    ]).flat(),
   ]),
   zone('child.example.org', [
     'child.example.org. 600 IN SOA ns1.example.org. hostmaster.example.org. 7 7200 1800 1209600 60',
@@ -132,7 +139,16 @@ export function query(name: string, type: string, options: QueryOptions = {}): B
     additionals:
       options.edns === undefined
         ? []
-        : [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: options.dnssecOk ? dnsPacket.DNSSEC_OK : 0, ednsVersion: options.ednsVersion ?? 0, options: [] } as unknown as dnsPacket.Answer],
+        : [
+            {
+              type: 'OPT',
+              name: '.',
+              udpPayloadSize: options.edns,
+              flags: options.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+              ednsVersion: options.ednsVersion ?? 0,
+              options: [],
+            } as unknown as dnsPacket.Answer,
+          ],
   });
 }
 
@@ -142,7 +158,9 @@ export function ask(responder: Responder, message: Buffer, transport: Transport 
   const x = responder.exchange;
   if (outcome === Outcome.DROP) return undefined;
   if (outcome === Outcome.TRANSFER) {
-    return Buffer.concat(transferMessages(x.transferZone!.zone, x.query, x.query.edns ? responder.optFor(0, x.query.dnssecOk) : undefined));
+    return Buffer.concat(
+      transferMessages(x.transferZone!.zone, x.query, x.query.edns ? responder.optFor(0, x.query.dnssecOk) : undefined),
+    );
   }
   return Buffer.concat(x.opt ? [x.head, x.tail, x.opt] : [x.head, x.tail]);
 }
@@ -158,7 +176,7 @@ export function decode(reply: Buffer): Decoded {
 export function line(packetAnswer: dnsPacket.Answer): string {
   // dns-packet spells the root "."; the record model spells it "".
   const root = (name: string): string => (name === '.' ? '' : name);
-  const answer = { ...packetAnswer, name: root(packetAnswer.name) } as dnsPacket.Answer;
+  const answer = { ...packetAnswer, name: root(packetAnswer.name) };
   if (answer.type === 'MX') answer.data = { ...answer.data, exchange: root(answer.data.exchange) };
   switch (answer.type) {
     case 'TXT': {
@@ -172,7 +190,12 @@ export function line(packetAnswer: dnsPacket.Answer): string {
     case 'PTR':
     case 'A':
     case 'AAAA':
-      return recordLine({ name: answer.name, type: answer.type, ttl: answer.ttl ?? 0, data: answer.data } as ResourceRecord);
+      return recordLine({
+        name: answer.name,
+        type: answer.type,
+        ttl: answer.ttl ?? 0,
+        data: answer.data,
+      } as ResourceRecord);
     default:
       return `${answer.name}. ${answer.type}`;
   }
@@ -187,8 +210,12 @@ export function sections(packet: Decoded): { answer: string[]; authority: string
   };
 }
 
-export function opt(packet: Decoded): (dnsPacket.Answer & { udpPayloadSize?: number; extendedRcode?: number; ednsVersion?: number; flags?: number }) | undefined {
-  return (packet.additionals ?? []).find((a) => a.type === 'OPT') as never;
+export function opt(
+  packet: Decoded,
+):
+  | (dnsPacket.Answer & { udpPayloadSize?: number; extendedRcode?: number; ednsVersion?: number; flags?: number })
+  | undefined {
+  return (packet.additionals ?? []).find((a) => a.type === 'OPT');
 }
 
 export function responder(zones: readonly Zone[] = FIXTURE_ZONES, options: { maxUdpPayload?: number } = {}): Responder {

@@ -41,7 +41,10 @@ describe('WireWriter', () => {
 
   it('compresses names: smaller than dns-packet, which does not', () => {
     const ours = packetOf(records);
-    const theirs = dnsPacket.encode({ type: 'response', answers: records.map((r) => ({ ...r, class: 'IN' }) as dnsPacket.Answer) });
+    const theirs = dnsPacket.encode({
+      type: 'response',
+      answers: records.map((r) => ({ ...r, class: 'IN' }) as dnsPacket.Answer),
+    });
     expect(ours.length).toBeLessThan(theirs.length * 0.8);
   });
 
@@ -75,7 +78,18 @@ describe('WireWriter', () => {
 describe('pre-encoded answers', () => {
   it('say for every served name and type what the authority resolves', () => {
     const server = responder();
-    const types = [TYPE.A, TYPE.AAAA, TYPE.MX, TYPE.TXT, TYPE.NS, TYPE.SOA, TYPE.PTR, TYPE.CNAME, TYPE.ANY, 257 /* CAA */];
+    const types = [
+      TYPE.A,
+      TYPE.AAAA,
+      TYPE.MX,
+      TYPE.TXT,
+      TYPE.NS,
+      TYPE.SOA,
+      TYPE.PTR,
+      TYPE.CNAME,
+      TYPE.ANY,
+      257 /* CAA */,
+    ];
     let checked = 0;
     for (const node of server.index.allNodes()) {
       for (const type of types) {
@@ -84,7 +98,9 @@ describe('pre-encoded answers', () => {
         const message = query(name === '' ? '.' : name, 'A');
         message.writeUInt16BE(type, message.length - 4);
         const packet = decode(ask(server, message, 'tcp')!);
-        expect(packet.rcode === 'NOERROR' ? 0 : packet.rcode === 'NXDOMAIN' ? 3 : 5, `${name} ${typeName(type)}`).toBe(resolution.rcode);
+        expect(packet.rcode === 'NOERROR' ? 0 : packet.rcode === 'NXDOMAIN' ? 3 : 5, `${name} ${typeName(type)}`).toBe(
+          resolution.rcode,
+        );
         expect(sections(packet), `${name} ${typeName(type)}`).toEqual({
           answer: resolution.answer.map(recordLine),
           authority: resolution.authority.map(recordLine),

@@ -58,19 +58,42 @@ describe.runIf(ready)('AXFR', () => {
         const written = join(dir, `${zone.origin}.zone`);
         await writeFile(transferred, await transfer(server.port, zone.origin));
         await writeFile(written, formatZone(zone));
-        const [fromServer, fromFile] = await Promise.all([compiledRecords(zone.origin, transferred), compiledRecords(zone.origin, written)]);
+        const [fromServer, fromFile] = await Promise.all([
+          compiledRecords(zone.origin, transferred),
+          compiledRecords(zone.origin, written),
+        ]);
         expect(fromServer, `${what}: ${zone.origin}`).toEqual(fromFile);
         // And the same multiset as the derived records themselves.
-        expect(fromServer.map(recordLine).sort(), `${what}: ${zone.origin}`).toEqual(zone.records.map(recordLine).sort());
+        expect(fromServer.map(recordLine).sort(), `${what}: ${zone.origin}`).toEqual(
+          zone.records.map(recordLine).sort(),
+        );
       });
     }
   });
 
   it('spreads a large zone over several messages', async () => {
     const records = [
-      { name: 'example.org', type: 'SOA', ttl: 3600, data: { mname: 'ns1.example.org', rname: 'hostmaster.example.org', serial: 1, refresh: 7200, retry: 1800, expire: 1209600, minimum: 300 } },
+      {
+        name: 'example.org',
+        type: 'SOA',
+        ttl: 3600,
+        data: {
+          mname: 'ns1.example.org',
+          rname: 'hostmaster.example.org',
+          serial: 1,
+          refresh: 7200,
+          retry: 1800,
+          expire: 1209600,
+          minimum: 300,
+        },
+      },
       { name: 'example.org', type: 'NS', ttl: 3600, data: 'ns1.example.org' },
-      ...Array.from({ length: 3000 }, (_, i) => ({ name: `host${i}.example.org`, type: 'TXT', ttl: 3600, data: [`host number ${i}`] })),
+      ...Array.from({ length: 3000 }, (_, i) => ({
+        name: `host${i}.example.org`,
+        type: 'TXT',
+        ttl: 3600,
+        data: [`host number ${i}`],
+      })),
     ] as Zone['records'];
     await using server = await startDnsServer({ zones: [{ origin: 'example.org', kind: 'domain', records }] });
     const { output } = await dig(server.port, ['example.org', 'AXFR']);

@@ -54,7 +54,10 @@ function namedConf(directory: string, port: number, primaryPort: number, origins
     '  allow-transfer { 127.0.0.1; };',
     '};',
     'controls { };',
-    ...origins.map((origin) => `zone "${origin}" { type secondary; primaries { 127.0.0.1 port ${primaryPort}; }; file "${origin}.db"; masterfile-format text; };`),
+    ...origins.map(
+      (origin) =>
+        `zone "${origin}" { type secondary; primaries { 127.0.0.1 port ${primaryPort}; }; file "${origin}.db"; masterfile-format text; };`,
+    ),
     '',
   ].join('\n');
 }
@@ -66,7 +69,15 @@ describe.runIf(ready)('a BIND secondary', () => {
     dir = await mkdtemp(join(tmpdir(), 'mxplan-named-'));
     const port = await freePort();
     const conf = join(dir, 'named.conf');
-    await writeFile(conf, namedConf(dir, port, server.port, zones.map((z) => z.origin)));
+    await writeFile(
+      conf,
+      namedConf(
+        dir,
+        port,
+        server.port,
+        zones.map((z) => z.origin),
+      ),
+    );
 
     named = spawn('named', ['-g', '-4', '-n', '1', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -74,7 +85,8 @@ describe.runIf(ready)('a BIND secondary', () => {
     await new Promise<void>((resolve, reject) => {
       named!.stderr!.on('data', (chunk: Buffer) => {
         log += chunk.toString();
-        for (const m of log.matchAll(/transfer of '([^/]+)\/IN' from 127\.0\.0\.1#\d+: Transfer completed/g)) transferred.add(m[1]!);
+        for (const m of log.matchAll(/transfer of '([^/]+)\/IN' from 127\.0\.0\.1#\d+: Transfer completed/g))
+          transferred.add(m[1]!);
         if (transferred.size === zones.length) resolve();
       });
       named!.once('exit', (code) => reject(new Error(`named exited (${code}):\n${log}`)));
@@ -88,7 +100,9 @@ describe.runIf(ready)('a BIND secondary', () => {
       const written = join(dir, `${zone.origin}.zone`);
       await writeFile(fromBind, `${lines.slice(0, -1).join('\n')}\n`);
       await writeFile(written, formatZone(zone));
-      expect(await compiledRecords(zone.origin, fromBind), zone.origin).toEqual(await compiledRecords(zone.origin, written));
+      expect(await compiledRecords(zone.origin, fromBind), zone.origin).toEqual(
+        await compiledRecords(zone.origin, written),
+      );
     }
   });
 });

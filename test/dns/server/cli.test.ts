@@ -33,17 +33,21 @@ interface Served {
 
 /** Starts `mxplan dns ...args` and waits for its "serving" line. */
 function serve(args: readonly string[]): Promise<Served> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'dns', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'dns', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   running.add(child);
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
       const serving = /serving \d+ zones on 127\.0\.0\.1:(\d+)/.exec(err);
-      if (serving) resolve({ child, port: Number(serving[1]), stdout: () => out, stderr: () => err, exit: () => exited });
+      if (serving)
+        resolve({ child, port: Number(serving[1]), stdout: () => out, stderr: () => err, exit: () => exited });
     });
     void exited.then((code) => reject(new Error(`mxplan dns exited (${code}) before serving:\n${err}`)));
   });
@@ -61,11 +65,26 @@ describe('mxplan dns', () => {
     served.child.kill('SIGTERM');
     expect(await served.exit()).toBe(0);
     expect(served.stderr()).toMatch(/mxplan: SIGTERM: stopped\n$/);
-    const lines = served.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = served
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ transport: 'udp', qname: 'hostco.example', qtype: 'MX', rcode: 'NOERROR' });
     expect(lines[1]).toMatchObject({ qname: 'nobody.hostco.example', qtype: 'A', rcode: 'NXDOMAIN' });
-    for (const line of lines) expect(Object.keys(line)).toEqual(['time', 'client', 'transport', 'qname', 'qtype', 'rcode', 'size', 'truncated', 'latencyMs']);
+    for (const line of lines)
+      expect(Object.keys(line)).toEqual([
+        'time',
+        'client',
+        'transport',
+        'qname',
+        'qtype',
+        'rcode',
+        'size',
+        'truncated',
+        'latencyMs',
+      ]);
   });
 
   it('stops on Ctrl-C (SIGINT) and writes the log to a file', async () => {
@@ -76,7 +95,11 @@ describe('mxplan dns', () => {
     served.child.kill('SIGINT');
     expect(await served.exit()).toBe(0);
     expect(served.stderr()).toMatch(/SIGINT: stopped/);
-    expect(JSON.parse((await readFile(logFile, 'utf8')).trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA', rcode: 'NOERROR' });
+    expect(JSON.parse((await readFile(logFile, 'utf8')).trim())).toMatchObject({
+      qname: 'hostco.example',
+      qtype: 'SOA',
+      rcode: 'NOERROR',
+    });
   });
 
   it('runs several workers on one port and stops them all', async () => {
@@ -95,10 +118,16 @@ describe('mxplan dns', () => {
     await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
     const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)`);
+    expect(result.stderr).toContain(
+      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)`,
+    );
   });
 
-  it.each([['--listen', 'localhost'], ['--listen', '127.0.0.1:70000'], ['--workers', '0']])('rejects %s %s (exit 2)', async (flag, value) => {
+  it.each([
+    ['--listen', 'localhost'],
+    ['--listen', '127.0.0.1:70000'],
+    ['--workers', '0'],
+  ])('rejects %s %s (exit 2)', async (flag, value) => {
     const result = await mxplan(['dns', HOSTING, flag, value]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`mxplan: ${flag} takes`));

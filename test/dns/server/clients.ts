@@ -15,14 +15,25 @@ export interface DigResult {
 /** Runs dig against 127.0.0.1:port with short timeouts; `args` are the question and +options. */
 export function dig(port: number, args: readonly string[]): Promise<DigResult> {
   return new Promise((resolve) => {
-    execFile('dig', [`@127.0.0.1`, '-p', String(port), '+time=2', '+tries=1', ...args], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      'dig',
+      [`@127.0.0.1`, '-p', String(port), '+time=2', '+tries=1', ...args],
+      { maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
 /** The header facts of a dig reply: status, flags and section counts. */
-export function digHeader(output: string): { status: string; flags: string[]; answer: number; authority: number; additional: number } {
+export function digHeader(output: string): {
+  status: string;
+  flags: string[];
+  answer: number;
+  authority: number;
+  additional: number;
+} {
   const status = /status: (\w+)/.exec(output)?.[1] ?? '';
   const flagLine = /;; flags: ([^;]*); QUERY: \d+, ANSWER: (\d+), AUTHORITY: (\d+), ADDITIONAL: (\d+)/.exec(output);
   if (!flagLine) throw new Error(`no header in dig output:\n${output}`);

@@ -5,7 +5,18 @@ import { query } from '../responder/dns-test.js';
 /** The seeded generator the fuzz tests replay from. */
 export { seededRandom as random } from '../../helpers/seeded-random.mjs';
 
-const NAMES = ['example.org', 'mail.example.org', 'nx.example.org', 'MaIl.ExAmPlE.oRg', 'www.example.org', 'big.example.org', 'a.b.wild.example.net', 'sub.example.org', 'example.com', '10.2.0.192.in-addr.arpa'];
+const NAMES = [
+  'example.org',
+  'mail.example.org',
+  'nx.example.org',
+  'MaIl.ExAmPlE.oRg',
+  'www.example.org',
+  'big.example.org',
+  'a.b.wild.example.net',
+  'sub.example.org',
+  'example.com',
+  '10.2.0.192.in-addr.arpa',
+];
 const TYPES = ['A', 'AAAA', 'MX', 'TXT', 'NS', 'SOA', 'PTR', 'CNAME', 'ANY', 'AXFR', 'IXFR', 'CAA'];
 
 export function seeds(): Buffer[] {
@@ -22,7 +33,17 @@ export function seeds(): Buffer[] {
       type: 'query',
       id: 9,
       questions: [{ name: 'example.org', type: 'MX' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, options: [{ code: 10, data: Buffer.alloc(8, 7) }, { code: 12, data: Buffer.alloc(20) }] } as unknown as dnsPacket.Answer],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 4096,
+          options: [
+            { code: 10, data: Buffer.alloc(8, 7) },
+            { code: 12, data: Buffer.alloc(20) },
+          ],
+        } as unknown as dnsPacket.Answer,
+      ],
     }),
   );
   return out;
@@ -73,18 +94,29 @@ export function mutant(next: () => number, base: readonly Buffer[]): Buffer {
       opt.writeUInt16BE(pick([0, 1, 511, 512, 1232, 65535]), 3);
       opt[6] = pick([0, 0, 1, 255]);
       opt[7] = pick([0, 0x80]);
-      const option = pick([Buffer.alloc(0), Buffer.from([0, 10, 0, 8, 1, 2, 3]), Buffer.from([0, 12, 0xff, 0xff]), Buffer.from([0, 8, 0, 0])]);
+      const option = pick([
+        Buffer.alloc(0),
+        Buffer.from([0, 10, 0, 8, 1, 2, 3]),
+        Buffer.from([0, 12, 0xff, 0xff]),
+        Buffer.from([0, 8, 0, 0]),
+      ]);
       opt.writeUInt16BE(option.length, 9);
       const copies = pick([1, 1, 1, 2]);
-      const out = Buffer.concat([seed.subarray(0, Math.max(12, seed.length - (seed.readUInt16BE(10) ? 11 : 0))), ...Array(copies).fill(Buffer.concat([opt, option]))]);
+      const out = Buffer.concat([
+        seed.subarray(0, Math.max(12, seed.length - (seed.readUInt16BE(10) ? 11 : 0))),
+        ...Array(copies).fill(Buffer.concat([opt, option])),
+      ]);
       out.writeUInt16BE(copies, 10);
       return out;
     }
     case 8: // a long name of long labels
-      return Buffer.concat([seed.subarray(0, 12), ...Array.from({ length: 1 + next() * 6 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 0x41)])), Buffer.from([0, 0, 1, 0, 1])]);
+      return Buffer.concat([
+        seed.subarray(0, 12),
+        ...Array.from({ length: 1 + next() * 6 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 0x41)])),
+        Buffer.from([0, 0, 1, 0, 1]),
+      ]);
     default: // random header flags and opcode over a valid question
       seed.writeUInt16BE(Math.floor(next() * 0x10000) & 0x7fff, 2);
       return seed;
   }
 }
-

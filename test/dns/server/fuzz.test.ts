@@ -37,7 +37,8 @@ describe('fuzz', () => {
       if (outcome === Outcome.TRANSFER) continue;
       const reply = Buffer.concat(x.opt ? [x.head, x.tail, x.opt] : [x.head, x.tail]);
       const limit = transport === 'tcp' ? 65535 : x.query.edns ? 1232 : 512;
-      const problem = reply.length !== x.length ? 'length' : reply.length > limit ? 'size' : malformed(reply, packet.readUInt16BE(0));
+      const problem =
+        reply.length !== x.length ? 'length' : reply.length > limit ? 'size' : malformed(reply, packet.readUInt16BE(0));
       if (problem) wrong.push(`${problem}: ${packet.toString('hex')} -> ${reply.toString('hex')}`);
       replies++;
     }
@@ -47,7 +48,11 @@ describe('fuzz', () => {
 
   it(`a server takes ${PACKETS} mutants over UDP and garbage over TCP, keeps answering, and its heap stays flat`, async () => {
     let processed = 0;
-    await using server = await startDnsServer({ zones: FIXTURE_ZONES, tcpIdleTimeoutMs: 200, log: () => void processed++ });
+    await using server = await startDnsServer({
+      zones: FIXTURE_ZONES,
+      tcpIdleTimeoutMs: 200,
+      log: () => void processed++,
+    });
     const client = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => client.connect(server.port, '127.0.0.1', resolve));
     client.on('message', () => {});
@@ -56,7 +61,7 @@ describe('fuzz', () => {
 
     const blast = async (count: number): Promise<void> => {
       const target = processed + count;
-      for (let sent = 0; sent < count; ) {
+      for (let sent = 0; sent < count;) {
         // Send a burst no socket buffer can overflow, then let the server catch up.
         const burst = Math.min(100, count - sent);
         const before = processed;

@@ -22,7 +22,12 @@ let server: DnsServer;
 const logged: QueryLogEntry[] = [];
 
 beforeAll(async () => {
-  server = await startDnsServer({ zones: FIXTURE_ZONES, port: 0, tcpIdleTimeoutMs: 500, log: (entry) => logged.push(entry) });
+  server = await startDnsServer({
+    zones: FIXTURE_ZONES,
+    port: 0,
+    tcpIdleTimeoutMs: 500,
+    log: (entry) => logged.push(entry),
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -39,7 +44,12 @@ describe('with c-ares (Node dns.promises.Resolver)', () => {
     expect(await r.resolve6('mail.example.org')).toEqual(['2001:db8::10']);
     expect(await r.resolveTxt('_dmarc.example.org')).toEqual([['v=DMARC1; p=reject']]);
     expect((await r.resolveNs('example.org')).sort()).toEqual(['ns1.example.org', 'ns2.example.net']);
-    expect(await r.resolveSoa('example.org')).toMatchObject({ nsname: 'ns1.example.org', hostmaster: 'hostmaster.example.org', serial: 1, minttl: 300 });
+    expect(await r.resolveSoa('example.org')).toMatchObject({
+      nsname: 'ns1.example.org',
+      hostmaster: 'hostmaster.example.org',
+      serial: 1,
+      minttl: 300,
+    });
     expect(await r.reverse('192.0.2.10')).toEqual(['mail.example.org']);
     expect(await r.resolve4('www.example.org')).toEqual(['192.0.2.10']);
   });
@@ -61,7 +71,12 @@ describe.runIf(hasDig)('with dig', () => {
   it('answers over UDP and TCP with AA set, RD copied, RA clear', async () => {
     for (const transport of ['+notcp', '+tcp']) {
       const rd = await dig(server.port, ['example.org', 'MX', transport, '+rec']);
-      expect(digHeader(rd.output)).toMatchObject({ status: 'NOERROR', flags: ['qr', 'aa', 'rd'], answer: 2, additional: 4 });
+      expect(digHeader(rd.output)).toMatchObject({
+        status: 'NOERROR',
+        flags: ['qr', 'aa', 'rd'],
+        answer: 2,
+        additional: 4,
+      });
       expect(rd.output).toContain(transport === '+tcp' ? '(TCP)' : '(UDP)');
       const norec = await dig(server.port, ['example.org', 'MX', transport, '+norec']);
       expect(digHeader(norec.output).flags).toEqual(['qr', 'aa']);
@@ -76,7 +91,12 @@ describe.runIf(hasDig)('with dig', () => {
 
   it('carries MX targets addresses in the additional section', async () => {
     const { output } = await dig(server.port, ['example.org', 'MX', '+noall', '+additional']);
-    expect(output.trim().split('\n').map((l) => l.split(/\s+/).join(' '))).toEqual([
+    expect(
+      output
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).join(' ')),
+    ).toEqual([
       'mail.example.org. 3600 IN A 192.0.2.10',
       'mail.example.org. 3600 IN AAAA 2001:db8::10',
       'backup.example.net. 3600 IN A 198.51.100.25',
@@ -84,15 +104,23 @@ describe.runIf(hasDig)('with dig', () => {
   });
 
   it('puts the SOA with the negative TTL in NXDOMAIN and NODATA (RFC 2308)', async () => {
-    for (const [name, type, status] of [['nx.example.org', 'A', 'NXDOMAIN'], ['mail.example.org', 'TXT', 'NOERROR']] as const) {
+    for (const [name, type, status] of [
+      ['nx.example.org', 'A', 'NXDOMAIN'],
+      ['mail.example.org', 'TXT', 'NOERROR'],
+    ] as const) {
       const { output } = await dig(server.port, [name, type]);
       expect(digHeader(output)).toMatchObject({ status, answer: 0, authority: 1 });
-      expect(output).toMatch(/^example\.org\.\s+300\s+IN\s+SOA\s+ns1\.example\.org\. hostmaster\.example\.org\. 1 7200 1800 1209600 300$/m);
+      expect(output).toMatch(
+        /^example\.org\.\s+300\s+IN\s+SOA\s+ns1\.example\.org\. hostmaster\.example\.org\. 1 7200 1800 1209600 300$/m,
+      );
     }
   });
 
   it('refuses names outside every zone, and other classes', async () => {
-    expect(digHeader((await dig(server.port, ['example.com', 'A'])).output)).toMatchObject({ status: 'REFUSED', flags: ['qr', 'rd'] });
+    expect(digHeader((await dig(server.port, ['example.com', 'A'])).output)).toMatchObject({
+      status: 'REFUSED',
+      flags: ['qr', 'rd'],
+    });
     expect(digHeader((await dig(server.port, ['-c', 'CH', 'version.bind', 'TXT'])).output).status).toBe('REFUSED');
   });
 
@@ -107,7 +135,9 @@ describe.runIf(hasDig)('with dig', () => {
   });
 
   it('EDNS: OPT only when asked, our payload size, BADVERS for version 1', async () => {
-    expect((await dig(server.port, ['example.org', 'MX', '+edns=0'])).output).toMatch(/EDNS: version: 0, flags:; udp: 1232/);
+    expect((await dig(server.port, ['example.org', 'MX', '+edns=0'])).output).toMatch(
+      /EDNS: version: 0, flags:; udp: 1232/,
+    );
     expect((await dig(server.port, ['example.org', 'MX', '+noedns'])).output).not.toContain('OPT PSEUDOSECTION');
     const bad = await dig(server.port, ['example.org', 'MX', '+edns=1', '+noednsnegotiation']);
     expect(bad.output).toMatch(/status: BADVERS/);
@@ -215,16 +245,22 @@ describe('the programmatic API', () => {
     expect(server.address).toBe('127.0.0.1');
     expect(server.port).toBeGreaterThan(0);
     const udp = dgram.createSocket('udp4');
-    await expect(new Promise((resolve, reject) => udp.bind(server.port, '127.0.0.1', () => resolve(0)).once('error', reject))).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(
+      new Promise((resolve, reject) => udp.bind(server.port, '127.0.0.1', () => resolve(0)).once('error', reject)),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     udp.close();
     const tcp = net.createServer();
-    await expect(new Promise((resolve, reject) => tcp.listen(server.port, '127.0.0.1', () => resolve(0)).once('error', reject))).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(
+      new Promise((resolve, reject) => tcp.listen(server.port, '127.0.0.1', () => resolve(0)).once('error', reject)),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
   it('says clearly when the port is taken', async () => {
     const error = await startDnsServer({ zones: FIXTURE_ZONES, port: server.port }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceError);
-    expect((error as Error).message).toBe(`cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use (choose another with --listen)`);
+    expect((error as Error).message).toBe(
+      `cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use (choose another with --listen)`,
+    );
   });
 
   it('says so when only the TCP port is taken', async () => {
@@ -232,7 +268,9 @@ describe('the programmatic API', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     const error = await startDnsServer({ zones: FIXTURE_ZONES, port }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}/tcp: the port is already in use`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}/tcp: the port is already in use`),
+    );
     await new Promise((resolve) => blocker.close(resolve));
     // Nothing was left bound: the same port is free again for both.
     const free = await startDnsServer({ zones: FIXTURE_ZONES, port });
@@ -244,7 +282,9 @@ describe('the programmatic API', () => {
     const port = short.port;
     await Promise.all([short.close(), short[Symbol.asyncDispose](), short.close()]);
     await short.closed;
-    await expect(resolver(port).resolve4('mail.example.org')).rejects.toMatchObject({ code: expect.stringMatching(/ECONNREFUSED|ETIMEOUT/) });
+    await expect(resolver(port).resolve4('mail.example.org')).rejects.toMatchObject({
+      code: expect.stringMatching(/ECONNREFUSED|ETIMEOUT/),
+    });
     const again = await startDnsServer({ zones: FIXTURE_ZONES, port });
     await again[Symbol.asyncDispose]();
   });
@@ -260,9 +300,17 @@ describe('the programmatic API', () => {
   it('logs one entry per query: client, qname as sent, qtype, rcode, latency', async () => {
     logged.length = 0;
     await udpAsk(server.port, query('Example.ORG', 'MX'));
-    await resolver(server.port).resolve4('example.com').catch(() => {});
+    await resolver(server.port)
+      .resolve4('example.com')
+      .catch(() => {});
     const [mx, refused] = logged;
-    expect(mx).toMatchObject({ transport: 'udp', qname: 'Example.ORG', qtype: 'MX', rcode: 'NOERROR', truncated: false });
+    expect(mx).toMatchObject({
+      transport: 'udp',
+      qname: 'Example.ORG',
+      qtype: 'MX',
+      rcode: 'NOERROR',
+      truncated: false,
+    });
     expect(mx!.client).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(mx!.latencyMs).toBeGreaterThanOrEqual(0);
     expect(mx!.size).toBeGreaterThan(12);

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan (the null MX domain needs none)', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan (the null MX domain needs none)', topology: topology() }],
   invalid: [
     {
       name: 'no abuse address',

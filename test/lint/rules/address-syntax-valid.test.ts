@@ -32,7 +32,9 @@ testRule(rule, {
     },
     {
       name: 'alias members with a bad domain and with no local part',
-      topology: topology((t) => (t.domains['acme.example'].aliases.sales = ['alice', 'carol@globex..example', '@globex.example'])),
+      topology: topology(
+        (t) => (t.domains['acme.example'].aliases.sales = ['alice', 'carol@globex..example', '@globex.example']),
+      ),
       errors: [
         { messageId: 'member', path: '/domains/acme.example/aliases/sales/1' },
         { messageId: 'member', path: '/domains/acme.example/aliases/sales/2' },

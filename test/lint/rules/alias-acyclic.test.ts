@@ -8,7 +8,12 @@ testRule(rule, {
     {
       name: 'a diamond of aliases (two paths to one alias, no cycle)',
       topology: topology((t) => {
-        Object.assign(t.domains['acme.example'].aliases, { all: ['team-a', 'team-b'], 'team-a': ['staff'], 'team-b': ['staff'], staff: ['alice', 'bob'] });
+        Object.assign(t.domains['acme.example'].aliases, {
+          all: ['team-a', 'team-b'],
+          'team-a': ['staff'],
+          'team-b': ['staff'],
+          staff: ['alice', 'bob'],
+        });
       }),
     },
   ],

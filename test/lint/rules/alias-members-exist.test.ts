@@ -5,8 +5,14 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan (a member in another planned domain)', topology: topology() },
-    { name: 'a member outside the planned domains', topology: topology((t) => t.domains['acme.example'].aliases.sales.push('partner@example.net')) },
-    { name: 'an alias as a member', topology: topology((t) => (t.domains['acme.example'].aliases.all = ['sales', 'postmaster'])) },
+    {
+      name: 'a member outside the planned domains',
+      topology: topology((t) => t.domains['acme.example'].aliases.sales.push('partner@example.net')),
+    },
+    {
+      name: 'an alias as a member',
+      topology: topology((t) => (t.domains['acme.example'].aliases.all = ['sales', 'postmaster'])),
+    },
   ],
   invalid: [
     {

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan (quarantine and reject)', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan (quarantine and reject)', topology: topology() }],
   invalid: [
     {
       name: 'p=none',

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'every value, in any case', topology: topology((t) => (t.domains['acme.example'].dmarc = { policy: 'Reject', subdomainPolicy: 'none' })) },
+    {
+      name: 'every value, in any case',
+      topology: topology((t) => (t.domains['acme.example'].dmarc = { policy: 'Reject', subdomainPolicy: 'none' })),
+    },
   ],
   invalid: [
     {

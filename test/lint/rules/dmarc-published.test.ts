@@ -5,7 +5,19 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan (the null MX domain sends nothing)', topology: topology() },
-    { name: 'a receiving domain that sends nothing (senders: [])', topology: topology((t) => (t.domains['info.example'] = { mx: [{ host: 'store1', preference: 10 }, { host: 'backup', preference: 20 }], senders: [] })) },
+    {
+      name: 'a receiving domain that sends nothing (senders: [])',
+      topology: topology(
+        (t) =>
+          (t.domains['info.example'] = {
+            mx: [
+              { host: 'store1', preference: 10 },
+              { host: 'backup', preference: 20 },
+            ],
+            senders: [],
+          }),
+      ),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,16 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'mailto: URIs and an outside address', topology: topology((t) => (t.domains['globex.example'].dmarc.rua = ['mailto:postmaster@globex.example', 'reports@dmarc-service.example.net'])) },
+    {
+      name: 'mailto: URIs and an outside address',
+      topology: topology(
+        (t) =>
+          (t.domains['globex.example'].dmarc.rua = [
+            'mailto:postmaster@globex.example',
+            'reports@dmarc-service.example.net',
+          ]),
+      ),
+    },
   ],
   invalid: [
     {

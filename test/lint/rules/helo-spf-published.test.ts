@@ -5,8 +5,14 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan (EHLO names are the fqdns)', topology: topology() },
-    { name: 'an EHLO name in a managed zone', topology: topology((t) => (t.hosts.backup.helo = 'relay.infra.example')) },
-    { name: "a mail domain's name used by one of its senders", topology: topology((t) => (t.hosts.store2.helo = 'globex.example')) },
+    {
+      name: 'an EHLO name in a managed zone',
+      topology: topology((t) => (t.hosts.backup.helo = 'relay.infra.example')),
+    },
+    {
+      name: "a mail domain's name used by one of its senders",
+      topology: topology((t) => (t.hosts.store2.helo = 'globex.example')),
+    },
   ],
   invalid: [
     {

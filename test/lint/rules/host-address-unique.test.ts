@@ -6,7 +6,10 @@ testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
     { name: 'one address listed twice on one host', topology: topology((t) => t.hosts.store2.ipv4.push('192.0.2.11')) },
-    { name: 'a host sharing an address with a name server', topology: topology((t) => (t.hosts.store2.ipv4 = ['192.0.2.53'])) },
+    {
+      name: 'a host sharing an address with a name server',
+      topology: topology((t) => (t.hosts.store2.ipv4 = ['192.0.2.53'])),
+    },
   ],
   invalid: [
     {

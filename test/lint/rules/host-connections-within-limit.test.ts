@@ -2,7 +2,8 @@ import rule from '../../../src/lint/rules/host-connections-within-limit.js';
 import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
-const csv = (count: number, host: string) => ['local,host', ...Array.from({ length: count }, (_, i) => `user${i},${host}`)].join('\n');
+const csv = (count: number, host: string) =>
+  ['local,host', ...Array.from({ length: count }, (_, i) => `user${i},${host}`)].join('\n');
 
 testRule(rule, {
   valid: [

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan', topology: topology() }],
   invalid: [
     {
       name: 'two hosts with one fqdn, written differently',

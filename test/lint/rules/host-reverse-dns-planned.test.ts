@@ -5,7 +5,13 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'an address in a /16 reverse zone', topology: topology((t) => { t.dns.reverse.push('10.20.0.0/16'); t.hosts.store2.ipv4 = ['10.20.30.40']; }) },
+    {
+      name: 'an address in a /16 reverse zone',
+      topology: topology((t) => {
+        t.dns.reverse.push('10.20.0.0/16');
+        t.hosts.store2.ipv4 = ['10.20.30.40'];
+      }),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'quotas that exactly fill the disk', topology: topology((t) => (t.hosts.store2.limits = { storage: '5GiB' })) },
+    {
+      name: 'quotas that exactly fill the disk',
+      topology: topology((t) => (t.hosts.store2.limits = { storage: '5GiB' })),
+    },
   ],
   invalid: [
     {

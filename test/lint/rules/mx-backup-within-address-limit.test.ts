@@ -7,8 +7,14 @@ const manyAddresses = (count: number) => Array.from({ length: count }, (_, i) =>
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'exactly 5 addresses before the backup', topology: topology((t) => (t.hosts.store1.ipv4 = manyAddresses(4))) },
-    { name: 'many addresses at the lowest preference only', topology: topology((t) => (t.hosts.backup.ipv4 = manyAddresses(8))) },
+    {
+      name: 'exactly 5 addresses before the backup',
+      topology: topology((t) => (t.hosts.store1.ipv4 = manyAddresses(4))),
+    },
+    {
+      name: 'many addresses at the lowest preference only',
+      topology: topology((t) => (t.hosts.backup.ipv4 = manyAddresses(8))),
+    },
   ],
   invalid: [
     {
@@ -20,7 +26,11 @@ testRule(rule, {
       name: 'two primaries adding up to 6, reported once at the first hidden level',
       topology: topology((t) => {
         t.hosts.store2.ipv4 = manyAddresses(5);
-        t.domains['acme.example'].mx = [{ host: 'store1', preference: 10 }, { host: 'store2', preference: 20 }, { host: 'backup', preference: 50 }];
+        t.domains['acme.example'].mx = [
+          { host: 'store1', preference: 10 },
+          { host: 'store2', preference: 20 },
+          { host: 'backup', preference: 50 },
+        ];
       }),
       errors: [{ messageId: 'hidden', path: '/domains/acme.example/mx/2' }],
     },

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan, with a null MX domain', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan, with a null MX domain', topology: topology() }],
   invalid: [
     {
       name: 'no mx key',

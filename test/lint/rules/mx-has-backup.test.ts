@@ -5,8 +5,14 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a second store as the backup', topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'store2')) },
-    { name: 'an unplanned second target (mx-target-planned reports it)', topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'store9')) },
+    {
+      name: 'a second store as the backup',
+      topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'store2')),
+    },
+    {
+      name: 'an unplanned second target (mx-target-planned reports it)',
+      topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'store9')),
+    },
   ],
   invalid: [
     {

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan (mx: null)', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan (mx: null)', topology: topology() }],
   invalid: [
     {
       name: 'the root as the only entry, preference 0',

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a store behind a relay (mx-backup-preference reports it)', topology: topology((t) => (t.domains['acme.example'].mx[1].preference = 5)) },
+    {
+      name: 'a store behind a relay (mx-backup-preference reports it)',
+      topology: topology((t) => (t.domains['acme.example'].mx[1].preference = 5)),
+    },
   ],
   invalid: [
     {
@@ -17,7 +20,10 @@ testRule(rule, {
       name: 'two relays',
       topology: topology((t) => {
         t.hosts.backup2 = { fqdn: 'mx-backup2.infra.example', ipv4: ['198.51.100.26'], role: 'relay' };
-        t.domains['globex.example'].mx = [{ host: 'backup', preference: 10 }, { host: 'backup2', preference: 20 }];
+        t.domains['globex.example'].mx = [
+          { host: 'backup', preference: 10 },
+          { host: 'backup2', preference: 20 },
+        ];
       }),
       errors: [{ messageId: 'noStore', path: '/domains/globex.example/mx' }],
     },

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a target outside every managed zone (mx-target-planned reports it)', topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'mx.provider.example.net')) },
+    {
+      name: 'a target outside every managed zone (mx-target-planned reports it)',
+      topology: topology((t) => (t.domains['acme.example'].mx[1].host = 'mx.provider.example.net')),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a name that starts with digits', topology: topology((t) => (t.domains['acme.example'].mx[1].host = '25.mx.provider.example')) },
+    {
+      name: 'a name that starts with digits',
+      topology: topology((t) => (t.domains['acme.example'].mx[1].host = '25.mx.provider.example')),
+    },
   ],
   invalid: [
     {

@@ -3,9 +3,7 @@ import { testRule } from '../../helpers/rule-tester.js';
 import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
-  valid: [
-    { name: 'the base plan', topology: topology() },
-  ],
+  valid: [{ name: 'the base plan', topology: topology() }],
   invalid: [
     {
       name: 'one host at two preferences',
@@ -19,7 +17,14 @@ testRule(rule, {
     },
     {
       name: 'one unplanned name twice',
-      topology: topology((t) => (t.domains['acme.example'].mx = [{ host: 'store1', preference: 10 }, { host: 'mx.provider.example', preference: 20 }, { host: 'MX.provider.example.', preference: 30 }])),
+      topology: topology(
+        (t) =>
+          (t.domains['acme.example'].mx = [
+            { host: 'store1', preference: 10 },
+            { host: 'mx.provider.example', preference: 20 },
+            { host: 'MX.provider.example.', preference: 30 },
+          ]),
+      ),
       errors: [{ messageId: 'duplicate', path: '/domains/acme.example/mx/2' }],
     },
   ],

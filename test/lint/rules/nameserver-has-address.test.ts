@@ -5,8 +5,14 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'an IPv6-only name server', topology: topology((t) => (t.dns.nameservers[1] = { name: 'ns2.infra.example', ipv6: ['2001:db8::53'] })) },
-    { name: "a provider's name server outside the managed zones", topology: topology((t) => t.dns.nameservers.push({ name: 'ns.dns-provider.example.net' })) },
+    {
+      name: 'an IPv6-only name server',
+      topology: topology((t) => (t.dns.nameservers[1] = { name: 'ns2.infra.example', ipv6: ['2001:db8::53'] })),
+    },
+    {
+      name: "a provider's name server outside the managed zones",
+      topology: topology((t) => t.dns.nameservers.push({ name: 'ns.dns-provider.example.net' })),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'one name server listed twice with one address', topology: topology((t) => t.dns.nameservers.push({ name: 'ns2.infra.example', ipv4: ['198.51.100.53'] })) },
+    {
+      name: 'one name server listed twice with one address',
+      topology: topology((t) => t.dns.nameservers.push({ name: 'ns2.infra.example', ipv4: ['198.51.100.53'] })),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a /8, a /16 and a /52', topology: topology((t) => t.dns.reverse.push('10.0.0.0/8', '172.16.0.0/16', '2001:db8:1:f000::/52')) },
+    {
+      name: 'a /8, a /16 and a /52',
+      topology: topology((t) => t.dns.reverse.push('10.0.0.0/8', '172.16.0.0/16', '2001:db8:1:f000::/52')),
+    },
   ],
   invalid: [
     {

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan (a contact outside the planned domains)', topology: topology() },
-    { name: 'a planned alias as the contact', topology: topology((t) => (t.dns.soa.contact = 'postmaster@acme.example')) },
+    {
+      name: 'a planned alias as the contact',
+      topology: topology((t) => (t.dns.soa.contact = 'postmaster@acme.example')),
+    },
   ],
   invalid: [
     {

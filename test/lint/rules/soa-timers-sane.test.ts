@@ -6,7 +6,12 @@ testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
     { name: 'the defaults', topology: topology((t) => (t.dns.soa = { contact: 'hostmaster@infra.example' })) },
-    { name: 'the range bounds, as durations', topology: topology((t) => Object.assign(t.dns.soa, { refresh: '20m', retry: '10m', expire: '1w', minimum: '1d' })) },
+    {
+      name: 'the range bounds, as durations',
+      topology: topology((t) =>
+        Object.assign(t.dns.soa, { refresh: '20m', retry: '10m', expire: '1w', minimum: '1d' }),
+      ),
+    },
   ],
   invalid: [
     {

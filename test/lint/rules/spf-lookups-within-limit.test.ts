@@ -7,8 +7,14 @@ const providers = (count: number) => Array.from({ length: count }, (_, i) => `_s
 testRule(rule, {
   valid: [
     { name: 'the base plan (ip4/ip6 terms only)', topology: topology() },
-    { name: 'exactly 10 outside includes', topology: topology((t) => (t.domains['acme.example'].spf = { include: providers(10) })) },
-    { name: 'repeated includes are published once', topology: topology((t) => (t.domains['acme.example'].spf = { include: [...providers(6), ...providers(6)] })) },
+    {
+      name: 'exactly 10 outside includes',
+      topology: topology((t) => (t.domains['acme.example'].spf = { include: providers(10) })),
+    },
+    {
+      name: 'repeated includes are published once',
+      topology: topology((t) => (t.domains['acme.example'].spf = { include: [...providers(6), ...providers(6)] })),
+    },
   ],
   invalid: [
     {

@@ -6,7 +6,10 @@ testRule(rule, {
   valid: [
     { name: 'the base plan (-all)', topology: topology() },
     { name: 'softfail', topology: topology((t) => (t.domains['acme.example'].spf = { policy: '~all' })) },
-    { name: '?all on the null MX domain, which publishes -all anyway', topology: topology((t) => (t.domains['parked.example'].spf = { policy: '?all' })) },
+    {
+      name: '?all on the null MX domain, which publishes -all anyway',
+      topology: topology((t) => (t.domains['parked.example'].spf = { policy: '?all' })),
+    },
   ],
   invalid: [
     {
@@ -16,7 +19,9 @@ testRule(rule, {
     },
     {
       name: 'pass for everyone',
-      topology: topology((t) => (t.domains['globex.example'].spf = { policy: '+all', include: ['_spf.provider.example'] })),
+      topology: topology(
+        (t) => (t.domains['globex.example'].spf = { policy: '+all', include: ['_spf.provider.example'] }),
+      ),
       errors: [{ messageId: 'pass', path: '/domains/globex.example/spf' }],
     },
   ],

@@ -6,7 +6,10 @@ testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
     { name: 'a relay without address that sends nothing', topology: topology((t) => (t.hosts.backup.ipv4 = [])) },
-    { name: 'explicit senders by id and by fqdn', topology: topology((t) => (t.domains['globex.example'].senders = ['store2', 'mail1.infra.example'])) },
+    {
+      name: 'explicit senders by id and by fqdn',
+      topology: topology((t) => (t.domains['globex.example'].senders = ['store2', 'mail1.infra.example'])),
+    },
   ],
   invalid: [
     {

@@ -7,9 +7,19 @@ testRule(rule, {
     { name: 'the base plan', topology: topology() },
     {
       name: 'an underscore include, networks and single addresses',
-      topology: topology((t) => (t.domains['acme.example'].spf = { include: ['_spf.provider.example'], ip4: ['203.0.113.0/24', '198.51.100.7'], ip6: ['2001:db8:5::/48', '2001:db8::7'] })),
+      topology: topology(
+        (t) =>
+          (t.domains['acme.example'].spf = {
+            include: ['_spf.provider.example'],
+            ip4: ['203.0.113.0/24', '198.51.100.7'],
+            ip6: ['2001:db8:5::/48', '2001:db8::7'],
+          }),
+      ),
     },
-    { name: 'a macro include', topology: topology((t) => (t.domains['acme.example'].spf = { include: ['%{ir}.%{v}._spf.provider.example'] })) },
+    {
+      name: 'a macro include',
+      topology: topology((t) => (t.domains['acme.example'].spf = { include: ['%{ir}.%{v}._spf.provider.example'] })),
+    },
   ],
   invalid: [
     {

@@ -7,7 +7,12 @@ testRule(rule, {
     { name: 'the base plan (no TLS-RPT)', topology: topology() },
     {
       name: 'a mailto: URI, a bare planned address and an https: URL',
-      topology: topology((t) => (t.domains['acme.example'].tlsRpt = { rua: ['mailto:postmaster@acme.example', 'dmarc@acme.example', 'https://reports.example.net/tlsrpt'] })),
+      topology: topology(
+        (t) =>
+          (t.domains['acme.example'].tlsRpt = {
+            rua: ['mailto:postmaster@acme.example', 'dmarc@acme.example', 'https://reports.example.net/tlsrpt'],
+          }),
+      ),
     },
   ],
   invalid: [

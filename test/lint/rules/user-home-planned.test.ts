@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'a home named by its fqdn', topology: topology((t) => (t.domains['acme.example'].users.alice = 'mail1.infra.example')) },
+    {
+      name: 'a home named by its fqdn',
+      topology: topology((t) => (t.domains['acme.example'].users.alice = 'mail1.infra.example')),
+    },
     {
       name: 'users from a CSV file',
       topology: topology((t) => (t.domains['globex.example'].usersFile = 'globex.csv')),

@@ -5,7 +5,10 @@ import { topology } from '../../helpers/topology.js';
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
-    { name: 'an unplanned home (user-home-planned reports it)', topology: topology((t) => (t.domains['acme.example'].users.alice = 'store9')) },
+    {
+      name: 'an unplanned home (user-home-planned reports it)',
+      topology: topology((t) => (t.domains['acme.example'].users.alice = 'store9')),
+    },
   ],
   invalid: [
     {

@@ -36,14 +36,23 @@ export interface MailNet extends AsyncDisposable {
   /** Messages in a mailbox on a host, parsed, oldest first. */
   mailbox(hostId: string, address: string): Promise<ParsedMail[]>;
   /** Sends with nodemailer's SMTP transport (a client nobody here wrote). */
-  send(hostId: string, envelope: { from: string; to: string[] }, raw: string): Promise<{ response: string; accepted: string[] }>;
+  send(
+    hostId: string,
+    envelope: { from: string; to: string[] },
+    raw: string,
+  ): Promise<{ response: string; accepted: string[] }>;
   close(): Promise<void>;
 }
 
 /** Quick retries, so a host that comes back is reached within a second. */
 const QUICK = { firstRetry: 200, maxRetry: 800 };
 
-export async function startMailNet(plan: Plan, hosts: readonly string[], relays: Record<string, RelaySettings> = {}, stateDir?: string): Promise<MailNet> {
+export async function startMailNet(
+  plan: Plan,
+  hosts: readonly string[],
+  relays: Record<string, RelaySettings> = {},
+  stateDir?: string,
+): Promise<MailNet> {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'mxplan-mail-')));
   const events: MailEvent[] = [];
   const listeners = new Set<(e: MailEvent) => void>();
@@ -81,7 +90,11 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], relays:
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          reject(new Error(`no matching mail event within ${timeoutMs} ms; saw:\n${events.map((e) => JSON.stringify(e)).join('\n')}`));
+          reject(
+            new Error(
+              `no matching mail event within ${timeoutMs} ms; saw:\n${events.map((e) => JSON.stringify(e)).join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         const listener = (e: MailEvent) => {
           if (!match(e)) return;
@@ -96,7 +109,13 @@ export async function startMailNet(plan: Plan, hosts: readonly string[], relays:
       return mailboxMessages(dir, hostId, address);
     },
     async send(hostId, envelope, raw) {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: net.port(hostId), secure: false, ignoreTLS: true, name: 'client.example.com' });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: net.port(hostId),
+        secure: false,
+        ignoreTLS: true,
+        name: 'client.example.com',
+      });
       try {
         const info = await transport.sendMail({ envelope, raw });
         return { response: info.response, accepted: info.accepted as string[] };
@@ -122,5 +141,5 @@ export function message(from: string, to: string, subject: string, body = 'hello
 export function receivedBy(mail: ParsedMail): string[] {
   const value = mail.headers.get('received');
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return list.map((v) => /\bby\s+(\S+)/.exec(String(v))?.[1] ?? '?');
+  return list.map((v) => /\bby\s+(\S+)/.exec(String(v as string))?.[1] ?? '?');
 }

@@ -15,7 +15,11 @@ export class RawSmtp {
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
       // a reply ends with a line "ddd text" (a "ddd-" line continues it)
-      for (let m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer); m; m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer)) {
+      for (
+        let m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer);
+        m;
+        m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer)
+      ) {
         this.buffer = this.buffer.slice(m[1]!.length);
         this.push(m[1]!.trimEnd());
       }

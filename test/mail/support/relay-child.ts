@@ -25,7 +25,8 @@ const { plan } = await parsePlan(config.topology, 'topology.yaml', async () => {
 });
 if (!plan) throw new Error('topology does not load');
 
-const matches = (event: MailEvent, pattern: Partial<MailEvent>) => Object.entries(pattern).every(([k, v]) => (event as unknown as Record<string, unknown>)[k] === v);
+const matches = (event: MailEvent, pattern: Partial<MailEvent>) =>
+  Object.entries(pattern).every(([k, v]) => (event as unknown as Record<string, unknown>)[k] === v);
 
 const relay = await startRelay({
   plan,
