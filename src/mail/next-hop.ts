@@ -10,13 +10,11 @@
  *   temporary. A host that finds itself in the list discards itself and every MX at or above its
  *   own preference; if nothing is left, the mail would loop back to itself.
  */
-import type { Host } from '../topology/types.js';
+import type { NextHop } from '../routing/destination.js';
 import { canonicalName } from '../topology/names.js';
 import { canonicalIP } from '../topology/ip.js';
 import { REPLIES, type SmtpReply } from './replies.js';
 import { classifyDnsError, type MailResolver, type MxRecord } from './resolver.js';
-
-export type NextHop = { readonly kind: 'host'; readonly host: Host } | { readonly kind: 'mx'; readonly domain: string };
 
 export interface Candidate {
   /** The MX (or host) name, for logs and the DSN's Remote-MTA. */

@@ -1,10 +1,11 @@
 /**
  * The delivery queue: what happens between the 250 and the last recipient leaving.
  *
- * - Targets are grouped by destination (`local`, `host:<id>`, `mx:<domain>`). A destination
- *   that holds no session backs off as a whole, doubling from the profile's first retry to its
- *   maximum (RFC 5321 §4.5.4.1 "a list of hosts it cannot reach"; Postfix qmgr(8)); a success
- *   resets it. A recipient deferred by a server that did answer (4xx) backs off with its message.
+ * - Targets are grouped by destination (src/routing/destination.ts: local, a planned host, a
+ *   domain's MX), one lane each. A destination that holds no session backs off as a whole,
+ *   doubling from the profile's first retry to its maximum (RFC 5321 §4.5.4.1 "a list of hosts
+ *   it cannot reach"; Postfix qmgr(8)); a success resets it. A recipient deferred by a server
+ *   that did answer (4xx) backs off with its message.
  * - After the queue lifetime the remaining recipients fail and the sender gets one DSN
  *   (RFC 5321 §6.1) once the message has no recipient left in the queue; never for a message
  *   whose reverse-path is null (§4.5.5).
@@ -13,13 +14,15 @@
 import type { Clock, Timer } from './clock.js';
 import type { FailedRecipient } from './dsn.js';
 import type { MailLog } from './events.js';
-import { destinationOf, type Expansion, type Target } from './expand.js';
+import { destinationKey, type Destination } from '../routing/destination.js';
+import type { Expansion, Target } from '../routing/expand.js';
 import { backoffDelay, type Profile } from './profiles.js';
-import { formatReply, REPLIES, type SmtpReply } from './replies.js';
+import { formatReply, refusalReply, REPLIES, type SmtpReply } from './replies.js';
 import type { DoneOutcome, Spool, StoredEnvelope } from './spool.js';
 import type { TransmitResult } from './transmit.js';
 
-export interface DeliveryJob {
+/** One message on its way to one destination: what every delivery stage is handed. */
+export interface Delivery {
   readonly envelope: StoredEnvelope;
   readonly targets: readonly Target[];
   readonly body: Buffer;
@@ -31,9 +34,9 @@ export interface QueueDeps {
   readonly clock: Clock;
   readonly profile: Profile;
   readonly log: MailLog;
-  /** The message's delivery targets (expand.ts over route.ts). */
+  /** The message's delivery targets (src/routing/expand.ts). */
   expand(envelope: StoredEnvelope): Expansion;
-  deliver(destination: string, job: DeliveryJob): Promise<TransmitResult>;
+  deliver(destination: Destination, delivery: Delivery): Promise<TransmitResult>;
   /** Queues a DSN to the sender of `envelope` (durably); returns its queue id. */
   bounce(envelope: StoredEnvelope, body: Buffer, failures: readonly FailedRecipient[]): Promise<string | undefined>;
   /**
@@ -45,7 +48,8 @@ export interface QueueDeps {
 
 interface PendingTarget {
   readonly target: Target;
-  readonly destination: string;
+  /** Its destination's key. */
+  readonly lane: string;
   inFlight: boolean;
   lastReply: SmtpReply | undefined;
 }
@@ -62,7 +66,9 @@ interface Entry {
   completing: boolean;
 }
 
-interface Destination {
+/** The queue's state of one destination. */
+interface Lane {
+  readonly destination: Destination;
   readonly key: string;
   failures: number;
   /** Bumped on every counted failure: attempts that started before it do not count again. */
@@ -80,7 +86,7 @@ const BODY_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class Queue {
   private readonly entries = new Map<string, Entry>();
-  private readonly destinations = new Map<string, Destination>();
+  private readonly lanes = new Map<string, Lane>();
   private readonly running = new Set<Promise<void>>();
   private timer: { at: number; handle: Timer } | undefined;
   /** Retries of DSNs that could not be queued; cancelled by stop(). */
@@ -106,7 +112,9 @@ export class Queue {
       envelope,
       body: cache ? body : undefined,
       pending: new Map(),
-      failed: expansion.failures.filter((f) => !done.has(f.address)).map((f) => ({ ...f })),
+      failed: expansion.failures
+        .filter((f) => !done.has(f.address))
+        .map((f) => ({ address: f.address, original: f.original, reply: refusalReply(f.address, f.refusal) })),
       attempts: 0,
       notBefore: 0,
       expiresAt: envelope.arrival + this.deps.profile.queueLifetime,
@@ -115,9 +123,9 @@ export class Queue {
     this.entries.set(envelope.id, entry);
     for (const target of expansion.targets) {
       if (done.has(target.address)) continue;
-      const destination = destinationOf(target.action);
-      entry.pending.set(target.address, { target, destination, inFlight: false, lastReply: undefined });
-      this.destination(destination).ids.add(envelope.id);
+      const lane = this.lane(target.to);
+      entry.pending.set(target.address, { target, lane: lane.key, inFlight: false, lastReply: undefined });
+      lane.ids.add(envelope.id);
     }
     this.maybeComplete(entry);
     this.pump();
@@ -130,7 +138,7 @@ export class Queue {
 
   /** Forget every backoff and attempt now (Postfix `postqueue -f`). */
   retryNow(): void {
-    for (const d of this.destinations.values()) d.retryAt = 0;
+    for (const d of this.lanes.values()) d.retryAt = 0;
     for (const e of this.entries.values()) e.notBefore = 0;
     this.pump();
   }
@@ -145,13 +153,14 @@ export class Queue {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  private destination(key: string): Destination {
-    let d = this.destinations.get(key);
-    if (!d) {
-      d = { key, failures: 0, epoch: 0, retryAt: 0, active: 0, lastReply: undefined, ids: new Set() };
-      this.destinations.set(key, d);
+  private lane(destination: Destination): Lane {
+    const key = destinationKey(destination);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { destination, key, failures: 0, epoch: 0, retryAt: 0, active: 0, lastReply: undefined, ids: new Set() };
+      this.lanes.set(key, lane);
     }
-    return d;
+    return lane;
   }
 
   /** Starts every delivery that may start now, and sets the timer for the next one that may not. */
@@ -160,7 +169,7 @@ export class Queue {
     const now = this.deps.clock.now();
     const limit = this.deps.concurrency ?? 20;
     let wake = Infinity;
-    for (const dest of this.destinations.values()) {
+    for (const dest of this.lanes.values()) {
       if (dest.ids.size === 0) continue;
       if (dest.retryAt > now) {
         wake = Math.min(wake, dest.retryAt);
@@ -174,7 +183,7 @@ export class Queue {
           wake = Math.min(wake, entry.notBefore);
           continue;
         }
-        const items = [...entry.pending.values()].filter((p) => p.destination === dest.key && !p.inFlight);
+        const items = [...entry.pending.values()].filter((p) => p.lane === dest.key && !p.inFlight);
         if (items.length === 0) continue;
         this.track(this.run(entry, dest, items));
       }
@@ -199,14 +208,14 @@ export class Queue {
     void job.finally(() => this.running.delete(job));
   }
 
-  private async run(entry: Entry, dest: Destination, items: PendingTarget[]): Promise<void> {
+  private async run(entry: Entry, dest: Lane, items: PendingTarget[]): Promise<void> {
     dest.active++;
     const epoch = dest.epoch;
     for (const item of items) item.inFlight = true;
     let result: TransmitResult;
     try {
       const body = entry.body ?? (await this.deps.spool.readBody(entry.envelope.id));
-      result = await this.deps.deliver(dest.key, {
+      result = await this.deps.deliver(dest.destination, {
         envelope: entry.envelope,
         targets: items.map((i) => i.target),
         body,
@@ -227,7 +236,7 @@ export class Queue {
 
   private apply(
     entry: Entry,
-    dest: Destination,
+    dest: Lane,
     epoch: number,
     items: readonly PendingTarget[],
     result: TransmitResult,
@@ -298,8 +307,7 @@ export class Queue {
       });
     }
     this.expire(entry, now);
-    if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.destination === dest.key))
-      dest.ids.delete(id);
+    if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.lane === dest.key)) dest.ids.delete(id);
     this.maybeComplete(entry);
   }
 
@@ -318,8 +326,8 @@ export class Queue {
     for (const [address, item] of entry.pending) {
       if (item.inFlight) continue;
       entry.pending.delete(address);
-      this.destinations.get(item.destination)?.ids.delete(entry.envelope.id);
-      const last = item.lastReply ?? this.destinations.get(item.destination)?.lastReply;
+      this.lanes.get(item.lane)?.ids.delete(entry.envelope.id);
+      const last = item.lastReply ?? this.lanes.get(item.lane)?.lastReply;
       entry.failed.push({
         address,
         original: item.target.original,

@@ -6,6 +6,8 @@
  * relay does not advertise ENHANCEDSTATUSCODES and writes the RFC 3463 code into the text
  * itself, as many MTAs did before the extension existed.
  */
+import type { Refusal } from '../routing/route.js';
+
 export interface SmtpReply {
   readonly code: number;
   /** RFC 3463 class.subject.detail. */
@@ -93,12 +95,34 @@ export const REPLIES = {
     enhanced: '4.4.3',
     text: `DNS lookup for ${domain} failed temporarily (${reason})`,
   }),
+  /** RFC 3463 4.4.1: an address the connector has no endpoint for (never dialled). */
+  unreachable: (exchange: string, address: string, why: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.4.1',
+    text: `${exchange} [${address}]: unreachable (${why})`,
+  }),
   noRoute: (domain: string): SmtpReply => ({
     code: 451,
     enhanced: '4.4.1',
     text: `No reachable mail exchanger for ${domain}`,
   }),
 } as const;
+
+/** The reply to a recipient the routing policy refuses (src/routing/route.ts). */
+export function refusalReply(address: string, refusal: Refusal): SmtpReply {
+  switch (refusal.reason) {
+    case 'bad-address':
+      return REPLIES.badAddress(address);
+    case 'relay-denied':
+      return REPLIES.relayDenied(address);
+    case 'null-mx':
+      return REPLIES.nullMxRecipient(address);
+    case 'unknown-user':
+      return REPLIES.unknownUser(address);
+    case 'no-home-host':
+      return REPLIES.noHomeHost(address, refusal.homeId);
+  }
+}
 
 /** The reply text smtp-server sends after the code: "5.7.1 <x>: Relay access denied". */
 export function replyText(reply: SmtpReply): string {

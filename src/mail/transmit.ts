@@ -2,13 +2,15 @@
  * Outbound delivery of one message to one destination: resolve the next hop, then try its
  * addresses in order until one holds a session (the second stage of mx-connect's pipeline).
  *
- * RFC 5321 §5.1 and Postfix (research/mail-anchors.md c2.7): a refused or timed-out connection, a
- * greeting other than 220, a 421, or a 4xx to MAIL FROM moves on to the next address or MX. Once
- * a server takes the transaction, its answer for each recipient stands: 5xx fails the recipient
- * for good (it is not retried through another MX), 4xx defers it to the queue's next attempt.
+ * RFC 5321 §5.1, as Postfix's smtp(8) reads it (4xx greetings are always skipped,
+ * smtp_skip_5xx_greeting for 5xx): a refused or timed-out connection, a greeting other than 220,
+ * a 421, or a 4xx to MAIL FROM moves on to the next address or MX. Once a server takes the
+ * transaction, its answer for each recipient stands: 5xx fails the recipient for good (it is not
+ * retried through another MX), 4xx defers it to the queue's next attempt.
  */
 import type { Connector } from './connector.js';
-import { resolveNextHop, type NextHop, type NextHopContext } from './next-hop.js';
+import type { NextHop } from '../routing/destination.js';
+import { resolveNextHop, type NextHopContext } from './next-hop.js';
 import { isPermanent, REPLIES, type SmtpReply } from './replies.js';
 import type { SmtpClient } from './smtp-client.js';
 
@@ -60,11 +62,7 @@ export async function transmit(
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
         const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
-        lastFailure = {
-          code: 451,
-          enhanced: '4.4.1',
-          text: `${candidate.exchange} [${candidate.address}]: unreachable (${why})`,
-        };
+        lastFailure = REPLIES.unreachable(candidate.exchange, candidate.address, why);
         continue;
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message);

@@ -33,9 +33,12 @@ export class AddressBook {
   }
 
   *values(): IterableIterator<PlannedAddress> {
-    for (const d of this.domains.values()) {
-      for (const user of d.users.values()) yield { kind: 'user', user };
-      for (const alias of d.aliases.values()) if (!d.users.has(alias.local)) yield { kind: 'alias', alias };
-    }
+    for (const d of this.domains.values()) yield* this.inDomain(d);
+  }
+
+  /** The planned addresses of one domain: its users, then the aliases no user shadows. */
+  *inDomain(domain: Domain): IterableIterator<PlannedAddress> {
+    for (const user of domain.users.values()) yield { kind: 'user', user };
+    for (const alias of domain.aliases.values()) if (!domain.users.has(alias.local)) yield { kind: 'alias', alias };
   }
 }

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MailEvent } from '../../src/mail/events.js';
-import { expandRecipients } from '../../src/mail/expand.js';
 import { backoffDelay, profileFor } from '../../src/mail/profiles.js';
-import { Queue, type DeliveryJob } from '../../src/mail/queue.js';
+import { Queue, type Delivery } from '../../src/mail/queue.js';
 import type { FailedRecipient } from '../../src/mail/dsn.js';
 import type { SmtpReply } from '../../src/mail/replies.js';
 import { Spool, type StoredEnvelope } from '../../src/mail/spool.js';
 import type { RecipientOutcome, TransmitResult } from '../../src/mail/transmit.js';
+import { destinationKey, type Destination } from '../../src/routing/destination.js';
+import { expandRecipients } from '../../src/routing/expand.js';
+import { hostPolicy } from '../../src/routing/policy.js';
 import { planOf, topology } from '../helpers/topology.js';
 import { FakeClock } from './support/fake-clock.js';
 
@@ -65,9 +67,13 @@ function harness(
     clock,
     profile: profileFor('fast', plan.hosts.get('store1')!, { queueLifetime: lifetimeSeconds }),
     log: (e) => events.push(e),
-    expand: (envelope) => expandRecipients(plan, 'store1', envelope.recipients, envelope.origin),
-    deliver: async (destination: string, job: DeliveryJob) => {
-      const attempt = { at: clock.now(), destination, targets: job.targets.map((t) => t.address) };
+    expand: (envelope) => expandRecipients(hostPolicy(plan, 'store1'), envelope.recipients, envelope.origin),
+    deliver: async (destination: Destination, delivery: Delivery) => {
+      const attempt = {
+        at: clock.now(),
+        destination: destinationKey(destination),
+        targets: delivery.targets.map((t) => t.address),
+      };
       attempts.push(attempt);
       return answer(attempt, attempts.length);
     },

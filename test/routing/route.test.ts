@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { expandRecipients } from '../../src/mail/expand.js';
-import { route, type RouteDecision } from '../../src/mail/route.js';
+import { refusalReply } from '../../src/mail/replies.js';
+import type { Destination } from '../../src/routing/destination.js';
+import { expandRecipients } from '../../src/routing/expand.js';
+import { hostPolicy } from '../../src/routing/policy.js';
+import { route, type RouteDecision } from '../../src/routing/route.js';
 import { planOf, topology } from '../helpers/topology.js';
 
 /**
@@ -23,19 +26,28 @@ const plan = await planOf(
   }),
 );
 
-/** A decision as one short string, so the table reads like a routing listing. */
+/** A destination as one short string, so the table reads like a routing listing. */
+function showDestination(to: Destination): string {
+  switch (to.kind) {
+    case 'local':
+      return 'deliver-local';
+    case 'host':
+      return `forward ${to.host.id}`;
+    case 'mx':
+      return `relay-to-mx ${to.domain}`;
+  }
+}
+
 function show(d: RouteDecision): string {
   switch (d.kind) {
-    case 'deliver-local':
-      return 'deliver-local';
-    case 'forward':
-      return `forward ${d.hostId}`;
-    case 'relay-to-mx':
-      return `relay-to-mx ${d.domain}`;
+    case 'deliver':
+      return showDestination(d.to);
     case 'expand':
       return `expand ${d.members.join(',')}`;
-    case 'reject':
-      return `reject ${d.reply.code} ${d.reply.enhanced}`;
+    case 'refuse': {
+      const reply = refusalReply(d.address, d.refusal);
+      return `reject ${reply.code} ${reply.enhanced}`;
+    }
   }
 }
 
@@ -75,11 +87,11 @@ describe('route', () => {
     ['store1', 'not-an-address', 'inbound', 'reject 501 5.1.3'],
   ];
   it.each(cases)('%s: %s (%s) -> %s', (host, recipient, origin, expected) => {
-    expect(show(route(plan, host, recipient, origin))).toBe(expected);
+    expect(show(route(hostPolicy(plan, host), recipient, origin))).toBe(expected);
   });
 
   it('refuses a host that is not planned (a programming error, not a reply)', () => {
-    expect(() => route(plan, 'nope', 'alice@acme.example')).toThrow(/not in the plan/);
+    expect(() => hostPolicy(plan, 'nope')).toThrow(/not in the plan/);
   });
 });
 
@@ -117,21 +129,20 @@ describe('expandRecipients', () => {
     ['backup', ['team@initech.example'], ['team@initech.example relay-to-mx initech.example'], []],
   ];
   it.each(cases)('%s: %j', (host, recipients, targets, failures) => {
-    const result = expandRecipients(plan, host, recipients);
-    expect(result.targets.map((t) => `${t.address} ${show(t.action)}`)).toEqual(targets);
-    expect(result.failures.map((f) => `${f.address} ${f.reply.code}`)).toEqual(failures);
+    const result = expandRecipients(hostPolicy(plan, host), recipients);
+    expect(result.targets.map((t) => `${t.address} ${showDestination(t.to)}`)).toEqual(targets);
+    expect(result.failures.map((f) => `${f.address} ${refusalReply(f.address, f.refusal).code}`)).toEqual(failures);
   });
 
   it('keeps the original recipient of every member (RFC 3461 ORCPT)', () => {
-    const result = expandRecipients(plan, 'store1', ['sales@acme.example']);
+    const result = expandRecipients(hostPolicy(plan, 'store1'), ['sales@acme.example']);
     expect(new Set(result.targets.map((t) => t.original))).toEqual(new Set(['sales@acme.example']));
   });
 
   it('reports a member that cannot be delivered as a failure, not a target', () => {
-    const broken = expandRecipients(plan, 'store1', ['x@parked.example', 'alice@acme.example'], 'internal');
+    const broken = expandRecipients(hostPolicy(plan, 'store1'), ['x@parked.example', 'alice@acme.example'], 'internal');
     expect(broken.targets.map((t) => t.address)).toEqual(['alice@acme.example']);
-    expect(broken.failures.map((f) => `${f.address} ${f.reply.code} ${f.reply.enhanced}`)).toEqual([
-      'x@parked.example 556 5.1.10',
-    ]);
+    const replies = broken.failures.map((f) => ({ address: f.address, ...refusalReply(f.address, f.refusal) }));
+    expect(replies.map((f) => `${f.address} ${f.code} ${f.enhanced}`)).toEqual(['x@parked.example 556 5.1.10']);
   });
 });

@@ -1,0 +1,181 @@
+/**
+ * Acceptance: where a relay takes responsibility for a message, from an SMTP client (MAIL, RCPT,
+ * DATA) or from one of its own users (local submission). At DATA, in order:
+ *
+ *   1. loop check   RFC 5321 §6.3: past the plan's hop limit the message is refused (554);
+ *   2. stamp        our Received header on top (§4.4), the queue id in it;
+ *   3. store        mail for mailboxes homed here only goes straight to the Maildirs (their
+ *                   fsync is the stable storage); anything else into the queue (enqueue.ts).
+ *
+ * The 250 comes only after step 3 is on disk (§6.1). Checks of inbound mail (DKIM verification)
+ * and the signing of submissions (issue 14) go between the stamp and the store.
+ */
+import { expandRecipients, type Expansion } from '../routing/expand.js';
+import { route } from '../routing/route.js';
+import { canonicalAddress, splitAddress } from '../topology/names.js';
+import { enqueue } from './enqueue.js';
+import { LineEndingNormaliser, type InboundMessage } from './inbound.js';
+import { deliverLocal, ownKey } from './local-delivery.js';
+import type { RelayContext } from './relay-context.js';
+import { formatReply, refusalReply, REPLIES, SmtpReplyError, type SmtpReply } from './replies.js';
+import type { InboundHandlers, SessionInfo } from './server.js';
+import type { StoredEnvelope } from './spool.js';
+import { readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import type { RecipientOutcome } from './transmit.js';
+
+/** The SMTP server's callbacks (server.ts) for this relay. */
+export function inboundHandlers(relay: RelayContext): InboundHandlers {
+  const host = relay.policy.host.id;
+  return {
+    async mailFrom(address) {
+      if (address === '') return;
+      const parts = splitAddress(address);
+      // RFC 7505 §4.1: a sender in a null-MX domain could never receive a bounce.
+      if (parts && relay.policy.plan.domains.get(parts.domain)?.nullMx)
+        throw new SmtpReplyError(REPLIES.nullMxSender(address));
+    },
+    async rcptTo(address) {
+      const decision = route(relay.policy, address, 'inbound');
+      if (decision.kind === 'refuse') throw new SmtpReplyError(refusalReply(decision.address, decision.refusal));
+    },
+    data: (message, session) => acceptData(relay, message, session),
+    refused(stage, reply, address) {
+      relay.log({ type: 'refused', host, stage, ...(address !== undefined && { address }), reply: formatReply(reply) });
+    },
+  };
+}
+
+/** DATA: the message from an SMTP client, whose recipients were accepted at RCPT. Returns the 250. */
+export async function acceptData(
+  relay: RelayContext,
+  message: InboundMessage & { data: Buffer },
+  session: SessionInfo,
+): Promise<SmtpReply> {
+  const { policy } = relay;
+  const trace = readTrace(message.data, policy.plannedHosts);
+  // RFC 5321 §6.3: count the Received headers; past the limit it is a loop.
+  if (trace.hops >= policy.hopLimit) throw new SmtpReplyError(REPLIES.tooManyHops(trace.hops, policy.hopLimit));
+  const recipients = session.recipients.map((r) => canonicalAddress(r));
+  const { envelope, body } = stamp(relay, message.data, {
+    from: session.from,
+    recipients,
+    origin: 'inbound',
+    client: { helo: session.helo, address: session.remoteAddress },
+  });
+  const accepted = {
+    type: 'accepted',
+    host: policy.host.id,
+    queueId: envelope.id,
+    from: envelope.from,
+    recipients,
+    size: message.size,
+    bareLineEndings: message.bareLineEndings,
+  } as const;
+
+  const expansion = expandRecipients(policy, recipients, 'inbound');
+  if (expansion.failures.length === 0 && expansion.targets.every((t) => t.to.kind === 'local')) {
+    // The trace read above, before our own Received: the same key deliveryKey(body) gives.
+    const key = trace.deliveryKey ?? ownKey(relay, envelope.id);
+    const { delivered, stored } = await storeLocally(relay, envelope, body, expansion, key);
+    relay.log({ ...accepted, stored });
+    for (const [recipient, o] of delivered)
+      relay.log({
+        type: 'delivered',
+        host: policy.host.id,
+        queueId: envelope.id,
+        recipient,
+        to: 'maildir',
+        duplicate: o.duplicate === true,
+      });
+    return stored === 'maildir' ? REPLIES.delivered(envelope.id) : REPLIES.queued(envelope.id);
+  }
+  await enqueue(relay, envelope, body, [], expansion);
+  relay.log({ ...accepted, stored: 'queue' });
+  return REPLIES.queued(envelope.id);
+}
+
+/**
+ * Local submission from one of this host's own users, as Postfix's sendmail(1) takes it: routed
+ * like any message this host originates, so it may go to any domain. Returns the queue id once
+ * the message is on stable storage.
+ */
+export async function acceptSubmission(
+  relay: RelayContext,
+  { from, to }: { readonly from: string; readonly to: readonly string[] },
+  message: Buffer,
+): Promise<string> {
+  const recipients = to.map((r) => canonicalAddress(r));
+  // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF or CR is normalised before queueing.
+  const normaliser = new LineEndingNormaliser();
+  const normalised = Buffer.concat([normaliser.push(message), normaliser.end()]);
+  const { envelope, body } = stamp(relay, normalised, { from, recipients, origin: 'internal' });
+  await enqueue(relay, envelope, body);
+  relay.log({
+    type: 'accepted',
+    host: relay.policy.host.id,
+    queueId: envelope.id,
+    from: envelope.from,
+    recipients,
+    size: normalised.length,
+    stored: 'queue',
+    bareLineEndings: normaliser.fixed,
+  });
+  return envelope.id;
+}
+
+/** A new queue id, the envelope, and the message with our Received header on top. */
+function stamp(
+  relay: RelayContext,
+  message: Buffer,
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'>,
+): { envelope: StoredEnvelope; body: Buffer } {
+  const id = relay.newQueueId();
+  const now = relay.clock.now();
+  const { recipients, client } = arrival;
+  const fields: ReceivedFields = {
+    // Local submission has no SMTP client: the Received header has no FROM clause.
+    ...(client && { helo: client.helo, clientAddress: client.address }),
+    by: relay.policy.host.fqdn,
+    id,
+    date: now,
+    ...(recipients.length === 1 && { recipient: recipients[0] }),
+  };
+  const envelope: StoredEnvelope = {
+    id,
+    from: arrival.from === '' ? '' : canonicalAddress(arrival.from),
+    recipients,
+    origin: arrival.origin,
+    arrival: now,
+    ...(client && { client }),
+  };
+  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'latin1'), message]) };
+}
+
+/**
+ * Every target is a mailbox here: the Maildir writes are the stable storage (no queue hop).
+ * Returns the targets written and where the message now is.
+ */
+async function storeLocally(
+  relay: RelayContext,
+  envelope: StoredEnvelope,
+  body: Buffer,
+  expansion: Expansion,
+  key: string,
+): Promise<{ delivered: [string, RecipientOutcome][]; stored: 'maildir' | 'queue' }> {
+  const { outcomes } = await deliverLocal(relay, { envelope, targets: expansion.targets, body }, key);
+  const delivered = [...outcomes].filter(([, o]) => o.status === 'delivered');
+  const failed = [...outcomes.values()].find((o) => o.status !== 'delivered');
+  // Nothing written: the client still holds the message, and its retry is harmless (4xx).
+  if (failed && delivered.length === 0) throw new SmtpReplyError(failed.reply);
+  // Some mailboxes have it: the others wait in the queue, where a retry cannot reach the
+  // mailboxes already written (a client's retry would carry a new queue id, hence a new key).
+  if (failed)
+    await enqueue(
+      relay,
+      envelope,
+      body,
+      delivered.map(([address]) => address),
+      expansion,
+    );
+  return { delivered, stored: failed ? 'queue' : 'maildir' };
+}

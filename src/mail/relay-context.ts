@@ -1,0 +1,51 @@
+/**
+ * What every stage of a relay shares: its policy, clock, log, stores and outbound client. The
+ * stages (accept.ts, local-delivery.ts, enqueue.ts, transmit.ts, bounce.ts) take this and one
+ * Delivery (queue.ts); relay.ts makes it once per start and wires the stages to each other.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HostPolicy } from '../routing/policy.js';
+import type { Clock } from './clock.js';
+import type { MailEvent, MailLog } from './events.js';
+import type { MaildirStore } from './maildir.js';
+import type { Queue } from './queue.js';
+import type { Spool } from './spool.js';
+import type { TransmitContext } from './transmit.js';
+
+export interface RelayContext {
+  /**
+   * The host's routing policy. Stages read it here at each use and keep nothing derived from it,
+   * so a policy reload while the relay runs (issue 16) is a matter of replacing it here.
+   */
+  readonly policy: HostPolicy;
+  readonly clock: Clock;
+  /** Never throws: a failing listener must not break mail handling. */
+  readonly log: MailLog;
+  /** The queue's durable store: what is appended and synced here is acknowledged. */
+  readonly spool: Spool;
+  readonly queue: Queue;
+  readonly maildir: MaildirStore;
+  readonly outbound: TransmitContext;
+  newQueueId(): string;
+}
+
+/** The listener, made safe: listeners run synchronously in the relay's path (events.ts). */
+export function safeLog(listener: MailLog = () => {}): MailLog {
+  return (event: MailEvent) => {
+    try {
+      listener(event);
+    } catch {
+      // a failing listener must not break mail handling
+    }
+  };
+}
+
+/**
+ * Queue ids: time, a per-start random tag (ids stay unique across restarts) and a counter; an
+ * Atom (RFC 5321 §4.4 "id").
+ */
+export function queueIds(clock: Clock): () => string {
+  const tag = randomBytes(4).toString('hex').toUpperCase();
+  let counter = 0;
+  return () => `${clock.now().toString(36).toUpperCase()}${tag}${(++counter).toString(36).toUpperCase()}`;
+}
