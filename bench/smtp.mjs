@@ -1,5 +1,6 @@
 /**
- * Mail throughput with fsync on, from the same run (research/perf-anchors.md §3):
+ * Mail throughput with fsync on, every kind measured in the same run on the same disk (on a VM
+ * disk, creating, syncing and renaming a file, not SMTP, bounds Maildir delivery):
  *
  *   discard   a bare smtp-server that accepts and discards (the SMTP layer's ceiling)
  *   probe     one fsynced Maildir file per message: tmp, write, fdatasync, close, rename into
@@ -40,7 +41,7 @@ import { creationCost, degradeDisk, waitForSteadyDisk } from './disk.mjs';
 import { postfixAvailable, startPostfixPair } from './postfix.mjs';
 
 const { startRelay } = await import('../dist/mail/relay.js');
-const { AddressBook } = await import('../dist/mail/connector.js');
+const { EndpointBook } = await import('../dist/mail/connector.js');
 const { caresResolver } = await import('../dist/mail/resolver.js');
 const { startDnsServer } = await import('../dist/dns/server.js');
 const { deriveZones } = await import('../dist/dns/derive.js');
@@ -102,7 +103,7 @@ if (process.argv[2] === '--relay') {
     hostId,
     stateDir,
     { address: '127.0.0.1', port: Number(dnsPort) },
-    new AddressBook(JSON.parse(book)),
+    new EndpointBook(JSON.parse(book)),
     () => {
       if (++delivered === MESSAGES) console.log('{}');
     },
@@ -262,7 +263,7 @@ async function main() {
   const relaysInOneProcess = async ({ direct = false } = {}) => {
     const stateDir = await mkdtemp(join(root, direct ? 'one-hop-' : 'two-hop-'));
     const dns = await startDnsServer({ zones: deriveZones(plan), port: 0 });
-    const book = new AddressBook();
+    const book = new EndpointBook();
     let delivered = 0;
     let done;
     const allDelivered = new Promise((resolve) => (done = resolve));

@@ -1,7 +1,7 @@
 /**
  * How a relay reaches a planned address. Every relay listens on 127.0.0.1 with its own port, and
  * the zones are served unchanged, so an MX lookup yields planned addresses (192.0.2.10): the
- * address book maps each one to the loopback endpoint standing in for it. An address that is not
+ * endpoint book maps each one to the loopback endpoint standing in for it. An address that is not
  * in the book is unreachable and is never dialled (nothing leaves loopback).
  */
 import { canonicalIP } from '../topology/ip.js';
@@ -18,8 +18,11 @@ export interface Connector {
   whyUnreachable?(address: string): string | undefined;
 }
 
-/** A mutable address book: the sandbox fills it as relays start. */
-export class AddressBook implements Connector {
+/**
+ * Planned addresses to the loopback endpoints standing in for them, mutable: the sandbox fills it
+ * as relays start. (The plan's book of mail addresses is topology/address-book.ts.)
+ */
+export class EndpointBook implements Connector {
   private readonly book = new Map<string, Endpoint>();
 
   constructor(entries: Iterable<readonly [string, Endpoint]> = []) {
@@ -42,3 +45,11 @@ export class AddressBook implements Connector {
     return [...this.book.entries()];
   }
 }
+
+/**
+ * @deprecated The former name, kept while src/sandbox still imports it (until the engine
+ * contract replaces that import); use EndpointBook.
+ */
+export const AddressBook = EndpointBook;
+/** @deprecated Use EndpointBook. */
+export type AddressBook = EndpointBook;

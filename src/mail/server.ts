@@ -4,7 +4,7 @@
  * to refuse; any other error becomes a 451 (RFC 5321 §4.2.1: our failure is never the client's
  * permanent failure).
  *
- * Options that differ from smtp-server's defaults, and why (research/mail-anchors.md (d)):
+ * Options that differ from smtp-server's defaults (as of 3.21), and why:
  * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
  * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH;
  * - STARTTLS disabled: the built-in certificate is expired and no sandbox client could verify a

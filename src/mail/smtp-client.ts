@@ -5,7 +5,8 @@
  *
  * nodemailer reports outcomes as errors of several shapes; this module turns them into one
  * result per attempt, with a reply per recipient, so the queue can tell delivered, deferred (4xx)
- * and failed (5xx) apart (research/mail-anchors.md (d): `info.rejected` mixes 550 and 451).
+ * and failed (5xx) apart (nodemailer's `info.rejected` mixes 550 and 451; only each
+ * rejection's `responseCode` tells a deferral from a failure).
  */
 import { isAscii } from 'node:buffer';
 import net from 'node:net';

@@ -1,9 +1,10 @@
 /**
  * The queue's durable store: an append-only spool with group commit.
  *
- * Why not one file per message: on this kind of disk, creating, renaming and deleting a file
- * costs about as much as the Maildir delivery itself (research/perf-anchors.md §3.4), so a queue
- * hop with its own file would halve the two-hop rate. Instead every accepted message is appended
+ * Why not one file per message: on a VM disk, creating, renaming and deleting a file costs about
+ * as much as the Maildir delivery itself (each create and rename is an ext4 journal commit, about
+ * 1 ms of kernel time, next to 0.3 ms for an in-place synced write), so a queue hop with its own
+ * file would halve the two-hop rate. Instead every accepted message is appended
  * to the current segment, and all appends that arrive while one fdatasync runs share the next one
  * (group commit). A 250 is given only after the fdatasync that covers the message (RFC 5321 §6.1).
  *

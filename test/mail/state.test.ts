@@ -41,7 +41,7 @@ describe('openHostState', () => {
 describe('startRelay', () => {
   it('reports a port in use as a ResourceError and leaves the state directory unlocked', async () => {
     const { startRelay } = await import('../../src/mail/relay.js');
-    const { AddressBook } = await import('../../src/mail/connector.js');
+    const { EndpointBook } = await import('../../src/mail/connector.js');
     const { planOf, topology } = await import('../helpers/topology.js');
     const net = await import('node:net');
     const plan = await planOf(topology());
@@ -54,7 +54,7 @@ describe('startRelay', () => {
       hostId: 'store1',
       stateDir: dir,
       resolver,
-      connector: new AddressBook(),
+      connector: new EndpointBook(),
       profile: 'fast' as const,
     };
     await expect(startRelay({ ...options, listen: { address: '127.0.0.1', port } })).rejects.toThrow(ResourceError);

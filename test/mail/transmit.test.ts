@@ -1,11 +1,11 @@
 /**
  * The client side against scripted smtp-server instances on 127.0.0.1:0: which failures move on
- * to the next MX and which are final (RFC 5321 §5.1; research/mail-anchors.md c2.7).
+ * to the next MX and which are final (RFC 5321 §5.1, as Postfix's smtp(8) reads it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { AddressBook } from '../../src/mail/connector.js';
+import { EndpointBook } from '../../src/mail/connector.js';
 import type { MailResolver } from '../../src/mail/resolver.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { transmit } from '../../src/mail/transmit.js';
@@ -90,7 +90,7 @@ async function scenario(
   secondary: Behaviour,
   recipients = ['a@example.org'],
 ) {
-  const book = new AddressBook();
+  const book = new EndpointBook();
   const servers: Scripted[] = [];
   if (primary === 'down') {
     const gone = await scripted({});
@@ -179,7 +179,7 @@ describe('transmit', () => {
 
   it('sends several messages over one pooled session', async () => {
     const server = await scripted({});
-    const book = new AddressBook([['192.0.2.1', { host: '127.0.0.1', port: server.port }]]);
+    const book = new EndpointBook([['192.0.2.1', { host: '127.0.0.1', port: server.port }]]);
     const ctx = {
       resolver,
       connector: book,

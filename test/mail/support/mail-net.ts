@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type { DnsServer } from '../../../src/dns/server.js';
-import type { AddressBook } from '../../../src/mail/connector.js';
+import type { EndpointBook } from '../../../src/mail/connector.js';
 import type { MailEvent } from '../../../src/mail/events.js';
 import type { MailResolver } from '../../../src/mail/resolver.js';
 import type { Relay } from '../../../src/mail/relay.js';
@@ -23,7 +23,7 @@ export interface MailNet extends AsyncDisposable {
   readonly plan: Plan;
   readonly dns: DnsServer;
   readonly resolver: MailResolver;
-  readonly book: AddressBook;
+  readonly book: EndpointBook;
   readonly stateDir: string;
   readonly events: MailEvent[];
   /** The running relay of a host. */

@@ -3,7 +3,7 @@
  * in argv[2]; every mail event is written to stdout as one JSON line. With `killOn`, the process
  * kills itself (SIGKILL) at the first matching event, before the relay takes its next step.
  */
-import { AddressBook } from '../../../src/mail/connector.js';
+import { EndpointBook } from '../../../src/mail/connector.js';
 import type { MailEvent } from '../../../src/mail/events.js';
 import { caresResolver } from '../../../src/mail/resolver.js';
 import { startRelay } from '../../../src/mail/relay.js';
@@ -33,7 +33,7 @@ const relay = await startRelay({
   hostId: config.hostId,
   stateDir: config.stateDir,
   resolver: caresResolver(config.dns, { timeoutMs: 500 }),
-  connector: new AddressBook(config.book),
+  connector: new EndpointBook(config.book),
   profile: 'fast',
   listen: { address: '127.0.0.1', port: config.port },
   overrides: { firstRetry: 200, maxRetry: 800 },
