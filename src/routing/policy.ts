@@ -66,7 +66,7 @@ export class HostPolicy {
     if (domain.nullMx) return undefined;
     // Called at every RCPT: one set lookup and a walk over a few MX records, never over the users.
     const isMx = domain.mx.some((m) => m.host?.id === this.host.id);
-    if (this.host.role === 'relay') return isMx || domain.homeIds.has(this.host.id) ? 'backup' : undefined;
+    if (this.host.role === 'relay') return isMx ? 'backup' : undefined;
     return isMx || domain.homeIds.has(this.host.id) ? 'final' : undefined;
   }
 
@@ -75,8 +75,8 @@ export class HostPolicy {
    * relay-only host) the domain's MX; undefined when the plan homes the user on no planned host.
    */
   userDestination(user: User): Destination | undefined {
-    if (user.homeId === this.host.id) return LOCAL;
     if (this.host.role === 'relay') return this.toMx(user.domain);
+    if (user.homeId === this.host.id) return LOCAL;
     return user.home && this.toHost(user.home);
   }
 

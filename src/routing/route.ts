@@ -58,8 +58,6 @@ export function route(policy: HostPolicy, recipient: string, origin: RouteOrigin
   // Next-hop selection discards itself and every MX at or above its preference; a relay that is
   // the best MX has nowhere to go, and the mail bounces as looping back to itself, a plan error
   // lint reports as mx-primary-store.
-  if (planned.kind === 'user' && planned.user.homeId === host.id)
-    return deliver(address, policy.userDestination(planned.user)!);
   if (host.role === 'relay') return deliver(address, policy.toMx(domain.name));
   if (planned.kind === 'alias') return { kind: 'expand', address, members: aliasMembers(plan, planned.alias) };
   const to = policy.userDestination(planned.user);

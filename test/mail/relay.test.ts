@@ -429,3 +429,70 @@ describe('queue lifetime', () => {
     expect(net.relay('backup').queued()).toBe(0);
   });
 });
+
+describe('a relay-only host holds no mailboxes (issue 10)', () => {
+  // ben is homed on the backup, which is an MX of acme; dan on the backup, which is no MX of
+  // hooli. Lint calls both errors (user-home-store); the relays must still lose nothing quietly.
+  const misplaced = planOf(
+    topology((t) => {
+      t.domains['acme.example'].users.ben = 'backup';
+      t.domains['hooli.example'] = {
+        mx: [{ host: 'store1', preference: 10 }],
+        users: { dan: 'backup', gavin: 'store1' },
+      };
+    }),
+  );
+  let net: MailNet;
+  beforeAll(async () => {
+    net = await startMailNet(await misplaced, ['store1', 'store2', 'backup']);
+  });
+  afterAll(async () => {
+    await net?.close();
+  });
+
+  const bounced = (recipient: string) => (e: MailEvent) => e.type === 'bounced' && e.recipients.includes(recipient);
+
+  it('passes mail for a user homed on it to the MX, never to a Maildir: it loops until the hop limit and bounces', async () => {
+    const since = net.events.length;
+    await net.send(
+      'store1',
+      { from: 'carol@globex.example', to: ['ben@acme.example'] },
+      message('carol@globex.example', 'ben@acme.example', 'for ben'),
+    );
+    // store1 forwards to ben's home, the backup hands it to acme's best MX, store1, and so on:
+    // Postfix configured from the same plan does the same, until hopcount_limit.
+    const bounce = await net.waitFor(bounced('ben@acme.example'), since, 30_000);
+    expect((bounce as { reason: string }).reason).toMatch(/^554 5\.4\.6 /);
+    await net.waitFor(delivered('store2', 'carol@globex.example'), since);
+    const dsns = (await net.mailbox('store2', 'carol@globex.example')).filter(
+      (m) => m.subject === 'Undelivered Mail Returned to Sender',
+    );
+    expect(dsns.map((m) => m.text)).toEqual([expect.stringMatching(/Final-Recipient: rfc822; ben@acme\.example/)]);
+    expect(net.events.filter((e) => e.type === 'delivered' && e.host === 'backup' && e.to === 'maildir')).toEqual([]);
+  });
+
+  it('refuses a domain it is no MX of, even for a user homed on it, so the forwarding store bounces', async () => {
+    expect(
+      await refusal(
+        net.send(
+          'backup',
+          { from: 'carol@globex.example', to: ['dan@hooli.example'] },
+          message('carol@globex.example', 'dan@hooli.example', 'direct to dan'),
+        ),
+      ),
+    ).toBe('550 5.7.1');
+    const since = net.events.length;
+    await net.send(
+      'store1',
+      { from: 'carol@globex.example', to: ['dan@hooli.example'] },
+      message('carol@globex.example', 'dan@hooli.example', 'for dan'),
+    );
+    const bounce = await net.waitFor(bounced('dan@hooli.example'), since);
+    expect(bounce).toMatchObject({ host: 'store1' });
+    expect((bounce as { reason: string }).reason).toMatch(/^550 5\.7\.1 /);
+  });
+
+  it('never made a Maildir at all', async () => {
+    await expect(readdir(join(net.stateDir, 'backup'))).resolves.not.toContain('maildir');
+  });
+});
