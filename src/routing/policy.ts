@@ -54,7 +54,7 @@ export class HostPolicy {
   constructor(
     readonly plan: Plan,
     readonly host: Host,
-    /** The fqdns of every planned host: the trace readers whose Received headers are trusted (mail/trace.ts). */
+    /** The fqdns of every planned host: the hosts whose Received headers are trusted (mail/trace.ts). */
     readonly plannedHosts: ReadonlySet<string>,
   ) {
     this.hopLimit = plan.hopLimit;
