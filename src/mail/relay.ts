@@ -22,7 +22,7 @@ import { expandRecipients, type Expansion } from './expand.js';
 import { LineEndingNormaliser } from './inbound.js';
 import { MaildirStore } from './maildir.js';
 import { profileFor, type ProfileName, type ProfileOverrides } from './profiles.js';
-import { Queue, type DeliveryJob } from './queue.js';
+import { Queue, type DeliveryJob, type QueueListing } from './queue.js';
 import { REPLIES, SmtpReplyError, formatReply, type SmtpReply } from './replies.js';
 import type { MailResolver } from './resolver.js';
 import { route } from './route.js';
@@ -63,6 +63,8 @@ export interface Relay extends AsyncDisposable {
   readonly dir: string;
   /** Messages in the queue. */
   queued(): number;
+  /** What the queue holds, message by message (Postfix `postqueue -j`). */
+  queueListing(): QueueListing[];
   /** The spool: segments on disk, live messages, fdatasyncs so far (group commit shares them). */
   spoolStats(): { segments: number; live: number; commits: number };
   /**
@@ -341,6 +343,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       port: listening.port,
       dir: state.dir,
       queued: () => queue.size,
+      queueListing: () => queue.list(),
       spoolStats: () => theSpool.stats(),
       retryNow: () => queue.retryNow(),
       async submit({ from, to }, message) {

@@ -3,7 +3,7 @@
  * exactly once, no other mailbox holds it, and (when asked) each copy came the expected way.
  */
 import type { Plan } from '../topology/types.js';
-import { describeCopies, type CaseResult } from './context.js';
+import type { CaseResult } from './context.js';
 import type { DeliveryExpectation, Mailbox } from './expect.js';
 import type { Copy } from './mailboxes.js';
 
@@ -71,4 +71,16 @@ export function judgeDelivery(
 export function hostIdByFqdn(plan: Plan): (name: string) => string | undefined {
   const byFqdn = new Map([...plan.hosts.values()].map((h) => [h.fqdn, h.id]));
   return (name) => byFqdn.get(name);
+}
+
+/** "alice@acme.example on mail1, bob@acme.example on mail2" */
+export function describeCopies(copies: readonly Pick<Copy, 'address' | 'hostId'>[]): string {
+  if (copies.length === 0) return 'nowhere';
+  const counts = new Map<string, number>();
+  for (const c of copies)
+    counts.set(`${c.address} on ${c.hostId}`, (counts.get(`${c.address} on ${c.hostId}`) ?? 0) + 1);
+  return [...counts]
+    .map(([where, n]) => (n > 1 ? `${where} (${n} copies)` : where))
+    .sort()
+    .join(', ');
 }

@@ -4,12 +4,11 @@
  * promises, once, nowhere else, by the expected hops (best MX, then the user's home host).
  */
 import type { Domain } from '../../topology/types.js';
-import { newProbe, probeMessage, waitForMail, type Scenario } from '../context.js';
+import type { Scenario } from '../context.js';
 import { entryHosts, expectDelivery, expectedTrail, type DeliveryExpectation } from '../expect.js';
 import { hostIdByFqdn, judgeDelivery } from '../judge.js';
 import { inParallel } from '../parallel.js';
-
-export const OUTSIDE_SENDER = 'verify@outside.example';
+import { newProbe, OUTSIDE_SENDER, probeMessage, waitForMail } from '../probes.js';
 
 export const deliveryScenario: Scenario = {
   name: 'delivery',
@@ -44,7 +43,7 @@ export const deliveryScenario: Scenario = {
       mailboxes,
       accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })),
       context.patience,
-      () => context.sandbox.retryNow(),
+      context.retry,
     );
     await context.settled();
     await mailboxes.scan();
