@@ -92,6 +92,24 @@ describe('mxplan verify', () => {
     expect(existsSync(join(dir!, 'mail2', 'maildir', 'acme.example', 'bob', 'new'))).toBe(true);
   });
 
+  it.each(['json', 'junit'])(
+    'with --keep and --format %s, says where the state was kept (stderr, and the JSON)',
+    async (format) => {
+      const tmp = await tempDir('verify-keep');
+      const kept = await mxplan(
+        ['verify', 'examples/building/topology.yaml', '-s', 'dns', '--keep', '--format', format],
+        {
+          env: { ...process.env, TMPDIR: tmp },
+        },
+      );
+      expect(kept.code, kept.stderr).toBe(0);
+      const dir = /^state kept in (\S+)$/m.exec(kept.stderr)?.[1];
+      expect(dir?.startsWith(tmp), kept.stderr).toBe(true);
+      expect(existsSync(join(dir!, 'endpoints.json'))).toBe(true);
+      if (format === 'json') expect(report(kept.stdout).stateDir).toBe(dir);
+    },
+  );
+
   it('removes its state directory when interrupted (SIGTERM mid-run), then ends by the signal', async () => {
     const tmp = await tempDir('verify-interrupted');
     const child = spawn(

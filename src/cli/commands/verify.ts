@@ -83,6 +83,8 @@ export function register(program: Command): void {
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
+      // The text report ends by saying so; a JSON or JUnit report is for a tool, the person reads stderr.
+      if (result.stateDir && flags.format !== 'text') process.stderr.write(`state kept in ${result.stateDir}\n`);
       setExitCode(command, failures(result).length > 0 ? 1 : 0);
     });
 }
