@@ -78,11 +78,13 @@ function bouncePair(plan: Plan): { recipient: User; sender: User } | undefined {
   const users = [...plan.domains.values()]
     .filter((d) => !d.nullMx)
     .flatMap((d) => [...d.users.values()].sort((a, b) => a.address.localeCompare(b.address)));
+  // Only a store holds a mailbox for the DSN (a user homed elsewhere is the delivery scenario's failure).
   const reachableWithout = (user: User, down: string) =>
-    user.home !== undefined &&
+    user.home?.role === 'store' &&
     user.homeId !== down &&
     plan.domains.get(user.domain)!.mx.some((m) => m.host?.role === 'store' && m.host.id !== down);
   for (const recipient of users) {
+    if (recipient.home?.role !== 'store') continue;
     const domain = plan.domains.get(recipient.domain)!;
     if (!domain.mx.some((m) => m.host && m.host.id !== recipient.homeId)) continue;
     const sender = users.find((u) => reachableWithout(u, recipient.homeId));
