@@ -72,6 +72,10 @@ export interface QueuedMessage {
 /**
  * What a host did with mail, one entry per step of its mail log. `reason` is the reply or the
  * failure that decided it, as the log gives it ("451 4.3.0 ...", "connection refused").
+ *
+ * The built-in relays' own events (mail/events.ts) carry these fields and more, on purpose: the
+ * sandbox hands them on as they are, without a copy per message, and the compiler checks there
+ * that each still is an Activity.
  */
 export type Activity =
   | {
@@ -125,6 +129,8 @@ export interface SettleOptions {
 }
 
 export interface RunningPlan extends AsyncDisposable {
+  /** What runs the plan, for reports ("mxplan's relays and responder on loopback"). */
+  readonly name: string;
   readonly plan: Plan;
   /** The authoritative DNS for every zone of the plan, as the caller reaches it. */
   readonly dns: DnsEndpoint;

@@ -201,6 +201,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     })());
 
   return {
+    name: "mxplan's relays and responder on loopback",
     plan,
     stateDir,
     dns,
