@@ -45,11 +45,3 @@ export class EndpointBook implements Connector {
     return [...this.book.entries()];
   }
 }
-
-/**
- * @deprecated The former name, kept while src/sandbox still imports it (until the engine
- * contract replaces that import); use EndpointBook.
- */
-export const AddressBook = EndpointBook;
-/** @deprecated Use EndpointBook. */
-export type AddressBook = EndpointBook;

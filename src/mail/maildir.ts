@@ -2,7 +2,7 @@
  * Maildir delivery (https://cr.yp.to/proto/maildir.html): write tmp/<name>, fsync it, rename it
  * into new/, fsync new/. Only then is the message delivered (RFC 5321 §6.1).
  *
- * Layout: <root>/<domain>/<local>/{tmp,new,cur}; a person can read it with any Maildir reader.
+ * Layout: <root>/<domain>/<local>/{tmp,new,cur} (state-layout.ts); any Maildir reader reads it.
  *
  * File names are "<seconds>.<key>.<host fqdn>" where <key> is a digest of the message's delivery
  * key and the mailbox. A second delivery of the same key to the same mailbox (a resend after a
@@ -21,25 +21,15 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Clock } from './clock.js';
 import { syncDirectory } from './sync-directory.js';
-import { splitAddress } from '../topology/names.js';
+import { mailboxDir } from '../state-layout.js';
+
+export { mailboxAddress, mailboxDir } from '../state-layout.js';
 
 export interface MaildirDelivery {
   /** The file in new/ (for a duplicate, the name a new copy would have had). */
   readonly path: string;
   /** True when this key had already been delivered to this mailbox: nothing was written. */
   readonly duplicate: boolean;
-}
-
-/** <root>/<domain>/<local>; a local part may hold "/" (RFC 5321 atext), so "%" and "/" are escaped. */
-export function mailboxDir(root: string, address: string): string {
-  const parts = splitAddress(address);
-  if (!parts) throw new Error(`not an address: ${address}`);
-  return join(root, parts.domain, parts.local.replace(/%/g, '%25').replace(/\//g, '%2F'));
-}
-
-/** The address whose mail a mailbox directory holds: the inverse of mailboxDir. */
-export function mailboxAddress(domain: string, directory: string): string {
-  return `${directory.replace(/%2F/g, '/').replace(/%25/g, '%')}@${domain}`;
 }
 
 export class MaildirStore {

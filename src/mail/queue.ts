@@ -46,6 +46,14 @@ export interface QueueDeps {
   readonly concurrency?: number;
 }
 
+/** One queued message as `postqueue -j` would list it: the recipients still to go, and why each waits. */
+export interface QueueListing {
+  readonly queueId: string;
+  readonly from: string;
+  readonly arrival: number;
+  readonly recipients: readonly { readonly address: string; readonly reason?: string }[];
+}
+
 interface PendingTarget {
   readonly target: Target;
   /** Its destination's key. */
@@ -134,6 +142,19 @@ export class Queue {
   /** Messages still queued. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** What the queue holds now (Postfix `postqueue -j`). */
+  list(): QueueListing[] {
+    return [...this.entries.values()].map(({ envelope, pending }) => ({
+      queueId: envelope.id,
+      from: envelope.from,
+      arrival: envelope.arrival,
+      recipients: [...pending.values()].map((p) => ({
+        address: p.target.address,
+        ...(p.lastReply && { reason: formatReply(p.lastReply) }),
+      })),
+    }));
   }
 
   /** Forget every backoff and attempt now (Postfix `postqueue -f`). */

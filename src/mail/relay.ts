@@ -29,7 +29,7 @@ import type { MailLog } from './events.js';
 import { deliverLocal } from './local-delivery.js';
 import { MaildirStore } from './maildir.js';
 import { profileFor, type Profile, type ProfileName, type ProfileOverrides } from './profiles.js';
-import { Queue, type Delivery } from './queue.js';
+import { Queue, type Delivery, type QueueListing } from './queue.js';
 import { queueIds, safeLog, type RelayContext } from './relay-context.js';
 import type { MailResolver } from './resolver.js';
 import { listenSmtp, type ListeningServer } from './server.js';
@@ -68,6 +68,8 @@ export interface Relay extends AsyncDisposable {
   readonly dir: string;
   /** Messages in the queue. */
   queued(): number;
+  /** What the queue holds, message by message (Postfix `postqueue -j`). */
+  queueListing(): QueueListing[];
   /** The spool: segments on disk, live messages, fdatasyncs so far (group commit shares them). */
   spoolStats(): { segments: number; live: number; commits: number };
   /**
@@ -207,6 +209,7 @@ function running(relay: RelayContext, server: ListeningServer, client: SmtpClien
     port: server.port,
     dir: state.dir,
     queued: () => relay.queue.size,
+    queueListing: () => relay.queue.list(),
     spoolStats: () => relay.spool.stats(),
     retryNow: () => relay.queue.retryNow(),
     submit: (envelope, message) => acceptSubmission(relay, envelope, message),

@@ -1,16 +1,13 @@
 /**
- * A relay's state directory, <stateDir>/<hostId>/:
- *
- *   lock                          the pid of the relay using it
- *   queue/segment-NNNNNN.log      the spool (spool.ts): envelopes and messages, plain text framing
- *   maildir/<domain>/<local>/     one Maildir per mailbox homed on this host ({tmp,new,cur})
+ * A relay's state directory, <stateDir>/<hostId>/ (laid out in state-layout.ts): its lock, its
+ * spool (spool.ts: queue/segment-NNNNNN.log) and its Maildirs.
  *
  * Two relays must never share one: the lock holds the owner's pid, and a lock whose process is
  * gone (kill -9) is stale and taken over, so a crash never blocks the restart.
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ResourceError } from '../errors.js';
+import { hostLayout } from '../state-layout.js';
 
 export interface HostState {
   readonly dir: string;
@@ -20,16 +17,10 @@ export interface HostState {
 }
 
 export async function openHostState(stateDir: string, hostId: string): Promise<HostState> {
-  const dir = join(stateDir, hostId);
+  const { dir, lock, queue, maildirRoot } = hostLayout(stateDir, hostId);
   await mkdir(dir, { recursive: true });
-  const lockPath = join(dir, 'lock');
-  await takeLock(lockPath);
-  return {
-    dir,
-    queueDir: join(dir, 'queue'),
-    maildirRoot: join(dir, 'maildir'),
-    release: () => rm(lockPath, { force: true }),
-  };
+  await takeLock(lock);
+  return { dir, queueDir: queue, maildirRoot, release: () => rm(lock, { force: true }) };
 }
 
 async function takeLock(lockPath: string): Promise<void> {

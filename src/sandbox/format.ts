@@ -1,6 +1,6 @@
 /** What `mxplan sandbox` prints: the host table, then one line per mail event. */
 import type { MailEvent } from '../mail/events.js';
-import type { HostEndpoint } from './sandbox.js';
+import type { HostEndpoint } from './engine.js';
 
 export function hostTable(hosts: Iterable<HostEndpoint>, dns: { address: string; port: number }): string {
   const rows = [['host', 'planned name', 'planned addresses', 'loopback endpoint']];

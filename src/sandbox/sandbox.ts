@@ -1,6 +1,6 @@
 /**
  * The plan, running: mxplan's authoritative responder serving the plan's zones, and one SMTP
- * relay per planned host, all on loopback.
+ * relay per planned host, all on loopback. The built-in engine of the contract in engine.ts.
  *
  * Address mapping. The responder serves the plan's records unchanged, so what is tested is what
  * gets deployed: an MX lookup through the responder yields the planned names and the planned
@@ -14,21 +14,27 @@
  * an IPv6-only one), as on the real network; the sandbox's own senders reach every family.
  *
  * A host is taken down by stopping its relay (its port then refuses connections, as a dead host
- * would) and brought back on the same port, resuming its queue from the state directory.
+ * would), or cut off: its relay stops and its port is held by a listener that never answers, so
+ * connections time out as through a dead link. It comes back on the same port, resuming its
+ * queue from the state directory.
  */
+import { createServer, type Socket } from 'node:net';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
-import { UsageError } from '../errors.js';
+import { ResourceError, UsageError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
-import { AddressBook, type Connector } from '../mail/connector.js';
-import type { MailLog } from '../mail/events.js';
+import { EndpointBook, type Connector } from '../mail/connector.js';
+import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
+import { endpointsFile, hostLayout } from '../state-layout.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
+import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+
+export type { HostEndpoint } from './engine.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -38,6 +44,7 @@ export interface SandboxOptions {
   readonly profile?: ProfileName;
   /** Port of the DNS responder; 0 (the default) picks one. */
   readonly dnsPort?: number;
+  /** Every relay event, the lifecycle ones (listening, resumed, error) too: the sandbox's own log. */
   readonly log?: MailLog;
   readonly clock?: Clock;
   readonly overrides?: ProfileOverrides;
@@ -53,36 +60,26 @@ export interface RelaySettings {
   readonly overrides?: ProfileOverrides;
 }
 
-export interface HostEndpoint {
-  readonly hostId: string;
-  readonly fqdn: string;
-  /** The planned addresses this endpoint stands in for. */
-  readonly planned: readonly string[];
-  readonly address: string;
-  /** 0 for a host that has not been up yet (it gets a port when it first comes up, and keeps it). */
-  readonly port: number;
-}
-
-export interface Sandbox extends AsyncDisposable {
-  readonly plan: Plan;
+export interface Sandbox extends RunningPlan {
   readonly stateDir: string;
   readonly dns: DnsServer;
-  /** A real resolver (c-ares) that asks only the sandbox's responder. */
+  /** A real resolver (c-ares) that asks only the sandbox's responder: the one the relays use. */
   readonly resolver: MailResolver;
-  /** Planned address -> loopback endpoint, for anything that sends mail into the sandbox. */
-  readonly addressBook: AddressBook;
-  readonly hosts: ReadonlyMap<string, HostEndpoint>;
-  /** The running relay of a host; undefined while it is down. */
+  /** Planned address -> loopback endpoint (the contract's connector). */
+  readonly endpointBook: EndpointBook;
+  /** The running relay of a host, for the sandbox's own tools and tests; undefined while it is not up. */
   relay(hostId: string): Relay | undefined;
   isUp(hostId: string): boolean;
-  /** Takes a host down: its relay stops and its port refuses connections. */
-  down(hostId: string): Promise<void>;
-  /** Brings a host back on the same port, resuming its queue. */
-  up(hostId: string): Promise<void>;
-  /** Every running relay retries its queue now, ignoring backoff. */
-  retryNow(): void;
-  close(): Promise<void>;
 }
+
+/** The built-in engine as verify starts it: every host up, retries in seconds (the fast profile). */
+export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime }) =>
+  startSandbox({
+    plan,
+    stateDir,
+    profile: 'fast',
+    ...(queueLifetime !== undefined && { overrides: { queueLifetime } }),
+  });
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
@@ -93,9 +90,39 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     port: options.dnsPort ?? 0,
   });
   const resolver = caresResolver({ address: dns.address, port: dns.port });
-  const addressBook = new AddressBook();
+  const endpointBook = new EndpointBook();
   const relays = new Map<string, Relay>();
   const hosts = new Map<string, HostEndpoint>();
+  const statuses = new Map<string, HostStatus>();
+  /** The listeners holding the ports of cut hosts. */
+  const holes = new Map<string, { close(): Promise<void> }>();
+
+  // The activity stream: every relay's events, fanned out; the settle rule reads the same events.
+  const listeners = new Set<ActivityListener>();
+  const emit = (activity: Activity) => {
+    for (const listener of listeners) {
+      try {
+        listener(activity);
+      } catch {
+        // one failing listener must not keep the others from hearing
+      }
+    }
+  };
+  let lastMail = performance.now();
+  const log = (event: MailEvent) => {
+    try {
+      options.log?.(event);
+    } catch {
+      // nor the sandbox's own log
+    }
+    if (event.type === 'accepted' || event.type === 'delivered') lastMail = performance.now();
+    if (event.type !== 'listening' && event.type !== 'resumed' && event.type !== 'error') emit(event);
+  };
+  const setStatus = (hostId: string, status: HostStatus) => {
+    if (statuses.get(hostId) === status) return;
+    statuses.set(hostId, status);
+    emit({ type: 'host', host: hostId, status });
+  };
 
   const launch = (hostId: string, port: number) => {
     const settings = options.relays?.[hostId] ?? {};
@@ -105,10 +132,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       hostId,
       stateDir,
       resolver,
-      connector: familiesOf(plan.hosts.get(hostId)!, addressBook),
+      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
-      ...(options.log && { log: options.log }),
+      log,
       ...(options.clock && { clock: options.clock }),
       ...(Object.keys(overrides).length > 0 && { overrides }),
       ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
@@ -122,7 +149,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     relays.set(host.id, relay);
     if (port === 0) {
       const planned = [...host.ipv4, ...host.ipv6];
-      for (const address of planned) addressBook.set(address, { host: LOOPBACK, port: relay.port });
+      for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: relay.port });
       hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: relay.port });
     }
   };
@@ -132,6 +159,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const id of [...starting, ...Object.keys(options.relays ?? {})])
       if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
+      statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
       if (starting.has(host.id)) await bringUp(host, 0);
       else
         hosts.set(host.id, {
@@ -154,42 +182,107 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (!endpoint) throw new UsageError(`no planned host "${hostId}"`);
     return endpoint;
   };
+  /** Stops a host's relay at once (a host going away finishes no session) and frees its port. */
+  const stop = async (hostId: string) => {
+    const relay = relays.get(hostId);
+    relays.delete(hostId);
+    await relay?.stop({ abrupt: true });
+    const hole = holes.get(hostId);
+    holes.delete(hostId);
+    await hole?.close();
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // Every host stops at once, so nobody is left to finish a session with: cut them. What was
       // acknowledged is on disk; what was not, its sender still holds.
-      await Promise.allSettled([...relays.values()].map((r) => r.stop({ abrupt: true })));
-      relays.clear();
+      await Promise.allSettled([...hosts.keys()].map(stop));
       await dns.close();
     })());
 
   return {
+    name: "mxplan's relays and responder on loopback",
     plan,
     stateDir,
     dns,
     resolver,
-    addressBook,
+    endpointBook,
+    connector: endpointBook,
     hosts,
     relay: (hostId) => relays.get(hostId),
     isUp: (hostId) => relays.has(hostId),
+    status: (hostId) => statuses.get(known(hostId).hostId)!,
     async down(hostId) {
       known(hostId);
-      const relay = relays.get(hostId);
-      relays.delete(hostId);
-      await relay?.stop({ abrupt: true });
+      await stop(hostId);
+      setStatus(hostId, 'down');
+    },
+    async cut(hostId) {
+      const { port } = known(hostId);
+      await stop(hostId);
+      // A host that was never up has no port yet: nothing can dial it, cut or not.
+      if (port !== 0) holes.set(hostId, await silentListener(port));
+      setStatus(hostId, 'cut');
     },
     async up(hostId) {
       const endpoint = known(hostId);
       if (relays.has(hostId)) return;
+      await stop(hostId);
       await bringUp(plan.hosts.get(hostId)!, endpoint.port);
       if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts);
+      setStatus(hostId, 'up');
     },
-    retryNow() {
+    async retryNow() {
       for (const relay of relays.values()) relay.retryNow();
+    },
+    async submit(hostId, envelope, message) {
+      const relay = relays.get(known(hostId).hostId);
+      if (!relay)
+        throw new ResourceError(`${hostId} is ${statuses.get(hostId)}: it takes no submission until it is up`);
+      return relay.submit(envelope, message);
+    },
+    async queued(hostId) {
+      return relays.get(known(hostId).hostId)?.queueListing();
+    },
+    maildirRoot: (hostId) => hostLayout(stateDir, known(hostId).hostId).maildirRoot,
+    onActivity(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    // The relays report synchronously, as they act: every activity up to now is already counted.
+    async settled({ quietMs, within }) {
+      const deadline = performance.now() + within;
+      while (performance.now() - lastMail < quietMs && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * What a client meets behind a cut link: the port takes connections and never says a word, so
+ * it waits until its own timeout (as for a SYN that is never answered) instead of being refused.
+ */
+async function silentListener(port: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOOPBACK, () => resolve());
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -218,7 +311,7 @@ async function writeEndpoints(
       ]),
     ),
   };
-  const file = join(stateDir, 'endpoints.json');
+  const file = endpointsFile(stateDir);
   await writeFile(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
   await rename(`${file}.tmp`, file);
 }

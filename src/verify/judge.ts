@@ -3,7 +3,7 @@
  * exactly once, no other mailbox holds it, and (when asked) each copy came the expected way.
  */
 import type { Plan } from '../topology/types.js';
-import { describeCopies, type CaseResult } from './context.js';
+import type { CaseResult } from './context.js';
 import type { DeliveryExpectation, Mailbox } from './expect.js';
 import type { Copy } from './mailboxes.js';
 
@@ -23,18 +23,22 @@ export function judgeDelivery(
   { expectedTrail, lastWord }: JudgeOptions = {},
 ): Verdict {
   const copies = allCopies.filter((c) => !c.dsn);
-  const expected = describeCopies(expectation.mailboxes);
-  const outside =
-    expectation.outside.length > 0
-      ? `; ${expectation.outside.length} member(s) outside the plan: ${expectation.outside.join(', ')}`
-      : '';
+  const expected = expectedText(expectation);
   const fail = (observed: string, trail?: readonly string[]): Verdict => ({
     status: 'fail',
-    expected: expected + outside,
+    expected,
     observed,
     ...(trail && { trail }),
   });
 
+  // The plan loses this mail whatever the hosts did: say why first, then what they did.
+  if (expectation.lost.length > 0) {
+    const words = expectation.lost.map((l) => lastWord?.(l.address)).filter((w) => w !== undefined);
+    return fail(
+      `${causes(expectation)}; arrived: ${describeCopies(copies)}${words.length > 0 ? `; ${words[0]}` : ''}`,
+      copies[0]?.trail,
+    );
+  }
   const wanted = new Set(expectation.mailboxes.map((m) => `${m.address} ${m.hostId}`));
   const unexpected = copies.filter((c) => !wanted.has(`${c.address} ${c.hostId}`));
   if (unexpected.length > 0) return fail(`also in ${describeCopies(unexpected)}`, unexpected[0]!.trail);
@@ -67,8 +71,43 @@ export function judgeDelivery(
   };
 }
 
+/**
+ * A probe the hosts did not take (refused, or no host answered). When the plan itself loses the
+ * address's mail, that is the failure and the refusal its evidence; otherwise the refusal is.
+ */
+export function judgeNotTaken(expectation: DeliveryExpectation, expected: string, observed: string): Verdict {
+  if (expectation.lost.length === 0) return { status: 'fail', expected, observed };
+  return { status: 'fail', expected: expectedText(expectation), observed: `${causes(expectation)}; ${observed}` };
+}
+
+/** "alice@acme.example on mail1, ben@acme.example in a mailbox of the plan; 1 member(s) outside the plan: ..." */
+function expectedText(expectation: DeliveryExpectation): string {
+  const { mailboxes, lost, outside } = expectation;
+  const where = [
+    ...(mailboxes.length > 0 || lost.length === 0 ? [describeCopies(mailboxes)] : []),
+    ...lost.map((l) => `${l.address} in a mailbox of the plan`),
+  ].join(', ');
+  return outside.length > 0 ? `${where}; ${outside.length} member(s) outside the plan: ${outside.join(', ')}` : where;
+}
+
+function causes(expectation: DeliveryExpectation): string {
+  return expectation.lost.map((l) => l.why).join('; ');
+}
+
 /** The host id whose planned fqdn is `name`, for reading Received trails. */
 export function hostIdByFqdn(plan: Plan): (name: string) => string | undefined {
   const byFqdn = new Map([...plan.hosts.values()].map((h) => [h.fqdn, h.id]));
   return (name) => byFqdn.get(name);
+}
+
+/** "alice@acme.example on mail1, bob@acme.example on mail2" */
+export function describeCopies(copies: readonly Pick<Copy, 'address' | 'hostId'>[]): string {
+  if (copies.length === 0) return 'nowhere';
+  const counts = new Map<string, number>();
+  for (const c of copies)
+    counts.set(`${c.address} on ${c.hostId}`, (counts.get(`${c.address} on ${c.hostId}`) ?? 0) + 1);
+  return [...counts]
+    .map(([where, n]) => (n > 1 ? `${where} (${n} copies)` : where))
+    .sort()
+    .join(', ');
 }

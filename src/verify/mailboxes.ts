@@ -1,17 +1,19 @@
 /**
- * What landed where: every message in every Maildir of the sandbox's state directory, indexed by
- * the probe token verify put in it. Read incrementally (each file once), since verify polls until
+ * What landed where: every message in every Maildir of every host (under the Maildir root the
+ * running plan names for it, laid out as state-layout.ts says), indexed by the probe token
+ * verify put in it. Read incrementally (each file once), since verify polls until
  * the expected copies have arrived.
  *
- * Reads are synchronous: the files were just written and sit in the page cache, and the relays
- * share this thread, so CPU is what counts. A full scan of the hosting example's 4,481 mailboxes
- * costs about 0.2 s of CPU this way and 0.9 s through fs promises (a thread-pool round trip per
- * directory and four per file). A full scan yields to the event loop between batches of mailboxes.
+ * Reads are synchronous: the files were just written and sit in the page cache, and the built-in
+ * engine's relays share this thread, so CPU is what counts. A full scan of the hosting example's
+ * 4,481 mailboxes costs about 0.2 s of CPU this way and 0.9 s through fs promises (a thread-pool
+ * round trip per directory and four per file). A full scan yields to the event loop between
+ * batches of mailboxes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { mailboxAddress, mailboxDir } from '../mail/maildir.js';
+import { mailboxAddress, mailboxDir } from '../state-layout.js';
 
 /** Mailboxes read between two turns of the event loop during a full scan. */
 const SCAN_BATCH = 64;
@@ -34,16 +36,13 @@ export class MailboxIndex {
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
 
-  constructor(
-    private readonly stateDir: string,
-    private readonly hostIds: readonly string[],
-  ) {}
+  /** `roots`: each host's Maildir root, by host id. */
+  constructor(private readonly roots: ReadonlyMap<string, string>) {}
 
   /** Reads every file that arrived in any mailbox since the last scan. */
   async scan(): Promise<void> {
     const mailboxes: { hostId: string; address: string }[] = [];
-    for (const hostId of this.hostIds) {
-      const root = join(this.stateDir, hostId, 'maildir');
+    for (const [hostId, root] of this.roots) {
       for (const domain of list(root)) {
         for (const directory of list(join(root, domain)))
           mailboxes.push({ hostId, address: mailboxAddress(domain, directory) });
@@ -52,7 +51,7 @@ export class MailboxIndex {
     await this.scanMailboxes(mailboxes);
   }
 
-  /** scanMailbox for each, letting the relays (same thread) run between batches. */
+  /** scanMailbox for each, letting the engine (the built-in one shares this thread) run between batches. */
   async scanMailboxes(mailboxes: Iterable<{ readonly hostId: string; readonly address: string }>): Promise<void> {
     let read = 0;
     for (const { hostId, address } of mailboxes) {
@@ -76,7 +75,9 @@ export class MailboxIndex {
   /** Reads what arrived in one mailbox since the last scan (cheap enough to poll). */
   scanMailbox(hostId: string, address: string): void {
     this.touched.delete(`${hostId} ${address}`);
-    const base = mailboxDir(join(this.stateDir, hostId, 'maildir'), address);
+    const root = this.roots.get(hostId);
+    if (root === undefined) return;
+    const base = mailboxDir(root, address);
     for (const sub of ['new', 'cur']) {
       const dir = join(base, sub);
       for (const name of list(dir)) {

@@ -1,36 +1,40 @@
 /**
- * Runs the scenarios against an ephemeral sandbox and collects one result per checked case.
- * The sandbox lives in a temporary state directory, removed afterwards unless `keep` is set.
+ * Runs the scenarios against a running plan that the caller's engine factory starts, and
+ * collects one result per checked case. The engine keeps its state in a temporary directory,
+ * removed afterwards unless `keep` is set.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MailEvent } from '../mail/events.js';
-import { startSandbox } from '../sandbox/sandbox.js';
+import type { EngineFactory } from '../sandbox/engine.js';
 import type { Plan } from '../topology/types.js';
 import type { CaseResult, Scenario, ScenarioName, VerifyContext } from './context.js';
-import { MailboxIndex } from './mailboxes.js';
+import { openHarness, type Harness } from './harness.js';
+import { SCENARIO_NAMES } from './names.js';
 import { betweenDomainsScenario } from './scenarios/between-domains.js';
 import { bounceScenario } from './scenarios/bounce.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { dnsScenario } from './scenarios/dns.js';
 import { failoverScenario } from './scenarios/failover.js';
 import { refusalsScenario } from './scenarios/refusals.js';
-import { InternetSender } from './sender.js';
 
-/** In the order they run: DNS first (everything else stands on it), the bounce last. */
-export const SCENARIOS: readonly Scenario[] = [
-  dnsScenario,
-  deliveryScenario,
-  betweenDomainsScenario,
-  failoverScenario,
-  refusalsScenario,
-  bounceScenario,
-];
+const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
+  dns: dnsScenario,
+  delivery: deliveryScenario,
+  'between-domains': betweenDomainsScenario,
+  failover: failoverScenario,
+  refusals: refusalsScenario,
+  bounce: bounceScenario,
+};
+
+/** In the order they run (names.ts). */
+export const SCENARIOS: readonly Scenario[] = SCENARIO_NAMES.map((name) => BY_NAME[name]);
 
 export interface VerifyOptions {
   readonly plan: Plan;
+  /** Starts the running plan (the built-in sandbox: sandbox.ts builtinEngine). */
+  readonly engine: EngineFactory;
   /** Run only these; default all. */
   readonly scenarios?: readonly ScenarioName[];
   /** Keep the state directory (Maildirs, queues) for inspection. */
@@ -75,64 +79,48 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   options.onStateDir?.(stateDir);
   const cases: CaseResult[] = [];
   const summaries: ScenarioSummary[] = [];
-  const hostIds = [...plan.hosts.keys()];
   let isolatedCount = 0;
 
-  /** The latest thing a relay said about each recipient it could not deliver to, for reports. */
+  /** The latest thing a host said about each recipient it could not deliver to, for reports. */
   const lastWords = new Map<string, string>();
   const patience = options.patience ?? 15_000;
-  const open = async (dir: string, overrides?: { queueLifetime: number }) => {
-    const mailboxes = new MailboxIndex(dir, hostIds);
-    let lastMail = performance.now();
-    const log = (event: MailEvent) => {
-      if (event.type === 'accepted' || event.type === 'delivered') lastMail = performance.now();
-      if (event.type === 'delivered' && event.to === 'maildir') mailboxes.touch(event.host, event.recipient);
-      if (event.type === 'deferred' || event.type === 'bounced') {
-        for (const r of event.recipients) lastWords.set(r, `${event.host} ${event.type} it: ${event.reason}`);
-      }
-    };
-    const sandbox = await startSandbox({ plan, stateDir: dir, profile: 'fast', log, ...(overrides && { overrides }) });
-    const sender = new InternetSender(sandbox.resolver, sandbox.addressBook);
-    const close = async () => {
-      sender.close();
-      await sandbox.close();
-    };
-    /** Resolves once no relay has taken or delivered mail for `quietMs` (at most `patience`). */
-    const settled = async (quietMs = 300) => {
-      const deadline = performance.now() + patience;
-      while (performance.now() - lastMail < quietMs && performance.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
-    };
-    return { sandbox, sender, mailboxes, settled, close, [Symbol.asyncDispose]: close };
-  };
+  const open = (dir: string, queueLifetime?: number) =>
+    openHarness(options.engine, {
+      plan,
+      stateDir: dir,
+      patience,
+      lastWords,
+      ...(queueLifetime !== undefined && { queueLifetime }),
+    });
 
-  let main: Awaited<ReturnType<typeof open>> | undefined;
+  let main: Harness | undefined;
   const background: Promise<unknown>[] = [];
   try {
     main = await open(stateDir);
-    const sandbox = main;
+    const harness = main;
     const run = (scenario: Scenario, onCase?: (result: CaseResult) => void, onStatus?: (text: string) => void) => {
       const t0 = performance.now();
       const mine: CaseResult[] = [];
       const context: VerifyContext = {
         plan,
-        sandbox: sandbox.sandbox,
-        sender: sandbox.sender,
-        mailboxes: sandbox.mailboxes,
+        engine: harness.engine,
+        sender: harness.sender,
+        mailboxes: harness.mailboxes,
         patience,
-        settled: () => sandbox.settled(),
+        retry: harness.retry,
+        settled: harness.settled,
         report: (result) => {
           const full = { scenario: scenario.name, ...result };
           mine.push(full);
           onCase?.(full);
         },
         status: (text) => onStatus?.(text),
-        isolatedSandbox: (overrides) => open(join(stateDir, `isolated-${++isolatedCount}`), overrides),
+        isolated: ({ queueLifetime }) => open(join(stateDir, `isolated-${++isolatedCount}`), queueLifetime),
         lastWord: (address) => lastWords.get(address),
       };
       return scenario.run(context).then(() => ({ mine, durationMs: performance.now() - t0 }));
     };
-    // Scenarios with a sandbox of their own (the bounce waits out a queue lifetime) start at
+    // Scenarios with a running plan of their own (the bounce waits out a queue lifetime) start at
     // once and run beside the others; their results are reported in their turn.
     const early = new Map(selected.filter((s) => s.isolated).map((s) => [s, run(s)] as const));
     for (const promise of early.values()) background.push(promise.catch(() => {}));

@@ -1,9 +1,9 @@
 /**
  * Verify's stand-in for the rest of the Internet: an MTA outside the plan that delivers the way
- * RFC 5321 §5.1 says any MTA must, and nothing more. It resolves MX records through the
- * sandbox's responder with c-ares, tries the exchanges in preference order (equal preferences in
- * random order), resolves each exchange's addresses, and connects through the sandbox's address
- * book. The SMTP client is nodemailer's (pooled per endpoint: smtp-server delays each greeting).
+ * RFC 5321 §5.1 says any MTA must, and nothing more. It resolves MX records through the running
+ * plan's DNS with c-ares, tries the exchanges in preference order (equal preferences in random
+ * order), resolves each exchange's addresses, and connects through the running plan's connector.
+ * The SMTP client is nodemailer's (pooled per endpoint: smtp-server delays each greeting).
  *
  * It shares no code with the relays' client on purpose: if their next-hop logic were wrong, a
  * sender built on it would agree with the bug.
@@ -12,8 +12,15 @@ import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import type { Connector, Endpoint } from '../mail/connector.js';
-import { classifyDnsError, type MailResolver } from '../mail/resolver.js';
+import type { Connector, Endpoint } from '../sandbox/engine.js';
+import { lookupFailure } from './resolver.js';
+
+/** The lookups an MTA makes to deliver (resolver.ts gives one). */
+export interface MxResolver {
+  resolveMx(domain: string): Promise<{ exchange: string; priority: number }[]>;
+  resolve4(name: string): Promise<string[]>;
+  resolve6(name: string): Promise<string[]>;
+}
 
 /** What nodemailer's SMTP transports resolve with (its own type is `any`). */
 interface SentInfo {
@@ -68,7 +75,7 @@ export class InternetSender {
   private readonly routes = new Map<string, Promise<Route>>();
 
   constructor(
-    private readonly resolver: MailResolver,
+    private readonly resolver: MxResolver,
     private readonly connector: Connector,
     private readonly heloName = 'mta.outside.example',
   ) {}
@@ -102,7 +109,7 @@ export class InternetSender {
   /** Sends straight to one planned address (to test what a given host says). */
   async sendTo(address: string, from: string, to: string, raw: string): Promise<SendOutcome> {
     const endpoint = this.connector.endpointFor(address);
-    if (!endpoint) return { code: 0, response: `${address} is not reachable from loopback`, address };
+    if (!endpoint) return { code: 0, response: `${address} is not reachable from here`, address };
     const transport = this.transportFor(endpoint);
     try {
       const info = await this.sendWithin(transport, { envelope: { from, to: [to] }, raw, ...ownMessageId(raw) });
@@ -190,8 +197,7 @@ export class InternetSender {
     for (let i = 0; i < recipients.length; i += 50) {
       const chunk = recipients.slice(i, i + 50);
       if (!endpoint) {
-        for (const r of chunk)
-          replies.set(r, { code: 0, response: `${address} is not reachable from loopback`, address });
+        for (const r of chunk) replies.set(r, { code: 0, response: `${address} is not reachable from here`, address });
         continue;
       }
       const transport = this.transportFor(endpoint);
@@ -231,7 +237,7 @@ export class InternetSender {
       shuffled.sort((a, b) => a.priority - b.priority || a.tiebreak - b.tiebreak);
       exchanges = shuffled.map((m) => m.exchange);
     } catch (error) {
-      const outcome = classifyDnsError(error);
+      const outcome = lookupFailure(error);
       if (outcome !== 'nodata') return { addresses: [], complete: outcome === 'nxdomain' };
       exchanges = [domain]; // implicit MX: the domain's own address records
     }
@@ -239,7 +245,7 @@ export class InternetSender {
     for (const exchange of exchanges) {
       for (const lookup of [this.resolver.resolve6.bind(this.resolver), this.resolver.resolve4.bind(this.resolver)]) {
         const found = await lookup(exchange).catch((error: unknown) => {
-          if (classifyDnsError(error) === 'temporary') complete = false;
+          if (lookupFailure(error) === 'temporary') complete = false;
           return [] as string[];
         });
         addresses.push(...found);

@@ -2,11 +2,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { mailboxDir } from '../../src/mail/maildir.js';
+import { hostLayout, mailboxDir } from '../../src/state-layout.js';
 
 /** The messages of a user's mailbox on a host (new/ then cur/), oldest name first. */
 export async function mailboxMessages(stateDir: string, hostId: string, address: string): Promise<ParsedMail[]> {
-  const dir = mailboxDir(join(stateDir, hostId, 'maildir'), address);
+  const dir = mailboxDir(hostLayout(stateDir, hostId).maildirRoot, address);
   const files: string[] = [];
   for (const sub of ['new', 'cur']) {
     try {

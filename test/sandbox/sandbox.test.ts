@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { runControl } from '../../src/sandbox/control.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { RawSmtp } from '../mail/support/raw-smtp.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
@@ -24,13 +25,13 @@ describe('sandbox host options', () => {
     expect(sandbox.isUp('store2')).toBe(true);
     expect(sandbox.isUp('store1')).toBe(false);
     expect(sandbox.hosts.get('store1')!.port).toBe(0);
-    expect(sandbox.addressBook.endpointFor('192.0.2.10')).toBeUndefined();
+    expect(sandbox.endpointBook.endpointFor('192.0.2.10')).toBeUndefined();
     expect((await endpoints(stateDir)).hosts['store1']!.port).toBe(0);
 
     await sandbox.up('store1');
     const port = sandbox.hosts.get('store1')!.port;
     expect(port).toBeGreaterThan(0);
-    expect(sandbox.addressBook.endpointFor('192.0.2.10')).toEqual({ host: '127.0.0.1', port });
+    expect(sandbox.endpointBook.endpointFor('192.0.2.10')).toEqual({ host: '127.0.0.1', port });
     expect((await endpoints(stateDir)).hosts['store1']!.port).toBe(port);
 
     // down and up again: the same port, as a host keeps its address
@@ -56,6 +57,21 @@ describe('sandbox host options', () => {
     };
     expect(await size('store1')).toBe('4096');
     expect(await size('store2')).toBe('10240000');
+  });
+
+  it("takes down, cut and up from its control input, and says each host's status", async () => {
+    await using sandbox = await startSandbox({ plan, stateDir: await tempDir('sandbox') });
+    expect(await runControl(sandbox, 'cut store2')).toBe('store2 is cut');
+    expect(await runControl(sandbox, 'down backup')).toBe('backup is down');
+    const status = await runControl(sandbox, 'status');
+    expect(status).toMatch(/^store1 +up, 0 queued, spool \d+ segments?$/m);
+    expect(status).toMatch(/^store2 +cut$/m);
+    expect(status).toMatch(/^backup +down$/m);
+    expect(await runControl(sandbox, 'up store2')).toBe('store2 is up');
+    expect(sandbox.status('store2')).toBe('up');
+    expect(await runControl(sandbox, 'sideways store2')).toBe(
+      'unknown command "sideways": down <host>, cut <host>, up <host>, retry, status',
+    );
   });
 
   it('refuses a host the plan does not have, and starts nothing', async () => {

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { hostLayout } from '../../src/state-layout.js';
 import { MailboxIndex } from '../../src/verify/mailboxes.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
@@ -51,7 +52,9 @@ it('indexes probes with their Received trail, oldest hop first, and DSNs about t
   );
   await deliver(state, 'store1', 'alice@acme.example', '3.c.mail1', 'Subject: no probe here\n\nhello\n');
 
-  const index = new MailboxIndex(state, ['store1', 'store2', 'backup']);
+  const index = new MailboxIndex(
+    new Map(['store1', 'store2', 'backup'].map((id) => [id, hostLayout(state, id).maildirRoot])),
+  );
   await index.scan();
   expect(index.copiesOf('tok1')).toMatchObject([
     {

@@ -5,6 +5,7 @@
  * examples have DMARC everywhere, senders for every domain and a backup MX for each.
  */
 import { describe, expect, it } from 'vitest';
+import { builtinEngine } from '../../src/sandbox/sandbox.js';
 import { verifyPlan } from '../../src/verify/run.js';
 import { planOf, topology } from '../helpers/topology.js';
 
@@ -22,7 +23,7 @@ const plan = await planOf(
 
 describe('verify on a plan the examples do not cover', () => {
   it('dns: passes a domain without DMARC and one whose SPF authorises nobody (v=spf1 -all)', async () => {
-    const result = await verifyPlan({ plan, scenarios: ['dns'] });
+    const result = await verifyPlan({ plan, engine: builtinEngine, scenarios: ['dns'] });
     const failed = result.cases.filter((c) => c.status === 'fail');
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
     expect(result.cases.map((c) => c.name)).toEqual(
@@ -31,7 +32,7 @@ describe('verify on a plan the examples do not cover', () => {
   });
 
   it('failover: a single-MX domain is proven by its every-MX outage (the sender holds the mail), not failed by a one-MX one', async () => {
-    const result = await verifyPlan({ plan, scenarios: ['failover'] });
+    const result = await verifyPlan({ plan, engine: builtinEngine, scenarios: ['failover'] });
     const failed = result.cases.filter((c) => c.status === 'fail');
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
     const quiet = result.cases.filter(

@@ -92,6 +92,24 @@ describe('mxplan verify', () => {
     expect(existsSync(join(dir!, 'mail2', 'maildir', 'acme.example', 'bob', 'new'))).toBe(true);
   });
 
+  it.each(['json', 'junit'])(
+    'with --keep and --format %s, says where the state was kept (stderr, and the JSON)',
+    async (format) => {
+      const tmp = await tempDir('verify-keep');
+      const kept = await mxplan(
+        ['verify', 'examples/building/topology.yaml', '-s', 'dns', '--keep', '--format', format],
+        {
+          env: { ...process.env, TMPDIR: tmp },
+        },
+      );
+      expect(kept.code, kept.stderr).toBe(0);
+      const dir = /^state kept in (\S+)$/m.exec(kept.stderr)?.[1];
+      expect(dir?.startsWith(tmp), kept.stderr).toBe(true);
+      expect(existsSync(join(dir!, 'endpoints.json'))).toBe(true);
+      if (format === 'json') expect(report(kept.stdout).stateDir).toBe(dir);
+    },
+  );
+
   it('removes its state directory when interrupted (SIGTERM mid-run), then ends by the signal', async () => {
     const tmp = await tempDir('verify-interrupted');
     const child = spawn(
@@ -169,6 +187,25 @@ const broken: BrokenPlan[] = [
         .replace('      frank: mail2', '      frank: mail3'),
     address: 'frank@globex.example',
     says: /expected: frank@globex\.example on mail3.*observed: nothing in frank@globex\.example on mail3.*mail2 deferred it: .*mail3\.tower\.example .*unreachable \(mail2 has no IPv6 address\)/s,
+  },
+  // Issue 10: each of these passed (the relay-only host even stored ben's mail in a Maildir).
+  {
+    name: 'a user homed on a relay-only host',
+    edit: (t) => t.replace('      erin: mail1\n', '      erin: mail1\n      ben: backup\n'),
+    address: 'ben@acme.example',
+    says: /expected: ben@acme\.example in a mailbox of the plan\n.*observed: ben@acme\.example is homed on backup, a relay-only host that holds no mailboxes/,
+  },
+  {
+    name: "an alias member in a name the plan's own DNS serves without a mail route",
+    edit: (t) => t.replace('      info: [carol, frank]\n', '      info: [carol, frank, carol@mail.acme.example]\n'),
+    address: 'info@globex.example',
+    says: /observed: carol@mail\.acme\.example is in mail\.acme\.example, which the plan's own DNS serves \(zone acme\.example\) without a mail route: its mail bounces/,
+  },
+  {
+    name: 'an SOA contact in a name the plan serves without a mail route',
+    edit: (t) => t.replace('contact: hostmaster@tower.example', 'contact: hostmaster@mail1.tower.example'),
+    address: 'hostmaster@mail1.tower.example (the SOA contact)',
+    says: /observed: hostmaster@mail1\.tower\.example is in mail1\.tower\.example, which the plan's own DNS serves \(zone tower\.example\) without a mail route/,
   },
 ];
 

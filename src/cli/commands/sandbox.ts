@@ -59,7 +59,7 @@ export function register(program: Command): void {
       });
       process.stdout.write(
         `\n${hostTable(sandbox.hosts.values(), sandbox.dns)}\nstate: ${stateDir} (endpoints.json)\n` +
-          'type "down <host>", "up <host>", "retry" or "status"; Ctrl-C stops\n\n',
+          'type "down <host>", "cut <host>", "up <host>", "retry" or "status"; Ctrl-C stops\n\n',
       );
       // Control lines from stdin, one at a time, in order (an `up` must not overtake its `down`).
       const lines = createInterface({ input: process.stdin, terminal: false });

@@ -45,9 +45,10 @@ export function register(program: Command): void {
       if (!plan) return setExitCode(command, 1);
 
       // The sandbox and the relays load only when verify runs.
-      const [{ verifyPlan, removeStateDir }, { Progress }] = await Promise.all([
+      const [{ verifyPlan, removeStateDir }, { Progress }, { builtinEngine }] = await Promise.all([
         import('../../verify/run.js'),
         import('../../verify/progress.js'),
+        import('../../sandbox/sandbox.js'),
       ]);
       const color = useColor(command);
       const progress = new Progress(process.stderr, {
@@ -67,6 +68,7 @@ export function register(program: Command): void {
       process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
         plan,
+        engine: builtinEngine,
         ...(scenarios.length > 0 && { scenarios }),
         keep: flags.keep === true,
         // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
@@ -81,6 +83,8 @@ export function register(program: Command): void {
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
+      // The text report ends by saying so; a JSON or JUnit report is for a tool, the person reads stderr.
+      if (result.stateDir && flags.format !== 'text') process.stderr.write(`state kept in ${result.stateDir}\n`);
       setExitCode(command, failures(result).length > 0 ? 1 : 0);
     });
 }

@@ -2,10 +2,11 @@
  * Scenario 6: a message that cannot be delivered within the queue lifetime comes back. A user's
  * home host stays down past the lifetime: the MX that queued the message sends one DSN
  * (RFC 3464) to the sender, and the message lands nowhere, not even when the host returns.
- * Runs in a sandbox of its own with a queue lifetime of seconds.
+ * Runs on a running plan of its own with a queue lifetime of seconds.
  */
 import type { Plan, User } from '../../topology/types.js';
-import { newProbe, probeMessage, waitForMail, type Scenario } from '../context.js';
+import type { Scenario } from '../context.js';
+import { newProbe, probeMessage, waitForMail } from '../probes.js';
 
 /** Seconds: long enough for the first attempts, short enough to wait for. */
 const LIFETIME = 1;
@@ -26,8 +27,8 @@ export const bounceScenario: Scenario = {
     }
     const { recipient, sender } = pair;
     const name = `${recipient.address} with ${recipient.homeId} down past the queue lifetime, from ${sender.address}`;
-    await using isolated = await context.isolatedSandbox({ queueLifetime: LIFETIME });
-    await isolated.sandbox.down(recipient.homeId);
+    await using isolated = await context.isolated({ queueLifetime: LIFETIME });
+    await isolated.engine.down(recipient.homeId);
     const token = newProbe();
     const outcome = await isolated.sender.send(
       sender.address,
@@ -44,9 +45,9 @@ export const bounceScenario: Scenario = {
       return;
     }
     const dsn = { token, mailboxes: [{ hostId: sender.homeId, address: sender.address }], dsn: true };
-    await waitForMail(isolated.mailboxes, [dsn], context.patience + LIFETIME * 1000, () => isolated.sandbox.retryNow());
-    await isolated.sandbox.up(recipient.homeId);
-    isolated.sandbox.retryNow();
+    await waitForMail(isolated.mailboxes, [dsn], context.patience + LIFETIME * 1000, isolated.retry);
+    await isolated.engine.up(recipient.homeId);
+    await isolated.engine.retryNow();
     await new Promise((r) => setTimeout(r, 500)); // the returned host gets its chance to (wrongly) receive it
     await isolated.mailboxes.scan();
 
@@ -77,11 +78,13 @@ function bouncePair(plan: Plan): { recipient: User; sender: User } | undefined {
   const users = [...plan.domains.values()]
     .filter((d) => !d.nullMx)
     .flatMap((d) => [...d.users.values()].sort((a, b) => a.address.localeCompare(b.address)));
+  // Only a store holds a mailbox for the DSN (a user homed elsewhere is the delivery scenario's failure).
   const reachableWithout = (user: User, down: string) =>
-    user.home !== undefined &&
+    user.home?.role === 'store' &&
     user.homeId !== down &&
     plan.domains.get(user.domain)!.mx.some((m) => m.host?.role === 'store' && m.host.id !== down);
   for (const recipient of users) {
+    if (recipient.home?.role !== 'store') continue;
     const domain = plan.domains.get(recipient.domain)!;
     if (!domain.mx.some((m) => m.host && m.host.id !== recipient.homeId)) continue;
     const sender = users.find((u) => reachableWithout(u, recipient.homeId));

@@ -1,15 +1,16 @@
 /**
- * Scenario 2: the delivery matrix. For every planned address (users and aliases) an outside MTA
- * delivers one message through MX resolution; each must land in exactly the mailboxes the plan
- * promises, once, nowhere else, by the expected hops (best MX, then the user's home host).
+ * Scenario 2: the delivery matrix. For every planned address (users and aliases), and every
+ * address the plan publishes for others to write to (the SOA contact, report addresses) in a
+ * name it serves, an outside MTA delivers one message through MX resolution; each must land in
+ * exactly the mailboxes the plan promises, once, nowhere else, by the expected hops (best MX,
+ * then the user's home host).
  */
 import type { Domain } from '../../topology/types.js';
-import { newProbe, probeMessage, waitForMail, type Scenario } from '../context.js';
-import { entryHosts, expectDelivery, expectedTrail, type DeliveryExpectation } from '../expect.js';
-import { hostIdByFqdn, judgeDelivery } from '../judge.js';
+import type { Scenario } from '../context.js';
+import { entryHosts, expectDelivery, expectedTrail, publishedContacts, type DeliveryExpectation } from '../expect.js';
+import { hostIdByFqdn, judgeDelivery, judgeNotTaken } from '../judge.js';
 import { inParallel } from '../parallel.js';
-
-export const OUTSIDE_SENDER = 'verify@outside.example';
+import { newProbe, OUTSIDE_SENDER, probeMessage, waitForMail } from '../probes.js';
 
 export const deliveryScenario: Scenario = {
   name: 'delivery',
@@ -17,24 +18,31 @@ export const deliveryScenario: Scenario = {
   async run(context) {
     const { plan, sender, mailboxes } = context;
     const probes: {
-      domain: Domain;
+      name: string;
+      domain: Domain | undefined;
       expectation: DeliveryExpectation;
       token: string;
       code: number;
       response: string;
     }[] = [];
     // Null-MX domains included: an address planned there is a promise the plan cannot keep.
-    const targets = [...plan.domains.values()].flatMap((domain) =>
-      addressesOf(domain).map((address) => ({ domain, address })),
+    const targets: { name: string; domain: Domain | undefined; address: string }[] = [...plan.domains.values()].flatMap(
+      (domain) => addressesOf(domain).map((address) => ({ name: address, domain, address })),
     );
-    await inParallel(targets, 96, async ({ domain, address }) => {
+    for (const [address, publishers] of publishedContacts(plan)) {
+      // Published but not planned: the plan's own promise when the plan serves its name.
+      if (plan.addresses.has(address) || expectDelivery(plan, address).outside.length > 0) continue;
+      const domain = plan.domains.get(address.slice(address.lastIndexOf('@') + 1));
+      targets.push({ name: `${address} (${publishers.join(', ')})`, domain, address });
+    }
+    await inParallel(targets, 96, async ({ name, domain, address }) => {
       const token = newProbe();
       const { code, response } = await sender.send(
         OUTSIDE_SENDER,
         address,
         probeMessage(token, OUTSIDE_SENDER, address, `verify delivery to ${address}`),
       );
-      probes.push({ domain, expectation: expectDelivery(plan, address), token, code, response });
+      probes.push({ name, domain, expectation: expectDelivery(plan, address), token, code, response });
       context.status(`sent ${probes.length} of ${targets.length}`);
     });
     context.status('waiting for every copy to arrive');
@@ -44,30 +52,31 @@ export const deliveryScenario: Scenario = {
       mailboxes,
       accepted.map((p) => ({ token: p.token, mailboxes: p.expectation.mailboxes })),
       context.patience,
-      () => context.sandbox.retryNow(),
+      context.retry,
     );
     await context.settled();
     await mailboxes.scan();
 
     const hostOf = hostIdByFqdn(plan);
     for (const p of probes.sort((a, b) => a.expectation.address.localeCompare(b.expectation.address))) {
-      const name = p.expectation.address;
+      const { name, domain } = p;
       if (p.code !== 250) {
         context.report({
           name,
-          status: 'fail',
-          expected: 'accepted (250) by an MX host',
-          observed: `${p.code || 'no answer'}: ${p.response}`,
+          ...judgeNotTaken(p.expectation, 'accepted (250) by an MX host', `${p.code || 'no answer'}: ${p.response}`),
         });
         continue;
       }
-      const entries = entryHosts(p.domain);
+      const entries = domain && entryHosts(domain);
       const verdict = judgeDelivery(plan, p.expectation, mailboxes.copiesOf(p.token), {
-        expectedTrail: (mailbox, copy) => {
-          // The sender picks among equal best preferences at random: the trail starts where it went.
-          const entry = hostOf(copy.trail[0] ?? '') ?? '?';
-          return expectedTrail(plan, p.domain, entries.includes(entry) ? entry : entries[0]!, mailbox);
-        },
+        ...(domain &&
+          entries && {
+            expectedTrail: (mailbox, copy) => {
+              // The sender picks among equal best preferences at random: the trail starts where it went.
+              const entry = hostOf(copy.trail[0] ?? '') ?? '?';
+              return expectedTrail(plan, domain, entries.includes(entry) ? entry : entries[0]!, mailbox);
+            },
+          }),
         lastWord: context.lastWord,
       });
       context.report({ name, ...verdict });

@@ -1,21 +1,19 @@
 /**
- * Scenario 1: what a resolver sees equals the plan. Node's c-ares resolver asks the sandbox's
- * responder for every domain's MX set, the addresses of every MX target, SPF and DMARC, and the
+ * Scenario 1: what a resolver sees equals the plan. Node's c-ares resolver asks the running
+ * plan's DNS for every domain's MX set, the addresses of every MX target, SPF and DMARC, and the
  * PTR of every host address in a managed reverse zone. Expectations come from the plan's
  * declarations, not from the record derivation the responder serves.
  */
-import { promises as dns } from 'node:dns';
-import { classifyDnsError } from '../../mail/resolver.js';
 import { canonicalIP, networkContains, parseCidr } from '../../topology/ip.js';
 import type { Domain } from '../../topology/types.js';
 import type { Scenario, VerifyContext } from '../context.js';
+import { lookupFailure, outsideResolver } from '../resolver.js';
 
 export const dnsScenario: Scenario = {
   name: 'dns',
   title: 'DNS answers equal the plan',
   async run(context) {
-    const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
-    resolver.setServers([`${context.sandbox.dns.address}:${context.sandbox.dns.port}`]);
+    const resolver = outsideResolver(context.engine.dns, { timeoutMs: 2000, tries: 2 });
     for (const domain of context.plan.domains.values()) {
       await check(context, `${domain.name} MX`, expectedMx(domain), () =>
         resolver
@@ -69,7 +67,7 @@ async function check(
   } catch (error) {
     // No records of the type (NODATA), or no such name (NXDOMAIN: _dmarc of a domain without
     // DMARC), is an answer: compare it as the empty set. Anything else is a failed lookup.
-    if (classifyDnsError(error) === 'temporary') {
+    if (lookupFailure(error) === 'temporary') {
       return context.report({
         name,
         status: 'fail',

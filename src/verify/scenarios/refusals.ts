@@ -4,9 +4,9 @@
  * (550 5.7.1: never an open relay), a null-MX domain (556 5.1.10, RFC 7505 §4.1).
  */
 import type { Host } from '../../topology/types.js';
-import { newProbe, probeMessage, type Scenario } from '../context.js';
+import type { Scenario } from '../context.js';
 import { inParallel } from '../parallel.js';
-import { OUTSIDE_SENDER } from './delivery.js';
+import { newProbe, OUTSIDE_SENDER, probeMessage } from '../probes.js';
 
 const FOREIGN = 'someone@not-in-the-plan.example';
 

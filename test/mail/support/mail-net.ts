@@ -73,7 +73,7 @@ export async function startMailNet(
     plan,
     dns: sandbox.dns,
     resolver: sandbox.resolver,
-    book: sandbox.addressBook,
+    book: sandbox.endpointBook,
     stateDir: dir,
     events,
     relay(hostId) {

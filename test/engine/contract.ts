@@ -1,0 +1,358 @@
+/**
+ * The contract suite of a running plan (src/sandbox/engine.ts): what any engine must do, checked
+ * only through the contract, with clients nobody here wrote (c-ares for DNS, nodemailer for
+ * SMTP). Bind it to an engine factory in a test file of its own:
+ *
+ *   describeEngineContract('built-in sandbox', builtinEngine);
+ *
+ * Everything is reached through the engine's DNS endpoint and connector, never by assuming
+ * loopback, so an engine at the planned addresses (network namespaces) runs the same suite. One
+ * engine serves the suite (engines may be slow to start); each test leaves every host up.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as dns } from 'node:dns';
+import { readdir, readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activity, EngineFactory, Endpoint, RunningPlan } from '../../src/sandbox/engine.js';
+import { mailboxDir } from '../../src/state-layout.js';
+import type { Plan } from '../../src/topology/types.js';
+import { removeTempDirs, tempDir } from '../helpers/temp.js';
+import { planOf, topology } from '../helpers/topology.js';
+
+/** How long anything that should happen may take on a loaded machine, ms. */
+const PATIENCE = 15_000;
+
+export function describeEngineContract(name: string, factory: EngineFactory): void {
+  describe(`${name}: the contract of a running plan`, () => {
+    // store1 (mail1) and store2 (mail2) are stores, backup is relay-only; alice is on store1, bob on store2.
+    let plan: Plan;
+    let engine: RunningPlan;
+    beforeAll(async () => {
+      plan = await planOf(topology());
+      engine = await factory({ plan, stateDir: await tempDir('contract') });
+    });
+    afterAll(async () => {
+      await engine?.close();
+      await removeTempDirs();
+    });
+
+    it('serves every zone of the plan at its DNS endpoint, to a real resolver', async () => {
+      const resolver = new dns.Resolver({ timeout: 2000, tries: 3 });
+      resolver.setServers([`${engine.dns.address}:${engine.dns.port}`]);
+      const mx = await resolver.resolveMx('acme.example');
+      expect(mx.map((m) => `${m.priority} ${m.exchange}`).sort()).toEqual([
+        '10 mail1.infra.example',
+        '50 mx-backup.infra.example',
+      ]);
+      expect(await resolver.resolve4('mail1.infra.example')).toEqual(['192.0.2.10']);
+      expect(await resolver.resolve6('mail1.infra.example')).toEqual(['2001:db8::10']);
+    });
+
+    it('lists every planned host, and its connector reaches each planned address of each', async () => {
+      expect(engine.name).toMatch(/\S/);
+      expect([...engine.hosts.keys()].sort()).toEqual([...plan.hosts.keys()].sort());
+      for (const host of plan.hosts.values()) {
+        const endpoint = engine.hosts.get(host.id)!;
+        expect(endpoint).toMatchObject({ hostId: host.id, fqdn: host.fqdn });
+        expect([...endpoint.planned].sort()).toEqual([...host.ipv4, ...host.ipv6].sort());
+        expect(engine.status(host.id)).toBe('up');
+        for (const address of endpoint.planned)
+          expect(await greeting(reach(engine, address), PATIENCE)).toMatch(new RegExp(`^220 ${host.fqdn} `));
+      }
+    });
+
+    // down: a stopped host refuses; cut: behind a dead link nothing answers (1.5 s is plenty to tell).
+    it.each([
+      ['down', 'refused', PATIENCE],
+      ['cut', 'timeout', 1500],
+    ] as const)(
+      '%s: a connection to the host is %s until it comes back at the same endpoint',
+      async (fault, result, wait) => {
+        const log = record(engine);
+        const address = plan.hosts.get('store2')!.ipv4[0]!;
+        await engine[fault]('store2');
+        try {
+          expect(engine.status('store2')).toBe(fault);
+          expect(await greeting(reach(engine, address), wait)).toBe(result);
+        } finally {
+          await engine.up('store2');
+        }
+        expect(engine.status('store2')).toBe('up');
+        expect(await greeting(reach(engine, address), PATIENCE)).toMatch(/^220 mail2\.infra\.example /);
+        expect(log.stop().filter((a) => a.type === 'host')).toEqual([
+          { type: 'host', host: 'store2', status: fault },
+          { type: 'host', host: 'store2', status: 'up' },
+        ]);
+      },
+    );
+
+    it('takes a submission as a local user, delivers it, and tells every listener each step', async () => {
+      const first = record(engine);
+      const second = record(engine);
+      const token = newToken();
+      const queueId = await aliceToBob(engine, token);
+      const delivered = await first.waitFor(
+        'delivered',
+        (a) => a.host === 'store2' && a.recipient === 'bob@acme.example' && a.to === 'maildir',
+      );
+      const accepted = first.seen.find(
+        (a) => a.type === 'accepted' && a.host === 'store1' && a.recipients.includes('bob@acme.example'),
+      );
+      expect(accepted).toMatchObject({ from: 'alice@acme.example', recipients: ['bob@acme.example'] });
+      if (queueId !== undefined) expect(accepted).toMatchObject({ queueId });
+      expect(delivered).toMatchObject({ queueId: expect.any(String) });
+      // In the mailbox the contract names: <maildirRoot>/<domain>/<local>/, a Maildir.
+      expect(await mailboxHolding(engine, 'store2', 'bob@acme.example', token)).toHaveLength(1);
+      expect(await mailboxHolding(engine, 'store1', 'bob@acme.example', token)).toHaveLength(0);
+
+      // Fan-out: the second listener heard the same; once removed it hears nothing more.
+      expect(second.stop()).toEqual(first.seen.slice(0, second.seen.length));
+      expect(second.seen.length).toBeGreaterThanOrEqual(first.seen.indexOf(delivered) + 1);
+      const after = second.seen.length;
+      await aliceToBob(engine);
+      const intoBob = (a: Activity) =>
+        a.type === 'delivered' && a.host === 'store2' && a.recipient === 'bob@acme.example' && a.to === 'maildir';
+      await eventually(async () => expect(first.seen.filter(intoBob)).toHaveLength(2));
+      expect(second.seen).toHaveLength(after);
+      first.stop();
+    });
+
+    it('lists what a host holds in its queue, defers while the next hop is down, and retries now', async () => {
+      const log = record(engine);
+      const token = newToken();
+      await engine.down('store2');
+      let queueId: string | undefined;
+      try {
+        queueId = await aliceToBob(engine, token);
+        const deferred = await log.waitFor(
+          'deferred',
+          (a) => a.host === 'store1' && a.recipients.includes('bob@acme.example'),
+        );
+        expect(deferred).toMatchObject({ reason: expect.stringMatching(/\S/) });
+        const held = (await engine.queued('store1'))!.filter((m) =>
+          m.recipients.some((r) => r.address === 'bob@acme.example'),
+        );
+        expect(held, JSON.stringify(held)).toHaveLength(1);
+        expect(held[0]).toMatchObject({ from: 'alice@acme.example', queueId: deferred.queueId });
+        if (queueId !== undefined) expect(held[0]!.queueId).toBe(queueId);
+        expect(held[0]!.arrival).toBeGreaterThan(Date.now() - 5 * 60_000);
+        expect(held[0]!.recipients.find((r) => r.address === 'bob@acme.example')!.reason).toMatch(/\S/);
+        expect(await engine.queued('store2')).toBeUndefined();
+      } finally {
+        await engine.up('store2');
+      }
+      await engine.retryNow();
+      await log.waitFor('delivered', (a) => a.host === 'store2' && a.recipient === 'bob@acme.example');
+      expect(await mailboxHolding(engine, 'store2', 'bob@acme.example', token)).toHaveLength(1);
+      await eventually(async () => {
+        const left = (await engine.queued('store1'))!.filter((m) =>
+          m.recipients.some((r) => r.address === 'bob@acme.example'),
+        );
+        expect(left).toEqual([]);
+      });
+      log.stop();
+    });
+
+    it('reports a refusal with the host, the stage, the address and the reply', async () => {
+      const log = record(engine);
+      const endpoint = reach(engine, plan.hosts.get('store1')!.ipv4[0]!);
+      const transport = nodemailer.createTransport({
+        host: endpoint.host,
+        port: endpoint.port,
+        ignoreTLS: true,
+        name: 'client.example.com',
+      });
+      try {
+        await expect(
+          transport.sendMail({
+            envelope: { from: 'someone@example.com', to: ['nobody@acme.example'] },
+            raw: message(newToken(), 'someone@example.com', 'nobody@acme.example'),
+          }),
+        ).rejects.toThrow();
+      } finally {
+        transport.close();
+      }
+      const refused = await log.waitFor('refused', (a) => a.address === 'nobody@acme.example');
+      expect(refused).toMatchObject({ host: 'store1', stage: 'rcpt', reply: expect.stringMatching(/^550 /) });
+      log.stop();
+    });
+
+    it('settles: quiet for quietMs after the last mail it took, or `within` at the latest', async () => {
+      // Mail every 100 ms for a while: settled cannot resolve until quietMs after the last one.
+      const quietMs = 500;
+      const settling = engine.settled({ quietMs, within: PATIENCE }).then(() => performance.now());
+      let lastSubmit = 0;
+      for (let i = 0; i < 6; i++) {
+        lastSubmit = performance.now();
+        await engine.submit(
+          'store1',
+          { from: 'alice@acme.example', to: ['alice@acme.example'] },
+          message(newToken(), 'alice@acme.example', 'alice@acme.example'),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await settling) - lastSubmit).toBeGreaterThanOrEqual(quietMs);
+
+      // Never quiet for a minute so soon after mail: it resolves at `within`, not before.
+      const t0 = performance.now();
+      await engine.settled({ quietMs: 60_000, within: 300 });
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    });
+
+    it('bounces what outlives the queue lifetime it was started with', async () => {
+      const short = await factory({ plan, stateDir: await tempDir('contract-lifetime'), queueLifetime: 1 });
+      try {
+        const log = record(short);
+        const token = newToken();
+        await short.down('store2');
+        await aliceToBob(short, token);
+        const bounced = await log.waitFor(
+          'bounced',
+          (a) => a.host === 'store1' && a.recipients.includes('bob@acme.example'),
+        );
+        expect(bounced).toMatchObject({ reason: expect.stringMatching(/\S/) });
+        // The DSN (RFC 3464) reaches the sender's own mailbox; it names the message it reports on.
+        await eventually(async () =>
+          expect(await mailboxHolding(short, 'store1', 'alice@acme.example', token)).toHaveLength(1),
+        );
+        log.stop();
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('closes: every endpoint refuses, and closing again is harmless', async () => {
+      const other = await factory({ plan, stateDir: await tempDir('contract-close') });
+      const endpoint = reach(other, plan.hosts.get('store1')!.ipv4[0]!);
+      expect(await greeting(endpoint, PATIENCE)).toMatch(/^220 /);
+      await other.close();
+      await other.close();
+      expect(await greeting(endpoint, PATIENCE)).toBe('refused');
+    });
+  });
+}
+
+function reach(engine: RunningPlan, address: string): Endpoint {
+  const endpoint = engine.connector.endpointFor(address);
+  if (!endpoint) throw new Error(`the connector has no endpoint for ${address}`);
+  return endpoint;
+}
+
+/** The first line a server sends, 'refused' when the connection is refused, 'timeout' when nothing comes. */
+function greeting(endpoint: Endpoint, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(endpoint.port, endpoint.host);
+    let text = '';
+    const done = (result: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('\r\n')) done(text.slice(0, text.indexOf('\r\n')));
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : error.code!));
+  });
+}
+
+type Of<T extends Activity['type']> = Extract<Activity, { type: T }>;
+
+interface Recording {
+  readonly seen: Activity[];
+  /** The first activity of the type (seen already or to come) that matches. */
+  waitFor<T extends Activity['type']>(type: T, match: (a: Of<T>) => boolean): Promise<Of<T>>;
+  /** Stops listening; returns what was seen. */
+  stop(): Activity[];
+}
+
+function record(engine: RunningPlan): Recording {
+  const seen: Activity[] = [];
+  const waiting = new Set<() => void>();
+  const remove = engine.onActivity((a) => {
+    seen.push(a);
+    for (const wake of waiting) wake();
+  });
+  return {
+    seen,
+    waitFor<T extends Activity['type']>(type: T, match: (a: Of<T>) => boolean) {
+      return new Promise<Of<T>>((resolve, reject) => {
+        const check = () => {
+          const found = seen.find((a): a is Of<T> => a.type === type && match(a as Of<T>));
+          if (!found) return;
+          clearTimeout(timer);
+          waiting.delete(check);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiting.delete(check);
+          reject(
+            new Error(
+              `no matching activity within ${PATIENCE} ms; saw:\n${seen.map((a) => JSON.stringify(a)).join('\n')}`,
+            ),
+          );
+        }, PATIENCE);
+        waiting.add(check);
+        check();
+      });
+    },
+    stop() {
+      remove();
+      return seen;
+    },
+  };
+}
+
+const newToken = () => randomBytes(8).toString('hex');
+
+/** alice (on store1) writes to bob (on store2), as a local user of store1. */
+function aliceToBob(engine: RunningPlan, token = newToken()): Promise<string | undefined> {
+  return engine.submit(
+    'store1',
+    { from: 'alice@acme.example', to: ['bob@acme.example'] },
+    message(token, 'alice@acme.example', 'bob@acme.example'),
+  );
+}
+
+function message(token: string, from: string, to: string): Buffer {
+  return Buffer.from(
+    [
+      `From: <${from}>`,
+      `To: <${to}>`,
+      `Subject: contract ${token}`,
+      `Message-ID: <${token}@contract.mxplan.invalid>`,
+      'Date: Sat, 28 Nov 2026 04:00:00 +0000',
+      '',
+      `contract ${token}`,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+/** The files of a user's Maildir on a host (new/ and cur/) that carry `token`. */
+async function mailboxHolding(engine: RunningPlan, hostId: string, address: string, token: string): Promise<string[]> {
+  const dir = mailboxDir(engine.maildirRoot(hostId), address);
+  const found: string[] = [];
+  for (const sub of ['new', 'cur']) {
+    const names = await readdir(join(dir, sub)).catch(() => [] as string[]);
+    for (const name of names) if ((await readFile(join(dir, sub, name), 'latin1')).includes(token)) found.push(name);
+  }
+  return found;
+}
+
+async function eventually(check: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + PATIENCE;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
