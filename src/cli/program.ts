@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
@@ -12,7 +13,16 @@ import * as sandbox from './commands/sandbox.js';
 import * as verify from './commands/verify.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox, verify];
+const commands: readonly { register(program: Command): void }[] = [
+  lint,
+  rules,
+  zones,
+  records,
+  dns,
+  sandbox,
+  verify,
+  diff,
+];
 
 const EXIT_CODES = `
 Exit codes:
