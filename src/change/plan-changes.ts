@@ -94,7 +94,7 @@ interface Policy {
  * max_age, RFC 8461 §3.2), since changing it is a change of the plan even when the TXT record stays.
  */
 export const POLICIES = [
-  { kind: 'spf', label: 'SPF', text: domainSpf, at: (d) => d.spf.at ?? d.fields.senders ?? d.at },
+  { kind: 'spf', label: 'SPF', text: domainSpf, at: (d) => d.spf.at ?? d.at },
   { kind: 'dmarc', label: 'DMARC', text: domainDmarc, at: (d) => d.dmarc?.at ?? d.at },
   {
     kind: 'mta-sts',

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
+import * as drift from './commands/drift.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
@@ -22,6 +23,7 @@ const commands: readonly { register(program: Command): void }[] = [
   sandbox,
   verify,
   diff,
+  drift,
 ];
 
 const EXIT_CODES = `

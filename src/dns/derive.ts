@@ -144,8 +144,8 @@ function addMailRecords(domain: Domain, zone: ZoneDraft): void {
   } else {
     for (const mx of domain.mx) zone.add(apex, 'MX', { preference: mx.preference, exchange: mx.exchange }, mx.at);
   }
-  // Without an `spf` key the policy follows from the senders (or the users' homes).
-  zone.add(apex, 'TXT', characterStrings(domainSpf(domain)), domain.spf.at ?? domain.fields.senders ?? domain.at);
+  // Without an `spf` key the policy follows from the domain's senders: the finding goes to the domain.
+  zone.add(apex, 'TXT', characterStrings(domainSpf(domain)), domain.spf.at ?? domain.at);
 
   const dmarc = domainDmarc(domain);
   if (dmarc) zone.add(`_dmarc.${apex}`, 'TXT', characterStrings(dmarc), domain.dmarc?.at ?? mxAt);
@@ -231,7 +231,7 @@ const SOURCES = new WeakMap<Zone, ZoneSources>();
  */
 export function recordSource(
   zone: Zone,
-  record: Pick<ResourceRecord, 'name' | 'type'> & { readonly data?: ResourceRecord['data'] },
+  record: { readonly name: string; readonly type: string; readonly data?: ResourceRecord['data'] },
 ): SourceLocation | undefined {
   const sources = SOURCES.get(zone);
   if (!sources) return undefined;
