@@ -84,7 +84,7 @@ function labelled(endpoint: Endpoint): DriftTarget {
 /** `192.0.2.1`, `192.0.2.1:5300`, `2001:db8::1`, `[2001:db8::1]:5300`; addresses only, never names. */
 export function parseServer(text: string): Endpoint {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text) ?? [text, text, undefined];
-  const address = m[1]!;
+  const address = m[1];
   const port = m[2] === undefined ? 53 : Number(m[2]);
   if (familyOf(address) === undefined || !Number.isInteger(port) || port < 1 || port > 65535)
     throw new UsageError(
