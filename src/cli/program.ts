@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
+import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
@@ -24,6 +25,7 @@ const commands: readonly { register(program: Command): void }[] = [
   verify,
   diff,
   drift,
+  importZones,
 ];
 
 const EXIT_CODES = `

@@ -12,22 +12,12 @@ import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import dnsPacket, { type Answer, type Packet as BasePacket } from 'dns-packet';
 import { canonicalIP, familyOf } from '../topology/ip.js';
-import type { RecordType, ResourceRecord } from './records.js';
+import type { RecordType, ServedRecord } from './records.js';
 
 export interface Endpoint {
   readonly address: string;
   readonly port: number;
 }
-
-/** A record of a type mxplan does not plan (CAA, SRV, RRSIG...): RDATA as `\# <length> <hex>` (RFC 3597 §5). */
-export interface OtherRecord {
-  readonly name: string;
-  readonly type: string;
-  readonly ttl: number;
-  readonly data: string;
-}
-
-export type ServedRecord = ResourceRecord | OtherRecord;
 
 export interface Reply {
   readonly rcode: string;
@@ -45,12 +35,6 @@ export interface ClientOptions {
 
 /** dns-packet decodes the rcode too; its types leave it out. */
 type Packet = BasePacket & { readonly rcode?: string };
-
-const MODEL_TYPES = new Set<string>(['SOA', 'NS', 'MX', 'A', 'AAAA', 'TXT', 'PTR', 'CNAME']);
-
-export function isModelRecord(record: ServedRecord): record is ResourceRecord {
-  return MODEL_TYPES.has(record.type);
-}
 
 /** A failure to get any answer (timeout, connection refused): the server is not serving. */
 export class NoAnswerError extends Error {}

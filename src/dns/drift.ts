@@ -11,11 +11,11 @@
  */
 import type { Finding } from '../diagnostics.js';
 import type { RuleInfo } from '../report/types.js';
-import { isModelRecord, NoAnswerError, query, transfer, type Endpoint, type ServedRecord } from './client.js';
+import { NoAnswerError, query, transfer, type Endpoint } from './client.js';
 import { recordSource } from './derive.js';
 import { diffRecords } from './diff.js';
 import { recordLine } from './presentation.js';
-import type { ResourceRecord, Zone } from './records.js';
+import { isModelRecord, type ResourceRecord, type ServedRecord, type Zone } from './records.js';
 
 export const DRIFT_RULE: RuleInfo = {
   id: 'dns-drift',
