@@ -21,30 +21,33 @@ export async function freePort(): Promise<number> {
   return probe.port;
 }
 
+/**
+ * named's options for a test instance: its files in `directory`, listening on 127.0.0.1:`port`
+ * only, no recursion, no notify, transfers open to 127.0.0.1.
+ */
+export function namedOptions(directory: string, port: number): string[] {
+  return [
+    'options {',
+    `  directory "${directory}";`,
+    `  pid-file "${join(directory, 'named.pid')}";`,
+    `  session-keyfile "${join(directory, 'session.key')}";`,
+    `  managed-keys-directory "${directory}";`,
+    `  listen-on port ${port} { 127.0.0.1; };`,
+    '  listen-on-v6 { none; };',
+    '  recursion no;',
+    '  notify no;',
+    '  dnssec-validation no;',
+    '  allow-transfer { 127.0.0.1; };',
+    '};',
+    'controls { };',
+  ];
+}
+
 /** named as a primary for the zones of `zones/named.conf`, transfers open to 127.0.0.1. */
 export async function startNamed(workDir: string, zonesDir: string, probeZone: string): Promise<RunningServer> {
   const port = await freePort();
   const conf = join(workDir, 'named-main.conf');
-  await writeFile(
-    conf,
-    [
-      'options {',
-      `  directory "${workDir}";`,
-      `  pid-file "${join(workDir, 'named.pid')}";`,
-      `  session-keyfile "${join(workDir, 'session.key')}";`,
-      `  managed-keys-directory "${workDir}";`,
-      `  listen-on port ${port} { 127.0.0.1; };`,
-      '  listen-on-v6 { none; };',
-      '  recursion no;',
-      '  notify no;',
-      '  dnssec-validation no;',
-      '  allow-transfer { 127.0.0.1; };',
-      '};',
-      'controls { };',
-      `include "${join(zonesDir, 'named.conf')}";`,
-      '',
-    ].join('\n'),
-  );
+  await writeFile(conf, [...namedOptions(workDir, port), `include "${join(zonesDir, 'named.conf')}";`, ''].join('\n'));
   return launch('named', ['-g', '-4', '-n', '1', '-c', conf], port, probeZone);
 }
 
