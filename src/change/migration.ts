@@ -126,13 +126,16 @@ export function migrationOrder(
     addActions.push({
       text: `serve the new zone ${c.domain}, and delegate it to the planned name servers at its parent`,
     });
+  const mxAdded = new Set(by('mx').flatMap((c) => c.added.map((t) => `${t}\0${c.domain}`)));
+  for (const { host, domain } of servingChanges(before, after, 'gained')) {
+    addActions.push({
+      text: mxAdded.has(`${host}\0${domain}`)
+        ? `host ${host}: accept mail for ${domain} (its recipients, and the homes in force) before it is published as MX`
+        : `host ${host}: accept mail for ${domain}, for the mailboxes that move there`,
+    });
+  }
   for (const c of by('mx')) {
     const domain = after.domains.get(c.domain)!;
-    for (const target of c.added.filter((t) => after.hosts.has(t))) {
-      addActions.push({
-        text: `host ${target}: accept mail for ${c.domain} (its recipients, and the homes in force) before it is published as MX`,
-      });
-    }
     if (domain.mtaSts && c.added.length > 0)
       addActions.push({
         text: `${c.domain}: list the new MX hosts in the MTA-STS policy file first (RFC 8461 §3.2, mx lines)`,
@@ -215,7 +218,7 @@ export function migrationOrder(
 
   // 5. drain
   const drainActions: Action[] = [];
-  for (const { host, domain } of droppedDomains(before, after))
+  for (const { host, domain } of servingChanges(before, after, 'dropped'))
     drainActions.push({ text: `host ${host}: stop accepting mail for ${domain}` });
   const retired = by('host-retired').map((c) => before.hosts.get(c.host)!);
   for (const host of retired) {
@@ -347,17 +350,22 @@ function servedDomains(plan: Plan, hostId: string): string[] {
   return [...plan.domains.values()].filter((d) => serves(d, hostId)).map((d) => d.name);
 }
 
-/** Hosts that stay in the plan but no longer accept mail for a domain they accepted. */
-function droppedDomains(before: Plan, after: Plan): { host: string; domain: string }[] {
-  const dropped: { host: string; domain: string }[] = [];
-  for (const host of after.hosts.keys()) {
-    if (!before.hosts.has(host)) continue;
-    for (const [name, domain] of before.domains) {
-      const next = after.domains.get(name);
-      if (serves(domain, host) && !(next && serves(next, host))) dropped.push({ host, domain: name });
+/**
+ * Hosts that start accepting mail for a domain (`gained`: a new MX or the home of a moved or new
+ * mailbox), or that stay in the plan but stop (`dropped`).
+ */
+function servingChanges(before: Plan, after: Plan, which: 'gained' | 'dropped'): { host: string; domain: string }[] {
+  const [from, to] = which === 'gained' ? [before, after] : [after, before];
+  const changes: { host: string; domain: string }[] = [];
+  for (const host of to.hosts.keys()) {
+    if (which === 'dropped' && !from.hosts.has(host)) continue;
+    for (const [name, domain] of to.domains) {
+      const other = from.domains.get(name);
+      const had = other !== undefined && from.hosts.has(host) && serves(other, host);
+      if (serves(domain, host) && !had) changes.push({ host, domain: name });
     }
   }
-  return dropped;
+  return changes;
 }
 
 /** The stores that route an address (its domain's MX stores and homes), under either plan. */

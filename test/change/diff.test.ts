@@ -85,6 +85,16 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
   });
 });
 
+describe('mxplan diff: a mailbox moves to a store that does not serve its domain yet', () => {
+  it('has the store accept the domain before the move', async () => {
+    const { file } = await brokenCopy('building', (t) => t.replace('      carol: mail2\n', '      carol: mail1\n'));
+    const { diff } = await jsonDiff([building, file]);
+    const add = diff.migration.steps.find((s) => s.phase === 'add')!;
+    expect(add.actions[0]!.text).toBe('host mail1: accept mail for globex.example, for the mailboxes that move there');
+    expect(diff.migration.steps.map((s) => s.phase)).toEqual(['lower-ttl', 'add', 'move', 'restore-ttl']);
+  });
+});
+
 describe('mxplan diff: a new backup MX replaces the old one', () => {
   const replaceBackup = (t: string) =>
     t
