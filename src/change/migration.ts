@@ -266,7 +266,12 @@ export function migrationOrder(
   );
   if (restoreRecords.length > 0) restoreActions.push({ text: 'publish the new TTLs', records: restoreRecords });
   if (restoreActions.length > 0)
-    steps.push({ phase: 'restore-ttl', title: "restore the plan's TTLs", actions: restoreActions, wait: 0 });
+    steps.push({
+      phase: 'restore-ttl',
+      title: "set every TTL to the plan's (the lowered ones back)",
+      actions: restoreActions,
+      wait: 0,
+    });
 
   return {
     steps,
