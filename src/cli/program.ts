@@ -4,7 +4,10 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
+import * as drift from './commands/drift.js';
+import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
@@ -12,7 +15,18 @@ import * as sandbox from './commands/sandbox.js';
 import * as verify from './commands/verify.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox, verify];
+const commands: readonly { register(program: Command): void }[] = [
+  lint,
+  rules,
+  zones,
+  records,
+  dns,
+  sandbox,
+  verify,
+  diff,
+  drift,
+  importZones,
+];
 
 const EXIT_CODES = `
 Exit codes:
