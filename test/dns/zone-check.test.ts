@@ -73,7 +73,6 @@ for (const c of cases) {
         out: join(scratch, 'zones'),
         serial: GOLDEN_SERIAL,
         servers: SERVERS,
-        source: 'topology.yaml',
       });
     });
     afterAll(() => rm(scratch, { recursive: true, force: true }));
