@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { ResourceError, UsageError } from '../../errors.js';
 import { setExitCode } from '../program.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
@@ -42,14 +43,15 @@ export function register(program: Command): void {
       const { address, port } = parseListen(flags.listen);
       const workers = parseWorkers(flags.workers);
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }] = await Promise.all([
+      const [cluster, { startDnsCluster }, { ListenError }, { deriveZones }, { dateSerial }] = await Promise.all([
         import('node:cluster').then((m) => m.default),
+        import('../../dns/cluster.js'),
         import('../../dns/server.js'),
         import('../../dns/derive.js'),
         import('../../dns/serial.js'),
       ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
-      const worker = cluster.isWorker;
+      const worker = cluster.worker;
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
@@ -57,10 +59,27 @@ export function register(program: Command): void {
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
       const log = flags.log === undefined ? undefined : await openLog(flags.log);
-      const server = await startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones });
+      const server = await startDnsCluster({
+        workers,
+        address,
+        port,
+        log: log?.write,
+        loadZones: async () => zones,
+      }).catch(async (error: unknown) => {
+        await log?.close();
+        // A worker's failure reaches the primary, which says it once.
+        if (worker) return undefined;
+        if (error instanceof ListenError)
+          throw new ResourceError(`${error.message} (choose another with --listen)`, { cause: error });
+        throw error;
+      });
+      if (!server) return setExitCode(command, 2);
+      const closeLog = async (): Promise<void> => {
+        await log?.close();
+      };
       if (worker) {
         await server.closed;
-        await log?.close();
+        await closeLog();
         return setExitCode(command, 0);
       }
       const where = server.address.includes(':')
@@ -73,7 +92,7 @@ export function register(program: Command): void {
 
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
-      await log?.close();
+      await closeLog();
       process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
       setExitCode(command, signal ? 0 : 2);
     });
@@ -84,9 +103,10 @@ export function parseListen(text: string): { address: string; port: number } {
   const match =
     /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
-  if (!match || port > 65535)
+  const address = match?.[1] || match?.[2] || '127.0.0.1';
+  if (!match || port > 65535 || !isIP(address))
     throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
-  return { address: match[1] || match[2] || '127.0.0.1', port };
+  return { address, port };
 }
 
 function parseWorkers(text: string): number {

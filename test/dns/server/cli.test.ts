@@ -17,7 +17,13 @@ const running = new Set<ChildProcess>();
 
 afterEach(async () => {
   for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    // A detached child leads its own process group: take its workers with it.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
   running.clear();
 });
@@ -31,17 +37,25 @@ interface Served {
   exit(): Promise<number | null>;
 }
 
-/** Starts `mxplan dns ...args` and waits for its "serving" line. */
-function serve(args: readonly string[]): Promise<Served> {
+/**
+ * Starts `mxplan dns ...args` and waits for its "serving" line. `detached` gives it a process
+ * group of its own (as a shell does), to be signalled as a whole as Ctrl-C does; `readStdout:
+ * false` leaves its stdout unread, a reader that has stalled.
+ */
+function serve(
+  args: readonly string[],
+  { detached = false, readStdout = true }: { detached?: boolean; readStdout?: boolean } = {},
+): Promise<Served> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'dns', ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
+    detached,
   });
   running.add(child);
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  if (readStdout) child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
@@ -102,30 +116,43 @@ describe('mxplan dns', () => {
     });
   });
 
-  it('runs several workers on one port and stops them all', async () => {
+  it('runs several workers on one port and stops them all on SIGTERM, saying nothing more', async () => {
     const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '2']);
     expect(served.stderr()).toMatch(/with 2 workers/);
     const r = resolver(served.port);
     for (let i = 0; i < 20; i++) expect(await r.resolve4('store1.mail.hostco.example')).toEqual(['203.0.113.11']);
     served.child.kill('SIGTERM');
     expect(await served.exit()).toBe(0);
+    expect(served.stderr()).toMatch(
+      /^mxplan: serving \d+ zones on [^\n]+ with 2 workers; Ctrl-C stops\nmxplan: SIGTERM: stopped\n$/,
+    );
     // Nothing listens any more: the workers are gone with the primary.
     const again = await startDnsServer({ zones: FIXTURE_ZONES, port: served.port });
     await again.close();
   });
 
-  it('says clearly when the port is taken (exit 2)', async () => {
+  it('stops its workers quietly on Ctrl-C, which reaches the whole process group', async () => {
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '2', '--log'], { detached: true });
+    expect(await resolver(served.port).resolveSoa('hostco.example')).toMatchObject({ nsname: expect.any(String) });
+    process.kill(-served.child.pid!, 'SIGINT');
+    expect(await served.exit()).toBe(0);
+    expect(served.stderr()).toMatch(/^mxplan: serving [^\n]+; Ctrl-C stops\nmxplan: SIGINT: stopped\n$/);
+    expect(JSON.parse(served.stdout().trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA' });
+  });
+
+  it.each([[[]], [['--workers', '2']]])('says clearly, once, when the port is taken (exit 2) %j', async (extra) => {
     await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
-    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`]);
+    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)`,
+    expect(result.stderr).toBe(
+      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)\n`,
     );
   });
 
   it.each([
     ['--listen', 'localhost'],
     ['--listen', '127.0.0.1:70000'],
+    ['--listen', '999.0.0.1:53'],
     ['--workers', '0'],
   ])('rejects %s %s (exit 2)', async (flag, value) => {
     const result = await mxplan(['dns', HOSTING, flag, value]);

@@ -6,7 +6,7 @@ import * as dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDnsServer, type DnsServer, type QueryLogEntry } from '../../../src/dns/server.js';
+import { ListenError, startDnsServer, type DnsServer, type QueryLogEntry } from '../../../src/dns/server.js';
 import { ResourceError } from '../../../src/errors.js';
 import { requireTool } from '../../helpers/tools.js';
 import { FIXTURE_ZONES, decode, query } from '../responder/dns-test.js';
@@ -255,12 +255,19 @@ describe('the programmatic API', () => {
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
-  it('says clearly when the port is taken', async () => {
+  it('says what happened when the port is taken, naming no flag (the caller knows its own)', async () => {
     const error = await startDnsServer({ zones: FIXTURE_ZONES, port: server.port }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ListenError);
     expect(error).toBeInstanceOf(ResourceError);
-    expect((error as Error).message).toBe(
-      `cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use (choose another with --listen)`,
-    );
+    expect(error).toMatchObject({ reason: 'in-use', address: '127.0.0.1', port: server.port, transport: 'udp' });
+    expect((error as Error).message).toBe(`cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use`);
+  });
+
+  it('says so, naming no flag, when the address is not an IP address', async () => {
+    await expect(startDnsServer({ zones: FIXTURE_ZONES, address: 'localhost' })).rejects.toMatchObject({
+      reason: 'not-an-address',
+      message: 'cannot listen on localhost:0: "localhost" is not an IP address',
+    });
   });
 
   it('says so when only the TCP port is taken', async () => {
