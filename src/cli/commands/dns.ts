@@ -26,7 +26,7 @@ export function register(program: Command): void {
     )
     .option(
       '--log [file]',
-      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file',
+      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout (- or no file), or appended to file; a slow or closed reader costs log lines, never answers',
     )
     .option(
       '--workers <n>',
@@ -43,13 +43,15 @@ export function register(program: Command): void {
       const { address, port } = parseListen(flags.listen);
       const workers = parseWorkers(flags.workers);
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const [cluster, { startDnsCluster }, { ListenError }, { deriveZones }, { dateSerial }] = await Promise.all([
-        import('node:cluster').then((m) => m.default),
-        import('../../dns/cluster.js'),
-        import('../../dns/server.js'),
-        import('../../dns/derive.js'),
-        import('../../dns/serial.js'),
-      ]);
+      const [cluster, { startDnsCluster }, { ListenError }, { deriveZones }, { dateSerial }, { openNdjsonSink }] =
+        await Promise.all([
+          import('node:cluster').then((m) => m.default),
+          import('../../dns/cluster.js'),
+          import('../../dns/server.js'),
+          import('../../dns/derive.js'),
+          import('../../dns/serial.js'),
+          import('../../ndjson-sink.js'),
+        ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
       const worker = cluster.worker;
       const plan = worker
@@ -58,12 +60,22 @@ export function register(program: Command): void {
       if (!plan) return setExitCode(command, 1);
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
-      const log = flags.log === undefined ? undefined : await openLog(flags.log);
+      // Only a process that answers queries logs them (with workers, each worker).
+      const who = worker ? `mxplan: worker ${worker.id}` : 'mxplan';
+      const log =
+        flags.log === undefined || (workers > 1 && !worker)
+          ? undefined
+          : await openNdjsonSink(flags.log === true ? '-' : flags.log, {
+              onBroken: (error) =>
+                process.stderr.write(
+                  `${who}: the query log stopped (${(error as NodeJS.ErrnoException).code ?? error.message}); serving goes on without it\n`,
+                ),
+            });
       const server = await startDnsCluster({
         workers,
         address,
         port,
-        log: log?.write,
+        log: log && ((entry) => log.write(entry)),
         loadZones: async () => zones,
       }).catch(async (error: unknown) => {
         await log?.close();
@@ -75,7 +87,11 @@ export function register(program: Command): void {
       });
       if (!server) return setExitCode(command, 2);
       const closeLog = async (): Promise<void> => {
-        await log?.close();
+        const { written, dropped } = (await log?.close()) ?? { written: 0, dropped: 0 };
+        if (dropped > 0)
+          process.stderr.write(
+            `${who}: the query log dropped ${dropped} of ${written + dropped} entries (its reader was slower than the queries, or gone)\n`,
+          );
       };
       if (worker) {
         await server.closed;
@@ -114,23 +130,4 @@ function parseWorkers(text: string): number {
   if (!/^\d+$/.test(text) || n < 1 || n > 64)
     throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
   return n;
-}
-
-/** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */
-async function openLog(target: string | true): Promise<{ write: (entry: object) => void; close: () => Promise<void> }> {
-  if (target === true) {
-    return { write: (entry) => void process.stdout.write(`${JSON.stringify(entry)}\n`), close: async () => {} };
-  }
-  const { createWriteStream } = await import('node:fs');
-  const stream = createWriteStream(target, { flags: 'a' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) =>
-      reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })),
-    );
-  });
-  return {
-    write: (entry) => void stream.write(`${JSON.stringify(entry)}\n`),
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
-  };
 }
