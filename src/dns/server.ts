@@ -5,7 +5,8 @@
  * UDP: one datagram in, the reply sent as [client's header+question, pre-encoded tail, OPT].
  * TCP (RFC 7766 §6.2): length-prefixed messages, pipelined and answered in order; writes
  * respect backpressure; an idle or stalled connection (a partial length prefix included) is
- * closed after `tcpIdleTimeoutMs` (§6.2.3); at most `maxTcpConnections` at once (§6.2.2).
+ * closed after `tcpIdleTimeoutMs` (§6.2.3); at most `maxTcpConnections` at once (§6.2.2), the
+ * idle connection that waited longest making room for a new one (tcp-connections.ts).
  *
  * `startDnsServer` is the single-process API (the sandbox uses it); cluster.ts runs it in several
  * processes. A socket that cannot be bound is a ListenError saying why; which flag chooses
@@ -19,6 +20,7 @@ import { transferMessages } from './axfr.js';
 import type { Zone } from './records.js';
 import { Outcome, Responder, type FaultRule, type ResponderOptions } from './responder/chain.js';
 import { clientLabel, logEntry, type QueryLog } from './responder/query-log.js';
+import { TcpConnections, type TcpConnection } from './tcp-connections.js';
 
 export type { FaultRule, FaultAction } from './responder/chain.js';
 export type { QueryLog, QueryLogEntry } from './responder/query-log.js';
@@ -33,6 +35,8 @@ export interface DnsServerOptions extends ResponderOptions {
   readonly log?: QueryLog;
   /** RFC 7766 §6.2.3; default 10 s. */
   readonly tcpIdleTimeoutMs?: number;
+  /** RFC 7766 §6.2.3: the idle timeout above half of maxTcpConnections; default 1 s (at most tcpIdleTimeoutMs). */
+  readonly tcpBusyIdleTimeoutMs?: number;
   /** RFC 7766 §6.2.2; default 256. */
   readonly maxTcpConnections?: number;
   /** Told about internal errors (a step that threw; the client got SERVFAIL). */
@@ -66,8 +70,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   responder.onError = options.onError;
   const log = options.log;
   const idleMs = options.tcpIdleTimeoutMs ?? 10_000;
-  const maxConnections = options.maxTcpConnections ?? 256;
-  const connections = new Set<net.Socket>();
+  const connections = new TcpConnections({
+    max: Math.max(1, options.maxTcpConnections ?? 256),
+    idleMs,
+    busyIdleMs: Math.min(idleMs, options.tcpBusyIdleTimeoutMs ?? 1000),
+  });
 
   const udp = await bindUdpAndTcp(address, requestedPort);
   const { socket: udpSocket, server: tcpServer, port } = udp;
@@ -96,16 +103,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   udpSocket.on('error', (error) => options.onError?.(error));
 
   tcpServer.on('connection', (socket) => {
-    if (connections.size >= maxConnections) {
-      socket.destroy();
-      return;
-    }
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
-    socket.setTimeout(idleMs, () => socket.destroy());
-    serveTcpConnection(socket, { responder, log, idleMs, onError: options.onError });
+    serveTcpConnection(connections.admit(socket), { connections, responder, log, onError: options.onError });
   });
 
   let closing: Promise<void> | undefined;
@@ -113,7 +113,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const socket of connections) socket.destroy();
+      connections.closeAll();
       await Promise.all([closeQuietly(udpSocket), closeQuietly(tcpServer)]);
       markClosed();
     })();
@@ -147,9 +147,9 @@ function closeQuietly(socket: dgram.Socket | net.Server): Promise<void> {
 }
 
 interface ConnectionOptions {
+  readonly connections: TcpConnections;
   readonly responder: Responder;
   readonly log: QueryLog | undefined;
-  readonly idleMs: number;
   readonly onError: ((error: unknown) => void) | undefined;
 }
 
@@ -158,7 +158,11 @@ interface ConnectionOptions {
  * timer, a message that trickles in (a byte now and then, each resetting the timer) is cut off
  * once it has been incomplete for the idle timeout (RFC 7766 §6.2.3).
  */
-function serveTcpConnection(socket: net.Socket, { responder, log, idleMs, onError }: ConnectionOptions): void {
+function serveTcpConnection(
+  connection: TcpConnection,
+  { connections, responder, log, onError }: ConnectionOptions,
+): void {
+  const socket = connection.socket;
   const client = clientLabel(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
   let pending: Buffer | undefined;
   let incompleteSince = 0;
@@ -227,9 +231,10 @@ function serveTcpConnection(socket: net.Socket, { responder, log, idleMs, onErro
   socket.on('data', (chunk: Buffer) => {
     pending = pending ? Buffer.concat([pending, chunk]) : chunk;
     const answered = pump();
+    if (answered > 0) connections.touch(connection);
     if (!pending) incompleteSince = 0;
     else if (answered > 0 || incompleteSince === 0) incompleteSince = performance.now();
-    else if (performance.now() - incompleteSince > idleMs) socket.destroy();
+    else if (performance.now() - incompleteSince > connection.idleMs) socket.destroy();
   });
   // RFC 7766 §6.2.4: the client closed its side; finish what is queued, then close ours.
   socket.on('end', () => socket.end());
