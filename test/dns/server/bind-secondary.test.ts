@@ -15,6 +15,7 @@ import { requireTool } from '../../helpers/tools.js';
 import { baseTopology, planOf } from '../../helpers/topology.js';
 import { compiledRecords } from '../zone-tools.js';
 import { dig } from './clients.js';
+import { freePort, stopDaemon } from './daemons.js';
 
 const ready = requireTool('named') && requireTool('dig') && requireTool('named-compilezone');
 
@@ -23,21 +24,10 @@ let server: DnsServer | undefined;
 let dir: string | undefined;
 
 afterAll(async () => {
-  if (named && named.exitCode === null) {
-    const exited = new Promise((resolve) => named!.once('exit', resolve));
-    named.kill('SIGTERM');
-    await exited;
-  }
+  await stopDaemon(named);
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-/** A port free for UDP and TCP on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const probe = await startDnsServer({ zones: [] });
-  await probe.close();
-  return probe.port;
-}
 
 function namedConf(directory: string, port: number, primaryPort: number, origins: readonly string[]): string {
   return [

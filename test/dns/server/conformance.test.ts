@@ -16,6 +16,7 @@ import { formatZone } from '../../../src/dns/zone-file.js';
 import { requireTool } from '../../helpers/tools.js';
 import { FIXTURE_ZONES } from '../responder/dns-test.js';
 import { dig } from './clients.js';
+import { freePort, stopDaemon } from './daemons.js';
 
 const ready = requireTool('dig') && requireTool('nsd');
 
@@ -283,9 +284,7 @@ let server: DnsServer | undefined;
 /** NSD in the foreground on its own loopback port, serving the zone from a file. */
 async function startNsd(): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'mxplan-nsd-'));
-  const probe = await startDnsServer({ zones: [] });
-  nsdPort = probe.port;
-  await probe.close();
+  nsdPort = await freePort();
   await writeFile(join(dir, 'example.org.zone'), formatZone(ZONE));
   const conf = join(dir, 'nsd.conf');
   await writeFile(
@@ -331,11 +330,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (nsd && nsd.exitCode === null) {
-    const exited = new Promise((resolve) => nsd!.once('exit', resolve));
-    nsd.kill('SIGTERM');
-    await exited;
-  }
+  await stopDaemon(nsd);
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
