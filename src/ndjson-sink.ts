@@ -14,7 +14,7 @@
  *   file or terminal is written synchronously, where EAGAIN (a non-blocking descriptor shared
  *   with another process) drops that write and goes on.
  */
-import { fstatSync, createWriteStream, writeSync } from 'node:fs';
+import { createWriteStream, fstatSync, writeSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import { ResourceError } from './errors.js';
@@ -246,7 +246,13 @@ function fdSink(fd: number, options: NdjsonSinkOptions): NdjsonSink {
 /** Standard output (`-`), or a file appended to (O_APPEND keeps lines whole across processes). */
 export async function openNdjsonSink(target: string, options: NdjsonSinkOptions = {}): Promise<NdjsonSink> {
   if (target === '-') {
-    const stat = fstatSync(1);
+    let stat: Stats;
+    try {
+      stat = fstatSync(1);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+      throw new ResourceError(`cannot write the log to standard output (${code})`, { cause });
+    }
     if (stat.isFIFO() || stat.isSocket())
       return streamSink(new net.Socket({ fd: 1, readable: false, writable: true }), options, false);
     return fdSink(1, options);
