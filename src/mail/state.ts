@@ -7,6 +7,7 @@
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { ResourceError } from '../errors.js';
+import { isAlive } from '../process-alive.js';
 import { hostLayout } from '../state-layout.js';
 
 export interface HostState {
@@ -40,13 +41,4 @@ async function takeLock(lockPath: string): Promise<void> {
     }
   }
   throw new ResourceError(`cannot lock ${lockPath}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -34,7 +34,6 @@ async function generate(topology: string, scratch: string): Promise<Map<string, 
     serial: GOLDEN_SERIAL,
     servers: SERVERS,
     zoneDirectory: GOLDEN_ZONE_DIRECTORY,
-    source: 'topology.yaml',
   });
   const files = new Map<string, string>();
   for (const name of (await readdir(out)).sort()) files.set(`zones/${name}`, await readFile(join(out, name), 'utf8'));

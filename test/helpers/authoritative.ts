@@ -21,6 +21,14 @@ export async function freePort(): Promise<number> {
   return probe.port;
 }
 
+/** Stops a daemon by its PID (SIGTERM) and waits for it to exit. */
+export async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /**
  * named's options for a test instance: its files in `directory`, listening on 127.0.0.1:`port`
  * only, no recursion, no notify, transfers open to 127.0.0.1.
@@ -83,13 +91,7 @@ async function launch(command: string, args: string[], port: number, probeZone: 
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  };
+  const stop = () => stopDaemon(child);
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}):\n${log}`);
     const reply = await query({ address: '127.0.0.1', port }, probeZone, 'SOA', { timeout: 200, tries: 1 }).catch(

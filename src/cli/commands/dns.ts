@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { ResourceError, UsageError } from '../../errors.js';
 import { setExitCode } from '../program.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     )
     .option(
       '--log [file]',
-      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file',
+      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout (- or no file), or appended to file; a slow or closed reader costs log lines, never answers',
     )
     .option(
       '--workers <n>',
@@ -42,25 +43,59 @@ export function register(program: Command): void {
       const { address, port } = parseListen(flags.listen);
       const workers = parseWorkers(flags.workers);
       const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }] = await Promise.all([
-        import('node:cluster').then((m) => m.default),
-        import('../../dns/server.js'),
-        import('../../dns/derive.js'),
-        import('../../dns/serial.js'),
-      ]);
+      const [cluster, { startDnsCluster }, { ListenError }, { deriveZones }, { dateSerial }, { openNdjsonSink }] =
+        await Promise.all([
+          import('node:cluster').then((m) => m.default),
+          import('../../dns/cluster.js'),
+          import('../../dns/server.js'),
+          import('../../dns/derive.js'),
+          import('../../dns/serial.js'),
+          import('../../ndjson-sink.js'),
+        ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
-      const worker = cluster.isWorker;
+      const worker = cluster.worker;
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
       if (!plan) return setExitCode(command, 1);
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
-      const log = flags.log === undefined ? undefined : await openLog(flags.log);
-      const server = await startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones });
+      // Only a process that answers queries logs them (with workers, each worker).
+      const who = worker ? `mxplan: worker ${worker.id}` : 'mxplan';
+      const log =
+        flags.log === undefined || (workers > 1 && !worker)
+          ? undefined
+          : await openNdjsonSink(flags.log === true ? '-' : flags.log, {
+              onBroken: (error) =>
+                process.stderr.write(
+                  `${who}: the query log stopped (${(error as NodeJS.ErrnoException).code ?? error.message}); serving goes on without it\n`,
+                ),
+            });
+      const server = await startDnsCluster({
+        workers,
+        address,
+        port,
+        log: log && ((entry) => log.write(entry)),
+        loadZones: async () => zones,
+      }).catch(async (error: unknown) => {
+        await log?.close();
+        // A worker's failure reaches the primary, which says it once.
+        if (worker) return undefined;
+        if (error instanceof ListenError)
+          throw new ResourceError(`${error.message} (choose another with --listen)`, { cause: error });
+        throw error;
+      });
+      if (!server) return setExitCode(command, 2);
+      const closeLog = async (): Promise<void> => {
+        const { written, dropped } = (await log?.close()) ?? { written: 0, dropped: 0 };
+        if (dropped > 0)
+          process.stderr.write(
+            `${who}: the query log dropped ${dropped} of ${written + dropped} entries (its reader was slower than the queries, or gone)\n`,
+          );
+      };
       if (worker) {
         await server.closed;
-        await log?.close();
+        await closeLog();
         return setExitCode(command, 0);
       }
       const where = server.address.includes(':')
@@ -73,7 +108,7 @@ export function register(program: Command): void {
 
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
-      await log?.close();
+      await closeLog();
       process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
       setExitCode(command, signal ? 0 : 2);
     });
@@ -84,9 +119,10 @@ export function parseListen(text: string): { address: string; port: number } {
   const match =
     /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
-  if (!match || port > 65535)
+  const address = match?.[1] || match?.[2] || '127.0.0.1';
+  if (!match || port > 65535 || !isIP(address))
     throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
-  return { address: match[1] || match[2] || '127.0.0.1', port };
+  return { address, port };
 }
 
 function parseWorkers(text: string): number {
@@ -94,23 +130,4 @@ function parseWorkers(text: string): number {
   if (!/^\d+$/.test(text) || n < 1 || n > 64)
     throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
   return n;
-}
-
-/** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */
-async function openLog(target: string | true): Promise<{ write: (entry: object) => void; close: () => Promise<void> }> {
-  if (target === true) {
-    return { write: (entry) => void process.stdout.write(`${JSON.stringify(entry)}\n`), close: async () => {} };
-  }
-  const { createWriteStream } = await import('node:fs');
-  const stream = createWriteStream(target, { flags: 'a' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) =>
-      reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })),
-    );
-  });
-  return {
-    write: (entry) => void stream.write(`${JSON.stringify(entry)}\n`),
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
-  };
 }

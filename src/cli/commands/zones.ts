@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SERVERS, type Server } from '../../dns/server-config.js';
 import { UsageError } from '../../errors.js';
@@ -11,6 +10,7 @@ interface ZonesFlags {
   server: Server[];
   zoneDir?: string;
   force?: boolean;
+  allowSerialDecrease?: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,6 +22,10 @@ export function register(program: Command): void {
     .option(
       '--serial <n>',
       'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)',
+    )
+    .option(
+      '--allow-serial-decrease',
+      'let --serial lower the serial of zones already in --out (or keep it on changed zones); their secondaries then keep the old data',
     )
     .addOption(
       new Option(
@@ -45,16 +49,20 @@ export function register(program: Command): void {
       });
       if (!plan) return setExitCode(command, 1);
 
-      const [{ deriveZones }, { writeZoneDirectory }] = await Promise.all([
+      const [{ deriveZones }, { writeZoneDirectory, SerialRegressionError }] = await Promise.all([
         import('../../dns/derive.js'),
         import('../../dns/zone-dir.js'),
       ]);
       const result = await writeZoneDirectory(deriveZones(plan), {
         out: flags.out,
         serial,
+        allowSerialDecrease: flags.allowSerialDecrease === true,
         servers: flags.server,
         zoneDirectory: flags.zoneDir,
-        source: basename(plan.file),
+      }).catch((error: unknown) => {
+        if (error instanceof SerialRegressionError)
+          throw new UsageError(`${error.message} (--allow-serial-decrease writes it anyway)`, { cause: error });
+        throw error;
       });
       process.stdout.write(summary(result));
       setExitCode(command, 0);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deriveZones } from '../../../src/dns/derive.js';
 import { formatZone } from '../../../src/dns/zone-file.js';
 import { startDnsServer, type DnsServer } from '../../../src/dns/server.js';
-import { freePort, namedOptions } from '../../helpers/authoritative.js';
+import { freePort, namedOptions, stopDaemon } from '../../helpers/authoritative.js';
 import { requireTool } from '../../helpers/tools.js';
 import { baseTopology, planOf } from '../../helpers/topology.js';
 import { compiledRecords } from '../zone-tools.js';
@@ -24,11 +24,7 @@ let server: DnsServer | undefined;
 let dir: string | undefined;
 
 afterAll(async () => {
-  if (named && named.exitCode === null) {
-    const exited = new Promise((resolve) => named!.once('exit', resolve));
-    named.kill('SIGTERM');
-    await exited;
-  }
+  await stopDaemon(named);
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
