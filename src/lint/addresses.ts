@@ -24,6 +24,13 @@ export type AddressFate =
   /** A name the plan does not serve. */
   | { readonly kind: 'outside' };
 
+/** For messages: where an unrouted address lies. "infra.example, a zone the plan serves but no mail domain". */
+export function unroutedWhere(fate: Extract<AddressFate, { kind: 'unrouted' }>): string {
+  return fate.name === fate.zone
+    ? `${fate.name}, a zone the plan serves but no mail domain`
+    : `${fate.name}, a name in zone ${fate.zone}, which the plan serves, but no mail domain`;
+}
+
 /** The fate of a canonical, syntactically valid address. */
 export function fateOf(plan: Plan, address: string): AddressFate {
   const name = domainOf(address);

@@ -54,17 +54,20 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     return { rows, findings };
   }
 
+  const QUOTA_FIX =
+    'Write the quota as bytes or a number with KB, MB, GB, KiB, MiB or GiB, or leave the cell empty for the default.';
   for (let i = headerLine + 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '' || line.startsWith('#')) continue;
-    const { cells, starts } = splitCsvLine(line);
+    const cells = line.includes('"') ? splitCsvLine(line).cells : line.split(',');
+    // Cell positions only for findings: a million good rows need none.
+    const columnOf = (cell: number) => splitCsvLine(line).starts[cell] ?? line.length + 1;
     const local = cells[localCol]?.trim() ?? '';
     const host = cells[hostCol]?.trim() ?? '';
     if (!local || !host) {
-      const missing = !local ? localCol : hostCol;
       problem(
         i + 1,
-        starts[missing] ?? line.length + 1,
+        columnOf(!local ? localCol : hostCol),
         `row "${line.length > 60 ? `${line.slice(0, 60)}…` : line}" has no ${!local ? 'local part' : 'host'}`,
         'Give every row a local part and a host id.',
       );
@@ -73,33 +76,18 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     let quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
     // A row without a quota is { host }, which the definition accepts for any host text.
     if (quota !== undefined) {
+      const at = (pointer: string) => ({
+        file,
+        line: i + 1,
+        column: columnOf(pointer === '/quota' ? quotaCol : hostCol),
+        path: '',
+      });
       const rowFindings = validateUserRow(
         { host, quota },
-        {
-          at: (pointer) => ({
-            file,
-            line: i + 1,
-            column: starts[pointer === '/quota' ? quotaCol : hostCol]!,
-            path: '',
-          }),
-          keyAt: (pointer) => ({
-            file,
-            line: i + 1,
-            column: starts[pointer === '/quota' ? quotaCol : hostCol]!,
-            path: '',
-          }),
-          name: (pointer) => `user ${local}${pointer ? `: ${pointer.slice(1)}` : ''}`,
-          plainText: () => undefined,
-        },
+        { at, keyAt: at, name: (p) => `user ${local}${p ? `: ${p.slice(1)}` : ''}`, plainText: () => undefined },
       );
       if (rowFindings.length > 0) {
-        findings.push(
-          ...rowFindings.map((f) => ({
-            ...f,
-            rule: 'users-csv',
-            fix: 'Write the quota as bytes or a number with KB, MB, GB, KiB, MiB or GiB, or leave the cell empty for the default.',
-          })),
-        );
+        findings.push(...rowFindings.map((f) => ({ ...f, rule: 'users-csv', fix: QUOTA_FIX })));
         quota = undefined;
       }
     }
@@ -112,14 +100,6 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
 function splitCsvLine(line: string): { cells: string[]; starts: number[] } {
   const cells: string[] = [];
   const starts: number[] = [1];
-  if (!line.includes('"')) {
-    for (const cell of line.split(',')) {
-      cells.push(cell);
-      starts.push(starts.at(-1)! + cell.length + 1);
-    }
-    starts.pop();
-    return { cells, starts };
-  }
   let cell = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {

@@ -274,7 +274,7 @@ function syntaxFinding(errors: readonly YAMLError[], file: string): Finding {
     severity: 'error',
     message: syntaxMessage(first!.error),
     ...(rest.length > 0 ? { related: rest.slice(0, 20).map((r) => r.location) } : {}),
-    fix: 'Correct the YAML at this position (spaces, not tabs, for indentation; a space after each ":" and "-").',
+    fix: 'Correct the YAML at this position (spaces, not tabs, for indentation; a space after each ":" and "-"); the plan\'s checks run once it parses.',
     location: first!.location,
   };
 }

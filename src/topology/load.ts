@@ -67,11 +67,20 @@ export async function parsePlan(
     (doc) => validateShape(doc, context).map((p) => p.error),
     parsed.repeatedKeys,
   );
-  if (fixed.document === undefined) return { plan: undefined, findings };
+  if (fixed.document === undefined) return { plan: undefined, findings: [...noteChecksNotRun(findings)] };
   const raw = fixed.document as RawTopology;
   const users = await readUsersFiles(raw, parsed, readSibling);
   const plan = normalize(raw, parsed.source, users.usersFiles, fixed);
   return { plan: undefined, partial: { plan, unchecked: fixed.unchecked }, findings: [...findings, ...users.findings] };
+}
+
+/** Without its skeleton (version, dns with its SOA, hosts, domains) no part can be checked: the first finding says so. */
+function* noteChecksNotRun(findings: readonly Finding[]): Generator<Finding> {
+  const note =
+    "The plan's other checks did not run: they need version, dns (with its soa), hosts and domains in shape.";
+  for (const [i, finding] of findings.entries()) {
+    yield i > 0 ? finding : { ...finding, fix: finding.fix ? `${finding.fix} ${note}` : note };
+  }
 }
 
 function shapeContext(parsed: ParsedYaml): ShapeContext {

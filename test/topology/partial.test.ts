@@ -12,12 +12,16 @@ import { topology, type TopologyDoc } from '../helpers/topology.js';
 afterAll(removeTempDirs);
 
 /** Lints `doc` as the CLI does; findings as "rule path". */
-async function check(doc: TopologyDoc | string): Promise<{ plan: unknown; findings: string[] }> {
+async function check(doc: TopologyDoc | string): Promise<{ plan: unknown; findings: string[]; fixes: string[] }> {
   const dir = await tempDir('partial');
   const file = join(dir, 'topology.yaml');
   await writeFile(file, typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
   const { plan, findings } = await checkTopology(file, { strict: true });
-  return { plan, findings: findings.map((f) => `${f.rule} ${f.location.path}`) };
+  return {
+    plan,
+    findings: findings.map((f) => `${f.rule} ${f.location.path}`),
+    fixes: findings.map((f) => f.fix ?? ''),
+  };
 }
 
 /** The base plan without globex's postmaster: a semantic error far from any shape error. */
@@ -83,8 +87,9 @@ describe('a schema error does not hide the other checks', () => {
     ]);
   });
 
-  it('when the skeleton fails (no dns), nothing else can be checked', async () => {
-    const { findings } = await check(withLint((t) => delete t.dns));
+  it('when the skeleton fails (no dns), nothing else can be checked, and the finding says so', async () => {
+    const { findings, fixes } = await check(withLint((t) => delete t.dns));
     expect(findings).toEqual(['topology-schema ']);
+    expect(fixes[0]).toMatch(/the plan's other checks did not run/i);
   });
 });

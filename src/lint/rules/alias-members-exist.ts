@@ -1,6 +1,6 @@
 import { closest } from '../../topology/did-you-mean.js';
 import type { Domain } from '../../topology/types.js';
-import { addressProblem, fateOf } from '../addresses.js';
+import { addressProblem, fateOf, unroutedWhere } from '../addresses.js';
 import { defineRule } from '../rule.js';
 
 /** Past this many addresses a "did you mean" costs more than it helps (edit distance to each). */
@@ -28,7 +28,7 @@ export default defineRule({
       nullMx:
         'domain {domain}: alias {alias} member {member} is in {memberDomain}, which has a null MX and receives no mail',
       unrouted:
-        "domain {domain}: alias {alias} member {member} is in zone {zone}, which the plan serves, but {memberDomain} is no mail domain of the plan: the plan's DNS gives it no MX and the member bounces",
+        "domain {domain}: alias {alias} member {member} is in {where}: the plan's DNS gives it no MX, and the member bounces",
       empty: 'domain {domain}: alias {alias} has no members; mail to it goes nowhere',
     },
   },
@@ -67,7 +67,7 @@ export default defineRule({
             case 'unrouted':
               report({
                 messageId: 'unrouted',
-                data: { ...data, memberDomain: fate.name, zone: fate.zone },
+                data: { ...data, where: unroutedWhere(fate) },
                 at: member.at,
               });
               break;

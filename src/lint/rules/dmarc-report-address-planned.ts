@@ -1,4 +1,4 @@
-import { addressProblem, dmarcReportAddresses, fateOf } from '../addresses.js';
+import { addressProblem, dmarcReportAddresses, fateOf, unroutedWhere } from '../addresses.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -24,7 +24,7 @@ export default defineRule({
       nullMx:
         'domain {domain}: DMARC {tag} address {address} is in {reportDomain}, which has a null MX; reports cannot be delivered',
       unrouted:
-        "domain {domain}: DMARC {tag} address {address} is in zone {zone}, which the plan serves, but {reportDomain} is no mail domain of the plan: the plan's DNS gives it no MX and reports bounce",
+        "domain {domain}: DMARC {tag} address {address} is in {where}: the plan's DNS gives it no MX, and reports bounce",
     },
   },
   check({ plan, report }) {
@@ -48,7 +48,7 @@ export default defineRule({
           related: [fate.domain.at],
         });
       else if (fate.kind === 'unrouted')
-        report({ messageId: 'unrouted', data: { ...data, reportDomain: fate.name, zone: fate.zone }, at: dmarc.at });
+        report({ messageId: 'unrouted', data: { ...data, where: unroutedWhere(fate) }, at: dmarc.at });
     }
   },
 });

@@ -1,4 +1,5 @@
 import { defineRule } from '../rule.js';
+import { count } from '../text.js';
 
 export default defineRule({
   meta: {
@@ -16,7 +17,7 @@ export default defineRule({
     fix: 'Merge the two blocks into one, or correct the name that was meant to be another domain.',
     messages: {
       repeated:
-        'domain {display} is {name} again (the block "{first}" comes first); names are case-insensitive and IDN-equal, so this block is ignored and its {addresses} are not planned',
+        'domain {display} is {name} again, after the block "{first}": names are case-insensitive and IDN-equal, so this block is ignored{lost}',
     },
   },
   check({ plan, report }) {
@@ -29,7 +30,7 @@ export default defineRule({
           display: repeated.display,
           name: repeated.name,
           first: first.display,
-          addresses: `${addresses} address${addresses === 1 ? '' : 'es'}`,
+          lost: addresses === 0 ? '' : ` and its ${count(addresses, 'address', 'addresses')} are not planned`,
         },
         at: repeated.at,
         related: [first.at],

@@ -1,4 +1,4 @@
-import { addressProblem, fateOf } from '../addresses.js';
+import { addressProblem, fateOf, unroutedWhere } from '../addresses.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -19,8 +19,7 @@ export default defineRule({
     messages: {
       unknown: 'SOA contact {contact} is not a planned address of {domain}; mail about the zones bounces',
       nullMx: 'SOA contact {contact} is in {domain}, which has a null MX; mail about the zones cannot be delivered',
-      unrouted:
-        "SOA contact {contact} is in zone {zone}, which the plan serves, but {domain} is no mail domain of the plan: the plan's DNS gives it no MX and mail about the zones bounces",
+      unrouted: "SOA contact {contact} is in {where}: the plan's DNS gives it no MX, and mail about the zones bounces",
     },
   },
   check({ plan, report }) {
@@ -32,6 +31,6 @@ export default defineRule({
     else if (fate.kind === 'unknown')
       report({ messageId: 'unknown', data: { contact, domain: fate.domain.display }, at, related: [fate.domain.at] });
     else if (fate.kind === 'unrouted')
-      report({ messageId: 'unrouted', data: { contact, domain: fate.name, zone: fate.zone }, at });
+      report({ messageId: 'unrouted', data: { contact, where: unroutedWhere(fate) }, at });
   },
 });

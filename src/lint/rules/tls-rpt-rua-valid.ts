@@ -1,4 +1,4 @@
-import { addressProblem, fateOf, tlsRptDestination } from '../addresses.js';
+import { addressProblem, fateOf, tlsRptDestination, unroutedWhere } from '../addresses.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -24,7 +24,7 @@ export default defineRule({
       unknown:
         'domain {domain}: TLS-RPT rua address {address} is not a planned address of {reportDomain}; reports to it bounce',
       unrouted:
-        "domain {domain}: TLS-RPT rua address {address} is in zone {zone}, which the plan serves, but {reportDomain} is no mail domain of the plan: the plan's DNS gives it no MX and reports bounce",
+        "domain {domain}: TLS-RPT rua address {address} is in {where}: the plan's DNS gives it no MX, and reports bounce",
     },
   },
   check({ plan, report }) {
@@ -58,7 +58,7 @@ export default defineRule({
         else if (fate.kind === 'unrouted')
           report({
             messageId: 'unrouted',
-            data: { ...data, address, reportDomain: fate.name, zone: fate.zone },
+            data: { ...data, address, where: unroutedWhere(fate) },
             at: tlsRpt.at,
           });
       }
