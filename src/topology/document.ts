@@ -100,17 +100,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     if (isAlias(node)) {
       if (!aliasTargets.has(node)) aliasTargets.set(node, anchors.get(node.source));
       const target = aliasTargets.get(node);
-      const problem = !target
-        ? `alias *${node.source} has no anchor &${node.source} before it`
-        : open.has(target)
-          ? `alias *${node.source} refers to the value that contains it`
-          : undefined;
-      if (problem || !target) {
+      if (!target || open.has(target)) {
         fatal = true;
         findings.push({
           rule: RULE,
           severity: 'error',
-          message: problem ?? '',
+          message: target
+            ? `alias *${node.source} refers to the value that contains it`
+            : `alias *${node.source} has no anchor &${node.source} before it`,
           fix: `Define the anchor (&${node.source}) before its first use, outside the value that uses it.`,
           location: locate(node, path),
         });

@@ -61,7 +61,7 @@ export function validateUserRow(row: { host: string; quota?: string }, context: 
 function problemsOf(errors: readonly ErrorObject[], context: ShapeContext): ShapeProblem[] {
   const seen = new Set<string>();
   const problems: ShapeProblem[] = [];
-  for (const error of dropMisspeltRequired(dropOneOfNoise(errors))) {
+  for (const error of dropMisspeltRequired(dropOneOfNoise(errors.filter((e) => e.propertyName === undefined)))) {
     const finding = toFinding(error, context);
     const key = `${finding.location.path}\0${finding.message}`;
     if (seen.has(key)) continue;
@@ -70,6 +70,9 @@ function problemsOf(errors: readonly ErrorObject[], context: ShapeContext): Shap
   }
   return problems;
 }
+
+// An error inside `propertyNames` carries the `propertyName` it is about, and repeats the
+// propertyNames error itself, which names the key and the rule: the detail is dropped (above).
 
 /**
  * Every `oneOf` of the schema is the whole definition of its value, so the errors at or below its
@@ -232,6 +235,7 @@ function typeName(type: string): string {
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date'; // YAML 1.1 timestamps, under a %YAML 1.1 directive
   switch (typeof value) {
     case 'string':
       return 'text';
@@ -251,7 +255,14 @@ function kindOf(value: unknown): string {
 function coercionHint(wanted: readonly string[], value: unknown, path: string, context: ShapeContext): string {
   const text = context.plainText(path);
   if (text === undefined || !wanted.includes('string')) return '';
-  const read = value === null ? 'null (no value)' : typeof value === 'boolean' ? 'a boolean' : 'a number';
+  const read =
+    value === null
+      ? 'null (no value)'
+      : typeof value === 'boolean'
+        ? 'a boolean'
+        : value instanceof Date
+          ? 'a date'
+          : 'a number';
   return `: YAML reads ${short(text)} as ${read}; write "${short(text)}" in quotes to keep it as text`;
 }
 

@@ -160,6 +160,11 @@ describe('bad input is reported as findings with positions, never thrown', () =>
       [{ rule: 'topology-schema', line: 6, message: /is not a size/ }],
     ],
     [
+      'a bad host id, once',
+      MINIMAL.replace('  store1: {', '  -x: { fqdn: mail9.infra.example }\n  store1: {'),
+      [{ rule: 'topology-schema', line: 6, message: /^hosts: "-x" is not a valid key here \(a host id: / }],
+    ],
+    [
       'a missing section',
       'version: 1\nhosts: {}\ndomains: {}\n',
       [{ rule: 'topology-schema', line: 1, message: /missing required key "dns"/ }],
@@ -253,12 +258,22 @@ describe('input is never silently changed', () => {
       /^domain Acme\.Example\.: senders\[0\] must be text, not true: YAML reads true as a boolean/,
     ],
     ['an empty value', 'usersFile:', /^domain Acme\.Example\.: usersFile must be text, not empty$/],
-  ])('reports %s that YAML read where text is wanted, with its position', async (_, line, message) => {
-    const text = `${MINIMAL}    ${line}\n`;
-    const { plan, findings } = await findingsOf(text);
+    [
+      'a YAML 1.1 date',
+      'mtaSts: { mode: testing, id: 2026-11-01 }',
+      /^domain Acme\.Example\.: mtaSts\.id must be text, not a date: YAML reads 2026-11-01 as a date; write "2026-11-01" in quotes/,
+    ],
+  ])('reports %s that YAML read where text is wanted, with its position', async (what, line, message) => {
+    const directive = what.includes('1.1') ? '%YAML 1.1\n---\n' : '';
+    const { plan, findings } = await findingsOf(`${directive}${MINIMAL}    ${line}\n`);
     expect(plan).toBeUndefined();
     expect(findings).toMatchObject([
-      { rule: 'topology-schema', line: 12, column: expect.any(Number), message: expect.stringMatching(message) },
+      {
+        rule: 'topology-schema',
+        line: directive ? 14 : 12,
+        column: expect.any(Number),
+        message: expect.stringMatching(message),
+      },
     ]);
   });
 });

@@ -47,30 +47,20 @@ export default defineRule({
           if (addressProblem(member.address)) continue; // address-syntax-valid
           const fate = fateOf(plan, member.address);
           const data = { ...base, member: member.address };
-          switch (fate.kind) {
-            case 'null-mx':
-              report({
-                messageId: 'nullMx',
-                data: { ...data, memberDomain: fate.domain.display },
-                at: member.at,
-                related: [fate.domain.at],
-              });
-              break;
-            case 'unknown':
-              report({
-                messageId: 'unknown',
-                data: { ...data, memberDomain: fate.domain.display, hint: hint(member.address, fate.domain) },
-                at: member.at,
-                related: [fate.domain.at],
-              });
-              break;
-            case 'unrouted':
-              report({
-                messageId: 'unrouted',
-                data: { ...data, where: unroutedWhere(fate) },
-                at: member.at,
-              });
-              break;
+          if (fate.kind === 'null-mx' || fate.kind === 'unknown') {
+            const unknown = fate.kind === 'unknown';
+            report({
+              messageId: unknown ? 'unknown' : 'nullMx',
+              data: {
+                ...data,
+                memberDomain: fate.domain.display,
+                hint: unknown ? hint(member.address, fate.domain) : '',
+              },
+              at: member.at,
+              related: [fate.domain.at],
+            });
+          } else if (fate.kind === 'unrouted') {
+            report({ messageId: 'unrouted', data: { ...data, where: unroutedWhere(fate) }, at: member.at });
           }
         }
       }

@@ -9,6 +9,12 @@ const ipv6Store2 = (t: TopologyDoc) => {
   t.hosts.store3 = { fqdn: 'mail3.infra.example', ipv4: ['192.0.2.12'], role: 'store' };
 };
 
+/** zed@acme.example on store3, IPv6 only: acme's MX store1 (dual stack) reaches it, globex's store2 (IPv4 only) does not. */
+const zedOnIpv6Store3 = (t: TopologyDoc) => {
+  t.hosts.store3 = { fqdn: 'mail3.infra.example', ipv6: ['2001:db8::12'], role: 'store' };
+  t.domains['acme.example'].users.zed = 'store3';
+};
+
 testRule(rule, {
   valid: [
     { name: 'the base plan', topology: topology() },
@@ -52,10 +58,8 @@ testRule(rule, {
     {
       name: "a nested alias whose member is homed where the outer domain's MX cannot reach",
       topology: topology((t) => {
-        // globex's only store MX is store2, IPv4 only; its alias info expands there, through acme's team, to zed on
-        // store3, IPv6 only. acme's own MX (store1, dual stack) reaches store3: only the nesting finds it.
-        t.hosts.store3 = { fqdn: 'mail3.infra.example', ipv6: ['2001:db8::12'], role: 'store' };
-        t.domains['acme.example'].users.zed = 'store3';
+        // globex's alias info expands on store2, through acme's team, to zed: only the nesting finds it.
+        zedOnIpv6Store3(t);
         t.domains['acme.example'].aliases.team = ['zed'];
         t.domains['globex.example'].aliases.info = ['carol', 'team@acme.example'];
       }),
@@ -64,8 +68,7 @@ testRule(rule, {
     {
       name: 'aliases in a loop reach their mailboxes; the home is reported once for the domain',
       topology: topology((t) => {
-        t.hosts.store3 = { fqdn: 'mail3.infra.example', ipv6: ['2001:db8::12'], role: 'store' };
-        t.domains['acme.example'].users.zed = 'store3';
+        zedOnIpv6Store3(t);
         t.domains['acme.example'].aliases.team = ['zed', 'ops@globex.example'];
         t.domains['globex.example'].aliases.ops = ['team@acme.example', 'carol'];
         t.domains['globex.example'].aliases.info = ['ops'];
