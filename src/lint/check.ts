@@ -13,9 +13,13 @@ export interface CheckResult {
 }
 
 export async function checkTopology(file: string, options: LintOptions = {}): Promise<CheckResult> {
-  const { plan, findings } = await loadPlan(file);
-  if (!plan) return { plan, findings };
-  return { plan, findings: [...findings, ...lint(plan, options)] };
+  const { plan, partial, findings } = await loadPlan(file);
+  if (plan) return { plan, findings: [...findings, ...lint(plan, options)] };
+  if (!partial) return { plan, findings };
+  // The parts of the plan that passed the shape check are linted too; findings in the parts that
+  // failed would only echo the shape errors.
+  const semantic = lint(partial.plan, options).filter((f) => !partial.unchecked.covers(f));
+  return { plan, findings: [...findings, ...semantic] };
 }
 
 export function ruleInfos(): ReadonlyMap<string, RuleInfo> {

@@ -4,6 +4,7 @@
  */
 import type { Rule } from './rule.js';
 import abuseDefined from './rules/abuse-defined.js';
+import addressDomainNotMisspelt from './rules/address-domain-not-misspelt.js';
 import addressSyntaxValid from './rules/address-syntax-valid.js';
 import addressUnique from './rules/address-unique.js';
 import aliasAcyclic from './rules/alias-acyclic.js';
@@ -13,6 +14,7 @@ import dmarcPolicyValid from './rules/dmarc-policy-valid.js';
 import dmarcPublished from './rules/dmarc-published.js';
 import dmarcReportAddressPlanned from './rules/dmarc-report-address-planned.js';
 import dmarcReportExternalAuthorized from './rules/dmarc-report-external-authorized.js';
+import domainUnique from './rules/domain-unique.js';
 import heloSpfPublished from './rules/helo-spf-published.js';
 import hostAddressUnique from './rules/host-address-unique.js';
 import hostConnectionsWithinLimit from './rules/host-connections-within-limit.js';
@@ -61,6 +63,7 @@ import zonesDistinct from './rules/zones-distinct.js';
 
 const catalogue: readonly Rule[] = [
   abuseDefined,
+  addressDomainNotMisspelt,
   addressSyntaxValid,
   addressUnique,
   aliasAcyclic,
@@ -70,6 +73,7 @@ const catalogue: readonly Rule[] = [
   dmarcPublished,
   dmarcReportAddressPlanned,
   dmarcReportExternalAuthorized,
+  domainUnique,
   heloSpfPublished,
   hostAddressUnique,
   hostConnectionsWithinLimit,

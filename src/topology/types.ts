@@ -124,6 +124,8 @@ export interface Domain {
   /** Users defined a second time (in YAML and CSV, or twice in CSV): the first definition is kept. */
   readonly repeatedUsers: readonly User[];
   readonly aliases: ReadonlyMap<string, Alias>;
+  /** Aliases written a second time under another spelling (`Sales:` and `sales:`): the first is kept. */
+  readonly repeatedAliases: readonly Alias[];
   /** Hosts that send mail for this domain (explicit `senders`, else the users' home hosts that send). */
   readonly senders: readonly Host[];
   /** `senders` entries that name no planned host: left out of `senders`, kept for lint (spf-senders-planned). */
@@ -191,6 +193,11 @@ export interface Plan {
   readonly zones: readonly InfraZone[];
   readonly hosts: ReadonlyMap<string, Host>;
   readonly domains: ReadonlyMap<string, Domain>;
+  /**
+   * Domain blocks whose name equals an earlier one's once canonical (`ACME.example:` after
+   * `acme.example:`, or a U-label after its A-label): the first is kept, these are for lint.
+   */
+  readonly repeatedDomains: readonly Domain[];
   /** Every planned address (users and aliases), by canonical address. */
   readonly addresses: AddressBook;
   /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
