@@ -12,7 +12,7 @@ import { duration } from '../dns/zone-file.js';
 import { displayPath } from '../report/paths.js';
 import type { PlanDiff } from './diff.js';
 import type { Step } from './migration.js';
-import { count, listOf } from '../lint/facts.js';
+import { count, listOf } from '../words.js';
 import { policyLabel, type PlanChange } from './plan-changes.js';
 
 export const DIFF_FORMATS = ['text', 'json', 'markdown'] as const;

@@ -26,7 +26,7 @@ import type { ResourceRecord, Zone } from '../dns/records.js';
 import { characterStrings } from '../dns/txt.js';
 import { duration } from '../dns/zone-file.js';
 import type { Domain, Plan } from '../topology/types.js';
-import { count, listOf } from '../lint/facts.js';
+import { count, listOf } from '../words.js';
 import type { PlanChange } from './plan-changes.js';
 
 export interface MigrationOptions {

@@ -1,5 +1,5 @@
 import { defineRule } from '../rule.js';
-import { count } from '../text.js';
+import { count } from '../../words.js';
 
 export default defineRule({
   meta: {

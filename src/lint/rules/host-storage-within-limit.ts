@@ -1,6 +1,6 @@
 import { formatSize } from '../../topology/units.js';
 import { userIndex } from '../facts.js';
-import { count } from '../text.js';
+import { count } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,5 +1,5 @@
 import { canReach, familiesOf, hasAddress } from '../facts.js';
-import { listOf } from '../text.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,5 +1,5 @@
 import { mxHosts, mxResolved } from '../facts.js';
-import { listOf } from '../text.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -2,7 +2,7 @@ import type { Host } from '../../topology/types.js';
 import { formatDuration } from '../../topology/units.js';
 import { isReceiving } from '../facts.js';
 import { forwardsFor } from '../delivery.js';
-import { listOf } from '../text.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

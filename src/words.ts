@@ -1,4 +1,4 @@
-/** Words for rule messages. */
+/** Words for messages (lint findings, diff and migration text): counts and lists in English. */
 
 /** "1 user", "3 users"; "1 mailbox", "2 mailboxes" with the plural given. */
 export function count(n: number, noun: string, plural = `${noun}s`): string {
