@@ -283,7 +283,7 @@ function listen(
       const where = `${clientLabel(address, port)}/${transport}`;
       const why =
         code === 'EADDRINUSE'
-          ? 'the port is already in use (choose another with --listen)'
+          ? 'the port is already in use'
           : code === 'EACCES'
             ? 'permission denied (ports below 1024 need privileges)'
             : code === 'EADDRNOTAVAIL'

@@ -1,9 +1,7 @@
 /** Load and lint in one step: what `lint`, `zones` and `verify` all start with. */
 import type { Finding } from '../diagnostics.js';
-import type { RuleInfo } from '../report/types.js';
 import { loadPlan } from '../topology/load.js';
 import type { Plan } from '../topology/types.js';
-import { rules } from './index.js';
 import { lint, type LintOptions } from './run.js';
 
 export interface CheckResult {
@@ -12,14 +10,11 @@ export interface CheckResult {
   readonly findings: readonly Finding[];
 }
 
+/** `file` may be `-`: the topology is then read from standard input. */
 export async function checkTopology(file: string, options: LintOptions = {}): Promise<CheckResult> {
   const { plan, findings } = await loadPlan(file);
   if (!plan) return { plan, findings };
   return { plan, findings: [...findings, ...lint(plan, options)] };
-}
-
-export function ruleInfos(): ReadonlyMap<string, RuleInfo> {
-  return new Map([...rules.values()].map(({ meta }) => [meta.id, meta]));
 }
 
 export function hasErrors(findings: readonly Finding[]): boolean {

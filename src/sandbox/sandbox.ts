@@ -20,7 +20,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
-import { UsageError } from '../errors.js';
+import { UnknownNameError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
 import { AddressBook, type Connector } from '../mail/connector.js';
 import type { MailLog } from '../mail/events.js';
@@ -130,7 +130,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
     for (const id of [...starting, ...Object.keys(options.relays ?? {})])
-      if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
+      if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       if (starting.has(host.id)) await bringUp(host, 0);
       else
@@ -151,7 +151,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const known = (hostId: string) => {
     const endpoint = hosts.get(hostId);
-    if (!endpoint) throw new UsageError(`no planned host "${hostId}"`);
+    if (!endpoint) throw new UnknownNameError(`no planned host "${hostId}"`);
     return endpoint;
   };
   let closing: Promise<void> | undefined;

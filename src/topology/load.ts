@@ -22,16 +22,28 @@ export interface LoadResult {
   readonly findings: readonly Finding[];
 }
 
+/** The name findings give a topology read from standard input. */
+export const STDIN_NAME = '<stdin>';
+
+/** `file` `-` reads standard input; the users files it names are then relative to the working directory. */
 export async function loadPlan(file: string): Promise<LoadResult> {
+  const stdin = file === '-';
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = stdin ? await readStdin() : await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
-      cause,
-    });
+    const where = stdin ? 'from standard input' : file;
+    const why = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new ResourceError(`cannot read topology ${where}: ${why}`, { cause });
   }
-  return parsePlan(text, file, (name) => readFile(resolve(dirname(file), name), 'utf8'));
+  const dir = stdin ? process.cwd() : dirname(file);
+  return parsePlan(text, stdin ? STDIN_NAME : file, (name) => readFile(resolve(dir, name), 'utf8'));
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses topology text; `readSibling` reads files it references (users CSV). */

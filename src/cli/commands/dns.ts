@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { setExitCode } from '../program.js';
+import { ProblemsError, ResourceError, UsageError } from '../../errors.js';
+import { attempt } from '../failure.js';
+import { integerOption, serialOption } from '../options.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
-import { parseSerial } from './zones.js';
 
 interface DnsFlags {
   listen: string;
   log?: string | true;
-  workers: string;
-  serial?: string;
+  workers: number;
+  serial?: number;
   force?: boolean;
 }
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('dns')
     .description('serve every zone the plan manages, authoritatively, over UDP and TCP (the records of the zone files)')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
     .option(
       '--listen <address:port>',
       'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)',
@@ -27,12 +27,16 @@ export function register(program: Command): void {
       '--log [file]',
       'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file',
     )
-    .option(
-      '--workers <n>',
-      'processes sharing the port (node:cluster); more than one helps only with spare cores',
-      '1',
+    .addOption(
+      integerOption(
+        '--workers <n>',
+        'processes sharing the port (node:cluster); more than one helps only with spare cores',
+        1,
+        64,
+        1,
+      ),
     )
-    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)')
+    .addOption(serialOption('SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)'))
     .option('--force', 'serve even when the topology has error-level findings')
     .addHelpText(
       'after',
@@ -40,8 +44,9 @@ export function register(program: Command): void {
     )
     .action(async (file: string, flags: DnsFlags, command: Command) => {
       const { address, port } = parseListen(flags.listen);
-      const workers = parseWorkers(flags.workers);
-      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
+      const { workers, serial } = flags;
+      // Every worker loads the topology again; standard input can be read once.
+      if (file === '-' && workers > 1) throw new UsageError('--workers above 1 needs the topology in a file, not -');
       const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }] = await Promise.all([
         import('node:cluster').then((m) => m.default),
         import('../../dns/server.js'),
@@ -53,15 +58,18 @@ export function register(program: Command): void {
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
-      if (!plan) return setExitCode(command, 1);
+      if (!plan) throw new ProblemsError();
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
       const log = flags.log === undefined ? undefined : await openLog(flags.log);
-      const server = await startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones });
+      const server = await attempt(
+        startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones }),
+        { port: '--listen' },
+      );
       if (worker) {
         await server.closed;
         await log?.close();
-        return setExitCode(command, 0);
+        return;
       }
       const where = server.address.includes(':')
         ? `[${server.address}]:${server.port}`
@@ -74,8 +82,8 @@ export function register(program: Command): void {
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
       await log?.close();
-      process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
-      setExitCode(command, signal ? 0 : 2);
+      if (!signal) throw new ResourceError('the DNS server stopped');
+      process.stderr.write(`mxplan: ${signal}: stopped\n`);
     });
 }
 
@@ -87,13 +95,6 @@ export function parseListen(text: string): { address: string; port: number } {
   if (!match || port > 65535)
     throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
   return { address: match[1] || match[2] || '127.0.0.1', port };
-}
-
-function parseWorkers(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 64)
-    throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
-  return n;
 }
 
 /** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */

@@ -119,7 +119,7 @@ describe('mxplan dns', () => {
     const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)`,
+      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
     );
   });
 
