@@ -51,15 +51,17 @@ const ACTIONS: Readonly<Record<string, string>> = {
   listen: 'listen on',
 };
 
-/** The one line main prints for an error it knows, or undefined for an internal error. */
+/**
+ * The one line main prints for an error it knows: mxplan's own, or any the operating system
+ * raised (an errno is about the environment, not a bug). Undefined for an internal error.
+ */
 export function describeFailure(error: unknown): string | undefined {
   const system = systemErrorOf(error);
   if (error instanceof MxplanError && !system) return error.message;
   if (!system) return undefined;
   const explanation = explain(system.code, system.syscall);
-  if (!explanation && !(error instanceof MxplanError)) return undefined;
   let line = error instanceof MxplanError ? withoutBareCode(error.message, system.code) : whatFailed(system);
-  if (!explanation) return line;
+  if (!explanation) return error instanceof MxplanError ? line : `${line}: ${system.message}`;
   if (!line.includes(explanation.what)) line += `: ${explanation.what}`;
   const context = contextOf(error);
   const port = ['bind', 'listen', 'connect'].includes(system.syscall ?? '') || system.code.startsWith('EADDR');
