@@ -37,6 +37,13 @@ export interface RuleInfo {
   readonly fix: string;
 }
 
+export const PROJECT_URL = 'https://github.com/mxplan/mxplan';
+
+/** Where a rule or a check of the input is explained: its section of docs/rules.md, headed by its id. */
+export function ruleDocUrl(id: string): string {
+  return `${PROJECT_URL}/blob/main/docs/rules.md#${id}`;
+}
+
 export interface SourceLocation {
   readonly file: string;
   /** 1-based; 0 when the position is unknown. */

@@ -23,8 +23,8 @@ const CHECKS = {
     references: ['JSON Schema 2020-12'],
     rationale:
       'The schema says what the file looks like: which keys exist, which are required, and the type and ' +
-      'form of each value. A topology that does not fit it cannot be read as a plan, so the lint rules, ' +
-      'which judge what the plan means, run only on a topology that has its shape.',
+      'form of each value; the lint rules judge what the plan means. A value of the wrong shape cannot be ' +
+      'read as the plan its author meant, so mxplan reports it instead of guessing.',
     fix: 'Correct the key or value named.',
   },
   'topology-syntax': {

@@ -2,17 +2,11 @@
  * SARIF 2.1.0 for code-scanning upload: the rule catalogue in tool.driver.rules, one result per
  * finding with its physical location in the topology (or CSV) file.
  */
+import { PROJECT_URL, ruleDocUrl } from '../diagnostics.js';
 import { displayPath } from './paths.js';
 import type { ReportInput } from './types.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
-
-const HOME = 'https://github.com/mxplan/mxplan';
-
-/** Where a rule or loader check is explained: its section of docs/rules.md (headed by its id). */
-export function ruleHelpUri(id: string): string {
-  return `${HOME}/blob/main/docs/rules.md#${id}`;
-}
 
 export function formatSarif({ findings, rules, cwd }: ReportInput, { version }: { version: string }): string {
   const catalogue = [...rules.values()];
@@ -33,13 +27,13 @@ export function formatSarif({ findings, rules, cwd }: ReportInput, { version }: 
           driver: {
             name: 'mxplan',
             version,
-            informationUri: HOME,
+            informationUri: PROJECT_URL,
             rules: catalogue.map((r) => ({
               id: r.id,
               name: r.id.replace(/(^|-)(\w)/g, (_, __, ch: string) => ch.toUpperCase()),
               shortDescription: { text: r.description },
               fullDescription: { text: r.rationale },
-              helpUri: ruleHelpUri(r.id),
+              helpUri: ruleDocUrl(r.id),
               help: { text: `${r.fix}\nSee ${r.references.join(', ')}.` },
               defaultConfiguration: { level: LEVEL[r.severity] },
               properties: { tags: ['mail', 'dns'], references: r.references },

@@ -190,6 +190,7 @@ describe('mxplan rules', () => {
     const one = await mxplan(['rules', 'mx-backup-preference']);
     // Its section of docs/rules.md, as the page says.
     expect(one.stdout).toMatch(/^## mx-backup-preference\n[\s\S]*- References: RFC 5321 §5\.1; RFC 974\n/);
+    expect(one.stdout).toMatch(/\nExamples: https:\/\/\S+\/docs\/rules\.md#mx-backup-preference\n$/);
     expect((await mxplan(['rules', 'nope'])).code).toBe(2);
   });
 });

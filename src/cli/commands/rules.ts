@@ -9,11 +9,12 @@ export function register(program: Command): void {
     .argument('[id]', 'a rule id: print its documentation (its section of docs/rules.md)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (id: string | undefined, flags: { format: 'text' | 'json' }, command: Command) => {
-      const [{ catalogue, rules }, { ruleSection }, { Chalk }, { didYouMean }] = await Promise.all([
+      const [{ catalogue, rules }, { ruleSection }, { Chalk }, { didYouMean }, { ruleDocUrl }] = await Promise.all([
         import('../../lint/index.js'),
         import('../../lint/docs.js'),
         import('chalk'),
         import('../../topology/did-you-mean.js'),
+        import('../../diagnostics.js'),
       ]);
       if (id !== undefined && !catalogue.has(id))
         throw new UsageError(`unknown rule "${id}"${didYouMean(id, catalogue.keys())}`);
@@ -26,6 +27,8 @@ export function register(program: Command): void {
       }
       if (id !== undefined) {
         process.stdout.write(ruleSection(id));
+        // The page also shows a failing and a passing topology for each rule, from its tests.
+        if (rules.has(id)) process.stdout.write(`Examples: ${ruleDocUrl(id)}\n`);
         return;
       }
       const c = new Chalk({ level: useColor(command) ? 1 : 0 });
