@@ -463,14 +463,14 @@ function hazards(
             severity: 'unsafe',
             message:
               `host ${host.id} leaves the plan, but senders may still use its MX records for ${duration(switchWait)} ` +
-              `after they are removed (the TTL in force), longer than the ${duration(window)} it stays up (--retire-within)`,
+              `after they are removed (the TTL in force), longer than the ${duration(window)} it stays up (the retirement window)`,
             at: c.at,
           });
         } else if (receiving && window < switchWait + host.queueLifetime) {
           found.push({
             severity: 'unsafe',
             message:
-              `host ${host.id} leaves the plan ${duration(window)} after the switch (--retire-within), but mail it accepts ` +
+              `host ${host.id} leaves the plan ${duration(window)} after the switch (the retirement window), but mail it accepts ` +
               `until then may wait in its queue for ${duration(host.queueLifetime)} (its queue lifetime): what it still holds is lost`,
             at: c.at,
           });
@@ -520,8 +520,8 @@ function assumptions(options: MigrationOptions): string[] {
     `records that will change are first lowered to a TTL of ${options.lowTtl} s, and resolvers honour TTLs (RFC 1035 §3.2.1); some clamp very short ones upwards`,
     'a resolver may cache a negative answer for min(SOA MINIMUM, SOA TTL) of the zone (RFC 2308 §5)',
     options.retireWithin === undefined
-      ? 'a retired host can stay up as long as the order asks (give --retire-within to check a shorter window)'
-      : `a retired host stays up ${duration(options.retireWithin)} after the final records are published (--retire-within)`,
+      ? 'a retired host can stay up as long as the order asks (no shorter retirement window was given to check)'
+      : `a retired host stays up ${duration(options.retireWithin)} after the final records are published (the retirement window)`,
     'a host applies a routing change to the mail already in its queue when it is reconfigured (Postfix resolves each recipient again when a message re-enters its active queue)',
     'senders outside the plan retry a failed delivery for days (RFC 5321 §4.5.4.1), so an MX that does not answer delays mail, it does not lose it',
   ];

@@ -29,7 +29,10 @@ type Note =
   | {
       readonly mxplanDns: 'failed';
       readonly message: string;
-      readonly listen?: Pick<ListenError, 'reason' | 'address' | 'port' | 'transport' | 'detail'>;
+      readonly listen?: Pick<ListenError, 'reason' | 'address' | 'port' | 'transport' | 'detail'> & {
+        /** The errno behind it, so the primary's error says what the system said, as a worker's would. */
+        readonly code?: string;
+      };
     }
   | { readonly mxplanDns: 'stop' };
 
@@ -98,7 +101,9 @@ function stopWorker(worker: Worker): Promise<void> {
 
 function workerFailure(note: Extract<Note, { mxplanDns: 'failed' }>): ResourceError {
   const l = note.listen;
-  return l ? new ListenError(l.reason, l.address, l.port, l.transport, l.detail) : new ResourceError(note.message);
+  if (!l) return new ResourceError(note.message);
+  const cause = l.code ? Object.assign(new Error(l.detail), { code: l.code, syscall: 'bind' }) : undefined;
+  return new ListenError(l.reason, l.address, l.port, l.transport, l.detail, cause && { cause });
 }
 
 async function runWorker(
@@ -132,6 +137,7 @@ async function runWorker(
             port: error.port,
             transport: error.transport,
             detail: error.detail,
+            code: (error.cause as NodeJS.ErrnoException | undefined)?.code,
           }
         : undefined;
     tell({ mxplanDns: 'failed', message: (error as Error).message, listen });

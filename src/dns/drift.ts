@@ -10,7 +10,7 @@
  * does not sign (RFC 4034, RFC 5155, RFC 8976).
  */
 import type { Finding } from '../diagnostics.js';
-import type { RuleInfo } from '../report/types.js';
+import type { RuleInfo } from '../diagnostics.js';
 import { NoAnswerError, query, transfer, type Endpoint } from './client.js';
 import { recordSource } from './derive.js';
 import { diffRecords } from './diff.js';

@@ -1,9 +1,7 @@
 /** Load and lint in one step: what `lint`, `zones` and `verify` all start with. */
 import type { Finding } from '../diagnostics.js';
-import type { RuleInfo } from '../report/types.js';
 import { loadPlan } from '../topology/load.js';
 import type { Plan } from '../topology/types.js';
-import { rules } from './index.js';
 import { lint, type LintOptions } from './run.js';
 
 export interface CheckResult {
@@ -12,6 +10,7 @@ export interface CheckResult {
   readonly findings: readonly Finding[];
 }
 
+/** `file` may be `-`: the topology is then read from standard input. */
 export async function checkTopology(file: string, options: LintOptions = {}): Promise<CheckResult> {
   const { plan, partial, findings } = await loadPlan(file);
   if (plan) return { plan, findings: [...findings, ...lint(plan, options)] };
@@ -20,10 +19,6 @@ export async function checkTopology(file: string, options: LintOptions = {}): Pr
   // failed would only echo the shape errors.
   const semantic = lint(partial.plan, options).filter((f) => !partial.unchecked.covers(f));
   return { plan, findings: [...findings, ...semantic] };
-}
-
-export function ruleInfos(): ReadonlyMap<string, RuleInfo> {
-  return new Map([...rules.values()].map(({ meta }) => [meta.id, meta]));
 }
 
 export function hasErrors(findings: readonly Finding[]): boolean {

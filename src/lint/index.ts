@@ -1,7 +1,10 @@
 /**
- * The rule catalogue: one import per file in rules/, sorted by id. A meta-test keeps this list,
- * the directory and docs/rules.md equal.
+ * The rule registry: the lint rules, one import per file in rules/, sorted by id, and the checks
+ * of the input (loader-checks.ts). A meta-test keeps this list, the directory and docs/rules.md
+ * equal; the listing, the docs and SARIF read `catalogue`.
  */
+import type { RuleInfo } from '../diagnostics.js';
+import { LOADER_CHECKS } from '../loader-checks.js';
 import type { Rule } from './rule.js';
 import abuseDefined from './rules/abuse-defined.js';
 import addressDomainNotMisspelt from './rules/address-domain-not-misspelt.js';
@@ -61,7 +64,7 @@ import userHomeReachable from './rules/user-home-reachable.js';
 import userHomeStore from './rules/user-home-store.js';
 import zonesDistinct from './rules/zones-distinct.js';
 
-const catalogue: readonly Rule[] = [
+const ruleList: readonly Rule[] = [
   abuseDefined,
   addressDomainNotMisspelt,
   addressSyntaxValid,
@@ -121,4 +124,15 @@ const catalogue: readonly Rule[] = [
   zonesDistinct,
 ];
 
-export const rules: ReadonlyMap<string, Rule> = new Map(catalogue.map((rule) => [rule.meta.id, rule]));
+/** The lint rules by id: what `--rule`, `lint.rules` and the runner know. */
+export const rules: ReadonlyMap<string, Rule> = new Map(ruleList.map((rule) => [rule.meta.id, rule]));
+
+/** The checks of the input by id: always on, never levelled. */
+export const loaderChecks: ReadonlyMap<string, RuleInfo> = new Map(LOADER_CHECKS.map((check) => [check.id, check]));
+
+/** Every id a finding can carry, with what is known of it, sorted by id. */
+export const catalogue: ReadonlyMap<string, RuleInfo> = new Map(
+  [...loaderChecks.values(), ...ruleList.map((rule) => rule.meta)]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((info) => [info.id, info]),
+);

@@ -44,6 +44,8 @@ const ALIAS_BUDGET_BASE = 100_000;
 const ALIAS_BUDGET_PER_NODE = 10;
 
 const RULE = 'topology-syntax';
+/** The loader check that owns every finding about the text itself (src/loader-checks.ts). */
+export const SYNTAX_RULE = RULE;
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lines = new LineCounter();

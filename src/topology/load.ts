@@ -11,7 +11,7 @@ import type { Finding } from '../diagnostics.js';
 import { ResourceError } from '../errors.js';
 import { parseUsersCsv, type UserRow } from './csv.js';
 import { decodeText } from './decode.js';
-import { parseYaml, type ParsedYaml } from './document.js';
+import { parseYaml, SYNTAX_RULE, type ParsedYaml } from './document.js';
 import { normalize, type RawTopology } from './normalize.js';
 import { repair, type UncheckedParts } from './partial.js';
 import { nameOf, validateShape, type ShapeContext } from './schema.js';
@@ -29,16 +29,29 @@ export interface LoadResult {
   readonly findings: readonly Finding[];
 }
 
+/** The name findings give a topology read from standard input. */
+export const STDIN_NAME = '<stdin>';
+
+/** `file` `-` reads standard input; the users files it names are then relative to the working directory. */
 export async function loadPlan(file: string): Promise<LoadResult> {
+  const stdin = file === '-';
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = stdin ? await readStdin() : await readFile(file);
   } catch (cause) {
-    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
-      cause,
-    });
+    const where = stdin ? 'from standard input' : file;
+    const why = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new ResourceError(`cannot read topology ${where}: ${why}`, { cause });
   }
-  return parsePlan(bytes, file, (name) => readFile(resolve(dirname(file), name)));
+  const dir = stdin ? process.cwd() : dirname(file);
+  return parsePlan(bytes, stdin ? STDIN_NAME : file, (name) => readFile(resolve(dir, name)));
+}
+
+/** Standard input as bytes: decoding (and "not UTF-8 at byte N") is parsePlan's, as for a file. */
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Parses topology text (or its bytes); `readSibling` reads files it references (users CSV). */
@@ -47,7 +60,7 @@ export async function parsePlan(
   file: string,
   readSibling: (name: string) => Promise<string | Uint8Array>,
 ): Promise<LoadResult> {
-  const decoded = decodeText(input, file, 'topology-syntax');
+  const decoded = decodeText(input, file, SYNTAX_RULE);
   if ('finding' in decoded) return { plan: undefined, findings: [decoded.finding] };
   const parsed = parseYaml(decoded.text, file);
   if (parsed.value === undefined) return { plan: undefined, findings: parsed.findings };

@@ -6,7 +6,7 @@
  * durations in seconds, references between hosts, domains, users and aliases resolved.
  * Nothing here judges the plan: a dangling reference stays visible (host undefined) for lint.
  */
-import type { SourceLocation } from '../diagnostics.js';
+import { ruleLevel, type SourceLocation } from '../diagnostics.js';
 import { AddressBook } from './address-book.js';
 import type { UserRow } from './csv.js';
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
@@ -24,7 +24,6 @@ import type {
   NameServer,
   Plan,
   ReverseZone,
-  RuleLevel,
   Soa,
   SpfPolicy,
   TlsRpt,
@@ -53,7 +52,7 @@ export interface RawTopology {
   zones?: string[];
   hosts: Record<string, RawHost>;
   domains: Record<string, RawDomain | null>;
-  lint?: { rules?: Record<string, RuleLevel> };
+  lint?: { rules?: Record<string, string> };
 }
 
 interface RawHost {
@@ -140,7 +139,8 @@ export function normalize(
     ruleLevels: new Map(
       Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
         id,
-        { level, at: source.keyAt(pointer('lint', 'rules', id)) },
+        // The schema allows only level words; `warn` becomes `warning` here.
+        { level: ruleLevel(level)!, at: source.keyAt(pointer('lint', 'rules', id)) },
       ]),
     ),
     at: source.at(''),

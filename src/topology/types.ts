@@ -8,7 +8,7 @@
  * - durations are seconds, sizes are bytes;
  * - every node carries the location of its source, for findings.
  */
-import type { SourceLocation } from '../diagnostics.js';
+import type { RuleLevel, SourceLocation } from '../diagnostics.js';
 import type { AddressBook } from './address-book.js';
 
 export type HostRole = 'store' | 'relay';
@@ -173,7 +173,7 @@ export interface InfraZone {
   readonly at: SourceLocation;
 }
 
-export type RuleLevel = 'off' | 'info' | 'warn' | 'error';
+export type { RuleLevel };
 
 export interface Plan {
   /** The topology file. */

@@ -21,7 +21,7 @@ interface JsonDiff {
   };
 }
 
-async function jsonDiff(args: string[]): Promise<{ code: number; diff: JsonDiff; stderr: string }> {
+async function jsonDiff(args: string[]): Promise<{ code: number | null; diff: JsonDiff; stderr: string }> {
   const { code, stdout, stderr } = await mxplan(['diff', ...args, '--format', 'json']);
   return { code, diff: JSON.parse(stdout) as JsonDiff, stderr };
 }
@@ -148,7 +148,7 @@ describe('mxplan diff: a new backup MX replaces the old one', () => {
     expect(short.diff.migration.hazards.map((h) => [h.severity, h.message])).toEqual([
       [
         'unsafe',
-        'host backup leaves the plan, but senders may still use its MX records for 5 minutes after they are removed (the TTL in force), longer than the 2 minutes it stays up (--retire-within)',
+        'host backup leaves the plan, but senders may still use its MX records for 5 minutes after they are removed (the TTL in force), longer than the 2 minutes it stays up (the retirement window)',
       ],
     ]);
     const days = await jsonDiff([building, file, '--retire-within', '2d']);

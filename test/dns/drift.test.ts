@@ -101,7 +101,7 @@ function expectedFindings(server: string): [string, string, number][] {
 async function drift(
   port: number,
   ...flags: string[]
-): Promise<{ code: number; findings: [string, string, number][]; stderr: string }> {
+): Promise<{ code: number | null; findings: [string, string, number][]; stderr: string }> {
   const { code, stdout, stderr } = await mxplan([
     'drift',
     building,

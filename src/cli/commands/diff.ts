@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { ProblemsError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../topology/units.js';
+import { integerOption } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
-import { setExitCode } from '../program.js';
 
 interface DiffFlags {
   format: 'text' | 'json' | 'markdown';
   exitCode?: boolean;
-  lowTtl: string;
+  lowTtl: number;
   retireWithin?: string;
   force?: boolean;
 }
@@ -26,7 +26,10 @@ export function register(program: Command): void {
         .default('text'),
     )
     .option('--exit-code', 'exit 1 when there are changes, as git diff --exit-code does')
-    .option('--low-ttl <seconds>', 'the TTL records that will change are lowered to first', '300')
+    // RFC 2181 §8: a TTL is at most 2^31 - 1 seconds.
+    .addOption(
+      integerOption('--low-ttl <seconds>', 'the TTL records that will change are lowered to first', 0, 2147483647, 300),
+    )
     .option(
       '--retire-within <duration>',
       'how long a retired host can stay up after the final records are published (5d, 12h); unsafe when the order needs longer',
@@ -38,17 +41,15 @@ export function register(program: Command): void {
         'or a new plan with error-level findings; 2 cannot run.',
     )
     .action(async (oldFile: string, newFile: string, flags: DiffFlags, command: Command) => {
-      const lowTtl = parseSeconds(flags.lowTtl, '--low-ttl');
+      const { lowTtl } = flags;
       const retireWithin = flags.retireWithin === undefined ? undefined : parseSpan(flags.retireWithin);
       // The plan in force is what it is: its findings are shown, they do not stop the diff.
       const before = await planForOutput(oldFile, { force: true, command, refusal: 'no diff was made' });
-      if (!before) return setExitCode(command, 1);
       const after = await planForOutput(newFile, {
         force: flags.force === true,
         command,
         refusal: 'no diff was made',
       });
-      if (!after) return setExitCode(command, 1);
 
       const [{ diffPlans, hasChanges, isUnsafe }, { formatDiff }] = await Promise.all([
         import('../../change/diff.js'),
@@ -56,15 +57,9 @@ export function register(program: Command): void {
       ]);
       const diff = diffPlans(before, after, { lowTtl, retireWithin });
       process.stdout.write(formatDiff(diff, flags.format, process.cwd()));
-      setExitCode(command, isUnsafe(diff) || (flags.exitCode === true && hasChanges(diff)) ? 1 : 0);
+      if (isUnsafe(diff)) throw new ProblemsError('the change cannot be made safely (see above)');
+      if (flags.exitCode === true && hasChanges(diff)) throw new ProblemsError();
     });
-}
-
-function parseSeconds(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 2147483647)
-    throw new UsageError(`${flag} takes a whole number of seconds from 0 to 2147483647, not "${text}"`); // RFC 2181 §8
-  return n;
 }
 
 function parseSpan(text: string): number {

@@ -1,16 +1,16 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { ResourceError, UsageError } from '../../errors.js';
-import { setExitCode } from '../program.js';
+import { AlreadyReported, EXIT_CANNOT_RUN, ProblemsError, ResourceError, UsageError } from '../../errors.js';
+import { attempt } from '../failure.js';
+import { integerOption, serialOption } from '../options.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
-import { parseSerial } from './zones.js';
 
 interface DnsFlags {
   listen: string;
   log?: string | true;
-  workers: string;
-  serial?: string;
+  workers: number;
+  serial?: number;
   force?: boolean;
 }
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('dns')
     .description('serve every zone the plan manages, authoritatively, over UDP and TCP (the records of the zone files)')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
     .option(
       '--listen <address:port>',
       'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)',
@@ -28,12 +28,16 @@ export function register(program: Command): void {
       '--log [file]',
       'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout (- or no file), or appended to file; a slow or closed reader costs log lines, never answers',
     )
-    .option(
-      '--workers <n>',
-      'processes sharing the port (node:cluster); more than one helps only with spare cores',
-      '1',
+    .addOption(
+      integerOption(
+        '--workers <n>',
+        'processes sharing the port (node:cluster); more than one helps only with spare cores',
+        1,
+        64,
+        1,
+      ),
     )
-    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)')
+    .addOption(serialOption('SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)'))
     .option('--force', 'serve even when the topology has error-level findings')
     .addHelpText(
       'after',
@@ -41,23 +45,22 @@ export function register(program: Command): void {
     )
     .action(async (file: string, flags: DnsFlags, command: Command) => {
       const { address, port } = parseListen(flags.listen);
-      const workers = parseWorkers(flags.workers);
-      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const [cluster, { startDnsCluster }, { ListenError }, { deriveZones }, { dateSerial }, { openNdjsonSink }] =
-        await Promise.all([
-          import('node:cluster').then((m) => m.default),
-          import('../../dns/cluster.js'),
-          import('../../dns/server.js'),
-          import('../../dns/derive.js'),
-          import('../../dns/serial.js'),
-          import('../../ndjson-sink.js'),
-        ]);
+      const { workers, serial } = flags;
+      // Every worker loads the topology again; standard input can be read once.
+      if (file === '-' && workers > 1) throw new UsageError('--workers above 1 needs the topology in a file, not -');
+      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }, { openNdjsonSink }] = await Promise.all([
+        import('node:cluster').then((m) => m.default),
+        import('../../dns/cluster.js'),
+        import('../../dns/derive.js'),
+        import('../../dns/serial.js'),
+        import('../../ndjson-sink.js'),
+      ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
       const worker = cluster.worker;
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
-      if (!plan) return setExitCode(command, 1);
+      if (!plan) throw new ProblemsError();
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
       // Only a process that answers queries logs them (with workers, each worker).
@@ -71,21 +74,6 @@ export function register(program: Command): void {
                   `${who}: the query log stopped (${(error as NodeJS.ErrnoException).code ?? error.message}); serving goes on without it\n`,
                 ),
             });
-      const server = await startDnsCluster({
-        workers,
-        address,
-        port,
-        log: log && ((entry) => log.write(entry)),
-        loadZones: async () => zones,
-      }).catch(async (error: unknown) => {
-        await log?.close();
-        // A worker's failure reaches the primary, which says it once.
-        if (worker) return undefined;
-        if (error instanceof ListenError)
-          throw new ResourceError(`${error.message} (choose another with --listen)`, { cause: error });
-        throw error;
-      });
-      if (!server) return setExitCode(command, 2);
       const closeLog = async (): Promise<void> => {
         const { written, dropped } = (await log?.close()) ?? { written: 0, dropped: 0 };
         if (dropped > 0)
@@ -93,10 +81,22 @@ export function register(program: Command): void {
             `${who}: the query log dropped ${dropped} of ${written + dropped} entries (its reader was slower than the queries, or gone)\n`,
           );
       };
+      const started = startDnsCluster({
+        workers,
+        address,
+        port,
+        log: log && ((entry) => log.write(entry)),
+        loadZones: async () => zones,
+      });
+      const server = await attempt(started, { port: '--listen' }).catch(async (error: unknown) => {
+        await log?.close();
+        // A worker's failure reaches the primary, which says it once.
+        throw worker ? new AlreadyReported(EXIT_CANNOT_RUN) : error;
+      });
       if (worker) {
         await server.closed;
         await closeLog();
-        return setExitCode(command, 0);
+        return;
       }
       const where = server.address.includes(':')
         ? `[${server.address}]:${server.port}`
@@ -109,8 +109,8 @@ export function register(program: Command): void {
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
       await closeLog();
-      process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
-      setExitCode(command, signal ? 0 : 2);
+      if (!signal) throw new ResourceError('the DNS server stopped');
+      process.stderr.write(`mxplan: ${signal}: stopped\n`);
     });
 }
 
@@ -123,11 +123,4 @@ export function parseListen(text: string): { address: string; port: number } {
   if (!match || port > 65535 || !isIP(address))
     throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
   return { address, port };
-}
-
-function parseWorkers(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 64)
-    throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
-  return n;
 }

@@ -1,16 +1,17 @@
 import { Option, type Command } from 'commander';
 import type { Endpoint } from '../../dns/client.js';
 import type { DriftTarget } from '../../dns/drift.js';
-import { UsageError } from '../../errors.js';
+import { ProblemsError, UsageError } from '../../errors.js';
 import { canonicalIP, familyOf } from '../../topology/ip.js';
 import type { Plan } from '../../topology/types.js';
+import { useColor, versionOf } from '../io.js';
+import { integerOption } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
-import { setExitCode, useColor } from '../program.js';
 
 interface DriftFlags {
   server: Endpoint[];
   format: string;
-  timeout: string;
+  timeout: number;
   force?: boolean;
 }
 
@@ -18,7 +19,7 @@ export function register(program: Command): void {
   program
     .command('drift')
     .description('check that name servers serve exactly the records the plan derives (AXFR, else one query per RRset)')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
     .addOption(
       new Option(
         '--server <address[:port]>',
@@ -32,15 +33,12 @@ export function register(program: Command): void {
         .choices(['stylish', 'json', 'sarif', 'github'])
         .default('stylish'),
     )
-    .option('--timeout <ms>', 'how long to wait for each answer', '2000')
+    .addOption(integerOption('--timeout <ms>', 'how long to wait for each answer', 1, undefined, 2000))
     .option('--force', 'check even when the topology has error-level findings')
     .addHelpText('after', '\nExit codes: 0 no drift; 1 drift (or a plan with errors); 2 cannot run.')
     .action(async (file: string, flags: DriftFlags, command: Command) => {
-      const timeout = Number(flags.timeout);
-      if (!Number.isInteger(timeout) || timeout <= 0)
-        throw new UsageError(`--timeout takes a whole number of milliseconds, not "${flags.timeout}"`);
+      const { timeout } = flags;
       const plan = await planForOutput(file, { force: flags.force === true, command, refusal: 'no server was asked' });
-      if (!plan) return setExitCode(command, 1);
 
       const [{ deriveZones }, { checkDrift, DRIFT_RULE }, { formatFindings }, { sortFindings }] = await Promise.all([
         import('../../dns/derive.js'),
@@ -62,10 +60,10 @@ export function register(program: Command): void {
         formatFindings(
           flags.format as 'stylish',
           { findings: sortFindings(findings), rules: new Map([[DRIFT_RULE.id, DRIFT_RULE]]), cwd: process.cwd() },
-          { color: useColor(command), version: program.version() ?? '' },
+          { color: useColor(command), version: versionOf(command) },
         ),
       );
-      setExitCode(command, findings.length > 0 ? 1 : 0);
+      if (findings.length > 0) throw new ProblemsError();
     });
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { setExitCode } from '../program.js';
+import { attempt } from '../failure.js';
 
 interface ImportFlags {
   zone: string[];
@@ -21,7 +21,7 @@ export function register(program: Command): void {
       '\nWithout $ORIGIN or ORIGIN=, the origin is the file name less .zone or .db (a guess, noted in the YAML).\n' +
         'Exit codes: 0 written; 2 a zone file cannot be read or parsed (file:line:column).',
     )
-    .action(async (flags: ImportFlags, command: Command) => {
+    .action(async (flags: ImportFlags) => {
       const [{ readZoneFiles }, { draftTopology }, { draftYaml }, { writeFile }] = await Promise.all([
         import('../../import/read.js'),
         import('../../import/draft.js'),
@@ -34,8 +34,7 @@ export function register(program: Command): void {
         draftTopology(zones, guessed),
         zones.map((z) => z.file),
       );
-      if (flags.out) await writeFile(flags.out, yaml);
+      if (flags.out) await attempt(writeFile(flags.out, yaml), { path: '--out', doing: `cannot write ${flags.out}` });
       else process.stdout.write(yaml);
-      setExitCode(command, 0);
     });
 }
