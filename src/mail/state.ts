@@ -11,6 +11,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResourceError } from '../errors.js';
+import { isAlive } from '../process-alive.js';
 
 export interface HostState {
   readonly dir: string;
@@ -49,13 +50,4 @@ async function takeLock(lockPath: string): Promise<void> {
     }
   }
   throw new ResourceError(`cannot lock ${lockPath}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -7,7 +7,7 @@ import type { Domain, Host, Plan, User } from '../../topology/types.js';
 import { newProbe, probeMessage, waitForMail, type Scenario } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery } from '../judge.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 
 export const betweenDomainsScenario: Scenario = {
   name: 'between-domains',

@@ -7,7 +7,7 @@ import type { Domain } from '../../topology/types.js';
 import { newProbe, probeMessage, waitForMail, type Scenario } from '../context.js';
 import { entryHosts, expectDelivery, expectedTrail, type DeliveryExpectation } from '../expect.js';
 import { hostIdByFqdn, judgeDelivery } from '../judge.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 
 export const OUTSIDE_SENDER = 'verify@outside.example';
 

@@ -8,7 +8,7 @@ import type { Domain } from '../../topology/types.js';
 import { newProbe, probeMessage, waitForMail, type Scenario, type VerifyContext } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery } from '../judge.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import type { Copy } from '../mailboxes.js';
 import { firstUserOn, recipientIn } from './between-domains.js';
 import { OUTSIDE_SENDER } from './delivery.js';

@@ -5,7 +5,7 @@
  */
 import type { Host } from '../../topology/types.js';
 import { newProbe, probeMessage, type Scenario } from '../context.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import { OUTSIDE_SENDER } from './delivery.js';
 
 const FOREIGN = 'someone@not-in-the-plan.example';
