@@ -50,7 +50,7 @@ export const REPLIES = {
   noHomeHost: (rcpt: string, homeId: string): SmtpReply => ({
     code: 451,
     enhanced: '4.3.5',
-    text: `<${rcpt}>: Home host "${homeId}" is not planned`,
+    text: `<${rcpt}>: Recipient address rejected: Home host "${homeId}" is not planned`,
   }),
   /** RFC 5321 §6.3 loop detection. */
   tooManyHops: (hops: number, limit: number): SmtpReply => ({
