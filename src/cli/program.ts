@@ -6,13 +6,23 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as dns from './commands/dns.js';
 import * as lint from './commands/lint.js';
+import * as mta from './commands/mta.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as sandbox from './commands/sandbox.js';
 import * as verify from './commands/verify.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox, verify];
+const commands: readonly { register(program: Command): void }[] = [
+  lint,
+  rules,
+  zones,
+  records,
+  mta,
+  dns,
+  sandbox,
+  verify,
+];
 
 const EXIT_CODES = `
 Exit codes:

@@ -19,12 +19,19 @@ async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
   return names;
 }
 
-/** Problems, one line each; none when `dir` holds exactly `actual` (relative path to text). */
-export async function compareGolden(dir: string, actual: ReadonlyMap<string, string>): Promise<string[]> {
+/**
+ * Problems, one line each; none when `dir` holds exactly `actual` (relative path to text) among
+ * its files that `owns` claims (all by default: a case directory holds other outputs beside).
+ */
+export async function compareGolden(
+  dir: string,
+  actual: ReadonlyMap<string, string>,
+  owns: (name: string) => boolean = () => true,
+): Promise<string[]> {
   const update = process.env.UPDATE_GOLDEN === '1';
   if (update && process.env.CI) throw new Error('UPDATE_GOLDEN is not allowed under CI');
   const problems: string[] = [];
-  const expected = await filesUnder(dir);
+  const expected = (await filesUnder(dir)).filter(owns);
   for (const name of expected.filter((n) => n.endsWith('.actual'))) await rm(join(dir, name));
   for (const name of expected.filter((n) => !n.endsWith('.actual') && !actual.has(n))) {
     if (update) await rm(join(dir, name));
