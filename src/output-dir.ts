@@ -13,10 +13,13 @@
  * - The sibling work directories carry their run's pid (`.<dir>.tmp-<pid>-<hex>`,
  *   `.<dir>.old-<pid>-<hex>`): a later run cleans up after runs whose process is gone and leaves
  *   those of a live run alone.
+ * - Flat by default (the zones). A `nested` set names files by relative path ("mail1/postfix/main.cf")
+ *   and is replaced as one tree, every file in it marked. A `private` set is readable by its owner
+ *   only (it may hold password hashes): directories 0700, files 0600.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { ResourceError } from './errors.js';
 import { inParallel } from './parallel.js';
 import { isAlive } from './process-alive.js';
@@ -25,6 +28,13 @@ import { isAlive } from './process-alive.js';
 const MARK_WINDOW = 512;
 /** Files read or written at once: thousands of zones, few descriptors. */
 const FILES_AT_ONCE = 64;
+
+export interface OwnedDirectoryOptions {
+  /** Files in subdirectories, named by relative path with "/" (default: files at the top only). */
+  readonly nested?: boolean;
+  /** Written for the owner only: directories 0700, files 0600. */
+  readonly private?: boolean;
+}
 
 export interface ReplaceResult {
   /** False when the directory already held exactly these files. */
@@ -38,7 +48,11 @@ export interface ReplaceResult {
  * what an interrupted run left beside it. Throws when the path is not a directory or holds
  * anything without `mark`.
  */
-export async function readOwnedDirectory(dir: string, mark: string): Promise<Map<string, string> | undefined> {
+export async function readOwnedDirectory(
+  dir: string,
+  mark: string,
+  options: OwnedDirectoryOptions = {},
+): Promise<Map<string, string> | undefined> {
   await recoverInterruptedRun(dir);
   let names: string[];
   try {
@@ -50,13 +64,22 @@ export async function readOwnedDirectory(dir: string, mark: string): Promise<Map
   }
   const files = new Map<string, string>();
   const foreign: string[] = [];
-  await inParallel(names, FILES_AT_ONCE, async (name) => {
+  const visit = async (name: string): Promise<void> => {
     const path = join(dir, name);
-    if (!(await stat(path)).isFile()) return void foreign.push(name);
+    const stats = await stat(path);
+    if (stats.isDirectory() && options.nested) {
+      const inside = await readdir(path);
+      // An empty directory is none of mxplan's: it writes directories only to hold files.
+      if (inside.length === 0) return void foreign.push(`${name}/`);
+      await inParallel(inside, FILES_AT_ONCE, (child) => visit(posix.join(name, child)));
+      return;
+    }
+    if (!stats.isFile()) return void foreign.push(name);
     const text = await readFile(path, 'utf8');
     if (!isMarked(text, mark)) return void foreign.push(name);
     files.set(name, text);
-  });
+  };
+  await inParallel(names, FILES_AT_ONCE, visit);
   if (foreign.length > 0) {
     foreign.sort();
     const listed = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
@@ -76,15 +99,17 @@ export async function replaceOwnedDirectory(
   files: ReadonlyMap<string, string>,
   existing: ReadonlyMap<string, string> | undefined,
   mark: string,
+  options: OwnedDirectoryOptions = {},
 ): Promise<ReplaceResult> {
   for (const [name, text] of files) {
     // The next run would refuse a file without the mark as foreign.
     if (!isMarked(text, mark)) throw new Error(`output-dir: ${name} does not carry the mark "${mark}"`);
+    if (!options.nested && name.includes('/')) throw new Error(`output-dir: ${name} is not a flat file name`);
   }
   const removed = existing ? [...existing.keys()].filter((name) => !files.has(name)).sort() : [];
   const unchanged =
     existing !== undefined && removed.length === 0 && [...files].every(([name, text]) => existing.get(name) === text);
-  if (!unchanged) await replaceDirectory(dir, files);
+  if (!unchanged) await replaceDirectory(dir, files, options.private === true);
   return { written: !unchanged, removed };
 }
 
@@ -128,14 +153,20 @@ function escapeRegExp(text: string): string {
 }
 
 /** Writes the files into a fresh sibling directory, then renames it over `dir`. */
-async function replaceDirectory(dir: string, files: ReadonlyMap<string, string>): Promise<void> {
+async function replaceDirectory(dir: string, files: ReadonlyMap<string, string>, owner: boolean): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staging = workDirectory(dir, 'tmp', suffix);
   const retired = workDirectory(dir, 'old', suffix);
-  await mkdir(staging);
+  const dirMode = owner ? 0o700 : 0o777;
+  const fileMode = owner ? 0o600 : 0o666;
+  await mkdir(staging, { mode: dirMode });
   try {
-    await inParallel([...files], FILES_AT_ONCE, ([name, text]) => writeFile(join(staging, name), text, { flag: 'wx' }));
+    const subdirectories = new Set([...files.keys()].map((name) => posix.dirname(name)).filter((d) => d !== '.'));
+    for (const sub of [...subdirectories].sort()) await mkdir(join(staging, sub), { recursive: true, mode: dirMode });
+    await inParallel([...files], FILES_AT_ONCE, ([name, text]) =>
+      writeFile(join(staging, name), text, { flag: 'wx', mode: fileMode }),
+    );
     const hadOld = await rename(dir, retired).then(
       () => true,
       (cause: NodeJS.ErrnoException) => {

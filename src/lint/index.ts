@@ -26,6 +26,7 @@ import hostFqdnUnique from './rules/host-fqdn-unique.js';
 import hostMailboxesWithinLimit from './rules/host-mailboxes-within-limit.js';
 import hostReverseDnsPlanned from './rules/host-reverse-dns-planned.js';
 import hostStorageWithinLimit from './rules/host-storage-within-limit.js';
+import loginProxyReachable from './rules/login-proxy-reachable.js';
 import mtaStsCoversMx from './rules/mta-sts-covers-mx.js';
 import mxBackupNextHop from './rules/mx-backup-next-hop.js';
 import mxBackupPreference from './rules/mx-backup-preference.js';
@@ -85,6 +86,7 @@ const ruleList: readonly Rule[] = [
   hostMailboxesWithinLimit,
   hostReverseDnsPlanned,
   hostStorageWithinLimit,
+  loginProxyReachable,
   mtaStsCoversMx,
   mxBackupNextHop,
   mxBackupPreference,

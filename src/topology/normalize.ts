@@ -52,6 +52,7 @@ export interface RawTopology {
   zones?: string[];
   hosts: Record<string, RawHost>;
   domains: Record<string, RawDomain | null>;
+  logins?: { proxy?: boolean };
   lint?: { rules?: Record<string, string> };
 }
 
@@ -136,6 +137,7 @@ export function normalize(
     domains,
     repeatedDomains,
     addresses: new AddressBook(domains),
+    logins: { proxy: raw.logins?.proxy ?? false, at: raw.logins ? at('logins') : undefined },
     ruleLevels: new Map(
       Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
         id,

@@ -175,6 +175,14 @@ export interface InfraZone {
 
 export type { RuleLevel };
 
+/** How users log in to read their mail (IMAP, POP3). */
+export interface Logins {
+  /** Every store proxies the logins of users homed on another store to their home (Dovecot `proxy`). */
+  readonly proxy: boolean;
+  /** The topology's `logins`, when it has one. */
+  readonly at: SourceLocation | undefined;
+}
+
 export interface Plan {
   /** The topology file. */
   readonly file: string;
@@ -200,6 +208,7 @@ export interface Plan {
   readonly repeatedDomains: readonly Domain[];
   /** Every planned address (users and aliases), by canonical address. */
   readonly addresses: AddressBook;
+  readonly logins: Logins;
   /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
   readonly ruleLevels: ReadonlyMap<string, { readonly level: RuleLevel; readonly at: SourceLocation }>;
   readonly at: SourceLocation;

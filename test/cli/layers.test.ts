@@ -57,7 +57,8 @@ describe('the layers of src', () => {
 
   it('names no command-line flag in what library code says (the rule docs describe the CLI and may)', () => {
     const offending = library
-      .filter((m) => m.name !== 'lint/docs.ts')
+      // The rule docs and the generated configuration's README describe the CLI to a person, and may.
+      .filter((m) => m.name !== 'lint/docs.ts' && m.name !== 'mta/readme.ts')
       .flatMap((m) =>
         m.text
           .split('\n')
