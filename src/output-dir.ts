@@ -2,9 +2,10 @@
  * A directory that mxplan owns and replaces as a whole: the zone set of `mxplan zones`, and the
  * same for any other generated set of files.
  *
- * - Owned: every file in it carries `mark` near its top. Anything else in it (a file mxplan did
- *   not write, a subdirectory) stops the run before anything changes, so pointing the output at
- *   a server's own directory loses nothing.
+ * - Owned: every file in it carries `mark` near its top (or, for a format with no room for a
+ *   comment, passes the mark's own test). Anything else in it (a file mxplan did not write, a
+ *   subdirectory) stops the run before anything changes, so pointing the output at a server's own
+ *   directory loses nothing.
  * - Whole: a new set is written to a sibling staging directory and renamed into place, so an
  *   interrupted run leaves the old set or the new one, never a mix. Between the two renames the
  *   directory is briefly absent (Node has no atomic directory exchange); the old set is moved
@@ -26,6 +27,12 @@ const MARK_WINDOW = 512;
 /** Files read or written at once: thousands of zones, few descriptors. */
 const FILES_AT_ONCE = 64;
 
+/**
+ * How mxplan knows its own files: a text near the top of each, or a test of the name and text,
+ * for formats that cannot hold a comment (an MTA-STS policy, RFC 8461 §3.2).
+ */
+export type Mark = string | ((name: string, text: string) => boolean);
+
 export interface ReplaceResult {
   /** False when the directory already held exactly these files. */
   readonly written: boolean;
@@ -38,7 +45,7 @@ export interface ReplaceResult {
  * what an interrupted run left beside it. Throws when the path is not a directory or holds
  * anything without `mark`.
  */
-export async function readOwnedDirectory(dir: string, mark: string): Promise<Map<string, string> | undefined> {
+export async function readOwnedDirectory(dir: string, mark: Mark): Promise<Map<string, string> | undefined> {
   await recoverInterruptedRun(dir);
   let names: string[];
   try {
@@ -54,7 +61,7 @@ export async function readOwnedDirectory(dir: string, mark: string): Promise<Map
     const path = join(dir, name);
     if (!(await stat(path)).isFile()) return void foreign.push(name);
     const text = await readFile(path, 'utf8');
-    if (!isMarked(text, mark)) return void foreign.push(name);
+    if (!isMarked(name, text, mark)) return void foreign.push(name);
     files.set(name, text);
   });
   if (foreign.length > 0) {
@@ -75,11 +82,11 @@ export async function replaceOwnedDirectory(
   dir: string,
   files: ReadonlyMap<string, string>,
   existing: ReadonlyMap<string, string> | undefined,
-  mark: string,
+  mark: Mark,
 ): Promise<ReplaceResult> {
   for (const [name, text] of files) {
     // The next run would refuse a file without the mark as foreign.
-    if (!isMarked(text, mark)) throw new Error(`output-dir: ${name} does not carry the mark "${mark}"`);
+    if (!isMarked(name, text, mark)) throw new Error(`output-dir: ${name} does not carry the mark`);
   }
   const removed = existing ? [...existing.keys()].filter((name) => !files.has(name)).sort() : [];
   const unchanged =
@@ -88,8 +95,8 @@ export async function replaceOwnedDirectory(
   return { written: !unchanged, removed };
 }
 
-function isMarked(text: string, mark: string): boolean {
-  return text.slice(0, MARK_WINDOW).includes(mark);
+function isMarked(name: string, text: string, mark: Mark): boolean {
+  return typeof mark === 'string' ? text.slice(0, MARK_WINDOW).includes(mark) : mark(name, text);
 }
 
 function workDirectory(dir: string, kind: 'tmp' | 'old', suffix: string): string {

@@ -27,6 +27,7 @@ import hostMailboxesWithinLimit from './rules/host-mailboxes-within-limit.js';
 import hostReverseDnsPlanned from './rules/host-reverse-dns-planned.js';
 import hostStorageWithinLimit from './rules/host-storage-within-limit.js';
 import mtaStsCoversMx from './rules/mta-sts-covers-mx.js';
+import mtaStsPolicyHost from './rules/mta-sts-policy-host.js';
 import mxBackupNextHop from './rules/mx-backup-next-hop.js';
 import mxBackupPreference from './rules/mx-backup-preference.js';
 import mxBackupRecipientsSynced from './rules/mx-backup-recipients-synced.js';
@@ -86,6 +87,7 @@ const ruleList: readonly Rule[] = [
   hostReverseDnsPlanned,
   hostStorageWithinLimit,
   mtaStsCoversMx,
+  mtaStsPolicyHost,
   mxBackupNextHop,
   mxBackupPreference,
   mxBackupRecipientsSynced,
