@@ -124,7 +124,14 @@ function addAddresses(plan: Plan, zones: ZoneSet): void {
       at4: h.fields.ipv4 ?? h.at,
       at6: h.fields.ipv6 ?? h.at,
     })),
-    ...[...plan.web.values()].map((w) => ({ name: w.fqdn, ipv4: w.ipv4, ipv6: w.ipv6, at: w.at, at4: w.at, at6: w.at })),
+    ...[...plan.web.values()].map((w) => ({
+      name: w.fqdn,
+      ipv4: w.ipv4,
+      ipv6: w.ipv6,
+      at: w.at,
+      at4: w.at,
+      at6: w.at,
+    })),
     ...plan.nameservers.map((ns) => ({ ...ns, at4: ns.at, at6: ns.at })),
   ];
   for (const { name, ipv4, ipv6, at, at4, at6 } of named) {

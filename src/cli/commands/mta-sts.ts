@@ -37,6 +37,8 @@ export function register(program: Command): void {
       const parts = [`${count('new')} new`, `${count('changed')} changed`, `${count('unchanged')} unchanged`];
       if (result.removed.length > 0) parts.push(`${result.removed.length} removed`);
       const verb = result.written ? 'wrote' : 'kept (nothing changed)';
-      process.stdout.write(`${verb} ${counted(result.policies.length, 'MTA-STS policy', 'MTA-STS policies')} in ${result.out}: ${parts.join(', ')}\n`);
+      process.stdout.write(
+        `${verb} ${counted(result.policies.length, 'MTA-STS policy', 'MTA-STS policies')} in ${result.out}: ${parts.join(', ')}\n`,
+      );
     });
 }

@@ -21,7 +21,8 @@ export default defineRule({
       noHost:
         'domain {domain} publishes MTA-STS ({mode}) but names no web host to serve its policy at {policyHost} (mtaSts.host)',
       unknownHost: 'domain {domain}: mtaSts.host "{host}" is not a planned web host (web:)',
-      noAddress: 'web host {host} serves the MTA-STS policy of {domain} at {policyHost} but has no ipv4 or ipv6 address',
+      noAddress:
+        'web host {host} serves the MTA-STS policy of {domain} at {policyHost} but has no ipv4 or ipv6 address',
       maxAge: 'domain {domain}: MTA-STS max_age {maxAge} s is above the limit of {limit} s (RFC 8461 §3.2)',
     },
   },
@@ -34,7 +35,11 @@ export default defineRule({
         report({ messageId: 'maxAge', data: { ...data, maxAge: mtaSts.maxAge, limit: MAX_AGE_LIMIT }, at: mtaSts.at });
       if (mtaSts.hostId === undefined) report({ messageId: 'noHost', data, at: mtaSts.at });
       else if (!mtaSts.host)
-        report({ messageId: 'unknownHost', data: { ...data, host: mtaSts.hostId }, at: mtaSts.fields.host ?? mtaSts.at });
+        report({
+          messageId: 'unknownHost',
+          data: { ...data, host: mtaSts.hostId },
+          at: mtaSts.fields.host ?? mtaSts.at,
+        });
       else if (mtaSts.host.ipv4.length + mtaSts.host.ipv6.length === 0)
         report({
           messageId: 'noAddress',
