@@ -105,7 +105,7 @@ export const REPLIES = {
   tlsRequired: (exchange: string, why: string): SmtpReply => ({
     code: 451,
     enhanced: '4.7.5',
-    text: `${exchange}: TLS with a certificate valid for its name is required (MTA-STS enforce, RFC 8461 §5): ${why}`,
+    text: `TLS with a certificate valid for ${exchange} is required (MTA-STS enforce, RFC 8461 §5): ${why}`,
   }),
   /** RFC 8461 §4.1: an MX that no pattern of the domain's enforced policy matches is not delivered to. */
   notInStsPolicy: (exchange: string, domain: string): SmtpReply => ({

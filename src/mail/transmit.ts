@@ -74,7 +74,8 @@ export async function transmit(
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
         const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
-        lastFailure = REPLIES.unreachable(candidate.exchange, candidate.address, why);
+        // An address this host cannot dial says less than a server's answer: it does not hide one.
+        lastFailure ??= REPLIES.unreachable(candidate.exchange, candidate.address, why);
         continue;
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message, security?.tls);
