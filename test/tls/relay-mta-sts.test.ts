@@ -7,27 +7,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/sandbox/engine.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
-import { tlsLayout } from '../../src/state-layout.js';
-import { openPki } from '../../src/tls/pki.js';
 import { RawSmtp } from '../mail/support/raw-smtp.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
-import { planOf, topology, type TopologyDoc } from '../helpers/topology.js';
+import { foreignIdentity, withSts } from '../helpers/sts.js';
+import { planOf, type TopologyDoc } from '../helpers/topology.js';
 
 afterAll(removeTempDirs);
-
-function withSts(mode: 'enforce' | 'testing', edit: (t: TopologyDoc) => void = () => {}): TopologyDoc {
-  return topology((t) => {
-    t.web = { www: { fqdn: 'www.infra.example', ipv4: ['192.0.2.80'] } };
-    t.domains['acme.example'].mtaSts = { mode, host: 'www' };
-    edit(t);
-  });
-}
-
-async function foreignIdentity(name: string) {
-  const dir = await tempDir('foreign-ca');
-  const pki = await openPki(dir, [{ id: 'x', files: tlsLayout(dir).host('x'), names: [name] }]);
-  return pki.identities.get('x')!;
-}
 
 /** Hands a message for alice@acme.example (homed on store1) to the backup MX, and returns what the backup did next. */
 async function throughBackup(doc: TopologyDoc, badPrimary: boolean): Promise<Activity> {

@@ -11,22 +11,20 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { tlsLayout } from '../../src/state-layout.js';
 import { policyText } from '../../src/tls/mta-sts.js';
 import { dnsNames, openPki } from '../../src/tls/pki.js';
 import { mailboxMessages } from '../helpers/maildir.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
-import { planOf, topology } from '../helpers/topology.js';
+import { withSts } from '../helpers/sts.js';
+import { planOf } from '../helpers/topology.js';
 
 const run = promisify(execFile);
 afterAll(removeTempDirs);
 
-const withPolicy = topology((t) => {
-  t.web = { www: { fqdn: 'www.infra.example', ipv4: ['192.0.2.80'], ipv6: ['2001:db8::80'] } };
-  t.domains['acme.example'].mtaSts = { mode: 'enforce', host: 'www' };
-});
+const withPolicy = withSts('enforce', (t) => (t.web.www.ipv6 = ['2001:db8::80']));
 const plan = await planOf(withPolicy);
 
 /** openssl s_client -starttls smtp, validating against `caFile` for `name`; its whole output. */
@@ -47,6 +45,22 @@ async function starttls(port: number, caFile: string, name: string): Promise<{ o
     // After the handshake, end the session; s_client quits when its input ends.
     child.stdin.end('QUIT\r\n');
   });
+}
+
+/** Submits a message at store1 for bob (homed on store2) and returns the Received headers of the copy in his mailbox. */
+async function forwardedToBob(sandbox: Sandbox, stateDir: string): Promise<string[]> {
+  await sandbox.submit(
+    'store1',
+    { from: 'alice@acme.example', to: ['bob@acme.example'] },
+    Buffer.from('Subject: forwarded\r\n\r\nhello\r\n'),
+  );
+  let messages: Awaited<ReturnType<typeof mailboxMessages>> = [];
+  for (let i = 0; i < 100 && messages.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    messages = await mailboxMessages(stateDir, 'store2', 'bob@acme.example');
+  }
+  expect(messages).toHaveLength(1);
+  return [messages[0]!.headers.get('received')].flat().map(String);
 }
 
 describe('STARTTLS on the relays', () => {
@@ -79,35 +93,14 @@ describe('STARTTLS on the relays', () => {
     const stateDir = await tempDir('tls');
     await using sandbox = await startSandbox({ plan, stateDir });
     // bob is homed on store2; a submission at store1 is forwarded there.
-    await sandbox.submit(
-      'store1',
-      { from: 'alice@acme.example', to: ['bob@acme.example'] },
-      Buffer.from('Subject: over TLS\r\n\r\nhello\r\n'),
-    );
-    let messages: Awaited<ReturnType<typeof mailboxMessages>> = [];
-    for (let i = 0; i < 100 && messages.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      messages = await mailboxMessages(stateDir, 'store2', 'bob@acme.example');
-    }
-    expect(messages).toHaveLength(1);
-    const received = [messages[0]!.headers.get('received')].flat().map(String);
+    const received = await forwardedToBob(sandbox, stateDir);
     expect(received[0]).toMatch(/by mail2\.infra\.example \(mxplan\) with ESMTPS /);
   });
 
   it('relays speak plain SMTP when the profile has TLS off (what a benchmark measures against)', async () => {
     const stateDir = await tempDir('tls');
     await using sandbox = await startSandbox({ plan, stateDir, overrides: { tls: false } });
-    await sandbox.submit(
-      'store1',
-      { from: 'alice@acme.example', to: ['bob@acme.example'] },
-      Buffer.from('Subject: plain\r\n\r\nhello\r\n'),
-    );
-    let messages: Awaited<ReturnType<typeof mailboxMessages>> = [];
-    for (let i = 0; i < 100 && messages.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      messages = await mailboxMessages(stateDir, 'store2', 'bob@acme.example');
-    }
-    const received = [messages[0]!.headers.get('received')].flat().map(String);
+    const received = await forwardedToBob(sandbox, stateDir);
     expect(received[0]).toMatch(/by mail2\.infra\.example \(mxplan\) with ESMTP id/);
   });
 });

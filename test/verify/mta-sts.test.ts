@@ -9,33 +9,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lint as checkPlan } from '../../src/lint/run.js';
 import { builtinEngine, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { EngineFactory } from '../../src/sandbox/engine.js';
-import { tlsLayout } from '../../src/state-layout.js';
-import { openPki } from '../../src/tls/pki.js';
 import { writePolicyDirectory } from '../../src/tls/policy-dir.js';
 import { verifyPlan, type VerifyResult } from '../../src/verify/run.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
-import { planOf, topology, type TopologyDoc } from '../helpers/topology.js';
+import { foreignIdentity, withSts } from '../helpers/sts.js';
+import { planOf } from '../helpers/topology.js';
 
 afterAll(removeTempDirs);
 
-/** The base plan with a web host serving acme.example's policy in `mode`. */
-function withSts(mode: 'enforce' | 'testing', edit: (t: TopologyDoc) => void = () => {}): TopologyDoc {
-  return topology((t) => {
-    t.web = { www: { fqdn: 'www.infra.example', ipv4: ['192.0.2.80'] } };
-    t.domains['acme.example'].mtaSts = { mode, host: 'www' };
-    edit(t);
-  });
-}
-
 const cases = (result: VerifyResult, scenario: string) => result.cases.filter((c) => c.scenario === scenario);
 const failed = (result: VerifyResult) => result.cases.filter((c) => c.status === 'fail');
-
-/** A certificate for `name` issued by a CA that is not the sandbox's. */
-async function foreignIdentity(name: string) {
-  const dir = await tempDir('foreign-ca');
-  const pki = await openPki(dir, [{ id: 'x', files: tlsLayout(dir).host('x'), names: [name] }]);
-  return pki.identities.get('x')!;
-}
 
 describe('verify proves MTA-STS', () => {
   it('passes a plan whose policy is served and whose MX hosts all hold valid TLS, the backup during failover too', async () => {
