@@ -11,6 +11,7 @@ import * as drift from './commands/drift.js';
 import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as mta from './commands/mta.js';
+import * as mtaSts from './commands/mta-sts.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as sandbox from './commands/sandbox.js';
@@ -21,6 +22,7 @@ const commands: readonly { register(program: Command): void }[] = [
   lint,
   rules,
   zones,
+  mtaSts,
   records,
   mta,
   dns,

@@ -61,6 +61,7 @@ export async function acceptData(
     recipients,
     origin: 'inbound',
     client: { helo: session.helo, address: session.remoteAddress },
+    ...(session.secure && { protocol: 'ESMTPS' }),
   });
   const accepted = {
     type: 'accepted',
@@ -127,7 +128,7 @@ export async function acceptSubmission(
 function stamp(
   relay: RelayContext,
   message: Buffer,
-  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'>,
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & Pick<ReceivedFields, 'protocol'>,
 ): { envelope: StoredEnvelope; body: Buffer } {
   const id = relay.newQueueId();
   const now = relay.clock.now();
@@ -135,6 +136,7 @@ function stamp(
   const fields: ReceivedFields = {
     // Local submission has no SMTP client: the Received header has no FROM clause.
     ...(client && { helo: client.helo, clientAddress: client.address }),
+    ...(arrival.protocol && { protocol: arrival.protocol }),
     by: relay.policy.host.fqdn,
     id,
     date: now,

@@ -29,6 +29,11 @@ export interface Profile {
   readonly serverSocketTimeout: number;
   /** How long an idle outbound connection is kept for reuse (Postfix smtp_connection_cache_time_limit), ms. */
   readonly connectionReuse: number;
+  /**
+   * STARTTLS offered and used (RFC 3207), when the relay has a certificate. On by default; off
+   * measures the SMTP path without TLS's CPU (a benchmark), and then MTA-STS is not applied either.
+   */
+  readonly tls: boolean;
 }
 
 export interface ProfileOverrides {
@@ -38,6 +43,7 @@ export interface ProfileOverrides {
   readonly serverSocketTimeout?: number;
   readonly firstRetry?: number;
   readonly maxRetry?: number;
+  readonly tls?: boolean;
 }
 
 export function profileFor(
@@ -57,6 +63,7 @@ export function profileFor(
           clientSocketTimeout: 10_000,
           serverSocketTimeout: 10_000,
           connectionReuse: 2_000,
+          tls: true,
         }
       : {
           name,
@@ -70,6 +77,7 @@ export function profileFor(
           clientSocketTimeout: 600_000,
           serverSocketTimeout: 300_000,
           connectionReuse: 2_000,
+          tls: true,
         };
   return {
     ...base,
@@ -77,6 +85,7 @@ export function profileFor(
     ...(overrides.serverSocketTimeout !== undefined && { serverSocketTimeout: overrides.serverSocketTimeout }),
     ...(overrides.firstRetry !== undefined && { firstRetry: overrides.firstRetry }),
     ...(overrides.maxRetry !== undefined && { maxRetry: overrides.maxRetry }),
+    ...(overrides.tls !== undefined && { tls: overrides.tls }),
   };
 }
 

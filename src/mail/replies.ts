@@ -104,6 +104,18 @@ export const REPLIES = {
     enhanced: '4.4.1',
     text: `${exchange} [${address}]: unreachable (${why})`,
   }),
+  /** RFC 8461 §5: a session without valid TLS to an MTA-STS enforce MX is a temporary failure (RFC 3463 X.7.5). */
+  tlsRequired: (exchange: string, why: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.7.5',
+    text: `TLS with a certificate valid for ${exchange} is required (MTA-STS enforce, RFC 8461 §5): ${why}`,
+  }),
+  /** RFC 8461 §4.1: an MX that no pattern of the domain's enforced policy matches is not delivered to. */
+  notInStsPolicy: (exchange: string, domain: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.7.5',
+    text: `${exchange} is not an MX host of ${domain}'s MTA-STS policy (enforce, RFC 8461 §4.1)`,
+  }),
   noRoute: (domain: string): SmtpReply => ({
     code: 451,
     enhanced: '4.4.1',

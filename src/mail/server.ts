@@ -7,8 +7,9 @@
  * Options that differ from smtp-server's defaults (as of 3.21), and why:
  * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
  * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH;
- * - STARTTLS disabled: the built-in certificate is expired and no sandbox client could verify a
- *   generated one, so the honest choice is plain text on loopback;
+ * - STARTTLS (RFC 3207) with the host's own certificate when `tls` is given (the sandbox's CA
+ *   issues it, src/tls/pki.ts), and not offered at all otherwise: smtp-server's built-in
+ *   certificate is for localhost and expired, so no client could validate it;
  * - size + maxRecipients: SIZE is advertised and enforced while reading (inbound.ts), and a
  *   transaction takes at most `maxRecipients` (>= 100, RFC 5321 §4.5.3.1.8), then 452;
  * - socketTimeout from the profile: a silent client is dropped; closeTimeout short, for stop().
@@ -16,6 +17,7 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo, Socket } from 'node:net';
 import { ResourceError } from '../errors.js';
+import type { TlsIdentity } from '../tls/pki.js';
 import { readInbound, type InboundMessage } from './inbound.js';
 import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
 
@@ -25,6 +27,8 @@ export interface SessionInfo {
   readonly remoteAddress: string;
   readonly from: string;
   readonly recipients: readonly string[];
+  /** The session went through STARTTLS (RFC 3207). */
+  readonly secure: boolean;
 }
 
 export interface InboundHandlers {
@@ -42,6 +46,8 @@ export interface ServerOptions {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly socketTimeout: number;
+  /** The host's key and certificate: STARTTLS is offered with them. Absent: no STARTTLS. */
+  readonly tls?: TlsIdentity;
   readonly handlers: InboundHandlers;
   readonly onError: (error: Error) => void;
 }
@@ -67,6 +73,7 @@ export async function listenSmtp(
     remoteAddress: session.remoteAddress,
     from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
     recipients: session.envelope.rcptTo.map((r) => r.address),
+    secure: session.secure === true,
   });
 
   /** The one adapter from async handlers to smtp-server's callbacks. */
@@ -91,8 +98,9 @@ export async function listenSmtp(
     banner: 'mxplan sandbox relay',
     disableReverseLookup: true,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
+    ...(options.tls
+      ? { disabledCommands: ['AUTH'], key: options.tls.key, cert: options.tls.cert }
+      : { disabledCommands: ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
     size: options.maxMessageSize,
     maxRecipients: options.maxRecipients,
     socketTimeout: options.socketTimeout,

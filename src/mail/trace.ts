@@ -19,7 +19,8 @@ export interface ReceivedFields {
   readonly id: string;
   /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
   readonly recipient?: string;
-  readonly protocol?: 'SMTP' | 'ESMTP';
+  /** RFC 3848: ESMTPS when the session went through STARTTLS. */
+  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS';
   readonly date: number;
 }
 

@@ -7,12 +7,17 @@
  * a 421, or a 4xx to MAIL FROM moves on to the next address or MX. Once a server takes the
  * transaction, its answer for each recipient stands: 5xx fails the recipient for good (it is not
  * retried through another MX), 4xx defers it to the queue's next attempt.
+ *
+ * Each exchange is dialled with the TLS its destination asks for (tls-policy.ts); an MX that an
+ * enforced MTA-STS policy does not name, or that fails its TLS, is skipped like one that is down
+ * (RFC 8461 §5: a temporary failure).
  */
 import type { Connector } from './connector.js';
 import type { NextHop } from '../routing/destination.js';
 import { resolveNextHop, type NextHopContext } from './next-hop.js';
 import { isPermanent, REPLIES, type SmtpReply } from './replies.js';
 import type { SmtpClient } from './smtp-client.js';
+import type { ExchangeSecurity } from './tls-policy.js';
 
 export type RecipientStatus = 'delivered' | 'deferred' | 'failed';
 
@@ -36,6 +41,8 @@ export interface TransmitContext extends NextHopContext {
   readonly client: SmtpClient;
   /** RFC 5321 §4.5.3.1.8: servers take at least 100 recipients per transaction; send no more. */
   readonly maxRecipients: number;
+  /** The TLS each exchange is dialled with; absent: no TLS at all (the profile has it off). */
+  readonly security?: (hop: NextHop, exchange: string) => ExchangeSecurity;
 }
 
 export async function transmit(
@@ -59,13 +66,19 @@ export async function transmit(
     let lastFailure: SmtpReply | undefined;
     let settled = false;
     for (const candidate of resolution.candidates) {
+      const security = ctx.security?.(hop, candidate.exchange);
+      if (security && 'refused' in security) {
+        lastFailure = security.refused;
+        continue;
+      }
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
         const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
-        lastFailure = REPLIES.unreachable(candidate.exchange, candidate.address, why);
+        // An address this host cannot dial says less than a server's answer: it does not hide one.
+        lastFailure ??= REPLIES.unreachable(candidate.exchange, candidate.address, why);
         continue;
       }
-      const result = await ctx.client.send(endpoint, { from, to: chunk }, message);
+      const result = await ctx.client.send(endpoint, { from, to: chunk }, message, security?.tls);
       const remote = candidate.exchange;
       if (result.stage === 'connect' || (result.stage === 'mail' && !isPermanent(result.reply))) {
         lastFailure = {

@@ -23,13 +23,23 @@ export interface Endpoint {
 }
 
 /**
- * How the caller reaches a planned address: the loopback endpoint standing in for it (the
- * built-in sandbox), or the planned address itself on port 25 (an engine at the planned
- * addresses). Undefined: the address cannot be reached from where the caller runs, and must
- * not be dialled.
+ * How the caller reaches a planned address and port (25, SMTP, when omitted; 443 for a web
+ * host's HTTPS): the loopback endpoint standing in for it (the built-in sandbox), or the planned
+ * address and port themselves (an engine at the planned addresses). Undefined: it cannot be
+ * reached from where the caller runs, and must not be dialled.
  */
 export interface Connector {
-  endpointFor(address: string): Endpoint | undefined;
+  endpointFor(address: string, port?: number): Endpoint | undefined;
+}
+
+/**
+ * The running plan's TLS: every certificate its hosts present (STARTTLS on SMTP, HTTPS on the
+ * web hosts that serve MTA-STS policies) chains to this CA, and a client that validates them
+ * trusts it alone.
+ */
+export interface PlanTls {
+  /** The CA's certificate, PEM. */
+  readonly ca: string;
 }
 
 export interface DnsEndpoint {
@@ -135,6 +145,8 @@ export interface RunningPlan extends AsyncDisposable {
   /** The authoritative DNS for every zone of the plan, as the caller reaches it. */
   readonly dns: DnsEndpoint;
   readonly connector: Connector;
+  /** The CA behind every certificate of the running plan; undefined when it runs without TLS. */
+  readonly tls: PlanTls | undefined;
   /** Every planned host, up or not. */
   readonly hosts: ReadonlyMap<string, HostEndpoint>;
   status(hostId: string): HostStatus;

@@ -46,7 +46,9 @@ export async function openHarness(factory: EngineFactory, options: HarnessOption
     else if (activity.type === 'deferred' || activity.type === 'bounced')
       for (const r of activity.recipients) lastWords.set(r, `${activity.host} ${activity.type} it: ${activity.reason}`);
   });
-  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector);
+  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector, {
+    ...(engine.tls && { ca: engine.tls.ca }),
+  });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
