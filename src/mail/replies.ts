@@ -70,6 +70,8 @@ export const REPLIES = {
     enhanced: '4.3.0',
     text: `Local error in processing: ${what}`,
   }),
+  /** RFC 5321 §4.2.2 452, RFC 3463 4.3.1: the disk is full; as Postfix says it. */
+  insufficientStorage: (): SmtpReply => ({ code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),
   delivered: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: delivered as ${id}` }),
   /** RFC 3463 4.4.7: the queue lifetime ran out. */
@@ -107,6 +109,23 @@ export const REPLIES = {
     text: `No reachable mail exchanger for ${domain}`,
   }),
 } as const;
+
+/**
+ * The reply for a failure of our own (a file system error, a defect): temporary (RFC 5321
+ * §4.2.1), and generic, because an error's message names files of the state directory, which no
+ * client or DSN reader is to see; whoever catches it logs the detail. A full disk says so (452
+ * 4.3.1), as it is the one cause a sender's postmaster can read something into.
+ */
+export function localFailure(error: unknown): SmtpReply {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return REPLIES.insufficientStorage();
+  return REPLIES.localError('the message was not stored; try again later');
+}
+
+/** What the log says about a failure of our own: its message in full. */
+export function failureDetail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** The reply to a recipient the routing policy refuses (src/routing/route.ts). */
 export function refusalReply(address: string, refusal: Refusal): SmtpReply {

@@ -1,8 +1,8 @@
 /**
  * The server side of a relay: smtp-server, configured for a planned host, with its callbacks
  * wrapped into async handlers in exactly this one place. A handler rejects with a SmtpReplyError
- * to refuse; any other error becomes a 451 (RFC 5321 §4.2.1: our failure is never the client's
- * permanent failure).
+ * to refuse; any other error becomes a generic 4xx (RFC 5321 §4.2.1: our failure is never the
+ * client's permanent failure), and its detail goes to onError, never to the client.
  *
  * Options that differ from smtp-server's defaults (as of 3.21), and why:
  * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
@@ -17,7 +17,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo, Socket } from 'node:net';
 import { ResourceError } from '../errors.js';
 import { readInbound, type InboundMessage } from './inbound.js';
-import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
+import { localFailure, REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
 
 export interface SessionInfo {
   readonly id: string;
@@ -77,10 +77,10 @@ export async function listenSmtp(
   ) => ({
     ok: (reply?: SmtpReply) => callback(null, reply && replyText(reply)),
     fail: (error: unknown) => {
-      const reply =
-        error instanceof SmtpReplyError
-          ? error.reply
-          : REPLIES.localError(error instanceof Error ? error.message : String(error));
+      // Our own failure: the client gets a generic 4xx, the log gets the detail (replies.ts).
+      if (!(error instanceof SmtpReplyError))
+        options.onError(error instanceof Error ? error : new Error(String(error)));
+      const reply = error instanceof SmtpReplyError ? error.reply : localFailure(error);
       handlers.refused(stage, reply, address);
       callback(new SmtpReplyError(reply));
     },

@@ -181,6 +181,29 @@ describe('relays on loopback, all hosts up', () => {
     );
   });
 
+  it('answers a failure of its own with a generic 451 that names no file, and logs the detail (issue 10)', async () => {
+    const blocked = mailboxDir(join(net.stateDir, 'store1', 'maildir'), 'u2@acme.example');
+    await mkdir(dirname(blocked), { recursive: true });
+    await writeFile(blocked, 'not a directory');
+    const since = net.events.length;
+    const reply = await net
+      .send(
+        'store1',
+        { from: 'carol@globex.example', to: ['u2@acme.example'] },
+        message('carol@globex.example', 'u2@acme.example', 'not stored'),
+      )
+      .then(
+        (info) => info.response,
+        (error: { response?: string; message: string }) => error.response ?? error.message,
+      );
+    expect(reply).toMatch(/^451 4\.3\.0 /);
+    expect(reply).not.toContain(net.stateDir);
+    expect(reply).not.toMatch(/ENOTDIR|maildir/);
+    const logged = net.events.slice(since).find((e) => e.type === 'error');
+    expect(logged).toMatchObject({ host: 'store1', message: expect.stringContaining('ENOTDIR') });
+    await rm(blocked);
+  });
+
   it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
     const cases: [host: string, to: string][] = [
       ['store1', 'nobody@acme.example'],
