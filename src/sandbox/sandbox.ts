@@ -19,7 +19,7 @@
  * queue from the state directory.
  */
 import { createServer, type Socket } from 'node:net';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { ResourceError, UsageError } from '../errors.js';
@@ -29,10 +29,11 @@ import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
-import { endpointsFile, hostLayout } from '../state-layout.js';
+import { hostLayout } from '../state-layout.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
 import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
 
@@ -154,6 +155,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
   };
 
+  const endpoints = endpointsWriter(stateDir, dns, hosts, log);
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
     for (const id of [...starting, ...Object.keys(options.relays ?? {})])
@@ -170,8 +172,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           port: 0,
         });
     }
-    await writeEndpoints(stateDir, dns, hosts);
+    await endpoints.write();
   } catch (error) {
+    endpoints.close();
     await Promise.allSettled([...relays.values()].map((r) => r.stop()));
     await dns.close();
     throw error;
@@ -196,6 +199,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     (closing ??= (async () => {
       // Every host stops at once, so nobody is left to finish a session with: cut them. What was
       // acknowledged is on disk; what was not, its sender still holds.
+      endpoints.close();
       await Promise.allSettled([...hosts.keys()].map(stop));
       await dns.close();
     })());
@@ -229,7 +233,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (relays.has(hostId)) return;
       await stop(hostId);
       await bringUp(plan.hosts.get(hostId)!, endpoint.port);
-      if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts);
+      if (endpoint.port === 0) await endpoints.write();
       setStatus(hostId, 'up');
     },
     async retryNow() {
@@ -294,24 +298,4 @@ function familiesOf(host: Host, book: Connector): Connector {
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
-}
-
-/** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
-async function writeEndpoints(
-  stateDir: string,
-  dns: DnsServer,
-  hosts: ReadonlyMap<string, HostEndpoint>,
-): Promise<void> {
-  const body = {
-    dns: { address: dns.address, port: dns.port },
-    hosts: Object.fromEntries(
-      [...hosts.values()].map((h) => [
-        h.hostId,
-        { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port },
-      ]),
-    ),
-  };
-  const file = endpointsFile(stateDir);
-  await writeFile(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
-  await rename(`${file}.tmp`, file);
 }
