@@ -72,6 +72,8 @@ export const REPLIES = {
   }),
   /** RFC 5321 §4.2.2 452, RFC 3463 4.3.1: the disk is full; as Postfix says it. */
   insufficientStorage: (): SmtpReply => ({ code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' }),
+  /** The client went away before the final dot (RFC 3463 4.4.2: bad connection). */
+  sessionLost: (): SmtpReply => ({ code: 451, enhanced: '4.4.2', text: 'The session closed before the final dot' }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),
   delivered: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: delivered as ${id}` }),
   /** RFC 3463 4.4.7: the queue lifetime ran out. */

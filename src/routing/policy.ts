@@ -20,7 +20,7 @@
  * is an iterator over the plan, paid for only by whoever walks it (a generator printing maps), so
  * a relay on a million-user plan builds no table at all.
  */
-import type { Alias, Domain, Host, Plan, PlannedAddress, User } from '../topology/types.js';
+import type { Alias, Domain, Host, Plan, PlannedAddress, SmtpLimits, User } from '../topology/types.js';
 import { LOCAL, type Destination } from './destination.js';
 import { aliasMembers } from './aliases.js';
 
@@ -48,6 +48,11 @@ export class HostPolicy {
   readonly hopLimit: number;
   /** Seconds a message may wait in this host's queue before it bounces (Postfix maximal_queue_lifetime). */
   readonly queueLifetime: number;
+  /**
+   * The SMTP sessions it serves at once, in all and per client address: the relay's admission
+   * (mail/admission.ts) and Postfix's smtpd process limit and smtpd_client_connection_count_limit.
+   */
+  readonly smtpLimits: SmtpLimits;
   private readonly hostDestinations = new Map<string, Destination>();
   private readonly mxDestinations = new Map<string, Destination>();
 
@@ -59,6 +64,7 @@ export class HostPolicy {
   ) {
     this.hopLimit = plan.hopLimit;
     this.queueLifetime = host.queueLifetime;
+    this.smtpLimits = host.smtp;
   }
 
   /** How this host accepts the domain from a client; undefined: relaying (refused), or a null MX. */

@@ -64,6 +64,7 @@ interface RawHost {
   sends?: boolean;
   limits?: { connections?: number; mailboxes?: number; storage?: Size };
   queue?: { lifetime?: Duration };
+  smtp?: { sessions?: number; sessionsPerClient?: number };
 }
 
 interface RawDomain {
@@ -88,6 +89,8 @@ export const DEFAULTS = {
   hopLimit: 50, // Postfix hopcount_limit; Gmail rejects at 50 hops as well
   connectionsPerUser: 0,
   mtaStsMaxAge: 604800,
+  // Postfix: default_process_limit (smtpd processes) and anvil's smtpd_client_connection_count_limit
+  smtp: { sessions: 100, sessionsPerClient: 50 },
 } as const;
 
 export function normalize(
@@ -119,8 +122,12 @@ export function normalize(
         storage: h.limits?.storage === undefined ? undefined : parseSize(h.limits.storage),
       },
       queueLifetime: duration(h.queue?.lifetime, queueLifetime),
+      smtp: {
+        sessions: h.smtp?.sessions ?? DEFAULTS.smtp.sessions,
+        sessionsPerClient: h.smtp?.sessionsPerClient ?? DEFAULTS.smtp.sessionsPerClient,
+      },
       at: at('hosts', id),
-      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue']),
+      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue', 'smtp']),
     });
   }
   const hostsByFqdn = new Map([...hosts.values()].map((h) => [h.fqdn, h]));

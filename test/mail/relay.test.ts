@@ -328,7 +328,7 @@ describe('relays on loopback, all hosts up', () => {
 describe('a silent client', () => {
   it('is dropped after the socket timeout', async () => {
     // A short timeout of its own: the other tests' sessions must not race it on a busy machine.
-    await using net = await startMailNet(plan, ['backup'], { backup: { overrides: { serverSocketTimeout: 500 } } });
+    await using net = await startMailNet(plan, ['backup'], { backup: { overrides: { commandDeadline: 500 } } });
     const { smtp, greeting } = await RawSmtp.connect(net.port('backup'));
     expect(greeting).toMatch(/^220 mx-backup\.infra\.example ESMTP/);
     expect(await smtp.reply()).toMatch(/^421 /);
