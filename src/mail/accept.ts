@@ -21,20 +21,25 @@ import { formatReply, refusalReply, REPLIES, SmtpReplyError, type SmtpReply } fr
 import type { InboundHandlers, SessionInfo } from './server.js';
 import type { StoredEnvelope } from './spool.js';
 import { readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import { isInternational } from './smtputf8.js';
 import type { RecipientOutcome } from './transmit.js';
 
 /** The SMTP server's callbacks (server.ts) for this relay. */
 export function inboundHandlers(relay: RelayContext): InboundHandlers {
   const host = relay.policy.host.id;
   return {
-    async mailFrom(address) {
+    async mailFrom(address, session) {
       if (address === '') return;
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Sender'));
       const parts = splitAddress(address);
       // RFC 7505 §4.1: a sender in a null-MX domain could never receive a bounce.
       if (parts && relay.policy.plan.domains.get(parts.domain)?.nullMx)
         throw new SmtpReplyError(REPLIES.nullMxSender(address));
     },
-    async rcptTo(address) {
+    async rcptTo(address, session) {
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Recipient'));
       const decision = route(relay.policy, address, 'inbound');
       if (decision.kind === 'refuse') throw new SmtpReplyError(refusalReply(decision.address, decision.refusal));
     },
@@ -61,6 +66,7 @@ export async function acceptData(
     recipients,
     origin: 'inbound',
     client: { helo: session.helo, address: session.remoteAddress },
+    smtpUtf8: session.smtpUtf8,
   });
   const accepted = {
     type: 'accepted',
@@ -127,7 +133,7 @@ export async function acceptSubmission(
 function stamp(
   relay: RelayContext,
   message: Buffer,
-  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'>,
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & { smtpUtf8?: boolean },
 ): { envelope: StoredEnvelope; body: Buffer } {
   const id = relay.newQueueId();
   const now = relay.clock.now();
@@ -135,6 +141,8 @@ function stamp(
   const fields: ReceivedFields = {
     // Local submission has no SMTP client: the Received header has no FROM clause.
     ...(client && { helo: client.helo, clientAddress: client.address }),
+    // RFC 6531 §3.7.3: a session with SMTPUTF8 is "with UTF8SMTP"
+    ...(arrival.smtpUtf8 && { protocol: 'UTF8SMTP' as const }),
     by: relay.policy.host.fqdn,
     id,
     date: now,
@@ -148,7 +156,8 @@ function stamp(
     arrival: now,
     ...(client && { client }),
   };
-  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'latin1'), message]) };
+  // UTF-8: the recipient named in it may be an internationalized address (RFC 6532 §3.2)
+  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'utf8'), message]) };
 }
 
 /**

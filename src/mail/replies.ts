@@ -72,6 +72,24 @@ export const REPLIES = {
   }),
   /** RFC 5321 §4.2.2 452, RFC 3463 4.3.1: the disk is full; as Postfix says it. */
   insufficientStorage: (): SmtpReply => ({ code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' }),
+  /** RFC 6531 §3.5: a non-ASCII address in a transaction without SMTPUTF8. */
+  needsSmtpUtf8: (address: string, role: 'Sender' | 'Recipient'): SmtpReply => ({
+    code: 553,
+    enhanced: '5.6.7',
+    text: `<${address}>: ${role} address rejected: non-ASCII address without SMTPUTF8`,
+  }),
+  /** RFC 6531 §3.2: no downgrade; Postfix words it so. */
+  smtpUtf8NotOffered: (host: string): SmtpReply => ({
+    code: 553,
+    enhanced: '5.6.7',
+    text: `SMTPUTF8 is required, but was not offered by host ${host}`,
+  }),
+  /** RFC 5321 §4.1.1.11: a MAIL or RCPT parameter of no extension this server offers (Postfix's words). */
+  unsupportedParameter: (parameter: string): SmtpReply => ({
+    code: 555,
+    enhanced: '5.5.4',
+    text: `Unsupported option: ${parameter}`,
+  }),
   /** The client went away before the final dot (RFC 3463 4.4.2: bad connection). */
   sessionLost: (): SmtpReply => ({ code: 451, enhanced: '4.4.2', text: 'The session closed before the final dot' }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),

@@ -18,7 +18,8 @@
  * (deadline.ts: Postfix's per-request smtpd_timeout), then handed to smtp-server's connect().
  * smtp-server's own idle timeout stays as a backstop at twice the command deadline.
  */
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ResourceError } from '../errors.js';
 import type { SmtpLimits } from '../topology/types.js';
@@ -33,6 +34,8 @@ export interface SessionInfo {
   readonly remoteAddress: string;
   readonly from: string;
   readonly recipients: readonly string[];
+  /** MAIL FROM carried SMTPUTF8 (RFC 6531 §3.4). */
+  readonly smtpUtf8: boolean;
 }
 
 export interface InboundHandlers {
@@ -77,6 +80,7 @@ export async function listenSmtp(
     remoteAddress: session.remoteAddress,
     from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
     recipients: session.envelope.rcptTo.map((r) => r.address),
+    smtpUtf8: session.envelope.smtpUtf8 === true,
   });
 
   /** Each session's deadlines, by smtp-server session id (ours: see connect below). */
@@ -117,10 +121,14 @@ export async function listenSmtp(
     logger: false,
     onMailFrom(address, session, callback) {
       const s = settle('mail', address.address, session, callback);
+      const unsupported = unsupportedParameter(address.args, MAIL_PARAMETERS);
+      if (unsupported) return s.fail(new SmtpReplyError(REPLIES.unsupportedParameter(unsupported)));
       handlers.mailFrom(address.address, info(session)).then(() => s.ok(), s.fail);
     },
     onRcptTo(address, session, callback) {
       const s = settle('rcpt', address.address, session, callback);
+      const unsupported = unsupportedParameter(address.args, RCPT_PARAMETERS);
+      if (unsupported) return s.fail(new SmtpReplyError(REPLIES.unsupportedParameter(unsupported)));
       handlers.rcptTo(address.address, info(session)).then(() => s.ok(), s.fail);
     },
     onData(stream, session, callback) {
@@ -193,6 +201,36 @@ export async function listenSmtp(
       }),
   };
 }
+
+/**
+ * RFC 5321 §4.1.1.11: MAIL and RCPT take the parameters of the extensions the server advertises
+ * and no others (555). Advertised here: SIZE (RFC 1870), 8BITMIME's BODY (RFC 6152), SMTPUTF8
+ * (RFC 6531); DSN is not (smtp-server's hideDSN), so RCPT takes none (NOTIFY, ORCPT get 555).
+ */
+const MAIL_PARAMETERS: ReadonlySet<string> = new Set(['SIZE', 'BODY', 'SMTPUTF8']);
+const RCPT_PARAMETERS: ReadonlySet<string> = new Set();
+
+/** The first parameter not in `known`, as the client wrote it ("FOO=bar"). */
+function unsupportedParameter(args: SMTPServerAddress['args'], known: ReadonlySet<string>): string | undefined {
+  if (!args) return undefined;
+  for (const [name, value] of Object.entries(args))
+    if (!known.has(name.toUpperCase())) return value === true ? name : `${name}=${String(value)}`;
+  return undefined;
+}
+
+/**
+ * RFC 5321 §4.3.2 / §4.2.4: EXPN is a command this server knows and does not offer, so 502, not
+ * the 500 smtp-server gives any unknown word (which also counts towards its limit of ten).
+ * smtp-server finds a command's handler by name on its connection class; this adds one there.
+ */
+function declineExpn(): void {
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
+  proto.handler_EXPN ??= function (this: SMTPConnection, _command: Buffer, callback: () => void) {
+    this.send(502, '5.5.1 Error: EXPN is not offered');
+    callback();
+  };
+}
+declineExpn();
 
 /** The client's address as anvil counts it: an IPv4-mapped IPv6 address is its IPv4 address. */
 function clientAddress(socket: Socket): string {

@@ -19,7 +19,8 @@ export interface ReceivedFields {
   readonly id: string;
   /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
   readonly recipient?: string;
-  readonly protocol?: 'SMTP' | 'ESMTP';
+  /** RFC 5321 §4.4 / RFC 6531 §3.7.3 "with" protocol; ESMTP by default. */
+  readonly protocol?: 'SMTP' | 'ESMTP' | 'UTF8SMTP';
   readonly date: number;
 }
 

@@ -54,6 +54,7 @@ export class HostPolicy {
    */
   readonly smtpLimits: SmtpLimits;
   private readonly hostDestinations = new Map<string, Destination>();
+  private postmasterDomainFound: { readonly domain: string | undefined } | undefined;
   private readonly mxDestinations = new Map<string, Destination>();
 
   constructor(
@@ -84,6 +85,19 @@ export class HostPolicy {
     if (this.host.role === 'relay') return this.toMx(user.domain);
     if (user.homeId === this.host.id) return LOCAL;
     return user.home && this.toHost(user.home);
+  }
+
+  /**
+   * The domain a bare `postmaster` (RFC 5321 §4.5.1, no domain) belongs to: the first domain in
+   * plan order this host is final or backup for (Postfix: myorigin, which qualifies it);
+   * undefined for a host that serves none. Found once.
+   */
+  get postmasterDomain(): string | undefined {
+    if (this.postmasterDomainFound === undefined)
+      this.postmasterDomainFound = {
+        domain: [...this.plan.domains.values()].find((d) => this.domainRole(d) !== undefined)?.name,
+      };
+    return this.postmasterDomainFound.domain;
   }
 
   /** The destination of a planned host (one object per host: routing allocates none per recipient). */
