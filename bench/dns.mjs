@@ -63,7 +63,7 @@ if (process.argv.includes('--help')) {
 
 // Child mode: serve the example zones with mxplan (node:cluster re-runs this file in workers).
 if (process.argv[2] === '--serve') {
-  const { startDnsCluster } = await import('../dist/dns/server.js');
+  const { startDnsCluster } = await import('../dist/dns/cluster.js');
   const [port, workers] = process.argv.slice(3).map(Number);
   const server = await startDnsCluster({
     workers,

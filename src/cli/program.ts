@@ -1,24 +1,43 @@
 /**
  * The commander program. Each command lives in commands/<name>.ts, registers itself, and lazily
- * imports its implementation so `mxplan --help` stays fast.
+ * imports its implementation so `mxplan --help` stays fast. What commands share (colour, the
+ * version, option parsers) lives in the leaf modules io.ts and options.ts, never here.
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
+import * as drift from './commands/drift.js';
+import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
+import * as mta from './commands/mta.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as sandbox from './commands/sandbox.js';
 import * as verify from './commands/verify.js';
 import * as zones from './commands/zones.js';
 
-const commands: readonly { register(program: Command): void }[] = [lint, rules, zones, records, dns, sandbox, verify];
+const commands: readonly { register(program: Command): void }[] = [
+  lint,
+  rules,
+  zones,
+  records,
+  mta,
+  dns,
+  sandbox,
+  verify,
+  diff,
+  drift,
+  importZones,
+];
 
 const EXIT_CODES = `
 Exit codes:
   0  success: no error-level findings, every scenario passed
   1  the plan has problems: error-level findings (or warnings past --max-warnings), failed scenarios
-  2  cannot run: bad usage, unreadable file, port in use, internal error`;
+  2  cannot run: bad usage, unreadable file or unwritable output, port in use, internal error
+A closed output (| head) ends mxplan quietly by SIGPIPE, as it ends any filter (141 in the shell).
+A topology argument of - reads the topology from standard input.`;
 
 export function buildProgram(): Command {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -36,20 +55,4 @@ export function buildProgram(): Command {
   for (const command of commands) command.register(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
-}
-
-export function rootOf(command: Command): Command {
-  let root = command;
-  while (root.parent) root = root.parent;
-  return root;
-}
-
-/** Where a command reports its exit code (main reads it back). */
-export function setExitCode(command: Command, code: number): void {
-  rootOf(command).setOptionValue('exitCode', code);
-}
-
-/** Colour is on for a terminal unless NO_COLOR is set or --no-color given. */
-export function useColor(command: Command): boolean {
-  return rootOf(command).opts().color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
 }

@@ -1,6 +1,7 @@
 /**
  * Zone transfer out (AXFR, RFC 5936), so `dig axfr` and a BIND secondary can copy a served
- * zone. IXFR queries get the same full transfer (RFC 1995 §4).
+ * zone. An IXFR query from a client behind the current serial gets the same full transfer
+ * (RFC 1995 §4; no deltas are kept); an up-to-date one gets the SOA alone (chain.ts).
  *
  * The records go in the zone's own order (the zone-file order, see records.ts), framed by
  * the SOA first and last (RFC 5936 §2.2). Messages are filled to about `softLimit` octets,

@@ -23,10 +23,11 @@
  * its zone (the domain's own `ttl`, else the plan's). Users and aliases produce no records, so the
  * cost is linear in domains + hosts + name servers, whatever the number of users.
  */
+import type { SourceLocation } from '../diagnostics.js';
 import { reverseName } from '../topology/ip.js';
 import { isInZone, splitAddress } from '../topology/names.js';
 import type { Domain, Host, Plan } from '../topology/types.js';
-import { dmarcText, NULL_MX_DMARC } from './dmarc.js';
+import { domainDmarc } from './dmarc.js';
 import { canonicalKey, compareStrings, sortRecords } from './order.js';
 import type { RecordType, ResourceRecord, SoaData, Zone } from './records.js';
 import { mtaStsText, tlsRptText } from './smtp-tls.js';
@@ -45,17 +46,17 @@ export function deriveZones(plan: Plan, options: DeriveOptions = {}): Zone[] {
   const zones = new ZoneSet();
 
   for (const domain of plan.domains.values()) {
-    zones.open(domain.name, 'domain', domain.ttl, domain.display);
+    zones.open(domain.name, 'domain', domain.at, domain.ttl, domain.display);
   }
-  for (const zone of plan.zones) zones.open(zone.name, 'infrastructure', plan.ttl);
+  for (const zone of plan.zones) zones.open(zone.name, 'infrastructure', zone.at, plan.ttl);
   for (const reverse of plan.reverse) {
-    if (reverse.aligned) zones.open(reverse.zone, 'reverse', plan.ttl);
+    if (reverse.aligned) zones.open(reverse.zone, 'reverse', reverse.at, plan.ttl);
   }
 
   const soa = soaData(plan, options.serial ?? 1);
   for (const zone of zones.all()) {
-    zone.add(zone.origin, 'SOA', soa, plan.ttl);
-    for (const ns of plan.nameservers) zone.add(zone.origin, 'NS', ns.name, plan.ttl);
+    zone.add(zone.origin, 'SOA', soa, plan.soa.at, plan.ttl);
+    for (const ns of plan.nameservers) zone.add(zone.origin, 'NS', ns.name, ns.at, plan.ttl);
   }
 
   addDelegations(plan, zones);
@@ -101,11 +102,11 @@ function addDelegations(plan: Plan, zones: ZoneSet): void {
     const parent = dot < 0 ? undefined : zones.enclosing(child.origin.slice(dot + 1));
     if (!parent) continue;
     for (const ns of plan.nameservers) {
-      parent.add(child.origin, 'NS', ns.name, plan.ttl);
+      parent.add(child.origin, 'NS', ns.name, ns.at, plan.ttl);
       // Glue: a name server below the cut cannot be found without its address in the parent.
       if (!isInZone(ns.name, child.origin)) continue;
-      for (const a of ns.ipv4) parent.add(ns.name, 'A', a);
-      for (const aaaa of ns.ipv6) parent.add(ns.name, 'AAAA', aaaa);
+      for (const a of ns.ipv4) parent.add(ns.name, 'A', a, ns.at);
+      for (const aaaa of ns.ipv6) parent.add(ns.name, 'AAAA', aaaa, ns.at);
     }
   }
 }
@@ -113,34 +114,44 @@ function addDelegations(plan: Plan, zones: ZoneSet): void {
 /** A/AAAA of hosts and name servers, and PTR for their addresses in managed reverse zones. */
 function addAddresses(plan: Plan, zones: ZoneSet): void {
   const named = [
-    ...[...plan.hosts.values()].map((h) => ({ name: h.fqdn, ipv4: h.ipv4, ipv6: h.ipv6 })),
-    ...plan.nameservers,
+    ...[...plan.hosts.values()].map((h) => ({
+      name: h.fqdn,
+      ipv4: h.ipv4,
+      ipv6: h.ipv6,
+      at: h.at,
+      at4: h.fields.ipv4 ?? h.at,
+      at6: h.fields.ipv6 ?? h.at,
+    })),
+    ...plan.nameservers.map((ns) => ({ ...ns, at4: ns.at, at6: ns.at })),
   ];
-  for (const { name, ipv4, ipv6 } of named) {
+  for (const { name, ipv4, ipv6, at, at4, at6 } of named) {
     const home = zones.enclosing(name);
-    for (const a of ipv4) home?.add(name, 'A', a);
-    for (const aaaa of ipv6) home?.add(name, 'AAAA', aaaa);
+    for (const a of ipv4) home?.add(name, 'A', a, at4);
+    for (const aaaa of ipv6) home?.add(name, 'AAAA', aaaa, at6);
     for (const address of [...ipv4, ...ipv6]) {
       const owner = reverseName(address);
       const reverse = zones.enclosing(owner);
-      if (reverse?.kind === 'reverse') reverse.add(owner, 'PTR', name);
+      if (reverse?.kind === 'reverse') reverse.add(owner, 'PTR', name, at);
     }
   }
 }
 
 function addMailRecords(domain: Domain, zone: ZoneDraft): void {
   const apex = domain.name;
+  const mxAt = domain.fields.mx ?? domain.at;
   if (domain.nullMx) {
-    zone.add(apex, 'MX', { preference: 0, exchange: '' }); // RFC 7505 §3: "0 ." and nothing else
+    zone.add(apex, 'MX', { preference: 0, exchange: '' }, mxAt); // RFC 7505 §3: "0 ." and nothing else
   } else {
-    for (const mx of domain.mx) zone.add(apex, 'MX', { preference: mx.preference, exchange: mx.exchange });
+    for (const mx of domain.mx) zone.add(apex, 'MX', { preference: mx.preference, exchange: mx.exchange }, mx.at);
   }
-  zone.add(apex, 'TXT', characterStrings(domainSpf(domain)));
+  // Without an `spf` key the policy follows from the domain's senders: the finding goes to the domain.
+  zone.add(apex, 'TXT', characterStrings(domainSpf(domain)), domain.spf.at ?? domain.at);
 
-  const dmarc = domain.dmarc ? dmarcText(domain.dmarc) : domain.nullMx ? NULL_MX_DMARC : undefined;
-  if (dmarc) zone.add(`_dmarc.${apex}`, 'TXT', characterStrings(dmarc));
-  if (domain.mtaSts) zone.add(`_mta-sts.${apex}`, 'TXT', characterStrings(mtaStsText(domain.mtaSts)));
-  if (domain.tlsRpt) zone.add(`_smtp._tls.${apex}`, 'TXT', characterStrings(tlsRptText(domain.tlsRpt)));
+  const dmarc = domainDmarc(domain);
+  if (dmarc) zone.add(`_dmarc.${apex}`, 'TXT', characterStrings(dmarc), domain.dmarc?.at ?? mxAt);
+  if (domain.mtaSts) zone.add(`_mta-sts.${apex}`, 'TXT', characterStrings(mtaStsText(domain.mtaSts)), domain.mtaSts.at);
+  if (domain.tlsRpt)
+    zone.add(`_smtp._tls.${apex}`, 'TXT', characterStrings(tlsRptText(domain.tlsRpt)), domain.tlsRpt.at);
 }
 
 /**
@@ -157,7 +168,7 @@ function addDmarcReportAuthorizations(plan: Plan, zones: ZoneSet): void {
       const reportDomain = splitAddress(address)?.domain;
       if (!reportDomain || isInZone(reportDomain, domain.name) || isInZone(domain.name, reportDomain)) continue;
       const owner = `${domain.name}._report._dmarc.${reportDomain}`;
-      zones.enclosing(owner)?.add(owner, 'TXT', characterStrings('v=DMARC1'));
+      zones.enclosing(owner)?.add(owner, 'TXT', characterStrings('v=DMARC1'), domain.dmarc.at);
     }
   }
 }
@@ -176,7 +187,7 @@ function addHeloSpf(plan: Plan, zones: ZoneSet): void {
   }
   for (const [helo, hosts] of byHelo) {
     if (plan.domains.has(helo)) continue;
-    zones.enclosing(helo)?.add(helo, 'TXT', characterStrings(heloSpf(hosts)));
+    zones.enclosing(helo)?.add(helo, 'TXT', characterStrings(heloSpf(hosts)), hosts[0]!.fields.helo ?? hosts[0]!.at);
   }
 }
 
@@ -196,6 +207,46 @@ interface RRset {
   readonly ttl: number;
   /** By a text key of the data, so an identical record is kept once (RFC 2181 §5). */
   readonly data: Map<string, ResourceRecord['data']>;
+  /** Where the plan asks for each record, by the same key. */
+  readonly sources: Map<string, SourceLocation>;
+}
+
+/**
+ * Where the plan asks for the records of each derived zone: the zone's own node, and the node
+ * behind each record (an MX entry, a host's addresses, the `dmarc` key). Kept beside the zone,
+ * not in the records, so the records stay exactly what is served and written.
+ */
+interface ZoneSources {
+  readonly zone: SourceLocation;
+  readonly rrsets: ReadonlyMap<string, RRset>;
+}
+
+const SOURCES = new WeakMap<Zone, ZoneSources>();
+
+/**
+ * The plan node a record of a derived zone comes from, for findings about it: the record's own
+ * node; for data the plan does not have, the node of its RRset (an extra MX points at the
+ * domain's MX entries), else the zone's (an extra owner name). Undefined for a zone that
+ * `deriveZones` did not return (a copy made with a new serial, say).
+ */
+export function recordSource(
+  zone: Zone,
+  record: { readonly name: string; readonly type: string; readonly data?: ResourceRecord['data'] },
+): SourceLocation | undefined {
+  const sources = SOURCES.get(zone);
+  if (!sources) return undefined;
+  const rrset = sources.rrsets.get(rrsetKey(record.name, record.type));
+  if (!rrset) return sources.zone;
+  const own = record.data === undefined ? undefined : rrset.sources.get(dataKeyOf(record.data));
+  return own ?? rrset.sources.values().next().value ?? sources.zone;
+}
+
+function rrsetKey(name: string, type: string): string {
+  return `${name} ${type}`;
+}
+
+function dataKeyOf(data: ResourceRecord['data']): string {
+  return typeof data === 'string' ? data : JSON.stringify(data);
 }
 
 /** One zone being assembled: RRsets by owner and type. */
@@ -205,18 +256,21 @@ class ZoneDraft {
   constructor(
     readonly origin: string,
     readonly kind: Zone['kind'],
+    readonly at: SourceLocation,
     readonly ttl: number,
     readonly display: string | undefined,
   ) {}
 
-  add<T extends RecordType>(name: string, type: T, data: DataOf<T>, ttl: number = this.ttl): void {
-    const key = `${name} ${type}`;
+  add<T extends RecordType>(name: string, type: T, data: DataOf<T>, at: SourceLocation, ttl: number = this.ttl): void {
+    const key = rrsetKey(name, type);
     let rrset = this.rrsets.get(key);
     if (!rrset) {
-      rrset = { name, type, ttl, data: new Map() };
+      rrset = { name, type, ttl, data: new Map(), sources: new Map() };
       this.rrsets.set(key, rrset);
     }
-    rrset.data.set(typeof data === 'string' ? data : JSON.stringify(data), data);
+    const dataKey = dataKeyOf(data);
+    rrset.data.set(dataKey, data);
+    if (!rrset.sources.has(dataKey)) rrset.sources.set(dataKey, at);
   }
 
   build(): Zone {
@@ -227,12 +281,14 @@ class ZoneDraft {
       for (const value of data.values())
         records.push(Object.freeze({ name, type, ttl, data: Object.freeze(value) }) as ResourceRecord);
     }
-    return {
+    const zone: Zone = {
       origin: this.origin,
       kind: this.kind,
       ...(this.display !== undefined && this.display !== this.origin ? { display: this.display } : {}),
       records: sortRecords(records),
     };
+    SOURCES.set(zone, { zone: this.at, rrsets: this.rrsets });
+    return zone;
   }
 }
 
@@ -241,8 +297,8 @@ class ZoneSet {
   private readonly zones = new Map<string, ZoneDraft>();
 
   /** Opens a zone unless one of that name exists (the first kind wins: domain, then the others). */
-  open(origin: string, kind: Zone['kind'], ttl: number, display?: string): void {
-    if (!this.zones.has(origin)) this.zones.set(origin, new ZoneDraft(origin, kind, ttl, display));
+  open(origin: string, kind: Zone['kind'], at: SourceLocation, ttl: number, display?: string): void {
+    if (!this.zones.has(origin)) this.zones.set(origin, new ZoneDraft(origin, kind, at, ttl, display));
   }
 
   get(origin: string): ZoneDraft | undefined {

@@ -1,7 +1,7 @@
 /**
  * DMARC policy records (RFC 7489 §6.3), published at `_dmarc.<domain>` (RFC 7489 §6.1).
  */
-import type { Dmarc } from '../topology/types.js';
+import type { Dmarc, Domain } from '../topology/types.js';
 
 /**
  * What a null-MX domain publishes when the topology plans no DMARC of its own: RFC 7505 §4.2 says
@@ -26,4 +26,9 @@ export function dmarcText(dmarc: Dmarc): string {
 
 function mailto(address: string): string {
   return `mailto:${address}`;
+}
+
+/** The DMARC record a domain publishes: its own policy, else p=reject for a null-MX domain, else none. */
+export function domainDmarc(domain: Domain): string | undefined {
+  return domain.dmarc ? dmarcText(domain.dmarc) : domain.nullMx ? NULL_MX_DMARC : undefined;
 }

@@ -35,6 +35,26 @@ export type ResourceRecord =
 
 export type RecordType = ResourceRecord['type'];
 
+/**
+ * A record of a type the plan never derives (CAA, SRV, RRSIG...), as a server serves it or a
+ * zone file holds it: RDATA as text (RFC 3597 §5's `\# <length> <hex>` from the wire).
+ */
+export interface OtherRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly ttl: number;
+  readonly data: string;
+}
+
+/** A record read from outside: a server's answer or a zone file. */
+export type ServedRecord = ResourceRecord | OtherRecord;
+
+const MODEL_TYPES = new Set<string>(['SOA', 'NS', 'MX', 'A', 'AAAA', 'TXT', 'PTR', 'CNAME']);
+
+export function isModelRecord(record: ServedRecord): record is ResourceRecord {
+  return MODEL_TYPES.has(record.type);
+}
+
 export interface Zone {
   /** The apex, canonical. */
   readonly origin: string;

@@ -16,8 +16,6 @@ export type Server = (typeof SERVERS)[number];
 export interface ServerConfigOptions {
   /** The directory the server reads the zone files from (absolute, as the server sees it). */
   readonly zoneDirectory: string;
-  /** What the zones were generated from, for the header comment. */
-  readonly source?: string;
 }
 
 export interface ServerConfig {
@@ -36,14 +34,13 @@ export function serverConfig(
 ): ServerConfig {
   const fileName = FILE_NAMES[server];
   const include = posix.join(options.zoneDirectory, fileName);
-  const from = options.source ? ` from ${options.source}` : '';
   const count = `${zones.length} zone${zones.length === 1 ? '' : 's'}`;
   const path = (origin: string) => quoted(posix.join(options.zoneDirectory, files(origin)));
   let lines: string[];
   switch (server) {
     case 'bind':
       lines = [
-        `// ${GENERATED_MARK}${from}: ${count}.`,
+        `// ${GENERATED_MARK}: ${count}.`,
         `// In named.conf: include ${quoted(include)};`,
         ...zones.flatMap((z) => [
           '',
@@ -56,14 +53,14 @@ export function serverConfig(
       break;
     case 'nsd':
       lines = [
-        `# ${GENERATED_MARK}${from}: ${count}.`,
+        `# ${GENERATED_MARK}: ${count}.`,
         `# In nsd.conf: include: ${quoted(include)}`,
         ...zones.flatMap((z) => ['', 'zone:', `\tname: ${quoted(z.origin)}`, `\tzonefile: ${path(z.origin)}`]),
       ];
       break;
     case 'knot':
       lines = [
-        `# ${GENERATED_MARK}${from}: ${count}.`,
+        `# ${GENERATED_MARK}: ${count}.`,
         `# In knot.conf: include: ${quoted(include)}`,
         '',
         'zone:',

@@ -5,22 +5,22 @@
  * UDP: one datagram in, the reply sent as [client's header+question, pre-encoded tail, OPT].
  * TCP (RFC 7766 §6.2): length-prefixed messages, pipelined and answered in order; writes
  * respect backpressure; an idle or stalled connection (a partial length prefix included) is
- * closed after `tcpIdleTimeoutMs` (§6.2.3); at most `maxTcpConnections` at once (§6.2.2).
+ * closed after `tcpIdleTimeoutMs` (§6.2.3); at most `maxTcpConnections` at once (§6.2.2), the
+ * idle connection that waited longest making room for a new one (tcp-connections.ts).
  *
- * `startDnsServer` is the single-process API (the sandbox uses it). `startDnsCluster` runs the
- * same server in several processes that share the port through node:cluster, for the CLI and
- * the benchmark: Node 20's dgram has no reusePort, so the primary's socket is handed to every
- * worker and the kernel wakes whichever worker waits.
+ * `startDnsServer` is the single-process API (the sandbox uses it); cluster.ts runs it in several
+ * processes. A socket that cannot be bound is a ListenError saying why; which flag chooses
+ * another address is the caller's to say.
  */
-import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ResourceError, UsageError } from '../errors.js';
+import { ResourceError } from '../errors.js';
 import { transferMessages } from './axfr.js';
 import type { Zone } from './records.js';
 import { Outcome, Responder, type FaultRule, type ResponderOptions } from './responder/chain.js';
 import { clientLabel, logEntry, type QueryLog } from './responder/query-log.js';
+import { TcpConnections, type TcpConnection } from './tcp-connections.js';
 
 export type { FaultRule, FaultAction } from './responder/chain.js';
 export type { QueryLog, QueryLogEntry } from './responder/query-log.js';
@@ -35,6 +35,8 @@ export interface DnsServerOptions extends ResponderOptions {
   readonly log?: QueryLog;
   /** RFC 7766 §6.2.3; default 10 s. */
   readonly tcpIdleTimeoutMs?: number;
+  /** RFC 7766 §6.2.3: the idle timeout above half of maxTcpConnections; default 1 s (at most tcpIdleTimeoutMs). */
+  readonly tcpBusyIdleTimeoutMs?: number;
   /** RFC 7766 §6.2.2; default 256. */
   readonly maxTcpConnections?: number;
   /** Told about internal errors (a step that threw; the client got SERVFAIL). */
@@ -52,23 +54,27 @@ export interface DnsServer extends AsyncDisposable {
   readonly closed: Promise<void>;
 }
 
-const DEFAULT_ADDRESS = '127.0.0.1';
+export const DEFAULT_ADDRESS = '127.0.0.1';
 /** Attempts to find a port free for both UDP and TCP when the caller asked for any port. */
 const EPHEMERAL_ATTEMPTS = 16;
 
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const address = options.address ?? DEFAULT_ADDRESS;
   const requestedPort = options.port ?? 0;
-  if (!net.isIP(address)) throw new UsageError(`the DNS server listens on an IP address, not "${address}"`);
+  if (!net.isIP(address))
+    throw new ListenError('not-an-address', address, requestedPort, undefined, `"${address}" is not an IP address`);
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
-    throw new UsageError(`port ${requestedPort} is not 0-65535`);
+    throw new ListenError('bad-port', address, requestedPort, undefined, `port ${requestedPort} is not 0-65535`);
 
   const responder = new Responder(options.zones, options);
   responder.onError = options.onError;
   const log = options.log;
   const idleMs = options.tcpIdleTimeoutMs ?? 10_000;
-  const maxConnections = options.maxTcpConnections ?? 256;
-  const connections = new Set<net.Socket>();
+  const connections = new TcpConnections({
+    max: Math.max(1, options.maxTcpConnections ?? 256),
+    idleMs,
+    busyIdleMs: Math.min(idleMs, options.tcpBusyIdleTimeoutMs ?? 1000),
+  });
 
   const udp = await bindUdpAndTcp(address, requestedPort);
   const { socket: udpSocket, server: tcpServer, port } = udp;
@@ -97,16 +103,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   udpSocket.on('error', (error) => options.onError?.(error));
 
   tcpServer.on('connection', (socket) => {
-    if (connections.size >= maxConnections) {
-      socket.destroy();
-      return;
-    }
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
-    socket.setTimeout(idleMs, () => socket.destroy());
-    serveTcpConnection(socket, { responder, log, idleMs, onError: options.onError });
+    serveTcpConnection(connections.admit(socket), { connections, responder, log, onError: options.onError });
   });
 
   let closing: Promise<void> | undefined;
@@ -114,11 +113,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const socket of connections) socket.destroy();
-      await Promise.all([
-        new Promise<void>((resolve) => udpSocket.close(() => resolve())),
-        new Promise<void>((resolve) => tcpServer.close(() => resolve())),
-      ]);
+      connections.closeAll();
+      await Promise.all([closeQuietly(udpSocket), closeQuietly(tcpServer)]);
       markClosed();
     })();
     return closing;
@@ -136,10 +132,24 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   };
 }
 
+/**
+ * Closes a socket that may already be closed: node:cluster closes a worker's shared handles
+ * itself when the worker disconnects, and dgram's close() then throws.
+ */
+function closeQuietly(socket: dgram.Socket | net.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
 interface ConnectionOptions {
+  readonly connections: TcpConnections;
   readonly responder: Responder;
   readonly log: QueryLog | undefined;
-  readonly idleMs: number;
   readonly onError: ((error: unknown) => void) | undefined;
 }
 
@@ -148,7 +158,11 @@ interface ConnectionOptions {
  * timer, a message that trickles in (a byte now and then, each resetting the timer) is cut off
  * once it has been incomplete for the idle timeout (RFC 7766 §6.2.3).
  */
-function serveTcpConnection(socket: net.Socket, { responder, log, idleMs, onError }: ConnectionOptions): void {
+function serveTcpConnection(
+  connection: TcpConnection,
+  { connections, responder, log, onError }: ConnectionOptions,
+): void {
+  const socket = connection.socket;
   const client = clientLabel(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
   let pending: Buffer | undefined;
   let incompleteSince = 0;
@@ -217,9 +231,10 @@ function serveTcpConnection(socket: net.Socket, { responder, log, idleMs, onErro
   socket.on('data', (chunk: Buffer) => {
     pending = pending ? Buffer.concat([pending, chunk]) : chunk;
     const answered = pump();
+    if (answered > 0) connections.touch(connection);
     if (!pending) incompleteSince = 0;
     else if (answered > 0 || incompleteSince === 0) incompleteSince = performance.now();
-    else if (performance.now() - incompleteSince > idleMs) socket.destroy();
+    else if (performance.now() - incompleteSince > connection.idleMs) socket.destroy();
   });
   // RFC 7766 §6.2.4: the client closed its side; finish what is queued, then close ours.
   socket.on('end', () => socket.end());
@@ -262,14 +277,47 @@ async function bindUdpAndTcp(address: string, requestedPort: number): Promise<Bo
       return { socket, server, port };
     } catch (error) {
       socket.close();
-      const taken =
-        error instanceof ResourceError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+      const taken = error instanceof ListenError && error.reason === 'in-use';
       if (requestedPort !== 0 || !taken || attempt >= EPHEMERAL_ATTEMPTS) throw error;
     }
   }
 }
 
-/** Runs a bind and turns its failure into a message that names the address and the cause. */
+/** Why a socket could not be bound. */
+export type ListenFailure = 'in-use' | 'permission' | 'not-local' | 'not-an-address' | 'bad-port' | 'other';
+
+const LISTEN_FAILURES: Readonly<Record<string, ListenFailure>> = {
+  EADDRINUSE: 'in-use',
+  EACCES: 'permission',
+  EADDRNOTAVAIL: 'not-local',
+};
+
+const WHY: Readonly<Record<ListenFailure, string | undefined>> = {
+  'in-use': 'the port is already in use',
+  permission: 'permission denied (ports below 1024 need privileges)',
+  'not-local': 'the address is not on this machine',
+  'not-an-address': undefined,
+  'bad-port': undefined,
+  other: undefined,
+};
+
+/** The server cannot listen where it was asked to; `reason` says why, for the caller to advise. */
+export class ListenError extends ResourceError {
+  constructor(
+    readonly reason: ListenFailure,
+    readonly address: string,
+    readonly port: number,
+    readonly transport: 'udp' | 'tcp' | undefined,
+    /** What the system said, or what is wrong with the address. */
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    const where = `${clientLabel(address, port)}${transport ? `/${transport}` : ''}`;
+    super(`cannot listen on ${where}: ${WHY[reason] ?? detail}`, options);
+  }
+}
+
+/** Runs a bind and turns its failure into a ListenError that names the address and the cause. */
 function listen(
   transport: 'udp' | 'tcp',
   address: string,
@@ -279,109 +327,8 @@ function listen(
   return new Promise((resolve, reject) => {
     bind((error) => {
       if (!error) return resolve();
-      const code = (error as NodeJS.ErrnoException).code;
-      const where = `${clientLabel(address, port)}/${transport}`;
-      const why =
-        code === 'EADDRINUSE'
-          ? 'the port is already in use (choose another with --listen)'
-          : code === 'EACCES'
-            ? 'permission denied (ports below 1024 need privileges)'
-            : code === 'EADDRNOTAVAIL'
-              ? 'the address is not on this machine'
-              : error.message;
-      reject(new ResourceError(`cannot listen on ${where}: ${why}`, { cause: error }));
+      const reason = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ''] ?? 'other';
+      reject(new ListenError(reason, address, port, transport, error.message, { cause: error }));
     });
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Several processes sharing the port.
-
-export interface DnsClusterOptions extends Omit<DnsServerOptions, 'zones'> {
-  /** Worker processes; 1 runs in this process. */
-  readonly workers: number;
-  /** How a process gets its zones (each worker loads them itself). */
-  readonly loadZones: () => Promise<readonly Zone[]>;
-}
-
-interface WorkerNote {
-  readonly mxplanDns: 'listening' | 'failed';
-  readonly port?: number;
-  readonly message?: string;
-}
-
-/**
- * Serves with `workers` processes. Call it with the same options in the primary and in every
- * worker (the workers re-run the same program, as node:cluster does): the primary forks, waits
- * for the workers to listen and returns a handle whose close() stops them all; a worker
- * serves until the primary disconnects it.
- */
-export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsServer> {
-  const { workers, loadZones, ...serverOptions } = options;
-  if (workers <= 1 && !cluster.isWorker) return startDnsServer({ ...serverOptions, zones: await loadZones() });
-  if (cluster.isWorker) return runWorker(serverOptions, loadZones);
-
-  const address = serverOptions.address ?? DEFAULT_ADDRESS;
-  const forked: ReturnType<typeof cluster.fork>[] = [];
-  const fork = (): Promise<number> => {
-    const worker = cluster.fork();
-    forked.push(worker);
-    return new Promise((resolve, reject) => {
-      worker.on('message', (note: WorkerNote) => {
-        if (note?.mxplanDns === 'listening') resolve(note.port!);
-        if (note?.mxplanDns === 'failed') reject(new ResourceError(note.message ?? 'a DNS worker failed to start'));
-      });
-      worker.once('exit', (code) => reject(new ResourceError(`a DNS worker exited (code ${code}) before listening`)));
-    });
-  };
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(
-      forked.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.disconnect();
-          }),
-      ),
-    );
-  };
-  try {
-    // Every worker binds the same (address, port) key, port 0 included: the primary binds it
-    // once and shares the handle, so all workers end up on one port.
-    const ports = await Promise.all(Array.from({ length: workers }, () => fork()));
-    const port = ports[0]!;
-    if (ports.some((p) => p !== port))
-      throw new ResourceError(`DNS workers ended up on different ports (${ports.join(', ')})`);
-    let closing: Promise<void> | undefined;
-    let markClosed!: () => void;
-    const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const close = (): Promise<void> => (closing ??= stopAll().then(markClosed));
-    // A worker that dies takes the service with it: stop the rest and say so through `closed`.
-    for (const worker of forked) worker.once('exit', () => void close());
-    // Faults are a sandbox tool, and the sandbox runs one process: the workers ignore them.
-    return { address, port, setFault: () => {}, close, closed, [Symbol.asyncDispose]: close };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
-}
-
-async function runWorker(
-  options: Omit<DnsServerOptions, 'zones'>,
-  loadZones: () => Promise<readonly Zone[]>,
-): Promise<DnsServer> {
-  const tell = (note: WorkerNote): void => void process.send?.(note);
-  try {
-    const server = await startDnsServer({ ...options, zones: await loadZones() });
-    // Ctrl-C reaches the whole process group; the primary decides when workers stop.
-    process.on('SIGINT', () => {});
-    process.on('SIGTERM', () => {});
-    process.once('disconnect', () => void server.close());
-    tell({ mxplanDns: 'listening', port: server.port });
-    return server;
-  } catch (error) {
-    tell({ mxplanDns: 'failed', message: (error as Error).message });
-    throw error;
-  }
 }

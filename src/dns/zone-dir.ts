@@ -1,25 +1,20 @@
 /**
  * Writing the zone set: one master file per zone plus the chosen server configurations, into a
- * directory that is replaced as a whole.
+ * directory that mxplan owns and replaces as a whole (../output-dir.ts: the old set or the new
+ * one, never a mix; nothing written when every file would stay the same; a directory holding
+ * files mxplan did not write is refused before anything changes).
  *
- * - Serials (serial.ts): `serial` when given; otherwise a zone whose file in the directory has
- *   the same content (serial aside) keeps that file byte for byte, and a new or changed zone gets
- *   a date serial greater than its previous one.
- * - Nothing is written when every file would stay the same.
- * - Otherwise the set is written to a temporary sibling directory and renamed into place, so an
- *   interrupted run leaves the old set or the new one, never a mix. Between the two renames the
- *   directory is briefly absent (Node has no atomic directory exchange); the old set is moved
- *   back if the second rename fails, or by the next run if the process died in between. Files are
- *   not fsynced: an interrupted process is covered, a power cut right after a run is not.
- * - The directory is mxplan's: a file in it that mxplan did not write makes the run stop before
- *   anything changes, so pointing --out at a server's own directory loses nothing.
+ * Serials (serial.ts): a zone whose records are those of its file in the directory keeps that
+ * file's serial, so regenerating changes nothing; a new or changed zone gets a date serial
+ * greater than its previous one. An explicit `serial` is set on every zone, but never one that
+ * would hide a change from the secondaries (below a zone's serial in the directory, or equal to
+ * it on a changed zone) unless the caller allows it.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { ResourceError } from '../errors.js';
+import { resolve } from 'node:path';
+import { MxplanError } from '../errors.js';
+import { readOwnedDirectory, replaceOwnedDirectory } from '../output-dir.js';
 import type { Zone } from './records.js';
-import { dateSerial, maskSerial, nextSerial, readSerial } from './serial.js';
+import { dateSerial, maskSerial, nextSerial, readSerial, serialGreater } from './serial.js';
 import { serverConfig, type Server } from './server-config.js';
 import { formatZone, GENERATED_MARK, zoneFileName } from './zone-file.js';
 
@@ -28,14 +23,17 @@ export interface WriteZonesOptions {
   readonly out: string;
   /** The SOA serial of every zone, overriding the date convention. */
   readonly serial?: number;
+  /**
+   * Lets `serial` go below a zone's serial in the directory, or stay equal to it on a changed
+   * zone; secondaries then keep their copy until the serial passes theirs (RFC 1982 §7).
+   */
+  readonly allowSerialDecrease?: boolean;
   /** The clock for date serials (only read for new or changed zones). */
   readonly now?: Date;
   /** Server configurations to write beside the zones. */
   readonly servers?: readonly Server[];
   /** The zone directory as the servers will see it, for their configs; default: `out`, absolute. */
   readonly zoneDirectory?: string;
-  /** What the zones were generated from, for the header comments ("topology.yaml"). */
-  readonly source?: string;
 }
 
 export type ZoneStatus = 'new' | 'changed' | 'unchanged';
@@ -58,56 +56,103 @@ export interface WriteZonesResult {
   readonly written: boolean;
 }
 
+/** A zone whose explicit serial secondaries would not take as newer than the one they have. */
+export interface SerialRegression {
+  readonly origin: string;
+  /** The serial of the zone's file in the output directory. */
+  readonly previous: number;
+  /** The serial asked for. */
+  readonly serial: number;
+  /** Equal serials on changed records; otherwise the serial went down. */
+  readonly changedAtSameSerial: boolean;
+}
+
+/** The explicit serial would lower (or not raise) zones already written: nothing was written. */
+export class SerialRegressionError extends MxplanError {
+  constructor(
+    readonly out: string,
+    readonly zones: readonly SerialRegression[],
+  ) {
+    const first = zones[0]!;
+    const what = first.changedAtSameSerial
+      ? `keeps serial ${first.serial} on changed records`
+      : `would lower its serial from ${first.previous} to ${first.serial}`;
+    const more = zones.length > 1 ? ` (and ${zones.length - 1} more zones)` : '';
+    super(
+      `zone ${first.origin} in ${out} ${what}${more}: secondaries would never transfer it (RFC 1982); nothing was written`,
+    );
+  }
+}
+
 export async function writeZoneDirectory(
   zones: readonly Zone[],
   options: WriteZonesOptions,
 ): Promise<WriteZonesResult> {
   const out = resolve(options.out);
-  await recoverInterruptedRun(out);
-  const existing = await readOwnedDirectory(out);
+  const existing = await readOwnedDirectory(out, GENERATED_MARK);
   const now = options.now ?? new Date();
   const files = new Map<string, string>();
+  const regressions: SerialRegression[] = [];
 
   const written: WrittenZone[] = zones.map((zone) => {
     const file = zoneFileName(zone.origin);
-    const { text, serial, status } = zoneText(zone, existing?.get(file), options, now);
+    const { text, serial, status, regression } = zoneText(zone, existing?.get(file), options.serial, now);
+    if (regression) regressions.push(regression);
     files.set(file, text);
     return { origin: zone.origin, file, serial, status };
   });
+  if (regressions.length > 0 && options.allowSerialDecrease !== true) throw new SerialRegressionError(out, regressions);
 
   const configs = (options.servers ?? []).map((server) =>
-    serverConfig(server, zones, zoneFileName, { zoneDirectory: options.zoneDirectory ?? out, source: options.source }),
+    serverConfig(server, zones, zoneFileName, { zoneDirectory: options.zoneDirectory ?? out }),
   );
   for (const config of configs) files.set(config.fileName, config.text);
 
-  const removed = existing ? [...existing.keys()].filter((name) => !files.has(name)).sort() : [];
-  const unchanged =
-    existing !== undefined && removed.length === 0 && [...files].every(([name, text]) => existing.get(name) === text);
-  if (!unchanged) await replaceDirectory(out, files);
-  return { out, zones: written, configs: configs.map((c) => c.fileName), removed, written: !unchanged };
+  const { written: changed, removed } = await replaceOwnedDirectory(out, files, existing, GENERATED_MARK);
+  return { out, zones: written, configs: configs.map((c) => c.fileName), removed, written: changed };
 }
 
-function zoneText(
-  zone: Zone,
-  previous: string | undefined,
-  options: WriteZonesOptions,
-  now: Date,
-): { text: string; serial: number; status: ZoneStatus } {
-  const source = { source: options.source };
-  const status: ZoneStatus = previous === undefined ? 'new' : 'changed';
-  if (options.serial !== undefined) {
-    const text = formatZone(withSerial(zone, options.serial), source);
-    return { text, serial: options.serial, status: text === previous ? 'unchanged' : status };
-  }
+interface ZoneText {
+  readonly text: string;
+  readonly serial: number;
+  readonly status: ZoneStatus;
+  readonly regression?: SerialRegression;
+}
+
+function zoneText(zone: Zone, previous: string | undefined, explicit: number | undefined, now: Date): ZoneText {
   const previousSerial = previous === undefined ? undefined : readSerial(previous);
-  if (previous !== undefined && previousSerial !== undefined) {
-    // Same content apart from the serial: keep the old file as it is.
-    const draft = formatZone(withSerial(zone, previousSerial), source);
-    if (maskSerial(draft) === maskSerial(previous))
-      return { text: previous, serial: previousSerial, status: 'unchanged' };
+  const sameRecords = (text: string): boolean => previous !== undefined && content(text) === content(previous);
+  if (explicit !== undefined) {
+    const text = formatZone(withSerial(zone, explicit));
+    const kept = sameRecords(text) && explicit === previousSerial;
+    const status: ZoneStatus = previous === undefined ? 'new' : kept ? 'unchanged' : 'changed';
+    // RFC 1982 §3.2: a secondary transfers only a serial greater than its own.
+    const hidden = previousSerial !== undefined && !kept && !serialGreater(explicit, previousSerial);
+    const regression = hidden
+      ? {
+          origin: zone.origin,
+          previous: previousSerial,
+          serial: explicit,
+          changedAtSameSerial: explicit === previousSerial,
+        }
+      : undefined;
+    return { text, serial: explicit, status, regression };
+  }
+  if (previousSerial !== undefined) {
+    // The same records as the file: keep its serial.
+    const text = formatZone(withSerial(zone, previousSerial));
+    if (sameRecords(text)) return { text, serial: previousSerial, status: 'unchanged' };
   }
   const serial = nextSerial(previousSerial, dateSerial(now));
-  return { text: formatZone(withSerial(zone, serial), source), serial, status };
+  return { text: formatZone(withSerial(zone, serial)), serial, status: previous === undefined ? 'new' : 'changed' };
+}
+
+/**
+ * What secondaries see of a zone file: everything but its header comment and its serial. A
+ * header that changes (an older mxplan named the topology file there) never bumps a serial.
+ */
+function content(text: string): string {
+  return maskSerial(text.replace(/^(?:;[^\n]*\n)+/, ''));
 }
 
 /** The zone with the given serial in its SOA. */
@@ -116,124 +161,4 @@ export function withSerial(zone: Zone, serial: number): Zone {
     ...zone,
     records: zone.records.map((r) => (r.type === 'SOA' ? { ...r, data: { ...r.data, serial } } : r)),
   };
-}
-
-/**
- * The files of an existing output directory by name, or undefined when there is none. Throws
- * when the path is not a directory or holds anything mxplan did not write.
- */
-async function readOwnedDirectory(out: string): Promise<Map<string, string> | undefined> {
-  let names: string[];
-  try {
-    names = await readdir(out);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw new ResourceError(`cannot use ${out} as the output directory (${code ?? String(cause)})`, { cause });
-  }
-  const files = new Map<string, string>();
-  const foreign: string[] = [];
-  await inBatches(names, async (name) => {
-    const path = join(out, name);
-    if (!(await stat(path)).isFile()) return void foreign.push(name);
-    const text = await readFile(path, 'utf8');
-    if (!text.slice(0, 512).includes(GENERATED_MARK)) return void foreign.push(name);
-    files.set(name, text);
-  });
-  if (foreign.length > 0) {
-    foreign.sort();
-    const listed = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
-    throw new ResourceError(
-      `${out} holds files mxplan did not write (${listed}); mxplan replaces its output directory as a whole, so give an empty or new directory`,
-    );
-  }
-  return files;
-}
-
-/** The sibling directories a run works in: `.<out>.tmp-<pid>-<hex>` and `.<out>.old-<pid>-<hex>`. */
-function workDirectory(out: string, kind: 'tmp' | 'old', suffix: string): string {
-  return join(dirname(out), `.${basename(out)}.${kind}-${suffix}`);
-}
-
-/**
- * Cleans up after a run that was killed: its staging directory is deleted, and if it died between
- * its two renames (`out` missing, the old set set aside) the old set is put back, so serials
- * continue from it. Directories of a run still alive are left alone.
- */
-async function recoverInterruptedRun(out: string): Promise<void> {
-  const pattern = new RegExp(`^\\.${escapeRegExp(basename(out))}\\.(tmp|old)-(\\d+)-[0-9a-f]+$`);
-  let names: string[];
-  try {
-    names = await readdir(dirname(out));
-  } catch {
-    return; // no parent yet: nothing to recover
-  }
-  let outExists = names.includes(basename(out));
-  for (const name of names.sort()) {
-    const match = pattern.exec(name);
-    if (!match || isAlive(Number(match[2]))) continue;
-    const path = join(dirname(out), name);
-    if (match[1] === 'old' && !outExists) {
-      await rename(path, out);
-      outExists = true;
-    } else {
-      await rm(path, { recursive: true, force: true });
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Writes the files into a fresh sibling directory, then renames it over `out`. */
-async function replaceDirectory(out: string, files: ReadonlyMap<string, string>): Promise<void> {
-  const parent = dirname(out);
-  await mkdir(parent, { recursive: true });
-  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const staging = workDirectory(out, 'tmp', suffix);
-  const retired = workDirectory(out, 'old', suffix);
-  await mkdir(staging);
-  try {
-    await inBatches([...files], async ([name, text]) => writeFile(join(staging, name), text, { flag: 'wx' }));
-    const hadOld = await rename(out, retired).then(
-      () => true,
-      (cause: NodeJS.ErrnoException) => {
-        if (cause.code === 'ENOENT') return false;
-        throw new ResourceError(`cannot replace ${out} (${cause.code ?? cause})`, { cause });
-      },
-    );
-    try {
-      await rename(staging, out);
-    } catch (cause) {
-      if (hadOld) await rename(retired, out);
-      throw new ResourceError(
-        `cannot move the new zones into ${out} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
-        { cause },
-      );
-    }
-    if (hadOld) await rm(retired, { recursive: true, force: true });
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** Runs `task` over the items, a bounded number at a time (thousands of files, few descriptors). */
-async function inBatches<T>(items: readonly T[], task: (item: T) => Promise<unknown>, size = 64): Promise<void> {
-  for (let i = 0; i < items.length; i += size) {
-    // Settle the whole batch before failing, so no write is still running when the caller cleans up.
-    const results = await Promise.allSettled(items.slice(i, i + size).map(task));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
-  }
 }

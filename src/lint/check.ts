@@ -1,9 +1,7 @@
 /** Load and lint in one step: what `lint`, `zones` and `verify` all start with. */
 import type { Finding } from '../diagnostics.js';
-import type { RuleInfo } from '../report/types.js';
 import { loadPlan } from '../topology/load.js';
 import type { Plan } from '../topology/types.js';
-import { rules } from './index.js';
 import { lint, type LintOptions } from './run.js';
 
 export interface CheckResult {
@@ -12,14 +10,15 @@ export interface CheckResult {
   readonly findings: readonly Finding[];
 }
 
+/** `file` may be `-`: the topology is then read from standard input. */
 export async function checkTopology(file: string, options: LintOptions = {}): Promise<CheckResult> {
-  const { plan, findings } = await loadPlan(file);
-  if (!plan) return { plan, findings };
-  return { plan, findings: [...findings, ...lint(plan, options)] };
-}
-
-export function ruleInfos(): ReadonlyMap<string, RuleInfo> {
-  return new Map([...rules.values()].map(({ meta }) => [meta.id, meta]));
+  const { plan, partial, findings } = await loadPlan(file);
+  if (plan) return { plan, findings: [...findings, ...lint(plan, options)] };
+  if (!partial) return { plan, findings };
+  // The parts of the plan that passed the shape check are linted too; findings in the parts that
+  // failed would only echo the shape errors.
+  const semantic = lint(partial.plan, options).filter((f) => !partial.unchecked.covers(f));
+  return { plan, findings: [...findings, ...semantic] };
 }
 
 export function hasErrors(findings: readonly Finding[]): boolean {

@@ -1,9 +1,13 @@
 /**
- * The rule catalogue: one import per file in rules/, sorted by id. A meta-test keeps this list,
- * the directory and docs/rules.md equal.
+ * The rule registry: the lint rules, one import per file in rules/, sorted by id, and the checks
+ * of the input (loader-checks.ts). A meta-test keeps this list, the directory and docs/rules.md
+ * equal; the listing, the docs and SARIF read `catalogue`.
  */
+import type { RuleInfo } from '../diagnostics.js';
+import { LOADER_CHECKS } from '../loader-checks.js';
 import type { Rule } from './rule.js';
 import abuseDefined from './rules/abuse-defined.js';
+import addressDomainNotMisspelt from './rules/address-domain-not-misspelt.js';
 import addressSyntaxValid from './rules/address-syntax-valid.js';
 import addressUnique from './rules/address-unique.js';
 import aliasAcyclic from './rules/alias-acyclic.js';
@@ -13,6 +17,7 @@ import dmarcPolicyValid from './rules/dmarc-policy-valid.js';
 import dmarcPublished from './rules/dmarc-published.js';
 import dmarcReportAddressPlanned from './rules/dmarc-report-address-planned.js';
 import dmarcReportExternalAuthorized from './rules/dmarc-report-external-authorized.js';
+import domainUnique from './rules/domain-unique.js';
 import heloSpfPublished from './rules/helo-spf-published.js';
 import hostAddressUnique from './rules/host-address-unique.js';
 import hostConnectionsWithinLimit from './rules/host-connections-within-limit.js';
@@ -21,6 +26,7 @@ import hostFqdnUnique from './rules/host-fqdn-unique.js';
 import hostMailboxesWithinLimit from './rules/host-mailboxes-within-limit.js';
 import hostReverseDnsPlanned from './rules/host-reverse-dns-planned.js';
 import hostStorageWithinLimit from './rules/host-storage-within-limit.js';
+import loginProxyReachable from './rules/login-proxy-reachable.js';
 import mtaStsCoversMx from './rules/mta-sts-covers-mx.js';
 import mxBackupNextHop from './rules/mx-backup-next-hop.js';
 import mxBackupPreference from './rules/mx-backup-preference.js';
@@ -59,8 +65,9 @@ import userHomeReachable from './rules/user-home-reachable.js';
 import userHomeStore from './rules/user-home-store.js';
 import zonesDistinct from './rules/zones-distinct.js';
 
-const catalogue: readonly Rule[] = [
+const ruleList: readonly Rule[] = [
   abuseDefined,
+  addressDomainNotMisspelt,
   addressSyntaxValid,
   addressUnique,
   aliasAcyclic,
@@ -70,6 +77,7 @@ const catalogue: readonly Rule[] = [
   dmarcPublished,
   dmarcReportAddressPlanned,
   dmarcReportExternalAuthorized,
+  domainUnique,
   heloSpfPublished,
   hostAddressUnique,
   hostConnectionsWithinLimit,
@@ -78,6 +86,7 @@ const catalogue: readonly Rule[] = [
   hostMailboxesWithinLimit,
   hostReverseDnsPlanned,
   hostStorageWithinLimit,
+  loginProxyReachable,
   mtaStsCoversMx,
   mxBackupNextHop,
   mxBackupPreference,
@@ -117,4 +126,15 @@ const catalogue: readonly Rule[] = [
   zonesDistinct,
 ];
 
-export const rules: ReadonlyMap<string, Rule> = new Map(catalogue.map((rule) => [rule.meta.id, rule]));
+/** The lint rules by id: what `--rule`, `lint.rules` and the runner know. */
+export const rules: ReadonlyMap<string, Rule> = new Map(ruleList.map((rule) => [rule.meta.id, rule]));
+
+/** The checks of the input by id: always on, never levelled. */
+export const loaderChecks: ReadonlyMap<string, RuleInfo> = new Map(LOADER_CHECKS.map((check) => [check.id, check]));
+
+/** Every id a finding can carry, with what is known of it, sorted by id. */
+export const catalogue: ReadonlyMap<string, RuleInfo> = new Map(
+  [...loaderChecks.values(), ...ruleList.map((rule) => rule.meta)]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((info) => [info.id, info]),
+);

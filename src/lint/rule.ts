@@ -2,29 +2,23 @@
  * A lint rule: metadata first (so listings, docs and SARIF read it), then one `check` that walks
  * the plan and reports findings. Rules never throw for a finding.
  */
-import type { Severity, SourceLocation } from '../diagnostics.js';
+import type { RuleInfo, SourceLocation } from '../diagnostics.js';
 import type { Plan } from '../topology/types.js';
 
 export type RuleSet = 'recommended' | 'strict';
 
-export type Category = 'mx' | 'routing' | 'addresses' | 'capacity' | 'dns' | 'spf' | 'dmarc' | 'transport';
+export const CATEGORIES = ['mx', 'routing', 'addresses', 'capacity', 'dns', 'spf', 'dmarc', 'transport'] as const;
+export type Category = (typeof CATEGORIES)[number];
 
-export interface RuleMeta<MessageId extends string> {
-  /** kebab-case, subject first, naming the healthy property: `mx-has-backup`. Equals the file name. */
-  readonly id: string;
+/**
+ * `id`: kebab-case, subject first, naming the healthy property (`mx-has-backup`); equals the file
+ * name. `severity`: `error` when mail is lost, bounced or misrouted; `warning` when the plan is
+ * fragile; `info` advisory. `rationale` is the doc `mxplan rules <id>` prints.
+ */
+export interface RuleMeta<MessageId extends string> extends RuleInfo {
   readonly category: Category;
-  /** One sentence: what the rule wants to be true. */
-  readonly description: string;
-  /** `error` when mail is lost, bounced or misrouted; `warning` when the plan is fragile; `info` advisory. */
-  readonly severity: Severity;
   /** recommended rules run by default; strict-only rules run with --strict. */
   readonly sets: readonly RuleSet[];
-  /** "RFC 5321 §5.1" and the like; at least one. */
-  readonly references: readonly string[];
-  /** Why the rule exists, in a few sentences: the doc `mxplan rules <id>` prints. */
-  readonly rationale: string;
-  /** The fix, in one sentence, as shown under each finding. */
-  readonly fix: string;
   /** Message templates by id; `{name}` is replaced from the report's data. */
   readonly messages: Readonly<Record<MessageId, string>>;
 }

@@ -5,38 +5,38 @@
  * in `recommended`, or in `strict` under --strict), the topology's `lint.rules`, then the
  * command line's `--rule id=level`.
  */
-import type { Finding, Severity } from '../diagnostics.js';
+import type { Finding, RuleLevel, Severity } from '../diagnostics.js';
 import { sortFindings } from '../diagnostics.js';
-import { UsageError } from '../errors.js';
+import { UnknownNameError } from '../errors.js';
 import { didYouMean } from '../topology/did-you-mean.js';
-import type { Plan, RuleLevel } from '../topology/types.js';
-import { rules } from './index.js';
+import type { Plan } from '../topology/types.js';
+import { loaderChecks, rules } from './index.js';
 import { formatMessage, type Rule } from './rule.js';
 
 export interface LintOptions {
   /** Run the strict set as well as the recommended one. */
   readonly strict?: boolean;
-  /** Levels from the command line, by rule id. */
+  /** Levels set by the caller (the command line), by rule id; they win over the topology's. */
   readonly overrides?: ReadonlyMap<string, RuleLevel>;
-  /** Run only these rules (tests, `--only`). */
+  /** Run only these rules (tests). */
   readonly only?: readonly string[];
 }
 
-const LEVEL_SEVERITY: Record<Exclude<RuleLevel, 'off'>, Severity> = { error: 'error', warn: 'warning', info: 'info' };
-
 export function lint(plan: Plan, options: LintOptions = {}): Finding[] {
-  for (const id of [...(options.overrides?.keys() ?? []), ...(options.only ?? [])]) {
-    if (!rules.has(id))
-      throw new UsageError(`unknown rule "${id}"${didYouMean(id, rules.keys())}; see \`mxplan rules\``);
-  }
+  // The caller checks what it was given (the CLI names its flag); here an unknown id is a bug.
+  const unknown = [...(options.overrides?.keys() ?? []), ...(options.only ?? [])].filter((id) => !rules.has(id));
+  if (unknown.length > 0) throw new UnknownNameError(`no lint rule ${unknown.map((id) => `"${id}"`).join(', ')}`);
   const findings: Finding[] = [];
   for (const [id, { at }] of plan.ruleLevels) {
     if (rules.has(id)) continue;
+    const check = loaderChecks.get(id);
     findings.push({
       rule: 'lint-config',
       severity: 'error',
-      message: `lint.rules names an unknown rule "${id}"${didYouMean(id, rules.keys())}`,
-      fix: 'Use an id that `mxplan rules` lists.',
+      message: check
+        ? `lint.rules names "${id}", a check of the input: it always runs, at error level`
+        : `lint.rules names an unknown rule "${id}"${didYouMean(id, rules.keys())}`,
+      fix: check ? `Remove "${id}" from lint.rules.` : loaderChecks.get('lint-config')!.fix,
       location: at,
     });
   }
@@ -66,7 +66,7 @@ function severityOf(rule: Rule, plan: Plan, options: LintOptions): Severity | un
   const { id, sets, severity } = rule.meta;
   if (options.only) return options.only.includes(id) ? severity : undefined;
   const level = options.overrides?.get(id) ?? plan.ruleLevels.get(id)?.level;
-  if (level) return level === 'off' ? undefined : LEVEL_SEVERITY[level];
+  if (level) return level === 'off' ? undefined : level;
   const enabled = sets.includes('recommended') || (options.strict === true && sets.includes('strict'));
   return enabled ? severity : undefined;
 }

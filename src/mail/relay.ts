@@ -51,9 +51,9 @@ export interface RelayOptions {
   readonly log?: MailLog;
   /** Overrides of the profile (queue lifetime in seconds, timeouts in ms). */
   readonly overrides?: ProfileOverrides;
-  /** Bytes; Postfix's message_size_limit by default. */
+  /** Bytes; the host policy's messageSizeLimit by default. */
   readonly maxMessageSize?: number;
-  /** Per transaction, at least 100 (RFC 5321 §4.5.3.1.8). */
+  /** Per transaction, at least 100 (RFC 5321 §4.5.3.1.8); the host policy's recipientLimit by default. */
   readonly maxRecipients?: number;
   /** [0, 1), for the shuffle of equal MX preferences. */
   readonly random?: () => number;
@@ -87,9 +87,6 @@ export interface Relay extends AsyncDisposable {
   stop(options?: { abrupt?: boolean }): Promise<void>;
 }
 
-export const DEFAULT_MAX_MESSAGE_SIZE = 10_240_000;
-export const DEFAULT_MAX_RECIPIENTS = 100;
-
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const policy = hostPolicy(options.plan, options.hostId);
   const { host } = policy;
@@ -113,8 +110,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     server = await listenSmtp(
       {
         name: host.fqdn,
-        maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
-        maxRecipients: Math.max(100, options.maxRecipients ?? DEFAULT_MAX_RECIPIENTS),
+        maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
+        maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
         limits: policy.smtpLimits,
         deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
         onError: (error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
@@ -167,7 +164,7 @@ function wire(parts: {
       resolver: options.resolver,
       connector: options.connector,
       client: parts.client,
-      maxRecipients: DEFAULT_MAX_RECIPIENTS,
+      maxRecipients: policy.recipientLimit,
       self: { fqdn: host.fqdn, addresses: new Set([...host.ipv4, ...host.ipv6].map(canonicalIP)) },
       random: options.random ?? Math.random,
     },

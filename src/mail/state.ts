@@ -10,6 +10,7 @@
  */
 import { mkdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { ResourceError } from '../errors.js';
+import { isAlive } from '../process-alive.js';
 import { hostLayout } from '../state-layout.js';
 
 export interface HostState {
@@ -47,13 +48,4 @@ async function takeLock(lockPath: string): Promise<void> {
 async function lockOwner(lockPath: string): Promise<number> {
   const text = await readlink(lockPath).catch(() => readFile(lockPath, 'utf8').catch(() => ''));
   return Number(text.trim()) || 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

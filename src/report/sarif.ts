@@ -2,49 +2,19 @@
  * SARIF 2.1.0 for code-scanning upload: the rule catalogue in tool.driver.rules, one result per
  * finding with its physical location in the topology (or CSV) file.
  */
+import { PROJECT_URL, ruleDocUrl } from '../diagnostics.js';
 import { displayPath } from './paths.js';
-import type { ReportInput, RuleInfo } from './types.js';
+import type { ReportInput } from './types.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
-/** Findings the loader raises before any rule runs; they are part of the catalogue SARIF shows. */
-const LOADER_RULES: readonly RuleInfo[] = [
-  {
-    id: 'topology-syntax',
-    description: 'The topology is well-formed YAML or JSON.',
-    severity: 'error',
-    references: ['YAML 1.2'],
-    fix: 'Correct the syntax at the position shown.',
-  },
-  {
-    id: 'topology-schema',
-    description: 'The topology has the documented shape (schemas/topology.schema.json).',
-    severity: 'error',
-    references: ['JSON Schema 2020-12'],
-    fix: 'Correct the key or value named.',
-  },
-  {
-    id: 'users-csv',
-    description: 'A users file is readable CSV with the columns local, host and quota.',
-    severity: 'error',
-    references: ['RFC 4180'],
-    fix: 'Correct the row named.',
-  },
-  {
-    id: 'lint-config',
-    description: 'lint.rules names only rules that exist.',
-    severity: 'error',
-    references: ['mxplan rules'],
-    fix: 'Use an id that `mxplan rules` lists.',
-  },
-];
-
 export function formatSarif({ findings, rules, cwd }: ReportInput, { version }: { version: string }): string {
-  const catalogue = [...LOADER_RULES, ...[...rules.values()].sort((a, b) => a.id.localeCompare(b.id))];
+  const catalogue = [...rules.values()];
   const index = new Map(catalogue.map((r, i) => [r.id, i]));
   const location = (l: { file: string; line: number; column: number }) => ({
     physicalLocation: {
-      artifactLocation: { uri: displayPath(l.file, cwd) },
+      // A URI reference (RFC 3986): spaces and the brackets of "<stdin>" are percent-encoded.
+      artifactLocation: { uri: encodeURI(displayPath(l.file, cwd)) },
       ...(l.line > 0 ? { region: { startLine: l.line, ...(l.column > 0 ? { startColumn: l.column } : {}) } } : {}),
     },
   });
@@ -57,12 +27,13 @@ export function formatSarif({ findings, rules, cwd }: ReportInput, { version }: 
           driver: {
             name: 'mxplan',
             version,
-            informationUri: 'https://github.com/mxplan/mxplan',
+            informationUri: PROJECT_URL,
             rules: catalogue.map((r) => ({
               id: r.id,
               name: r.id.replace(/(^|-)(\w)/g, (_, __, ch: string) => ch.toUpperCase()),
               shortDescription: { text: r.description },
-              fullDescription: { text: r.rationale ?? r.description },
+              fullDescription: { text: r.rationale },
+              helpUri: ruleDocUrl(r.id),
               help: { text: `${r.fix}\nSee ${r.references.join(', ')}.` },
               defaultConfiguration: { level: LEVEL[r.severity] },
               properties: { tags: ['mail', 'dns'], references: r.references },

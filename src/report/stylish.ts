@@ -8,6 +8,7 @@ import { displayPath } from './paths.js';
 import type { ReportInput } from './types.js';
 
 export function formatStylish({ findings, rules, cwd }: ReportInput, { color }: { color: boolean }): string {
+  if (findings.length === 0) return `${summaryLine(findings, { color })}\n`;
   const c = new Chalk({ level: color ? 1 : 0 });
   const paint = { error: c.red, warning: c.yellow, info: c.blue } as const;
   const byFile = new Map<string, Finding[]>();
@@ -31,15 +32,21 @@ export function formatStylish({ findings, rules, cwd }: ReportInput, { color }: 
     });
     out.push('');
   }
+  out.push(summaryLine(findings, { color }));
+  return out.join('\n') + '\n';
+}
+
+/** The last line of stylish output: "✖ 3 problems (1 error, 2 warnings)", or "✔ no problems". */
+export function summaryLine(findings: readonly Finding[], { color }: { color: boolean }): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
   const counts = countBySeverity(findings);
   const total = findings.length;
-  if (total === 0) return `${c.green('✔')} no problems\n`;
+  if (total === 0) return `${c.green('✔')} no problems`;
   const parts = [
     `${counts.error} error${counts.error === 1 ? '' : 's'}`,
     `${counts.warning} warning${counts.warning === 1 ? '' : 's'}`,
   ];
   if (counts.info > 0) parts.push(`${counts.info} info`);
   const mark = counts.error > 0 ? c.red.bold('✖') : counts.warning > 0 ? c.yellow.bold('⚠') : c.blue.bold('ℹ');
-  out.push(`${mark} ${c.bold(`${total} problem${total === 1 ? '' : 's'} (${parts.join(', ')})`)}`);
-  return out.join('\n') + '\n';
+  return `${mark} ${c.bold(`${total} problem${total === 1 ? '' : 's'} (${parts.join(', ')})`)}`;
 }

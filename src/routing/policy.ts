@@ -43,6 +43,14 @@ export interface ExpandedAlias {
   readonly members: readonly string[];
 }
 
+/**
+ * Bytes a message may have (RFC 1870 SIZE; Postfix message_size_limit, whose default it is). The
+ * plan has no field for it yet: every host takes the same.
+ */
+export const MESSAGE_SIZE_LIMIT = 10_240_000;
+/** Recipients one transaction may carry: RFC 5321 §4.5.3.1.8's minimum (Postfix smtpd_recipient_limit). */
+export const RECIPIENT_LIMIT = 100;
+
 export class HostPolicy {
   /** RFC 5321 §6.3: a message with this many Received headers is a loop (Postfix hopcount_limit). */
   readonly hopLimit: number;
@@ -53,6 +61,10 @@ export class HostPolicy {
    * (mail/admission.ts) and Postfix's smtpd process limit and smtpd_client_connection_count_limit.
    */
   readonly smtpLimits: SmtpLimits;
+  /** Bytes a message may have (Postfix message_size_limit). */
+  readonly messageSizeLimit = MESSAGE_SIZE_LIMIT;
+  /** Recipients per transaction, taken and sent (Postfix smtpd_recipient_limit). */
+  readonly recipientLimit = RECIPIENT_LIMIT;
   private readonly hostDestinations = new Map<string, Destination>();
   private postmasterDomainFound: { readonly domain: string | undefined } | undefined;
   private readonly mxDestinations = new Map<string, Destination>();
@@ -131,6 +143,17 @@ export class HostPolicy {
   /** Domains that receive no mail (RFC 7505 null MX): recipients there are refused with 556. */
   nullMxDomains(): Domain[] {
     return [...this.plan.domains.values()].filter((d) => d.nullMx);
+  }
+
+  /**
+   * Planned domains that receive mail and that this store takes in no role. Mail it makes for one
+   * (an alias member) goes to each user's home (forwardedUsers); an address the plan does not have
+   * there is refused here, never sent to the domain's MX to learn that (route(): unknown-user).
+   * None on a relay-only host, which hands everything to the MX.
+   */
+  otherDomains(): Domain[] {
+    if (this.host.role === 'relay') return [];
+    return [...this.plan.domains.values()].filter((d) => !d.nullMx && !this.domainRole(d));
   }
 
   /** The valid recipients of a domain (RCPT validation; a backup's relay_recipient_maps): its users and aliases. */

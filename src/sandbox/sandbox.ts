@@ -22,7 +22,7 @@ import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
-import { ResourceError, UsageError } from '../errors.js';
+import { ResourceError, UnknownNameError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
 import { EndpointBook, type Connector } from '../mail/connector.js';
 import type { MailEvent, MailLog } from '../mail/events.js';
@@ -159,7 +159,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
     for (const id of [...starting, ...Object.keys(options.relays ?? {})])
-      if (!plan.hosts.has(id)) throw new UsageError(`no planned host "${id}"`);
+      if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
       if (starting.has(host.id)) await bringUp(host, 0);
@@ -182,7 +182,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const known = (hostId: string) => {
     const endpoint = hosts.get(hostId);
-    if (!endpoint) throw new UsageError(`no planned host "${hostId}"`);
+    if (!endpoint) throw new UnknownNameError(`no planned host "${hostId}"`);
     return endpoint;
   };
   /** Stops a host's relay at once (a host going away finishes no session) and frees its port. */

@@ -2,13 +2,17 @@
  * Users exported from a directory, as CSV (RFC 4180: comma-separated, optional double quotes).
  *
  * The header names the columns: `local` (or `address`), `host`, and optionally `quota`.
- * Lines are kept so findings point at the row that causes them.
+ * Each row is checked by the schema's own definition of a user, as a YAML user is, and findings
+ * point at the cell (file:line:col). A row whose quota is not a size is kept, with the default
+ * quota, so the user still counts where it is homed.
  */
 import type { Finding } from '../diagnostics.js';
+import { validateUserRow } from './schema.js';
 
 export interface UserRow {
   readonly local: string;
   readonly host: string;
+  /** Undefined when the cell is empty or not a size (reported). */
   readonly quota: string | undefined;
   /** 1-based line in the CSV file. */
   readonly line: number;
@@ -33,7 +37,7 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     );
     return { rows, findings };
   }
-  const header = splitCsvLine(lines[headerLine]!).map((c) => c.trim().toLowerCase());
+  const header = splitCsvLine(lines[headerLine]!).cells.map((c) => c.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const localCol = col('local') >= 0 ? col('local') : col('address');
   const hostCol = col('host');
@@ -50,30 +54,52 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
     return { rows, findings };
   }
 
+  const QUOTA_FIX =
+    'Write the quota as bytes or a number with KB, MB, GB, KiB, MiB or GiB, or leave the cell empty for the default.';
   for (let i = headerLine + 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '' || line.startsWith('#')) continue;
-    const cells = line.includes('"') ? splitCsvLine(line) : line.split(',');
+    const cells = line.includes('"') ? splitCsvLine(line).cells : line.split(',');
+    // Cell positions only for findings: a million good rows need none.
+    const columnOf = (cell: number) => splitCsvLine(line).starts[cell] ?? line.length + 1;
     const local = cells[localCol]?.trim() ?? '';
     const host = cells[hostCol]?.trim() ?? '';
     if (!local || !host) {
       problem(
         i + 1,
-        1,
-        `row "${line}" has no ${!local ? 'local part' : 'host'}`,
+        columnOf(!local ? localCol : hostCol),
+        `row "${line.length > 60 ? `${line.slice(0, 60)}…` : line}" has no ${!local ? 'local part' : 'host'}`,
         'Give every row a local part and a host id.',
       );
       continue;
     }
-    const quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
+    let quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
+    // A row without a quota is { host }, which the definition accepts for any host text.
+    if (quota !== undefined) {
+      const at = (pointer: string) => ({
+        file,
+        line: i + 1,
+        column: columnOf(pointer === '/quota' ? quotaCol : hostCol),
+        path: '',
+      });
+      const rowFindings = validateUserRow(
+        { host, quota },
+        { at, keyAt: at, name: (p) => `user ${local}${p ? `: ${p.slice(1)}` : ''}`, plainText: () => undefined },
+      );
+      if (rowFindings.length > 0) {
+        findings.push(...rowFindings.map((f) => ({ ...f, rule: 'users-csv', fix: QUOTA_FIX })));
+        quota = undefined;
+      }
+    }
     rows.push({ local, host, quota, line: i + 1 });
   }
   return { rows, findings };
 }
 
-/** One CSV record on one line; "" inside quotes is a literal quote. */
-function splitCsvLine(line: string): string[] {
+/** One CSV record on one line, with the 1-based column each cell starts at; "" inside quotes is a literal quote. */
+function splitCsvLine(line: string): { cells: string[]; starts: number[] } {
   const cells: string[] = [];
+  const starts: number[] = [1];
   let cell = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
@@ -88,8 +114,9 @@ function splitCsvLine(line: string): string[] {
     else if (c === ',') {
       cells.push(cell);
       cell = '';
+      starts.push(i + 2);
     } else cell += c;
   }
   cells.push(cell);
-  return cells;
+  return { cells, starts };
 }

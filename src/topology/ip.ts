@@ -103,3 +103,20 @@ export function reverseZoneName(network: Network): string {
 export function isAligned(network: Network): boolean {
   return network.prefix % (network.family === 4 ? 8 : 4) === 0;
 }
+
+/**
+ * The canonical address of a name written as an address literal (`192.0.2.1`, `[192.0.2.1]`,
+ * `2001:db8::1`, `[IPv6:2001:db8::1]`, RFC 5321 §4.1.3), or undefined for a name.
+ */
+export function ipLiteral(text: string): string | undefined {
+  const bare = text
+    .trim()
+    .replace(/^\[(ipv6:)?/i, '')
+    .replace(/\]$/, '')
+    .replace(/\.$/, '');
+  return familyOf(bare) === undefined ? undefined : canonicalIP(bare);
+}
+
+export function isIpLiteral(text: string): boolean {
+  return ipLiteral(text) !== undefined;
+}

@@ -7,94 +7,138 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import type { Finding } from '../diagnostics.js';
 import { ResourceError } from '../errors.js';
 import { parseUsersCsv, type UserRow } from './csv.js';
+import { decodeText } from './decode.js';
+import { parseYaml, SYNTAX_RULE, type ParsedYaml } from './document.js';
 import { normalize, type RawTopology } from './normalize.js';
-import { validateShape } from './schema.js';
-import { pointer, SourceMap } from './source-map.js';
+import { repair, type UncheckedParts } from './partial.js';
+import { nameOf, validateShape, type ShapeContext } from './schema.js';
+import { pointer } from './source-map.js';
 import type { Plan } from './types.js';
 
 export interface LoadResult {
   /** Undefined when the file could not be parsed or does not have the documented shape. */
   readonly plan: Plan | undefined;
+  /**
+   * When the shape fails in places: the plan of the parts that pass, for lint alone (nothing may
+   * be published from it). Lint's findings that `unchecked` covers echo a shape error: drop them.
+   */
+  readonly partial?: { readonly plan: Plan; readonly unchecked: UncheckedParts };
   readonly findings: readonly Finding[];
 }
 
+/** The name findings give a topology read from standard input. */
+export const STDIN_NAME = '<stdin>';
+
+/** `file` `-` reads standard input; the users files it names are then relative to the working directory. */
 export async function loadPlan(file: string): Promise<LoadResult> {
-  let text: string;
+  const stdin = file === '-';
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = stdin ? await readStdin() : await readFile(file);
   } catch (cause) {
-    throw new ResourceError(`cannot read topology ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
-      cause,
-    });
+    const where = stdin ? 'from standard input' : file;
+    const why = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new ResourceError(`cannot read topology ${where}: ${why}`, { cause });
   }
-  return parsePlan(text, file, (name) => readFile(resolve(dirname(file), name), 'utf8'));
+  const dir = stdin ? process.cwd() : dirname(file);
+  return parsePlan(bytes, stdin ? STDIN_NAME : file, (name) => readFile(resolve(dir, name)));
 }
 
-/** Parses topology text; `readSibling` reads files it references (users CSV). */
+/** Standard input as bytes: decoding (and "not UTF-8 at byte N") is parsePlan's, as for a file. */
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Parses topology text (or its bytes); `readSibling` reads files it references (users CSV). */
 export async function parsePlan(
-  text: string,
+  input: string | Uint8Array,
   file: string,
-  readSibling: (name: string) => Promise<string>,
+  readSibling: (name: string) => Promise<string | Uint8Array>,
 ): Promise<LoadResult> {
-  const lines = new LineCounter();
-  // yaml's own duplicate-key check compares every pair of keys (quadratic in 10k domains);
-  // the source map finds duplicates in one pass instead.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
-  const source = SourceMap.fromDocument(file, doc, lines);
+  const decoded = decodeText(input, file, SYNTAX_RULE);
+  if ('finding' in decoded) return { plan: undefined, findings: [decoded.finding] };
+  const parsed = parseYaml(decoded.text, file);
+  if (parsed.value === undefined) return { plan: undefined, findings: parsed.findings };
 
-  const syntax: Finding[] = [...doc.errors, ...doc.warnings].map((e) => {
-    const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
-    return {
-      rule: 'topology-syntax',
-      severity: 'error',
-      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
-      location: { file, line, column, path: '' },
-    };
-  });
-  for (const duplicate of source.duplicateKeys) {
-    syntax.push({
-      rule: 'topology-syntax',
-      severity: 'error',
-      message: `duplicate key "${duplicate.key}": a key may appear once in a mapping`,
-      fix: 'Merge the two entries or remove one.',
-      location: duplicate.at,
-    });
+  const context = shapeContext(parsed);
+  const shape = validateShape(parsed.value, context);
+  if (shape.length === 0 && parsed.repeatedKeys.length === 0) {
+    const raw = parsed.value as RawTopology;
+    const { usersFiles, findings } = await readUsersFiles(raw, parsed, readSibling);
+    return { plan: normalize(raw, parsed.source, usersFiles), findings: [...parsed.findings, ...findings] };
   }
-  if (syntax.length > 0) return { plan: undefined, findings: syntax };
 
-  const document = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  const shape = validateShape(document, source);
-  if (shape.length > 0) return { plan: undefined, findings: shape };
+  const findings = [...parsed.findings, ...shape.map((p) => p.finding)];
+  const fixed = repair(
+    parsed.value,
+    file,
+    (doc) => validateShape(doc, context).map((p) => p.error),
+    parsed.repeatedKeys,
+  );
+  if (fixed.document === undefined) return { plan: undefined, findings: [...noteChecksNotRun(findings)] };
+  const raw = fixed.document as RawTopology;
+  const users = await readUsersFiles(raw, parsed, readSibling);
+  const plan = normalize(raw, parsed.source, users.usersFiles, fixed);
+  return { plan: undefined, partial: { plan, unchecked: fixed.unchecked }, findings: [...findings, ...users.findings] };
+}
 
-  const raw = document as RawTopology;
-  const csv: Finding[] = [];
+/** Without its skeleton (version, dns with its SOA, hosts, domains) no part can be checked: the first finding says so. */
+function* noteChecksNotRun(findings: readonly Finding[]): Generator<Finding> {
+  const note =
+    "The plan's other checks did not run: they need version, dns (with its soa), hosts and domains in shape.";
+  for (const [i, finding] of findings.entries()) {
+    yield i > 0 ? finding : { ...finding, fix: finding.fix ? `${finding.fix} ${note}` : note };
+  }
+}
+
+function shapeContext(parsed: ParsedYaml): ShapeContext {
+  return {
+    at: (p) => parsed.source.at(p),
+    keyAt: (p) => parsed.source.keyAt(p),
+    name: (p) => nameOf(p, parsed.value),
+    plainText: (p) => parsed.plainText(p),
+  };
+}
+
+/** Reads every users file concurrently (10k domains means 10k files), then parses them in order. */
+async function readUsersFiles(
+  raw: RawTopology,
+  parsed: ParsedYaml,
+  readSibling: (name: string) => Promise<string | Uint8Array>,
+): Promise<{ usersFiles: Map<string, { file: string; rows: UserRow[] }>; findings: Finding[] }> {
+  const findings: Finding[] = [];
   const usersFiles = new Map<string, { file: string; rows: UserRow[] }>();
-  // Read every users file concurrently (10k domains means 10k files), then parse in order.
+  const base = dirname(parsed.source.file);
   const withFiles = Object.entries(raw.domains).filter(([, spec]) => spec?.usersFile);
   const texts = await Promise.allSettled(withFiles.map(([, spec]) => readSibling(spec!.usersFile!)));
   withFiles.forEach(([domain, spec], i) => {
     const name = spec!.usersFile!;
     const read = texts[i]!;
+    const file = resolve(base, name);
     if (read.status === 'rejected') {
       const cause = read.reason as NodeJS.ErrnoException;
-      csv.push({
+      findings.push({
         rule: 'users-csv',
         severity: 'error',
-        message: `domain ${domain}: cannot read users file ${name} (${cause?.code ?? cause})`,
+        message: `domain ${domain}: cannot read users file ${name} (${cause?.code ?? String(cause)})`,
         fix: 'Give a path relative to the topology file.',
-        location: source.at(pointer('domains', domain, 'usersFile')),
+        location: parsed.source.at(pointer('domains', domain, 'usersFile')),
       });
       return;
     }
-    const { rows, findings } = parseUsersCsv(read.value, resolve(dirname(file), name));
-    csv.push(...findings);
-    usersFiles.set(domain, { file: resolve(dirname(file), name), rows });
+    const decoded = decodeText(read.value, file, 'users-csv');
+    if ('finding' in decoded) {
+      findings.push(decoded.finding);
+      return;
+    }
+    const csv = parseUsersCsv(decoded.text, file);
+    findings.push(...csv.findings);
+    usersFiles.set(domain, { file, rows: csv.rows });
   });
-
-  const plan = normalize(raw, source, usersFiles);
-  return { plan, findings: csv };
+  return { usersFiles, findings };
 }

@@ -28,14 +28,31 @@ export function nameSyntaxProblem(name: string, { hostname = true } = {}): strin
   return undefined;
 }
 
-/** RFC 5321 §4.1.2 dot-atom local part; quoted local parts are not planned. */
-const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+/**
+ * RFC 5321 §4.1.2 dot-atom local part, with RFC 6532 §3.2's UTF8-non-ascii in atext: the relays
+ * take RFC 6531 (SMTPUTF8) addresses. Quoted local parts are not planned. Canonical local parts
+ * are lowercase, hence a-z.
+ */
+const ATEXT = "[a-z0-9!#$%&'*+/=?^_`{|}~\\u0080-\\u{10FFFF}-]";
+const LOCAL_PART = new RegExp(`^${ATEXT}+(\\.${ATEXT}+)*$`, 'u');
 
 export function localPartProblem(local: string): string | undefined {
   if (local.length === 0) return 'is empty';
-  if (local.length > 64) return `is ${local.length} characters long (RFC 5321 §4.5.3.1.1 allows 64)`;
+  const octets = Buffer.byteLength(local, 'utf8');
+  if (octets > 64) return `is ${octets} octets long (RFC 5321 §4.5.3.1.1 allows 64)`;
   if (!LOCAL_PART.test(local)) return 'is not a dot-atom (RFC 5321 §4.1.2)';
+  const nfc = nfcForm(local);
+  if (nfc) return `is not in Unicode NFC (RFC 6532 §3.1): its NFC form is "${nfc}"`;
   return undefined;
+}
+
+/**
+ * The NFC form of a local part when it differs (RFC 6532 §3.1: addresses are exchanged in NFC).
+ * mxplan never normalises one itself: two spellings of "jürgen" would be two mailboxes.
+ */
+export function nfcForm(local: string): string | undefined {
+  const nfc = local.normalize('NFC');
+  return nfc === local ? undefined : nfc;
 }
 
 export function canonicalLocal(raw: string): string {

@@ -6,11 +6,12 @@
  * durations in seconds, references between hosts, domains, users and aliases resolved.
  * Nothing here judges the plan: a dangling reference stays visible (host undefined) for lint.
  */
-import type { SourceLocation } from '../diagnostics.js';
+import { ruleLevel, type SourceLocation } from '../diagnostics.js';
 import { AddressBook } from './address-book.js';
 import type { UserRow } from './csv.js';
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
-import { canonicalAddress, canonicalLocal, canonicalName, splitAddress } from './names.js';
+import { canonicalAddress, canonicalLocal, canonicalName, isInZone, splitAddress } from './names.js';
+import type { Removed, UncheckedParts } from './partial.js';
 import { pointer, type SourceMap } from './source-map.js';
 import type {
   Alias,
@@ -23,7 +24,6 @@ import type {
   NameServer,
   Plan,
   ReverseZone,
-  RuleLevel,
   Soa,
   SpfPolicy,
   TlsRpt,
@@ -52,7 +52,8 @@ export interface RawTopology {
   zones?: string[];
   hosts: Record<string, RawHost>;
   domains: Record<string, RawDomain | null>;
-  lint?: { rules?: Record<string, RuleLevel> };
+  logins?: { proxy?: boolean };
+  lint?: { rules?: Record<string, string> };
 }
 
 interface RawHost {
@@ -93,22 +94,82 @@ export const DEFAULTS = {
   smtp: { sessions: 100, sessionsPerClient: 50 },
 } as const;
 
+/**
+ * Parts removed from a topology whose shape failed in places (partial.ts), and the unchecked
+ * parts to which normalize adds whatever refers to them.
+ */
+export interface PartialInput {
+  readonly removed: Removed;
+  readonly unchecked: UncheckedParts;
+}
+
 export function normalize(
   raw: RawTopology,
   source: SourceMap,
   usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>,
+  partial?: PartialInput,
 ): Plan {
   const at = (...segments: (string | number)[]) => source.at(pointer(...segments));
   const defaults = raw.defaults ?? {};
   const ttl = defaults.ttl ?? DEFAULTS.ttl;
   const queueLifetime = duration(defaults.queueLifetime, DEFAULTS.queueLifetime);
-  const defaultQuota = defaults.quota === undefined ? undefined : parseSize(defaults.quota);
+  const context: Context = {
+    raw,
+    source,
+    at,
+    ttl,
+    defaultQuota: defaults.quota === undefined ? undefined : parseSize(defaults.quota),
+    hosts: hostsOf(raw, source, queueLifetime),
+    refersToRemoved: removedReferences(partial),
+  };
+  const { domains, repeatedDomains } = domainsOf(context, usersFiles);
+  const { soa, nameservers, reverse, invalidReverse } = dnsOf(context);
+  const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
+  const plan: Plan = {
+    file: source.file,
+    ttl,
+    hopLimit: defaults.hopLimit ?? DEFAULTS.hopLimit,
+    plannedOutage: duration(defaults.plannedOutage, DEFAULTS.plannedOutage),
+    connectionsPerUser: defaults.connectionsPerUser ?? DEFAULTS.connectionsPerUser,
+    soa,
+    nameservers,
+    reverse,
+    invalidReverse,
+    zones,
+    hosts: context.hosts.byId,
+    domains,
+    repeatedDomains,
+    addresses: new AddressBook(domains),
+    logins: { proxy: raw.logins?.proxy ?? false, at: raw.logins ? at('logins') : undefined },
+    ruleLevels: new Map(
+      Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
+        id,
+        // The schema allows only level words; `warn` becomes `warning` here.
+        { level: ruleLevel(level)!, at: source.keyAt(pointer('lint', 'rules', id)) },
+      ]),
+    ),
+    at: source.at(''),
+  };
+  if (partial) spreadUnchecked(plan, context.refersToRemoved, partial.unchecked);
+  return plan;
+}
 
-  const hosts = new Map<string, Host>();
+interface Context {
+  readonly raw: RawTopology;
+  readonly source: SourceMap;
+  readonly at: (...segments: (string | number)[]) => SourceLocation;
+  readonly ttl: number;
+  readonly defaultQuota: number | undefined;
+  readonly hosts: { readonly byId: ReadonlyMap<string, Host>; readonly resolve: (ref: string) => Host | undefined };
+  readonly refersToRemoved: RemovedReferences;
+}
+
+function hostsOf(raw: RawTopology, source: SourceMap, queueLifetime: number): Context['hosts'] {
+  const byId = new Map<string, Host>();
   for (const [id, h] of Object.entries(raw.hosts)) {
     const role = h.role ?? 'store';
     const fqdn = canonicalName(h.fqdn);
-    hosts.set(id, {
+    byId.set(id, {
       id,
       fqdn,
       ipv4: h.ipv4 ?? [],
@@ -126,118 +187,142 @@ export function normalize(
         sessions: h.smtp?.sessions ?? DEFAULTS.smtp.sessions,
         sessionsPerClient: h.smtp?.sessionsPerClient ?? DEFAULTS.smtp.sessionsPerClient,
       },
-      at: at('hosts', id),
+      at: source.at(pointer('hosts', id)),
       fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue', 'smtp']),
     });
   }
-  const hostsByFqdn = new Map([...hosts.values()].map((h) => [h.fqdn, h]));
-  const resolveHost = (ref: string) => hosts.get(ref) ?? hostsByFqdn.get(canonicalName(ref));
+  // Two hosts with one fqdn: the first is the one a name resolves to (host-fqdn-unique reports the second).
+  const byFqdn = new Map<string, Host>();
+  for (const host of byId.values()) if (!byFqdn.has(host.fqdn)) byFqdn.set(host.fqdn, host);
+  return { byId, resolve: (ref) => byId.get(ref) ?? byFqdn.get(canonicalName(ref)) };
+}
 
+function domainsOf(
+  context: Context,
+  usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>,
+): { domains: Map<string, Domain>; repeatedDomains: Domain[] } {
   const domains = new Map<string, Domain>();
-  for (const [display, spec] of Object.entries(raw.domains)) {
-    const d: RawDomain = spec ?? {};
-    const name = canonicalName(display);
-    const base = ['domains', display] as const;
+  const repeatedDomains: Domain[] = [];
+  for (const [display, spec] of Object.entries(context.raw.domains)) {
+    const domain = domainOf(context, display, spec ?? {}, usersFiles.get(display));
+    // Names are case-insensitive and IDN has two spellings: the first block is kept, domain-unique reports the other.
+    if (domains.has(domain.name)) repeatedDomains.push(domain);
+    else domains.set(domain.name, domain);
+  }
+  return { domains, repeatedDomains };
+}
 
-    const mx: MxEntry[] = (d.mx ?? [])
-      .map((m, i) => {
-        const host = resolveHost(m.host);
-        return {
-          preference: m.preference,
-          exchange: host ? host.fqdn : canonicalName(m.host),
-          raw: m.host,
-          host,
-          at: at(...base, 'mx', i),
-        };
-      })
-      .sort((a, b) => a.preference - b.preference); // stable: equal preferences keep the written order
+function domainOf(
+  context: Context,
+  display: string,
+  d: RawDomain,
+  csv: { file: string; rows: readonly UserRow[] } | undefined,
+): Domain {
+  const { at, source, hosts } = context;
+  const name = canonicalName(display);
+  const base = ['domains', display] as const;
 
-    const users = new Map<string, User>();
-    const repeatedUsers: User[] = [];
-    const homeIds = new Set<string>();
-    const addUser = (localRaw: string, homeId: string, quota: Size | undefined, location: SourceLocation) => {
-      const parts = localRaw.includes('@') ? splitAddress(localRaw) : undefined;
-      const local = parts ? parts.local : canonicalLocal(localRaw);
-      const home = resolveHost(homeId);
-      const user: User = {
-        local,
-        address: `${local}@${name}`,
-        domain: name,
-        homeId,
-        home,
-        quota: quota === undefined ? defaultQuota : parseSize(quota),
-        at: location,
+  const mx: MxEntry[] = (d.mx ?? [])
+    .map((m, i) => {
+      const host = hosts.resolve(m.host);
+      return {
+        preference: m.preference,
+        exchange: host ? host.fqdn : canonicalName(m.host),
+        raw: m.host,
+        host,
+        at: at(...base, 'mx', i),
       };
-      // The first definition wins; lint reports the repeat at its own line.
-      if (users.has(local)) {
-        repeatedUsers.push(user);
-      } else {
-        users.set(local, user);
-        homeIds.add(homeId);
-      }
+    })
+    .sort((a, b) => a.preference - b.preference); // stable: equal preferences keep the written order
+
+  const users = new Map<string, User>();
+  const repeatedUsers: User[] = [];
+  const homeIds = new Set<string>();
+  const addUser = (localRaw: string, homeId: string, quota: Size | undefined, location: SourceLocation) => {
+    const parts = localRaw.includes('@') ? splitAddress(localRaw) : undefined;
+    const local = parts ? parts.local : canonicalLocal(localRaw);
+    const user: User = {
+      local,
+      address: `${local}@${name}`,
+      domain: name,
+      homeId,
+      home: hosts.resolve(homeId),
+      quota: quota === undefined ? context.defaultQuota : parseSize(quota),
+      at: location,
     };
-    for (const [local, u] of Object.entries(d.users ?? {})) {
-      const location = at(...base, 'users', local);
-      if (typeof u === 'string') addUser(local, u, undefined, location);
-      else addUser(local, u.host, u.quota, location);
+    // The first definition wins; lint reports the repeat at its own line.
+    if (users.has(local)) {
+      repeatedUsers.push(user);
+    } else {
+      users.set(local, user);
+      homeIds.add(homeId);
     }
-    const csv = usersFiles.get(display);
-    if (csv) {
-      for (const row of csv.rows) {
-        addUser(row.local, row.host, row.quota, { file: csv.file, line: row.line, column: 1, path: '' });
-      }
-    }
-
-    const aliases = new Map<string, Alias>();
-    for (const [localRaw, members] of Object.entries(d.aliases ?? {})) {
-      const local = canonicalLocal(localRaw);
-      aliases.set(local, {
-        local,
-        address: `${local}@${name}`,
-        domain: name,
-        members: members.map((m, i) => ({
-          raw: m,
-          address: canonicalAddress(m, name),
-          at: at(...base, 'aliases', localRaw, i),
-        })),
-        at: at(...base, 'aliases', localRaw),
-      });
-    }
-
-    const senders = d.senders
-      ? d.senders.map(resolveHost).filter((h): h is Host => h !== undefined)
-      : uniqueHosts([...homeIds].map(resolveHost).filter((h): h is Host => h?.sends === true));
-
-    domains.set(name, {
-      name,
-      display,
-      nullMx: d.mx === null,
-      mxDeclared: d.mx !== undefined,
-      mx,
-      users,
-      homeIds,
-      repeatedUsers,
-      aliases,
-      senders,
-      unknownSenders: (d.senders ?? []).flatMap((raw, i) =>
-        resolveHost(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }],
-      ),
-      spf: {
-        all: d.spf?.policy ?? '-all',
-        include: (d.spf?.include ?? []).map(canonicalName),
-        ip4: d.spf?.ip4 ?? [],
-        ip6: d.spf?.ip6 ?? [],
-        at: d.spf ? at(...base, 'spf') : undefined,
-      },
-      dmarc: d.dmarc && dmarcOf(d.dmarc, at(...base, 'dmarc')),
-      mtaSts: d.mtaSts && mtaStsOf(d.mtaSts, at(...base, 'mtaSts')),
-      tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
-      ttl: d.ttl ?? ttl,
-      at: source.keyAt(pointer(...base)),
-      fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders']),
-    });
+  };
+  for (const [local, u] of Object.entries(d.users ?? {})) {
+    const location = at(...base, 'users', local);
+    if (typeof u === 'string') addUser(local, u, undefined, location);
+    else addUser(local, u.host, u.quota, location);
+  }
+  for (const row of csv?.rows ?? []) {
+    addUser(row.local, row.host, row.quota, { file: csv!.file, line: row.line, column: 1, path: '' });
   }
 
+  const aliases = new Map<string, Alias>();
+  const repeatedAliases: Alias[] = [];
+  for (const [localRaw, members] of Object.entries(d.aliases ?? {})) {
+    const local = canonicalLocal(localRaw);
+    const alias: Alias = {
+      local,
+      address: `${local}@${name}`,
+      domain: name,
+      members: members.map((m, i) => ({
+        raw: m,
+        address: canonicalAddress(m, name),
+        at: at(...base, 'aliases', localRaw, i),
+      })),
+      at: at(...base, 'aliases', localRaw),
+    };
+    if (aliases.has(local)) repeatedAliases.push(alias);
+    else aliases.set(local, alias);
+  }
+
+  const senders = d.senders
+    ? d.senders.map(hosts.resolve).filter((h): h is Host => h !== undefined)
+    : uniqueHosts([...homeIds].map(hosts.resolve).filter((h): h is Host => h?.sends === true));
+
+  return {
+    name,
+    display,
+    nullMx: d.mx === null,
+    mxDeclared: d.mx !== undefined,
+    mx,
+    users,
+    homeIds,
+    repeatedUsers,
+    aliases,
+    repeatedAliases,
+    senders,
+    unknownSenders: (d.senders ?? []).flatMap((raw, i) =>
+      hosts.resolve(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }],
+    ),
+    spf: {
+      all: d.spf?.policy ?? '-all',
+      include: (d.spf?.include ?? []).map(canonicalName),
+      ip4: d.spf?.ip4 ?? [],
+      ip6: d.spf?.ip6 ?? [],
+      at: d.spf ? at(...base, 'spf') : undefined,
+    },
+    dmarc: d.dmarc && dmarcOf(d.dmarc, at(...base, 'dmarc')),
+    mtaSts: d.mtaSts && mtaStsOf(d.mtaSts, at(...base, 'mtaSts')),
+    tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
+    ttl: d.ttl ?? context.ttl,
+    at: source.keyAt(pointer(...base)),
+    fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders']),
+  };
+}
+
+function dnsOf(context: Context): Pick<Plan, 'soa' | 'nameservers' | 'reverse' | 'invalidReverse'> {
+  const { raw, at } = context;
   const soaRaw = raw.dns.soa;
   const soa: Soa = {
     contact: canonicalAddress(soaRaw.contact),
@@ -269,30 +354,55 @@ export function normalize(
   const invalidReverse = (raw.dns.reverse ?? []).flatMap((cidr, i) =>
     parseCidr(cidr) ? [] : [{ raw: cidr, at: at('dns', 'reverse', i) }],
   );
-  const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
+  return { soa, nameservers, reverse, invalidReverse };
+}
 
+/** Whether a reference names something removed from a partial topology. */
+interface RemovedReferences {
+  readonly host: (ref: string) => boolean;
+  /** A canonical domain name, or a name inside one. */
+  readonly name: (name: string) => boolean;
+  /** A canonical address, or one in a removed domain. */
+  readonly address: (address: string) => boolean;
+}
+
+function removedReferences(partial: PartialInput | undefined): RemovedReferences {
+  const hosts = partial?.removed.hosts ?? new Set<string>();
+  const domains = [...(partial?.removed.domains ?? [])].map(canonicalName);
+  const addresses = new Set(
+    (partial?.removed.addresses ?? []).map(([domain, , local]) => canonicalAddress(local, canonicalName(domain))),
+  );
+  const name = (n: string) => domains.some((d) => isInZone(n, d));
   return {
-    file: source.file,
-    ttl,
-    hopLimit: defaults.hopLimit ?? DEFAULTS.hopLimit,
-    plannedOutage: duration(defaults.plannedOutage, DEFAULTS.plannedOutage),
-    connectionsPerUser: defaults.connectionsPerUser ?? DEFAULTS.connectionsPerUser,
-    soa,
-    nameservers,
-    reverse,
-    invalidReverse,
-    zones,
-    hosts,
-    domains,
-    addresses: new AddressBook(domains),
-    ruleLevels: new Map(
-      Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
-        id,
-        { level, at: source.keyAt(pointer('lint', 'rules', id)) },
-      ]),
-    ),
-    at: source.at(''),
+    host: (ref) => hosts.has(ref),
+    name,
+    address: (address) => addresses.has(address) || name(address.slice(address.lastIndexOf('@') + 1)),
   };
+}
+
+/**
+ * Marks as unchecked every part of the plan that refers to a part removed for its shape: lint's
+ * findings there ("MX target store1 is not a planned host") would only echo the shape error.
+ */
+function spreadUnchecked(plan: Plan, removed: RemovedReferences, unchecked: UncheckedParts): void {
+  const mark = (at: SourceLocation) => unchecked.add(at);
+  for (const host of plan.hosts.values()) if (removed.name(host.fqdn) || removed.name(host.helo)) mark(host.at);
+  for (const ns of plan.nameservers) if (removed.name(ns.name)) mark(ns.at);
+  if (removed.address(plan.soa.contact)) mark(plan.soa.at);
+  for (const domain of plan.domains.values()) {
+    for (const m of domain.mx) if (!m.host && removed.host(m.raw)) mark(m.at);
+    for (const user of domain.users.values()) if (!user.home && removed.host(user.homeId)) mark(user.at);
+    for (const sender of domain.unknownSenders) if (removed.host(sender.raw)) mark(sender.at);
+    for (const alias of domain.aliases.values()) {
+      for (const member of alias.members) if (removed.address(member.address)) mark(member.at);
+    }
+    if (domain.spf.at && domain.spf.include.some(removed.name)) mark(domain.spf.at);
+    const { dmarc, tlsRpt } = domain;
+    if (dmarc && [...dmarc.rua, ...dmarc.ruf].some(removed.address)) mark(dmarc.at);
+    if (tlsRpt && tlsRpt.rua.some((uri) => removed.address(canonicalAddress(uri.replace(/^mailto:/i, ''))))) {
+      mark(tlsRpt.at);
+    }
+  }
 }
 
 function duration(value: Duration | undefined, fallback: number): number {

@@ -8,7 +8,7 @@
  * - durations are seconds, sizes are bytes;
  * - every node carries the location of its source, for findings.
  */
-import type { SourceLocation } from '../diagnostics.js';
+import type { RuleLevel, SourceLocation } from '../diagnostics.js';
 import type { AddressBook } from './address-book.js';
 
 export type HostRole = 'store' | 'relay';
@@ -132,6 +132,8 @@ export interface Domain {
   /** Users defined a second time (in YAML and CSV, or twice in CSV): the first definition is kept. */
   readonly repeatedUsers: readonly User[];
   readonly aliases: ReadonlyMap<string, Alias>;
+  /** Aliases written a second time under another spelling (`Sales:` and `sales:`): the first is kept. */
+  readonly repeatedAliases: readonly Alias[];
   /** Hosts that send mail for this domain (explicit `senders`, else the users' home hosts that send). */
   readonly senders: readonly Host[];
   /** `senders` entries that name no planned host: left out of `senders`, kept for lint (spf-senders-planned). */
@@ -179,7 +181,15 @@ export interface InfraZone {
   readonly at: SourceLocation;
 }
 
-export type RuleLevel = 'off' | 'info' | 'warn' | 'error';
+export type { RuleLevel };
+
+/** How users log in to read their mail (IMAP, POP3). */
+export interface Logins {
+  /** Every store proxies the logins of users homed on another store to their home (Dovecot `proxy`). */
+  readonly proxy: boolean;
+  /** The topology's `logins`, when it has one. */
+  readonly at: SourceLocation | undefined;
+}
 
 export interface Plan {
   /** The topology file. */
@@ -199,8 +209,14 @@ export interface Plan {
   readonly zones: readonly InfraZone[];
   readonly hosts: ReadonlyMap<string, Host>;
   readonly domains: ReadonlyMap<string, Domain>;
+  /**
+   * Domain blocks whose name equals an earlier one's once canonical (`ACME.example:` after
+   * `acme.example:`, or a U-label after its A-label): the first is kept, these are for lint.
+   */
+  readonly repeatedDomains: readonly Domain[];
   /** Every planned address (users and aliases), by canonical address. */
   readonly addresses: AddressBook;
+  readonly logins: Logins;
   /** Per-rule levels from the topology's `lint.rules`, with where each was set. */
   readonly ruleLevels: ReadonlyMap<string, { readonly level: RuleLevel; readonly at: SourceLocation }>;
   readonly at: SourceLocation;

@@ -118,7 +118,7 @@ describe('exit codes and formats', () => {
   it('exits 2 with a one-line message for a missing file', async () => {
     const result = await mxplan(['lint', 'no/such/topology.yaml']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('mxplan: cannot read topology no/such/topology.yaml: ENOENT\n');
+    expect(result.stderr).toBe('mxplan: cannot read topology no/such/topology.yaml: no such file or directory\n');
   });
 
   it('exits 2 on a bad flag value', async () => {
@@ -188,7 +188,9 @@ describe('mxplan rules', () => {
       /^mx-backup-preference\s+error\s+Backup MX hosts are strictly less preferred than the primary\./m,
     );
     const one = await mxplan(['rules', 'mx-backup-preference']);
-    expect(one.stdout).toMatch(/references: RFC 5321 §5\.1/);
+    // Its section of docs/rules.md, as the page says.
+    expect(one.stdout).toMatch(/^## mx-backup-preference\n[\s\S]*- References: RFC 5321 §5\.1; RFC 974\n/);
+    expect(one.stdout).toMatch(/\nExamples: https:\/\/\S+\/docs\/rules\.md#mx-backup-preference\n$/);
     expect((await mxplan(['rules', 'nope'])).code).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,35 @@ describe('mxplan zones', () => {
     expect(result.code).toBe(0);
     expect(readSerial(await readFile(join(out, 'acme.example.zone'), 'utf8'))).toBe(42);
     expect(await readFile(join(out, 'named.conf'), 'utf8')).toContain('file "/etc/bind/mxplan/acme.example.zone";');
+  });
+
+  it('refuses a --serial below the serials already in --out (exit 2), unless --allow-serial-decrease', async () => {
+    const out = join(scratch, 'lower');
+    expect((await mxplan(['zones', building, '--out', out, '--serial', '2026010100'])).code).toBe(0);
+    const lower = await mxplan(['zones', building, '--out', out, '--serial', '5']);
+    expect(lower.code).toBe(2);
+    expect(lower.stdout).toBe('');
+    expect(lower.stderr).toMatch(
+      /^mxplan: zone \S+ in \S+ would lower its serial from 2026010100 to 5 \(and 7 more zones\): secondaries would never transfer it \(RFC 1982\); nothing was written \(--allow-serial-decrease writes it anyway\)\n$/,
+    );
+    expect(readSerial(await readFile(join(out, 'acme.example.zone'), 'utf8'))).toBe(2026010100);
+
+    const allowed = await mxplan(['zones', building, '--out', out, '--serial', '5', '--allow-serial-decrease']);
+    expect(allowed.code).toBe(0);
+    expect(readSerial(await readFile(join(out, 'acme.example.zone'), 'utf8'))).toBe(5);
+  });
+
+  it('changes no zone when the topology file moves or is renamed', async () => {
+    const { file, dir } = await brokenCopy('hosting', (t) => `${t}\n`);
+    const out = join(scratch, 'moved');
+    expect((await mxplan(['zones', file, '--out', out])).code).toBe(0);
+    const before = await readdir(out);
+    const texts = await Promise.all(before.map((name) => readFile(join(out, name), 'utf8')));
+    const moved = join(dir, 'renamed-plan.yaml');
+    await rename(file, moved);
+    const again = await mxplan(['zones', moved, '--out', out]);
+    expect(again.stdout).toMatch(/^kept \(nothing changed\) \d+ zones in .*: 0 new, 0 changed, \d+ unchanged\n$/);
+    expect(await Promise.all(before.map((name) => readFile(join(out, name), 'utf8')))).toEqual(texts);
   });
 
   it('prints the findings and writes nothing when the topology has errors (exit 1)', async () => {

@@ -15,7 +15,7 @@ function linesOf(zones: readonly Zone[], origin: string): string[] {
   return zone.records.map(recordLine);
 }
 
-const SOA_TAIL = 'ns1.infra.example. hostmaster.infra.example. 1 7200 1800 1209600 300';
+const SOA_TAIL = 'ns1.infra.example. hostmaster.example.net. 1 7200 1800 1209600 300';
 
 describe('deriveZones on the base topology', () => {
   it('manages every mail domain, infrastructure zone and reverse zone, in canonical order', async () => {

@@ -24,7 +24,8 @@ import { ROOT } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 import { GOLDEN_SERIAL, goldenCases } from './golden-cases.js';
 import { roundTrip } from './round-trip.js';
-import { compiledRecords, kzonecheck, mapLimit, namedCheckzone, run } from './zone-tools.js';
+import { inParallel } from '../../src/parallel.js';
+import { compiledRecords, kzonecheck, namedCheckzone, run } from './zone-tools.js';
 
 const hasBind = ['named-checkzone', 'named-checkconf', 'named-compilezone'].every(requireTool);
 const hasKnot = ['kzonecheck', 'knotc'].every(requireTool);
@@ -72,7 +73,6 @@ for (const c of cases) {
         out: join(scratch, 'zones'),
         serial: GOLDEN_SERIAL,
         servers: SERVERS,
-        source: 'topology.yaml',
       });
     });
     afterAll(() => rm(scratch, { recursive: true, force: true }));
@@ -80,7 +80,7 @@ for (const c of cases) {
     it.runIf(hasBind)(
       'named-checkzone -i local -k fail -m fail -M fail -n fail -S fail loads every zone with no warning',
       async () => {
-        const runs = await mapLimit(zones, PARALLEL, async (z) => ({
+        const runs = await inParallel(zones, PARALLEL, async (z) => ({
           origin: z.origin,
           ...(await namedCheckzone(z.origin, fileOf(z.origin))),
         }));
@@ -92,7 +92,7 @@ for (const c of cases) {
     );
 
     it.runIf(hasKnot)('kzonecheck accepts every zone', async () => {
-      const runs = await mapLimit(zones, PARALLEL, async (z) => ({
+      const runs = await inParallel(zones, PARALLEL, async (z) => ({
         origin: z.origin,
         ...(await kzonecheck(z.origin, fileOf(z.origin))),
       }));
@@ -119,7 +119,7 @@ for (const c of cases) {
 
     it.runIf(hasBind)('BIND reads back exactly the derived records, and each survives dns-packet', async () => {
       const sample = zones.filter((_, i) => i % c.readBackEvery === 0);
-      await mapLimit(sample, PARALLEL, async (zone) => {
+      await inParallel(sample, PARALLEL, async (zone) => {
         const read = sortRecords(await compiledRecords(zone.origin, fileOf(zone.origin)));
         expect(read.map(recordLine)).toEqual(zone.records.map(recordLine));
         for (const record of read) expect(roundTrip(record)).toEqual(record);

@@ -19,7 +19,29 @@ export interface InvalidCase extends RuleCase {
   readonly errors: readonly { readonly messageId: string; readonly path?: string; readonly line?: number }[];
 }
 
-export function testRule(rule: Rule, cases: { valid: readonly RuleCase[]; invalid: readonly InvalidCase[] }): void {
+export interface RuleCases {
+  readonly valid: readonly RuleCase[];
+  readonly invalid: readonly InvalidCase[];
+}
+
+let collected: Map<string, RuleCases> | undefined;
+
+/**
+ * The case tables of rule test files, by rule id, without running them: the docs take their
+ * examples from them (see rule-examples.ts). `load` imports the test files.
+ */
+export async function collectRuleCases(load: () => Promise<unknown>): Promise<ReadonlyMap<string, RuleCases>> {
+  const cases = (collected = new Map());
+  try {
+    await load();
+  } finally {
+    collected = undefined;
+  }
+  return cases;
+}
+
+export function testRule(rule: Rule, cases: RuleCases): void {
+  if (collected) return void collected.set(rule.meta.id, cases);
   describe(rule.meta.id, () => {
     it('has at least one valid and one invalid case', () => {
       expect(cases.valid.length).toBeGreaterThan(0);

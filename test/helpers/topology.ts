@@ -14,7 +14,7 @@ export function baseTopology(): TopologyDoc {
     version: 1,
     defaults: { ttl: 3600 },
     dns: {
-      soa: { contact: 'hostmaster@infra.example', refresh: 7200, retry: 1800, expire: 1209600, minimum: 300 },
+      soa: { contact: 'hostmaster@example.net', refresh: 7200, retry: 1800, expire: 1209600, minimum: 300 },
       nameservers: [
         { name: 'ns1.infra.example', ipv4: ['192.0.2.53'] },
         { name: 'ns2.infra.example', ipv4: ['198.51.100.53'] },

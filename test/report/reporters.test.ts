@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { default as AjvModule } from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/diagnostics.js';
-import { ruleInfos } from '../../src/lint/check.js';
+import { catalogue } from '../../src/lint/index.js';
 import { formatGithub } from '../../src/report/github.js';
 import { formatJson } from '../../src/report/json.js';
 import { formatSarif } from '../../src/report/sarif.js';
@@ -33,7 +33,7 @@ const findings: Finding[] = [
     location: { file: '/elsewhere/t.yaml', line: 0, column: 0, path: '' },
   },
 ];
-const input = { findings, rules: ruleInfos(), cwd };
+const input = { findings, rules: catalogue, cwd };
 
 describe('stylish', () => {
   it('groups by file, shows position, severity, rule, RFC and fix, and a summary', () => {
@@ -103,9 +103,7 @@ describe('sarif', () => {
   it('carries the whole rule catalogue and points results at it', () => {
     const log = JSON.parse(formatSarif(input, { version: '0.1.0' }));
     const { rules } = log.runs[0].tool.driver;
-    expect(rules.map((r: { id: string }) => r.id)).toEqual(
-      expect.arrayContaining([...ruleInfos().keys(), 'topology-syntax']),
-    );
+    expect(rules.map((r: { id: string }) => r.id)).toEqual([...catalogue.keys()]);
     for (const result of log.runs[0].results) expect(rules[result.ruleIndex].id).toBe(result.ruleId);
     expect(log.runs[0].results[0]).toMatchObject({
       level: 'error',
@@ -115,5 +113,23 @@ describe('sarif', () => {
     });
     // Line 0 means unknown: SARIF regions start at 1, so the region is left out.
     expect(log.runs[0].results[2].locations[0].physicalLocation.region).toBeUndefined();
+  });
+
+  it('knows the checks of the input as rules too, and points every rule at its section of docs/rules.md', () => {
+    const { rules } = JSON.parse(formatSarif(input, { version: '0.1.0' })).runs[0].tool.driver;
+    const ids = rules.map((r: { id: string }) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['topology-schema', 'topology-syntax', 'users-csv', 'lint-config']));
+    const docs = readFileSync(new URL('../../docs/rules.md', import.meta.url), 'utf8');
+    for (const rule of rules) {
+      expect(rule.helpUri).toBe(`https://github.com/mxplan/mxplan/blob/main/docs/rules.md#${rule.id}`);
+      expect(docs).toContain(`\n## ${rule.id}\n`);
+    }
+  });
+
+  it('writes artifact locations as URI references', () => {
+    const odd: Finding = { ...findings[2]!, location: { file: '<stdin>', line: 1, column: 1, path: '' } };
+    const log = JSON.parse(formatSarif({ ...input, findings: [odd] }, { version: '0.1.0' }));
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('%3Cstdin%3E');
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ function tables(policy: HostPolicy) {
     final: names(policy.finalDomains()),
     backup: names(policy.backupDomains()),
     nullMx: names(policy.nullMxDomains()),
+    other: names(policy.otherDomains()),
     recipients: Object.fromEntries(
       [...policy.finalDomains(), ...policy.backupDomains()].map((d) => [
         d.name,
@@ -28,6 +29,8 @@ function tables(policy: HostPolicy) {
     aliases: [...policy.aliases()].map((a) => `${a.alias.address}: ${a.members.join(' ')}`).sort(),
     hopLimit: policy.hopLimit,
     queueLifetime: policy.queueLifetime,
+    messageSizeLimit: policy.messageSizeLimit,
+    recipientLimit: policy.recipientLimit,
   };
 }
 
@@ -59,6 +62,8 @@ describe('hostPolicy: the tables of each host', () => {
       final: ['acme.example', 'hooli.example'],
       backup: [],
       nullMx: ['parked.example'],
+      // globex: store1 is neither its MX nor home to any of it, so it only forwards carol home
+      other: ['globex.example'],
       recipients: { 'acme.example': ACME, 'hooli.example': HOOLI },
       stored: ['alice@acme.example', 'gavin@hooli.example'],
       forwarded: [
@@ -72,6 +77,8 @@ describe('hostPolicy: the tables of each host', () => {
       aliases: ALIASES,
       hopLimit: 50,
       queueLifetime: 5 * 86400,
+      messageSizeLimit: 10_240_000,
+      recipientLimit: 100,
     });
   });
 
@@ -79,6 +86,7 @@ describe('hostPolicy: the tables of each host', () => {
     expect(tables(hostPolicy(plan, 'store2'))).toMatchObject({
       final: ['acme.example', 'globex.example', 'hooli.example'],
       backup: [],
+      other: [],
       stored: ['bob@acme.example', 'carol@globex.example', 'erlich@hooli.example'],
       forwarded: [
         'alice@acme.example store1',
@@ -96,6 +104,7 @@ describe('hostPolicy: the tables of each host', () => {
       final: [],
       backup: ['acme.example', 'globex.example'],
       nullMx: ['parked.example'],
+      other: [], // a relay-only host hands every planned domain to its MX
       // ben and dan are homed here, yet it holds no mailbox: hooli, where it is no MX, is relaying
       recipients: { 'acme.example': ACME, 'globex.example': GLOBEX },
       stored: [],
@@ -104,6 +113,8 @@ describe('hostPolicy: the tables of each host', () => {
       aliases: [],
       hopLimit: 50,
       queueLifetime: 5 * 86400,
+      messageSizeLimit: 10_240_000,
+      recipientLimit: 100,
     });
   });
 

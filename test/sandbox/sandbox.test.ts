@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { UnknownNameError } from '../../src/errors.js';
 import { runControl } from '../../src/sandbox/control.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { RawSmtp } from '../mail/support/raw-smtp.js';
@@ -76,7 +76,7 @@ describe('sandbox host options', () => {
 
   it('refuses a host the plan does not have, and starts nothing', async () => {
     await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), start: ['store9'] })).rejects.toThrow(
-      UsageError,
+      UnknownNameError,
     );
     await expect(startSandbox({ plan, stateDir: await tempDir('sandbox'), relays: { strore1: {} } })).rejects.toThrow(
       /no planned host "strore1"/,

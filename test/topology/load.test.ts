@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan, parsePlan } from '../../src/topology/load.js';
+import { seededRandom } from '../helpers/seeded-random.mjs';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { planOf, topology } from '../helpers/topology.js';
 
@@ -140,7 +141,13 @@ describe('bad input is reported as findings with positions, never thrown', () =>
     [
       'a bad enum',
       MINIMAL.replace('ipv4: [192.0.2.10] }', 'ipv4: [192.0.2.10], role: backup }'),
-      [{ rule: 'topology-schema', line: 6, message: /"backup" is not one of "store", "relay"/ }],
+      [
+        {
+          rule: 'topology-schema',
+          line: 6,
+          message: /^host store1: role "backup" is not one of store, relay \(did you mean "relay"\?\)$/,
+        },
+      ],
     ],
     [
       'a bad address',
@@ -151,6 +158,11 @@ describe('bad input is reported as findings with positions, never thrown', () =>
       'a bad size',
       MINIMAL.replace('{ fqdn: mail1.infra.example,', '{ limits: { storage: lots }, fqdn: mail1.infra.example,'),
       [{ rule: 'topology-schema', line: 6, message: /is not a size/ }],
+    ],
+    [
+      'a bad host id, once',
+      MINIMAL.replace('  store1: {', '  -x: { fqdn: mail9.infra.example }\n  store1: {'),
+      [{ rule: 'topology-schema', line: 6, message: /^hosts: "-x" is not a valid key here \(a host id: / }],
     ],
     [
       'a missing section',
@@ -200,5 +212,229 @@ describe('bad input is reported as findings with positions, never thrown', () =>
     const { plan, findings } = await loadPlan(file);
     expect(findings).toEqual([]);
     expect(plan!.domains.size).toBe(3);
+  });
+});
+
+describe('input is never silently changed', () => {
+  it('keeps every mapping key as written: 007, 0x1F and 1e3 are names, not numbers', async () => {
+    const text = MINIMAL.replace(
+      '    users: { Alice: store1 }\n',
+      '    users: { 007: store1, 0x1F: store1, 1e3: store1, true: store1, ~: store1 }\n',
+    )
+      .replace('  store1: {', '  store1: {')
+      .replace('aliases: { postmaster: [alice],', 'aliases: { 010: ["007"], postmaster: ["007"],')
+      .replace(', sales: [Alice, carol@Globex.Example]', '');
+    const { plan, findings } = await findingsOf(text);
+    expect(findings).toEqual([]);
+    const acme = plan!.domains.get('acme.example')!;
+    expect([...acme.users.keys()]).toEqual(['007', '0x1f', '1e3', 'true', '~']);
+    expect([...acme.aliases.keys()]).toEqual(['010', 'postmaster']);
+  });
+
+  it('keeps host ids as written', async () => {
+    const text = MINIMAL.replace('  store1: {', '  0x10: {').replace(/host: store1|Alice: store1/g, (m) =>
+      m.replace('store1', '"0x10"'),
+    );
+    const { plan, findings } = await findingsOf(text);
+    expect(findings).toEqual([]);
+    expect([...plan!.hosts.keys()]).toEqual(['0x10']);
+    expect(plan!.domains.get('acme.example')!.users.get('alice')!.home?.id).toBe('0x10');
+  });
+
+  it.each([
+    [
+      'a number',
+      'mtaSts: { mode: testing, id: 20261101 }',
+      /^domain Acme\.Example\.: mtaSts\.id must be text, not an integer: YAML reads 20261101 as a number; write "20261101" in quotes to keep it as text$/,
+    ],
+    [
+      'a hex number',
+      'senders: [0x1F]',
+      /^domain Acme\.Example\.: senders\[0\] must be text, not an integer: YAML reads 0x1F as a number; write "0x1F" in quotes/,
+    ],
+    [
+      'a boolean',
+      'senders: [true]',
+      /^domain Acme\.Example\.: senders\[0\] must be text, not true: YAML reads true as a boolean/,
+    ],
+    ['an empty value', 'usersFile:', /^domain Acme\.Example\.: usersFile must be text, not empty$/],
+    [
+      'a YAML 1.1 date',
+      'mtaSts: { mode: testing, id: 2026-11-01 }',
+      /^domain Acme\.Example\.: mtaSts\.id must be text, not a date: YAML reads 2026-11-01 as a date; write "2026-11-01" in quotes/,
+    ],
+  ])('reports %s that YAML read where text is wanted, with its position', async (what, line, message) => {
+    const directive = what.includes('1.1') ? '%YAML 1.1\n---\n' : '';
+    const { plan, findings } = await findingsOf(`${directive}${MINIMAL}    ${line}\n`);
+    expect(plan).toBeUndefined();
+    expect(findings).toMatchObject([
+      {
+        rule: 'topology-schema',
+        line: directive ? 14 : 12,
+        column: expect.any(Number),
+        message: expect.stringMatching(message),
+      },
+    ]);
+  });
+});
+
+describe('a file that is not a topology gets one finding with a real position', () => {
+  it.each([
+    ['an empty file', ''],
+    ['a file of comments', '# nothing here yet\n\n'],
+    ['a lone document marker', '---\n'],
+  ])('%s: "the file is empty" at 1:1', async (_, text) => {
+    const { findings } = await findingsOf(text);
+    expect(findings).toEqual([
+      { rule: 'topology-syntax', line: 1, column: 1, message: expect.stringMatching(/^the file is empty/) },
+    ]);
+  });
+
+  it('4 KB of binary: "not UTF-8 text at byte N", without echoing the bytes', async () => {
+    const random = seededRandom(10);
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) =>
+      i < 9 ? 'version: '.charCodeAt(i) : Math.floor(random() * 256),
+    );
+    const dir = await tempDir('binary');
+    const file = join(dir, 'topology.yaml');
+    await writeFile(file, bytes);
+    const { plan, findings } = await loadPlan(file);
+    expect(plan).toBeUndefined();
+    expect(findings).toHaveLength(1);
+    const [finding] = findings;
+    expect(finding!.message).toMatch(/^not UTF-8 text at byte \d+ \(0x[0-9a-f]{2}\)/);
+    const offset = Number(/byte (\d+)/.exec(finding!.message)![1]);
+    expect(new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, offset))).not.toContain('\ufffd');
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, offset + 4))).toThrow();
+    expect(finding!.location.line).toBeGreaterThan(0);
+    expect(finding!.message.length).toBeLessThan(100);
+  });
+
+  it('a control character: its position, not its text', async () => {
+    const { findings } = await findingsOf('version: 1\nhosts: {}\ndomains: { a\u0000b: {} }\n');
+    expect(findings).toEqual([
+      {
+        rule: 'topology-syntax',
+        line: 3,
+        column: 13,
+        message: expect.stringMatching(/^control character U\+0000 at byte 33/),
+      },
+    ]);
+  });
+
+  it('an alias bomb: "too many alias expansions" at the alias, not a stack trace', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${prev}`).join(', ')}]`,
+      );
+    }
+    const { plan, findings } = await findingsOf(`${levels.join('\n')}\n`);
+    expect(plan).toBeUndefined();
+    expect(findings).toEqual([
+      {
+        rule: 'topology-syntax',
+        line: expect.any(Number),
+        column: expect.any(Number),
+        message: expect.stringMatching(/^too many alias expansions/),
+      },
+    ]);
+    expect(findings[0]!.line).toBeGreaterThan(1);
+  });
+
+  it('an alias without its anchor, and one inside its own anchor', async () => {
+    expect((await findingsOf('version: *v\n')).findings).toEqual([
+      { rule: 'topology-syntax', line: 1, column: 10, message: 'alias *v has no anchor &v before it' },
+    ]);
+    expect((await findingsOf('a: &x [1, *x]\n')).findings).toMatchObject([
+      { line: 1, column: 11, message: 'alias *x refers to the value that contains it' },
+    ]);
+  });
+
+  it('aliases used as YAML intends still load', async () => {
+    const text =
+      MINIMAL.replace('    mx: [{ host: store1, preference: 10 }]', '    mx: &mx [{ host: store1, preference: 10 }]') +
+      '  globex.example:\n    mx: *mx\n';
+    const { plan, findings } = await findingsOf(text);
+    expect(findings).toEqual([]);
+    expect(plan!.domains.get('globex.example')!.mx.map((m) => m.host?.id)).toEqual(['store1']);
+  });
+
+  it('a tab in the indentation: one finding, the ones it causes listed under it', async () => {
+    const text = MINIMAL.replace('    mx: [', '\tmx: [');
+    const { findings } = await parsePlan(text, 'topo.yaml', () => Promise.reject(new Error('no')));
+    expect(findings.map((f) => [f.location.line, f.message])).toEqual([[9, 'Tabs are not allowed as indentation']]);
+    expect(findings[0]!.related?.length).toBeGreaterThan(0);
+  });
+});
+
+describe('schema findings name the innermost field and what it must be', () => {
+  it.each([
+    [
+      'a word for a number',
+      'mx: [{ host: store1, preference: 10 }, { host: store1, preference: "ten" }]',
+      /^domain Acme\.Example\.: mx\[1\]\.preference must be an integer, not text$/,
+    ],
+    [
+      'a list for a mapping',
+      'users: { Alice: [store1, store2] }',
+      /^domain Acme\.Example\.: users\.Alice must be text or a mapping, not a list$/,
+    ],
+    [
+      'a dotted user',
+      'users: { john.doe: { host: store1, quota: lots } }',
+      /^domain Acme\.Example\.: users\["john\.doe"\]\.quota "lots" is not a size/,
+    ],
+  ])('%s', async (_, line, message) => {
+    const text = MINIMAL.replace(line.startsWith('mx') ? / {4}mx: .*\n/ : / {4}users: .*\n/, `    ${line}\n`);
+    const { findings } = await findingsOf(text);
+    expect(findings).toEqual([
+      {
+        rule: 'topology-schema',
+        line: expect.any(Number),
+        column: expect.any(Number),
+        message: expect.stringMatching(message),
+      },
+    ]);
+    expect(findings[0]!.message).not.toMatch(/\[\{|\{"|\["[^\]]*",/); // no value dumped as JSON
+  });
+});
+
+describe('a users CSV goes through the same checks as YAML', () => {
+  it.each([['huge'], ['-5GB'], ['5 parsecs']])(
+    'quota %s is an error at its cell, and the user keeps the default quota',
+    async (quota) => {
+      const text = MINIMAL.replace('version: 1\n', 'version: 1\ndefaults: { quota: 2GiB }\n').replace(
+        '    users: { Alice: store1 }\n',
+        '    usersFile: users.csv\n',
+      );
+      const { plan, findings } = await parsePlan(
+        text,
+        'topo.yaml',
+        async () => `local,host,quota\nalice,store1,1GiB\nbob,store1,${quota}\n`,
+      );
+      expect(findings.map((f) => [f.rule, f.location.line, f.location.column, f.message])).toEqual([
+        [
+          'users-csv',
+          3,
+          12,
+          `user bob: quota "${quota}" is not a size (bytes, or a number with KB, MB, GB, KiB, MiB, GiB...)`,
+        ],
+      ]);
+      expect(findings[0]!.location.file).toMatch(/users\.csv$/);
+      const bob = plan!.domains.get('acme.example')!.users.get('bob')!;
+      expect(bob).toMatchObject({ quota: 2 * 2 ** 30, home: { id: 'store1' } });
+    },
+  );
+
+  it('a CSV of binary bytes is reported once', async () => {
+    const text = MINIMAL.replace('    users: { Alice: store1 }\n', '    usersFile: users.csv\n');
+    const { findings } = await parsePlan(text, 'topo.yaml', async () =>
+      Uint8Array.from([0x6c, 0x6f, 0xff, 0xfe, 0x00]),
+    );
+    expect(findings.map((f) => [f.rule, f.location.line, f.location.column, f.message])).toEqual([
+      ['users-csv', 1, 3, expect.stringMatching(/^not UTF-8 text at byte 2 \(0xff\)/)],
+    ]);
   });
 });

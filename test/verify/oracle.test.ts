@@ -88,7 +88,7 @@ describe('expectDelivery', () => {
   it('knows the addresses the plan publishes for others to write to', () => {
     expect(publishedContacts(plan)).toEqual(
       new Map([
-        ['hostmaster@infra.example', ['the SOA contact']],
+        ['hostmaster@example.net', ['the SOA contact']],
         ['dmarc@acme.example', ['DMARC rua of acme.example']],
       ]),
     );

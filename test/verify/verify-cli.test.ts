@@ -130,7 +130,7 @@ describe('mxplan verify', () => {
     await vi.waitFor(async () => expect(await readdir(tmp)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
-  it('refuses to run on a plan with lint errors unless --no-lint, and exits 2 when it cannot run', async () => {
+  it('refuses to run on a plan with lint errors unless --force, and exits 2 when it cannot run', async () => {
     const { file } = await brokenCopy('building', (t) =>
       t.replace(
         '      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      carol',
@@ -140,7 +140,7 @@ describe('mxplan verify', () => {
     const gated = await mxplan(['verify', file]);
     expect(gated.code).toBe(1);
     expect(gated.stderr).toMatch(/mx-primary-store/);
-    expect(gated.stderr).toContain('the topology has errors, so the plan was not verified (--no-lint goes on anyway)');
+    expect(gated.stderr).toContain('the topology has errors, so the plan was not verified (--force goes on anyway)');
     expect((await mxplan(['verify', 'no/such/file.yaml'])).code).toBe(2);
     expect((await mxplan(['verify', 'examples/building/topology.yaml', '-s', 'everything'])).code).toBe(2);
   });
@@ -212,7 +212,7 @@ const broken: BrokenPlan[] = [
 describe('mxplan verify on broken plans', () => {
   it.each(broken)('$name: fails and names the cause', async ({ edit, address, says }) => {
     const { file } = await brokenCopy('building', edit);
-    const result = await mxplan(['verify', file, '--no-lint', '-s', 'delivery', '--patience', '3']);
+    const result = await mxplan(['verify', file, '--force', '-s', 'delivery', '--patience', '3']);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const failure = result.stdout.split('\n\n').find((block) => block.includes(`delivery: ${address}`));
     expect(failure, result.stdout).toBeDefined();
@@ -227,7 +227,7 @@ describe('mxplan verify on broken plans', () => {
       const result = await mxplan([
         'verify',
         file,
-        '--no-lint',
+        '--force',
         '-s',
         'delivery',
         '--patience',

@@ -1,15 +1,16 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { setExitCode } from '../program.js';
+import { AlreadyReported, EXIT_CANNOT_RUN, ProblemsError, ResourceError, UsageError } from '../../errors.js';
+import { attempt } from '../failure.js';
+import { integerOption, serialOption } from '../options.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
-import { parseSerial } from './zones.js';
 
 interface DnsFlags {
   listen: string;
   log?: string | true;
-  workers: string;
-  serial?: string;
+  workers: number;
+  serial?: number;
   force?: boolean;
 }
 
@@ -17,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('dns')
     .description('serve every zone the plan manages, authoritatively, over UDP and TCP (the records of the zone files)')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
     .option(
       '--listen <address:port>',
       'where to listen, for UDP and TCP alike ([::1]:5300 for IPv6; port 0 picks one)',
@@ -25,14 +26,18 @@ export function register(program: Command): void {
     )
     .option(
       '--log [file]',
-      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout, or appended to file',
+      'one NDJSON line per query (client, qname, qtype, rcode, latency) to stdout (- or no file), or appended to file; a slow or closed reader costs log lines, never answers',
     )
-    .option(
-      '--workers <n>',
-      'processes sharing the port (node:cluster); more than one helps only with spare cores',
-      '1',
+    .addOption(
+      integerOption(
+        '--workers <n>',
+        'processes sharing the port (node:cluster); more than one helps only with spare cores',
+        1,
+        64,
+        1,
+      ),
     )
-    .option('--serial <n>', 'SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)')
+    .addOption(serialOption('SOA serial of every zone (default: YYYYMMDD00 of today, as a new zone gets)'))
     .option('--force', 'serve even when the topology has error-level findings')
     .addHelpText(
       'after',
@@ -40,28 +45,58 @@ export function register(program: Command): void {
     )
     .action(async (file: string, flags: DnsFlags, command: Command) => {
       const { address, port } = parseListen(flags.listen);
-      const workers = parseWorkers(flags.workers);
-      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
-      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }] = await Promise.all([
+      const { workers, serial } = flags;
+      // Every worker loads the topology again; standard input can be read once.
+      if (file === '-' && workers > 1) throw new UsageError('--workers above 1 needs the topology in a file, not -');
+      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }, { openNdjsonSink }] = await Promise.all([
         import('node:cluster').then((m) => m.default),
-        import('../../dns/server.js'),
+        import('../../dns/cluster.js'),
         import('../../dns/derive.js'),
         import('../../dns/serial.js'),
+        import('../../ndjson-sink.js'),
       ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
-      const worker = cluster.isWorker;
+      const worker = cluster.worker;
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
-      if (!plan) return setExitCode(command, 1);
+      if (!plan) throw new ProblemsError();
       const zones = deriveZones(plan, { serial: serial ?? dateSerial(new Date()) });
 
-      const log = flags.log === undefined ? undefined : await openLog(flags.log);
-      const server = await startDnsCluster({ workers, address, port, log: log?.write, loadZones: async () => zones });
+      // Only a process that answers queries logs them (with workers, each worker).
+      const who = worker ? `mxplan: worker ${worker.id}` : 'mxplan';
+      const log =
+        flags.log === undefined || (workers > 1 && !worker)
+          ? undefined
+          : await openNdjsonSink(flags.log === true ? '-' : flags.log, {
+              onBroken: (error) =>
+                process.stderr.write(
+                  `${who}: the query log stopped (${(error as NodeJS.ErrnoException).code ?? error.message}); serving goes on without it\n`,
+                ),
+            });
+      const closeLog = async (): Promise<void> => {
+        const { written, dropped } = (await log?.close()) ?? { written: 0, dropped: 0 };
+        if (dropped > 0)
+          process.stderr.write(
+            `${who}: the query log dropped ${dropped} of ${written + dropped} entries (its reader was slower than the queries, or gone)\n`,
+          );
+      };
+      const started = startDnsCluster({
+        workers,
+        address,
+        port,
+        log: log && ((entry) => log.write(entry)),
+        loadZones: async () => zones,
+      });
+      const server = await attempt(started, { port: '--listen' }).catch(async (error: unknown) => {
+        await log?.close();
+        // A worker's failure reaches the primary, which says it once.
+        throw worker ? new AlreadyReported(EXIT_CANNOT_RUN) : error;
+      });
       if (worker) {
         await server.closed;
-        await log?.close();
-        return setExitCode(command, 0);
+        await closeLog();
+        return;
       }
       const where = server.address.includes(':')
         ? `[${server.address}]:${server.port}`
@@ -73,9 +108,9 @@ export function register(program: Command): void {
 
       const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
       await server.close();
-      await log?.close();
-      process.stderr.write(signal ? `mxplan: ${signal}: stopped\n` : 'mxplan: the DNS server stopped\n');
-      setExitCode(command, signal ? 0 : 2);
+      await closeLog();
+      if (!signal) throw new ResourceError('the DNS server stopped');
+      process.stderr.write(`mxplan: ${signal}: stopped\n`);
     });
 }
 
@@ -84,33 +119,8 @@ export function parseListen(text: string): { address: string; port: number } {
   const match =
     /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
-  if (!match || port > 65535)
+  const address = match?.[1] || match?.[2] || '127.0.0.1';
+  if (!match || port > 65535 || !isIP(address))
     throw new UsageError(`--listen takes address:port (127.0.0.1:5300, [::1]:5300), not "${text}"`);
-  return { address: match[1] || match[2] || '127.0.0.1', port };
-}
-
-function parseWorkers(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 64)
-    throw new UsageError(`--workers takes a whole number from 1 to 64, not "${text}"`);
-  return n;
-}
-
-/** NDJSON to stdout, or appended to a file (O_APPEND keeps lines whole across workers). */
-async function openLog(target: string | true): Promise<{ write: (entry: object) => void; close: () => Promise<void> }> {
-  if (target === true) {
-    return { write: (entry) => void process.stdout.write(`${JSON.stringify(entry)}\n`), close: async () => {} };
-  }
-  const { createWriteStream } = await import('node:fs');
-  const stream = createWriteStream(target, { flags: 'a' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) =>
-      reject(new UsageError(`--log: cannot write ${target}: ${error.message}`, { cause: error })),
-    );
-  });
-  return {
-    write: (entry) => void stream.write(`${JSON.stringify(entry)}\n`),
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
-  };
+  return { address, port };
 }

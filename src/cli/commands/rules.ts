@@ -1,48 +1,46 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { useColor } from '../program.js';
+import { useColor } from '../io.js';
 
 export function register(program: Command): void {
   program
     .command('rules')
-    .description('list the lint rule catalogue, or explain one rule')
-    .argument('[id]', 'a rule id: print its documentation')
-    .option('--format <format>', 'text or json', 'text')
-    .action(async (id: string | undefined, flags: { format: string }, command: Command) => {
-      const [{ rules }, { Chalk }, { didYouMean }] = await Promise.all([
+    .description('list the lint rules and the checks of the input, or explain one')
+    .argument('[id]', 'a rule id: print its documentation (its section of docs/rules.md)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (id: string | undefined, flags: { format: 'text' | 'json' }, command: Command) => {
+      const [{ catalogue, rules }, { ruleSection }, { Chalk }, { didYouMean }, { ruleDocUrl }] = await Promise.all([
         import('../../lint/index.js'),
+        import('../../lint/docs.js'),
         import('chalk'),
         import('../../topology/did-you-mean.js'),
+        import('../../diagnostics.js'),
       ]);
-      const c = new Chalk({ level: useColor(command) ? 1 : 0 });
-      const metas = [...rules.values()].map((r) => r.meta);
+      if (id !== undefined && !catalogue.has(id))
+        throw new UsageError(`unknown rule "${id}"${didYouMean(id, catalogue.keys())}`);
+      const listed = id === undefined ? [...catalogue.values()] : [catalogue.get(id)!];
       if (flags.format === 'json') {
-        process.stdout.write(JSON.stringify(id ? metas.filter((m) => m.id === id) : metas, null, 2) + '\n');
+        // A lint rule with all its metadata; a check of the input with what it has.
+        const entries = listed.map((info) => rules.get(info.id)?.meta ?? { ...info, category: 'input', sets: [] });
+        process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
         return;
       }
-      if (id) {
-        const meta = rules.get(id)?.meta;
-        if (!meta) throw new UsageError(`unknown rule "${id}"${didYouMean(id, rules.keys())}`);
-        process.stdout.write(
-          [
-            c.bold(meta.id),
-            meta.description,
-            '',
-            `severity: ${meta.severity}    sets: ${meta.sets.join(', ') || 'none'}    category: ${meta.category}`,
-            `references: ${meta.references.join(', ')}`,
-            '',
-            meta.rationale,
-            '',
-            `${c.bold('fix:')} ${meta.fix}`,
-            '',
-          ].join('\n'),
-        );
+      if (id !== undefined) {
+        process.stdout.write(ruleSection(id));
+        // The page also shows a failing and a passing topology for each rule, from its tests.
+        if (rules.has(id)) process.stdout.write(`Examples: ${ruleDocUrl(id)}\n`);
         return;
       }
-      const width = Math.max(...metas.map((m) => m.id.length));
-      for (const m of metas) {
-        const sets = m.sets.includes('recommended') ? '' : c.dim(' (strict)');
-        process.stdout.write(`${m.id.padEnd(width)}  ${m.severity.padEnd(7)}  ${m.description}${sets}\n`);
+      const c = new Chalk({ level: useColor(command) ? 1 : 0 });
+      const width = Math.max(...listed.map((m) => m.id.length));
+      for (const info of listed) {
+        const sets = rules.get(info.id)?.meta.sets;
+        const note = !sets
+          ? c.dim(' (input check, always on)')
+          : sets.includes('recommended')
+            ? ''
+            : c.dim(' (strict)');
+        process.stdout.write(`${info.id.padEnd(width)}  ${info.severity.padEnd(7)}  ${info.description}${note}\n`);
       }
     });
 }

@@ -1,27 +1,31 @@
-import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SERVERS, type Server } from '../../dns/server-config.js';
 import { UsageError } from '../../errors.js';
+import { attempt } from '../failure.js';
+import { serialOption } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
-import { setExitCode } from '../program.js';
 
 interface ZonesFlags {
   out: string;
-  serial?: string;
+  serial?: number;
   server: Server[];
   zoneDir?: string;
   force?: boolean;
+  allowSerialDecrease?: boolean;
 }
 
 export function register(program: Command): void {
   program
     .command('zones')
     .description('write one RFC 1035 zone file per managed zone, and server configs that load them')
-    .argument('<topology>', 'topology file (YAML or JSON)')
+    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
     .requiredOption('-o, --out <dir>', 'output directory (replaced as a whole; mxplan refuses one holding other files)')
+    .addOption(
+      serialOption('SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)'),
+    )
     .option(
-      '--serial <n>',
-      'SOA serial of every zone (default: YYYYMMDDnn, raised only for zones whose content changed)',
+      '--allow-serial-decrease',
+      'let --serial lower the serial of zones already in --out (or keep it on changed zones); their secondaries then keep the old data',
     )
     .addOption(
       new Option(
@@ -37,27 +41,31 @@ export function register(program: Command): void {
     )
     .option('--force', 'write zones even when the topology has error-level findings')
     .action(async (file: string, flags: ZonesFlags, command: Command) => {
-      const serial = flags.serial === undefined ? undefined : parseSerial(flags.serial);
       const plan = await planForOutput(file, {
         force: flags.force === true,
         command,
         refusal: 'no zones were written',
       });
-      if (!plan) return setExitCode(command, 1);
 
-      const [{ deriveZones }, { writeZoneDirectory }] = await Promise.all([
+      const [{ deriveZones }, { writeZoneDirectory, SerialRegressionError }] = await Promise.all([
         import('../../dns/derive.js'),
         import('../../dns/zone-dir.js'),
       ]);
-      const result = await writeZoneDirectory(deriveZones(plan), {
-        out: flags.out,
-        serial,
-        servers: flags.server,
-        zoneDirectory: flags.zoneDir,
-        source: basename(plan.file),
+      const result = await attempt(
+        writeZoneDirectory(deriveZones(plan), {
+          out: flags.out,
+          serial: flags.serial,
+          allowSerialDecrease: flags.allowSerialDecrease === true,
+          servers: flags.server,
+          zoneDirectory: flags.zoneDir,
+        }),
+        { path: '--out', doing: `cannot write the zones to ${flags.out}` },
+      ).catch((error: unknown) => {
+        if (error instanceof SerialRegressionError)
+          throw new UsageError(`${error.message} (--allow-serial-decrease writes it anyway)`, { cause: error });
+        throw error;
       });
       process.stdout.write(summary(result));
-      setExitCode(command, 0);
     });
 }
 
@@ -80,12 +88,4 @@ function summary(result: import('../../dns/zone-dir.js').WriteZonesResult): stri
   const configs = result.configs.length > 0 ? `, with ${result.configs.join(', ')}` : '';
   const verb = result.written ? 'wrote' : 'kept (nothing changed)';
   return `${verb} ${result.zones.length} zones in ${result.out}${configs}: ${parts.join(', ')}\n`;
-}
-
-/** A serial from the command line: an integer in 0..2^32-1 (RFC 1982). */
-export function parseSerial(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff)
-    throw new UsageError(`--serial takes a whole number from 0 to 4294967295, not "${text}"`);
-  return n;
 }

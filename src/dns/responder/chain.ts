@@ -13,6 +13,7 @@ import { Query, Verdict, parseQuery } from './query.js';
 import { ZoneIndex, type ServedZone } from './zone-index.js';
 import { CLASSIC_UDP_LIMIT, CLASS_IN, FLAG2, FLAG3, HEADER_LENGTH, RCODE, TCP_LIMIT, TYPE, typeName } from './wire.js';
 import type { Zone } from '../records.js';
+import { serialGreater } from '../serial.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -128,18 +129,21 @@ const zone: Step = (x, r) => {
 
 /** transfer: AXFR and IXFR of a whole zone, at its apex, over TCP. */
 const transfer: Step = (x) => {
-  const { qtype } = x.query;
+  const { qtype, ixfrSerial } = x.query;
   if (qtype !== TYPE.AXFR && qtype !== TYPE.IXFR) return false;
   const node = x.entry?.node;
   // RFC 5936 §2.2.1: a transfer of something that is not a zone we serve gets NotAuth.
   if (!node || node.name !== node.zone.origin) return x.fail(RCODE.NOTAUTH);
-  if (x.transport === 'tcp') {
+  // RFC 1995 §2: a client with the current serial, or a newer one (RFC 1982), gets the current
+  // SOA alone; so does IXFR over UDP ("ask over TCP"), whatever its serial.
+  const current = node.zone.soa.data.serial;
+  const upToDate = ixfrSerial === current || (ixfrSerial >= 0 && serialGreater(ixfrSerial, current));
+  if (x.transport === 'tcp' && !(qtype === TYPE.IXFR && upToDate)) {
     // RFC 1995 §4: a server may answer IXFR with the whole zone, as AXFR does.
     x.outcome = Outcome.TRANSFER;
     x.transferZone = node.zone;
     return true;
   }
-  // RFC 1995 §2: over UDP, IXFR may be answered with the current SOA alone ("ask over TCP");
   // RFC 5936 §4.2: AXFR over UDP is not defined.
   if (qtype === TYPE.AXFR) return x.fail(RCODE.NOTIMP);
   x.answer = x.entry!.byType.get(TYPE.SOA)!;

@@ -53,6 +53,8 @@ export class Query {
   udpPayload = CLASSIC_UDP_LIMIT;
   /** RFC 3225 §3: the DO bit, copied into the response. */
   dnssecOk = false;
+  /** RFC 1995 §3: the serial of the SOA in an IXFR query's authority section, or -1. */
+  ixfrSerial = -1;
 
   /** The question name in lowercase dotted form, for the slow path and logs. */
   lowerName(): string {
@@ -73,6 +75,7 @@ export function parseQuery(msg: Buffer, q: Query): Verdict {
   q.ednsVersion = 0;
   q.udpPayload = CLASSIC_UDP_LIMIT;
   q.dnssecOk = false;
+  q.ixfrSerial = -1;
   const length = msg.length;
   if (length < HEADER_LENGTH) return Verdict.DROP;
   const flags = msg[2]!;
@@ -104,7 +107,7 @@ export function parseQuery(msg: Buffer, q: Query): Verdict {
   q.questionEnd = pos;
   hashSuffixes(q);
 
-  // Answer and authority records are skipped (an IXFR query carries an SOA there, RFC 1995 §3);
+  // Answer and authority records are skipped but for the SOA of an IXFR query (RFC 1995 §3);
   // the additional section may hold one OPT record (RFC 6891 §6.1.1).
   const answers = (msg[6]! << 8) | msg[7]!;
   const authorities = (msg[8]! << 8) | msg[9]!;
@@ -119,6 +122,10 @@ export function parseQuery(msg: Buffer, q: Query): Verdict {
     const rdata = pos + 10;
     pos = rdata + rdlength;
     if (pos > length) return Verdict.FORMERR;
+    if (type === TYPE.SOA && q.qtype === TYPE.IXFR && i >= answers && i < answers + authorities) {
+      if (!readSoaSerial(msg, rdata, pos, q)) return Verdict.FORMERR;
+      continue;
+    }
     if (type !== TYPE.OPT) continue;
     // RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
     if (q.edns || i < answers + authorities || msg[owner] !== 0 || rdata - owner !== 11) return Verdict.FORMERR;
@@ -145,6 +152,16 @@ function hashSuffixes(q: Query): void {
     h = Math.imul(h ^ b, FNV_PRIME);
     if (i === q.labelStarts[label]) q.suffixHashes[label--] = h >>> 0;
   }
+}
+
+/** Reads the serial of the SOA RDATA at [start, end) into q.ixfrSerial; false when it is malformed. */
+function readSoaSerial(msg: Buffer, start: number, end: number, q: Query): boolean {
+  const rname = skipName(msg, start);
+  const serial = rname < 0 || rname > end ? -1 : skipName(msg, rname);
+  // MNAME, RNAME, then five 32-bit fields (RFC 1035 §3.3.13).
+  if (serial < 0 || serial + 20 !== end) return false;
+  q.ixfrSerial = msg.readUInt32BE(serial);
+  return true;
 }
 
 /** Offset after a (possibly compressed) name, or -1. The pointer target is not followed. */

@@ -1,5 +1,5 @@
 import type { Alias } from '../../topology/types.js';
-import { findCycles } from '../facts.js';
+import { findCycles } from '../graph.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,4 +1,5 @@
-import { isReceiving, listOf } from '../facts.js';
+import { isReceiving } from '../facts.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

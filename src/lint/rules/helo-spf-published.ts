@@ -37,7 +37,8 @@ export default defineRule({
             at,
             related: [domain.at],
           });
-      } else if (!zones.enclosing(host.helo)) {
+      } else if (!zones.enclosing(host.helo) && host.helo !== host.fqdn) {
+        // An fqdn outside the managed zones (the EHLO name by default) is host-fqdn-in-managed-zone's finding.
         report({ messageId: 'outside', data: { host: host.id, helo: host.helo }, at });
       }
     }

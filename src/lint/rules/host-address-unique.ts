@@ -1,4 +1,5 @@
-import { hostsByAddress, listOf } from '../facts.js';
+import { hostsByAddress } from '../facts.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

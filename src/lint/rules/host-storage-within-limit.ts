@@ -1,5 +1,6 @@
 import { formatSize } from '../../topology/units.js';
-import { count, userIndex } from '../facts.js';
+import { userIndex } from '../facts.js';
+import { count } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

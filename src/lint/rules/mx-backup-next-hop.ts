@@ -1,4 +1,5 @@
-import { canReach, familiesOf, hasAddress, listOf } from '../facts.js';
+import { canReach, familiesOf, hasAddress } from '../facts.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,5 +1,5 @@
 import { dirname, relative } from 'node:path';
-import { listOf } from '../facts.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,4 +1,4 @@
-import { count, listOf } from '../facts.js';
+import { count, listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

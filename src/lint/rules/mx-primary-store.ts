@@ -1,4 +1,5 @@
-import { listOf, mxHosts } from '../facts.js';
+import { mxHosts, mxResolved } from '../facts.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
@@ -24,7 +25,8 @@ export default defineRule({
   check({ plan, report }) {
     for (const domain of plan.domains.values()) {
       const hosts = mxHosts(domain);
-      if (hosts.length === 0 || hosts.some((h) => h.role === 'store')) continue;
+      // An unplanned target (mx-target-planned) may be the store meant: judging the set would only echo it.
+      if (hosts.length === 0 || hosts.some((h) => h.role === 'store') || !mxResolved(domain)) continue;
       const data = {
         domain: domain.display,
         hosts: listOf(hosts.map((h) => h.id)),

@@ -1,4 +1,5 @@
-import { isIpLiteral, managedZones } from '../facts.js';
+import { managedZones } from '../facts.js';
+import { isIpLiteral } from '../../topology/ip.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,4 +1,5 @@
-import { hostsByAddress, ipLiteral } from '../facts.js';
+import { hostsByAddress } from '../facts.js';
+import { ipLiteral } from '../../topology/ip.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,5 +1,6 @@
 import { didYouMean } from '../../topology/did-you-mean.js';
-import { hasAddress, isIpLiteral, managedZones } from '../facts.js';
+import { hasAddress, managedZones } from '../facts.js';
+import { isIpLiteral } from '../../topology/ip.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,6 +1,8 @@
 import type { Host } from '../../topology/types.js';
 import { formatDuration } from '../../topology/units.js';
-import { forwardsFor, isReceiving, listOf } from '../facts.js';
+import { isReceiving } from '../facts.js';
+import { forwardsFor } from '../delivery.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,4 +1,5 @@
-import { forwardsFor, isReceiving } from '../facts.js';
+import { isReceiving } from '../facts.js';
+import { forwardsFor } from '../delivery.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({

@@ -1,30 +1,36 @@
-import { domainOf, isReceiving } from '../facts.js';
+import { addressProblem, fateOf, unroutedWhere } from '../addresses.js';
 import { defineRule } from '../rule.js';
 
 export default defineRule({
   meta: {
     id: 'soa-contact-deliverable',
     category: 'dns',
-    description: 'The SOA contact, when it lies in a planned domain, is a planned address there.',
+    description: 'The SOA contact, when it lies in a zone the plan serves, is a planned address.',
     severity: 'warning',
     sets: ['recommended'],
-    references: ['RFC 1035 §3.3.13', 'RFC 1912 §2.2', 'RFC 2142 §5'],
+    references: ['RFC 1035 §3.3.13', 'RFC 1912 §2.2', 'RFC 2142 §5', 'RFC 5321 §5.1'],
     rationale:
       'The SOA RNAME is the mailbox of the person responsible for the zones (RFC 1035 §3.3.13); other operators write ' +
       'there about broken delegations and lame servers, conventionally to hostmaster@ (RFC 2142 §5). When it lies in ' +
-      "one of the plan's own domains, the plan decides whether it exists: mxplan refuses unknown recipients, so a " +
-      'contact that is not planned bounces every such report.',
+      'a zone the plan serves, the plan decides whether it exists: mxplan refuses unknown recipients, so a contact ' +
+      'that is not planned bounces every such report, and one in an infrastructure zone (hostmaster@infra.example) ' +
+      "has no MX in the plan's own DNS and bounces as well (RFC 5321 §5.1).",
     fix: 'Add the contact as a user or alias of its domain (e.g. `aliases: { hostmaster: [admin] }`), or use an address that exists.',
     messages: {
       unknown: 'SOA contact {contact} is not a planned address of {domain}; mail about the zones bounces',
       nullMx: 'SOA contact {contact} is in {domain}, which has a null MX; mail about the zones cannot be delivered',
+      unrouted: "SOA contact {contact} is in {where}: the plan's DNS gives it no MX, and mail about the zones bounces",
     },
   },
   check({ plan, report }) {
-    const domain = plan.domains.get(domainOf(plan.soa.contact));
-    if (!domain) return; // outside the plan: not ours to know
-    const data = { contact: plan.soa.contact, domain: domain.display };
-    if (!isReceiving(domain)) report({ messageId: 'nullMx', data, at: plan.soa.at, related: [domain.at] });
-    else if (!plan.addresses.has(plan.soa.contact)) report({ messageId: 'unknown', data, at: plan.soa.at });
+    const { contact, at } = plan.soa;
+    if (addressProblem(contact, { published: true })) return; // address-syntax-valid
+    const fate = fateOf(plan, contact);
+    if (fate.kind === 'null-mx')
+      report({ messageId: 'nullMx', data: { contact, domain: fate.domain.display }, at, related: [fate.domain.at] });
+    else if (fate.kind === 'unknown')
+      report({ messageId: 'unknown', data: { contact, domain: fate.domain.display }, at, related: [fate.domain.at] });
+    else if (fate.kind === 'unrouted')
+      report({ messageId: 'unrouted', data: { contact, where: unroutedWhere(fate) }, at });
   },
 });

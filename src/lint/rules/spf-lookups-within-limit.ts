@@ -1,5 +1,7 @@
 import type { Domain } from '../../topology/types.js';
-import { findCycles, isReceiving, listOf } from '../facts.js';
+import { isReceiving } from '../facts.js';
+import { findCycles } from '../graph.js';
+import { listOf } from '../../words.js';
 import { defineRule } from '../rule.js';
 
 /** RFC 7208 §4.6.4: more DNS-querying terms than this is a permerror. */

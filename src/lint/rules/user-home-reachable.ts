@@ -1,4 +1,5 @@
 import type { Host } from '../../topology/types.js';
+import { aliasReach } from '../delivery.js';
 import { canReach, familiesOf, hasAddress, isReceiving, userIndex } from '../facts.js';
 import { defineRule } from '../rule.js';
 
@@ -7,13 +8,13 @@ export default defineRule({
     id: 'user-home-reachable',
     category: 'routing',
     description:
-      "Every store that receives a domain's mail can connect to the home host of each of its users and alias members.",
+      "Every store that receives a domain's mail can connect to the home host of each of its users and of every mailbox its aliases reach.",
     severity: 'error',
     sets: ['recommended'],
     references: ['RFC 5321 §3.6.2', 'RFC 5321 §5.1', 'Postfix transport(5)'],
     rationale:
       "A store MX delivers its own users' mail and forwards the rest to each user's home host, and expands aliases into " +
-      'their members, forwarding those too. Backups pass their queue to a store MX (mx-backup-next-hop), so every path ' +
+      'their members, recursively (an alias of an alias expands on the same store), forwarding those too. Backups pass their queue to a store MX (mx-backup-next-hop), so every path ' +
       "of a domain's mail runs through its store MX hosts. A home host is reachable from them when it has an address in " +
       'a family the store also has. A home without any address, or only an IPv6 address behind an IPv4-only store, ' +
       "leaves its users' mail queued on the store until it bounces.",
@@ -24,11 +25,12 @@ export default defineRule({
       unreachable:
         'domain {domain}: MX host {from} ({fromFamilies}) cannot forward to {home} ({homeFamilies}), home of {users}',
       aliasMember:
-        'domain {domain}: alias {alias} expands on MX host {from} ({fromFamilies}) to {member}, homed on {home} ({homeFamilies}), which {from} cannot reach',
+        'domain {domain}: alias {alias} expands on MX host {from} ({fromFamilies}) to {member}{through}, homed on {home} ({homeFamilies}), which {from} cannot reach',
     },
   },
   check({ plan, report }) {
     const { homes } = userIndex(plan);
+    const reach = aliasReach(plan);
     for (const domain of plan.domains.values()) {
       if (!isReceiving(domain)) continue;
       const stores = [
@@ -69,23 +71,27 @@ export default defineRule({
         }
       }
 
+      // Mailboxes the domain's aliases reach, at any depth, on homes its own users do not already
+      // have (those are reported above, once per home).
+      const ownHomes = new Set([...homes.get(domain)!.values()].map((g) => g.home));
+      const reported = new Set<Host>();
       for (const alias of domain.aliases.values()) {
-        for (const member of alias.members) {
-          const target = plan.addresses.get(member.address);
-          // Members of this domain were checked with its users above.
-          const home = target?.kind === 'user' && target.user.domain !== domain.name ? target.user.home : undefined;
-          if (home?.role !== 'store' || !hasAddress(home)) continue;
-          for (const from of blocked(home)) {
+        for (const [home, { user, member, through }] of reach.get(alias)?.homes ?? []) {
+          if (home.role !== 'store' || !hasAddress(home) || ownHomes.has(home) || reported.has(home)) continue;
+          const blockedFrom = blocked(home);
+          if (blockedFrom.length > 0) reported.add(home);
+          for (const from of blockedFrom) {
             const data = {
               domain: domain.display,
               alias: alias.local,
-              member: member.address,
+              member: user.address,
+              through: through ? ` (through ${through.address})` : '',
               from: from.id,
               fromFamilies: familiesOf(from),
               home: home.id,
               homeFamilies: familiesOf(home),
             };
-            report({ messageId: 'aliasMember', data, at: member.at, related: [from.at, home.at] });
+            report({ messageId: 'aliasMember', data, at: member.at, related: [from.at, home.at, user.at] });
           }
         }
       }

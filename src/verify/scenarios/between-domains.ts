@@ -7,7 +7,7 @@ import type { Host, User } from '../../topology/types.js';
 import type { Scenario } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery, judgeNotTaken } from '../judge.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import { firstUserOn, newProbe, probeMessage, recipientIn, waitForMail } from '../probes.js';
 
 export const betweenDomainsScenario: Scenario = {

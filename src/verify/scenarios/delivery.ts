@@ -9,7 +9,7 @@ import type { Domain } from '../../topology/types.js';
 import type { Scenario } from '../context.js';
 import { entryHosts, expectDelivery, expectedTrail, publishedContacts, type DeliveryExpectation } from '../expect.js';
 import { hostIdByFqdn, judgeDelivery, judgeNotTaken } from '../judge.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import { newProbe, OUTSIDE_SENDER, probeMessage, waitForMail } from '../probes.js';
 
 export const deliveryScenario: Scenario = {

@@ -9,7 +9,7 @@ import type { Scenario, VerifyContext } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery, judgeNotTaken } from '../judge.js';
 import type { Copy } from '../mailboxes.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import { firstUserOn, newProbe, OUTSIDE_SENDER, probeMessage, recipientIn, waitForMail } from '../probes.js';
 
 export const failoverScenario: Scenario = {

@@ -5,7 +5,7 @@
  */
 import type { Host } from '../../topology/types.js';
 import type { Scenario } from '../context.js';
-import { inParallel } from '../parallel.js';
+import { inParallel } from '../../parallel.js';
 import { newProbe, OUTSIDE_SENDER, probeMessage } from '../probes.js';
 
 const FOREIGN = 'someone@not-in-the-plan.example';

@@ -4,6 +4,7 @@
  */
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
+import { Outcome } from '../../../src/dns/responder/chain.js';
 import { ask, decode, opt, query, responder, type QueryOptions } from './dns-test.js';
 
 const server = responder();
@@ -346,6 +347,60 @@ describe('names with unusual octets', () => {
     const name = Buffer.from('\x0cmail.example\x03org\x00', 'latin1');
     const message = Buffer.concat([query('x', 'A').subarray(0, 12), name, Buffer.from([0, 1, 0, 1])]);
     expect(decode(ask(server, message)!).rcode).toBe('REFUSED');
+  });
+});
+
+describe('IXFR over TCP (RFC 1995 §2, §4): the zone is at serial 1', () => {
+  /** An IXFR query; its authority section holds the client's SOA, at `serial`, when given. */
+  const ixfr = (serial: number | undefined): Buffer =>
+    dnsPacket.encode({
+      type: 'query',
+      id: 7,
+      questions: [{ name: 'example.org', type: 'IXFR' }],
+      authorities:
+        serial === undefined
+          ? []
+          : [
+              {
+                name: 'example.org',
+                type: 'SOA',
+                ttl: 0,
+                data: {
+                  mname: 'ns1.example.org',
+                  rname: 'hostmaster.example.org',
+                  serial,
+                  refresh: 0,
+                  retry: 0,
+                  expire: 0,
+                  minimum: 0,
+                },
+              },
+            ],
+    });
+  const rows: readonly { why: string; serial: number | undefined; gets: 'the SOA alone' | 'the whole zone' }[] = [
+    { why: 'the current serial', serial: 1, gets: 'the SOA alone' },
+    { why: 'a newer serial', serial: 2, gets: 'the SOA alone' },
+    { why: 'a newer serial, 2^31 - 1 ahead (RFC 1982)', serial: 2 ** 31, gets: 'the SOA alone' },
+    { why: 'an older serial', serial: 0, gets: 'the whole zone' },
+    { why: 'an older serial across the wrap (RFC 1982)', serial: 2 ** 32 - 1, gets: 'the whole zone' },
+    { why: 'a serial 2^31 away, neither older nor newer (RFC 1982 §3.2)', serial: 2 ** 31 + 1, gets: 'the whole zone' },
+    { why: 'no SOA in the authority section', serial: undefined, gets: 'the whole zone' },
+  ];
+  it.each(rows)('$why: $gets', ({ serial, gets }) => {
+    const outcome = server.respond(ixfr(serial), 'tcp');
+    if (gets === 'the whole zone') return expect(outcome).toBe(Outcome.TRANSFER);
+    expect(outcome).toBe(Outcome.REPLY);
+    const packet = decode(ask(server, ixfr(serial), 'tcp')!);
+    expect(packet.rcode).toBe('NOERROR');
+    expect(packet.flag_aa).toBe(true);
+    expect(packet.answers!.map((a) => [a.type, (a as dnsPacket.SoaAnswer).data.serial])).toEqual([['SOA', 1]]);
+  });
+
+  it('answers an SOA whose RDATA stops before the serial with FORMERR', () => {
+    const question = ixfr(undefined).subarray(12);
+    const soa = Buffer.from([0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0]); // MNAME and RNAME the root, no more
+    const bytes = ask(server, Buffer.concat([header(0, 1, 0, 1), question, soa]), 'tcp')!;
+    expect(decode(bytes).rcode).toBe('FORMERR');
   });
 });
 

@@ -16,7 +16,8 @@ import { loadPlan } from '../../../src/topology/load.js';
 import { ROOT } from '../../helpers/cli.js';
 import { requireTool } from '../../helpers/tools.js';
 import { planOf, baseTopology } from '../../helpers/topology.js';
-import { compiledRecords, mapLimit } from '../zone-tools.js';
+import { inParallel } from '../../../src/parallel.js';
+import { compiledRecords } from '../zone-tools.js';
 import { dig, digHeader } from './clients.js';
 
 const ready = requireTool('dig') && requireTool('named-compilezone');
@@ -53,7 +54,7 @@ describe.runIf(ready)('AXFR', () => {
   it('dig axfr of every zone, normalised by named-compilezone, equals the zone file mxplan zones writes', async () => {
     for (const [what, zones] of await plans()) {
       await using server = await startDnsServer({ zones });
-      await mapLimit(zones, 2, async (zone) => {
+      await inParallel(zones, 2, async (zone) => {
         const transferred = join(dir, `${zone.origin}.axfr`);
         const written = join(dir, `${zone.origin}.zone`);
         await writeFile(transferred, await transfer(server.port, zone.origin));

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deriveZones } from '../../../src/dns/derive.js';
 import { formatZone } from '../../../src/dns/zone-file.js';
 import { startDnsServer, type DnsServer } from '../../../src/dns/server.js';
+import { freePort, namedOptions, stopDaemon } from '../../helpers/authoritative.js';
 import { requireTool } from '../../helpers/tools.js';
 import { baseTopology, planOf } from '../../helpers/topology.js';
 import { compiledRecords } from '../zone-tools.js';
@@ -23,37 +24,14 @@ let server: DnsServer | undefined;
 let dir: string | undefined;
 
 afterAll(async () => {
-  if (named && named.exitCode === null) {
-    const exited = new Promise((resolve) => named!.once('exit', resolve));
-    named.kill('SIGTERM');
-    await exited;
-  }
+  await stopDaemon(named);
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** A port free for UDP and TCP on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const probe = await startDnsServer({ zones: [] });
-  await probe.close();
-  return probe.port;
-}
-
 function namedConf(directory: string, port: number, primaryPort: number, origins: readonly string[]): string {
   return [
-    'options {',
-    `  directory "${directory}";`,
-    `  pid-file "${join(directory, 'named.pid')}";`,
-    `  session-keyfile "${join(directory, 'session.key')}";`,
-    `  managed-keys-directory "${directory}";`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    '  listen-on-v6 { none; };',
-    '  recursion no;',
-    '  notify no;',
-    '  dnssec-validation no;',
-    '  allow-transfer { 127.0.0.1; };',
-    '};',
-    'controls { };',
+    ...namedOptions(directory, port),
     ...origins.map(
       (origin) =>
         `zone "${origin}" { type secondary; primaries { 127.0.0.1 port ${primaryPort}; }; file "${origin}.db"; masterfile-format text; };`,

@@ -3,13 +3,14 @@
  * queried by c-ares, stopped by a real SIGTERM or SIGINT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../src/dns/server.js';
 import { mxplan, ROOT } from '../../helpers/cli.js';
 import { removeTempDirs, tempDir } from '../../helpers/temp.js';
-import { FIXTURE_ZONES } from '../responder/dns-test.js';
+import { FIXTURE_ZONES, query } from '../responder/dns-test.js';
 import { resolver } from './clients.js';
 
 const HOSTING = join(ROOT, 'examples', 'hosting', 'topology.yaml');
@@ -17,7 +18,13 @@ const running = new Set<ChildProcess>();
 
 afterEach(async () => {
   for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    // A detached child leads its own process group: take its workers with it.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
   running.clear();
 });
@@ -31,17 +38,25 @@ interface Served {
   exit(): Promise<number | null>;
 }
 
-/** Starts `mxplan dns ...args` and waits for its "serving" line. */
-function serve(args: readonly string[]): Promise<Served> {
+/**
+ * Starts `mxplan dns ...args` and waits for its "serving" line. `detached` gives it a process
+ * group of its own (as a shell does), to be signalled as a whole as Ctrl-C does; `readStdout:
+ * false` leaves its stdout unread, a reader that has stalled.
+ */
+function serve(
+  args: readonly string[],
+  { detached = false, readStdout = true }: { detached?: boolean; readStdout?: boolean } = {},
+): Promise<Served> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'dns', ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
+    detached,
   });
   running.add(child);
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  if (readStdout) child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
@@ -102,30 +117,82 @@ describe('mxplan dns', () => {
     });
   });
 
-  it('runs several workers on one port and stops them all', async () => {
+  it('runs several workers on one port and stops them all on SIGTERM, saying nothing more', async () => {
     const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '2']);
     expect(served.stderr()).toMatch(/with 2 workers/);
     const r = resolver(served.port);
     for (let i = 0; i < 20; i++) expect(await r.resolve4('store1.mail.hostco.example')).toEqual(['203.0.113.11']);
     served.child.kill('SIGTERM');
     expect(await served.exit()).toBe(0);
+    expect(served.stderr()).toMatch(
+      /^mxplan: serving \d+ zones on [^\n]+ with 2 workers; Ctrl-C stops\nmxplan: SIGTERM: stopped\n$/,
+    );
     // Nothing listens any more: the workers are gone with the primary.
     const again = await startDnsServer({ zones: FIXTURE_ZONES, port: served.port });
     await again.close();
   });
 
-  it('says clearly when the port is taken (exit 2)', async () => {
+  it('stops its workers quietly on Ctrl-C, which reaches the whole process group', async () => {
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '2', '--log'], { detached: true });
+    expect(await resolver(served.port).resolveSoa('hostco.example')).toMatchObject({ nsname: expect.any(String) });
+    process.kill(-served.child.pid!, 'SIGINT');
+    expect(await served.exit()).toBe(0);
+    expect(served.stderr()).toMatch(/^mxplan: serving [^\n]+; Ctrl-C stops\nmxplan: SIGINT: stopped\n$/);
+    expect(JSON.parse(served.stdout().trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA' });
+  });
+
+  it('goes on serving when the reader of its log goes away (--log - | head -1)', async () => {
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', '-'], { readStdout: false });
+    const r = resolver(served.port);
+    const firstLine = new Promise<string>((resolve) => {
+      let text = '';
+      served.child.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+      });
+    });
+    const mx = await r.resolveMx('hostco.example');
+    expect(JSON.parse(await firstLine)).toMatchObject({ qname: 'hostco.example', qtype: 'MX' });
+    // As head does after one line: close the reading end of the pipe.
+    served.child.stdout!.destroy();
+    for (let i = 0; i < 10; i++) expect(await r.resolveMx('hostco.example')).toEqual(mx);
+    expect(served.child.exitCode).toBeNull();
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+    expect(served.stderr()).toMatch(
+      /^mxplan: serving [^\n]+\nmxplan: the query log stopped \(EPIPE\); serving goes on without it\nmxplan: the query log dropped \d+ of 11 entries \(its reader was slower than the queries, or gone\)\nmxplan: SIGTERM: stopped\n$/,
+    );
+  });
+
+  it('drops log lines, not answers, for a reader that stalls, and still stops', async () => {
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', '-'], { readStdout: false });
+    // Several times what a pipe and the log's queue hold together (about 1.1 MB, 200 octets a line).
+    const answered = await blast(served.port, 12_000);
+    expect(answered).toBeGreaterThan(10_000);
+    expect(await resolver(served.port).resolve4('store1.mail.hostco.example')).toEqual(['203.0.113.11']);
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+    const dropped = /the query log dropped (\d+) of (\d+) entries/.exec(served.stderr());
+    expect(dropped, served.stderr()).not.toBeNull();
+    expect(Number(dropped![1])).toBeGreaterThan(0);
+    expect(Number(dropped![2])).toBe(answered + 1);
+    expect(served.stderr()).toMatch(/SIGTERM: stopped\n$/);
+    served.child.stdout!.resume();
+  });
+
+  it.each([[[]], [['--workers', '2']]])('says clearly, once, when the port is taken (exit 2) %j', async (extra) => {
     await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
-    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`]);
+    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use (choose another with --listen)`,
+      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
     );
   });
 
   it.each([
     ['--listen', 'localhost'],
     ['--listen', '127.0.0.1:70000'],
+    ['--listen', '999.0.0.1:53'],
     ['--workers', '0'],
   ])('rejects %s %s (exit 2)', async (flag, value) => {
     const result = await mxplan(['dns', HOSTING, flag, value]);
@@ -133,3 +200,28 @@ describe('mxplan dns', () => {
     expect(result.stderr).toMatch(new RegExp(`mxplan: ${flag} takes`));
   });
 });
+
+/** Sends `count` A queries over UDP, 100 at a time, and returns how many were answered. */
+async function blast(port: number, count: number): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  let answered = 0;
+  let waiting: (() => void) | undefined;
+  let outstanding = 0;
+  socket.on('message', () => {
+    answered++;
+    if (--outstanding === 0) waiting?.();
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const message = query('store1.mail.hostco.example', 'A');
+  for (let sent = 0; sent < count; sent += 100) {
+    outstanding = Math.min(100, count - sent);
+    const batch = new Promise<void>((resolve) => {
+      waiting = resolve;
+      setTimeout(resolve, 1000); // a lost datagram costs one second, not the test
+    });
+    for (let i = 0; i < outstanding; i++) socket.send(message, port, '127.0.0.1');
+    await batch;
+  }
+  socket.close();
+  return answered;
+}

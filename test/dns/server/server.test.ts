@@ -6,7 +6,7 @@ import * as dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDnsServer, type DnsServer, type QueryLogEntry } from '../../../src/dns/server.js';
+import { ListenError, startDnsServer, type DnsServer, type QueryLogEntry } from '../../../src/dns/server.js';
 import { ResourceError } from '../../../src/errors.js';
 import { requireTool } from '../../helpers/tools.js';
 import { FIXTURE_ZONES, decode, query } from '../responder/dns-test.js';
@@ -216,29 +216,82 @@ describe('TCP (RFC 7766)', () => {
     expect(sent).toBeLessThan(bytes.length - 1);
   });
 
-  it('refuses connections beyond its limit, and takes new ones when others close', async () => {
-    await using small = await startDnsServer({ zones: FIXTURE_ZONES, maxTcpConnections: 2 });
-    const first = await connect(small.port);
-    const second = await connect(small.port);
-    const third = await connect(small.port);
-    await closedByPeer(third);
-    expect(first.destroyed || second.destroyed).toBe(false);
-    first.end();
-    await closedByPeer(first);
-    // The server may see the new connection before it has counted the old one out: retry.
-    let answer: Buffer | undefined;
-    for (let attempt = 0; !answer && attempt < 50; attempt++) {
-      const fourth = await connect(small.port);
-      fourth.on('error', () => {});
-      const reply = readMessages(fourth, 1).catch(() => undefined);
-      fourth.write(framed(query('example.org', 'SOA')));
-      answer = (await reply)?.[0];
-      fourth.destroy();
+  it('at its limit closes the idle connection that waited longest, so a newcomer is served (RFC 7766 §10)', async () => {
+    // A slow-connection attack at 1.5 times the limit, as 400 idle connections against 256;
+    // timeouts that do not shorten under pressure, so only making room can let a newcomer in.
+    await using small = await startDnsServer({
+      zones: FIXTURE_ZONES,
+      maxTcpConnections: 16,
+      tcpBusyIdleTimeoutMs: 10_000,
+    });
+    const idle = await openIdle(small.port, 24);
+    const answered = await dig(small.port, ['+tcp', '+norec', 'example.org', 'SOA']);
+    expect(answered.code, answered.output).toBe(0);
+    expect(digHeader(answered.output).status).toBe('NOERROR');
+    // Those that waited longest made room (8 for the attack's own excess, then 1 for dig); the rest stay.
+    await Promise.all(idle.slice(0, 9).map(closedByPeer));
+    expect(idle.slice(9).filter((socket) => socket.destroyed)).toEqual([]);
+    for (const socket of idle) socket.destroy();
+  });
+
+  it('keeps serving over TCP while an attacker reopens every connection it loses', async () => {
+    await using small = await startDnsServer({ zones: FIXTURE_ZONES, maxTcpConnections: 16 });
+    let attacking = true;
+    const open = new Set<net.Socket>();
+    const attack = async (): Promise<void> => {
+      if (!attacking) return;
+      const socket = await connect(small.port).catch(() => undefined);
+      if (!socket) return;
+      open.add(socket);
+      socket.on('error', () => {});
+      socket.once('close', () => {
+        open.delete(socket);
+        void attack();
+      });
+    };
+    await Promise.all(Array.from({ length: 24 }, attack));
+    for (let i = 0; i < 5; i++) {
+      const { code, output } = await dig(small.port, ['+tcp', '+norec', 'mail.example.org', 'A']);
+      expect(code, output).toBe(0);
+      expect(output).toContain('192.0.2.10');
     }
-    expect(decode(answer!).answers).toHaveLength(1);
-    second.destroy();
+    attacking = false;
+    for (const socket of open) socket.destroy();
+  });
+
+  it('shortens the idle timeout above half its limit (RFC 7766 §6.2.3)', async () => {
+    await using small = await startDnsServer({
+      zones: FIXTURE_ZONES,
+      maxTcpConnections: 8,
+      tcpIdleTimeoutMs: 60_000,
+      tcpBusyIdleTimeoutMs: 200,
+    });
+    const calm = await openIdle(small.port, 4);
+    const crowd = await openIdle(small.port, 1);
+    // Past half of 8, every idle connection has the short timeout: all go long before a minute.
+    const started = Date.now();
+    await Promise.all([...calm, ...crowd].map(closedByPeer));
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // Below a quarter again, a new connection gets the full timeout and is answered.
+    const socket = await connect(small.port);
+    const reply = readMessages(socket, 1);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    socket.write(framed(query('example.org', 'SOA')));
+    expect(decode((await reply)[0]!).answers).toHaveLength(1);
+    socket.destroy();
   });
 });
+
+/** `count` TCP connections that send nothing, opened one after another. */
+async function openIdle(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = await connect(port);
+    socket.on('error', () => {});
+    sockets.push(socket);
+  }
+  return sockets;
+}
 
 describe('the programmatic API', () => {
   it('listens on loopback by default, UDP and TCP on one port', async () => {
@@ -255,12 +308,19 @@ describe('the programmatic API', () => {
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
-  it('says clearly when the port is taken', async () => {
+  it('says what happened when the port is taken, naming no flag (the caller knows its own)', async () => {
     const error = await startDnsServer({ zones: FIXTURE_ZONES, port: server.port }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ListenError);
     expect(error).toBeInstanceOf(ResourceError);
-    expect((error as Error).message).toBe(
-      `cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use (choose another with --listen)`,
-    );
+    expect(error).toMatchObject({ reason: 'in-use', address: '127.0.0.1', port: server.port, transport: 'udp' });
+    expect((error as Error).message).toBe(`cannot listen on 127.0.0.1:${server.port}/udp: the port is already in use`);
+  });
+
+  it('says so, naming no flag, when the address is not an IP address', async () => {
+    await expect(startDnsServer({ zones: FIXTURE_ZONES, address: 'localhost' })).rejects.toMatchObject({
+      reason: 'not-an-address',
+      message: 'cannot listen on localhost:0: "localhost" is not an IP address',
+    });
   });
 
   it('says so when only the TCP port is taken', async () => {

@@ -12,6 +12,13 @@ testRule(rule, {
         t.domains['acme.example'].aliases["o'brien+tag"] = ['first.last'];
       }),
     },
+    {
+      name: 'UTF-8 local parts in NFC (RFC 6532), an IDN domain in a member',
+      topology: topology((t) => {
+        t.domains['acme.example'].users['jürgen'] = 'store1';
+        t.domains['acme.example'].aliases['δοκιμή'] = ['jürgen', 'jürgen@bücher.example'];
+      }),
+    },
   ],
   invalid: [
     {
@@ -44,6 +51,27 @@ testRule(rule, {
       name: 'an SOA contact without a domain',
       topology: topology((t) => (t.dns.soa.contact = 'hostmaster')),
       errors: [{ messageId: 'soaContact', path: '/dns/soa' }],
+    },
+    {
+      name: 'local parts not in Unicode NFC (u + combining diaeresis), never normalised',
+      topology: topology((t) => {
+        t.domains['acme.example'].users['ju\u0308rgen'] = 'store1';
+        t.domains['acme.example'].aliases.sales.push('ju\u0308rgen@globex.example');
+      }),
+      errors: [
+        { messageId: 'userLocal', path: '/domains/acme.example/users/ju\u0308rgen' },
+        { messageId: 'member', path: '/domains/acme.example/aliases/sales/3' },
+      ],
+    },
+    {
+      name: 'a UTF-8 local part in the SOA contact, which the RNAME label cannot carry',
+      topology: topology((t) => (t.dns.soa.contact = 'jürgen@example.net')),
+      errors: [{ messageId: 'soaContact', path: '/dns/soa' }],
+    },
+    {
+      name: 'a local part of 64 characters that is 65 octets in UTF-8',
+      topology: topology((t) => (t.domains['acme.example'].users[`ü${'x'.repeat(63)}`] = 'store1')),
+      errors: [{ messageId: 'userLocal', path: `/domains/acme.example/users/ü${'x'.repeat(63)}` }],
     },
   ],
 });

@@ -28,5 +28,15 @@ testRule(rule, {
       topology: topology((t) => (t.domains['acme.example'].aliases.bob = ['alice'])),
       errors: [{ messageId: 'userAndAlias', path: '/domains/acme.example/aliases/bob' }],
     },
+    {
+      name: 'an alias written twice in different case',
+      topology: topology((t) => (t.domains['acme.example'].aliases.Sales = ['bob'])),
+      errors: [{ messageId: 'repeatedAlias', path: '/domains/acme.example/aliases/Sales' }],
+    },
+    {
+      name: 'a user written twice in different case',
+      topology: topology((t) => (t.domains['acme.example'].users.ALICE = 'store2')),
+      errors: [{ messageId: 'repeatedUser', path: '/domains/acme.example/users/ALICE' }],
+    },
   ],
 });

@@ -35,5 +35,15 @@ testRule(rule, {
       topology: topology((t) => (t.domains['acme.example'].aliases.empty = [])),
       errors: [{ messageId: 'empty', path: '/domains/acme.example/aliases/empty' }],
     },
+    {
+      name: 'members in zones the plan serves but with no mail domain there',
+      topology: topology(
+        (t) => (t.domains['acme.example'].aliases.sales = ['alice', 'carol@mail.acme.example', 'noc@infra.example']),
+      ),
+      errors: [
+        { messageId: 'unrouted', path: '/domains/acme.example/aliases/sales/1' },
+        { messageId: 'unrouted', path: '/domains/acme.example/aliases/sales/2' },
+      ],
+    },
   ],
 });

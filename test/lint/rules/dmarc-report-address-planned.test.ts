@@ -32,5 +32,20 @@ testRule(rule, {
       topology: topology((t) => (t.domains['acme.example'].dmarc.rua = ['https://reports.example.net/dmarc'])),
       errors: [{ messageId: 'invalid', path: '/domains/acme.example/dmarc' }],
     },
+    {
+      name: 'reports to the infrastructure zone, which has no MX, and to a subdomain of a planned domain',
+      topology: topology(
+        (t) => (t.domains['globex.example'].dmarc.rua = ['dmarc@infra.example', 'dmarc@reports.globex.example']),
+      ),
+      errors: [
+        { messageId: 'unrouted', path: '/domains/globex.example/dmarc' },
+        { messageId: 'unrouted', path: '/domains/globex.example/dmarc' },
+      ],
+    },
+    {
+      name: 'a UTF-8 local part, which the record cannot carry as written',
+      topology: topology((t) => (t.domains['acme.example'].dmarc.rua = ['jürgen@example.net'])),
+      errors: [{ messageId: 'invalid', path: '/domains/acme.example/dmarc' }],
+    },
   ],
 });

@@ -13,6 +13,10 @@ testRule(rule, {
       name: 'reports to a subdomain of the policy domain',
       topology: topology((t) => (t.domains['globex.example'].dmarc.rua = ['dmarc@reports.globex.example'])),
     },
+    {
+      name: 'reports to a zone the plan serves (it publishes the authorisation itself)',
+      topology: topology((t) => (t.domains['globex.example'].dmarc.rua = ['dmarc@infra.example'])),
+    },
   ],
   invalid: [
     {

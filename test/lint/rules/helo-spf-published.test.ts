@@ -13,6 +13,10 @@ testRule(rule, {
       name: "a mail domain's name used by one of its senders",
       topology: topology((t) => (t.hosts.store2.helo = 'globex.example')),
     },
+    {
+      name: 'an fqdn outside the managed zones, used as EHLO name (host-fqdn-in-managed-zone reports it)',
+      topology: topology((t) => (t.hosts.backup.fqdn = 'mx.isp.example.net')),
+    },
   ],
   invalid: [
     {

@@ -10,5 +10,13 @@ testRule(rule, {
       topology: topology((t) => (t.hosts.store2.fqdn = 'MAIL1.infra.example.')),
       errors: [{ messageId: 'shared', path: '/hosts/store2/fqdn' }],
     },
+    {
+      name: 'two hosts with one IDN fqdn, as U-label and as A-label',
+      topology: topology((t) => {
+        t.hosts.store1.fqdn = 'mail1.bücher.example';
+        t.hosts.store2.fqdn = 'mail1.xn--bcher-kva.example';
+      }),
+      errors: [{ messageId: 'shared', path: '/hosts/store2/fqdn' }],
+    },
   ],
 });

@@ -9,6 +9,10 @@ testRule(rule, {
       name: 'a store behind a relay (mx-backup-preference reports it)',
       topology: topology((t) => (t.domains['acme.example'].mx[1].preference = 5)),
     },
+    {
+      name: 'an unplanned target beside a relay (mx-target-planned reports it; it may be the store meant)',
+      topology: topology((t) => (t.domains['acme.example'].mx[0].host = 'mail1')),
+    },
   ],
   invalid: [
     {

@@ -4,7 +4,7 @@ import { topology } from '../../helpers/topology.js';
 
 testRule(rule, {
   valid: [
-    { name: 'the base plan (a contact outside the planned domains)', topology: topology() },
+    { name: 'the base plan (a contact outside the zones the plan serves)', topology: topology() },
     {
       name: 'a planned alias as the contact',
       topology: topology((t) => (t.dns.soa.contact = 'postmaster@acme.example')),
@@ -20,6 +20,11 @@ testRule(rule, {
       name: 'an address of the null MX domain',
       topology: topology((t) => (t.dns.soa.contact = 'hostmaster@parked.example')),
       errors: [{ messageId: 'nullMx', path: '/dns/soa' }],
+    },
+    {
+      name: 'hostmaster of the infrastructure zone, which has no MX',
+      topology: topology((t) => (t.dns.soa.contact = 'hostmaster@infra.example')),
+      errors: [{ messageId: 'unrouted', path: '/dns/soa' }],
     },
   ],
 });

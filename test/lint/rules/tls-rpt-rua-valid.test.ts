@@ -36,5 +36,10 @@ testRule(rule, {
       topology: topology((t) => (t.domains['globex.example'].tlsRpt = { rua: ['mailto:tls@globex.example'] })),
       errors: [{ messageId: 'unknown', path: '/domains/globex.example/tlsRpt' }],
     },
+    {
+      name: 'an address in the infrastructure zone, which has no MX',
+      topology: topology((t) => (t.domains['globex.example'].tlsRpt = { rua: ['mailto:tls@infra.example'] })),
+      errors: [{ messageId: 'unrouted', path: '/domains/globex.example/tlsRpt' }],
+    },
   ],
 });

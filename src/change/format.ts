@@ -1,0 +1,240 @@
+/**
+ * `mxplan diff` output: text for a terminal, Markdown for a pull-request comment, JSON for tools.
+ * Pure functions of the diff; paths are shown relative to `cwd`.
+ *
+ * Record changes use DNSControl's words and marks (`+ CREATE`, `- DELETE`, `± MODIFY`,
+ * `± MODIFY-TTL`); Markdown puts them in a `diff` block, where GitHub colours `+`, `-` and `!`.
+ */
+import type { SourceLocation } from '../diagnostics.js';
+import { shown, type RecordChange } from '../dns/diff.js';
+import { recordLine } from '../dns/presentation.js';
+import { duration } from '../dns/zone-file.js';
+import { displayPath } from '../report/paths.js';
+import type { PlanDiff } from './diff.js';
+import type { Step } from './migration.js';
+import { count, listOf } from '../words.js';
+import { policyLabel, type PlanChange } from './plan-changes.js';
+
+export const DIFF_FORMATS = ['text', 'json', 'markdown'] as const;
+export type DiffFormat = (typeof DIFF_FORMATS)[number];
+
+export function formatDiff(diff: PlanDiff, format: DiffFormat, cwd: string): string {
+  switch (format) {
+    case 'text':
+      return formatText(diff, cwd);
+    case 'markdown':
+      return formatMarkdown(diff, cwd);
+    case 'json':
+      return formatJson(diff, cwd);
+  }
+}
+
+/** One sentence per plan change, in the plan's names. */
+export function describeChange(change: PlanChange): string {
+  switch (change.kind) {
+    case 'host-added':
+      return `host ${change.host} (${change.fqdn}) is added`;
+    case 'host-retired':
+      return `host ${change.host} (${change.fqdn}) is retired`;
+    case 'host-changed':
+      return `host ${change.host}: ${change.field} ${change.before} → ${change.after}`;
+    case 'domain-added':
+      return `domain ${change.domain} is added`;
+    case 'domain-removed':
+      return `domain ${change.domain} is removed`;
+    case 'user-moved':
+      return `user ${change.address} moves from ${change.from} to ${change.to}`;
+    case 'user-added':
+      return `user ${change.address} is added, at home on ${change.home}`;
+    case 'user-removed':
+      return `user ${change.address} (at home on ${change.home}) is removed`;
+    case 'alias-added':
+      return `alias ${change.address} is added: ${change.after.join(', ')}`;
+    case 'alias-removed':
+      return `alias ${change.address} is removed`;
+    case 'alias-changed':
+      return `alias ${change.address}: ${change.before.join(', ')} → ${change.after.join(', ')}`;
+    case 'mx':
+      return `MX of ${change.domain}: ${change.before.join(', ') || '(none)'} → ${change.after.join(', ') || '(none)'}`;
+    case 'backup-recipients': {
+      const parts = [];
+      if (change.added.length > 0) parts.push(`+${change.added.length} (${listOf(change.added, 3)})`);
+      if (change.removed.length > 0) parts.push(`-${change.removed.length} (${listOf(change.removed, 3)})`);
+      return `recipients of backup ${change.host} for ${change.domain}: ${parts.join(', ')}`;
+    }
+    case 'spf':
+    case 'dmarc':
+    case 'mta-sts':
+    case 'tls-rpt':
+      return `${policyLabel(change.kind)} of ${change.domain}: ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`;
+  }
+}
+
+const MARK: Record<RecordChange['kind'], string> = {
+  create: '+ CREATE',
+  delete: '- DELETE',
+  modify: '± MODIFY',
+  'modify-ttl': '± MODIFY-TTL',
+};
+
+/** A record change on one line: `± MODIFY acme.example. 3600 IN TXT "a" -> "b"`. */
+export function recordChangeLine(change: RecordChange): string {
+  switch (change.kind) {
+    case 'create':
+      return `${MARK.create} ${recordLine(change.after)}`;
+    case 'delete':
+      return `${MARK.delete} ${recordLine(change.before)}`;
+    case 'modify':
+      return `${MARK.modify} ${recordLine(change.before)} -> ${recordLine(change.after)}`;
+    case 'modify-ttl':
+      return `${MARK['modify-ttl']} ${recordLine(change.after)} ttl=(${change.before.ttl}->${change.after.ttl})`;
+  }
+}
+
+function where(at: SourceLocation, cwd: string): string {
+  return `${displayPath(at.file, cwd)}:${at.line}:${at.column}`;
+}
+
+function summary(diff: PlanDiff): string {
+  const records = diff.records.reduce((n, z) => n + z.changes.length, 0);
+  const hazards = diff.migration.hazards;
+  const unsafe = hazards.filter((h) => h.severity === 'unsafe').length;
+  const parts = [
+    count(diff.changes.length, 'plan change'),
+    `${count(records, 'record change')} in ${count(diff.records.length, 'zone')}`,
+  ];
+  if (unsafe > 0) parts.push(`${unsafe} unsafe`);
+  return parts.join(', ');
+}
+
+function formatText(diff: PlanDiff, cwd: string): string {
+  const out = [`mxplan diff ${displayPath(diff.before, cwd)} → ${displayPath(diff.after, cwd)}: ${summary(diff)}`];
+  if (diff.changes.length === 0 && diff.records.length === 0) return `${out[0]}\nno changes\n`;
+  if (diff.changes.length > 0) {
+    out.push('', 'Plan changes');
+    for (const change of diff.changes) out.push(`  ${describeChange(change)}  (${where(change.at, cwd)})`);
+  }
+  if (diff.records.length > 0) {
+    out.push('', 'Record changes');
+    for (const zone of diff.records) {
+      out.push(`  zone ${zone.origin}${zone.status === 'changed' ? '' : ` (${zone.status})`}`);
+      for (const change of zone.changes) out.push(`    ${recordChangeLine(change)}`);
+    }
+  }
+  out.push('', 'Migration order');
+  diff.migration.steps.forEach((step, i) => {
+    out.push(`  ${i + 1}. ${step.title}`);
+    for (const action of step.actions) {
+      out.push(`       ${action.text}`);
+      for (const change of action.records ?? []) out.push(`         ${recordChangeLine(change)}`);
+    }
+    if (step.wait > 0) out.push(`     then wait ${duration(step.wait)}: ${step.waitReason}`);
+  });
+  if (diff.migration.hazards.length > 0) {
+    out.push('', 'Hazards');
+    for (const h of diff.migration.hazards) out.push(`  ${h.severity}: ${h.message}  (${where(h.at, cwd)})`);
+  }
+  out.push('', 'Assumptions');
+  for (const a of diff.migration.assumptions) out.push(`  - ${a}`);
+  return `${out.join('\n')}\n`;
+}
+
+function formatMarkdown(diff: PlanDiff, cwd: string): string {
+  const out = [
+    '## mxplan diff',
+    '',
+    `\`${displayPath(diff.before, cwd)}\` → \`${displayPath(diff.after, cwd)}\`: ${summary(diff)}.`,
+  ];
+  if (diff.changes.length === 0 && diff.records.length === 0) return `${out.join('\n')}\n\nNo changes.\n`;
+  const unsafe = diff.migration.hazards.filter((h) => h.severity === 'unsafe');
+  if (unsafe.length > 0) {
+    out.push('', '> [!CAUTION]');
+    for (const h of unsafe) out.push(`> **Unsafe:** ${cell(h.message)} (\`${where(h.at, cwd)}\`)`);
+  }
+  if (diff.changes.length > 0) {
+    out.push('', '### Plan changes', '', '| change | where |', '| --- | --- |');
+    for (const change of diff.changes) out.push(`| ${cell(describeChange(change))} | \`${where(change.at, cwd)}\` |`);
+  }
+  if (diff.records.length > 0) {
+    out.push('', '### Record changes', '', '```diff');
+    for (const zone of diff.records) {
+      out.push(`# zone ${zone.origin}${zone.status === 'changed' ? '' : ` (${zone.status})`}`);
+      for (const change of zone.changes) out.push(diffLine(change));
+    }
+    out.push('```');
+  }
+  out.push('', '### Migration order', '');
+  diff.migration.steps.forEach((step, i) => out.push(...markdownStep(step, i + 1)));
+  const cautions = diff.migration.hazards.filter((h) => h.severity === 'caution');
+  if (cautions.length > 0) {
+    out.push('', '### Cautions', '');
+    for (const h of cautions) out.push(`- ${cell(h.message)} (\`${where(h.at, cwd)}\`)`);
+  }
+  out.push('', '<details><summary>Assumptions</summary>', '');
+  for (const a of diff.migration.assumptions) out.push(`- ${a}`);
+  out.push('', '</details>');
+  return `${out.join('\n')}\n`;
+}
+
+/** GitHub's diff highlighting: `+` added, `-` removed, `!` changed. */
+function diffLine(change: RecordChange): string {
+  const line = recordChangeLine(change);
+  return change.kind === 'create' || change.kind === 'delete' ? line : `! ${line.slice(2)}`;
+}
+
+function markdownStep(step: Step, n: number): string[] {
+  const wait = step.wait > 0 ? ` Then wait **${duration(step.wait)}**: ${step.waitReason}.` : '';
+  const lines = [`${n}. **${step.title}**.${wait}`];
+  for (const action of step.actions) {
+    lines.push(`   - ${cell(action.text)}`);
+    for (const change of action.records ?? []) lines.push(`     - \`${recordChangeLine(change)}\``);
+  }
+  return lines;
+}
+
+function formatJson(diff: PlanDiff, cwd: string): string {
+  const location = (at: SourceLocation) => ({ ...at, file: displayPath(at.file, cwd) });
+  const record = (change: RecordChange) => {
+    const r = shown(change);
+    return {
+      kind: change.kind,
+      owner: r.name,
+      type: r.type,
+      ...('before' in change ? { before: { ttl: change.before.ttl, data: change.before.data } } : {}),
+      ...('after' in change ? { after: { ttl: change.after.ttl, data: change.after.data } } : {}),
+      text: recordChangeLine(change),
+    };
+  };
+  const hazards = diff.migration.hazards;
+  const body = {
+    before: displayPath(diff.before, cwd),
+    after: displayPath(diff.after, cwd),
+    summary: {
+      planChanges: diff.changes.length,
+      recordChanges: diff.records.reduce((n, z) => n + z.changes.length, 0),
+      zones: diff.records.length,
+      unsafe: hazards.filter((h) => h.severity === 'unsafe').length,
+      cautions: hazards.filter((h) => h.severity === 'caution').length,
+    },
+    changes: diff.changes.map((c) => ({ ...c, message: describeChange(c), at: location(c.at) })),
+    records: diff.records.map((z) => ({ zone: z.origin, status: z.status, changes: z.changes.map(record) })),
+    migration: {
+      steps: diff.migration.steps.map((s, i) => ({
+        step: i + 1,
+        phase: s.phase,
+        title: s.title,
+        actions: s.actions.map((a) => ({ text: a.text, ...(a.records ? { records: a.records.map(record) } : {}) })),
+        wait: s.wait,
+        ...(s.waitReason ? { waitReason: s.waitReason } : {}),
+      })),
+      hazards: hazards.map((h) => ({ ...h, at: location(h.at) })),
+      assumptions: diff.migration.assumptions,
+    },
+  };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** Text safe inside a Markdown table cell or list item. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
