@@ -7,6 +7,11 @@
  *
  * It shares no code with the relays' client on purpose: if their next-hop logic were wrong, a
  * sender built on it would agree with the bug.
+ *
+ * An envelope with an internationalized address goes over SMTPUTF8 (RFC 6531): nodemailer puts
+ * it on MAIL FROM for such an envelope when the server offers it (test/verify/international.test.ts
+ * sees it in every Received field). A server that does not offer it gets the envelope without,
+ * and a conforming one refuses it (553 5.6.7), which verify reports as that host's answer.
  */
 import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
