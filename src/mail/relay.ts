@@ -2,6 +2,8 @@
  * One planned host as a running SMTP relay on loopback. This module holds its lifecycle and the
  * wiring of its stages, each in a module of its own, over one Delivery (queue.ts):
  *
+ *   server.ts          the SMTP listener: admission (admission.ts, the host's session limits)
+ *                      and per-request deadlines (deadline.ts), then smtp-server
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
