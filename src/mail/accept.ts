@@ -21,20 +21,25 @@ import { formatReply, refusalReply, REPLIES, SmtpReplyError, type SmtpReply } fr
 import type { InboundHandlers, SessionInfo } from './server.js';
 import type { StoredEnvelope } from './spool.js';
 import { readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import { isInternational } from './smtputf8.js';
 import type { RecipientOutcome } from './transmit.js';
 
 /** The SMTP server's callbacks (server.ts) for this relay. */
 export function inboundHandlers(relay: RelayContext): InboundHandlers {
   const host = relay.policy.host.id;
   return {
-    async mailFrom(address) {
+    async mailFrom(address, session) {
       if (address === '') return;
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Sender'));
       const parts = splitAddress(address);
       // RFC 7505 §4.1: a sender in a null-MX domain could never receive a bounce.
       if (parts && relay.policy.plan.domains.get(parts.domain)?.nullMx)
         throw new SmtpReplyError(REPLIES.nullMxSender(address));
     },
-    async rcptTo(address) {
+    async rcptTo(address, session) {
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Recipient'));
       const decision = route(relay.policy, address, 'inbound');
       if (decision.kind === 'refuse') throw new SmtpReplyError(refusalReply(decision.address, decision.refusal));
     },
@@ -61,7 +66,8 @@ export async function acceptData(
     recipients,
     origin: 'inbound',
     client: { helo: session.helo, address: session.remoteAddress },
-    ...(session.secure && { protocol: 'ESMTPS' }),
+    secure: session.secure === true,
+    smtpUtf8: session.smtpUtf8,
   });
   const accepted = {
     type: 'accepted',
@@ -128,7 +134,10 @@ export async function acceptSubmission(
 function stamp(
   relay: RelayContext,
   message: Buffer,
-  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & Pick<ReceivedFields, 'protocol'>,
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & {
+    secure?: boolean;
+    smtpUtf8?: boolean;
+  },
 ): { envelope: StoredEnvelope; body: Buffer } {
   const id = relay.newQueueId();
   const now = relay.clock.now();
@@ -136,7 +145,7 @@ function stamp(
   const fields: ReceivedFields = {
     // Local submission has no SMTP client: the Received header has no FROM clause.
     ...(client && { helo: client.helo, clientAddress: client.address }),
-    ...(arrival.protocol && { protocol: arrival.protocol }),
+    ...withProtocol(arrival),
     by: relay.policy.host.fqdn,
     id,
     date: now,
@@ -150,7 +159,8 @@ function stamp(
     arrival: now,
     ...(client && { client }),
   };
-  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'latin1'), message]) };
+  // UTF-8: the recipient named in it may be an internationalized address (RFC 6532 §3.2)
+  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'utf8'), message]) };
 }
 
 /**
@@ -180,4 +190,13 @@ async function storeLocally(
       expansion,
     );
   return { delivered, stored: failed ? 'queue' : 'maildir' };
+}
+
+/**
+ * The "with" of our Received header: RFC 3848 ESMTPS after STARTTLS, RFC 6531 §3.7.3 UTF8SMTP
+ * (UTF8SMTPS with TLS) for an SMTPUTF8 transaction; ESMTP, the default, is left unsaid.
+ */
+function withProtocol(arrival: { secure?: boolean; smtpUtf8?: boolean }): Pick<ReceivedFields, 'protocol'> {
+  if (arrival.smtpUtf8) return { protocol: arrival.secure ? 'UTF8SMTPS' : 'UTF8SMTP' };
+  return arrival.secure ? { protocol: 'ESMTPS' } : {};
 }

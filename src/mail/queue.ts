@@ -17,7 +17,7 @@ import type { MailLog } from './events.js';
 import { destinationKey, type Destination } from '../routing/destination.js';
 import type { Expansion, Target } from '../routing/expand.js';
 import { backoffDelay, type Profile } from './profiles.js';
-import { formatReply, refusalReply, REPLIES, type SmtpReply } from './replies.js';
+import { failureDetail, formatReply, localFailure, refusalReply, REPLIES, type SmtpReply } from './replies.js';
 import type { DoneOutcome, Spool, StoredEnvelope } from './spool.js';
 import type { TransmitResult } from './transmit.js';
 
@@ -224,9 +224,12 @@ export class Queue {
     this.timer = { at, handle };
   }
 
+  /** A job's failure is a defect to log, never a reason for the process to die (an unhandled rejection). */
   private track(job: Promise<void>): void {
     this.running.add(job);
-    void job.finally(() => this.running.delete(job));
+    void job
+      .catch((error: unknown) => this.deps.log({ type: 'error', host: this.deps.host, message: failureDetail(error) }))
+      .finally(() => this.running.delete(job));
   }
 
   private async run(entry: Entry, dest: Lane, items: PendingTarget[]): Promise<void> {
@@ -243,7 +246,12 @@ export class Queue {
       });
     } catch (error) {
       // RFC 5321 §4.2.1 spirit: our own failure is never a reason to bounce; try again later.
-      const reply = REPLIES.localError(error instanceof Error ? error.message : String(error));
+      this.deps.log({
+        type: 'error',
+        host: this.deps.host,
+        message: `delivery of ${entry.envelope.id}: ${failureDetail(error)}`,
+      });
+      const reply = localFailure(error);
       result = {
         outcomes: new Map(items.map((i) => [i.target.address, { status: 'deferred', reply }])),
         unreachable: true,

@@ -2,6 +2,8 @@
  * One planned host as a running SMTP relay on loopback. This module holds its lifecycle and the
  * wiring of its stages, each in a module of its own, over one Delivery (queue.ts):
  *
+ *   server.ts          the SMTP listener: admission (admission.ts, the host's session limits)
+ *                      and per-request deadlines (deadline.ts), then smtp-server
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
@@ -122,7 +124,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         name: host.fqdn,
         maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
         maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
-        socketTimeout: profile.serverSocketTimeout,
+        limits: policy.smtpLimits,
+        deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
         ...(tls && { tls: tls.identity }),
         onError: (error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
         handlers: inboundHandlers(relay),

@@ -21,6 +21,7 @@ import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Endpoint } from './connector.js';
 import { parseReply, REPLIES, type SmtpReply } from './replies.js';
+import { needsSmtpUtf8 } from './smtputf8.js';
 
 export interface ClientOptions {
   /** The EHLO name: the host's planned helo. */
@@ -53,6 +54,8 @@ export type SendResult =
   | { readonly stage: 'mail'; readonly reply: SmtpReply }
   /** DATA refused, or the session broke during the transaction (`lost`): the same for every recipient. */
   | { readonly stage: 'data'; readonly reply: SmtpReply; readonly lost?: boolean }
+  /** The envelope needs SMTPUTF8 and the server does not offer it: nothing was sent (RFC 6531 §3.2, no downgrade). */
+  | { readonly stage: 'smtputf8' }
   /** The transaction ended: `accepted` got the message; every other recipient has its RCPT reply. */
   | {
       readonly stage: 'done';
@@ -202,6 +205,10 @@ export class SmtpClient {
   }
 
   private transact(pooled: Pooled, envelope: Envelope, message: Buffer): Promise<SendResult> {
+    // nodemailer adds SMTPUTF8 to MAIL FROM for such an envelope when the server offers it, and
+    // sends it without otherwise: that downgrade is ours to refuse.
+    if (needsSmtpUtf8(envelope.from, envelope.to) && !offers(pooled.connection, 'SMTPUTF8'))
+      return Promise.resolve({ stage: 'smtputf8' });
     return new Promise((resolve) => {
       let settled = false;
       const settle = (result: SendResult) => {
@@ -271,6 +278,15 @@ export class SmtpClient {
 }
 
 const OK: SmtpReply = { code: 250, enhanced: '2.0.0', text: 'Ok' };
+
+/**
+ * Whether the server's EHLO reply listed `extension`. nodemailer keeps that list in a field of
+ * its connection and hands it out only to AUTH handlers; test/mail/smtputf8.test.ts pins it.
+ */
+function offers(connection: SMTPConnection, extension: string): boolean {
+  const extensions = (connection as unknown as { _supportedExtensions?: readonly string[] })._supportedExtensions;
+  return extensions?.includes(extension) ?? false;
+}
 
 function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

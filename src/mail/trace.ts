@@ -19,8 +19,8 @@ export interface ReceivedFields {
   readonly id: string;
   /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
   readonly recipient?: string;
-  /** RFC 3848: ESMTPS when the session went through STARTTLS. */
-  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS';
+  /** RFC 5321 §4.4 "with": ESMTPS after STARTTLS (RFC 3848), UTF8SMTP(S) for SMTPUTF8 (RFC 6531 §3.7.3). */
+  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'UTF8SMTP' | 'UTF8SMTPS';
   readonly date: number;
 }
 

@@ -6,7 +6,9 @@
  * smtp_skip_5xx_greeting for 5xx): a refused or timed-out connection, a greeting other than 220,
  * a 421, or a 4xx to MAIL FROM moves on to the next address or MX. Once a server takes the
  * transaction, its answer for each recipient stands: 5xx fails the recipient for good (it is not
- * retried through another MX), 4xx defers it to the queue's next attempt.
+ * retried through another MX), 4xx defers it to the queue's next attempt. A server that does not
+ * offer SMTPUTF8 to an envelope that needs it gets nothing: its recipients fail with 5.6.7
+ * (RFC 6531 §3.2, smtputf8.ts).
  *
  * Each exchange is dialled with the TLS its destination asks for (tls-policy.ts); an MX that an
  * enforced MTA-STS policy does not name, or that fails its TLS, is skipped like one that is down
@@ -80,6 +82,13 @@ export async function transmit(
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message, security?.tls);
       const remote = candidate.exchange;
+      if (result.stage === 'smtputf8') {
+        // RFC 6531 §3.2: no downgrade, and no other MX either (as Postfix): the recipients bounce.
+        for (const r of chunk)
+          outcomes.set(r, { status: 'failed', reply: REPLIES.smtpUtf8NotOffered(candidate.exchange) });
+        settled = true;
+        break;
+      }
       if (result.stage === 'connect' || (result.stage === 'mail' && !isPermanent(result.reply))) {
         lastFailure = {
           ...result.reply,

@@ -25,7 +25,7 @@
  * The contract's `tls` hands clients the CA.
  */
 import { createServer, type Socket } from 'node:net';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
@@ -35,13 +35,14 @@ import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
-import { endpointsFile, hostLayout, tlsLayout } from '../state-layout.js';
+import { hostLayout, tlsLayout } from '../state-layout.js';
 import { policyHostName } from '../tls/mta-sts.js';
 import { openPki, type Pki, type TlsIdentity, type TlsSubject } from '../tls/pki.js';
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
 import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
 
@@ -175,6 +176,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const policyServers: PolicyServer[] = [];
   const web = new Map<string, HostEndpoint>();
+  const endpoints = endpointsWriter(stateDir, dns, hosts, web, log);
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
     for (const host of plan.web.values()) {
@@ -204,8 +206,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           port: 0,
         });
     }
-    await writeEndpoints(stateDir, dns, hosts, web);
+    await endpoints.write();
   } catch (error) {
+    endpoints.close();
     await Promise.allSettled([...relays.values()].map((r) => r.stop()));
     await Promise.allSettled(policyServers.map((s) => s.close()));
     await dns.close();
@@ -231,6 +234,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     (closing ??= (async () => {
       // Every host stops at once, so nobody is left to finish a session with: cut them. What was
       // acknowledged is on disk; what was not, its sender still holds.
+      endpoints.close();
       await Promise.allSettled([...hosts.keys()].map(stop));
       await Promise.allSettled(policyServers.map((s) => s.close()));
       await dns.close();
@@ -268,7 +272,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (relays.has(hostId)) return;
       await stop(hostId);
       await bringUp(plan.hosts.get(hostId)!, endpoint.port);
-      if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts, web);
+      if (endpoint.port === 0) await endpoints.write();
       setStatus(hostId, 'up');
     },
     async retryNow() {
@@ -333,29 +337,6 @@ function familiesOf(host: Host, book: Connector): Connector {
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
-}
-
-/** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
-async function writeEndpoints(
-  stateDir: string,
-  dns: DnsServer,
-  hosts: ReadonlyMap<string, HostEndpoint>,
-  web: ReadonlyMap<string, HostEndpoint>,
-): Promise<void> {
-  const entries = (map: ReadonlyMap<string, HostEndpoint>) =>
-    Object.fromEntries(
-      [...map.values()].map((h) => [h.hostId, { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port }]),
-    );
-  const body = {
-    dns: { address: dns.address, port: dns.port },
-    hosts: entries(hosts),
-    // HTTPS (the MTA-STS policy hosts), standing in for the planned addresses on port 443.
-    web: entries(web),
-    tls: { ca: tlsLayout(stateDir).caCert },
-  };
-  const file = endpointsFile(stateDir);
-  await writeFile(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
-  await rename(`${file}.tmp`, file);
 }
 
 /**

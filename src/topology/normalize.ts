@@ -67,6 +67,7 @@ interface RawHost {
   sends?: boolean;
   limits?: { connections?: number; mailboxes?: number; storage?: Size };
   queue?: { lifetime?: Duration };
+  smtp?: { sessions?: number; sessionsPerClient?: number };
 }
 
 interface RawDomain {
@@ -91,6 +92,8 @@ export const DEFAULTS = {
   hopLimit: 50, // Postfix hopcount_limit; Gmail rejects at 50 hops as well
   connectionsPerUser: 0,
   mtaStsMaxAge: 604800,
+  // Postfix: default_process_limit (smtpd processes) and anvil's smtpd_client_connection_count_limit
+  smtp: { sessions: 100, sessionsPerClient: 50 },
 } as const;
 
 /**
@@ -185,8 +188,12 @@ function hostsOf(raw: RawTopology, source: SourceMap, queueLifetime: number): Co
         storage: h.limits?.storage === undefined ? undefined : parseSize(h.limits.storage),
       },
       queueLifetime: duration(h.queue?.lifetime, queueLifetime),
+      smtp: {
+        sessions: h.smtp?.sessions ?? DEFAULTS.smtp.sessions,
+        sessionsPerClient: h.smtp?.sessionsPerClient ?? DEFAULTS.smtp.sessionsPerClient,
+      },
       at: source.at(pointer('hosts', id)),
-      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue']),
+      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue', 'smtp']),
     });
   }
   // Two hosts with one fqdn: the first is the one a name resolves to (host-fqdn-unique reports the second).

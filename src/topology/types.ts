@@ -20,6 +20,13 @@ export interface HostLimits {
   readonly storage?: number;
 }
 
+/** How many SMTP sessions a host serves at once (Postfix: smtpd process limit, anvil's per-client count). */
+export interface SmtpLimits {
+  readonly sessions: number;
+  /** From one client address. */
+  readonly sessionsPerClient: number;
+}
+
 export interface Host {
   readonly id: string;
   readonly fqdn: string;
@@ -33,8 +40,9 @@ export interface Host {
   readonly limits: HostLimits;
   /** Seconds a message may wait in this host's queue before it is bounced. */
   readonly queueLifetime: number;
+  readonly smtp: SmtpLimits;
   readonly at: SourceLocation;
-  readonly fields: FieldLocations<'fqdn' | 'ipv4' | 'ipv6' | 'role' | 'limits' | 'helo' | 'queue'>;
+  readonly fields: FieldLocations<'fqdn' | 'ipv4' | 'ipv6' | 'role' | 'limits' | 'helo' | 'queue' | 'smtp'>;
 }
 
 /** One MX record as planned. `host` is set when the target is a planned host. */

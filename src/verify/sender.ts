@@ -13,6 +13,11 @@
  * policy names (§4.1), each over STARTTLS with a certificate valid for that MX name under the CA
  * (§4.2); an MX that fails either is passed over like one that is down (§5), and the outcome says
  * why. In testing mode, or when the policy cannot be fetched (§3.3), it delivers as without one.
+ *
+ * An envelope with an internationalized address goes over SMTPUTF8 (RFC 6531): nodemailer puts
+ * it on MAIL FROM for such an envelope when the server offers it (test/verify/international.test.ts
+ * sees it in every Received field). A server that does not offer it gets the envelope without,
+ * and a conforming one refuses it (553 5.6.7), which verify reports as that host's answer.
  */
 import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
