@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
+import * as graph from './commands/graph.js';
 import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
@@ -21,6 +22,7 @@ const commands: readonly { register(program: Command): void }[] = [
   rules,
   zones,
   records,
+  graph,
   dns,
   sandbox,
   verify,
