@@ -70,8 +70,9 @@ export function planGraph(plan: Plan): PlanGraph {
       if (!user.home) continue;
       let perDomain = homes.get(user.home.id);
       if (!perDomain) homes.set(user.home.id, (perDomain = new Map<string, string[]>()));
-      const locals = perDomain.get(domain.name) ?? [];
-      perDomain.set(domain.name, [...locals, user.local]);
+      let locals = perDomain.get(domain.name);
+      if (!locals) perDomain.set(domain.name, (locals = []));
+      locals.push(user.local);
     }
     if (domain.nullMx) continue;
     for (const entry of domain.mx) {
