@@ -2,6 +2,7 @@
  * The state directory of a running plan, laid out in one place for every engine and reader:
  *
  *   <stateDir>/endpoints.json                     where the DNS and each host listen
+ *   <stateDir>/ports.json                         the ports kept across restarts (sandbox/ports.ts)
  *   <stateDir>/<hostId>/lock                      the pid of the process using the host's state
  *   <stateDir>/<hostId>/queue/                    the host's queue
  *   <stateDir>/<hostId>/maildir/                  the host's Maildir root:
@@ -18,6 +19,12 @@ export const ENDPOINTS_FILE = 'endpoints.json';
 
 export function endpointsFile(stateDir: string): string {
   return join(stateDir, ENDPOINTS_FILE);
+}
+
+export const PORTS_FILE = 'ports.json';
+
+export function portsFile(stateDir: string): string {
+  return join(stateDir, PORTS_FILE);
 }
 
 export interface HostLayout {
