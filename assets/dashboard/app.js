@@ -474,4 +474,6 @@ function VerifyView() {
 }
 
 connect();
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -77,7 +77,6 @@ export function journeyOf(recorder: Recorder, plan: Plan, start: JourneyStart): 
   }
   if (found.size === 0) return undefined;
 
-  // Where each copy came from, when the Message-ID joined it and no reply named it.
   const hops = [...found.values()].map((hop) => {
     const steps = recorder.ofMessage(hop.host, hop.queueId).map((r) => step(r));
     return { ...hop, steps };
@@ -86,10 +85,7 @@ export function journeyOf(recorder: Recorder, plan: Plan, start: JourneyStart): 
   hops.sort((a, b) => (a.steps[0]?.seq ?? 0) - (b.steps[0]?.seq ?? 0));
   const times = hops.flatMap((h) => h.steps.map((s) => s.at));
   const involved = new Set(hops.flatMap((h) => [h.host, ...h.steps.flatMap((s) => targetsOf(s.activity, hostByFqdn))]));
-  const hostChanges = recorder
-    .hostChanges(Math.min(...times), Math.max(...times))
-    .filter((r) => involved.has(r.activity.host))
-    .map((r) => step(r));
+  const hostChanges = recorder.hostChanges(involved, Math.min(...times), Math.max(...times)).map((r) => step(r));
   return { messageId: [...messageIds][0], hops, hostChanges };
 }
 

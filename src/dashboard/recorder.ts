@@ -92,9 +92,21 @@ export class Recorder {
     return [...(this.byMessageId.get(messageId) ?? [])];
   }
 
-  /** Host status changes between two times, for the journey's context. */
-  hostChanges(from: number, to: number): RecordedActivity[] {
-    return this.activities.filter((a) => a.activity.type === 'host' && a.at >= from && a.at <= to);
+  /**
+   * Status changes of these hosts between two times, and the last one of each before `from`
+   * (the host was down already when the message came): the context of a journey.
+   */
+  hostChanges(hosts: ReadonlySet<string>, from: number, to: number): RecordedActivity[] {
+    const before = new Map<string, RecordedActivity>();
+    const during: RecordedActivity[] = [];
+    for (const entry of this.activities) {
+      const a = entry.activity;
+      if (a.type !== 'host' || !hosts.has(a.host) || entry.at > to) continue;
+      if (entry.at < from) before.set(a.host, entry);
+      else during.push(entry);
+    }
+    const earlier = [...before.values()].filter((e) => e.activity.type === 'host' && e.activity.status !== 'up');
+    return [...earlier, ...during].sort((a, b) => a.seq - b.seq);
   }
 
   /** The stream, from `since` on: what was recorded after it first (a reconnect), then live. */

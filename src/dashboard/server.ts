@@ -344,6 +344,7 @@ function sendPage(response: ServerResponse, token: string): void {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mxplan dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/style.css?token=${t}">
 <script type="importmap">${importMap}</script>
 <script type="module" src="/assets/app.js?token=${t}"></script>
