@@ -107,8 +107,7 @@ function App() {
       ${view === 'plan' && html`<${PlanView} hosts=${hosts} />`}
       ${view === 'host' && html`<${HostView} id=${rest[0]} hosts=${hosts} rest=${rest.slice(1)} onChange=${refreshHosts} />`}
       ${view === 'journey' && html`<${JourneyView} query=${route.query} />`}
-      ${view === 'activity' && html`<${ActivityView} />`}
-      ${view === 'dns' && html`<${DnsView} />`}
+      ${view === 'activity' && html`<${ActivityView} />`} ${view === 'dns' && html`<${DnsView} />`}
       ${view === 'verify' && html`<${VerifyView} />`}
     </main>
   `;
@@ -169,21 +168,35 @@ function PlanView({ hosts }) {
     <section class="plan">
       <div class="diagram" ref=${box} dangerouslySetInnerHTML=${{ __html: svg }}></div>
       <table class="hosts">
-        <thead><tr><th>host</th><th>name</th><th>status</th><th>queued</th><th>SMTP</th><th></th></tr></thead>
+        <thead>
+          <tr>
+            <th>host</th>
+            <th>name</th>
+            <th>status</th>
+            <th>queued</th>
+            <th>SMTP</th>
+            <th></th>
+          </tr>
+        </thead>
         <tbody>
           ${hosts.map(
-            (host) => html`<tr data-host=${host.id}>
-              <td><a href=${link('host', host.id)}>${host.id}</a></td>
-              <td>${host.fqdn} <span class="dim">${host.role}</span></td>
-              <td><${Status} status=${host.status} /></td>
-              <td class="num" data-queue>${host.queue ?? '–'}</td>
-              <td class="dim">${host.services.smtp ? `${host.services.smtp.host}:${host.services.smtp.port}` : '–'}</td>
-              <td><${HostButtons} host=${host} onChange=${() => {}} /></td>
-            </tr>`,
+            (host) =>
+              html`<tr data-host=${host.id}>
+                <td><a href=${link('host', host.id)}>${host.id}</a></td>
+                <td>${host.fqdn} <span class="dim">${host.role}</span></td>
+                <td><${Status} status=${host.status} /></td>
+                <td class="num" data-queue>${host.queue ?? '–'}</td>
+                <td class="dim">
+                  ${host.services.smtp ? `${host.services.smtp.host}:${host.services.smtp.port}` : '–'}
+                </td>
+                <td><${HostButtons} host=${host} onChange=${() => {}} /></td>
+              </tr>`,
           )}
         </tbody>
       </table>
-      <p class="dim">Solid: MX records with their preference. Dashed: store-and-forward between stores, and a backup's relaying.</p>
+      <p class="dim">
+        Solid: MX records with their preference. Dashed: store-and-forward between stores, and a backup's relaying.
+      </p>
     </section>
   `;
 }
@@ -205,43 +218,64 @@ function HostView({ id, hosts, rest, onChange }) {
   if (!host) return html`<p>No host ${id}.</p>`;
   return html`
     <section class="host" data-host=${id}>
-      <h2>${host.id} <${Status} status=${host.status} /> <span class="dim">${host.fqdn} · ${host.role} · ${host.planned.join(', ')}</span></h2>
+      <h2>
+        ${host.id} <${Status} status=${host.status} />
+        <span class="dim">${host.fqdn} · ${host.role} · ${host.planned.join(', ')}</span>
+      </h2>
       <${HostButtons} host=${host} onChange=${() => (onChange(), refresh())} />
       <h3>Queue</h3>
-      ${queue?.messages == null
-        ? html`<p class="dim">${host.id} is ${host.status}: its queue cannot be asked.</p>`
-        : queue.messages.length === 0
-          ? html`<p class="dim">Mail queue is empty.</p>`
-          : html`<table class="queue">
-              <thead><tr><th>queue id</th><th>from</th><th>recipients (last reply)</th><th>arrived</th><th>size</th><th>attempts</th><th>next retry</th></tr></thead>
-              <tbody>
-                ${queue.messages.map(
-                  (m) => html`<tr>
-                    <td><a href=${journeyLink({ host: id, queue: m.queueId })}>${m.queueId}</a></td>
-                    <td>${m.from || '<>'}</td>
-                    <td>${m.recipients.map((r) => html`<div>${r.address} <span class="dim">${r.reason ?? ''}</span></div>`)}</td>
-                    <td>${time(m.arrival)}</td>
-                    <td class="num">${m.size}</td>
-                    <td class="num">${m.attempts}</td>
-                    <td>${m.nextAttempt ? time(m.nextAttempt) : 'now'}</td>
-                  </tr>`,
-                )}
-              </tbody>
-            </table>`}
+      ${
+        queue?.messages == null
+          ? html`<p class="dim">${host.id} is ${host.status}: its queue cannot be asked.</p>`
+          : queue.messages.length === 0
+            ? html`<p class="dim">Mail queue is empty.</p>`
+            : html`<table class="queue">
+                <thead>
+                  <tr>
+                    <th>queue id</th>
+                    <th>from</th>
+                    <th>recipients (last reply)</th>
+                    <th>arrived</th>
+                    <th>size</th>
+                    <th>attempts</th>
+                    <th>next retry</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${queue.messages.map(
+                    (m) =>
+                      html`<tr>
+                        <td><a href=${journeyLink({ host: id, queue: m.queueId })}>${m.queueId}</a></td>
+                        <td>${m.from || '<>'}</td>
+                        <td>
+                          ${m.recipients.map((r) => html`<div>${r.address} <span class="dim">${r.reason ?? ''}</span></div>`)}
+                        </td>
+                        <td>${time(m.arrival)}</td>
+                        <td class="num">${m.size}</td>
+                        <td class="num">${m.attempts}</td>
+                        <td>${m.nextAttempt ? time(m.nextAttempt) : 'now'}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+      }
       <h3>Mailboxes</h3>
-      ${boxes.length === 0
-        ? html`<p class="dim">No mailbox holds mail on ${host.id}.</p>`
-        : html`<div class="mail">
-            <ul class="boxes">
-              ${boxes.map(
-                (b) => html`<li class=${b.address === address ? 'active' : ''}>
-                  <a href=${link('host', id, 'mailbox', b.address)} data-mailbox=${b.address}>${b.address}</a>
-                  <span class="count">${b.messages}</span>
-                </li>`,
-              )}
-            </ul>
-            ${address && html`<${Mailbox} host=${id} address=${address} file=${file} boxes=${boxes} />`}
-          </div>`}
+      ${
+        boxes.length === 0
+          ? html`<p class="dim">No mailbox holds mail on ${host.id}.</p>`
+          : html`<div class="mail">
+              <ul class="boxes">
+                ${boxes.map(
+                  (b) =>
+                    html`<li class=${b.address === address ? 'active' : ''}>
+                      <a href=${link('host', id, 'mailbox', b.address)} data-mailbox=${b.address}>${b.address}</a>
+                      <span class="count">${b.messages}</span>
+                    </li>`,
+                )}
+              </ul>
+              ${address && html`<${Mailbox} host=${id} address=${address} file=${file} boxes=${boxes} />`}
+            </div>`
+      }
     </section>
   `;
 }
@@ -250,20 +284,31 @@ function Mailbox({ host, address, file, boxes }) {
   const [messages, setMessages] = useState([]);
   const count = boxes.find((b) => b.address === address)?.messages;
   useEffect(() => {
-    api(`hosts/${encodeURIComponent(host)}/mailboxes/${encodeURIComponent(address)}`).then(setMessages, () => setMessages([]));
+    api(`hosts/${encodeURIComponent(host)}/mailboxes/${encodeURIComponent(address)}`).then(setMessages, () =>
+      setMessages([]),
+    );
   }, [host, address, count]);
   return html`<div class="messages">
     <table>
-      <thead><tr><th>subject</th><th>envelope from</th><th>delivered to</th><th>hops</th><th>date</th></tr></thead>
+      <thead>
+        <tr>
+          <th>subject</th>
+          <th>envelope from</th>
+          <th>delivered to</th>
+          <th>hops</th>
+          <th>date</th>
+        </tr>
+      </thead>
       <tbody>
         ${messages.map(
-          (m) => html`<tr class=${m.id === file ? 'active' : ''} data-message=${m.id}>
-            <td><a href=${link('host', host, 'mailbox', address, m.id)}>${m.subject ?? '(no subject)'}</a></td>
-            <td>${m.returnPath === '' ? '<>' : m.returnPath}</td>
-            <td>${m.deliveredTo}</td>
-            <td class="num">${m.hops}</td>
-            <td class="dim">${m.date}</td>
-          </tr>`,
+          (m) =>
+            html`<tr class=${m.id === file ? 'active' : ''} data-message=${m.id}>
+              <td><a href=${link('host', host, 'mailbox', address, m.id)}>${m.subject ?? '(no subject)'}</a></td>
+              <td>${m.returnPath === '' ? '<>' : m.returnPath}</td>
+              <td>${m.deliveredTo}</td>
+              <td class="num">${m.hops}</td>
+              <td class="dim">${m.date}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -282,11 +327,16 @@ function Message({ host, address, file }) {
   return html`<article class="message">
     <h3>${message.subject ?? '(no subject)'}</h3>
     <dl class="envelope">
-      <dt>envelope sender (Return-Path)</dt><dd>${message.returnPath === '' ? '<> (a bounce)' : message.returnPath}</dd>
-      <dt>mailbox (Delivered-To)</dt><dd>${message.deliveredTo}</dd>
+      <dt>envelope sender (Return-Path)</dt>
+      <dd>${message.returnPath === '' ? '<> (a bounce)' : message.returnPath}</dd>
+      <dt>mailbox (Delivered-To)</dt>
+      <dd>${message.deliveredTo}</dd>
       <dt>Message-ID</dt>
-      <dd>${message.messageId ? html`<a href=${journeyLink({ 'message-id': message.messageId })}>${message.messageId}</a> (journey)` : '–'}</dd>
-      <dt>size</dt><dd>${message.size} bytes, ${message.hops} hop(s)</dd>
+      <dd>
+        ${message.messageId ? html`<a href=${journeyLink({ 'message-id': message.messageId })}>${message.messageId}</a> (journey)` : '–'}
+      </dd>
+      <dt>size</dt>
+      <dd>${message.size} bytes, ${message.hops} hop(s)</dd>
     </dl>
     <div class="tabs">
       ${['headers', 'received', 'body', 'raw'].map(
@@ -294,16 +344,31 @@ function Message({ host, address, file }) {
       )}
       <a href=${`/api/${path}/raw?token=${encodeURIComponent(token)}`} target="_blank" rel="noreferrer">download</a>
     </div>
-    ${tab === 'headers' &&
-    html`<table class="headers">${message.headers.map((f) => html`<tr><th>${f.name}</th><td>${f.value}</td></tr>`)}</table>`}
-    ${tab === 'received' &&
-    html`<ol class="trail">
-      ${message.received.map(
-        (r) => html`<li><b>by ${r.by ?? '?'}</b> ${r.from ? html`from ${r.from}` : 'submitted locally'} ${r.id ? html`id ${r.id}` : ''}
-          <span class="dim">${r.date ?? ''}</span></li>`,
-      )}
-    </ol>
-    <p class="dim">Newest first: the last host is at the top (RFC 5321 §4.4).</p>`}
+    ${
+      tab === 'headers' &&
+      html`<table class="headers">
+        ${message.headers.map(
+          (f) =>
+            html`<tr>
+              <th>${f.name}</th>
+              <td>${f.value}</td>
+            </tr>`,
+        )}
+      </table>`
+    }
+    ${
+      tab === 'received' &&
+      html`<ol class="trail">
+          ${message.received.map(
+            (r) =>
+              html`<li>
+                <b>by ${r.by ?? '?'}</b> ${r.from ? html`from ${r.from}` : 'submitted locally'}
+                ${r.id ? html`id ${r.id}` : ''} <span class="dim">${r.date ?? ''}</span>
+              </li>`,
+          )}
+        </ol>
+        <p class="dim">Newest first: the last host is at the top (RFC 5321 §4.4).</p>`
+    }
     ${tab === 'body' && html`<pre>${message.body}</pre>`}
     ${tab === 'raw' && html`<pre class="raw">${message.raw}</pre>`}
   </article>`;
@@ -329,34 +394,49 @@ function JourneyView({ query }) {
   return html`<section class="journey">
     <h2>Journey ${journey.messageId ?? ''}</h2>
     ${journey.hops.map(
-      (hop) => html`<div class=${`hop ${hop.role}`} data-hop=${hop.host}>
-        <h3>
-          <a href=${link('host', hop.host)}>${hop.host}</a> <span class="dim">queue id ${hop.queueId}</span>
-          ${hop.role === 'dsn' ? html` <span class="badge">DSN</span>` : ''}
-          ${hop.from ? html` <span class="dim">from ${hop.from.host}</span>` : ''}
-        </h3>
-        <ol>
-          ${hop.steps.map(
-            (s) => html`<li class=${`step ${s.type}`}>
-              <span class="time">${time(s.at)}</span> <b>${s.type}</b> ${s.text}
-              ${s.type === 'routed' && html`<${Lookups} activity=${s.activity} />`}
-            </li>`,
-          )}
-        </ol>
-      </div>`,
+      (hop) =>
+        html`<div class=${`hop ${hop.role}`} data-hop=${hop.host}>
+          <h3>
+            <a href=${link('host', hop.host)}>${hop.host}</a> <span class="dim">queue id ${hop.queueId}</span>
+            ${hop.role === 'dsn' ? html` <span class="badge">DSN</span>` : ''}
+            ${hop.from ? html` <span class="dim">from ${hop.from.host}</span>` : ''}
+          </h3>
+          <ol>
+            ${hop.steps.map(
+              (s) =>
+                html`<li class=${`step ${s.type}`}>
+                  <span class="time">${time(s.at)}</span> <b>${s.type}</b> ${s.text}
+                  ${s.type === 'routed' && html`<${Lookups} activity=${s.activity} />`}
+                </li>`,
+            )}
+          </ol>
+        </div>`,
     )}
-    ${journey.hostChanges.length > 0 &&
-    html`<h3>Hosts meanwhile</h3>
-      <ul>${journey.hostChanges.map((s) => html`<li><span class="time">${time(s.at)}</span> ${s.text}</li>`)}</ul>`}
+    ${
+      journey.hostChanges.length > 0 &&
+      html`<h3>Hosts meanwhile</h3>
+        <ul>
+          ${journey.hostChanges.map((s) => html`<li><span class="time">${time(s.at)}</span> ${s.text}</li>`)}
+        </ul>`
+    }
   </section>`;
 }
 
 function Lookups({ activity }) {
   if (activity.lookups.length === 0) return null;
   return html`<table class="lookups">
-    <thead><tr><th>DNS question</th><th>answers</th></tr></thead>
+    <thead>
+      <tr>
+        <th>DNS question</th>
+        <th>answers</th>
+      </tr>
+    </thead>
     ${activity.lookups.map(
-      (l) => html`<tr><td>${l.type} ${l.name}</td><td>${l.error ?? (l.answers.join(', ') || 'none')}</td></tr>`,
+      (l) =>
+        html`<tr>
+          <td>${l.type} ${l.name}</td>
+          <td>${l.error ?? (l.answers.join(', ') || 'none')}</td>
+        </tr>`,
     )}
   </table>`;
 }
@@ -390,15 +470,25 @@ function ActivityView() {
   useStream((kind, data) => kind === 'activity' && setItems((list) => [data, ...list].slice(0, 300)));
   return html`<section class="activity">
     <table>
-      <thead><tr><th>time</th><th>host</th><th>queue id</th><th>what</th></tr></thead>
+      <thead>
+        <tr>
+          <th>time</th>
+          <th>host</th>
+          <th>queue id</th>
+          <th>what</th>
+        </tr>
+      </thead>
       <tbody>
         ${items.map(
-          ({ seq, at, activity: a }) => html`<tr key=${seq} class=${a.type}>
-            <td class="time">${time(at)}</td>
-            <td>${a.host}</td>
-            <td>${a.queueId ? html`<a href=${journeyLink({ host: a.host, queue: a.queueId })}>${a.queueId}</a>` : ''}</td>
-            <td>${describe(a)}</td>
-          </tr>`,
+          ({ seq, at, activity: a }) =>
+            html`<tr key=${seq} class=${a.type}>
+              <td class="time">${time(at)}</td>
+              <td>${a.host}</td>
+              <td>
+                ${a.queueId ? html`<a href=${journeyLink({ host: a.host, queue: a.queueId })}>${a.queueId}</a>` : ''}
+              </td>
+              <td>${describe(a)}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -413,23 +503,41 @@ function DnsView() {
   }, []);
   useStream((kind, data) => kind === 'dns' && setItems((list) => [data, ...list].slice(0, 500)));
   const shown = useMemo(
-    () => items.filter(({ query: q }) => !filter || `${q.name} ${q.type} ${q.rcode} ${q.client}`.toLowerCase().includes(filter.toLowerCase())),
+    () =>
+      items.filter(
+        ({ query: q }) =>
+          !filter || `${q.name} ${q.type} ${q.rcode} ${q.client}`.toLowerCase().includes(filter.toLowerCase()),
+      ),
     [items, filter],
   );
   return html`<section class="dns">
-    <input placeholder="filter: name, type, rcode, client" value=${filter} onInput=${(e) => setFilter(e.target.value)} />
+    <input
+      placeholder="filter: name, type, rcode, client"
+      value=${filter}
+      onInput=${(e) => setFilter(e.target.value)}
+    />
     <table>
-      <thead><tr><th>time</th><th>client</th><th></th><th>name</th><th>type</th><th>rcode</th></tr></thead>
+      <thead>
+        <tr>
+          <th>time</th>
+          <th>client</th>
+          <th></th>
+          <th>name</th>
+          <th>type</th>
+          <th>rcode</th>
+        </tr>
+      </thead>
       <tbody>
         ${shown.map(
-          ({ seq, query: q }) => html`<tr key=${seq} data-qname=${q.name}>
-            <td class="time">${time(q.time)}</td>
-            <td>${q.host ?? q.client}</td>
-            <td class="dim">${q.transport}</td>
-            <td>${q.name ?? '(unreadable)'}</td>
-            <td>${q.type}</td>
-            <td class=${q.rcode === 'NOERROR' ? '' : 'warn'}>${q.rcode ?? 'dropped'}</td>
-          </tr>`,
+          ({ seq, query: q }) =>
+            html`<tr key=${seq} data-qname=${q.name}>
+              <td class="time">${time(q.time)}</td>
+              <td>${q.host ?? q.client}</td>
+              <td class="dim">${q.transport}</td>
+              <td>${q.name ?? '(unreadable)'}</td>
+              <td>${q.type}</td>
+              <td class=${q.rcode === 'NOERROR' ? '' : 'warn'}>${q.rcode ?? 'dropped'}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -446,30 +554,44 @@ function VerifyView() {
   return html`<section class="verify">
     <h2>${snapshot.finished ? 'Verify finished' : 'Verify running…'}</h2>
     <table>
-      <thead><tr><th>scenario</th><th>passed</th><th>failed</th><th>skipped</th><th></th></tr></thead>
+      <thead>
+        <tr>
+          <th>scenario</th>
+          <th>passed</th>
+          <th>failed</th>
+          <th>skipped</th>
+          <th></th>
+        </tr>
+      </thead>
       <tbody>
         ${snapshot.scenarios.map(
-          (s) => html`<tr class=${s.failed > 0 ? 'failed' : ''}>
-            <td><b>${s.name}</b> <span class="dim">${s.title}</span></td>
-            <td class="num">${s.passed}</td><td class="num">${s.failed}</td><td class="num">${s.skipped}</td>
-            <td class="dim">${s.state === 'done' ? `${(s.durationMs / 1000).toFixed(1)} s` : 'running'}</td>
-          </tr>`,
+          (s) =>
+            html`<tr class=${s.failed > 0 ? 'failed' : ''}>
+              <td><b>${s.name}</b> <span class="dim">${s.title}</span></td>
+              <td class="num">${s.passed}</td>
+              <td class="num">${s.failed}</td>
+              <td class="num">${s.skipped}</td>
+              <td class="dim">${s.state === 'done' ? `${(s.durationMs / 1000).toFixed(1)} s` : 'running'}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
-    ${snapshot.cases.length > 0 &&
-    html`<h3>Failures and skips</h3>
-      <ul class="cases">
-        ${snapshot.cases.map(
-          (c) => html`<li class=${c.status}>
-            <b>${c.status}</b> ${c.scenario}: ${c.name}
-            ${c.expected && html`<div class="dim">expected: ${c.expected}</div>`}
-            ${c.observed && html`<div class="dim">observed: ${c.observed}</div>`}
-            ${c.note && html`<div class="dim">${c.note}</div>`}
-            ${c.messageId && html`<div><a href=${journeyLink({ 'message-id': c.messageId })}>journey of ${c.messageId}</a></div>`}
-          </li>`,
-        )}
-      </ul>`}
+    ${
+      snapshot.cases.length > 0 &&
+      html`<h3>Failures and skips</h3>
+        <ul class="cases">
+          ${snapshot.cases.map(
+            (c) =>
+              html`<li class=${c.status}>
+                <b>${c.status}</b> ${c.scenario}: ${c.name}
+                ${c.expected && html`<div class="dim">expected: ${c.expected}</div>`}
+                ${c.observed && html`<div class="dim">observed: ${c.observed}</div>`}
+                ${c.note && html`<div class="dim">${c.note}</div>`}
+                ${c.messageId && html`<div><a href=${journeyLink({ 'message-id': c.messageId })}>journey of ${c.messageId}</a></div>`}
+              </li>`,
+          )}
+        </ul>`
+    }
   </section>`;
 }
 

@@ -45,15 +45,18 @@ const QUEUED_AS = /\b(?:queued|delivered) as ([A-Za-z0-9]+)\b/;
 
 export function journeyOf(recorder: Recorder, plan: Plan, start: JourneyStart): Journey | undefined {
   const hostByFqdn = new Map([...plan.hosts.values()].map((h) => [h.fqdn, h.id]));
-  const found = new Map<
-    string,
-    { host: string; queueId: string; from?: JourneyHop['from']; role: JourneyHop['role'] }
-  >();
+  interface Found {
+    readonly host: string;
+    readonly queueId: string;
+    readonly role: JourneyHop['role'];
+    from?: JourneyHop['from'];
+  }
+  const found = new Map<string, Found>();
   const todo: string[] = [];
-  const add = (host: string, queueId: string, extra: { from?: JourneyHop['from']; role?: JourneyHop['role'] } = {}) => {
+  const add = (host: string, queueId: string, role: JourneyHop['role'] = 'message') => {
     const key = messageKey(host, queueId);
     if (found.has(key) || recorder.ofMessage(host, queueId).length === 0) return;
-    found.set(key, { host, queueId, role: extra.role ?? 'message', ...(extra.from && { from: extra.from }) });
+    found.set(key, { host, queueId, role });
     todo.push(key);
   };
   const messageIds = new Set<string>();
@@ -62,6 +65,8 @@ export function journeyOf(recorder: Recorder, plan: Plan, start: JourneyStart): 
     for (const key of recorder.keysOfMessageId(start.messageId)) add(...splitKey(key));
   } else add(start.host, start.queueId);
 
+  /** Hops a reply named ("queued as ..."): who handed each one on. */
+  const handed: [from: Found, to: string][] = [];
   for (let key = todo.pop(); key !== undefined; key = todo.pop()) {
     const hop = found.get(key)!;
     for (const { activity: a } of recorder.ofMessage(hop.host, hop.queueId)) {
@@ -71,9 +76,16 @@ export function journeyOf(recorder: Recorder, plan: Plan, start: JourneyStart): 
       } else if (a.type === 'delivered' && a.to !== 'maildir') {
         const next = hostByFqdn.get(a.to);
         const id = QUEUED_AS.exec(a.reply)?.[1];
-        if (next && id) add(next, id, { from: { host: hop.host, queueId: hop.queueId }, role: hop.role });
-      } else if (a.type === 'bounced' && a.dsn) add(hop.host, a.dsn, { role: 'dsn' });
+        if (next && id) {
+          add(next, id, hop.role);
+          handed.push([hop, messageKey(next, id)]);
+        }
+      } else if (a.type === 'bounced' && a.dsn) add(hop.host, a.dsn, 'dsn');
     }
+  }
+  for (const [from, to] of handed) {
+    const next = found.get(to);
+    if (next && !next.from) next.from = { host: from.host, queueId: from.queueId };
   }
   if (found.size === 0) return undefined;
 
@@ -125,7 +137,7 @@ export function describe(a: Activity): string {
       const parts: string[] = [];
       if (a.via.kind === 'host')
         parts.push(
-          `${list(a.recipients)} belong on planned host ${a.via.host}: sent to its planned addresses, no MX lookup (store and forward)`,
+          `${list(a.recipients)} live${a.recipients.length === 1 ? 's' : ''} on planned host ${a.via.host}: sent to its planned addresses, no MX lookup (store and forward)`,
         );
       else {
         parts.push(`looked up the MX of ${a.via.domain}`);

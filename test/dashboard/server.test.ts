@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the API's JSON is read as it comes: the assertions are the type check */
 /**
  * The dashboard's API and its guard, over a real sandbox, driven with raw HTTP (node:http, so
  * that Host and Origin are exactly what a hostile page or another local user would send) and

@@ -74,12 +74,13 @@ export function register(program: Command): void {
       const dnsPort = command.getOptionValueSource('dnsPort') === 'cli' ? flags.dnsPort : (kept?.dns ?? flags.dnsPort);
 
       const interactive = file !== '-' && process.stdin.isTTY === true;
-      let lines: ReturnType<typeof createInterface> | undefined;
+      /** The control lines' reader, once there is one. */
+      const control: { lines?: ReturnType<typeof createInterface> } = {};
       /** Prints above the prompt on a terminal, so that the line being typed is not broken. */
       const print = (text: string) => {
-        if (!lines || !interactive) return void process.stdout.write(`${text}\n`);
+        if (!control.lines || !interactive) return void process.stdout.write(`${text}\n`);
         process.stdout.write(`\r\x1b[2K${text}\n`);
-        lines.prompt(true);
+        control.lines.prompt(true);
       };
       const sandbox = await attempt(
         startSandbox({
@@ -111,18 +112,18 @@ export function register(program: Command): void {
         await sandbox.close();
         throw error;
       }
-      const control =
+      const usage =
         file === '-'
           ? 'standard input held the topology, so no control lines; Ctrl-C stops'
           : 'type "help" for the commands ("down <host>", "up <host>", "queue <host>", "route <address>", ...); Ctrl-C stops';
       process.stdout.write(
         `\n${hostTable(sandbox.hosts.values(), sandbox.dns)}\nstate: ${stateDir} (endpoints.json, ports.json)\n` +
           (dashboard ? `dashboard: ${dashboard.url}\n` : '') +
-          `${control}\n\n`,
+          `${usage}\n\n`,
       );
       // Control lines from stdin, one at a time, in order (an `up` must not overtake its `down`).
       // On a terminal: line editing, history and completion of commands and host names.
-      lines = createInterface({
+      const lines = (control.lines = createInterface({
         input: process.stdin,
         ...(interactive && {
           output: process.stdout,
@@ -132,13 +133,13 @@ export function register(program: Command): void {
           completer: (line: string) => completeControl(sandbox, line),
         }),
         ...(!interactive && { terminal: false }),
-      });
+      }));
       let pending = Promise.resolve();
       lines.on('line', (line) => {
         pending = pending.then(async () => {
           const answer = await runControl(sandbox, line).catch((error: Error) => `error: ${error.message}`);
           if (answer) print(answer);
-          else if (interactive) lines?.prompt();
+          else if (interactive) lines.prompt();
         });
       });
       if (interactive) {
