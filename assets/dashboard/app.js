@@ -582,7 +582,7 @@ function VerifyView() {
         <ul class="cases">
           ${snapshot.cases.map(
             (c) =>
-              html`<li class=${c.status}>
+              html`<li class=${c.status} data-case=${c.name}>
                 <b>${c.status}</b> ${c.scenario}: ${c.name}
                 ${c.expected && html`<div class="dim">expected: ${c.expected}</div>`}
                 ${c.observed && html`<div class="dim">observed: ${c.observed}</div>`}
