@@ -113,6 +113,15 @@ function App() {
   `;
 }
 
+/** A table's header row. */
+function Head({ columns }) {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) => html`<th>${c}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 function Status({ status }) {
   return html`<span class=${`status ${status}`} data-status=${status}>${status}</span>`;
 }
@@ -168,16 +177,7 @@ function PlanView({ hosts }) {
     <section class="plan">
       <div class="diagram" ref=${box} dangerouslySetInnerHTML=${{ __html: svg }}></div>
       <table class="hosts">
-        <thead>
-          <tr>
-            <th>host</th>
-            <th>name</th>
-            <th>status</th>
-            <th>queued</th>
-            <th>SMTP</th>
-            <th></th>
-          </tr>
-        </thead>
+        <${Head} columns=${['host', 'name', 'status', 'queued', 'SMTP', '']} />
         <tbody>
           ${hosts.map(
             (host) =>
@@ -230,17 +230,9 @@ function HostView({ id, hosts, rest, onChange }) {
           : queue.messages.length === 0
             ? html`<p class="dim">Mail queue is empty.</p>`
             : html`<table class="queue">
-                <thead>
-                  <tr>
-                    <th>queue id</th>
-                    <th>from</th>
-                    <th>recipients (last reply)</th>
-                    <th>arrived</th>
-                    <th>size</th>
-                    <th>attempts</th>
-                    <th>next retry</th>
-                  </tr>
-                </thead>
+                <${Head}
+                  columns=${['queue id', 'from', 'recipients (last reply)', 'arrived', 'size', 'attempts', 'next retry']}
+                />
                 <tbody>
                   ${queue.messages.map(
                     (m) =>
@@ -290,15 +282,7 @@ function Mailbox({ host, address, file, boxes }) {
   }, [host, address, count]);
   return html`<div class="messages">
     <table>
-      <thead>
-        <tr>
-          <th>subject</th>
-          <th>envelope from</th>
-          <th>delivered to</th>
-          <th>hops</th>
-          <th>date</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['subject', 'envelope from', 'delivered to', 'hops', 'date']} />
       <tbody>
         ${messages.map(
           (m) =>
@@ -425,12 +409,7 @@ function JourneyView({ query }) {
 function Lookups({ activity }) {
   if (activity.lookups.length === 0) return null;
   return html`<table class="lookups">
-    <thead>
-      <tr>
-        <th>DNS question</th>
-        <th>answers</th>
-      </tr>
-    </thead>
+    <${Head} columns=${['DNS question', 'answers']} />
     ${activity.lookups.map(
       (l) =>
         html`<tr>
@@ -470,14 +449,7 @@ function ActivityView() {
   useStream((kind, data) => kind === 'activity' && setItems((list) => [data, ...list].slice(0, 300)));
   return html`<section class="activity">
     <table>
-      <thead>
-        <tr>
-          <th>time</th>
-          <th>host</th>
-          <th>queue id</th>
-          <th>what</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['time', 'host', 'queue id', 'what']} />
       <tbody>
         ${items.map(
           ({ seq, at, activity: a }) =>
@@ -517,16 +489,7 @@ function DnsView() {
       onInput=${(e) => setFilter(e.target.value)}
     />
     <table>
-      <thead>
-        <tr>
-          <th>time</th>
-          <th>client</th>
-          <th></th>
-          <th>name</th>
-          <th>type</th>
-          <th>rcode</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['time', 'client', '', 'name', 'type', 'rcode']} />
       <tbody>
         ${shown.map(
           ({ seq, query: q }) =>
@@ -554,15 +517,7 @@ function VerifyView() {
   return html`<section class="verify">
     <h2>${snapshot.finished ? 'Verify finished' : 'Verify running…'}</h2>
     <table>
-      <thead>
-        <tr>
-          <th>scenario</th>
-          <th>passed</th>
-          <th>failed</th>
-          <th>skipped</th>
-          <th></th>
-        </tr>
-      </thead>
+      <${Head} columns=${['scenario', 'passed', 'failed', 'skipped', '']} />
       <tbody>
         ${snapshot.scenarios.map(
           (s) =>

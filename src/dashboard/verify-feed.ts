@@ -3,16 +3,10 @@
  * case as it is judged. A failed case carries the Message-ID of the message it sent, when it
  * sent one, and the page links it to that message's journey.
  */
-export interface FeedCase {
-  readonly scenario: string;
-  readonly name: string;
-  readonly status: 'pass' | 'fail' | 'skip';
-  readonly expected?: string;
-  readonly observed?: string;
-  readonly trail?: readonly string[];
-  readonly note?: string;
-  readonly messageId?: string;
-}
+import type { CaseResult } from '../verify/context.js';
+
+/** One judged case, as verify reports it. */
+export type FeedCase = CaseResult;
 
 export interface FeedScenario {
   readonly name: string;

@@ -227,21 +227,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     it('tells why a backup MX sent mail where it did: the DNS answers, itself discarded, the candidate', async () => {
       const log = record(engine);
       const token = newToken();
-      const endpoint = reach(engine, plan.hosts.get('backup')!.ipv4[0]!);
-      const transport = nodemailer.createTransport({
-        host: endpoint.host,
-        port: endpoint.port,
-        ignoreTLS: true,
-        name: 'client.example.com',
-      });
-      try {
-        await transport.sendMail({
-          envelope: { from: 'someone@example.com', to: ['alice@acme.example'] },
-          raw: message(token, 'someone@example.com', 'alice@acme.example'),
-        });
-      } finally {
-        transport.close();
-      }
+      await fromOutside(engine, plan.hosts.get('backup')!.ipv4[0]!, 'alice@acme.example', token);
       const routed = await log.waitFor(
         'routed',
         (a) => a.host === 'backup' && a.recipients.includes('alice@acme.example'),
@@ -266,23 +252,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
 
     it('reports a refusal with the host, the stage, the address and the reply', async () => {
       const log = record(engine);
-      const endpoint = reach(engine, plan.hosts.get('store1')!.ipv4[0]!);
-      const transport = nodemailer.createTransport({
-        host: endpoint.host,
-        port: endpoint.port,
-        ignoreTLS: true,
-        name: 'client.example.com',
-      });
-      try {
-        await expect(
-          transport.sendMail({
-            envelope: { from: 'someone@example.com', to: ['nobody@acme.example'] },
-            raw: message(newToken(), 'someone@example.com', 'nobody@acme.example'),
-          }),
-        ).rejects.toThrow();
-      } finally {
-        transport.close();
-      }
+      await expect(fromOutside(engine, plan.hosts.get('store1')!.ipv4[0]!, 'nobody@acme.example')).rejects.toThrow();
       const refused = await log.waitFor('refused', (a) => a.address === 'nobody@acme.example');
       expect(refused).toMatchObject({ host: 'store1', stage: 'rcpt', reply: expect.stringMatching(/^550 /) });
       log.stop();
@@ -417,6 +387,25 @@ function record(engine: RunningPlan): Recording {
 }
 
 const newToken = () => randomBytes(8).toString('hex');
+
+/** someone@example.com, an MTA outside the plan, sends to `to` at a planned address (nodemailer, as client.example.com). */
+async function fromOutside(engine: RunningPlan, address: string, to: string, token = newToken()): Promise<void> {
+  const endpoint = reach(engine, address);
+  const transport = nodemailer.createTransport({
+    host: endpoint.host,
+    port: endpoint.port,
+    ignoreTLS: true,
+    name: 'client.example.com',
+  });
+  try {
+    await transport.sendMail({
+      envelope: { from: 'someone@example.com', to: [to] },
+      raw: message(token, 'someone@example.com', to),
+    });
+  } finally {
+    transport.close();
+  }
+}
 
 /** alice (on store1) writes to bob (on store2), as a local user of store1. */
 function aliceToBob(engine: RunningPlan, token = newToken()): Promise<string | undefined> {
