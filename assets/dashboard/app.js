@@ -113,6 +113,18 @@ function App() {
   `;
 }
 
+/**
+ * Where a client reaches each service of a host: SMTP today; submission, IMAP and POP3 take their
+ * place here (and in the API's `services`) once the engine runs them.
+ */
+function Services({ services }) {
+  const names = ['smtp', 'submission', 'imap', 'pop3'].filter((name) => services[name]);
+  if (names.length === 0) return html`<span class="dim">not up yet</span>`;
+  return html`<span class="services">
+    ${names.map((name) => html`<span data-service=${name}>${name} ${services[name].host}:${services[name].port}</span> `)}
+  </span>`;
+}
+
 /** A table's header row. */
 function Head({ columns }) {
   return html`<thead>
@@ -177,7 +189,7 @@ function PlanView({ hosts }) {
     <section class="plan">
       <div class="diagram" ref=${box} dangerouslySetInnerHTML=${{ __html: svg }}></div>
       <table class="hosts">
-        <${Head} columns=${['host', 'name', 'status', 'queued', 'SMTP', '']} />
+        <${Head} columns=${['host', 'name', 'status', 'queued', 'services', '']} />
         <tbody>
           ${hosts.map(
             (host) =>
@@ -187,7 +199,7 @@ function PlanView({ hosts }) {
                 <td><${Status} status=${host.status} /></td>
                 <td class="num" data-queue>${host.queue ?? '–'}</td>
                 <td class="dim">
-                  ${host.services.smtp ? `${host.services.smtp.host}:${host.services.smtp.port}` : '–'}
+                  <${Services} services=${host.services} />
                 </td>
                 <td><${HostButtons} host=${host} onChange=${() => {}} /></td>
               </tr>`,
@@ -220,7 +232,8 @@ function HostView({ id, hosts, rest, onChange }) {
     <section class="host" data-host=${id}>
       <h2>
         ${host.id} <${Status} status=${host.status} />
-        <span class="dim">${host.fqdn} · ${host.role} · ${host.planned.join(', ')}</span>
+        <span class="dim">${host.fqdn} · ${host.role} · ${host.planned.join(', ')} · </span>
+        <${Services} services=${host.services} />
       </h2>
       <${HostButtons} host=${host} onChange=${() => (onChange(), refresh())} />
       <h3>Queue</h3>

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ResourceError, UnknownNameError, UsageError } from '../errors.js';
+import { ResourceError, UnknownNameError } from '../errors.js';
 import type { RunningPlan } from '../sandbox/engine.js';
 import { makeGuard, newToken } from './guard.js';
 import { journeyOf } from './journey.js';
@@ -74,7 +74,7 @@ class HttpError extends Error {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { engine } = options;
   const address = options.address ?? '127.0.0.1';
-  if (!isLoopback(address)) throw new UsageError(`the dashboard listens on loopback only, not on ${address}`);
+  if (!isLoopback(address)) throw new ResourceError(`the dashboard listens on loopback only, not on ${address}`);
   const token = options.token ?? newToken();
   const recorder = new Recorder();
   const verify = options.verify ? new VerifyFeed((update) => recorder.announce('verify', update)) : undefined;

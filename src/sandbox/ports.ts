@@ -16,7 +16,7 @@
  * a port of its own on its first start; one it lost is forgotten.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { ResourceError } from '../errors.js';
 import { portsFile } from '../state-layout.js';
 import type { Plan } from '../topology/types.js';
 import type { HostEndpoint, ServiceName } from './engine.js';
@@ -34,8 +34,8 @@ const SERVICES = Object.keys(SERVICE_DIGIT) as ServiceName[];
 export function portsFromBase(plan: Plan, base: number): PortPlan {
   const last = base + 10 * plan.hosts.size + 9;
   if (last > 65535)
-    throw new UsageError(
-      `--ports ${base} leaves no room for ${plan.hosts.size} hosts (ten ports each): the last would be ${last}`,
+    throw new ResourceError(
+      `base port ${base} leaves no room for ${plan.hosts.size} hosts (ten ports each): the last would be ${last}`,
     );
   return {
     dns: base + 3,
@@ -55,14 +55,16 @@ export async function readPorts(file: string): Promise<PortPlan | undefined> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // No file, or no directory to hold one (a state path that is a file is the sandbox's to report).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file}: not JSON (${(error as Error).message})`);
+    throw new ResourceError(`${file}: not JSON (${(error as Error).message})`);
   }
   return checkPorts(data, file);
 }
@@ -76,7 +78,7 @@ export async function writePorts(stateDir: string, ports: PortPlan): Promise<voi
 
 function checkPorts(data: unknown, file: string): PortPlan {
   const fail = (field: string, what: string): never => {
-    throw new UsageError(`${file}: ${field}: ${what}`);
+    throw new ResourceError(`${file}: ${field}: ${what}`);
   };
   const port = (value: unknown, field: string): number | undefined => {
     if (value === undefined) return undefined;
@@ -107,20 +109,20 @@ function checkPorts(data: unknown, file: string): PortPlan {
   };
 }
 
+/** What the person asked for: ports laid out from a base, or named in a file. */
+export type PortChoice = { readonly base: number } | { readonly file: string };
+
 /**
- * The ports to start with: `option` (--ports: a base port, or a file), else what <state>/ports.json
- * kept, else none (the system picks). Only the plan's hosts: one the topology lost is forgotten.
+ * The ports to start with: the `choice`, else what <state>/ports.json kept, else none (the system
+ * picks). Only the plan's hosts: one the topology lost is forgotten.
  */
-export async function portsToUse(plan: Plan, stateDir: string, option?: string): Promise<PortPlan | undefined> {
+export async function portsToUse(plan: Plan, stateDir: string, choice?: PortChoice): Promise<PortPlan | undefined> {
   let ports: PortPlan | undefined;
-  if (option === undefined) ports = await readPorts(portsFile(stateDir));
-  else if (/^\d+$/.test(option)) {
-    const base = Number(option);
-    if (base < 1 || base > 65535) throw new UsageError(`--ports takes a base port from 1 to 65535, not ${option}`);
-    ports = portsFromBase(plan, base);
-  } else {
-    ports = await readPorts(option);
-    if (!ports) throw new UsageError(`--ports ${option}: no such file (give a base port, or a file like ports.json)`);
+  if (choice === undefined) ports = await readPorts(portsFile(stateDir));
+  else if ('base' in choice) ports = portsFromBase(plan, choice.base);
+  else {
+    ports = await readPorts(choice.file);
+    if (!ports) throw new ResourceError(`${choice.file}: no such ports file`);
   }
   return (
     ports && { ...ports, hosts: Object.fromEntries(Object.entries(ports.hosts).filter(([id]) => plan.hosts.has(id))) }

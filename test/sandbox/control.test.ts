@@ -112,16 +112,18 @@ describe('stable ports', () => {
     const dir = await tempDir('ports');
     const file = join(dir, 'mine.json');
     await writeFile(file, JSON.stringify({ dns: 5353, hosts: { mail1: { smtp: 2525 }, gone: { smtp: 1 } } }));
-    expect(await portsToUse(plan!, dir, file)).toEqual({ dns: 5353, hosts: { mail1: { smtp: 2525 } } });
+    expect(await portsToUse(plan!, dir, { file })).toEqual({ dns: 5353, hosts: { mail1: { smtp: 2525 } } });
     await writeFile(file, JSON.stringify({ hosts: { mail1: { smtp: 70000 } } }));
-    await expect(portsToUse(plan!, dir, file)).rejects.toThrow(
+    await expect(portsToUse(plan!, dir, { file })).rejects.toThrow(
       `${file}: hosts.mail1.smtp: 70000 is not a port (0 to 65535)`,
     );
     await writeFile(file, JSON.stringify({ hosts: { mail1: { smpt: 25 } } }));
-    await expect(portsToUse(plan!, dir, file)).rejects.toThrow(
+    await expect(portsToUse(plan!, dir, { file })).rejects.toThrow(
       /hosts\.mail1\.smpt: not a service \(smtp, submission, imap, pop3\)/,
     );
-    await expect(portsToUse(plan!, dir, join(dir, 'missing.json'))).rejects.toThrow(/no such file/);
+    await expect(portsToUse(plan!, dir, { file: join(dir, 'missing.json') })).rejects.toThrow(
+      /missing\.json: no such ports file/,
+    );
     expect(await portsToUse(plan!, dir)).toBeUndefined();
   });
 
@@ -161,7 +163,7 @@ describe('stable ports', () => {
       expect(misplaced.stderr).toMatch(/put the option after the topology/);
       const bad = await mxplan(['sandbox', BUILDING, '--state', state, '--ports', 'nowhere.json']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/--ports .*nowhere\.json: no such file/);
+      expect(bad.stderr).toMatch(/nowhere\.json: no such ports file/);
     });
   });
 });

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { attempt } from '../failure.js';
 import { carryOnWhenOutputCloses } from '../io.js';
-import { integerOption, parseListen, type Listen } from '../options.js';
+import { ListenError } from '../../dns/server.js';
+import { integerOption, parseInteger, parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
 import { waitForSignal } from '../signals.js';
 
@@ -15,8 +16,9 @@ interface SandboxFlags {
   force?: boolean;
 }
 
-/** A base port as it is; a file, from the working directory. */
-const resolvePorts = (option: string) => (/^\d+$/.test(option) ? option : resolve(option));
+/** --ports: a base port, or a file (from the working directory). */
+const portChoice = (option: string) =>
+  /^\d+$/.test(option) ? { base: parseInteger('--ports', option, 1, 65535) } : { file: resolve(option) };
 
 export function register(program: Command): void {
   program
@@ -67,8 +69,9 @@ export function register(program: Command): void {
           import('node:readline'),
         ]);
       const stateDir = resolve(flags.state);
-      const kept = await attempt(ports.portsToUse(plan, stateDir, flags.ports && resolvePorts(flags.ports)), {
-        path: '--ports',
+      const choice = flags.ports === undefined ? undefined : portChoice(flags.ports);
+      const kept = await attempt(ports.portsToUse(plan, stateDir, choice), {
+        path: choice ? '--ports' : '--state',
         doing: 'cannot read the ports to use',
       });
       const dnsPort = command.getOptionValueSource('dnsPort') === 'cli' ? flags.dnsPort : (kept?.dns ?? flags.dnsPort);
@@ -90,8 +93,11 @@ export function register(program: Command): void {
           dnsPort,
           ...(kept && { ports: kept.hosts }),
           log: (event) => print(eventLine(event)),
-        }),
-        { port: '--dns-port or --ports', path: '--state', doing: `cannot use ${stateDir} as the state directory` },
+        }).catch((error: Error) =>
+          // The DNS port is --dns-port's; a host's port, --ports'.
+          attempt(Promise.reject(error), { port: error instanceof ListenError ? '--dns-port' : '--ports' }),
+        ),
+        { path: '--state', doing: `cannot use ${stateDir} as the state directory` },
       );
       let dashboard: Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>> | undefined;
       try {
