@@ -25,7 +25,6 @@ describe.runIf(hasScript)('mxplan sandbox on a terminal', () => {
     child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     // What a person would read: readline's cursor movements (CSI sequences) left out.
-    // eslint-disable-next-line no-control-regex -- the escape sequences are what is removed
     const plain = () => screen.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     const until = async (pattern: RegExp, what: string) => {
       const deadline = Date.now() + 20_000;
