@@ -151,9 +151,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return { retrying: true };
     }
     if (get && head === 'activity' && parts.length === 1)
-      return recorder.activitiesSince(Number(query.get('since') ?? 0), Number(query.get('limit') ?? 1000));
+      return recorder.activitiesSince(count(query, 'since', 0), count(query, 'limit', 1000));
     if (get && head === 'dns' && parts.length === 1)
-      return recorder.queriesSince(Number(query.get('since') ?? 0), Number(query.get('limit') ?? 1000));
+      return recorder.queriesSince(count(query, 'since', 0), count(query, 'limit', 1000));
     if (get && head === 'journey' && parts.length === 1) {
       const messageId = query.get('message-id');
       const host = query.get('host');
@@ -223,12 +223,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (path === '/api/events' && method === 'GET') return stream(request, response, url.searchParams);
     if (!path.startsWith('/api/')) return send(response, 404, { error: `no ${path}` });
-    const parts = path
-      .slice('/api/'.length)
-      .split('/')
-      .filter((p) => p !== '')
-      .map((p) => decodeURIComponent(p));
     try {
+      const parts = path
+        .slice('/api/'.length)
+        .split('/')
+        .filter((p) => p !== '')
+        .map(decodePart);
       if (parts[0] === 'hosts' && parts[2] === 'mailboxes' && parts[5] === 'raw' && parts.length === 6) {
         known(parts[1]!);
         const bytes = await mailboxes.raw(parts[1]!, parts[3]!, parts[4]!);
@@ -358,6 +358,23 @@ function sendPage(response: ServerResponse, token: string): void {
     'Content-Security-Policy': csp,
   });
   response.end(html);
+}
+
+/** A path segment, percent-decoded (RFC 3986 §2.1); a malformed one is the client's error. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed path segment "${part}"`);
+  }
+}
+
+/** A whole number from the query, or its default. */
+function count(query: URLSearchParams, name: string, fallback: number): number {
+  const text = query.get(name);
+  if (text === null) return fallback;
+  if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, `${name} takes a whole number, not "${text}"`);
+  return Number(text);
 }
 
 function isLoopback(address: string): boolean {

@@ -308,6 +308,26 @@ describe('the dashboard API', () => {
     await closed;
   });
 
+  it('answers malformed requests with 400 or 404 and goes on serving', async () => {
+    const cases: [string, string, number][] = [
+      ['GET', '/api/hosts/%E0%A4%A', 400],
+      ['GET', '/api/activity?since=yesterday', 400],
+      ['GET', '/api/dns?limit=-1', 400],
+      ['GET', '/api/journey', 400],
+      ['GET', '/api/journey?host=store1&queue=NOPE', 404],
+      ['GET', '/api/nothing', 404],
+      ['GET', '/assets/../package.json', 404],
+      ['GET', '/api/hosts/store1/mailboxes/bob@acme.example/x/y/z', 404],
+      ['PUT', '/api/hosts', 405],
+    ];
+    for (const [method, path, status] of cases) {
+      const answer = await http(dashboard, path, { method, headers: bearer(dashboard) });
+      expect(answer.status, `${method} ${path}: ${answer.text}`).toBe(status);
+      expect(answer.json().error).toMatch(/\S/);
+    }
+    expect((await get('hosts')).length).toBe(3);
+  });
+
   it('answers the plan and its diagram', async () => {
     const plan = await get('plan');
     expect(plan.domains.find((d: any) => d.name === 'acme.example').mx).toEqual([
