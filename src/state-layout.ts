@@ -2,6 +2,7 @@
  * The state directory of a running plan, laid out in one place for every engine and reader:
  *
  *   <stateDir>/endpoints.json                     where the DNS and each host listen
+ *   <stateDir>/ports.json                         the ports kept across restarts (sandbox/ports.ts)
  *   <stateDir>/tls/ca.{crt,key}                   the throwaway CA that every client of the plan trusts
  *   <stateDir>/tls/hosts/<hostId>.{crt,key}       each mail host's certificate and key (PEM)
  *   <stateDir>/tls/web/<webId>.{crt,key}          each web host's (the MTA-STS policy hosts)
@@ -21,6 +22,12 @@ export const ENDPOINTS_FILE = 'endpoints.json';
 
 export function endpointsFile(stateDir: string): string {
   return join(stateDir, ENDPOINTS_FILE);
+}
+
+export const PORTS_FILE = 'ports.json';
+
+export function portsFile(stateDir: string): string {
+  return join(stateDir, PORTS_FILE);
 }
 
 export interface HostLayout {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
+import * as graph from './commands/graph.js';
 import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as mta from './commands/mta.js';
@@ -25,6 +26,7 @@ const commands: readonly { register(program: Command): void }[] = [
   mtaSts,
   records,
   mta,
+  graph,
   dns,
   sandbox,
   verify,

@@ -20,7 +20,7 @@ import type { RelayContext } from './relay-context.js';
 import { formatReply, refusalReply, REPLIES, SmtpReplyError, type SmtpReply } from './replies.js';
 import type { InboundHandlers, SessionInfo } from './server.js';
 import type { StoredEnvelope } from './spool.js';
-import { readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import { messageIdOf, readTrace, receivedHeader, type ReceivedFields } from './trace.js';
 import { isInternational } from './smtputf8.js';
 import type { RecipientOutcome } from './transmit.js';
 
@@ -77,6 +77,8 @@ export async function acceptData(
     recipients,
     size: message.size,
     bareLineEndings: message.bareLineEndings,
+    messageId: messageIdOf(message.data),
+    client: envelope.client,
   } as const;
 
   const expansion = expandRecipients(policy, recipients, 'inbound');
@@ -93,6 +95,7 @@ export async function acceptData(
         recipient,
         to: 'maildir',
         duplicate: o.duplicate === true,
+        reply: formatReply(o.reply),
       });
     return stored === 'maildir' ? REPLIES.delivered(envelope.id) : REPLIES.queued(envelope.id);
   }
@@ -126,6 +129,8 @@ export async function acceptSubmission(
     size: normalised.length,
     stored: 'queue',
     bareLineEndings: normaliser.fixed,
+    messageId: messageIdOf(normalised),
+    client: undefined,
   });
   return envelope.id;
 }

@@ -158,16 +158,22 @@ function wire(parts: {
 }): RelayContext {
   const { policy, clock, log, profile, spool, options } = parts;
   const { host } = policy;
-  const deliver = (to: Destination, delivery: Delivery) =>
-    to.kind === 'local'
-      ? deliverLocal(relay, delivery)
-      : transmit(
-          to,
-          delivery.envelope.from,
-          delivery.targets.map((t) => t.address),
-          delivery.body,
-          relay.outbound,
-        );
+  const deliver = async (to: Destination, delivery: Delivery) => {
+    if (to.kind === 'local') return deliverLocal(relay, delivery);
+    const recipients = delivery.targets.map((t) => t.address);
+    const result = await transmit(to, delivery.envelope.from, recipients, delivery.body, relay.outbound);
+    // Before the queue logs the outcome: why it went there comes first in the journey.
+    if (result.route)
+      log({
+        type: 'routed',
+        host: host.id,
+        queueId: delivery.envelope.id,
+        recipients,
+        via: to.kind === 'mx' ? { kind: 'mx', domain: to.domain } : { kind: 'host', host: to.host.id },
+        ...result.route,
+      });
+    return result;
+  };
   const relay: RelayContext = {
     policy,
     clock,

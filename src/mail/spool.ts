@@ -182,6 +182,11 @@ export class Spool {
     return this.read(message.segment, message.body.offset, message.body.length);
   }
 
+  /** The body's length in bytes of a live message (Postfix's message_size), undefined for any other. */
+  messageSize(id: string): number | undefined {
+    return this.live.get(id)?.body.length;
+  }
+
   /** Segments on disk, live messages, and fdatasyncs so far (fewer than messages: group commit). */
   stats(): { segments: number; live: number; commits: number } {
     return { segments: this.segments.size, live: this.live.size, commits: this.commits };

@@ -16,8 +16,8 @@
  */
 import type { Connector } from './connector.js';
 import type { NextHop } from '../routing/destination.js';
-import { resolveNextHop, type NextHopContext } from './next-hop.js';
-import { isPermanent, REPLIES, type SmtpReply } from './replies.js';
+import { resolveNextHop, type Candidate, type DnsLookup, type NextHopContext } from './next-hop.js';
+import { formatReply, isPermanent, REPLIES, type SmtpReply } from './replies.js';
 import type { SmtpClient } from './smtp-client.js';
 import type { ExchangeSecurity } from './tls-policy.js';
 
@@ -32,10 +32,26 @@ export interface RecipientOutcome {
   readonly duplicate?: boolean;
 }
 
+/** Why an attempt went where it went: the relay reports it as a `routed` event (events.ts). */
+export interface RouteTrace {
+  readonly lookups: readonly DnsLookup[];
+  readonly candidates: readonly Candidate[];
+  /** This host's own MX preference, when it found itself among the MX. */
+  readonly self?: number;
+  /** Candidates that held no session, in order, with the failure. */
+  readonly tried: readonly (Candidate & { readonly reply: string })[];
+  /** The candidate that took the (last) transaction. */
+  readonly relay?: Candidate;
+  /** Why nothing was tried: the failed resolution's reply. */
+  readonly reply?: string;
+}
+
 export interface TransmitResult {
   readonly outcomes: ReadonlyMap<string, RecipientOutcome>;
   /** No address would hold a session (or DNS failed temporarily): back the destination off. */
   readonly unreachable: boolean;
+  /** Outbound delivery only. */
+  readonly route?: RouteTrace;
 }
 
 export interface TransmitContext extends NextHopContext {
@@ -56,12 +72,17 @@ export async function transmit(
 ): Promise<TransmitResult> {
   const outcomes = new Map<string, RecipientOutcome>();
   const resolution = await resolveNextHop(hop, ctx);
+  const { lookups } = resolution;
+  const self = resolution.self !== undefined ? { self: resolution.self } : {};
   if (!resolution.ok) {
     const status = isPermanent(resolution.reply) ? 'failed' : 'deferred';
     for (const r of recipients) outcomes.set(r, { status, reply: resolution.reply });
-    return { outcomes, unreachable: status === 'deferred' };
+    const route = { lookups, candidates: [], ...self, tried: [], reply: formatReply(resolution.reply) };
+    return { outcomes, unreachable: status === 'deferred', route };
   }
 
+  const tried: (Candidate & { reply: string })[] = [];
+  let relay: Candidate | undefined;
   let unreachable = false;
   for (let i = 0; i < recipients.length; i += ctx.maxRecipients) {
     const chunk = recipients.slice(i, i + ctx.maxRecipients);
@@ -76,8 +97,10 @@ export async function transmit(
       const endpoint = ctx.connector.endpointFor(candidate.address);
       if (!endpoint) {
         const why = ctx.connector.whyUnreachable?.(candidate.address) ?? 'no loopback endpoint stands in for it';
+        const unreachable = REPLIES.unreachable(candidate.exchange, candidate.address, why);
         // An address this host cannot dial says less than a server's answer: it does not hide one.
-        lastFailure ??= REPLIES.unreachable(candidate.exchange, candidate.address, why);
+        lastFailure ??= unreachable;
+        tried.push({ ...candidate, reply: formatReply(unreachable) });
         continue;
       }
       const result = await ctx.client.send(endpoint, { from, to: chunk }, message, security?.tls);
@@ -94,8 +117,10 @@ export async function transmit(
           ...result.reply,
           text: `${candidate.exchange} [${candidate.address}] said: ${result.reply.text}`,
         };
+        tried.push({ ...candidate, reply: formatReply(result.reply) });
         continue;
       }
+      relay = candidate;
       if (result.stage === 'mail' || result.stage === 'data') {
         for (const r of chunk)
           outcomes.set(r, { status: isPermanent(result.reply) ? 'failed' : 'deferred', reply: result.reply, remote });
@@ -120,5 +145,6 @@ export async function transmit(
       for (const r of chunk) outcomes.set(r, { status: 'deferred', reply });
     }
   }
-  return { outcomes, unreachable };
+  const route = { lookups, candidates: resolution.candidates, ...self, tried, ...(relay && { relay }) };
+  return { outcomes, unreachable, route };
 }

@@ -63,7 +63,19 @@ function render(
 ): string {
   const entries = (map: ReadonlyMap<string, HostEndpoint>) =>
     Object.fromEntries(
-      [...map.values()].map((h) => [h.hostId, { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port }]),
+      [...map.values()].map((h) => [
+        h.hostId,
+        // `port` is `ports.smtp` (or the web host's HTTPS), kept for readers of the first endpoints.json.
+        {
+          fqdn: h.fqdn,
+          planned: h.planned,
+          address: h.address,
+          port: h.port,
+          ...(Object.keys(h.services).length > 0 && {
+            ports: Object.fromEntries(Object.entries(h.services).map(([name, e]) => [name, e.port])),
+          }),
+        },
+      ]),
     );
   const body = {
     dns: { address: dns.address, port: dns.port },

@@ -33,6 +33,13 @@ export function eventLine(event: MailEvent, now: Date = new Date()): string {
       return `${head} refused at ${event.stage.toUpperCase()}${event.address ? ` <${event.address}>` : ''}: ${event.reply}`;
     case 'delivered':
       return `${head} ${event.queueId}: delivered <${event.recipient}> ${event.to === 'maildir' ? 'to the Maildir' : `via ${event.to}`}${event.duplicate ? ' (already there: not written again)' : ''}`;
+    case 'routed': {
+      const where = event.via.kind === 'mx' ? `MX of ${event.via.domain}` : `planned host ${event.via.host}`;
+      const to = event.relay
+        ? `${event.relay.exchange}[${event.relay.address}]`
+        : (event.reply ?? 'no candidate took it');
+      return `${head} ${event.queueId}: routed via ${where}: ${event.tried.length > 0 ? `${event.tried.length} refused, then ` : ''}${to}`;
+    }
     case 'deferred':
       return `${head} ${event.queueId}: deferred ${event.recipients.map((r) => `<${r}>`).join(',')}: ${event.reason} (retry at ${new Date(event.retryAt).toISOString().slice(11, 19)})`;
     case 'bounced':

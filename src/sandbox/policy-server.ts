@@ -27,6 +27,8 @@ export interface PolicyServerOptions {
   readonly web: WebHost;
   readonly identity: TlsIdentity;
   readonly address: string;
+  /** 0 (the default) picks one. */
+  readonly port?: number;
   /** Serve the files of this directory (`mxplan mta-sts` output) instead of the plan's policies. */
   readonly policyDir?: string;
 }
@@ -72,7 +74,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         new ResourceError(`cannot listen for web host ${web.id} (${error.code ?? error.message})`, { cause: error }),
       ),
     );
-    server.listen(0, options.address, () => resolve());
+    server.listen(options.port ?? 0, options.address, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

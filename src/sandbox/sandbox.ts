@@ -41,7 +41,15 @@ import { openPki, type Pki, type TlsIdentity, type TlsSubject } from '../tls/pki
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
-import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+import type {
+  Activity,
+  ActivityListener,
+  DnsQueryListener,
+  EngineFactory,
+  HostEndpoint,
+  HostStatus,
+  RunningPlan,
+} from './engine.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -54,6 +62,10 @@ export interface SandboxOptions {
   readonly profile?: ProfileName;
   /** Port of the DNS responder; 0 (the default) picks one. */
   readonly dnsPort?: number;
+  /** Each host's SMTP port (ports.ts keeps them across restarts); a host not named, or 0, gets one when it first comes up. */
+  readonly ports?: Readonly<Record<string, { readonly smtp?: number }>>;
+  /** Each web host's HTTPS port, kept likewise; a web host not named, or 0, gets one at start. */
+  readonly webPorts?: Readonly<Record<string, number>>;
   /** Every relay event, the lifecycle ones (listening, resumed, error) too: the sandbox's own log. */
   readonly log?: MailLog;
   readonly clock?: Clock;
@@ -103,10 +115,30 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
   const pki = await openPki(stateDir, tlsSubjects(plan, stateDir));
+  // The DNS query log, fanned out like the activity stream.
+  const dnsListeners = new Set<DnsQueryListener>();
   const dns = await startDnsServer({
     zones: deriveZones(plan, { serial: 1 }),
     address: LOOPBACK,
     port: options.dnsPort ?? 0,
+    log: (entry) => {
+      if (dnsListeners.size === 0) return;
+      const query = {
+        time: Date.parse(entry.time),
+        client: entry.client,
+        transport: entry.transport,
+        name: entry.qname,
+        type: entry.qtype,
+        rcode: entry.rcode,
+      };
+      for (const listener of dnsListeners) {
+        try {
+          listener(query);
+        } catch {
+          // a failing listener must not keep the others from hearing
+        }
+      }
+    },
   });
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
@@ -163,15 +195,24 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
   };
 
+  /** A host's endpoint at `port` (0: not chosen yet); a chosen port goes into the address book. */
+  const place = (host: Host, port: number) => {
+    const planned = [...host.ipv4, ...host.ipv6];
+    if (port !== 0) for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port });
+    hosts.set(host.id, {
+      hostId: host.id,
+      fqdn: host.fqdn,
+      planned,
+      address: LOOPBACK,
+      port,
+      services: port === 0 ? {} : { smtp: { host: LOOPBACK, port } },
+    });
+  };
   /** Starts a host's relay; the first time, its port is chosen and entered in the address book. */
   const bringUp = async (host: Host, port: number) => {
     const relay = await launch(host.id, port);
     relays.set(host.id, relay);
-    if (port === 0) {
-      const planned = [...host.ipv4, ...host.ipv6];
-      for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: relay.port });
-      hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: relay.port });
-    }
+    if (port === 0) place(host, relay.port);
   };
 
   const policyServers: PolicyServer[] = [];
@@ -185,26 +226,29 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         web: host,
         identity: pki.identities.get(`web:${host.id}`)!,
         address: LOOPBACK,
+        port: options.webPorts?.[host.id] ?? 0,
         ...(options.policyDir !== undefined && { policyDir: options.policyDir }),
       });
       policyServers.push(server);
       const planned = [...host.ipv4, ...host.ipv6];
       for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: server.port }, HTTPS_PORT);
-      web.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: server.port });
+      web.set(host.id, {
+        hostId: host.id,
+        fqdn: host.fqdn,
+        planned,
+        address: LOOPBACK,
+        port: server.port,
+        // a web host's one service, HTTPS, is `port`: it has no mail services
+        services: {},
+      });
     }
-    for (const id of [...starting, ...Object.keys(options.relays ?? {})])
+    for (const id of [...starting, ...Object.keys(options.relays ?? {}), ...Object.keys(options.ports ?? {})])
       if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
-      if (starting.has(host.id)) await bringUp(host, 0);
-      else
-        hosts.set(host.id, {
-          hostId: host.id,
-          fqdn: host.fqdn,
-          planned: [...host.ipv4, ...host.ipv6],
-          address: LOOPBACK,
-          port: 0,
-        });
+      const port = options.ports?.[host.id]?.smtp ?? 0;
+      place(host, port);
+      if (starting.has(host.id)) await bringUp(host, port);
     }
     await endpoints.write();
   } catch (error) {
@@ -275,8 +319,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (endpoint.port === 0) await endpoints.write();
       setStatus(hostId, 'up');
     },
-    async retryNow() {
-      for (const relay of relays.values()) relay.retryNow();
+    async retryNow(hostId) {
+      if (hostId === undefined) for (const relay of relays.values()) relay.retryNow();
+      else relays.get(known(hostId).hostId)?.retryNow();
     },
     async submit(hostId, envelope, message) {
       const relay = relays.get(known(hostId).hostId);
@@ -292,6 +337,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
+      };
+    },
+    onDnsQuery(listener) {
+      dnsListeners.add(listener);
+      return () => {
+        dnsListeners.delete(listener);
       };
     },
     // The relays report synchronously, as they act: every activity up to now is already counted.

@@ -1,7 +1,10 @@
 import { Option, type Command } from 'commander';
 import { ProblemsError, UsageError } from '../../errors.js';
 import { useColor } from '../io.js';
+import { parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
+import { waitForSignal } from '../signals.js';
+import type { EngineFactory } from '../../sandbox/engine.js';
 import { isScenarioName, SCENARIO_NAMES } from '../../verify/names.js';
 import { failures, formatVerify, VERIFY_FORMATS, type VerifyFormat } from '../../verify/report.js';
 
@@ -13,6 +16,7 @@ interface VerifyFlags {
   /** --no-lint, the old name of --force (hidden, deprecated). */
   lint: boolean;
   patience: string;
+  ui?: Listen;
 }
 
 export function register(program: Command): void {
@@ -31,6 +35,12 @@ export function register(program: Command): void {
     .option('--force', 'run even when the topology has error-level findings')
     .addOption(new Option('--no-lint', 'deprecated: the old name of --force').hideHelp())
     .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
+    .addOption(
+      new Option(
+        '--ui [address]',
+        'watch it in the dashboard on loopback ([address][:port]); it stays open after the report until Ctrl-C',
+      ).argParser((text: string) => parseListen('--ui', text)),
+    )
     .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
     .action(async (file: string, flags: VerifyFlags, command: Command) => {
       const scenarios = flags.scenario.map((name) => {
@@ -54,6 +64,26 @@ export function register(program: Command): void {
         import('../../verify/progress.js'),
         import('../../sandbox/sandbox.js'),
       ]);
+      // --ui: the dashboard watches the main running plan from its start (the first the factory makes).
+      type Dashboard = Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>>;
+      let dashboard: Dashboard | undefined;
+      const ui = flags.ui;
+      const engine: EngineFactory = !ui
+        ? builtinEngine
+        : async (options) => {
+            const running = await builtinEngine(options);
+            if (!dashboard) {
+              const { startDashboard } = await import('../../dashboard/server.js');
+              dashboard = await startDashboard({ engine: running, verify: true, ...ui }).catch(
+                async (error: unknown) => {
+                  await running.close();
+                  throw error;
+                },
+              );
+              process.stderr.write(`dashboard: ${dashboard.url}\n`);
+            }
+            return running;
+          };
       const color = useColor(command);
       const progress = new Progress(process.stderr, {
         live: process.stderr.isTTY === true,
@@ -72,23 +102,43 @@ export function register(program: Command): void {
       process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
         plan,
-        engine: builtinEngine,
+        engine,
         ...(scenarios.length > 0 && { scenarios }),
         keep: flags.keep === true,
         // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
         removal: 'detached',
         patience: patience * 1000,
         onStateDir: (dir) => (stateDir = dir),
-        onScenarioStart: (s) => progress.start(s.name, s.title),
-        onCase: (c) => progress.case(c),
+        onScenarioStart: (s) => {
+          progress.start(s.name, s.title);
+          dashboard?.verify?.scenarioStarted(s.name, s.title);
+        },
+        onCase: (c) => {
+          progress.case(c);
+          dashboard?.verify?.caseJudged(c);
+        },
         onStatus: (_s, text) => progress.status(text),
-        onScenarioEnd: (s, ms) => progress.end(s.name, ms),
+        onScenarioEnd: (s, ms) => {
+          progress.end(s.name, ms);
+          dashboard?.verify?.scenarioEnded(s.name, ms);
+        },
+      }).catch(async (error: unknown) => {
+        await dashboard?.close();
+        throw error;
       });
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
       // The text report ends by saying so; a JSON or JUnit report is for a tool, the person reads stderr.
       if (result.stateDir && flags.format !== 'text') process.stderr.write(`state kept in ${result.stateDir}\n`);
+      if (dashboard) {
+        // The plan has stopped; its journeys and verdicts stay to be read.
+        dashboard.verify?.done();
+        dashboard.engineClosed();
+        process.stderr.write(`verify finished; the dashboard stays open at ${dashboard.url} until Ctrl-C\n`);
+        await waitForSignal();
+        await dashboard.close();
+      }
       if (failures(result).length > 0) throw new ProblemsError();
     });
 }
