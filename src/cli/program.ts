@@ -9,6 +9,7 @@ import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
 import * as importZones from './commands/import.js';
+import * as keys from './commands/keys.js';
 import * as lint from './commands/lint.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
@@ -21,6 +22,7 @@ const commands: readonly { register(program: Command): void }[] = [
   rules,
   zones,
   records,
+  keys,
   dns,
   sandbox,
   verify,
