@@ -3,6 +3,7 @@
  * wiring of its stages, each in a module of its own, over one Delivery (queue.ts):
  *
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
+ *   dkim-sign.ts       DKIM for what this host originates (submissions, DSNs), once, before it is stored
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
  *   transmit.ts        to a planned host or a domain's MX (next-hop.ts, smtp-client.ts)
@@ -24,6 +25,7 @@ import { canonicalIP } from '../topology/ip.js';
 import { acceptSubmission, inboundHandlers } from './accept.js';
 import { bounce } from './bounce.js';
 import { systemClock, type Clock } from './clock.js';
+import { dkimSigner } from './dkim-sign.js';
 import type { Connector } from './connector.js';
 import type { MailLog } from './events.js';
 import { deliverLocal } from './local-delivery.js';
@@ -170,6 +172,7 @@ function wire(parts: {
       self: { fqdn: host.fqdn, addresses: new Set([...host.ipv4, ...host.ipv6].map(canonicalIP)) },
       random: options.random ?? Math.random,
     },
+    signer: dkimSigner(policy.plan, host.id, (message) => log({ type: 'error', host: host.id, message })),
     newQueueId: queueIds(clock),
     queue: new Queue({
       host: host.id,
