@@ -30,9 +30,18 @@ import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
 import { endpointsFile, hostLayout } from '../state-layout.js';
+import { startOutside, type OutsideNetwork } from './outside.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
-import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+import type {
+  Activity,
+  ActivityListener,
+  EngineFactory,
+  HostEndpoint,
+  HostStatus,
+  OutsideDomain,
+  RunningPlan,
+} from './engine.js';
 
 export type { HostEndpoint } from './engine.js';
 
@@ -52,6 +61,8 @@ export interface SandboxOptions {
   readonly start?: readonly string[];
   /** Settings of particular hosts' relays; their `overrides` apply over the sandbox's. */
   readonly relays?: Readonly<Record<string, RelaySettings>>;
+  /** Domains outside the plan whose mail the caller takes (outside.ts). */
+  readonly outside?: readonly OutsideDomain[];
 }
 
 export interface RelaySettings {
@@ -73,22 +84,31 @@ export interface Sandbox extends RunningPlan {
 }
 
 /** The built-in engine as verify starts it: every host up, retries in seconds (the fast profile). */
-export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime }) =>
+export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime, outside }) =>
   startSandbox({
     plan,
     stateDir,
     profile: 'fast',
     ...(queueLifetime !== undefined && { overrides: { queueLifetime } }),
+    ...(outside && { outside }),
   });
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
-  const dns = await startDnsServer({
-    zones: deriveZones(plan, { serial: 1 }),
-    address: LOOPBACK,
-    port: options.dnsPort ?? 0,
-  });
+  const outside = await startOutside(plan, options.outside ?? []);
+  let dns: DnsServer;
+  try {
+    dns = await startDnsServer({
+      // The outside domains' zones are served beside the plan's, never written with them.
+      zones: [...deriveZones(plan, { serial: 1 }), ...outside.zones],
+      address: LOOPBACK,
+      port: options.dnsPort ?? 0,
+    });
+  } catch (error) {
+    await outside.close();
+    throw error;
+  }
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
   const relays = new Map<string, Relay>();
@@ -132,7 +152,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       hostId,
       stateDir,
       resolver,
-      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook),
+      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook, outside),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
       log,
@@ -174,6 +194,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   } catch (error) {
     await Promise.allSettled([...relays.values()].map((r) => r.stop()));
     await dns.close();
+    await outside.close();
     throw error;
   }
 
@@ -198,6 +219,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       // acknowledged is on disk; what was not, its sender still holds.
       await Promise.allSettled([...hosts.keys()].map(stop));
       await dns.close();
+      await outside.close();
     })());
 
   return {
@@ -207,7 +229,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     dns,
     resolver,
     endpointBook,
-    connector: endpointBook,
+    connector: { endpointFor: (address) => endpointBook.endpointFor(address), sourceOf: outside.sourceOf },
+    outside: outside.exchanges,
     hosts,
     relay: (hostId) => relays.get(hostId),
     isUp: (hostId) => relays.has(hostId),
@@ -286,11 +309,15 @@ async function silentListener(port: number): Promise<{ close(): Promise<void> }>
   };
 }
 
-/** The address book as `host` sees it: only the address families it has an address in. */
-function familiesOf(host: Host, book: Connector): Connector {
+/**
+ * The address book as `host` sees it: only the address families it has an address in, and the
+ * outside domains through forwarders of its own (outside.ts says why).
+ */
+function familiesOf(host: Host, book: Connector, outside: OutsideNetwork): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
-    endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined),
+    endpointFor: (address) =>
+      families.has(familyOf(address)) ? (book.endpointFor(address) ?? outside.endpointFor(host, address)) : undefined,
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
