@@ -229,7 +229,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     dns,
     resolver,
     endpointBook,
-    connector: { endpointFor: (address) => endpointBook.endpointFor(address), sourceOf: outside.sourceOf },
+    connector: {
+      endpointFor: (address) => endpointBook.endpointFor(address),
+      sourceOf: (remote) => outside.sourceOf(remote),
+    },
     outside: outside.exchanges,
     hosts,
     relay: (hostId) => relays.get(hostId),
