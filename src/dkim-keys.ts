@@ -5,8 +5,8 @@
  * exclusively (O_EXCL) with mode 0600, in directories made with mode 0700.
  *
  * Keys it will not make, and says why: for a selector that pins its public key (a new key would
- * not match it), for a retired or removed one (it signs nothing more), and RSA keys outside the
- * 1024 to 4096 bits verifiers must handle (RFC 8301 §3.2).
+ * not match it), and RSA keys outside the 1024 to 4096 bits verifiers must handle (RFC 8301
+ * §3.2). A retired or removed selector needs none: it signs nothing more.
  */
 import { generateKeyPair } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,8 +16,16 @@ import { inParallel } from './parallel.js';
 import { RSA_KEY_BITS } from './topology/dkim.js';
 import type { DkimSelector, Plan } from './topology/types.js';
 
+/**
+ * `created`; `exists` (left as it is); `unneeded`: missing, but every selector naming it is
+ * retired or removed and signs nothing more; `skipped`: missing, and not made, for `why`.
+ */
 export type KeyOutcome =
-  | { readonly status: 'created' | 'exists'; readonly file: string; readonly selectors: readonly DkimSelector[] }
+  | {
+      readonly status: 'created' | 'exists' | 'unneeded';
+      readonly file: string;
+      readonly selectors: readonly DkimSelector[];
+    }
   | {
       readonly status: 'skipped';
       readonly file: string;
@@ -58,6 +66,7 @@ export async function generateMissingKeys(plan: Plan): Promise<KeyOutcome[]> {
   return inParallel(files, availableParallelism(), async ([file, selectors]): Promise<KeyOutcome> => {
     const { key } = selectors[0]!;
     if (key.status !== 'missing') return { status: 'exists', file, selectors };
+    if (selectors.every((s) => s.retired || s.removed)) return { status: 'unneeded', file, selectors };
     const why = whyNot(selectors);
     if (why) return { status: 'skipped', file, selectors, why };
     const pem = await newKey(selectors[0]!);

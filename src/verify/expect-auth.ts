@@ -12,9 +12,13 @@
  */
 import { activeSelectors } from '../topology/dkim.js';
 import { canonicalIP, networkContains, parseCidr } from '../topology/ip.js';
-import type { Domain, Host } from '../topology/types.js';
+import type { Domain, Host, Plan } from '../topology/types.js';
 
 export interface AuthExpectation {
+  /** The domain SPF is checked for: the MAIL FROM's, or the HELO name for a DSN (RFC 7208 §2.3). */
+  readonly spfDomain: string;
+  /** The domain DKIM must sign for (d=). */
+  readonly dkimDomain: string;
   /** The domain's SPF lists the source address; undefined: the plan cannot say (an include). */
   readonly spf: boolean | undefined;
   /** The selectors whose signatures must verify, d= the domain. */
@@ -23,14 +27,65 @@ export interface AuthExpectation {
   readonly dmarc: string | undefined;
 }
 
+/** A user's message of `domain`, submitted at `host`. */
 export function expectAuthentication(domain: Domain, host: Host, source: string | undefined): AuthExpectation {
   return {
+    spfDomain: domain.name,
+    dkimDomain: domain.name,
     spf: source === undefined ? undefined : spfLists(domain, source),
-    dkim: activeSelectors(domain, host.id)
-      .filter((s) => s.key.status === 'ok' && s.published)
-      .map((s) => s.selector),
+    dkim: signingSelectors(domain, host),
     dmarc: domain.dmarc?.policy.toLowerCase(),
   };
+}
+
+/**
+ * A DSN from `host`: from the null reverse-path, so SPF is checked for its HELO name (RFC 7208
+ * §2.3), where the plan publishes the addresses of the hosts that greet with it (or the domain's
+ * own SPF, at a domain's apex); From is MAILER-DAEMON@<its name>, and the planned domain at or
+ * above that name is the one that signs it and whose DMARC policy applies.
+ */
+export function expectDsnAuthentication(plan: Plan, host: Host, source: string | undefined): AuthExpectation {
+  const domain = enclosingDomain(plan, host.fqdn);
+  const apex = plan.domains.get(host.helo);
+  const heloSpf = inManagedZone(plan, host.helo);
+  const greeters = [...plan.hosts.values()].filter((h) => h.helo === host.helo);
+  return {
+    spfDomain: host.helo,
+    dkimDomain: domain?.name ?? host.fqdn,
+    spf:
+      source === undefined
+        ? undefined
+        : apex
+          ? spfLists(apex, source)
+          : heloSpf && greeters.some((h) => [...h.ipv4, ...h.ipv6].map(canonicalIP).includes(canonicalIP(source))),
+    dkim: domain ? signingSelectors(domain, host) : [],
+    dmarc: domain?.dmarc?.policy.toLowerCase(),
+  };
+}
+
+/** The selectors whose signature must verify: active, the host's, with a key and a record. */
+function signingSelectors(domain: Domain, host: Host): string[] {
+  return activeSelectors(domain, host.id)
+    .filter((s) => s.key.status === 'ok' && s.published)
+    .map((s) => s.selector);
+}
+
+/** The planned mail domain that is `name` or nearest above it. */
+export function enclosingDomain(plan: Plan, name: string): Domain | undefined {
+  for (let n = name; ; n = n.slice(n.indexOf('.') + 1)) {
+    const domain = plan.domains.get(n);
+    if (domain) return domain;
+    if (!n.includes('.')) return undefined;
+  }
+}
+
+/** Whether the plan writes records for `name`: it lies in a mail domain or an infrastructure zone. */
+function inManagedZone(plan: Plan, name: string): boolean {
+  const zones = new Set([...plan.domains.keys(), ...plan.zones.map((z) => z.name)]);
+  for (let n = name; ; n = n.slice(n.indexOf('.') + 1)) {
+    if (zones.has(n)) return true;
+    if (!n.includes('.')) return false;
+  }
 }
 
 function spfLists(domain: Domain, source: string): boolean | undefined {

@@ -17,7 +17,10 @@ import { outsideResolver } from './resolver.js';
 
 /** What the receiver saw of one message. */
 export interface ReceivedMessage {
+  /** The probe's token; for a DSN, the token of the probe it returns. */
   readonly token: string | undefined;
+  /** A DSN: the message came from the null reverse-path (RFC 5321 §4.5.5). */
+  readonly dsn: boolean;
   /** The address the connection came from, as the engine says; undefined when it cannot say. */
   readonly source: string | undefined;
   readonly helo: string;
@@ -42,6 +45,9 @@ export interface Receiver extends AsyncDisposable {
 /** The most a message may be: well above any probe. */
 const MAX_SIZE = 1_000_000;
 
+/** Local parts the receiver refuses (550 5.1.1): mail to them comes back as a DSN. */
+export const REFUSED_PREFIX = 'refuse-';
+
 export async function startReceiver(domain: string): Promise<Receiver> {
   let engine: { readonly dns: DnsEndpoint; readonly connector: Connector } | undefined;
   let resolver: ReturnType<typeof outsideResolver> | undefined;
@@ -64,7 +70,15 @@ export async function startReceiver(domain: string): Promise<Receiver> {
       disableArc: true,
       disableBimi: true,
     });
-    received.push({ token: probeToken(raw), source, helo: session.hostNameAppearsAs, sender, auth, raw });
+    received.push({
+      token: probeToken(raw),
+      dsn: sender === '',
+      source,
+      helo: session.hostNameAppearsAs,
+      sender,
+      auth,
+      raw,
+    });
   };
 
   const server = new SMTPServer({
@@ -76,11 +90,13 @@ export async function startReceiver(domain: string): Promise<Receiver> {
     size: MAX_SIZE,
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (address.address.toLowerCase().endsWith(suffix)) callback();
-      else
-        callback(
-          Object.assign(new Error(`5.1.1 <${address.address}>: not a domain of this receiver`), { responseCode: 550 }),
-        );
+      const to = address.address.toLowerCase();
+      const refuse = (why: string) =>
+        callback(Object.assign(new Error(`5.1.1 <${to}>: ${why}`), { responseCode: 550 }));
+      if (!to.endsWith(suffix)) refuse('not a domain of this receiver');
+      // A recipient that does not exist, so that the host that tried returns a DSN (RFC 3464).
+      else if (to.startsWith(REFUSED_PREFIX)) refuse('no such user here');
+      else callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -128,9 +144,10 @@ export async function startReceiver(domain: string): Promise<Receiver> {
   };
 }
 
-/** The probe token of a message (its X-Mxplan-Probe field). */
+/**
+ * The probe token of a message: its X-Mxplan-Probe field, or for a DSN the field among the
+ * returned headers (RFC 3462 text/rfc822-headers).
+ */
 function probeToken(raw: Buffer): string | undefined {
-  const end = raw.indexOf('\r\n\r\n');
-  const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
-  return new RegExp(`^${PROBE_HEADER}:[ \\t]*(\\S+)`, 'im').exec(head)?.[1];
+  return new RegExp(`^${PROBE_HEADER}:[ \\t]*(\\S+)`, 'im').exec(raw.toString('latin1'))?.[1];
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { relative } from 'node:path';
 import { ProblemsError } from '../../errors.js';
 import { attempt } from '../failure.js';
 import { useColor, versionOf } from '../io.js';
@@ -39,16 +40,17 @@ export function register(program: Command): void {
         throw new ProblemsError('no keys were made');
       }
       const outcomes = await attempt(generateMissingKeys(loaded.plan), { doing: 'cannot write a DKIM key' });
+      const shown = (path: string) => relative(process.cwd(), path) || path;
       for (const o of outcomes) {
         const names = o.selectors.map((s) => `${s.selector}._domainkey.${s.domain}`).join(', ');
         if (o.status === 'created')
-          process.stderr.write(`created ${o.file} (${o.selectors[0]!.algorithm}) for ${names}\n`);
-        if (o.status === 'skipped') process.stderr.write(`not made: ${o.file} for ${names}: ${o.why}\n`);
+          process.stderr.write(`created ${shown(o.file)} (${o.selectors[0]!.algorithm}) for ${names}\n`);
+        if (o.status === 'skipped') process.stderr.write(`not made: ${shown(o.file)} for ${names}: ${o.why}\n`);
       }
       // The records from the plan as it now is, with the new keys read back from their files.
       const { plan } = await loadPlan(file);
       const records = deriveZones(plan!).flatMap((zone) =>
-        zone.records.filter((r) => r.type === 'TXT' && r.name.includes('._domainkey.')),
+        zone.records.filter((r) => r.type === 'TXT' && /(^|\.)_domainkey\./.test(r.name)),
       );
       process.stdout.write(records.map(recordLine).join('\n') + (records.length > 0 ? '\n' : ''));
       const created = outcomes.filter((o) => o.status === 'created').length;

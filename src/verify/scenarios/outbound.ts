@@ -2,19 +2,25 @@
  * Scenario 7: every domain's mail authenticates at a receiver outside the plan. For every domain
  * and every host its mail leaves from, one of the domain's users submits a message there (the
  * contract's `submit`, as sendmail(1)) to verify's receiver (receiver.ts), whose domain is served
- * only by the running plan's DNS, under a name reserved for testing (RFC 2606 `.test`). The
- * receiver judges SPF, DKIM and DMARC with mailauth, from the planned address the host really
- * connected from. What must pass comes from the plan (expect-auth.ts): DMARC for every domain
- * with a policy, SPF where the domain's SPF lists the host, DKIM for every selector it signs with.
- * Runs on a running plan of its own, which serves the receiver's domain.
+ * only by the running plan's DNS, under a name reserved for testing (RFC 2606 `.test`). And every
+ * host sends the receiver a DSN, for a message to an address the receiver refuses. The receiver
+ * judges SPF, DKIM and DMARC with mailauth, from the planned address the host really connected
+ * from. What must pass comes from the plan (expect-auth.ts): DMARC for every domain with a
+ * policy, SPF where the plan's SPF lists the host, DKIM for every selector it signs with. Runs on
+ * a running plan of its own, which serves the receiver's domain.
  */
 import type { AuthenticateResult } from 'mailauth';
 import { inParallel } from '../../parallel.js';
-import type { Domain, Host, Plan } from '../../topology/types.js';
+import type { Host, Plan } from '../../topology/types.js';
 import type { Scenario } from '../context.js';
-import { expectAuthentication, hostWithAddress, type AuthExpectation } from '../expect-auth.js';
+import {
+  expectAuthentication,
+  expectDsnAuthentication,
+  hostWithAddress,
+  type AuthExpectation,
+} from '../expect-auth.js';
 import { newProbe, probeMessage } from '../probes.js';
-import { startReceiver, type ReceivedMessage } from '../receiver.js';
+import { REFUSED_PREFIX, startReceiver, type ReceivedMessage } from '../receiver.js';
 
 export const outboundScenario: Scenario = {
   name: 'outbound',
@@ -22,27 +28,24 @@ export const outboundScenario: Scenario = {
   isolated: true,
   async run(context) {
     const { plan } = context;
-    const jobs = outboundJobs(plan);
+    const domain = receiverDomain(plan);
+    const jobs = [...submissions(plan, domain), ...bounces(plan, domain)];
     if (jobs.length === 0) {
-      context.report({ name: 'outbound', status: 'skip', note: 'no domain sends mail from a planned host' });
+      context.report({ name: 'outbound', status: 'skip', note: 'the plan has no host' });
       return;
     }
-    await using receiver = await startReceiver(receiverDomain(plan));
-    await using isolated = await context.isolated({
-      outside: [{ domain: receiver.domain, endpoint: receiver.endpoint }],
-    });
+    await using receiver = await startReceiver(domain);
+    await using isolated = await context.isolated({ outside: [{ domain, endpoint: receiver.endpoint }] });
     receiver.attach(isolated.engine);
 
     const sent = await inParallel(jobs, 16, async (job) => {
       const token = newProbe();
-      // One recipient per message, so what a host last said about it is its own.
-      const to = `outbound-${jobs.indexOf(job) + 1}@${receiver.domain}`;
-      const message = probeMessage(token, job.author, to, `verify outbound from ${job.host.id}`);
+      const message = probeMessage(token, job.from, job.to, `verify outbound from ${job.host.id}`);
       try {
-        await isolated.engine.submit(job.host.id, { from: job.author, to: [to] }, Buffer.from(message));
-        return { ...job, token, to, error: undefined };
+        await isolated.engine.submit(job.host.id, { from: job.from, to: [job.to] }, Buffer.from(message));
+        return { job, token, error: undefined };
       } catch (error) {
-        return { ...job, token, to, error: (error as Error).message };
+        return { job, token, error: (error as Error).message };
       }
     });
     await receiver.waitFor(
@@ -50,50 +53,75 @@ export const outboundScenario: Scenario = {
       context.patience,
       isolated.retry,
     );
-    const byToken = new Map(receiver.received.map((m) => [m.token, m]));
-    for (const s of sent) {
-      const name = `${s.domain.name} from ${s.host.id} (${s.author})`;
-      if (s.error) {
-        context.report({ name, status: 'fail', expected: 'taken by the host', observed: s.error });
+    const arrived = new Map(receiver.received.map((m) => [`${m.dsn} ${m.token}`, m]));
+    for (const { job, token, error } of sent) {
+      if (error) {
+        context.report({ name: job.name, status: 'fail', expected: 'taken by the host', observed: error });
         continue;
       }
-      const got = byToken.get(s.token);
+      const got = arrived.get(`${job.dsn} ${token}`);
       if (!got) {
+        const word = context.lastWord(job.dsn ? job.from : job.to);
         context.report({
-          name,
+          name: job.name,
           status: 'fail',
-          expected: `delivered to ${receiver.domain}`,
-          observed: `did not arrive within ${context.patience / 1000} s${
-            context.lastWord(s.to) ? `; ${context.lastWord(s.to)}` : ''
-          }`,
+          expected: `${job.dsn ? 'a DSN' : 'the message'} at ${domain}`,
+          observed: `nothing arrived within ${context.patience / 1000} s${word ? `; ${word}` : ''}`,
         });
         continue;
       }
-      context.report({ name, ...judgeAuthentication(plan, s.domain, s.host, got) });
+      context.report({ name: job.name, ...judgeAuthentication(plan, job, got) });
     }
   },
 };
 
+/** One message to send, and what the receiver must find of it. */
 interface Job {
-  readonly domain: Domain;
+  readonly name: string;
   readonly host: Host;
-  /** A planned address of the domain: a user homed on the host where there is one. */
-  readonly author: string;
+  readonly from: string;
+  readonly to: string;
+  /** A DSN comes back for it (the receiver refuses `to`), and is what is judged. */
+  readonly dsn: boolean;
+  readonly expect: (source: string | undefined) => AuthExpectation;
 }
 
-/** Every domain that sends, from every host its mail leaves from, in plan order. */
-function outboundJobs(plan: Plan): Job[] {
+/** Every domain that sends, from every host its mail leaves from, as one of its users there. */
+function submissions(plan: Plan, receiver: string): Job[] {
   const jobs: Job[] = [];
   for (const domain of plan.domains.values()) {
     if (domain.nullMx) continue;
     const users = [...domain.users.values()].sort((a, b) => a.address.localeCompare(b.address));
     const fallback = users[0]?.address ?? [...domain.aliases.values()][0]?.address ?? `postmaster@${domain.name}`;
     for (const host of domain.outbound) {
-      const author = users.find((u) => u.homeId === host.id)?.address ?? fallback;
-      jobs.push({ domain, host, author });
+      const from = users.find((u) => u.homeId === host.id)?.address ?? fallback;
+      jobs.push({
+        name: `${domain.name} from ${host.id} (${from})`,
+        host,
+        from,
+        // One recipient per message, so that what a host last said about it is its own.
+        to: `outbound-${jobs.length + 1}@${receiver}`,
+        dsn: false,
+        expect: (source) => expectAuthentication(domain, host, source),
+      });
     }
   }
   return jobs;
+}
+
+/**
+ * A DSN from every host: a message from an address at the receiver to one it refuses, so the
+ * host that tried to deliver it returns it (RFC 3464), from the null reverse-path.
+ */
+function bounces(plan: Plan, receiver: string): Job[] {
+  return [...plan.hosts.values()].map((host, i) => ({
+    name: `DSN from ${host.id} (MAILER-DAEMON@${host.fqdn})`,
+    host,
+    from: `returned-${i + 1}@${receiver}`,
+    to: `${REFUSED_PREFIX}${i + 1}@${receiver}`,
+    dsn: true,
+    expect: (source: string | undefined) => expectDsnAuthentication(plan, host, source),
+  }));
 }
 
 /** `receiver.test`, or the first `receiver-N.test` no zone of the plan holds. */
@@ -113,11 +141,11 @@ function receiverDomain(plan: Plan): string {
  */
 export function judgeAuthentication(
   plan: Plan,
-  domain: Domain,
-  host: Host,
+  { host, expect }: Pick<Job, 'host' | 'expect'>,
   got: Pick<ReceivedMessage, 'source' | 'auth'>,
 ): { status: 'pass' | 'fail'; expected?: string; observed?: string; note?: string } {
-  const expectation = expectAuthentication(domain, host, got.source);
+  const expectation = expect(got.source);
+  const { spfDomain, dkimDomain } = expectation;
   const seen = results(got.auth);
   const from = got.source
     ? `${got.source} (${hostWithAddress(plan.hosts.values(), got.source)?.id ?? 'no planned host'})`
@@ -127,20 +155,20 @@ export function judgeAuthentication(
     seen.spf === 'pass'
       ? undefined
       : expectation.spf === false
-        ? `spf=${seen.spf}: ${from} is not in ${domain.name}'s SPF`
-        : `spf=${seen.spf}: ${from}${expectation.spf ? ` is in ${domain.name}'s SPF, yet` : ':'} ${seen.spfComment}`;
+        ? `spf=${seen.spf}: ${from} is not in ${spfDomain}'s SPF`
+        : `spf=${seen.spf}: ${from}${expectation.spf ? ` is in ${spfDomain}'s SPF, yet` : ':'} ${seen.spfComment}`;
   const dkimFailures = expectation.dkim.flatMap((selector) => {
-    const r = seen.dkim.find((d) => d.selector === selector && d.domain === domain.name);
+    const r = seen.dkim.find((d) => d.selector === selector && d.domain === dkimDomain);
     if (r?.result === 'pass') return [];
     return [
-      `dkim=${r?.result ?? 'none'}: ${selector}._domainkey.${domain.name} ${r ? `failed: ${r.info}` : 'signed nothing'}`,
+      `dkim=${r?.result ?? 'none'}: ${selector}._domainkey.${dkimDomain} ${r ? `failed: ${r.info}` : 'signed nothing'}`,
     ];
   });
-  const alignedDkim = seen.dkim.some((d) => d.result === 'pass' && d.domain === domain.name);
+  const alignedDkim = seen.dkim.some((d) => d.result === 'pass' && d.domain === dkimDomain);
   const dkimCauses =
     expectation.dkim.length > 0 || alignedDkim
       ? dkimFailures
-      : [`dkim=${seen.dkim[0]?.result ?? 'none'}: ${host.id} does not sign for ${domain.name}`];
+      : [`dkim=${seen.dkim[0]?.result ?? 'none'}: ${host.id} does not sign for ${dkimDomain}`];
 
   const problems: string[] = [];
   if (expectation.dmarc !== undefined && seen.dmarc !== 'pass') {
