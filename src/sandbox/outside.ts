@@ -17,7 +17,6 @@
  * it dialled, the one a real host would connect from.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { UsageError } from '../errors.js';
 import { sortRecords } from '../dns/order.js';
 import type { ResourceRecord, Zone } from '../dns/records.js';
 import { canonicalIP, familyOf } from '../topology/ip.js';
@@ -48,7 +47,8 @@ export async function startOutside(plan: Plan, domains: readonly OutsideDomain[]
   const exchanges: (OutsideExchange & { endpoint: Endpoint })[] = domains.map(({ domain, endpoint }) => {
     const name = canonicalName(domain);
     const zone = planZones(plan).find((z) => isInZone(name, z) || isInZone(z, name));
-    if (zone) throw new UsageError(`outside domain ${name} overlaps the plan's zone ${zone}`);
+    // The caller's mistake (verify picks a free name): nothing a user can change.
+    if (zone) throw new Error(`outside domain ${name} overlaps the plan's zone ${zone}`);
     return {
       domain: name,
       exchange: `mx.${name}`,

@@ -24,7 +24,8 @@ export default defineRule({
     for (const domain of plan.domains.values()) {
       for (const selector of domain.dkim) {
         const { type, bits } = effectiveKey(selector);
-        if (selector.removed || type !== 'rsa') continue;
+        // A retired selector is already on its way out (dkim-selector-retirement watches it).
+        if (selector.retired || selector.removed || type !== 'rsa') continue;
         if (bits >= RSA_KEY_BITS.min && bits < RSA_KEY_BITS.recommended)
           report({
             messageId: 'weak',

@@ -35,8 +35,9 @@ export default defineRule({
         const at = keyAt(selector);
         if (key.status !== 'ok') {
           if (key.status === 'missing') {
-            // A retired selector that pins its key needs no private half any more: the record stays.
-            if (selector.retired && selector.pinnedPublicKey !== undefined) continue;
+            // A selector that signs nothing (retired, or not yet active) and pins its public key needs
+            // no private half now: the record is published from the pin.
+            if (!selector.active && selector.pinnedPublicKey !== undefined) continue;
             report({
               messageId: 'missing',
               data,

@@ -16,6 +16,16 @@ testRule(rule, {
       files: dkimFiles({ 'keys/r.pem': keyFile('rsa-4096'), 'keys/e.pem': keyFile('ed25519') }),
     },
     {
+      name: 'a retired 1024-bit key, on its way out',
+      topology: dkimTopology((t) => {
+        t.domains['acme.example'].dkim = [
+          { selector: 's2026', algorithm: 'rsa-2048', key: 'keys/acme.example.pem' },
+          { selector: 's2019', algorithm: 'rsa-1024', key: 'keys/old.pem', retired: '2026-01-01' },
+        ];
+      }),
+      files: dkimFiles({ 'keys/old.pem': keyFile('rsa-1024') }),
+    },
+    {
       name: 'a 512-bit key is an error of dkim-key-length-allowed, not this warning',
       topology: dkimTopology(),
       files: dkimFiles({ 'keys/acme.example.pem': keyFile('rsa-512') }),
