@@ -228,7 +228,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     it('serves an outside domain the caller takes mail for, and names the planned host behind each connection', async () => {
       // Asked while the connection is open, as a receiver asks: the engine may forget a closed one.
       const arrived: { source: string | undefined; data: string }[] = [];
-      let running: RunningPlan | undefined;
+      const running: { engine?: RunningPlan } = {};
       const listener = new SMTPServer({
         authOptional: true,
         disabledCommands: ['AUTH', 'STARTTLS'],
@@ -239,7 +239,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           stream.on('data', (chunk: string) => (data += chunk));
           stream.on('end', () => {
             const remote = { host: session.remoteAddress, port: session.remotePort };
-            arrived.push({ source: running?.connector.sourceOf(remote), data });
+            arrived.push({ source: running.engine?.connector.sourceOf(remote), data });
             callback();
           });
         },
@@ -252,7 +252,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         stateDir: await tempDir('contract-outside'),
         outside: [{ domain: 'contract-receiver.test', endpoint }],
       });
-      running = other;
+      running.engine = other;
       try {
         const [exchange] = other.outside;
         expect(exchange).toMatchObject({ domain: 'contract-receiver.test' });
