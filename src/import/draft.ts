@@ -345,8 +345,10 @@ class Importer {
   private dkim(zone: ZoneData, path: readonly (string | number)[]): Record<string, unknown>[] {
     const suffix = `._domainkey.${zone.origin}`;
     const selectors: Record<string, unknown>[] = [];
-    for (const r of zone.records) {
-      if (r.type !== 'TXT' || !r.name.endsWith(suffix) || !/^v=DKIM1(;|$)/i.test(text(r).trim())) continue;
+    const records = zone.records
+      .filter((r) => r.type === 'TXT' && r.name.endsWith(suffix) && /^v=DKIM1(;|$)/i.test(text(r).trim()))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const r of records) {
       const tags = new Map(
         text(r)
           .split(';')
