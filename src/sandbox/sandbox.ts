@@ -13,6 +13,9 @@
  * A relay reaches only the address families it has itself (an IPv4-only host cannot connect to
  * an IPv6-only one), as on the real network; the sandbox's own senders reach every family.
  *
+ * Domains outside the plan (verify's receiver) are served beside the plan's zones and reached
+ * through per-host forwarders that tell the receiver which planned host is calling (outside.ts).
+ *
  * A host is taken down by stopping its relay (its port then refuses connections, as a dead host
  * would), or cut off: its relay stops and its port is held by a listener that never answers, so
  * connections time out as through a dead link. It comes back on the same port, resuming its
