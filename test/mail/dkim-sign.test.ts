@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimSigner } from '../../src/mail/dkim-sign.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
@@ -182,5 +183,32 @@ describe.runIf(python)('signatures on mail the relays delivered, checked by dkim
     }
     const raw = await arrived(t);
     expect(raw.toString('latin1')).not.toMatch(/^DKIM-Signature:/im);
+  });
+});
+
+describe('which key signs (the signer alone)', () => {
+  const signed = async (hostId: string, from: string | undefined) => {
+    const errors: string[] = [];
+    const signer = dkimSigner(plan, hostId, (m) => errors.push(m));
+    const head = from === undefined ? '' : `From: ${from}\r\n`;
+    const out = await signer.sign(Buffer.from(`${head}Subject: x\r\n\r\nbody\r\n`), Date.UTC(2026, 10, 28));
+    expect(errors).toEqual([]);
+    return [...out.toString('latin1').matchAll(/^DKIM-Signature:[^]*?(?=^\S)/gm)].map((m) => {
+      const tags = m[0].replace(/\s+/g, '');
+      return `${/;d=([^;]+)/.exec(tags)?.[1]} ${/;s=([^;]+)/.exec(tags)?.[1]} ${/;t=(\d+)/.exec(tags)?.[1]}`;
+    });
+  };
+
+  it('signs for the planned domain at or above the From domain, at the time it is given', async () => {
+    const t = String(Date.UTC(2026, 10, 28) / 1000);
+    expect((await signed('mail1', '"Sales" <team@Sales.ACME.example>')).sort()).toEqual([
+      `acme.example e2026 ${t}`,
+      `acme.example s2026 ${t}`,
+    ]);
+  });
+
+  it('signs nothing without a From, or for a domain outside the plan', async () => {
+    expect(await signed('mail1', undefined)).toEqual([]);
+    expect(await signed('mail1', 'someone@elsewhere.example')).toEqual([]);
   });
 });
