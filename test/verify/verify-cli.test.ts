@@ -37,6 +37,7 @@ describe('mxplan verify', () => {
       'failover',
       'refusals',
       'bounce',
+      'outbound',
     ]);
     for (const s of r.scenarios) {
       expect(s.failed, s.name).toBe(0);
