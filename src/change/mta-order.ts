@@ -90,13 +90,27 @@ export function mtaSteps(before: Plan, after: Plan, mta: MtaDiff, changes: reado
       movers.add(id);
       const postfix = host.files.filter((f) => f.file.startsWith('postfix/'));
       const dovecot = host.files.filter((f) => f.file.startsWith('dovecot/'));
-      const users = (list: Moves) => listOf(list.map((m) => m.address), 3);
+      const users = (list: Moves) =>
+        listOf(
+          list.map((m) => m.address),
+          3,
+        );
       const dropsMailboxes = dovecot.some((f) => (f.entries?.removed.length ?? 0) > 0);
       if (movesIn.length > 0 && dovecot.length > 0) {
         steps.beforeCopy.push(
           dropsMailboxes
-            ? entriesAction(id, dovecot, 'added', `it can take the mailboxes of ${users(movesIn)}, to be copied in`, 'move')
-            : install(id, dovecot, `can take the ${movesIn.length === 1 ? 'mailbox' : 'mailboxes'} of ${users(movesIn)}, to be copied in`),
+            ? entriesAction(
+                id,
+                dovecot,
+                'added',
+                `it can take the mailboxes of ${users(movesIn)}, to be copied in`,
+                'move',
+              )
+            : install(
+                id,
+                dovecot,
+                `can take the ${movesIn.length === 1 ? 'mailbox' : 'mailboxes'} of ${users(movesIn)}, to be copied in`,
+              ),
         );
       }
       if (postfix.length > 0) {

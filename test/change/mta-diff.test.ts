@@ -44,7 +44,10 @@ const replaceBackup = (t: string) =>
 /** The backup takes a new domain and stops being tower.example's MX: it must widen early and narrow late. */
 const backupSwapsDomains = (t: string) =>
   t
-    .replace('      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      helpdesk', '      - { host: mail1, preference: 10 }\n    users:\n      helpdesk')
+    .replace(
+      '      - { host: mail1, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      helpdesk',
+      '      - { host: mail1, preference: 10 }\n    users:\n      helpdesk',
+    )
     .replace(
       '  initech-old.example:',
       '  hooli.example:\n    mx:\n      - { host: mail2, preference: 10 }\n      - { host: backup, preference: 50 }\n    users:\n      gavin: mail2\n    aliases:\n      postmaster: [gavin]\n      abuse: [gavin]\n\n  initech-old.example:',
