@@ -17,17 +17,21 @@
  * would), or cut off: its relay stops and its port is held by a listener that never answers, so
  * connections time out as through a dead link. It comes back on the same port, resuming its
  * queue from the state directory.
+ *
+ * Switching to a new plan (a migration) reloads each running relay's policy in place, within one
+ * turn of the event loop together with the responder's zones, so no host and no answer sees a mix
+ * of the two plans; new hosts start first, retired ones keep their old plan to drain.
  */
 import { createServer, type Socket } from 'node:net';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
-import { startDnsServer, type DnsServer } from '../dns/server.js';
+import { startDnsServer, type DnsServer, type LocalDnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
 import { EndpointBook, type Connector } from '../mail/connector.js';
 import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
-import { startRelay, type Relay } from '../mail/relay.js';
+import { sameIdentity, startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
 import { endpointsFile, hostLayout } from '../state-layout.js';
 import { familyOf } from '../topology/ip.js';
@@ -62,7 +66,7 @@ export interface RelaySettings {
 
 export interface Sandbox extends RunningPlan {
   readonly stateDir: string;
-  readonly dns: DnsServer;
+  readonly dns: LocalDnsServer;
   /** A real resolver (c-ares) that asks only the sandbox's responder: the one the relays use. */
   readonly resolver: MailResolver;
   /** Planned address -> loopback endpoint (the contract's connector). */
@@ -84,8 +88,14 @@ export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime }) 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
+  /** The plan the sandbox runs (the last switched to), and the zones' serial under it. */
+  let current = plan;
+  let serial = 1;
+  /** The plan each host's relay runs: the current one, or for a retired host the last that had it. */
+  const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
+  const hostOf = (hostId: string) => planOf.get(hostId)!.hosts.get(hostId)!;
   const dns = await startDnsServer({
-    zones: deriveZones(plan, { serial: 1 }),
+    zones: deriveZones(plan, { serial }),
     address: LOOPBACK,
     port: options.dnsPort ?? 0,
   });
@@ -128,11 +138,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const settings = options.relays?.[hostId] ?? {};
     const overrides = { ...options.overrides, ...settings.overrides };
     return startRelay({
-      plan,
+      plan: planOf.get(hostId)!,
       hostId,
       stateDir,
       resolver,
-      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook),
+      connector: familiesOf(hostOf(hostId), endpointBook),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
       log,
@@ -147,11 +157,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const bringUp = async (host: Host, port: number) => {
     const relay = await launch(host.id, port);
     relays.set(host.id, relay);
-    if (port === 0) {
-      const planned = [...host.ipv4, ...host.ipv6];
-      for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: relay.port });
-      hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: relay.port });
-    }
+    if (port === 0) enter(host, relay.port);
+  };
+  /** The host's planned addresses, all standing for its port (an address it had before still does). */
+  const enter = (host: Host, port: number) => {
+    const planned = [...host.ipv4, ...host.ipv6];
+    for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port });
+    hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port });
   };
 
   const starting = new Set(options.start ?? plan.hosts.keys());
@@ -200,9 +212,44 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await dns.close();
     })());
 
+  let switching: Promise<void> = Promise.resolve();
+  const switchPlan = async (next: Plan) => {
+    const added = [...next.hosts.values()].filter((h) => !planOf.has(h.id));
+    // The new hosts first, as a migration's add step has them: up before anything routes there.
+    for (const host of added) {
+      planOf.set(host.id, next);
+      await bringUp(host, 0);
+      setStatus(host.id, 'up');
+    }
+    // Then, in one turn of the event loop, every other host of the new plan and the zones.
+    const restart: Host[] = [];
+    for (const host of next.hosts.values()) {
+      if (added.includes(host)) continue;
+      const was = hostOf(host.id);
+      planOf.set(host.id, next);
+      const { port } = hosts.get(host.id)!;
+      if (port !== 0) enter(host, port);
+      const relay = relays.get(host.id);
+      if (relay && sameIdentity(was, host)) relay.reload(next);
+      else if (relay) restart.push(host);
+    }
+    current = next;
+    dns.replaceZones(deriveZones(next, { serial: ++serial }));
+    // A new name or address needs the relay restarted (as Postfix needs for inet_interfaces).
+    for (const host of restart) {
+      const relay = relays.get(host.id)!;
+      relays.delete(host.id);
+      await relay.stop();
+      await bringUp(host, relay.port);
+    }
+    await writeEndpoints(stateDir, dns, hosts);
+  };
+
   return {
     name: "mxplan's relays and responder on loopback",
-    plan,
+    get plan() {
+      return current;
+    },
     stateDir,
     dns,
     resolver,
@@ -228,7 +275,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const endpoint = known(hostId);
       if (relays.has(hostId)) return;
       await stop(hostId);
-      await bringUp(plan.hosts.get(hostId)!, endpoint.port);
+      await bringUp(hostOf(hostId), endpoint.port);
       if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts);
       setStatus(hostId, 'up');
     },
@@ -256,6 +303,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const deadline = performance.now() + within;
       while (performance.now() - lastMail < quietMs && performance.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
+    },
+    // One switch at a time; one that failed does not stop the next.
+    switchPlan(next) {
+      const run = switching.then(() => switchPlan(next));
+      switching = run.catch(() => {});
+      return run;
     },
     close,
     [Symbol.asyncDispose]: close,
