@@ -417,14 +417,18 @@ function servingChanges(before: Plan, after: Plan, which: 'gained' | 'dropped'):
   return changes;
 }
 
-/** The stores that route an address (its domain's MX stores and homes), under either plan. */
+/**
+ * The stores that route an address (its domain's MX stores and homes, under either plan) and stay
+ * in the plan: a retired one keeps its old configuration until it stops (the drain).
+ */
 function routingHosts(before: Plan, after: Plan, address: string): string[] {
   const domain = address.slice(address.lastIndexOf('@') + 1);
   const hosts = new Set<string>();
   for (const plan of [before, after]) {
     const d = plan.domains.get(domain);
     if (!d) continue;
-    for (const id of plan.hosts.keys()) if (plan.hosts.get(id)!.role === 'store' && serves(d, id)) hosts.add(id);
+    for (const id of plan.hosts.keys())
+      if (plan.hosts.get(id)!.role === 'store' && after.hosts.has(id) && serves(d, id)) hosts.add(id);
   }
   return [...hosts].sort();
 }

@@ -4,12 +4,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokenCopy, lineOf, mxplan } from '../helpers/cli.js';
+import { moveBob, replaceBackup } from '../helpers/migrations.js';
 import { removeTempDirs } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
 
 const building = 'examples/building/topology.yaml';
-const moveBob = (t: string) => t.replace('bob: { host: mail2, quota: 5GiB }', 'bob: { host: mail1, quota: 5GiB }');
 
 interface JsonDiff {
   summary: { planChanges: number; recordChanges: number; unsafe: number };
@@ -132,14 +132,6 @@ describe('mxplan diff: a mailbox moves to a store that does not serve its domain
 });
 
 describe('mxplan diff: a new backup MX replaces the old one', () => {
-  const replaceBackup = (t: string) =>
-    t
-      .replace(
-        '  backup:\n    fqdn: mx-backup.tower.example\n    ipv4: [198.51.100.25]',
-        '  backup2:\n    fqdn: mx2.tower.example\n    ipv4: [198.51.100.26]',
-      )
-      .replaceAll('{ host: backup, preference: 50 }', '{ host: backup2, preference: 50 }');
-
   it('adds the new backup first, drains the old one for its queue lifetime, then retires it', async () => {
     const { file } = await brokenCopy('building', replaceBackup);
     const { code, diff } = await jsonDiff([building, file, '--low-ttl', '600']);

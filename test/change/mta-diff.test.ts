@@ -15,6 +15,7 @@ import { mtaFiles } from '../../src/mta/mta-dir.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 import { brokenCopy, ROOT } from '../helpers/cli.js';
+import { moveBob, replaceBackup } from '../helpers/migrations.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -33,14 +34,6 @@ async function edited(edit: (text: string) => string): Promise<Plan> {
   return plan((await brokenCopy('building', edit)).file);
 }
 
-const moveBob = (t: string) => t.replace('bob: { host: mail2, quota: 5GiB }', 'bob: { host: mail1, quota: 5GiB }');
-const replaceBackup = (t: string) =>
-  t
-    .replace(
-      '  backup:\n    fqdn: mx-backup.tower.example\n    ipv4: [198.51.100.25]',
-      '  backup2:\n    fqdn: mx2.tower.example\n    ipv4: [198.51.100.26]',
-    )
-    .replaceAll('{ host: backup, preference: 50 }', '{ host: backup2, preference: 50 }');
 /** The backup takes a new domain and stops being tower.example's MX: it must widen early and narrow late. */
 const backupSwapsDomains = (t: string) =>
   t
