@@ -15,7 +15,7 @@ import { mtaFiles } from '../../src/mta/mta-dir.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 import { brokenCopy, ROOT } from '../helpers/cli.js';
-import { moveBob, replaceBackup } from '../helpers/migrations.js';
+import { moveBob, replaceBackup, retireMail2 } from '../helpers/migrations.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -68,6 +68,7 @@ async function readTree(dir: string): Promise<Map<string, string>> {
 describe.each([
   ['bob moves to mail1', moveBob],
   ['a new backup MX replaces the old one', replaceBackup],
+  ['mail2 is retired', retireMail2],
   ['the backup swaps domains', backupSwapsDomains],
 ])('the MTA diff when %s', (_name, edit) => {
   it("patches the old plan's files into the new plan's with GNU patch", async () => {
@@ -177,6 +178,24 @@ describe('the MTA reconfiguration in the migration order', () => {
     expect(actions(migration.steps, 'switch')).toEqual([
       'host mail1: install its new postfix/main.cf, then postfix reload',
       'host mail2: install its new postfix/main.cf, then postfix reload',
+    ]);
+  });
+
+  it('retires a store: the remaining store takes its domain early and its mailboxes in the move', async () => {
+    const { migration } = diffPlans(await plan(building), await edited(retireMail2), { lowTtl: 300 });
+    // mail1 becomes globex.example's MX: it takes the domain before the MX record is published.
+    expect(actions(migration.steps, 'add')).toEqual([
+      'host mail1: add to its running files what the new ones add (postfix/virtual_mailbox_domains globex.example), then postfix reload; it accepts 1 new entry before mail is routed there; its new files in full come in the move step',
+    ]);
+    const move = migration.steps.find((s) => s.phase === 'move')!;
+    // mail2 is retired: it keeps its old files to drain, so only mail1 is reconfigured.
+    expect(move.actions.flatMap((a) => (a.mta ? [a.mta.host] : []))).toEqual(['mail1', 'mail1']);
+    expect(move.actions.find((a) => a.text.startsWith('bob@acme.example'))?.text).toBe(
+      'bob@acme.example: copy the mailbox from mail2 to mail1; then route it to mail1 on mail1; then copy again what mail2 stored in between',
+    );
+    expect(migration.steps.find((s) => s.phase === 'retire')!.actions.map((a) => a.text).slice(0, 2)).toEqual([
+      'copy again what mail2 stored since the move in the 6 mailboxes that left it (bob@acme.example, carol@globex.example, frank@globex.example and 3 more) to their new homes',
+      'stop mail2 (mail2.tower.example)',
     ]);
   });
 
