@@ -27,6 +27,8 @@ import { characterStrings } from '../dns/txt.js';
 import { duration } from '../dns/zone-file.js';
 import type { Domain, Plan } from '../topology/types.js';
 import { count, listOf } from '../words.js';
+import type { MtaDiff } from './mta-diff.js';
+import { mtaSteps } from './mta-order.js';
 import type { PlanChange } from './plan-changes.js';
 
 export interface MigrationOptions {
@@ -44,6 +46,11 @@ export interface Action {
   readonly text: string;
   /** The record changes this action publishes. */
   readonly records?: readonly RecordChange[];
+  /**
+   * The host's `mxplan mta` files this action installs (then `postfix reload`, `doveadm reload`):
+   * the new files, or with `only: 'added'` just the entries they add, on top of the running ones.
+   */
+  readonly mta?: { readonly host: string; readonly files: readonly string[]; readonly only?: 'added' };
 }
 
 export interface Step {
@@ -77,9 +84,11 @@ export function migrationOrder(
   zones: { readonly before: readonly Zone[]; readonly after: readonly Zone[] },
   records: readonly ZoneDiff[],
   changes: readonly PlanChange[],
+  mta: MtaDiff,
   options: MigrationOptions,
 ): Migration {
   const { lowTtl } = options;
+  const reconfigure = mtaSteps(before, after, mta, changes);
   const ttls = new TtlBook(zones.before, lowTtl);
   const gone = goneNames(before, after);
   const published: Record<'add' | 'switch' | 'retire' | 'restore-ttl', RecordChange[]> = {
@@ -116,7 +125,10 @@ export function migrationOrder(
   // 2. add
   const addActions: Action[] = [];
   for (const c of by('host-added'))
-    addActions.push({ text: `start host ${c.host} (${c.fqdn}) with its configuration under the new plan` });
+    addActions.push({
+      text: `start host ${c.host} (${c.fqdn}) with its configuration under the new plan`,
+      ...(mta.available && { mta: { host: c.host, files: mtaFilesOf(mta, c.host) } }),
+    });
   for (const c of by('host-changed')) {
     if (c.field === 'ipv4' || c.field === 'ipv6')
       addActions.push({ text: `host ${c.host}: bring up its new ${c.field} addresses (${c.after}) beside the old` });
@@ -128,6 +140,8 @@ export function migrationOrder(
     });
   const mxAdded = new Set(by('mx').flatMap((c) => c.added.map((t) => `${t}\0${c.domain}`)));
   for (const { host, domain } of servingChanges(before, after, 'gained')) {
+    // A new home that is not a new MX takes the domain with its mailboxes, in the move step.
+    if (!mxAdded.has(`${host}\0${domain}`) && reconfigure.movers.has(host)) continue;
     addActions.push({
       text: mxAdded.has(`${host}\0${domain}`)
         ? `host ${host}: accept mail for ${domain} (its recipients, and the homes in force) before it is published as MX`
@@ -147,6 +161,7 @@ export function migrationOrder(
         text: `backup ${c.host}: add ${count(c.added.length, 'recipient')} of ${c.domain} (${listOf(c.added, 3)})`,
       });
   for (const c of by('user-added')) addActions.push({ text: `create the mailbox of ${c.address} on ${c.home}` });
+  addActions.push(...reconfigure.add);
   if (published.add.length > 0)
     addActions.push({ text: 'publish the added records (old ones stay)', records: published.add });
   if (addActions.length > 0) {
@@ -169,14 +184,19 @@ export function migrationOrder(
     steps.push({
       phase: 'move',
       title: 'move mailboxes before switching their routing',
-      actions: moves.map((c) => {
-        const routers = routingHosts(before, after, c.address);
-        return {
-          text:
-            `${c.address}: copy the mailbox from ${c.from} to ${c.to}; then route it to ${c.to} on ` +
-            `${routers.join(', ')}; then copy again what ${c.from} stored in between`,
-        };
-      }),
+      actions: [
+        ...reconfigure.beforeCopy,
+        ...moves.map((c) => {
+          const routers = routingHosts(before, after, c.address);
+          return {
+            text:
+              `${c.address}: copy the mailbox from ${c.from} to ${c.to}; then route it to ${c.to} on ` +
+              `${routers.join(', ')}; then copy again what ${c.from} stored in between`,
+          };
+        }),
+        ...reconfigure.route,
+        ...reconfigure.afterCopy,
+      ],
       wait: 0,
     });
   }
@@ -204,6 +224,7 @@ export function migrationOrder(
         text: `backup ${c.host}: remove ${count(c.removed.length, 'recipient')} of ${c.domain} (${listOf(c.removed, 3)})`,
       });
   for (const c of by('user-removed')) switchActions.push({ text: `delete the mailbox of ${c.address} on ${c.home}` });
+  switchActions.push(...reconfigure.switch);
   if (published.switch.length > 0) switchActions.push({ text: 'publish the final records', records: published.switch });
   if (switchActions.length > 0) {
     const wait = Math.max(0, ...published.switch.map((c) => ttls.inForce(c)));
@@ -218,8 +239,10 @@ export function migrationOrder(
 
   // 5. drain
   const drainActions: Action[] = [];
+  // A host that only stored mailboxes of the domain stops with the move, in its new configuration.
   for (const { host, domain } of servingChanges(before, after, 'dropped'))
-    drainActions.push({ text: `host ${host}: stop accepting mail for ${domain}` });
+    if (!reconfigure.movers.has(host)) drainActions.push({ text: `host ${host}: stop accepting mail for ${domain}` });
+  drainActions.push(...reconfigure.drain);
   const retired = by('host-retired').map((c) => before.hosts.get(c.host)!);
   for (const host of retired) {
     const roles = servedDomains(before, host.id);
@@ -245,7 +268,23 @@ export function migrationOrder(
   }
 
   // 6. retire
-  const retireActions: Action[] = retired.map((h) => ({ text: `stop ${h.id} (${h.fqdn})` }));
+  const retireActions: Action[] = retired.flatMap((h) => {
+    // A retired store keeps its old configuration while it drains: what reached its mailboxes
+    // since the move (from a sender holding its old MX) is copied on before it goes.
+    const left = moves.filter((m) => m.from === h.id);
+    const copy: Action[] =
+      left.length > 0
+        ? [
+            {
+              text: `copy again what ${h.id} stored since the move in the ${count(left.length, 'mailbox', 'mailboxes')} that left it (${listOf(
+                left.map((m) => m.address),
+                3,
+              )}) to their new homes`,
+            },
+          ]
+        : [];
+    return [...copy, { text: `stop ${h.id} (${h.fqdn})` }];
+  });
   if (published.retire.length > 0)
     retireActions.push({ text: 'delete the records of names that left the plan', records: published.retire });
   if (retireActions.length > 0)
@@ -275,7 +314,7 @@ export function migrationOrder(
 
   return {
     steps,
-    hazards: hazards(before, after, changes, steps, options),
+    hazards: [...hazards(before, after, changes, steps, options), ...reconfigure.hazards],
     assumptions: assumptions(options),
   };
 }
@@ -338,6 +377,11 @@ function unionSpf(was: { terms: string[] }, is: { terms: string[]; all: string }
   return ['v=spf1', ...terms, ...(is.all ? [is.all] : [])].join(' ');
 }
 
+/** The files `mxplan mta` writes for a host of the new plan. */
+function mtaFilesOf(mta: Extract<MtaDiff, { available: true }>, host: string): string[] {
+  return mta.hosts.find((h) => h.host === host)?.files.map((f) => f.file) ?? [];
+}
+
 /** Names of hosts and name servers that the old plan has and the new one does not. */
 function goneNames(before: Plan, after: Plan): Set<string> {
   const names = (p: Plan) =>
@@ -373,14 +417,18 @@ function servingChanges(before: Plan, after: Plan, which: 'gained' | 'dropped'):
   return changes;
 }
 
-/** The stores that route an address (its domain's MX stores and homes), under either plan. */
+/**
+ * The stores that route an address (its domain's MX stores and homes, under either plan) and stay
+ * in the plan: a retired one keeps its old configuration until it stops (the drain).
+ */
 function routingHosts(before: Plan, after: Plan, address: string): string[] {
   const domain = address.slice(address.lastIndexOf('@') + 1);
   const hosts = new Set<string>();
   for (const plan of [before, after]) {
     const d = plan.domains.get(domain);
     if (!d) continue;
-    for (const id of plan.hosts.keys()) if (plan.hosts.get(id)!.role === 'store' && serves(d, id)) hosts.add(id);
+    for (const id of plan.hosts.keys())
+      if (plan.hosts.get(id)!.role === 'store' && after.hosts.has(id) && serves(d, id)) hosts.add(id);
   }
   return [...hosts].sort();
 }

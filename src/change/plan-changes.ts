@@ -2,7 +2,7 @@
  * What changes between two plans, in the plan's own terms: hosts added, retired or changed,
  * domains added or removed, users who move to another home (or come and go), MX sets and their
  * preferences, the recipient lists of backup MX hosts, and the published policies (SPF, DMARC,
- * MTA-STS, TLS-RPT).
+ * MTA-STS, TLS-RPT), and the hosts whose generated Postfix and Dovecot configuration changes.
  *
  * Each aspect is one comparer in ASPECTS; each published policy is one entry in POLICIES, so a new
  * kind (DKIM) is one entry there. Things are matched by their plan identity: hosts by id, domains
@@ -14,6 +14,7 @@ import { mtaStsText, tlsRptText } from '../dns/smtp-tls.js';
 import { domainSpf } from '../dns/spf.js';
 import type { Domain, Host, Plan } from '../topology/types.js';
 import { formatDuration } from '../topology/units.js';
+import { diffMta, type MtaDiff } from './mta-diff.js';
 
 export type PlanChange =
   | { readonly kind: 'host-added'; readonly host: string; readonly fqdn: string; readonly at: SourceLocation }
@@ -68,6 +69,14 @@ export type PlanChange =
       readonly at: SourceLocation;
     }
   | {
+      /** A host in both plans whose `mxplan mta` files change (mta-diff.ts has the files' diffs). */
+      readonly kind: 'mta';
+      readonly host: string;
+      /** "postfix/transport", in the order `mxplan mta` writes them. */
+      readonly files: readonly string[];
+      readonly at: SourceLocation;
+    }
+  | {
       readonly kind: PolicyKind;
       readonly domain: string;
       readonly before: string | undefined;
@@ -114,24 +123,30 @@ export function policyLabel(kind: PolicyKind): string {
   return POLICIES.find((p) => p.kind === kind)!.label;
 }
 
-type Aspect = (before: Plan, after: Plan) => PlanChange[];
+/** The two plans, and the difference of their generated MTA configuration (made once, by the caller). */
+export interface PlanPair {
+  readonly before: Plan;
+  readonly after: Plan;
+  readonly mta: MtaDiff;
+}
 
-/**
- * The comparers, in output order. Per-host MTA configuration (the files `mxplan mta` writes) is
- * one more aspect here once that generator exists: it compares each host's files.
- */
+type Aspect = (pair: PlanPair) => PlanChange[];
+
+/** The comparers, in output order. */
 const ASPECTS: readonly Aspect[] = [
-  hostChanges,
-  domainChanges,
-  userChanges,
-  aliasChanges,
-  mxChanges,
-  backupChanges,
-  policyChanges,
+  ({ before, after }) => hostChanges(before, after),
+  ({ before, after }) => domainChanges(before, after),
+  ({ before, after }) => userChanges(before, after),
+  ({ before, after }) => aliasChanges(before, after),
+  ({ before, after }) => mxChanges(before, after),
+  ({ before, after }) => backupChanges(before, after),
+  ({ before, after }) => policyChanges(before, after),
+  mtaChanges,
 ];
 
-export function planChanges(before: Plan, after: Plan): PlanChange[] {
-  return ASPECTS.flatMap((aspect) => aspect(before, after));
+export function planChanges(before: Plan, after: Plan, mta: MtaDiff = diffMta(before, after)): PlanChange[] {
+  const pair = { before, after, mta };
+  return ASPECTS.flatMap((aspect) => aspect(pair));
 }
 
 function hostChanges(before: Plan, after: Plan): PlanChange[] {
@@ -314,4 +329,15 @@ function policyChanges(before: Plan, after: Plan): PlanChange[] {
     }
   }
   return changes;
+}
+
+/**
+ * The hosts in both plans whose generated configuration changes, one change each. An added or
+ * retired host is a host change already; its files are in the MTA diff all the same.
+ */
+function mtaChanges({ after, mta }: PlanPair): PlanChange[] {
+  if (!mta.available) return [];
+  return mta.hosts
+    .filter((h) => h.status === 'changed')
+    .map((h) => ({ kind: 'mta', host: h.host, files: h.files.map((f) => f.file), at: after.hosts.get(h.host)!.at }));
 }

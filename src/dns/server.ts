@@ -54,11 +54,20 @@ export interface DnsServer extends AsyncDisposable {
   readonly closed: Promise<void>;
 }
 
+/**
+ * The server of one process. It can swap its zones at once; several processes (cluster.ts)
+ * cannot all at the same instant, so they do not offer it.
+ */
+export interface LocalDnsServer extends DnsServer {
+  /** Serves these zones instead: each answer is wholly from the old zones or wholly from the new (Responder.replaceZones). */
+  replaceZones(zones: readonly Zone[]): void;
+}
+
 export const DEFAULT_ADDRESS = '127.0.0.1';
 /** Attempts to find a port free for both UDP and TCP when the caller asked for any port. */
 const EPHEMERAL_ATTEMPTS = 16;
 
-export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
+export async function startDnsServer(options: DnsServerOptions): Promise<LocalDnsServer> {
   const address = options.address ?? DEFAULT_ADDRESS;
   const requestedPort = options.port ?? 0;
   if (!net.isIP(address))
@@ -126,6 +135,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     setFault: (rule) => {
       responder.fault = rule;
     },
+    replaceZones: (zones) => responder.replaceZones(zones),
     close,
     closed,
     [Symbol.asyncDispose]: close,

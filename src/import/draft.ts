@@ -39,6 +39,8 @@ export interface Draft {
   /** The topology document (plain data, in the schema's shape). */
   readonly document: Record<string, unknown>;
   readonly comments: readonly DraftComment[];
+  /** What the draft's opening comment says after its sources; the zones' draft says users are missing. */
+  readonly header?: readonly string[];
 }
 
 interface ZoneData {
@@ -48,15 +50,28 @@ interface ZoneData {
   readonly guessedOrigin: boolean;
 }
 
-/** Zones read from files; `guessed` names the ones whose origin came from the file name. */
-export function draftTopology(parsed: readonly ParsedZone[], guessed: ReadonlySet<string> = new Set()): Draft {
+/** A host whose id and role another source (its Postfix configuration) knows, by fqdn. */
+export interface KnownHost {
+  readonly id: string;
+  readonly role: 'store' | 'relay';
+}
+
+/**
+ * Zones read from files; `guessed` names the ones whose origin came from the file name. `known`
+ * hosts keep their id and role, which DNS would only let the draft guess.
+ */
+export function draftTopology(
+  parsed: readonly ParsedZone[],
+  guessed: ReadonlySet<string> = new Set(),
+  known: ReadonlyMap<string, KnownHost> = new Map(),
+): Draft {
   const zones: ZoneData[] = parsed.map((z) => ({
     origin: z.origin,
     file: z.file,
     records: z.records.map((r) => r.record),
     guessedOrigin: guessed.has(z.file),
   }));
-  return new Importer(zones).draft();
+  return new Importer(zones, known).draft();
 }
 
 class Importer {
@@ -65,7 +80,10 @@ class Importer {
   private readonly explained = new Set<ServedRecord>();
   private readonly all: ServedRecord[];
 
-  constructor(private readonly zones: readonly ZoneData[]) {
+  constructor(
+    private readonly zones: readonly ZoneData[],
+    private readonly known: ReadonlyMap<string, KnownHost>,
+  ) {
     this.all = zones.flatMap((z) => z.records);
   }
 
@@ -141,9 +159,7 @@ class Importer {
       ['defaults'],
       `not in DNS, so the defaults apply: queue lifetime ${formatDuration(DEFAULTS.queueLifetime)}, planned outage ${formatDuration(DEFAULTS.plannedOutage)}, no quota`,
     );
-    for (const h of hosts.values()) {
-      this.comment(['hosts', h.id, 'role'], h.reason, true);
-    }
+    for (const h of hosts.values()) if (h.reason) this.comment(['hosts', h.id, 'role'], h.reason, true);
     if (hosts.size > 0) this.comment(['hosts'], 'limits and queue lifetimes are not in DNS: add them');
     for (const zone of this.zones.filter((z) => z.guessedOrigin)) {
       const path = mailZones.includes(zone) ? ['domains', zone.origin] : ['dns'];
@@ -263,10 +279,15 @@ class Importer {
       if (r.type === 'PTR' && !nameservers.includes(r.data) && !web.has(r.data)) targets.push(r.data);
     }
     const hosts = new Map<string, ImportedHost>();
-    const taken = new Set<string>();
+    const taken = new Set([...this.known.values()].map((k) => k.id));
     for (const fqdn of unique(targets)) {
       const { ipv4, ipv6 } = this.addressesOf(fqdn);
       if (ipv4.length + ipv6.length === 0) continue;
+      const known = this.known.get(fqdn);
+      if (known) {
+        hosts.set(fqdn, { id: known.id, fqdn, ipv4, ipv6, role: known.role, reason: undefined });
+        continue;
+      }
       let id = fqdn.split('.')[0]!;
       if (taken.has(id)) id = fqdn.replaceAll('.', '-');
       taken.add(id);
@@ -499,7 +520,8 @@ interface ImportedHost {
   readonly ipv4: string[];
   readonly ipv6: string[];
   readonly role: 'store' | 'relay';
-  readonly reason: string;
+  /** Why the role is guessed; undefined when another source knows it. */
+  readonly reason: string | undefined;
 }
 
 function isReverse(origin: string): boolean {
@@ -574,7 +596,7 @@ function unique<T>(items: readonly T[]): T[] {
 }
 
 /** The item whose key is most frequent; on a tie, the first. */
-function mostCommon<T>(items: readonly T[], key: (item: T) => string): T | undefined {
+export function mostCommon<T>(items: readonly T[], key: (item: T) => string): T | undefined {
   const counts = new Map<string, { item: T; n: number }>();
   for (const item of items) {
     const k = key(item);

@@ -21,17 +21,7 @@ export async function readZoneFiles(specs: readonly string[]): Promise<ReadZones
   for (const spec of specs) {
     const m = /^([^=/]+)=(.+)$/.exec(spec);
     const file = m ? m[2]! : spec;
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      throw new ResourceError(
-        `cannot read zone file ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
+    const text = await readInput(file, 'zone file ');
     const fromName = basename(file)
       .replace(/^db\./, '')
       .replace(/\.(zone|db)$/, '');
@@ -41,4 +31,15 @@ export async function readZoneFiles(specs: readonly string[]): Promise<ReadZones
     zones.push(zone);
   }
   return { zones, guessed };
+}
+
+/** A file `mxplan import` is given, or one it names; "cannot read <what><file>: ENOENT" (exit 2). */
+export async function readInput(file: string, what = ''): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ResourceError(`cannot read ${what}${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
+      cause,
+    });
+  }
 }

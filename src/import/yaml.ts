@@ -13,6 +13,10 @@ const FLOW = [
   'zones',
   'hosts/*/ipv4',
   'hosts/*/ipv6',
+  'hosts/*/limits',
+  'hosts/*/queue',
+  'domains/*/users/*',
+  'domains/*/aliases/*',
   'domains/*/mx/*',
   'domains/*/senders',
   'domains/*/spf',
@@ -24,7 +28,9 @@ export function draftYaml(draft: Draft, sources: readonly string[]): string {
   const doc = new Document(draft.document);
   doc.commentBefore = [
     ` A draft imported by mxplan from ${sources.join(', ')}.`,
-    ' Users and aliases are not in DNS: add them (users: or usersFile:) before this plan is used.',
+    ...(
+      draft.header ?? ['Users and aliases are not in DNS: add them (users: or usersFile:) before this plan is used.']
+    ).map((line) => ` ${line}`),
   ].join('\n');
   walk(doc.contents, [], (node, path) => {
     if (FLOW.some((pattern) => matches(pattern, path)) && (isMap(node) || isSeq(node))) node.flow = true;

@@ -82,7 +82,9 @@ export async function acceptData(
     client: envelope.client,
   } as const;
 
-  const expansion = expandRecipients(policy, recipients, 'inbound');
+  // RCPT accepted each recipient, by the policy then in force; a reload since (Relay.reload)
+  // changes where they go, not whether they were accepted.
+  const expansion = expandRecipients(policy, recipients, 'internal');
   if (expansion.failures.length === 0 && expansion.targets.every((t) => t.to.kind === 'local')) {
     // The trace read above, before our own Received: the same key deliveryKey(body) gives.
     const key = trace.deliveryKey ?? ownKey(relay, envelope.id);

@@ -10,6 +10,8 @@
  *   (RFC 5321 §6.1) once the message has no recipient left in the queue; never for a message
  *   whose reverse-path is null (§4.5.5).
  * - Time comes only from the injected clock, so tests drive backoff and expiry with a fake one.
+ * - After a policy reload every waiting recipient is routed again (reroute), as Postfix's qmgr
+ *   resolves each anew when it re-enters the active queue after `postfix reload`.
  */
 import type { Clock, Timer } from './clock.js';
 import type { FailedRecipient } from './dsn.js';
@@ -66,6 +68,8 @@ interface PendingTarget {
   readonly lane: string;
   inFlight: boolean;
   lastReply: SmtpReply | undefined;
+  /** The routing it was made under (Queue.routing): an older one is routed again when it waits. */
+  readonly routing: number;
 }
 
 interface Entry {
@@ -85,7 +89,8 @@ interface Entry {
 
 /** The queue's state of one destination. */
 interface Lane {
-  readonly destination: Destination;
+  /** The latest object for it: a reload brings the new plan's host (same id, same key). */
+  destination: Destination;
   readonly key: string;
   failures: number;
   /** Bumped on every counted failure: attempts that started before it do not count again. */
@@ -110,6 +115,8 @@ export class Queue {
   private readonly dsnRetries = new Set<Timer>();
   private cachedBytes = 0;
   private stopped = false;
+  /** Bumped by reroute(): targets made under an older routing are routed again. */
+  private routing = 0;
 
   constructor(private readonly deps: QueueDeps) {}
 
@@ -141,12 +148,48 @@ export class Queue {
     this.entries.set(envelope.id, entry);
     for (const target of expansion.targets) {
       if (done.has(target.address)) continue;
-      const lane = this.lane(target.to);
-      entry.pending.set(target.address, { target, lane: lane.key, inFlight: false, lastReply: undefined });
-      lane.ids.add(envelope.id);
+      this.addTarget(entry, target, undefined);
     }
     this.maybeComplete(entry);
     this.pump();
+  }
+
+  /**
+   * Routes every recipient still waiting again, by `deps.expand` as it is now (the relay's
+   * policy was reloaded). A recipient in flight is routed again if it comes back deferred; one
+   * the new routing refuses fails, with its DSN, as any other failure.
+   */
+  reroute(): void {
+    this.routing++;
+    for (const entry of [...this.entries.values()]) this.rerouteEntry(entry);
+    this.pump();
+  }
+
+  private rerouteEntry(entry: Entry): void {
+    const id = entry.envelope.id;
+    for (const [address, item] of [...entry.pending]) {
+      if (item.inFlight || item.routing === this.routing) continue;
+      entry.pending.delete(address);
+      if (![...entry.pending.values()].some((p) => p.lane === item.lane)) this.lanes.get(item.lane)?.ids.delete(id);
+      const { targets, failures } = this.deps.expand({ ...entry.envelope, recipients: [address], origin: 'internal' });
+      for (const target of targets)
+        if (!entry.pending.has(target.address))
+          this.addTarget(entry, { ...target, original: item.target.original }, item.lastReply);
+      for (const f of failures)
+        entry.failed.push({
+          address: f.address,
+          original: item.target.original,
+          reply: refusalReply(f.address, f.refusal),
+        });
+    }
+    this.maybeComplete(entry);
+  }
+
+  private addTarget(entry: Entry, target: Target, lastReply: SmtpReply | undefined): void {
+    const lane = this.lane(target.to);
+    lane.destination = target.to;
+    entry.pending.set(target.address, { target, lane: lane.key, inFlight: false, lastReply, routing: this.routing });
+    lane.ids.add(entry.envelope.id);
   }
 
   /** Messages still queued. */
@@ -360,7 +403,9 @@ export class Queue {
     }
     this.expire(entry, now);
     if (!entry.pending.size || ![...entry.pending.values()].some((p) => p.lane === dest.key)) dest.ids.delete(id);
-    this.maybeComplete(entry);
+    // Deferred while the policy was reloaded: it waits under the new routing.
+    if (deferred.some((d) => d.routing !== this.routing)) this.rerouteEntry(entry);
+    else this.maybeComplete(entry);
   }
 
   /** Every queued message past its lifetime loses its remaining targets (checked on each timer). */

@@ -16,9 +16,9 @@ import type { TransmitContext } from './transmit.js';
 export interface RelayContext {
   /**
    * The host's routing policy. Stages read it here at each use and keep nothing derived from it,
-   * so a policy reload while the relay runs (issue 16) is a matter of replacing it here.
+   * so a policy reload while the relay runs is a matter of replacing it here (Relay.reload).
    */
-  readonly policy: HostPolicy;
+  policy: HostPolicy;
   readonly clock: Clock;
   /** Never throws: a failing listener must not break mail handling. */
   readonly log: MailLog;

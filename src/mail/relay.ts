@@ -22,7 +22,7 @@
 import type { Destination } from '../routing/destination.js';
 import { expandRecipients } from '../routing/expand.js';
 import { hostPolicy, type HostPolicy } from '../routing/policy.js';
-import type { Plan } from '../topology/types.js';
+import type { Host, Plan } from '../topology/types.js';
 import { canonicalIP } from '../topology/ip.js';
 import { acceptSubmission, inboundHandlers } from './accept.js';
 import { bounce } from './bounce.js';
@@ -92,6 +92,14 @@ export interface Relay extends AsyncDisposable {
   submit(envelope: { readonly from: string; readonly to: readonly string[] }, message: Buffer): Promise<string>;
   /** Attempt every queued delivery now, ignoring backoff. */
   retryNow(): void;
+  /**
+   * Routes by the host's policy under `plan` from now on, as `postfix reload` does: the next
+   * recipient is checked and routed by it, and every recipient waiting in the queue is routed
+   * again (Postfix's qmgr resolves each anew as it re-enters the active queue). Mail accepted
+   * before stays accepted. The host's name, HELO and addresses are not reloaded (Postfix too
+   * needs a restart for inet_interfaces): a plan that changes them is refused here.
+   */
+  reload(plan: Plan): void;
   /**
    * Stops accepting, lets deliveries in flight finish, closes the spool. Idempotent. Inbound
    * sessions get a short grace period, or are cut at once when `abrupt` (a host going down).
@@ -199,7 +207,9 @@ function wire(parts: {
       clock,
       profile,
       log,
-      expand: (envelope) => expandRecipients(relay.policy, envelope.recipients, envelope.origin),
+      // A queued message was accepted already, under whatever policy was in force: routing it
+      // (again, after a restart or a reload) decides where it goes, never whether it is relaying.
+      expand: (envelope) => expandRecipients(relay.policy, envelope.recipients, 'internal'),
       deliver,
       bounce: (envelope, body, failures) => bounce(relay, envelope, body, failures),
     }),
@@ -234,8 +244,21 @@ function running(relay: RelayContext, server: ListeningServer, client: SmtpClien
     queueListing: () => relay.queue.list(),
     spoolStats: () => relay.spool.stats(),
     retryNow: () => relay.queue.retryNow(),
+    reload(plan) {
+      const next = hostPolicy(plan, relay.policy.host.id);
+      if (!sameIdentity(relay.policy.host, next.host))
+        throw new Error(`${next.host.id}: a new name, HELO or address needs a restart, not a reload`);
+      relay.policy = next;
+      relay.queue.reroute();
+    },
     submit: (envelope, message) => acceptSubmission(relay, envelope, message),
     stop,
     [Symbol.asyncDispose]: () => stop(),
   };
+}
+
+/** Whether a relay for `a` serves `b` as it is: the name, HELO and addresses it took at start (reload keeps them). */
+export function sameIdentity(a: Host, b: Host): boolean {
+  const identity = (h: Host) => [h.fqdn, h.helo, ...h.ipv4, '/', ...h.ipv6].join(' ');
+  return identity(a) === identity(b);
 }

@@ -11,6 +11,8 @@
  *   activity  what the host's mail log says (smtpd, cleanup, qmgr, smtp, virtual, bounce)
  *   dns log   what the name server's query log says (BIND querylog, NSD/Knot dnstap)
  *   settled   the log read to its end, then quiet
+ *   switchPlan  `mxplan mta` and `mxplan zones` for the new plan, then `postfix reload` on
+ *             every host and a reload of the name servers
  *
  * Nothing here names mxplan's relay, its queue or its events: a caller that needs more than this
  * is tied to one engine. A leaf: it imports the plan's types and nothing else.
@@ -267,6 +269,7 @@ export interface SettleOptions {
 export interface RunningPlan extends AsyncDisposable {
   /** What runs the plan, for reports ("mxplan's relays and responder on loopback"). */
   readonly name: string;
+  /** The plan it runs: the last one switched to. */
   readonly plan: Plan;
   /** The authoritative DNS for every zone of the plan (and the outside domains), as the caller reaches it. */
   readonly dns: DnsEndpoint;
@@ -275,7 +278,7 @@ export interface RunningPlan extends AsyncDisposable {
   readonly tls: PlanTls | undefined;
   /** The outside domains the engine was started with, as it publishes them. */
   readonly outside: readonly OutsideExchange[];
-  /** Every planned host, up or not. */
+  /** Every planned host, up or not: of every plan it has run (a retired host stays until the end). */
   readonly hosts: ReadonlyMap<string, HostEndpoint>;
   status(hostId: string): HostStatus;
   /** Stops a host: connections to it are refused until it comes up. */
@@ -313,6 +316,19 @@ export interface RunningPlan extends AsyncDisposable {
    * reads the log to its end first: quiet is measured on what happened, not on what was read.
    */
   settled(options: SettleOptions): Promise<void>;
+  /**
+   * Moves the running plan to `plan`, mail in flight and all (a migration, `verify --from`):
+   * - a host of both plans runs its configuration under the new plan from now on, without a
+   *   restart: what it accepts and where it routes change, and every recipient waiting in its
+   *   queue is routed again (`postfix reload`); a host that is down or cut comes up under it;
+   * - a host only the new plan has starts, up, and joins `hosts` and the connector;
+   * - a host only the old plan has keeps running its old configuration, so that its queue can
+   *   drain (the migration's drain step), until it is taken down; it stays in `hosts`;
+   * - the DNS answers from the new zones, swapped at once: each answer is wholly from one plan.
+   * Resolves once all of that holds. A host of both plans whose name, HELO or addresses change
+   * restarts on the same endpoint (Postfix needs `postfix stop; postfix start` for those).
+   */
+  switchPlan(plan: Plan): Promise<void>;
   /** Stops every host and the DNS. Idempotent. */
   close(): Promise<void>;
 }

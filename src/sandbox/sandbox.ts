@@ -26,17 +26,21 @@
  * the profile has TLS off); each web host runs an HTTPS server that serves the MTA-STS policies
  * it hosts (policy-server.ts), entered in the address book at its planned addresses, port 443.
  * The contract's `tls` hands clients the CA.
+ *
+ * Switching to a new plan (a migration) reloads each running relay's policy in place, within one
+ * turn of the event loop together with the responder's zones, so no host and no answer sees a mix
+ * of the two plans; new hosts start first, retired ones keep their old plan to drain.
  */
 import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
-import { startDnsServer, type DnsServer } from '../dns/server.js';
+import { startDnsServer, type LocalDnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
 import { EndpointBook, HTTPS_PORT, type Connector } from '../mail/connector.js';
 import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
-import { startRelay, type Relay } from '../mail/relay.js';
+import { sameIdentity, startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
 import { hostLayout, tlsLayout } from '../state-layout.js';
 import { policyHostName } from '../tls/mta-sts.js';
@@ -95,7 +99,7 @@ export interface RelaySettings {
 
 export interface Sandbox extends RunningPlan {
   readonly stateDir: string;
-  readonly dns: DnsServer;
+  readonly dns: LocalDnsServer;
   /** A real resolver (c-ares) that asks only the sandbox's responder: the one the relays use. */
   readonly resolver: MailResolver;
   /** The CA and every host's certificate, with their files under <stateDir>/tls/. */
@@ -122,15 +126,23 @@ export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime, ou
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
-  const pki = await openPki(stateDir, tlsSubjects(plan, stateDir));
+  /** The plan the sandbox runs (the last switched to), and the zones' serial under it. */
+  let current = plan;
+  let serial = 1;
+  /** The plan each host's relay runs: the current one, or for a retired host the last that had it. */
+  const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
+  const hostOf = (hostId: string) => planOf.get(hostId)!.hosts.get(hostId)!;
+  // Every plan's subjects, kept: a host retired by a switch keeps its certificate while it drains.
+  const subjects = new Map(tlsSubjects(plan, stateDir).map((s) => [s.id, s]));
+  let pki = await openPki(stateDir, [...subjects.values()]);
   // The DNS query log, fanned out like the activity stream.
   const dnsListeners = new Set<DnsQueryListener>();
   const outside = await startOutside(plan, options.outside ?? []);
-  let dns: DnsServer;
+  let dns: LocalDnsServer;
   try {
     dns = await startDnsServer({
       // The outside domains' zones are served beside the plan's, never written with them.
-      zones: [...deriveZones(plan, { serial: 1 }), ...outside.zones],
+      zones: [...deriveZones(plan, { serial }), ...outside.zones],
       address: LOOPBACK,
       port: options.dnsPort ?? 0,
       log: (entry) => {
@@ -195,11 +207,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const settings = options.relays?.[hostId] ?? {};
     const overrides = { ...options.overrides, ...settings.overrides };
     return startRelay({
-      plan,
+      plan: planOf.get(hostId)!,
       hostId,
       stateDir,
       resolver,
-      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook, outside),
+      connector: familiesOf(hostOf(hostId), endpointBook, outside),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
       log,
@@ -302,13 +314,53 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await outside.close();
     })());
 
+  let switching: Promise<void> = Promise.resolve();
+  const switchPlan = async (next: Plan) => {
+    const added = [...next.hosts.values()].filter((h) => !planOf.has(h.id));
+    // Certificates for new hosts and new names, from the same CA (openPki keeps what still fits).
+    for (const subject of tlsSubjects(next, stateDir)) subjects.set(subject.id, subject);
+    pki = await openPki(stateDir, [...subjects.values()]);
+    // The new hosts first, as a migration's add step has them: up before anything routes there.
+    for (const host of added) {
+      planOf.set(host.id, next);
+      await bringUp(host, 0);
+      setStatus(host.id, 'up');
+    }
+    // Then, in one turn of the event loop, every other host of the new plan and the zones.
+    const restart: Host[] = [];
+    for (const host of next.hosts.values()) {
+      if (added.includes(host)) continue;
+      const was = hostOf(host.id);
+      planOf.set(host.id, next);
+      const { port } = hosts.get(host.id)!;
+      if (port !== 0) place(host, port);
+      const relay = relays.get(host.id);
+      if (relay && sameIdentity(was, host)) relay.reload(next);
+      else if (relay) restart.push(host);
+    }
+    current = next;
+    dns.replaceZones([...deriveZones(next, { serial: ++serial }), ...outside.zones]);
+    // A new name or address needs the relay restarted (as Postfix needs for inet_interfaces).
+    for (const host of restart) {
+      const relay = relays.get(host.id)!;
+      relays.delete(host.id);
+      await relay.stop();
+      await bringUp(host, relay.port);
+    }
+    await endpoints.write();
+  };
+
   return {
     name: "mxplan's relays and responder on loopback",
-    plan,
+    get plan() {
+      return current;
+    },
     stateDir,
     dns,
     resolver,
-    pki,
+    get pki() {
+      return pki;
+    },
     web,
     endpointBook,
     connector: {
@@ -337,7 +389,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const endpoint = known(hostId);
       if (relays.has(hostId)) return;
       await stop(hostId);
-      await bringUp(plan.hosts.get(hostId)!, endpoint.port);
+      await bringUp(hostOf(hostId), endpoint.port);
       if (endpoint.port === 0) await endpoints.write();
       setStatus(hostId, 'up');
     },
@@ -372,6 +424,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const deadline = performance.now() + within;
       while (performance.now() - lastMail < quietMs && performance.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
+    },
+    // One switch at a time; one that failed does not stop the next.
+    switchPlan(next) {
+      const run = switching.then(() => switchPlan(next));
+      switching = run.catch(() => {});
+      return run;
     },
     close,
     [Symbol.asyncDispose]: close,

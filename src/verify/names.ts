@@ -9,7 +9,8 @@ export const SCENARIO_NAMES = [
   'bounce',
   'outbound',
 ] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** The scenarios of one plan, and `migration`, which `verify --from` runs instead (it needs two plans). */
+export type ScenarioName = (typeof SCENARIO_NAMES)[number] | 'migration';
 
 export function isScenarioName(name: string): name is ScenarioName {
   return (SCENARIO_NAMES as readonly string[]).includes(name);

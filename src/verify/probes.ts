@@ -118,3 +118,13 @@ export async function waitForMail(
   }
   return pending.length === 0;
 }
+
+/** Users first, then aliases that no user shadows, each in a stable order. */
+export function addressesOf(domain: Domain): string[] {
+  const users = [...domain.users.values()].map((u) => u.address).sort();
+  const aliases = [...domain.aliases.values()]
+    .filter((a) => !domain.users.has(a.local))
+    .map((a) => a.address)
+    .sort();
+  return [...users, ...aliases];
+}

@@ -54,6 +54,9 @@ function formatText(result: VerifyResult, { color, topology }: { color: boolean;
     const failedHere = i > 0 && r[2] !== '0';
     out.push(i === 0 ? c.dim(line) : failedHere ? c.red(line) : line);
   });
+  // A migration's findings that are no failure: what waits to be copied on, what the backups held.
+  const notes = result.cases.filter((k) => k.scenario === 'migration' && k.status === 'pass' && k.note);
+  if (notes.length > 0) out.push('', ...notes.map((k) => `${k.name}: ${k.note}`));
   const total = result.cases.length;
   const verdict =
     failed.length === 0

@@ -17,11 +17,12 @@ import { bounceScenario } from './scenarios/bounce.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { dnsScenario } from './scenarios/dns.js';
 import { failoverScenario } from './scenarios/failover.js';
+import { migrationScenario } from './scenarios/migration.js';
 import { mtaStsScenario } from './scenarios/mta-sts.js';
 import { outboundScenario } from './scenarios/outbound.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 
-const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
+const BY_NAME: Readonly<Record<(typeof SCENARIO_NAMES)[number], Scenario>> = {
   dns: dnsScenario,
   'mta-sts': mtaStsScenario,
   delivery: deliveryScenario,
@@ -41,6 +42,11 @@ export interface VerifyOptions {
   readonly engine: EngineFactory;
   /** Run only these; default all. */
   readonly scenarios?: readonly ScenarioName[];
+  /**
+   * Prove a migration instead: the engine starts on `plan`, and the migration scenario switches
+   * it to this plan while mail waits (`verify <new> --from <old>`).
+   */
+  readonly migrateTo?: Plan;
   /** Keep the state directory (Maildirs, queues) for inspection. */
   readonly keep?: boolean;
   /**
@@ -78,7 +84,9 @@ export interface VerifyResult {
 export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> {
   const { plan } = options;
   const started = performance.now();
-  const selected = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.name));
+  const selected = options.migrateTo
+    ? [migrationScenario(options.migrateTo)]
+    : SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.name));
   const stateDir = await mkdtemp(join(tmpdir(), 'mxplan-verify-'));
   options.onStateDir?.(stateDir);
   const cases: CaseResult[] = [];

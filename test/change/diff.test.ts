@@ -4,19 +4,23 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokenCopy, lineOf, mxplan } from '../helpers/cli.js';
+import { moveBob, replaceBackup } from '../helpers/migrations.js';
 import { removeTempDirs } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
 
 const building = 'examples/building/topology.yaml';
-const moveBob = (t: string) => t.replace('bob: { host: mail2, quota: 5GiB }', 'bob: { host: mail1, quota: 5GiB }');
 
 interface JsonDiff {
   summary: { planChanges: number; recordChanges: number; unsafe: number };
   changes: { kind: string; message: string; at: { file: string; line: number } }[];
   records: { zone: string; changes: { kind: string; text: string }[] }[];
   migration: {
-    steps: { phase: string; wait: number; actions: { text: string; records?: { text: string }[] }[] }[];
+    steps: {
+      phase: string;
+      wait: number;
+      actions: { text: string; records?: { text: string }[]; mta?: { host: string; files: string[] } }[];
+    }[];
     hazards: { severity: string; message: string }[];
   };
 }
@@ -35,6 +39,8 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
     expect(diff.changes.map((c) => c.message)).toEqual([
       'user bob@acme.example moves from mail2 to mail1',
       'SPF of acme.example: v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8:10::10 ip6:2001:db8:10::11 -all → v=spf1 ip4:192.0.2.10 ip6:2001:db8:10::10 -all',
+      'host mail1: its Postfix and Dovecot configuration changes (postfix/transport, dovecot/passwd and dovecot/users)',
+      'host mail2: its Postfix and Dovecot configuration changes (postfix/transport, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd and 1 more)',
     ]);
     expect(diff.changes[0]!.at.line).toBe(lineOf(text, 'bob: { host: mail1'));
     // mail2 no longer sends for acme.example: the one record change is its SPF.
@@ -54,20 +60,40 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
     expect(steps.map((s) => [s.phase, s.wait])).toEqual([
       ['lower-ttl', 3600], // the SPF record's old TTL
       ['move', 0],
-      ['switch', 300], // the lowered TTL, before mail2 stops accepting acme.example
-      ['drain', 0],
+      ['switch', 300], // the lowered TTL
       ['restore-ttl', 0],
     ]);
     expect(steps[0]!.actions.map((a) => a.text)).toEqual(['acme.example. TXT: TTL 3600 → 300']);
-    expect(steps[1]!.actions[0]!.text).toBe(
-      'bob@acme.example: copy the mailbox from mail2 to mail1; then route it to mail1 on mail1, mail2; then copy again what mail2 stored in between',
-    );
+    // The new home's Dovecot takes the mailbox, it is copied, the new home's Postfix stores it,
+    // the old home's forwards it (and takes acme.example no more), and the old home's Dovecot
+    // lets it go once it is copied again.
+    expect(steps[1]!.actions.map((a) => [a.text, a.mta])).toEqual([
+      [
+        'host mail1: install its new dovecot/passwd and dovecot/users, then doveadm reload; it can take the mailbox of bob@acme.example, to be copied in',
+        { host: 'mail1', files: ['dovecot/passwd', 'dovecot/users'] },
+      ],
+      [
+        'bob@acme.example: copy the mailbox from mail2 to mail1; then route it to mail1 on mail1, mail2; then copy again what mail2 stored in between',
+        undefined,
+      ],
+      [
+        'first host mail1: install its new postfix/transport, then postfix reload; it stores bob@acme.example from now on',
+        { host: 'mail1', files: ['postfix/transport'] },
+      ],
+      [
+        'last host mail2: install its new postfix/transport, postfix/virtual_mailbox and postfix/virtual_mailbox_domains, then postfix reload; it forwards bob@acme.example to the new home and takes no more mail for acme.example',
+        { host: 'mail2', files: ['postfix/transport', 'postfix/virtual_mailbox', 'postfix/virtual_mailbox_domains'] },
+      ],
+      [
+        'after the second copy, host mail2: install its new dovecot/passwd and dovecot/users, then doveadm reload; it no longer serves bob@acme.example',
+        { host: 'mail2', files: ['dovecot/passwd', 'dovecot/users'] },
+      ],
+    ]);
     // The SPF that drops mail2 is published only after bob's mail no longer comes from there.
     expect(steps[2]!.actions.flatMap((a) => a.records ?? []).map((r) => r.text)).toEqual([
       diff.records[0]!.changes[0]!.text,
     ]);
-    expect(steps[3]!.actions.map((a) => a.text)).toEqual(['host mail2: stop accepting mail for acme.example']);
-    expect(steps[4]!.actions.map((a) => a.text)).toEqual(['acme.example. TXT: TTL 300 → 3600']);
+    expect(steps[3]!.actions.map((a) => a.text)).toEqual(['acme.example. TXT: TTL 300 → 3600']);
     expect(diff.migration.hazards).toEqual([]);
   });
 
@@ -86,24 +112,26 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
 });
 
 describe('mxplan diff: a mailbox moves to a store that does not serve its domain yet', () => {
-  it('has the store accept the domain before the move', async () => {
+  it('has the store take the domain with the mailbox, before mail is forwarded there', async () => {
     const { file } = await brokenCopy('building', (t) => t.replace('      carol: mail2\n', '      carol: mail1\n'));
     const { diff } = await jsonDiff([building, file]);
+    // The SPF that authorises both stores comes first; mail1 takes globex.example with carol's
+    // mailbox, in the move, before any store forwards her mail there.
     const add = diff.migration.steps.find((s) => s.phase === 'add')!;
-    expect(add.actions[0]!.text).toBe('host mail1: accept mail for globex.example, for the mailboxes that move there');
+    expect(add.actions.map((a) => a.text)).toEqual(['publish the added records (old ones stay)']);
     expect(diff.migration.steps.map((s) => s.phase)).toEqual(['lower-ttl', 'add', 'move', 'restore-ttl']);
+    const move = diff.migration.steps.find((s) => s.phase === 'move')!;
+    expect(move.actions.map((a) => a.mta && `${a.mta.host} ${a.mta.files.join(' ')}`)).toEqual([
+      'mail1 dovecot/passwd dovecot/users',
+      undefined,
+      'mail1 postfix/transport postfix/virtual_mailbox postfix/virtual_mailbox_domains',
+      'mail2 postfix/transport',
+      'mail2 dovecot/passwd dovecot/users',
+    ]);
   });
 });
 
 describe('mxplan diff: a new backup MX replaces the old one', () => {
-  const replaceBackup = (t: string) =>
-    t
-      .replace(
-        '  backup:\n    fqdn: mx-backup.tower.example\n    ipv4: [198.51.100.25]',
-        '  backup2:\n    fqdn: mx2.tower.example\n    ipv4: [198.51.100.26]',
-      )
-      .replaceAll('{ host: backup, preference: 50 }', '{ host: backup2, preference: 50 }');
-
   it('adds the new backup first, drains the old one for its queue lifetime, then retires it', async () => {
     const { file } = await brokenCopy('building', replaceBackup);
     const { code, diff } = await jsonDiff([building, file, '--low-ttl', '600']);

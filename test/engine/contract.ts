@@ -361,6 +361,74 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
       }
     });
 
+    it('switches to a new plan while it runs: new hosts, new zones, queued mail routed anew', async () => {
+      // bob moves to store1 (alice's store); backup2 (mx2) replaces the backup MX.
+      const next = await planOf(
+        topology((t) => {
+          t.domains['acme.example'].users.bob = { host: 'store1', quota: '5GiB' };
+          t.hosts.backup2 = { fqdn: 'mx2.infra.example', ipv4: ['198.51.100.26'], role: 'relay' };
+          for (const domain of ['acme.example', 'globex.example'])
+            for (const mx of t.domains[domain].mx) if (mx.host === 'backup') mx.host = 'backup2';
+        }),
+      );
+      const moving = await factory({ plan, stateDir: await tempDir('contract-switch') });
+      try {
+        const log = record(moving);
+        // bob's mail waits on store1 for his old home, store2, which is down.
+        await moving.down('store2');
+        const token = newToken();
+        await aliceToBob(moving, token);
+        await log.waitFor('deferred', (a) => a.host === 'store1' && a.recipients.includes('bob@acme.example'));
+
+        await moving.switchPlan(next);
+        expect(moving.plan).toBe(next);
+        // The new backup is up and reachable; the retired one still runs, to drain.
+        expect(moving.status('backup2')).toBe('up');
+        expect(await greeting(reach(moving, '198.51.100.26'), PATIENCE)).toMatch(/^220 mx2\.infra\.example /);
+        expect(moving.status('backup')).toBe('up');
+        expect(moving.hosts.has('backup')).toBe(true);
+        // The DNS answers from the new zones.
+        const resolver = new dns.Resolver({ timeout: 2000, tries: 3 });
+        resolver.setServers([`${moving.dns.address}:${moving.dns.port}`]);
+        expect((await resolver.resolveMx('acme.example')).map((m) => `${m.priority} ${m.exchange}`).sort()).toEqual([
+          '10 mail1.infra.example',
+          '50 mx2.infra.example',
+        ]);
+        expect(await resolver.resolve4('mx2.infra.example')).toEqual(['198.51.100.26']);
+        // The waiting message is routed anew: bob's home is store1 now, store2 still down.
+        await moving.retryNow();
+        await log.waitFor(
+          'delivered',
+          (a) => a.host === 'store1' && a.recipient === 'bob@acme.example' && a.to === 'maildir',
+        );
+        expect(await mailboxHolding(moving, 'store1', 'bob@acme.example', token)).toHaveLength(1);
+
+        // A host that was down comes up under the new plan: store2 no longer takes acme.example.
+        await moving.up('store2');
+        const endpoint = reach(moving, plan.hosts.get('store2')!.ipv4[0]!);
+        const transport = nodemailer.createTransport({
+          host: endpoint.host,
+          port: endpoint.port,
+          ignoreTLS: true,
+          name: 'client.example.com',
+        });
+        try {
+          await expect(
+            transport.sendMail({
+              envelope: { from: 'someone@example.com', to: ['bob@acme.example'] },
+              raw: message(newToken(), 'someone@example.com', 'bob@acme.example'),
+            }),
+          ).rejects.toMatchObject({ responseCode: 550 });
+        } finally {
+          transport.close();
+        }
+        expect(await mailboxHolding(moving, 'store2', 'bob@acme.example', token)).toHaveLength(0);
+        log.stop();
+      } finally {
+        await moving.close();
+      }
+    });
+
     it('closes: every endpoint refuses, and closing again is harmless', async () => {
       const other = await factory({ plan, stateDir: await tempDir('contract-close') });
       const endpoint = reach(other, plan.hosts.get('store1')!.ipv4[0]!);

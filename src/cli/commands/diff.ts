@@ -6,6 +6,7 @@ import { planForOutput } from '../plan-gate.js';
 
 interface DiffFlags {
   format: 'text' | 'json' | 'markdown';
+  mta: 'diff' | 'summary';
   exitCode?: boolean;
   lowTtl: number;
   retireWithin?: string;
@@ -24,6 +25,11 @@ export function register(program: Command): void {
       new Option('-f, --format <format>', 'markdown suits a pull-request comment')
         .choices(['text', 'json', 'markdown'])
         .default('text'),
+    )
+    .addOption(
+      new Option('--mta <detail>', "each host's changed MTA files as a unified diff, or a line each")
+        .choices(['diff', 'summary'])
+        .default('diff'),
     )
     .option('--exit-code', 'exit 1 when there are changes, as git diff --exit-code does')
     // RFC 2181 §8: a TTL is at most 2^31 - 1 seconds.
@@ -56,7 +62,7 @@ export function register(program: Command): void {
         import('../../change/format.js'),
       ]);
       const diff = diffPlans(before, after, { lowTtl, retireWithin });
-      process.stdout.write(formatDiff(diff, flags.format, process.cwd()));
+      process.stdout.write(formatDiff(diff, flags.format, { cwd: process.cwd(), mta: flags.mta }));
       if (isUnsafe(diff)) throw new ProblemsError('the change cannot be made safely (see above)');
       if (flags.exitCode === true && hasChanges(diff)) throw new ProblemsError();
     });

@@ -17,6 +17,7 @@ interface VerifyFlags {
   lint: boolean;
   patience: string;
   ui?: Listen;
+  from?: string;
 }
 
 export function register(program: Command): void {
@@ -41,8 +42,14 @@ export function register(program: Command): void {
         'watch it in the dashboard on loopback ([address][:port]); it stays open after the report until Ctrl-C',
       ).argParser((text: string) => parseListen('--ui', text)),
     )
+    .option(
+      '--from <old>',
+      'prove the migration from this plan: run it, send mail (some held on backups), switch every host and the DNS to <topology>, and check every message lands once, at its home under the plan in force',
+    )
     .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
     .action(async (file: string, flags: VerifyFlags, command: Command) => {
+      if (flags.from !== undefined && flags.scenario.length > 0)
+        throw new UsageError('--from runs the migration scenario: it takes no --scenario');
       const scenarios = flags.scenario.map((name) => {
         if (!isScenarioName(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
         return name;
@@ -57,6 +64,11 @@ export function register(program: Command): void {
         command,
         refusal: 'the plan was not verified',
       });
+      // The plan in force is what it is: its findings are shown, they do not stop the proof.
+      const from =
+        flags.from === undefined
+          ? undefined
+          : await planForOutput(flags.from, { force: true, command, refusal: 'the migration was not verified' });
 
       // The sandbox and the relays load only when verify runs.
       const [{ verifyPlan, removeStateDir }, { Progress }, { builtinEngine }] = await Promise.all([
@@ -101,7 +113,7 @@ export function register(program: Command): void {
       process.once('SIGINT', interrupted);
       process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
-        plan,
+        ...(from ? { plan: from, migrateTo: plan } : { plan }),
         engine,
         ...(scenarios.length > 0 && { scenarios }),
         keep: flags.keep === true,
@@ -128,7 +140,8 @@ export function register(program: Command): void {
       });
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
-      process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
+      const topology = flags.from === undefined ? file : `${flags.from} → ${file}`;
+      process.stdout.write(formatVerify(flags.format, result, { color, topology }));
       // The text report ends by saying so; a JSON or JUnit report is for a tool, the person reads stderr.
       if (result.stateDir && flags.format !== 'text') process.stderr.write(`state kept in ${result.stateDir}\n`);
       if (dashboard) {

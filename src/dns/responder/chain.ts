@@ -163,8 +163,8 @@ const authority: Step = (x, r) => {
 const STEPS: readonly Step[] = [parse, fault, policy, zone, transfer, authority];
 
 export class Responder {
-  readonly index: ZoneIndex;
-  readonly cache: AnswerCache;
+  /** The zones served and their encoded answers, replaced together (replaceZones). */
+  private served: { readonly index: ZoneIndex; readonly cache: AnswerCache };
   readonly maxUdpPayload: number;
   fault: FaultRule | undefined;
   /** Told about a step that threw (a bug); the query got SERVFAIL. */
@@ -176,8 +176,7 @@ export class Responder {
 
   constructor(zones: readonly Zone[], options: ResponderOptions = {}) {
     this.maxUdpPayload = Math.max(CLASSIC_UDP_LIMIT, Math.min(options.maxUdpPayload ?? 1232, TCP_LIMIT));
-    this.index = new ZoneIndex(zones);
-    this.cache = new AnswerCache(this.index);
+    this.served = served(zones);
     const payload = this.maxUdpPayload;
     this.opts = [
       optRecord(payload, 0, false),
@@ -185,6 +184,24 @@ export class Responder {
       optRecord(payload, RCODE.BADVERS, false),
       optRecord(payload, RCODE.BADVERS, true),
     ];
+  }
+
+  get index(): ZoneIndex {
+    return this.served.index;
+  }
+
+  get cache(): AnswerCache {
+    return this.served.cache;
+  }
+
+  /**
+   * Serves `zones` instead, all at once: respond() runs to its end without yielding, so every
+   * answer comes wholly from the old zones or wholly from the new ones, and no answer the old
+   * ones encoded is given after (the cache goes with its index). A transfer under way streams the
+   * zone it started with (RFC 5936 §6: a client asks again when the serial moved on).
+   */
+  replaceZones(zones: readonly Zone[]): void {
+    this.served = served(zones);
   }
 
   /**
@@ -295,4 +312,9 @@ function optRecord(payload: number, rcode: number, dnssecOk: boolean): Buffer {
   opt[6] = 0;
   opt[7] = dnssecOk ? 0x80 : 0;
   return opt;
+}
+
+function served(zones: readonly Zone[]): { readonly index: ZoneIndex; readonly cache: AnswerCache } {
+  const index = new ZoneIndex(zones);
+  return { index, cache: new AnswerCache(index) };
 }

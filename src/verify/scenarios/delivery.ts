@@ -10,7 +10,7 @@ import type { Scenario } from '../context.js';
 import { entryHosts, expectDelivery, expectedTrail, publishedContacts, type DeliveryExpectation } from '../expect.js';
 import { hostIdByFqdn, judgeDelivery, judgeNotTaken } from '../judge.js';
 import { inParallel } from '../../parallel.js';
-import { newProbe, OUTSIDE_SENDER, probeMessage, probeMessageId, waitForMail } from '../probes.js';
+import { addressesOf, newProbe, OUTSIDE_SENDER, probeMessage, probeMessageId, waitForMail } from '../probes.js';
 
 export const deliveryScenario: Scenario = {
   name: 'delivery',
@@ -84,13 +84,3 @@ export const deliveryScenario: Scenario = {
     }
   },
 };
-
-/** Users first, then aliases that no user shadows, each in a stable order. */
-export function addressesOf(domain: Domain): string[] {
-  const users = [...domain.users.values()].map((u) => u.address).sort();
-  const aliases = [...domain.aliases.values()]
-    .filter((a) => !domain.users.has(a.local))
-    .map((a) => a.address)
-    .sort();
-  return [...users, ...aliases];
-}
