@@ -4,7 +4,7 @@
  * summary names the entries, and the migration order places each host's reconfiguration.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 import { brokenCopy, ROOT } from '../helpers/cli.js';
 import { moveBob, replaceBackup, retireMail2 } from '../helpers/migrations.js';
+import { readTree } from '../helpers/tree.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -53,16 +54,6 @@ async function writeTree(dir: string, p: Plan): Promise<void> {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), text);
   }
-}
-
-async function readTree(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }))
-    if (entry.isFile()) {
-      const path = join(entry.parentPath, entry.name);
-      files.set(path.slice(dir.length + 1), await readFile(path, 'utf8'));
-    }
-  return files;
 }
 
 describe.each([

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { mxplan, ROOT } from '../helpers/cli.js';
+import { readTree } from '../helpers/tree.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
@@ -61,16 +62,6 @@ async function cleanFindings(file: string): Promise<string[][]> {
   };
   expect(summary).toMatchObject({ error: 0, warning: 0 });
   return findings.map((f) => [f.rule, f.messageId]);
-}
-
-async function readTree(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }))
-    if (entry.isFile()) {
-      const path = join(entry.parentPath, entry.name);
-      files.set(path.slice(dir.length + 1), await readFile(path, 'utf8'));
-    }
-  return files;
 }
 
 /** The original example beside its zones and MTA files, as `mxplan zones` and `mxplan mta` wrote them. */
