@@ -10,8 +10,8 @@
  *   loopback (Postfix presents sendmail(1) submissions and its own bounces to the milter as
  *   coming from 127.0.0.1), not the plan's other hosts: mail they relay through this one is not
  *   this host's to vouch for, and was signed where it was submitted.
- * - One signature per active selector: RSA, and Ed25519 beside it where planned (RFC 8463 §6),
- *   so MultipleSignatures, and the SigningTable names each key once per From pattern.
+ * - One signature per active RSA selector (Ed25519: see OPENDKIM_KEY_TYPES); MultipleSignatures,
+ *   so a rotation's overlap or two RSA keys each sign, the SigningTable naming each key once per pattern.
  * - The same header fields as the relays, From oversigned (§5.4.2), relaxed/relaxed (§3.4).
  *
  * Private keys are never copied into the output: the KeyTable names where each is installed on
@@ -20,7 +20,7 @@
 import { SIGNED_HEADER_FIELDS } from '../mail/dkim-sign.js';
 import type { HostPolicy } from '../routing/policy.js';
 import { activeSelectors, signingDomainOf } from '../topology/dkim.js';
-import type { DkimSelector } from '../topology/types.js';
+import type { DkimKeyType, DkimSelector } from '../topology/types.js';
 import { GENERATED_MARK } from '../dns/zone-file.js';
 import type { MtaPaths } from './paths.js';
 
@@ -30,6 +30,16 @@ import type { MtaPaths } from './paths.js';
  * group) can have mail signed, never any local process that can reach a TCP port.
  */
 export const OPENDKIM_SOCKET = 'opendkim/opendkim.sock';
+
+/**
+ * The key types OpenDKIM signs with here. Debian 12's OpenDKIM (2.11.0~beta2) lists ed25519-sha256,
+ * but a SigningTable entry for an Ed25519 key (PKCS #8 PEM, as `mxplan keys` writes it) got an
+ * error reply and no signature in a miltertest trial, and OpenDKIM's default for an internal error
+ * is to tempfail the message: every message would wait. So the Postfix engine signs with the RSA
+ * selectors only, which every verifier checks (RFC 8463 §6 keeps RSA for them); the Ed25519 one
+ * stays published and the relays sign with it.
+ */
+const OPENDKIM_KEY_TYPES: ReadonlySet<DkimKeyType> = new Set(['rsa']);
 
 /** One private key the host needs: where the KeyTable expects it, and the topology's file. */
 export interface KeyInstall {
@@ -48,7 +58,7 @@ export function opendkimFiles(policy: HostPolicy, paths: MtaPaths): OpendkimOutp
   const { host, plan } = policy;
   const signing = new Map<string, DkimSelector[]>();
   for (const domain of plan.domains.values()) {
-    const selectors = activeSelectors(domain, host.id);
+    const selectors = activeSelectors(domain, host.id).filter((s) => OPENDKIM_KEY_TYPES.has(s.type));
     if (selectors.length > 0) signing.set(domain.name, selectors);
   }
   if (signing.size === 0) return undefined;
@@ -99,7 +109,7 @@ export function opendkimFiles(policy: HostPolicy, paths: MtaPaths): OpendkimOutp
       'SyslogSuccess yes',
       '',
       "# Sign only (the plan's receivers verify), mail from InternalHosts only, with every key the",
-      '# SigningTable gives (RSA and Ed25519, RFC 8463 §6), as the relays sign (src/mail/dkim-sign.ts).',
+      '# SigningTable gives, as the relays sign (src/mail/dkim-sign.ts); RSA only (README.md).',
       'Mode s',
       'MultipleSignatures yes',
       'Canonicalization relaxed/relaxed',
