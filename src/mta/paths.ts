@@ -3,9 +3,9 @@
  * in which one deployment of the files differs from another. Production uses the Debian paths;
  * the lab (issue 13) runs the very same files with its own paths, one set per host, since its
  * hosts share one filesystem. Each path is written once, in a block marked "Paths" at the top of
- * main.cf, dovecot.conf and opendkim.conf, except the three that Dovecot can only take inside a section (the
- * passdb and userdb files, and the LMTP socket in Postfix's queue directory); README.md lists
- * every line.
+ * main.cf, dovecot.conf and opendkim.conf, except the three that Dovecot can only take inside a
+ * section (the passdb and userdb files, and the LMTP socket in Postfix's queue directory) and the
+ * DKIM key directory, which each KeyTable line names; README.md lists every line.
  *
  * Postfix's own configuration directory is no setting: the maps are named relative to
  * `$config_directory`, which is wherever the files are installed (or `postfix -c DIR`).
