@@ -27,12 +27,15 @@ import body from 'mailauth/lib/dkim/body/index.js';
 import header from 'mailauth/lib/dkim/header/index.js';
 import tools from 'mailauth/lib/tools.js';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
-import { activeSelectors } from '../topology/dkim.js';
+import { activeSelectors, signingDomainOf } from '../topology/dkim.js';
 import { canonicalName } from '../topology/names.js';
 import type { DkimKeyType, Plan } from '../topology/types.js';
 
-/** RFC 6376 §5.4.1's list, then Message-ID and the MIME fields (RFC 2045 §3) that say how to read the body. */
-const SIGNED_FIELDS = [
+/**
+ * RFC 6376 §5.4.1's list, then Message-ID and the MIME fields (RFC 2045 §3) that say how to read
+ * the body: the relays sign these, and OpenDKIM's SignHeaders on the Postfix engine (src/mta/opendkim.ts).
+ */
+export const SIGNED_HEADER_FIELDS: readonly string[] = [
   'From',
   'Reply-To',
   'Subject',
@@ -56,7 +59,8 @@ const SIGNED_FIELDS = [
   'MIME-Version',
   'Content-Type',
   'Content-Transfer-Encoding',
-].join(':');
+];
+const SIGNED_FIELDS = SIGNED_HEADER_FIELDS.join(':');
 
 interface SigningKey {
   readonly selector: string;
@@ -84,13 +88,6 @@ export function dkimSigner(plan: Plan, hostId: string, onError: (message: string
     );
     if (usable.length > 0) keys.set(domain.name, usable);
   }
-  /** The planned domain at or above `name` that this host signs for. */
-  const signingDomain = (name: string): string | undefined => {
-    for (let d = name; ; d = d.slice(d.indexOf('.') + 1)) {
-      if (keys.has(d)) return d;
-      if (!d.includes('.')) return undefined;
-    }
-  };
   return {
     async sign(message, now) {
       if (keys.size === 0) return message;
@@ -98,7 +95,7 @@ export function dkimSigner(plan: Plan, hostId: string, onError: (message: string
       const head = end < 0 ? message : message.subarray(0, end + 2);
       const { parsed } = tools.parseHeaders(head);
       const domain = fromDomain(parsed);
-      const d = domain && signingDomain(domain);
+      const d = domain && signingDomainOf(domain, (name) => keys.has(name));
       if (!d) return message;
       const hasher = body.dkimBody('relaxed', 'sha256', false);
       hasher.update(end < 0 ? Buffer.alloc(0) : message.subarray(end + 4));

@@ -1,6 +1,6 @@
 /**
  * `mxplan mta`'s output: one directory per planned host, `<host>/postfix/` (postfix.ts) and, for
- * a store, `<host>/dovecot/` (dovecot.ts), with a README.md (readme.ts) at the top.
+ * a store, `<host>/dovecot/` (dovecot.ts), for a host that signs `<host>/opendkim/` (opendkim.ts), with a README.md (readme.ts) at the top.
  *
  * The same plan gives the same bytes: tables sorted, no clock, no file names. The directory is
  * replaced as a whole, as the zones are (../output-dir.ts): the old tree or the new one, never a
@@ -14,6 +14,7 @@ import { hostPolicy } from '../routing/policy.js';
 import type { Plan } from '../topology/types.js';
 import { dovecotFiles, type Passwords } from './dovecot.js';
 import { checkPaths, productionPaths, type PathsOf } from './paths.js';
+import { opendkimFiles } from './opendkim.js';
 import { postfixFiles } from './postfix.js';
 import { outputReadme, type HostSummary } from './readme.js';
 
@@ -40,7 +41,10 @@ export function mtaFiles(plan: Plan, options: MtaOptions = {}): MtaOutput {
   for (const host of [...plan.hosts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     const policy = hostPolicy(plan, host.id);
     const hostPaths = checkPaths(paths(host));
-    for (const [name, text] of postfixFiles(policy, hostPaths)) files.set(`${host.id}/postfix/${name}`, text);
+    const opendkim = opendkimFiles(policy, hostPaths);
+    for (const [name, text] of postfixFiles(policy, hostPaths, opendkim !== undefined))
+      files.set(`${host.id}/postfix/${name}`, text);
+    for (const [name, text] of opendkim?.files ?? []) files.set(`${host.id}/opendkim/${name}`, text);
     for (const [name, text] of dovecotFiles(policy, hostPaths, passwords))
       files.set(`${host.id}/dovecot/${name}`, text);
     const stored = [...policy.storedUsers()];
@@ -50,6 +54,7 @@ export function mtaFiles(plan: Plan, options: MtaOptions = {}): MtaOutput {
       role: host.role,
       mailboxes: stored.length,
       withoutHash: stored.filter((u) => !passwords.has(u.address)).length,
+      dkimKeys: opendkim?.keys ?? [],
     });
   }
   files.set('README.md', outputReadme(plan, hosts));

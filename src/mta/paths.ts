@@ -3,9 +3,9 @@
  * in which one deployment of the files differs from another. Production uses the Debian paths;
  * the lab (issue 13) runs the very same files with its own paths, one set per host, since its
  * hosts share one filesystem. Each path is written once, in a block marked "Paths" at the top of
- * main.cf and dovecot.conf, except the three that Dovecot can only take inside a section (the
- * passdb and userdb files, and the LMTP socket in Postfix's queue directory); README.md lists
- * every line.
+ * main.cf, dovecot.conf and opendkim.conf, except the three that Dovecot can only take inside a
+ * section (the passdb and userdb files, and the LMTP socket in Postfix's queue directory) and the
+ * DKIM key directory, which each KeyTable line names; README.md lists every line.
  *
  * Postfix's own configuration directory is no setting: the maps are named relative to
  * `$config_directory`, which is wherever the files are installed (or `postfix -c DIR`).
@@ -29,6 +29,12 @@ export interface MtaPaths {
   readonly dovecotLog: string;
   /** The Maildir root: `<root>/<domain>/<local>/`, the layout mxplan's relays write. */
   readonly mailRoot: string;
+  /** Where opendkim/ is installed (opendkim.conf names its KeyTable, SigningTable and InternalHosts there). */
+  readonly opendkimConfig: string;
+  /** OpenDKIM's PidFile directory. Its milter socket is in Postfix's queue directory (opendkim.ts). */
+  readonly opendkimRun: string;
+  /** Where the signing hosts' private keys are installed, one `<domain>.<selector>.pem` each (KeyTable). */
+  readonly dkimKeys: string;
 }
 
 /** Debian 12's locations (and Postfix's and Dovecot's own defaults where they have one). */
@@ -41,6 +47,10 @@ export const PRODUCTION_PATHS: MtaPaths = {
   dovecotState: '/var/lib/dovecot',
   dovecotLog: '/var/log/dovecot.log',
   mailRoot: '/var/vmail',
+  opendkimConfig: '/etc/opendkim',
+  opendkimRun: '/run/opendkim',
+  // Debian's opendkim package makes it, 0700 and owned by the opendkim user.
+  dkimKeys: '/etc/dkimkeys',
 };
 
 /** The paths of each host; production gives every host the same. */
@@ -58,6 +68,9 @@ export const PATH_SETTINGS: Readonly<Record<keyof MtaPaths, string>> = {
   dovecotState: '`dovecot/dovecot.conf` state_dir',
   dovecotLog: '`dovecot/dovecot.conf` log_path',
   mailRoot: '`dovecot/dovecot.conf` mail_location',
+  opendkimConfig: '`opendkim/opendkim.conf` KeyTable, SigningTable, InternalHosts',
+  opendkimRun: '`opendkim/opendkim.conf` PidFile',
+  dkimKeys: '`opendkim/KeyTable` (each key file)',
 };
 
 /** Paths end up unquoted in both syntaxes: absolute, without spaces, commas or a trailing slash. */

@@ -20,12 +20,14 @@
  * Paths are the marked block at the top of main.cf (paths.ts); the maps are named relative to
  * $config_directory. Every daemon runs unchrooted (master.cf), so the files work wherever they are.
  */
+import { profileFor } from '../mail/profiles.js';
 import { REPLIES } from '../mail/replies.js';
 import type { HostPolicy } from '../routing/policy.js';
 import type { Host, User } from '../topology/types.js';
 import { GENERATED_MARK } from '../dns/zone-file.js';
 import { MtaError } from './errors.js';
 import type { MtaPaths } from './paths.js';
+import { OPENDKIM_SOCKET } from './opendkim.js';
 import { accessAction, bounceTransport } from './replies.js';
 import { formatTable, tableRef, type Table } from './tables.js';
 
@@ -39,16 +41,16 @@ interface Block {
   readonly settings: readonly (readonly [name: string, value: string])[];
 }
 
-/** The files of postfix/, by name. */
-export function postfixFiles(policy: HostPolicy, paths: MtaPaths): Map<string, string> {
+/** The files of postfix/, by name; `signs`: the host has OpenDKIM (opendkim.ts) as its milter. */
+export function postfixFiles(policy: HostPolicy, paths: MtaPaths, signs: boolean): Map<string, string> {
   const { host } = policy;
   if (host.ipv4.length + host.ipv6.length === 0)
     throw new MtaError(`host ${host.id} has no planned address: its Postfix would listen nowhere`);
   const tables = host.role === 'relay' ? relayTables(policy) : storeTables(policy);
   tables.push(...commonTables(policy));
   const files = new Map<string, string>();
-  files.set('main.cf', mainCf(policy, paths, tables));
-  files.set('master.cf', MASTER_CF);
+  files.set('main.cf', mainCf(policy, paths, tables, signs));
+  files.set('master.cf', masterCf(policy));
   for (const table of tables) files.set(table.name, formatTable(table));
   return files;
 }
@@ -163,8 +165,10 @@ function maildirOf(user: User): string {
 
 // main.cf
 
-function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[]): string {
+function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[], signs: boolean): string {
   const { host, plan } = policy;
+  const session = profileFor('default', host);
+  const origin = policy.postmasterDomain;
   const store = host.role === 'store';
   const map = (name: string) => {
     if (!tables.some((t) => t.name === name)) throw new Error(`mta: no table ${name}`);
@@ -191,6 +195,9 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[]): 
       comment: ['The planned host: its name, and only its own addresses, both ways.'],
       settings: [
         ['myhostname', host.fqdn],
+        // What a bare address is qualified with: a bare RCPT TO:<postmaster> (RFC 5321 §4.5.1) is
+        // that domain's postmaster, as at the relays; a host serving no domain keeps $myhostname.
+        ...(origin ? [['myorigin', origin] as const] : []),
         ['smtp_helo_name', host.helo],
         ['inet_interfaces', [...host.ipv4, ...host.ipv6.map((a) => `[${a}]`)].join(', ')],
         ['inet_protocols', protocolsOf(host)],
@@ -267,6 +274,29 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[]): 
         ['smtp_destination_recipient_limit', String(policy.recipientLimit)],
       ],
     },
+    {
+      comment: [
+        "Sessions, as the relays admit them (src/mail/admission.ts): the host's total is smtpd's",
+        "process limit in master.cf; per client, anvil's count, for the plan's own hosts too",
+        '(Postfix would exempt $mynetworks; the relays exempt no one).',
+        '',
+        "Deadlines, as the relays' (src/mail/deadline.ts, profile default): each command whole within",
+        "smtpd_timeout of the server's reply, not an idle timer; the message after 354 within that,",
+        'extended by its size / smtpd_min_data_rate.',
+      ],
+      settings: [
+        ['smtpd_client_connection_count_limit', String(policy.smtpLimits.sessionsPerClient)],
+        ['smtpd_client_event_limit_exceptions', ''],
+        ['smtpd_timeout', duration(session.commandDeadline / 1000)],
+        ['smtpd_per_request_deadline', 'yes'],
+        ['smtpd_min_data_rate', String(session.minDataRate)],
+      ],
+    },
+    {
+      comment: ['RFC 6531: UTF-8 addresses and headers end to end, as the relays take and send them.'],
+      settings: [['smtputf8_enable', 'yes']],
+    },
+    ...(signs ? [milterBlock()] : []),
   ];
   const later = [
     'TLS (issue 14 adds certificates): until then the host offers no STARTTLS.',
@@ -274,14 +304,32 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[]): 
     '#smtpd_tls_security_level = may',
     '#smtp_tls_security_level = may',
     '',
-    'DKIM (issue 14): OpenDKIM signs and verifies as a milter.',
-    '#smtpd_milters = inet:localhost:8891',
-    '#non_smtpd_milters = $smtpd_milters',
-    '#milter_default_action = accept',
-    '',
     'Submission with SASL (issue 15): a service in master.cf, authenticating through Dovecot.',
   ];
   return `${[...blocks.map(formatBlock), later.map((l) => (l.startsWith('#') ? l : `# ${l}`.trimEnd())).join('\n')].join('\n\n')}\n`;
+}
+
+/**
+ * OpenDKIM (opendkim.ts) signs as a milter: for SMTP clients (smtpd_milters; it signs only its
+ * InternalHosts' mail), for sendmail(1) submissions (non_smtpd_milters), and for Postfix's own
+ * DSNs, which no milter sees unless internal_mail_filter_classes names them (RFC 3464 reports,
+ * signed as the relays sign theirs).
+ */
+function milterBlock(): Block {
+  return {
+    comment: [
+      'DKIM (RFC 6376): OpenDKIM signs the mail that originates here, local submissions and bounces.',
+      'A UNIX socket in the queue directory, so only Postfix reaches it. OpenDKIM down: the mail goes',
+      'unsigned rather than waiting (milter_default_action = accept), as the relays send it when a',
+      'signature cannot be made; SPF still aligns for the hosts in the SPF record.',
+    ],
+    settings: [
+      ['smtpd_milters', `unix:${OPENDKIM_SOCKET}`],
+      ['non_smtpd_milters', '$smtpd_milters'],
+      ['internal_mail_filter_classes', 'bounce'],
+      ['milter_default_action', 'accept'],
+    ],
+  };
 }
 
 function formatBlock(block: Block): string {
@@ -352,7 +400,7 @@ const SERVICES: readonly (readonly string[])[] = [
   ['postlog', 'unix-dgram', 'n', '-', 'n', '-', '1', 'postlogd'],
 ];
 
-const MASTER_CF = (() => {
+function masterCf(policy: HostPolicy): string {
   const header = [
     `# ${GENERATED_MARK}: edit the topology, not this file.`,
     '# Postfix master.cf: the standard services, none chrooted (chroot column n), so every daemon',
@@ -361,7 +409,13 @@ const MASTER_CF = (() => {
     '# service type  private unpriv  chroot  wakeup  maxproc command',
   ];
   const widths = [10, 6, 8, 8, 8, 8, 8];
-  const rows = SERVICES.map((row) =>
+  // The relays' total of sessions (src/mail/admission.ts) is smtpd's process limit: one process a session.
+  const services = SERVICES.map((row) =>
+    row[0] === 'smtp' && row[1] === 'inet'
+      ? row.map((cell, i) => (i === 6 ? String(policy.smtpLimits.sessions) : cell))
+      : row,
+  );
+  const rows = services.map((row) =>
     row.map((cell, i) => (i < widths.length ? cell.padEnd(Math.max(widths[i]!, cell.length + 1)) : cell)).join(''),
   );
   const submission = [
@@ -377,4 +431,4 @@ const MASTER_CF = (() => {
     '#  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject',
   ];
   return `${[...header, ...rows, ...submission].join('\n')}\n`;
-})();
+}

@@ -1,10 +1,11 @@
 /** The README.md at the top of `mxplan mta`'s output: what is there, what it was checked with, what the operator adds. */
 import { GENERATED_MARK } from '../dns/zone-file.js';
 import type { Plan } from '../topology/types.js';
+import { OPENDKIM_SOCKET, type KeyInstall } from './opendkim.js';
 import { PATH_SETTINGS, PRODUCTION_PATHS, type MtaPaths } from './paths.js';
 
 /** The versions the files are written for and checked with (test/mta checks the installed ones are these). */
-export const TARGETS = { postfix: '3.7', dovecot: '2.3', system: 'Debian 12 (bookworm)' } as const;
+export const TARGETS = { postfix: '3.7', dovecot: '2.3', opendkim: '2.11', system: 'Debian 12 (bookworm)' } as const;
 
 export interface HostSummary {
   readonly id: string;
@@ -13,16 +14,23 @@ export interface HostSummary {
   readonly mailboxes: number;
   /** Stored users with no hash from --passwords. */
   readonly withoutHash: number;
+  /** The private keys its OpenDKIM signs with (none: it signs nothing, and has no opendkim/). */
+  readonly dkimKeys: readonly KeyInstall[];
 }
 
 export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string {
   const withoutHash = hosts.reduce((n, h) => n + h.withoutHash, 0);
   const rows = hosts.map(
     (h) =>
-      `| ${h.id} | ${h.fqdn} | ${h.role === 'store' ? `store, ${h.mailboxes} mailboxes` : 'relay-only backup MX'} | ${
-        h.role === 'store' ? '`postfix/`, `dovecot/`' : '`postfix/`'
-      } |`,
+      `| ${h.id} | ${h.fqdn} | ${h.role === 'store' ? `store, ${h.mailboxes} mailboxes` : 'relay-only backup MX'} | ${[
+        'postfix/',
+        ...(h.role === 'store' ? ['dovecot/'] : []),
+        ...(h.dkimKeys.length > 0 ? ['opendkim/'] : []),
+      ]
+        .map((d) => `\`${d}\``)
+        .join(', ')} |`,
   );
+  const keys = hosts.flatMap((h) => h.dkimKeys.map((k) => `| ${h.id} | \`${k.path}\` | \`${k.keyPath}\` |`));
   const paths = (Object.keys(PATH_SETTINGS) as (keyof MtaPaths)[]).map(
     (key) => `| \`${PRODUCTION_PATHS[key]}\` | ${PATH_SETTINGS[key]} |`,
   );
@@ -43,10 +51,10 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
     '',
     '## Versions',
     '',
-    `Written for Postfix ${TARGETS.postfix} or later and Dovecot ${TARGETS.dovecot} (2.4 renamed its settings), and`,
-    `checked with Postfix ${TARGETS.postfix} and Dovecot ${TARGETS.dovecot} as ${TARGETS.system} ships them: \`postconf -n\`,`,
-    '`postfix check` and `doveconf -n` are clean for every host, and `postmap -q` gives, for every',
-    "planned address, the decision of mxplan's routing on that host.",
+    `Written for Postfix ${TARGETS.postfix} or later, Dovecot ${TARGETS.dovecot} (2.4 renamed its settings) and OpenDKIM`,
+    `${TARGETS.opendkim}, and checked with those versions as ${TARGETS.system} ships them: \`postconf -n\`,`,
+    '`postfix check`, `doveconf -n` and `opendkim -n` are clean for every host, and `postmap -q` gives,',
+    "for every planned address, the decision of mxplan's routing on that host.",
     '',
     '## Paths',
     '',
@@ -66,6 +74,9 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
     `  (\`doveadm pw -s SHA512-CRYPT\`).${
       withoutHash > 0 ? ` ${withoutHash} of the plan's users have none yet and cannot log in.` : ''
     }`,
+    ...(keys.length > 0
+      ? ['- Debian packages `opendkim` on the hosts with `opendkim/`, and the private keys below (see DKIM).']
+      : []),
     '- TLS certificates (mxplan issue 14). Until then the hosts offer no STARTTLS, and Dovecot takes',
     '  plaintext logins from the host itself only (and from the other stores when logins are proxied).',
     '- The DNS records `mxplan zones` writes: hosts forward to one another by name (`smtp:[fqdn]`),',
@@ -73,8 +84,32 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
     "- Somewhere for root's mail: each host's postmaster@ goes to root's local mailbox.",
     '- Log rotation for the two log files (`postfix logrotate`, `doveadm log reopen`).',
     '',
-    'Then, on each host: `postfix check`, `doveconf -n`, `postfix reload` (or start), `doveadm reload`.',
+    `Then, on each host: \`postfix check\`, \`doveconf -n\`${keys.length > 0 ? ', `opendkim -n` (signing hosts)' : ''}, \`postfix reload\` (or start), \`doveadm reload\`.`,
   ];
+  if (keys.length > 0)
+    lines.push(
+      '',
+      '## DKIM',
+      '',
+      'The hosts with `opendkim/` sign the mail that originates there (local submissions and bounces)',
+      `with OpenDKIM, Postfix's milter on the UNIX socket \`${OPENDKIM_SOCKET}\` in its queue directory.`,
+      `Copy \`<host>/opendkim/\` to \`${PRODUCTION_PATHS.opendkimConfig}/\` and point Debian's service at its configuration`,
+      `(\`ln -sf ${PRODUCTION_PATHS.opendkimConfig}/opendkim.conf /etc/opendkim.conf\`); make the socket's directory and let`,
+      `Postfix reach it: \`install -d -o opendkim -g opendkim -m 0750 ${PRODUCTION_PATHS.postfixQueue}/${dirnameOf(OPENDKIM_SOCKET)}\`,`,
+      '`adduser postfix opendkim`. Check with `opendkim -n`, then `opendkim-testkey -d <domain> -s',
+      '<selector> -vvv` once the records are published.',
+      '',
+      'The private keys are not in this tree: install each where its KeyTable looks, owned by the',
+      '`opendkim` user and readable by it only (`install -o opendkim -g opendkim -m 0600 KEY PATH`;',
+      "OpenDKIM refuses a key others can read). The key files are the topology's, relative to it.",
+      "OpenDKIM signs with the RSA selectors only: Debian 12's 2.11.0~beta2 did not sign with an Ed25519",
+      "key in mxplan's tests, and would hold the mail; the Ed25519 records stay published.",
+      '',
+      '',
+      '| host | install as | key file of the topology |',
+      '|---|---|---|',
+      ...keys,
+    );
   if (plan.logins.proxy)
     lines.push(
       '',
@@ -82,4 +117,8 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
       "user's home store, which checks the password.",
     );
   return `${lines.join('\n')}\n`;
+}
+
+function dirnameOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
 }

@@ -129,5 +129,18 @@ export function activeSelectors(domain: { readonly dkim: readonly DkimSelector[]
   return domain.dkim.filter((s) => s.active && s.signers.some((h) => h.id === hostId));
 }
 
+/**
+ * The domain whose key signs mail from `name` (the From domain, or a host's own name in a DSN's
+ * MAILER-DAEMON@): `name` itself or the nearest domain above it that `signs`, the way the relays
+ * choose it (a DSN from MAILER-DAEMON@mail1.tower.example signs for tower.example, so DMARC's
+ * relaxed alignment holds, RFC 7489 §3.1.1). The Postfix engine's OpenDKIM tables follow it too.
+ */
+export function signingDomainOf(name: string, signs: (domain: string) => boolean): string | undefined {
+  for (let d = name; ; d = d.slice(d.indexOf('.') + 1)) {
+    if (signs(d)) return d;
+    if (!d.includes('.')) return undefined;
+  }
+}
+
 /** RFC 8301 §3.2: signers must use at least 1024 bits and should use 2048; verifiers must handle up to 4096. */
 export const RSA_KEY_BITS = { min: 1024, recommended: 2048, max: 4096 } as const;

@@ -8,9 +8,14 @@
  * The files are generated with test paths (support/postfix-tools.ts), as the lab will run them:
  * the only difference from production (test/mta/mta-dir.test.ts holds that to be so).
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { profileFor } from '../../src/mail/profiles.js';
 import { TARGETS } from '../../src/mta/readme.js';
+import { hostPolicy } from '../../src/routing/policy.js';
+import { activeSelectors } from '../../src/topology/dkim.js';
 import type { Plan } from '../../src/topology/types.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { haveMtaTools, postconfValues, postfixCheck, preparePostfixState, run } from './support/postfix-tools.js';
@@ -22,6 +27,9 @@ describe.runIf(haveMtaTools())('the installed Postfix and Dovecot', () => {
   it('are the versions the output says it was checked with', async () => {
     const postfix = await run('postconf', ['-d', '-h', 'mail_version']);
     const dovecot = await run('doveconf', ['-c', '/dev/null', '-n']);
+    const opendkim = await run('opendkim', ['-V']);
+    expect(/OpenDKIM Filter v(\d+\.\d+)\./.exec(opendkim.stdout)?.[1]).toBe(TARGETS.opendkim);
+    expect(opendkim.stdout).toMatch(/^\s+ed25519-sha256$/m);
     expect(postfix.stdout.trim()).toMatch(new RegExp(`^${TARGETS.postfix.replace('.', '\\.')}\\.`));
     expect(/^# (\d+\.\d+)\./.exec(dovecot.stdout)?.[1]).toBe(TARGETS.dovecot);
   });
@@ -51,6 +59,17 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
           code: 0,
           output: '',
         });
+
+        // OpenDKIM's own check (it opens the KeyTable, SigningTable and InternalHosts it names).
+        if (existsSync(join(out, host.id, 'opendkim'))) {
+          const opendkim = await run('opendkim', ['-n', '-x', join(out, host.id, 'opendkim', 'opendkim.conf')]);
+          expect({ code: opendkim.code, output: opendkim.stdout + opendkim.stderr }, `${host.id}: opendkim -n`).toEqual(
+            {
+              code: 0,
+              output: '',
+            },
+          );
+        }
 
         if (host.role === 'relay') continue;
         const doveconf = await run('doveconf', ['-c', join(out, host.id, 'dovecot', 'dovecot.conf'), '-n']);
@@ -90,6 +109,46 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
         expect(Number(main.get('hopcount_limit'))).toBe(plan.hopLimit);
         expect(seconds(main.get('maximal_queue_lifetime')!)).toBe(host.queueLifetime);
         expect(seconds(main.get('bounce_queue_lifetime')!)).toBe(host.queueLifetime);
+
+        // The relays' session limits and deadlines (routing/policy.ts, mail/profiles.ts), as Postfix reads them.
+        const smtpd = services.find((s) => /^smtp\s+inet\s/.test(s))!.split(/\s+/);
+        expect(Number(smtpd[6]), `${host.id}: smtpd maxproc`).toBe(host.smtp.sessions);
+        const profile = profileFor('default', host);
+        const limits = await postconfValues(postfix, [
+          'smtpd_client_connection_count_limit',
+          'smtpd_client_event_limit_exceptions',
+          'smtpd_timeout',
+          'smtpd_per_request_deadline',
+          'smtpd_min_data_rate',
+          'smtputf8_enable',
+          'myorigin',
+          'smtpd_milters',
+          'non_smtpd_milters',
+          'internal_mail_filter_classes',
+          'milter_default_action',
+        ]);
+        expect(Number(limits.get('smtpd_client_connection_count_limit'))).toBe(host.smtp.sessionsPerClient);
+        expect(limits.get('smtpd_client_event_limit_exceptions')).toBe('');
+        expect(seconds(limits.get('smtpd_timeout')!) * 1000).toBe(profile.commandDeadline);
+        expect(limits.get('smtpd_per_request_deadline')).toBe('yes');
+        expect(Number(limits.get('smtpd_min_data_rate'))).toBe(profile.minDataRate);
+        expect(limits.get('smtputf8_enable')).toBe('yes');
+        expect(limits.get('myorigin')).toBe(hostPolicy(plan, host.id).postmasterDomain ?? host.fqdn);
+
+        // A host that signs for some domain hands its own mail and its bounces to OpenDKIM, over the
+        // socket opendkim.conf listens on; one that signs nothing has no milter.
+        const signs = [...plan.domains.values()].some((d) => activeSelectors(d, host.id).length > 0);
+        const dkimConf = join(out, host.id, 'opendkim', 'opendkim.conf');
+        expect(existsSync(dkimConf), `${host.id}: opendkim.conf`).toBe(signs);
+        if (signs) {
+          const socket = /^unix:(.+)$/.exec(limits.get('smtpd_milters')!)![1]!;
+          expect(await readFile(dkimConf, 'utf8')).toMatch(
+            new RegExp(`^Socket local:${main.get('queue_directory')}/${socket}$`, 'm'),
+          );
+          expect(limits.get('non_smtpd_milters')).toBe(limits.get('smtpd_milters'));
+          expect(limits.get('internal_mail_filter_classes')).toBe('bounce');
+          expect(limits.get('milter_default_action')).toBe('accept');
+        } else expect(limits.get('smtpd_milters')).toBe('');
         if (host.role === 'relay') continue;
 
         const conf = join(out, host.id, 'dovecot', 'dovecot.conf');

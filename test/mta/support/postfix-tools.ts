@@ -15,7 +15,7 @@ import type { MtaPaths, PathsOf } from '../../../src/mta/paths.js';
 import type { Host } from '../../../src/topology/types.js';
 import { requireTool } from '../../helpers/tools.js';
 
-export const MTA_TOOLS = ['postconf', 'postmap', 'postfix', 'doveconf', 'unshare', 'ip', 'script'] as const;
+export const MTA_TOOLS = ['postconf', 'postmap', 'postfix', 'doveconf', 'opendkim', 'unshare', 'ip', 'script'] as const;
 
 /** True when every tool is there (tests skip outside CI otherwise; under CI a missing tool fails). */
 export function haveMtaTools(): boolean {
@@ -73,6 +73,9 @@ export function testPaths(root: string): PathsOf {
       dovecotState: join(base, 'dovecot-state'),
       dovecotLog: join(base, 'log', 'dovecot.log'),
       mailRoot: join(base, 'vmail'),
+      opendkimConfig: join(root, 'out', host.id, 'opendkim'),
+      opendkimRun: join(base, 'opendkim-run'),
+      dkimKeys: join(base, 'dkimkeys'),
     };
   };
 }
