@@ -287,7 +287,7 @@ async function silentListener(port: number): Promise<{ close(): Promise<void> }>
 }
 
 /** The address book as `host` sees it: only the address families it has an address in. */
-function familiesOf(host: Host, book: Connector): Connector {
+export function familiesOf(host: Host, book: Connector): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
     endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined),

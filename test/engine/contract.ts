@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { readdir, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect([...endpoint.planned].sort()).toEqual([...host.ipv4, ...host.ipv6].sort());
         expect(engine.status(host.id)).toBe('up');
         for (const address of endpoint.planned)
-          expect(await greeting(reach(engine, address), PATIENCE)).toMatch(new RegExp(`^220 ${host.fqdn} `));
+          expect(await greeting(engine, reach(engine, address), PATIENCE)).toMatch(new RegExp(`^220 ${host.fqdn} `));
       }
     });
 
@@ -76,12 +76,12 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         await engine[fault]('store2');
         try {
           expect(engine.status('store2')).toBe(fault);
-          expect(await greeting(reach(engine, address), wait)).toBe(result);
+          expect(await greeting(engine, reach(engine, address), wait)).toBe(result);
         } finally {
           await engine.up('store2');
         }
         expect(engine.status('store2')).toBe('up');
-        expect(await greeting(reach(engine, address), PATIENCE)).toMatch(/^220 mail2\.infra\.example /);
+        expect(await greeting(engine, reach(engine, address), PATIENCE)).toMatch(/^220 mail2\.infra\.example /);
         expect(log.stop().filter((a) => a.type === 'host')).toEqual([
           { type: 'host', host: 'store2', status: fault },
           { type: 'host', host: 'store2', status: 'up' },
@@ -227,10 +227,10 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     it('closes: every endpoint refuses, and closing again is harmless', async () => {
       const other = await factory({ plan, stateDir: await tempDir('contract-close') });
       const endpoint = reach(other, plan.hosts.get('store1')!.ipv4[0]!);
-      expect(await greeting(endpoint, PATIENCE)).toMatch(/^220 /);
+      expect(await greeting(other, endpoint, PATIENCE)).toMatch(/^220 /);
       await other.close();
       await other.close();
-      expect(await greeting(endpoint, PATIENCE)).toBe('refused');
+      expect(await greeting(other, endpoint, PATIENCE)).toBe('refused');
     });
   });
 }
@@ -241,23 +241,37 @@ function reach(engine: RunningPlan, address: string): Endpoint {
   return endpoint;
 }
 
-/** The first line a server sends, 'refused' when the connection is refused, 'timeout' when nothing comes. */
-function greeting(endpoint: Endpoint, timeoutMs: number): Promise<string> {
+/**
+ * The first line a server sends, 'refused' when the connection is refused, 'timeout' when nothing
+ * comes. Dialled through the connector's dial when it has one (the host's own answer, not a
+ * forwarder's), else with net.connect.
+ */
+function greeting(engine: RunningPlan, endpoint: Endpoint, timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
-    const socket = connect(endpoint.port, endpoint.host);
+    let socket: Socket | undefined;
+    let finished = false;
     let text = '';
     const done = (result: string) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      socket.destroy();
+      socket?.destroy();
       resolve(result);
     };
     const timer = setTimeout(() => done('timeout'), timeoutMs);
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('\r\n')) done(text.slice(0, text.indexOf('\r\n')));
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : error.code!));
+    const failed = (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : error.code!);
+    const attach = (s: Socket) => {
+      socket = s;
+      if (finished) return s.destroy();
+      s.setEncoding('latin1');
+      s.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('\r\n')) done(text.slice(0, text.indexOf('\r\n')));
+      });
+      s.on('error', failed);
+    };
+    if (engine.connector.dial) engine.connector.dial(endpoint).then(attach, failed);
+    else attach(connect(endpoint.port, endpoint.host));
   });
 }
 
