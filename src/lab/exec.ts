@@ -108,6 +108,29 @@ export function inNamespace(namespace: string, command: string, args: readonly s
 }
 
 /**
+ * The same with the host's own name (hostname(1)), in a UTS namespace of its own: daemons that
+ * name the machine they run on (Dovecot's LMTP in its Received header) name the planned host,
+ * as on the host itself.
+ */
+export function asHost(
+  namespace: string,
+  hostname: string,
+  command: string,
+  args: readonly string[],
+): [string, string[]] {
+  return inNamespace(namespace, 'unshare', [
+    '--uts',
+    '--',
+    'sh',
+    '-c',
+    'echo "$0" > /proc/sys/kernel/hostname && exec "$@"',
+    hostname,
+    command,
+    ...args,
+  ]);
+}
+
+/**
  * The same under a pseudo-terminal (script(1)): `postfix start` and `postfix check` print their
  * fatal errors only to a terminal or to syslog, and the lab's machines have no syslog
  * (next-wave §8), so without one a failure would be silent.

@@ -43,9 +43,11 @@ import { LabError } from './exec.js';
 import { dnsForwarder, LOOPBACK, tcpForwarder, type Forwarder, type Upstream } from './forward.js';
 import { Helper } from './ipc.js';
 import { DEFAULT_OUTSIDE, layLab, type LabLayout, type OutsideAddresses } from './layout.js';
-import type { LabMta, MtaChoice, MtaContext } from './mta.js';
+import type { MtaChoice } from './choices.js';
+import type { LabMta, MtaContext } from './mta.js';
 import { labNames, newPrefix } from './names.js';
-import { startNameServers, type DnsChoice } from './name-servers.js';
+import type { DnsChoice } from './choices.js';
+import { startNameServers } from './name-servers.js';
 import { buildNetwork, type LabNetwork } from './network.js';
 import { requireLabPlatform } from './platform.js';
 import { startPostfix } from './postfix.js';
@@ -61,7 +63,10 @@ export interface LabChoice {
   readonly outside?: OutsideAddresses;
 }
 
-export interface LabOptions extends EngineOptions, LabChoice {}
+export interface LabOptions extends EngineOptions, LabChoice {
+  /** Retry timing: `fast` (seconds: what verify needs; the default) or `default` (minutes to days). */
+  readonly profile?: 'fast' | 'default';
+}
 
 export interface Lab extends RunningPlan {
   readonly stateDir: string;
@@ -165,6 +170,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       stateDir,
       outside,
       emit,
+      profile: options.profile ?? 'fast',
       ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
     };
     const mta: LabMta = options.mta === 'postfix' ? await startPostfix(context) : await startRelays(context);

@@ -9,15 +9,16 @@ import type { LabLayout } from './layout.js';
 import type { LabNetwork } from './network.js';
 import type { NamespaceSockets } from './sockets.js';
 
-export const MTA_CHOICES = ['builtin', 'postfix'] as const;
-export type MtaChoice = (typeof MTA_CHOICES)[number];
+export { MTA_CHOICES, type MtaChoice } from './choices.js';
 
 export interface MtaContext {
   readonly plan: Plan;
   readonly layout: LabLayout;
   readonly network: LabNetwork;
   readonly stateDir: string;
-  /** Seconds a message may wait in any queue, instead of the fast profile's. */
+  /** Retry timing: `fast` (seconds, the default) or `default` (Postfix's own, minutes to days). */
+  readonly profile: 'fast' | 'default';
+  /** Seconds a message may wait in any queue, instead of the profile's. */
   readonly queueLifetime?: number;
   /** Sockets in the outside (to see that a host answers). */
   readonly outside: NamespaceSockets;

@@ -20,8 +20,9 @@ import { LAB_ENV, LabError, run } from './exec.js';
 import { Helper } from './ipc.js';
 import type { LabLayout, Machine } from './layout.js';
 
-export const DNS_CHOICES = ['builtin', 'bind', 'nsd', 'knot'] as const;
-export type DnsChoice = (typeof DNS_CHOICES)[number];
+import type { DnsChoice } from './choices.js';
+
+export { DNS_CHOICES, type DnsChoice } from './choices.js';
 
 export interface RunningNameServers {
   /** What answers ("NSD 4.6.1"), for reports. */

@@ -34,10 +34,11 @@ import { readPasswords } from '../mta/passwords.js';
 import type { Activity, MailAccess, QueuedMessage } from '../sandbox/engine.js';
 import { hostLayout } from '../state-layout.js';
 import type { Host, Plan } from '../topology/types.js';
-import { inNamespace, LabError, must, mustStart, run, withTerminal } from './exec.js';
+import { asHost, inNamespace, LabError, must, mustStart, run, withTerminal } from './exec.js';
 import { tcpForwarder, type Forwarder } from './forward.js';
 import type { LabMta, MtaContext } from './mta.js';
 import { LogTail } from './log-tail.js';
+import { livingInGroup } from './procfs.js';
 import { PostfixLog } from './postfix-log.js';
 import { waitUntilAnswering } from './readiness.js';
 import { NamespaceSockets } from './sockets.js';
@@ -61,23 +62,33 @@ export function labPaths(stateDir: string): (host: Host) => MtaPaths {
 
 /**
  * The lab's own lines at the end of main.cf, apart from the generated ones (Postfix takes the
- * last setting of a parameter). Timing from the fast profile: retries after a second, backoff
- * up to five, the queue lifetime one second per planned hour (or the engine's), and a connection
- * that gets no answer (a cut host) given up as the relays give it up.
+ * last setting of a parameter). With the fast profile, its timing: retries after a second,
+ * backoff up to five, the queue lifetime one second per planned hour (or the engine's), and a
+ * connection that gets no answer (a cut host) given up as the relays give it up. Always: mail
+ * for root on the host stays inside the lab.
  */
-export function labOverrides(host: Host, paths: MtaPaths, queueLifetime?: number): string {
-  const fast = profileFor('fast', host, queueLifetime === undefined ? {} : { queueLifetime });
+export function labOverrides(host: Host, paths: MtaPaths, profile: 'fast' | 'default', queueLifetime?: number): string {
+  const timing = profileFor(profile, host, queueLifetime === undefined ? {} : { queueLifetime });
   const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+  const lifetime = [
+    `maximal_queue_lifetime = ${seconds(timing.queueLifetime)}`,
+    `bounce_queue_lifetime = ${seconds(timing.queueLifetime)}`,
+  ];
   return [
     '',
     '# mxplan lab overrides (docs/lab.md): not part of what production runs.',
-    "# Timing of the loopback sandbox's fast profile, so that an outage lasts seconds:",
-    `minimal_backoff_time = ${seconds(fast.firstRetry)}`,
-    `maximal_backoff_time = ${seconds(fast.maxRetry)}`,
-    `queue_run_delay = ${seconds(fast.firstRetry)}`,
-    `maximal_queue_lifetime = ${seconds(fast.queueLifetime)}`,
-    `bounce_queue_lifetime = ${seconds(fast.queueLifetime)}`,
-    `smtp_connect_timeout = ${seconds(fast.connectTimeout)}`,
+    ...(profile === 'fast'
+      ? [
+          "# Timing of the loopback sandbox's fast profile, so that an outage lasts seconds:",
+          `minimal_backoff_time = ${seconds(timing.firstRetry)}`,
+          `maximal_backoff_time = ${seconds(timing.maxRetry)}`,
+          `queue_run_delay = ${seconds(timing.firstRetry)}`,
+          ...lifetime,
+          `smtp_connect_timeout = ${seconds(timing.connectTimeout)}`,
+        ]
+      : queueLifetime !== undefined
+        ? ['# The queue lifetime the lab was started with:', ...lifetime]
+        : []),
     "# Mail for root on the host stays in the lab's state, and no ~/.forward of the machine is read:",
     `mail_spool_directory = ${join(dirname(paths.postfixQueue), 'local-mail')}`,
     'forward_path =',
@@ -126,7 +137,9 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       const secret = kind === 'dovecot' && file !== 'dovecot.conf';
       await writeFile(
         target,
-        kind === 'postfix' && file === 'main.cf' ? text + labOverrides(host, hostPaths, context.queueLifetime) : text,
+        kind === 'postfix' && file === 'main.cf'
+          ? text + labOverrides(host, hostPaths, context.profile, context.queueLifetime)
+          : text,
         {
           mode: secret ? 0o640 : 0o644,
         },
@@ -198,10 +211,10 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     async start(hostId, options = {}) {
       const h = known(hostId);
       if (up.has(hostId)) return;
-      await mustStart(...inNamespace(h.namespace, ...withTerminal('postfix', ['-c', h.config, 'start'])));
+      await mustStart(...asHost(h.namespace, h.host.fqdn, ...withTerminal('postfix', ['-c', h.config, 'start'])));
       up.add(hostId);
       if (h.dovecotConf) {
-        await mustStart(...inNamespace(h.namespace, 'dovecot', ['-c', h.dovecotConf]));
+        await mustStart(...asHost(h.namespace, h.host.fqdn, 'dovecot', ['-c', h.dovecotConf]));
         await until(() => existsSync(join(h.paths.postfixQueue, LMTP_SOCKET)), `${hostId}: Dovecot's LMTP socket`);
       }
       if (options.linkUp !== false) await waitUntilAnswering(context.outside, layout.host(hostId));
@@ -305,7 +318,11 @@ function parseQueueLine(line: string): QueuedMessage {
   };
 }
 
-/** Stops a daemon by its master's pid file: SIGTERM, then waits until its whole process group is gone. */
+/**
+ * Stops a daemon at once, as a host that dies: SIGTERM to its master's process group, SIGKILL to
+ * what is left after a moment (both masters take seconds to wind down, and a host that goes
+ * down does not wait for them). What Postfix acknowledged is on disk, and survives.
+ */
 async function stopMaster(pidFile: string): Promise<void> {
   let pid: number;
   try {
@@ -314,37 +331,26 @@ async function stopMaster(pidFile: string): Promise<void> {
     return; // not running
   }
   if (!(pid > 1)) return;
-  const alive = () => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
+  const signal = (sig: NodeJS.Signals) => {
+    let reached = false;
+    for (const target of [-pid, pid])
       try {
-        process.kill(pid, 0);
-        return true;
+        process.kill(target, sig);
+        reached = true;
       } catch {
-        return false;
+        // that one is gone
       }
-    }
+    return reached;
   };
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 10_000;
-  while (alive()) {
-    if (Date.now() > deadline) {
-      for (const target of [-pid, pid])
-        try {
-          process.kill(target, 'SIGKILL');
-        } catch {
-          // gone
-        }
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  if (!signal('SIGTERM')) return;
+  const started = Date.now();
+  while (livingInGroup(pid).length > 0) {
+    if (Date.now() - started > STOP_GRACE_MS) signal('SIGKILL');
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+const STOP_GRACE_MS = 250;
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

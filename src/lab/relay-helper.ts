@@ -7,7 +7,7 @@
  */
 import { promises as dns } from 'node:dns';
 import { startRelay } from '../mail/relay.js';
-import type { ProfileOverrides } from '../mail/profiles.js';
+import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { familiesOf } from '../sandbox/sandbox.js';
 import { familyOf } from '../topology/ip.js';
 import type { Plan } from '../topology/types.js';
@@ -20,6 +20,7 @@ export interface RelayInit {
   readonly stateDir: string;
   /** The planned name servers' addresses, in the plan's order. */
   readonly nameServers: readonly string[];
+  readonly profile: ProfileName;
   readonly overrides?: ProfileOverrides;
 }
 
@@ -47,7 +48,7 @@ export async function startRelayHelper(init: RelayInit) {
     },
     // The lab's network is the planned one: a planned address is dialled as it is.
     connector: familiesOf(host, { endpointFor: (address) => ({ host: address, port: SMTP_PORT }) }),
-    profile: 'fast',
+    profile: init.profile,
     // Only the planned addresses are in the namespace: the wildcard of its families is exactly them.
     listen: { address: host.ipv6.length > 0 ? '::' : '0.0.0.0', port: SMTP_PORT },
     log: (event) => report({ ...event, at: Date.now() }),

@@ -24,6 +24,7 @@ export async function startRelays(context: MtaContext): Promise<LabMta> {
       hostId,
       stateDir,
       nameServers: layout.nameServerAddresses,
+      profile: context.profile,
       ...(context.queueLifetime !== undefined && { overrides: { queueLifetime: context.queueLifetime } }),
     };
     const helper = await Helper.start(machine.namespace, 'relay', init);

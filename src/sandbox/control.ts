@@ -6,11 +6,16 @@
  *   retry         every queue retries now, ignoring backoff
  *   status        each host's status, how many messages it has queued, and its spool on disk
  */
+import type { RunningPlan } from './engine.js';
 import type { Sandbox } from './sandbox.js';
 
 const USAGE = 'down <host>, cut <host>, up <host>, retry, status';
 
-export async function runControl(sandbox: Sandbox, line: string): Promise<string> {
+/** Any running plan takes the commands; the built-in sandbox's status also shows each relay's spool. */
+export type Controlled = Pick<RunningPlan, 'hosts' | 'status' | 'down' | 'cut' | 'up' | 'retryNow' | 'queued'> &
+  Partial<Pick<Sandbox, 'relay'>>;
+
+export async function runControl(sandbox: Controlled, line: string): Promise<string> {
   const [verb, arg] = line.trim().split(/\s+/);
   switch (verb) {
     case undefined:
@@ -27,15 +32,20 @@ export async function runControl(sandbox: Sandbox, line: string): Promise<string
     case 'retry':
       await sandbox.retryNow();
       return 'retrying every queue now';
-    case 'status':
-      return [...sandbox.hosts.keys()]
-        .map((id) => {
-          const relay = sandbox.relay(id);
-          if (!relay) return `${id.padEnd(10)} ${sandbox.status(id)}`;
-          const spool = relay.spoolStats();
-          return `${id.padEnd(10)} up, ${relay.queued()} queued, spool ${spool.segments} segment${spool.segments === 1 ? '' : 's'}`;
-        })
-        .join('\n');
+    case 'status': {
+      const lines = await Promise.all(
+        [...sandbox.hosts.keys()].map(async (id) => {
+          const relay = sandbox.relay?.(id);
+          if (relay) {
+            const spool = relay.spoolStats();
+            return `${id.padEnd(10)} up, ${relay.queued()} queued, spool ${spool.segments} segment${spool.segments === 1 ? '' : 's'}`;
+          }
+          const queued = sandbox.relay ? undefined : await sandbox.queued(id).catch(() => undefined);
+          return `${id.padEnd(10)} ${sandbox.status(id)}${queued ? `, ${queued.length} queued` : ''}`;
+        }),
+      );
+      return lines.join('\n');
+    }
     default:
       return `unknown command "${verb}": ${USAGE}`;
   }

@@ -81,10 +81,20 @@ export class MailboxIndex {
     for (const sub of ['new', 'cur']) {
       const dir = join(base, sub);
       for (const name of list(dir)) {
+        // A message keeps its unique name when a reader moves it from new/ to cur/ and adds its
+        // flags after a colon (the Maildir specification): the same message, not a second one.
+        const unique = `${base}\0${name.split(':')[0]}`;
+        if (this.seen.has(unique)) continue;
+        this.seen.add(unique);
         const file = join(dir, name);
-        if (this.seen.has(file)) continue;
-        this.seen.add(file);
-        this.index(hostId, address, file, readFileSync(file, 'latin1'));
+        let text: string;
+        try {
+          text = readFileSync(file, 'latin1');
+        } catch {
+          this.seen.delete(unique); // moved to cur/ meanwhile: read it there
+          continue;
+        }
+        this.index(hostId, address, file, text);
       }
     }
   }
@@ -102,9 +112,12 @@ export class MailboxIndex {
     // A DSN carries the probe's headers in its body (text/rfc822-headers): find the token there.
     const token = probe ?? (dsn ? new RegExp(`^${PROBE_HEADER}:\\s*(\\S+)`, 'im').exec(text)?.[1] : undefined);
     if (!token) return;
+    // A host that hands the message to itself (an MTA to its mailbox server over LMTP) adds a
+    // Received header of its own (RFC 5321 §4.4), and is still one hop.
     const trail = headerValues(header, 'Received')
       .map((r) => /\bby\s+(\S+)/i.exec(r)?.[1]?.toLowerCase() ?? '?')
-      .reverse();
+      .reverse()
+      .filter((by, i, all) => i === 0 || by !== all[i - 1]);
     const copy: Copy = { hostId, address, file, trail, dsn: dsn && probe === undefined };
     this.copies.set(token, [...(this.copies.get(token) ?? []), copy]);
   }

@@ -64,6 +64,8 @@ export interface ScenarioSummary {
 }
 
 export interface VerifyResult {
+  /** What ran the plan (the engine's name: its MTA and its DNS server). */
+  readonly engine: string;
   readonly cases: readonly CaseResult[];
   readonly scenarios: readonly ScenarioSummary[];
   readonly durationMs: number;
@@ -94,9 +96,11 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     });
 
   let main: Harness | undefined;
+  let engine = '';
   const background: Promise<unknown>[] = [];
   try {
     main = await open(stateDir);
+    engine = main.engine.name;
     const harness = main;
     const run = (scenario: Scenario, onCase?: (result: CaseResult) => void, onStatus?: (text: string) => void) => {
       const t0 = performance.now();
@@ -141,6 +145,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     if (!options.keep) await removeStateDir(stateDir, options.removal ?? 'await');
   }
   return {
+    engine,
     cases,
     scenarios: summaries,
     durationMs: performance.now() - started,

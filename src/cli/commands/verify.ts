@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import { ProblemsError, UsageError } from '../../errors.js';
 import { useColor } from '../io.js';
+import { addLabOptions, labChoice, type LabFlags } from '../lab-options.js';
 import { planForOutput } from '../plan-gate.js';
 import { isScenarioName, SCENARIO_NAMES } from '../../verify/names.js';
 import { failures, formatVerify, VERIFY_FORMATS, type VerifyFormat } from '../../verify/report.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends LabFlags {
   format: VerifyFormat;
   scenario: string[];
   keep?: boolean;
@@ -16,7 +17,7 @@ interface VerifyFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('verify')
     .description('prove the plan: run it on loopback, send mail to every address, take hosts down, check every mailbox')
     .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
@@ -30,13 +31,20 @@ export function register(program: Command): void {
     .option('--keep', 'keep the state directory (Maildirs and queues) for inspection')
     .option('--force', 'run even when the topology has error-level findings')
     .addOption(new Option('--no-lint', 'deprecated: the old name of --force').hideHelp())
-    .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
-    .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
+    .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15');
+  addLabOptions(command)
+    .addHelpText(
+      'after',
+      '\nWith --lab, the plan runs at its planned addresses in network namespaces (docs/lab.md).' +
+        '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.',
+    )
     .action(async (file: string, flags: VerifyFlags, command: Command) => {
       const scenarios = flags.scenario.map((name) => {
         if (!isScenarioName(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
         return name;
       });
+      const lab = labChoice(flags);
+      if (lab) (await import('../../lab/platform.js')).requireLabPlatform();
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
       // --force, as everywhere else. --no-lint named it first: it still works, with a word, because
@@ -49,10 +57,13 @@ export function register(program: Command): void {
       });
 
       // The sandbox and the relays load only when verify runs.
-      const [{ verifyPlan, removeStateDir }, { Progress }, { builtinEngine }] = await Promise.all([
+      const [{ verifyPlan, removeStateDir }, { Progress }, engine, labs] = await Promise.all([
         import('../../verify/run.js'),
         import('../../verify/progress.js'),
-        import('../../sandbox/sandbox.js'),
+        lab
+          ? import('../../lab/lab.js').then((m) => m.labEngine(lab))
+          : import('../../sandbox/sandbox.js').then((m) => m.builtinEngine),
+        lab ? import('../../lab/lab.js') : undefined,
       ]);
       const color = useColor(command);
       const progress = new Progress(process.stderr, {
@@ -65,6 +76,8 @@ export function register(program: Command): void {
         process.stderr.write(
           `\nverify interrupted (${signal})${stateDir && flags.keep ? `; state kept in ${stateDir}` : ''}\n`,
         );
+        // The lab's namespaces outlive the process unless removed now (the signal ends it next).
+        labs?.teardownLabsNow();
         if (stateDir && !flags.keep) void removeStateDir(stateDir, 'detached');
         process.kill(process.pid, signal);
       };
@@ -72,7 +85,7 @@ export function register(program: Command): void {
       process.once('SIGTERM', interrupted);
       const result = await verifyPlan({
         plan,
-        engine: builtinEngine,
+        engine,
         ...(scenarios.length > 0 && { scenarios }),
         keep: flags.keep === true,
         // The verdict is ready before the Maildirs are gone: do not hold the terminal for that.
