@@ -96,7 +96,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     });
 
   let main: Harness | undefined;
-  let engine = '';
+  let engine: string | undefined;
   const background: Promise<unknown>[] = [];
   try {
     main = await open(stateDir);
@@ -145,7 +145,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     if (!options.keep) await removeStateDir(stateDir, options.removal ?? 'await');
   }
   return {
-    engine,
+    engine: engine ?? '',
     cases,
     scenarios: summaries,
     durationMs: performance.now() - started,
