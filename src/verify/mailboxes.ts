@@ -35,6 +35,8 @@ export class MailboxIndex {
   private readonly copies = new Map<string, Copy[]>();
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
+  /** Per mailbox ("host address"): how many messages were read, and the probes among them. */
+  private readonly held = new Map<string, { messages: number; probes: string[] }>();
 
   /** `roots`: each host's Maildir root, by host id. */
   constructor(private readonly roots: ReadonlyMap<string, string>) {}
@@ -95,8 +97,17 @@ export class MailboxIndex {
           continue;
         }
         this.index(hostId, address, file, text);
+        const key = `${hostId} ${address}`;
+        const held = this.held.get(key) ?? { messages: 0, probes: [] };
+        held.messages++;
+        this.held.set(key, held);
       }
     }
+  }
+
+  /** What one mailbox held when last read: how many messages, and the probe tokens among them (DSNs left out). */
+  contents(hostId: string, address: string): { readonly messages: number; readonly probes: readonly string[] } {
+    return this.held.get(`${hostId} ${address}`) ?? { messages: 0, probes: [] };
   }
 
   /** Every copy that carries `token`, the probe itself and DSNs about it. */
@@ -120,6 +131,12 @@ export class MailboxIndex {
       .filter((by, i, all) => i === 0 || by !== all[i - 1]);
     const copy: Copy = { hostId, address, file, trail, dsn: dsn && probe === undefined };
     this.copies.set(token, [...(this.copies.get(token) ?? []), copy]);
+    if (!copy.dsn) {
+      const key = `${hostId} ${address}`;
+      const held = this.held.get(key) ?? { messages: 0, probes: [] };
+      held.probes.push(token);
+      this.held.set(key, held);
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import { bounceScenario } from './scenarios/bounce.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { dnsScenario } from './scenarios/dns.js';
 import { failoverScenario } from './scenarios/failover.js';
+import { readScenario } from './scenarios/read.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 
 const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
@@ -26,6 +27,7 @@ const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
   failover: failoverScenario,
   refusals: refusalsScenario,
   bounce: bounceScenario,
+  read: readScenario,
 };
 
 /** In the order they run (names.ts). */
