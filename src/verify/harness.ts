@@ -41,12 +41,14 @@ export async function openHarness(factory: EngineFactory, options: HarnessOption
     ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
   });
   const mailboxes = new MailboxIndex(new Map([...engine.hosts.keys()].map((id) => [id, engine.maildirRoot(id)])));
+  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector);
   const unsubscribe = engine.onActivity((activity) => {
-    if (activity.type === 'delivered' && activity.to === 'maildir') mailboxes.touch(activity.host, activity.recipient);
+    if (activity.type === 'host') sender.dropConnections();
+    else if (activity.type === 'delivered' && activity.to === 'maildir')
+      mailboxes.touch(activity.host, activity.recipient);
     else if (activity.type === 'deferred' || activity.type === 'bounced')
       for (const r of activity.recipients) lastWords.set(r, `${activity.host} ${activity.type} it: ${activity.reason}`);
   });
-  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
