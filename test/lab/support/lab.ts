@@ -4,8 +4,8 @@
  * piece is an error (tools.ts).
  *
  * Every lab a test starts goes through `labFactory`, which writes the inodes of its namespaces
- * to the ledger (MXPLAN_LAB_LEDGER, set by vitest.config.ts): test/lab/leftovers.after.ts,
- * which runs after every other test, holds that no process is left in any of them.
+ * to the ledger (MXPLAN_LAB_LEDGER, set by vitest.config.ts): test/lab/global-teardown.ts,
+ * which runs after every test file, holds that nothing of any of them is left.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
