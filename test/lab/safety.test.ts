@@ -17,7 +17,7 @@ import { labUnavailable } from '../../src/lab/platform.js';
 import { mxplan, ROOT } from '../helpers/cli.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { planOf, topology } from '../helpers/topology.js';
-import { haveLab, labFactory, recordLab } from './support/lab.js';
+import { haveLab, labFactory, labNamespacesOf, recordLab } from './support/lab.js';
 import { labLeftovers } from './support/leftovers.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -67,13 +67,6 @@ function rootAddresses(): string[] {
     .split('\n')
     .map((l) => /inet6? ([^/ ]+)/.exec(l)?.[1])
     .filter((a): a is string => a !== undefined && !a.includes(':'));
-}
-
-function labNamespacesOf(pid: number): string[] {
-  return ip('netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((ns) => ns.startsWith(`mxlab-${pid}-`));
 }
 
 const plan = await planOf(topology());

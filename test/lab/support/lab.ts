@@ -7,12 +7,14 @@
  * to the ledger (MXPLAN_LAB_LEDGER, set by vitest.config.ts): test/lab/global-teardown.ts,
  * which runs after every test file, holds that nothing of any of them is left.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { labEngine, type Lab, type LabChoice } from '../../../src/lab/lab.js';
 import { labUnavailable } from '../../../src/lab/platform.js';
 import type { EngineFactory } from '../../../src/sandbox/engine.js';
+import { ROOT } from '../../helpers/cli.js';
 import { requireTool } from '../../helpers/tools.js';
 
 export const LAB_TOOLS = [
@@ -64,4 +66,50 @@ export function labFactory(choice: LabChoice): EngineFactory {
     recordLab(lab.layout.names.prefix, lab.namespaces);
     return lab;
   };
+}
+
+export interface VerifyReport {
+  readonly passed: boolean;
+  readonly engine: string;
+  readonly scenarios: readonly { name: string; passed: number; failed: number; skipped: number }[];
+  readonly cases: readonly { scenario: string; name: string; status: string; note?: string; observed?: string }[];
+}
+
+/**
+ * `mxplan verify [--lab --mta M --dns D] <file> --format json ...`, its report, and (for a lab)
+ * the assurance that it left no namespace behind; they go to the ledger for the final check.
+ */
+export async function verifyCli(
+  file: string,
+  lab: { mta: string; dns: string } | undefined,
+  extra: readonly string[] = [],
+): Promise<{ code: number | null; report: VerifyReport; stderr: string }> {
+  const args = ['verify', file, '--format', 'json', ...extra];
+  if (lab) args.push('--lab', '--mta', lab.mta, '--dns', lab.dns);
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), ...args], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (lab) {
+    const left = labNamespacesOf(child.pid!);
+    recordLab(`mxlab-${child.pid}`, left);
+    if (left.length > 0) throw new Error(`verify --lab left ${left.join(', ')}`);
+  }
+  let report: VerifyReport;
+  try {
+    report = JSON.parse(stdout) as VerifyReport;
+  } catch {
+    throw new Error(`verify ${args.join(' ')} (exit ${code}) wrote no report:\n${stdout}\n${stderr}`);
+  }
+  return { code, report, stderr };
+}
+
+/** The namespaces of the labs a process started (mxlab-<pid>-...). */
+export function labNamespacesOf(pid: number): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((ns) => ns.startsWith(`mxlab-${pid}-`));
 }
