@@ -37,11 +37,14 @@ describe('mxplan verify', () => {
       'failover',
       'refusals',
       'bounce',
+      'read',
     ]);
-    for (const s of r.scenarios) {
+    for (const s of r.scenarios.filter((s) => s.name !== 'read')) {
       expect(s.failed, s.name).toBe(0);
       expect(s.passed, s.name).toBeGreaterThan(0);
     }
+    // The loopback sandbox serves no IMAP or POP3: read says so and is skipped, not failed.
+    expect(r.scenarios.find((s) => s.name === 'read')).toMatchObject({ passed: 0, failed: 0, skipped: 1 });
     // Every planned address was sent to, and bob's copy took the planned two hops.
     const delivery = r.cases.filter((c) => c.scenario === 'delivery').map((c) => c.name);
     expect(delivery).toEqual(
