@@ -121,6 +121,21 @@ describe('the platform check', () => {
   });
 });
 
+describe('the lab tests under CI', () => {
+  it('fail, never skip, when a tool the lab runs is missing', () => {
+    const saved = { PATH: process.env.PATH, CI: process.env.CI };
+    try {
+      process.env.PATH = '/nonexistent';
+      process.env.CI = 'true';
+      expect(() => haveLab()).toThrow(/is required under CI|CI runs the lab tests/);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.CI === undefined) delete process.env.CI;
+      else process.env.CI = saved.CI;
+    }
+  });
+});
+
 describe.runIf(haveLab())('the lab, kept apart', () => {
   it('without root, --lab exits 2 with one line that points at the loopback sandbox', async () => {
     const dir = await tempDir('lab-nobody');
