@@ -6,7 +6,8 @@
  *   the lab's addresses are not tried from the root, which would send packets to a real network);
  * - a lab killed with SIGKILL leaves its namespaces and daemons, and the next start removes them,
  *   as `mxplan sandbox --lab --cleanup` does; SIGTERM removes them at once;
- * - off Linux or without root, --lab exits 2 with one line pointing at the loopback sandbox.
+ * - off Linux or without root, --lab exits 2 with one line pointing at the loopback sandbox;
+ * - `mxplan sandbox --lab`'s control input takes a host down both ways, seen from the outside.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
@@ -72,7 +73,7 @@ function rootAddresses(): string[] {
 const plan = await planOf(topology());
 
 /** `mxplan sandbox --lab`, until its table is out; its namespaces written down. */
-async function startSandbox(): Promise<{ child: ChildProcess; namespaces: string[] }> {
+async function startSandbox(): Promise<{ child: ChildProcess; namespaces: string[]; output: () => string }> {
   const dir = await labDir('lab-safety');
   const file = join(dir, 'topology.json');
   await writeFile(file, JSON.stringify(topology()));
@@ -94,7 +95,7 @@ async function startSandbox(): Promise<{ child: ChildProcess; namespaces: string
   });
   const namespaces = labNamespacesOf(child.pid!);
   recordLab(`mxlab-${child.pid}`, namespaces);
-  return { child, namespaces };
+  return { child, namespaces, output: () => out };
 }
 
 const ended = (child: ChildProcess) =>
@@ -193,6 +194,29 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
     }
     expect(rootNetwork()).toEqual(before);
     expect(labLeftovers(namespaceEntries([]))).toEqual([]);
+  });
+
+  it('the control input takes a host down both ways: stopped refuses, cut off times out', async () => {
+    const { child, output } = await startSandbox();
+    try {
+      const address = plan.hosts.get('store2')!.ipv4[0]!;
+      const outside = labNamespacesOf(child.pid!).find((ns) => ns.endsWith('-outside'))!;
+      const say = async (line: string, answer: RegExp) => {
+        child.stdin!.write(`${line}\n`);
+        await vi.waitFor(() => expect(output()).toMatch(answer), { timeout: 30_000, interval: 50 });
+      };
+      expect(connectFrom(outside, address, 25)).toBe('connected');
+      await say('cut store2', /^store2 is cut$/m);
+      expect(connectFrom(outside, address, 25)).toBe('ETIMEDOUT');
+      await say('up store2', /^store2 is up$/m);
+      expect(connectFrom(outside, address, 25)).toBe('connected');
+      await say('down store2', /^store2 is down$/m);
+      expect(connectFrom(outside, address, 25)).toBe('ECONNREFUSED');
+      await say('status', /^store2 +down$/m);
+    } finally {
+      child.kill('SIGTERM');
+      await ended(child);
+    }
   });
 
   it('SIGTERM: the sandbox removes its namespaces and daemons before it ends', async () => {
