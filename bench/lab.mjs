@@ -38,6 +38,7 @@ function verify(args) {
   const out = execFileSync(process.execPath, [mxplan, 'verify', file, '--format', 'json', ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'ignore'], // verify's progress lines would bury the table
   });
   const seconds = (performance.now() - started) / 1000;
   const report = JSON.parse(out);
