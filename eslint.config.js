@@ -50,6 +50,24 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page runs in a browser.
+    files: ['assets/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'EventSource',
+          'CSS',
+          'addEventListener',
+          'removeEventListener',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests read parsed JSON, SARIF and DNS packets as `any` on purpose: the assertion is the type check.
     files: ['test/**/*.ts'],
     rules: {

@@ -17,12 +17,17 @@
  *   Postfix   the same one-hop and two-hop paths through two private Postfix instances
  *             (bench/postfix.mjs), measured after the rest: the MTA this field reaches for first
  *
- * The SMTP load comes from smtp-source (Debian package postfix; its daemon must not run) with
- * reused connections, or, without it, from a pooled nodemailer client in a child process. The
+ * The SMTP load comes from smtp-source (Debian's postfix package: `apt-get install postfix`, with
+ * a policy-rc.d that keeps its daemon from starting, as .ci/run does) with reused connections,
+ * or, without it, from bench/smtp-load.mjs in a child process: the same conversation (no
+ * pipelining, as smtp-source has none), Nagle off, as many sessions. The run says which it used.
+ * The two measure the bare smtp-server alike (`--load both` compares them; bench/smtp-load.mjs
+ * has the figures). The
  * target: two-hop >= 70% of probe, i.e. the queue hop costs no second fsync per message.
  *
  *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048]
  *                                        [--probe-writers 20] [--after-deleting N]
+ *                                        [--load smtp-source|node|both] [--kinds discard,probe,...]
  *
  * The disk (bench/disk.mjs): nothing is deleted until everything is measured, and the run starts
  * on a steady disk. `--after-deleting N` deletes N files before each measurement instead, which
@@ -57,6 +62,12 @@ const ROUNDS = arg('rounds', 3);
 const SIZE = arg('size', 2048);
 const PROBE_WRITERS = arg('probe-writers', 20);
 const AFTER_DELETING = arg('after-deleting', 0);
+const option = (name) =>
+  process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined;
+/** `smtp-source` or `node` (bench/smtp-load.mjs); by default smtp-source when it is installed. */
+const LOAD = option('load');
+/** Which measurements to run, by key (see `kinds` below); all by default. */
+const KINDS = option('kinds')?.split(',');
 
 const TOPOLOGY = {
   version: 1,
@@ -124,44 +135,34 @@ if (process.argv[2] === '--relay') {
   });
   console.log(relay.port);
   process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
-} else if (process.argv[2] === '--nodemailer-client') {
-  // The fallback load generator: SESSIONS pooled connections.
-  const { default: nodemailer } = await import('nodemailer');
-  const port = Number(process.argv[3]);
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port,
-    pool: true,
-    maxConnections: SESSIONS,
-    maxMessages: Infinity,
-    ignoreTLS: true,
-    name: 'bench.example.test',
-  });
-  const raw = `From: <carol@globex.example>\r\nTo: <bob@acme.example>\r\nSubject: bench\r\n\r\n${`${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.ceil(SIZE / 78)))}`;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: SESSIONS }, async () => {
-      while (next++ < MESSAGES)
-        await transport.sendMail({ envelope: { from: 'carol@globex.example', to: ['bob@acme.example'] }, raw });
-    }),
-  );
-  transport.close();
 } else {
   await main();
 }
 
 async function main() {
   const smtpSource = await which('smtp-source');
-  const client = smtpSource
-    ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}`
-    : `nodemailer pool of ${SESSIONS}`;
+  if ((LOAD === 'smtp-source' || LOAD === 'both') && !smtpSource)
+    throw new Error("smtp-source not found: it is in Debian's postfix package (apt-get install postfix)");
+  if (LOAD && !['smtp-source', 'node', 'both'].includes(LOAD))
+    throw new Error(`--load: smtp-source, node or both, not ${LOAD}`);
+  /** The generator every measurement uses: smtp-source when installed, unless told otherwise. */
+  const primary = LOAD === 'node' || !smtpSource ? 'node' : 'smtp-source';
+  const loadScript = fileURLToPath(new URL('./smtp-load.mjs', import.meta.url));
+  const describe = (generator) =>
+    generator === 'smtp-source'
+      ? `smtp-source (${smtpSource}) -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}`
+      : `bench/smtp-load.mjs, ${SESSIONS} sessions like smtp-source's${smtpSource ? '' : " (smtp-source not found: it is in Debian's postfix package, apt-get install postfix)"}`;
+  const client = describe(primary);
   // Everything this run writes stays here until the end (bench/disk.mjs).
   const root = await mkdtemp(join(tmpdir(), 'mxplan-bench-smtp-'));
 
-  /** Runs the load generator against a port; resolves when it has sent everything. */
-  const drive = async (port) => {
-    if (smtpSource) {
-      await run(smtpSource, [
+  /**
+   * Readies the load generator for a port; `go()` then sends everything and resolves when it is
+   * sent. The fallback starts and connects first, so that Node's start is not timed.
+   */
+  const load = async (port, generator = primary) => {
+    if (generator === 'smtp-source') {
+      const args = [
         '-d',
         '-s',
         String(SESSIONS),
@@ -171,25 +172,20 @@ async function main() {
         String(SIZE),
         '-M',
         'bench.example.test',
-        '-f',
-        'carol@globex.example',
-        '-t',
-        'bob@acme.example',
-        `127.0.0.1:${port}`,
-      ]);
-    } else {
-      await run(process.execPath, [
-        self,
-        '--nodemailer-client',
-        String(port),
-        '--messages',
-        String(MESSAGES),
-        '--sessions',
-        String(SESSIONS),
-        '--size',
-        String(SIZE),
-      ]);
+      ];
+      args.push('-f', 'carol@globex.example', '-t', 'bob@acme.example', `127.0.0.1:${port}`);
+      return { go: () => run(smtpSource, args) };
     }
+    const args = ['--port', String(port), '--messages', String(MESSAGES), '--sessions', String(SESSIONS)];
+    const child = spawn(process.execPath, [loadScript, ...args, '--size', String(SIZE), '--wait'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve, reject) =>
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smtp-load exited with ${code}`)))),
+    );
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    if ((await lines.next()).value !== 'ready') throw new Error('smtp-load did not get ready');
+    return { go: () => (child.stdin.end('go\n'), exited) };
   };
 
   /** Times `work` (which sends MESSAGES messages) and meters this process: CPU per message, main thread busy. */
@@ -208,7 +204,7 @@ async function main() {
     };
   };
 
-  const discard = async () => {
+  const discard = async (generator = primary) => {
     let count = 0;
     const server = new SMTPServer({
       disableReverseLookup: true,
@@ -224,7 +220,8 @@ async function main() {
       },
     });
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const result = await metered(() => drive(server.server.address().port));
+    const sender = await load(server.server.address().port, generator);
+    const result = await metered(() => sender.go());
     await new Promise((resolve) => server.close(resolve));
     if (count !== MESSAGES) throw new Error(`discard: ${count} of ${MESSAGES} arrived`);
     return result;
@@ -270,8 +267,9 @@ async function main() {
     const store2 = await relayFor('store2', stateDir, dns, book, () => ++delivered === MESSAGES && done());
     book.set('192.0.2.11', { host: '127.0.0.1', port: store2.port });
     const store1 = await relayFor('store1', stateDir, dns, book, () => {});
+    const generator = await load(direct ? store2.port : store1.port);
     const result = await metered(async () => {
-      await drive(direct ? store2.port : store1.port);
+      await generator.go();
       await allDelivered;
     });
     const commits = store1.spoolStats().commits / MESSAGES;
@@ -300,9 +298,10 @@ async function main() {
     };
     const store2 = await startChild('store2', []);
     const store1 = await startChild('store1', [['192.0.2.11', { host: '127.0.0.1', port: store2.port }]]);
+    const generator = await load(store1.port);
     const t0 = performance.now();
     for (const c of children) c.stdin.write('start\n');
-    await drive(store1.port);
+    await generator.go();
     await store2.next(); // delivered everything
     const seconds = (performance.now() - t0) / 1000;
     const usage = [];
@@ -332,13 +331,22 @@ async function main() {
     return creationCost(root);
   };
 
-  const kinds = {
+  if (LOAD === 'both') {
+    await compareGenerators(discard, describe);
+    await rm(root, { recursive: true, force: true });
+    return;
+  }
+
+  const every = {
     discard: ['bare smtp-server, discard', discard],
     probe: ['bare fsynced Maildir probe', probe],
     oneHop: ['one hop, the home host as MX', () => relaysInOneProcess({ direct: true })],
     one: ['two-hop, relays in 1 process', () => relaysInOneProcess()],
     perHost: ['two-hop, a process per host', twoHopPerHost],
   };
+  for (const key of KINDS ?? []) if (!(key in every)) throw new Error(`--kinds: no measurement ${key}`);
+  const kinds = Object.fromEntries(Object.entries(every).filter(([key]) => !KINDS || KINDS.includes(key)));
+  const has = (...keys) => keys.every((key) => key in kinds);
   const results = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
   const creates = [];
   const regime =
@@ -348,7 +356,8 @@ async function main() {
   console.log(
     `${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds; load: ${client}; probe writers: ${PROBE_WRITERS}; ${regime}`,
   );
-  if (AFTER_DELETING === 0) await waitForSteadyDisk(root);
+  // The bare server writes no file: only the others wait for the disk.
+  if (AFTER_DELETING === 0 && Object.keys(kinds).some((key) => key !== 'discard')) await waitForSteadyDisk(root);
   for (let round = 1; round <= ROUNDS; round++) {
     const line = [];
     for (const [key, [, measure]] of Object.entries(kinds)) {
@@ -360,14 +369,18 @@ async function main() {
     }
     const ratio = (key) => (results[key].at(-1).rate / results.probe.at(-1).rate).toFixed(2);
     console.log(
-      `round ${round}: ${line.join(', ')}; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`,
+      `round ${round}: ${line.join(', ')}` +
+        (has('probe', 'one', 'perHost')
+          ? `; vs probe: 1 process ${ratio('one')}, per host ${ratio('perHost')}; mail1 spool ${results.one.at(-1).commits.toFixed(2)} fdatasync/message`
+          : ''),
     );
   }
 
   // Postfix last: it deletes its queue files, which degrades the disk for whatever comes next.
   const postfix = { one: [], two: [] };
-  if (!smtpSource || !(await postfixAvailable()))
-    console.log("Postfix reference skipped: it needs root and Debian's postfix (with smtp-source)");
+  if (KINDS) console.log('Postfix reference skipped: not every measurement was asked for (--kinds)');
+  else if (!(await postfixAvailable()))
+    console.log("Postfix reference skipped: it needs root and Debian's postfix (apt-get install postfix)");
   else {
     await chmod(root, 0o755); // Postfix's own users (postfix, nobody) work below it
     const pair = await startPostfixPair(join(root, 'postfix'));
@@ -375,8 +388,9 @@ async function main() {
       /** Sends to `port` and waits until bob's Maildir on mail2 holds every message. */
       const through = async (port) => {
         const before = (await readdir(pair.mailbox).catch(() => [])).length;
+        const generator = await load(port);
         const t0 = performance.now();
-        await drive(port);
+        await generator.go();
         while ((await readdir(pair.mailbox).catch(() => [])).length < before + MESSAGES)
           await new Promise((r) => setTimeout(r, 20));
         return MESSAGES / ((performance.now() - t0) / 1000);
@@ -396,7 +410,7 @@ async function main() {
   }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const probeRate = median(results.probe.map((r) => r.rate));
+  const probeRate = has('probe') ? median(results.probe.map((r) => r.rate)) : NaN;
   console.log(
     `\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`,
   );
@@ -419,18 +433,51 @@ async function main() {
         `${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(16)}`,
       );
   }
-  const oneHop = median(results.oneHop.map((r) => r.rate));
-  console.log(
-    `target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`,
-  );
-  console.log(
-    `two-hop (1 process) vs one hop: ${(median(results.one.map((r) => r.rate)) / oneHop).toFixed(2)} (what the queue hop, a second SMTP session plus the spool, costs)`,
-  );
+  if (has('one', 'oneHop')) {
+    const oneHop = median(results.oneHop.map((r) => r.rate));
+    console.log(
+      `target: two-hop >= 0.70 x probe; mail1 spool fdatasyncs per message (median): ${median(results.one.map((r) => r.commits)).toFixed(2)}`,
+    );
+    console.log(
+      `two-hop (1 process) vs one hop: ${(median(results.one.map((r) => r.rate)) / oneHop).toFixed(2)} (what the queue hop, a second SMTP session plus the spool, costs)`,
+    );
+  }
+  console.log(`load generator: ${client}`);
   console.log(
     'CPU and busy: of the server side only (this process; for per host, the two relays summed); the load generator is not counted.',
   );
   // Deleting degrades the disk for the next few minutes (bench/disk.mjs): last, after every figure.
   await rm(root, { recursive: true, force: true });
+}
+
+/**
+ * `--load both`: the bare smtp-server under either generator, alternately, ROUNDS times: the check
+ * that the fallback measures what smtp-source measures. The server's CPU per message says whether
+ * both hold the same conversation; the rates, whether the generator keeps up (on a quiet machine).
+ */
+async function compareGenerators(discard, describe) {
+  const generators = ['smtp-source', 'node'];
+  console.log(`the bare smtp-server, ${MESSAGES} messages of ${SIZE} bytes per run, ${ROUNDS} rounds, alternating:`);
+  for (const g of generators) console.log(`  ${g}: ${describe(g)}`);
+  const results = { 'smtp-source': [], node: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? generators : [...generators].reverse();
+    const line = [];
+    for (const g of order) {
+      const result = await discard(g);
+      results[g].push(result);
+      line.push(`${g} ${result.rate.toFixed(0)}/s, server ${result.cpu.toFixed(3)} ms/msg`);
+    }
+    console.log(`round ${round}: ${line.join('; ')}`);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rate = (g) => median(results[g].map((r) => r.rate));
+  const cpu = (g) => median(results[g].map((r) => r.cpu));
+  for (const g of generators)
+    console.log(`median ${g.padEnd(12)} ${rate(g).toFixed(0).padStart(6)}/s, server ${cpu(g).toFixed(3)} ms/msg`);
+  console.log(
+    `node / smtp-source: rate ${(rate('node') / rate('smtp-source')).toFixed(3)}, server CPU per message ${(cpu('node') / cpu('smtp-source')).toFixed(3)}`,
+  );
 }
 
 async function which(name) {

@@ -2,9 +2,10 @@
  * A directory that mxplan owns and replaces as a whole: the zone set of `mxplan zones`, and the
  * same for any other generated set of files.
  *
- * - Owned: every file in it carries `mark` near its top. Anything else in it (a file mxplan did
- *   not write, a subdirectory) stops the run before anything changes, so pointing the output at
- *   a server's own directory loses nothing.
+ * - Owned: every file in it carries `mark` near its top (or, for a format with no room for a
+ *   comment, passes the mark's own test). Anything else in it (a file mxplan did not write, a
+ *   subdirectory) stops the run before anything changes, so pointing the output at a server's own
+ *   directory loses nothing.
  * - Whole: a new set is written to a sibling staging directory and renamed into place, so an
  *   interrupted run leaves the old set or the new one, never a mix. Between the two renames the
  *   directory is briefly absent (Node has no atomic directory exchange); the old set is moved
@@ -29,6 +30,12 @@ const MARK_WINDOW = 512;
 /** Files read or written at once: thousands of zones, few descriptors. */
 const FILES_AT_ONCE = 64;
 
+/**
+ * How mxplan knows its own files: a text near the top of each, or a test of the name and text,
+ * for formats that cannot hold a comment (an MTA-STS policy, RFC 8461 §3.2).
+ */
+export type Mark = string | ((name: string, text: string) => boolean);
+
 export interface OwnedDirectoryOptions {
   /** Files in subdirectories, named by relative path with "/" (default: files at the top only). */
   readonly nested?: boolean;
@@ -50,7 +57,7 @@ export interface ReplaceResult {
  */
 export async function readOwnedDirectory(
   dir: string,
-  mark: string,
+  mark: Mark,
   options: OwnedDirectoryOptions = {},
 ): Promise<Map<string, string> | undefined> {
   await recoverInterruptedRun(dir);
@@ -76,7 +83,7 @@ export async function readOwnedDirectory(
     }
     if (!stats.isFile()) return void foreign.push(name);
     const text = await readFile(path, 'utf8');
-    if (!isMarked(text, mark)) return void foreign.push(name);
+    if (!isMarked(name, text, mark)) return void foreign.push(name);
     files.set(name, text);
   };
   await inParallel(names, FILES_AT_ONCE, visit);
@@ -98,12 +105,12 @@ export async function replaceOwnedDirectory(
   dir: string,
   files: ReadonlyMap<string, string>,
   existing: ReadonlyMap<string, string> | undefined,
-  mark: string,
+  mark: Mark,
   options: OwnedDirectoryOptions = {},
 ): Promise<ReplaceResult> {
   for (const [name, text] of files) {
     // The next run would refuse a file without the mark as foreign.
-    if (!isMarked(text, mark)) throw new Error(`output-dir: ${name} does not carry the mark "${mark}"`);
+    if (!isMarked(name, text, mark)) throw new Error(`output-dir: ${name} does not carry the mark`);
     if (!options.nested && name.includes('/')) throw new Error(`output-dir: ${name} is not a flat file name`);
   }
   const removed = existing ? [...existing.keys()].filter((name) => !files.has(name)).sort() : [];
@@ -113,8 +120,8 @@ export async function replaceOwnedDirectory(
   return { written: !unchanged, removed };
 }
 
-function isMarked(text: string, mark: string): boolean {
-  return text.slice(0, MARK_WINDOW).includes(mark);
+function isMarked(name: string, text: string, mark: Mark): boolean {
+  return typeof mark === 'string' ? text.slice(0, MARK_WINDOW).includes(mark) : mark(name, text);
 }
 
 function workDirectory(dir: string, kind: 'tmp' | 'old', suffix: string): string {

@@ -2,6 +2,10 @@
  * The state directory of a running plan, laid out in one place for every engine and reader:
  *
  *   <stateDir>/endpoints.json                     where the DNS and each host listen
+ *   <stateDir>/ports.json                         the ports kept across restarts (sandbox/ports.ts)
+ *   <stateDir>/tls/ca.{crt,key}                   the throwaway CA that every client of the plan trusts
+ *   <stateDir>/tls/hosts/<hostId>.{crt,key}       each mail host's certificate and key (PEM)
+ *   <stateDir>/tls/web/<webId>.{crt,key}          each web host's (the MTA-STS policy hosts)
  *   <stateDir>/<hostId>/lock                      the pid of the process using the host's state
  *   <stateDir>/<hostId>/queue/                    the host's queue
  *   <stateDir>/<hostId>/maildir/                  the host's Maildir root:
@@ -20,6 +24,12 @@ export function endpointsFile(stateDir: string): string {
   return join(stateDir, ENDPOINTS_FILE);
 }
 
+export const PORTS_FILE = 'ports.json';
+
+export function portsFile(stateDir: string): string {
+  return join(stateDir, PORTS_FILE);
+}
+
 export interface HostLayout {
   readonly dir: string;
   readonly lock: string;
@@ -30,6 +40,31 @@ export interface HostLayout {
 export function hostLayout(stateDir: string, hostId: string): HostLayout {
   const dir = join(stateDir, hostId);
   return { dir, lock: join(dir, 'lock'), queue: join(dir, 'queue'), maildirRoot: join(dir, 'maildir') };
+}
+
+export interface TlsLayout {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  /** A mail host's certificate and key. */
+  host(hostId: string): { readonly cert: string; readonly key: string };
+  /** A web host's (ids of web hosts and mail hosts may be equal: each kind has its directory). */
+  web(webId: string): { readonly cert: string; readonly key: string };
+}
+
+export function tlsLayout(stateDir: string): TlsLayout {
+  const dir = join(stateDir, 'tls');
+  const files = (kind: string, id: string) => ({
+    cert: join(dir, kind, `${id}.crt`),
+    key: join(dir, kind, `${id}.key`),
+  });
+  return {
+    dir,
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    host: (id) => files('hosts', id),
+    web: (id) => files('web', id),
+  };
 }
 
 /** <root>/<domain>/<local>; a local part may hold "/" (RFC 5321 atext), so "%" and "/" are escaped. */

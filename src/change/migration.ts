@@ -491,6 +491,21 @@ function hazards(
           at: c.at,
         });
         break;
+      case 'mta-sts': {
+        // RFC 8461 §3.1, §5.1: senders fetch a policy again only for a new id. A new policy under
+        // the id written in the topology stays unseen for up to the old max_age.
+        const old = before.domains.get(c.domain)?.mtaSts;
+        const now = after.domains.get(c.domain)?.mtaSts;
+        if (old && now && now.id !== undefined && now.id === old.id)
+          found.push({
+            severity: 'unsafe',
+            message:
+              `the MTA-STS policy of ${c.domain} changes but its id stays ${now.id}: senders keep the old policy for up to ` +
+              `${duration(old.maxAge)} (its max_age) and, in enforce mode, refuse MX hosts it does not name; change mtaSts.id, or remove it so mxplan derives it from the policy`,
+            at: now.fields.id ?? now.at,
+          });
+        break;
+      }
       case 'domain-added':
         found.push({
           severity: 'caution',

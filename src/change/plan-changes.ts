@@ -100,7 +100,8 @@ export const POLICIES = [
     kind: 'mta-sts',
     label: 'MTA-STS',
     text: (d) =>
-      d.mtaSts && `${mtaStsText(d.mtaSts)} (policy: mode ${d.mtaSts.mode}, max_age ${formatDuration(d.mtaSts.maxAge)})`,
+      d.mtaSts &&
+      `${mtaStsText(d.mtaSts)} (policy: mode ${d.mtaSts.mode}, ${d.mtaSts.mode === 'none' ? '' : `mx ${d.mtaSts.mx.join(' ')}, `}max_age ${formatDuration(d.mtaSts.maxAge)})`,
     at: (d) => d.mtaSts?.at ?? d.at,
   },
   { kind: 'tls-rpt', label: 'TLS-RPT', text: (d) => d.tlsRpt && tlsRptText(d.tlsRpt), at: (d) => d.tlsRpt?.at ?? d.at },

@@ -40,3 +40,32 @@ export function serialOption(description: string): Option {
 export function collect(value: string, previous: readonly string[]): string[] {
   return [...previous, value];
 }
+
+/** Where a server listens: a loopback address, and a port when one was given. */
+export interface Listen {
+  readonly address: string;
+  readonly port?: number;
+}
+
+/**
+ * `[address][:port]`, `[::1]:port` or a bare port, for a server on loopback (127.0.0.0/8, ::1):
+ * nothing here listens anywhere else. An optional flag value (--ui) takes `true` when given bare.
+ */
+export function parseListen(flag: string, text: string | true): Listen {
+  if (text === true || text === '') return { address: '127.0.0.1' };
+  const trimmed = text.trim();
+  const bare = /^\d{1,5}$/.test(trimmed);
+  const m = bare
+    ? undefined
+    : /^(?:\[([0-9a-fA-F:]+)\]|(\d{1,3}(?:\.\d{1,3}){3})|(localhost))?(?::(\d{1,5}))?$/.exec(trimmed);
+  const address = m?.[1] ?? m?.[2] ?? '127.0.0.1';
+  const loopback = address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
+  if (!bare && (!m || !loopback || trimmed === ''))
+    throw new UsageError(
+      `${flag} takes a loopback [address][:port] (127.0.0.1:8025, [::1]:8025, 8025), not "${text}"${
+        /\.(ya?ml|json)$/.test(text) ? ' (put the option after the topology)' : ''
+      }`,
+    );
+  const port = bare ? trimmed : m?.[4];
+  return { address, ...(port !== undefined && { port: parseInteger(flag, port, 0, 65535) }) };
+}

@@ -8,9 +8,11 @@ import { readFileSync } from 'node:fs';
 import * as diff from './commands/diff.js';
 import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
+import * as graph from './commands/graph.js';
 import * as importZones from './commands/import.js';
 import * as lint from './commands/lint.js';
 import * as mta from './commands/mta.js';
+import * as mtaSts from './commands/mta-sts.js';
 import * as records from './commands/records.js';
 import * as rules from './commands/rules.js';
 import * as sandbox from './commands/sandbox.js';
@@ -21,8 +23,10 @@ const commands: readonly { register(program: Command): void }[] = [
   lint,
   rules,
   zones,
+  mtaSts,
   records,
   mta,
+  graph,
   dns,
   sandbox,
   verify,

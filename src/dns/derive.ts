@@ -11,11 +11,12 @@
  *   planned name server), with the plan's TTL (RFC 1034 §4.2.1);
  * - where one managed zone lies inside another: the NS RRset at the cut in the parent, with glue
  *   for name servers below the cut (RFC 1034 §4.2.1, RFC 9471);
- * - A/AAAA of each host and name server, in the closest enclosing managed zone of its name;
+ * - A/AAAA of each host, web host and name server, in the closest enclosing managed zone of its name;
  *   a name server inside the zone it serves so gets its glue at home;
- * - PTR for each host and name-server address inside a managed reverse zone (RFC 1912 §2.1);
+ * - PTR for each host, web host and name-server address inside a managed reverse zone (RFC 1912 §2.1);
  * - per mail domain: MX by preference (or the RFC 7505 null MX `0 .`), SPF, DMARC at `_dmarc`,
- *   MTA-STS at `_mta-sts` and TLS-RPT at `_smtp._tls` when planned;
+ *   MTA-STS at `_mta-sts` and TLS-RPT at `_smtp._tls` when planned, and the policy host
+ *   `mta-sts.<domain>` with the A/AAAA of the web host that serves the policy (RFC 8461 §3.3);
  * - `D._report._dmarc.R` authorising DMARC reports for D to an address in managed zone R;
  * - SPF at each host's HELO name when it lies in a managed zone (RFC 7208 §2.3).
  *
@@ -31,6 +32,7 @@ import { domainDmarc } from './dmarc.js';
 import { canonicalKey, compareStrings, sortRecords } from './order.js';
 import type { RecordType, ResourceRecord, SoaData, Zone } from './records.js';
 import { mtaStsText, tlsRptText } from './smtp-tls.js';
+import { policyHostName } from '../tls/mta-sts.js';
 import { domainSpf, heloSpf } from './spf.js';
 import { characterStrings } from './txt.js';
 
@@ -111,7 +113,7 @@ function addDelegations(plan: Plan, zones: ZoneSet): void {
   }
 }
 
-/** A/AAAA of hosts and name servers, and PTR for their addresses in managed reverse zones. */
+/** A/AAAA of hosts, web hosts and name servers, and PTR for their addresses in managed reverse zones. */
 function addAddresses(plan: Plan, zones: ZoneSet): void {
   const named = [
     ...[...plan.hosts.values()].map((h) => ({
@@ -121,6 +123,14 @@ function addAddresses(plan: Plan, zones: ZoneSet): void {
       at: h.at,
       at4: h.fields.ipv4 ?? h.at,
       at6: h.fields.ipv6 ?? h.at,
+    })),
+    ...[...plan.web.values()].map((w) => ({
+      name: w.fqdn,
+      ipv4: w.ipv4,
+      ipv6: w.ipv6,
+      at: w.at,
+      at4: w.at,
+      at6: w.at,
     })),
     ...plan.nameservers.map((ns) => ({ ...ns, at4: ns.at, at6: ns.at })),
   ];
@@ -149,7 +159,15 @@ function addMailRecords(domain: Domain, zone: ZoneDraft): void {
 
   const dmarc = domainDmarc(domain);
   if (dmarc) zone.add(`_dmarc.${apex}`, 'TXT', characterStrings(dmarc), domain.dmarc?.at ?? mxAt);
-  if (domain.mtaSts) zone.add(`_mta-sts.${apex}`, 'TXT', characterStrings(mtaStsText(domain.mtaSts)), domain.mtaSts.at);
+  const { mtaSts } = domain;
+  if (mtaSts) {
+    zone.add(`_mta-sts.${apex}`, 'TXT', characterStrings(mtaStsText(mtaSts)), mtaSts.at);
+    // The policy host is a name of its own, with the web host's addresses (no CNAME: the name
+    // must be valid in the web host's certificate either way, and A/AAAA keep one lookup).
+    const at = mtaSts.fields.host ?? mtaSts.at;
+    for (const a of mtaSts.host?.ipv4 ?? []) zone.add(policyHostName(apex), 'A', a, at);
+    for (const aaaa of mtaSts.host?.ipv6 ?? []) zone.add(policyHostName(apex), 'AAAA', aaaa, at);
+  }
   if (domain.tlsRpt)
     zone.add(`_smtp._tls.${apex}`, 'TXT', characterStrings(tlsRptText(domain.tlsRpt)), domain.tlsRpt.at);
 }

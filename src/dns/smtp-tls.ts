@@ -2,11 +2,12 @@
  * SMTP transport-security records: the MTA-STS policy indicator (RFC 8461 §3.1) at
  * `_mta-sts.<domain>` and the TLS reporting policy (RFC 8460 §3) at `_smtp._tls.<domain>`.
  */
+import { policyId } from '../tls/mta-sts.js';
 import type { MtaSts, TlsRpt } from '../topology/types.js';
 
 /** RFC 8461 §3.1: `v=STSv1; id=<id>`; a new id tells senders to fetch the policy again. */
 export function mtaStsText(mtaSts: MtaSts): string {
-  return `v=STSv1; id=${mtaSts.id}`;
+  return `v=STSv1; id=${policyId(mtaSts)}`;
 }
 
 /**

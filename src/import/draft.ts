@@ -9,7 +9,9 @@
  *   label; a host whose addresses a domain's SPF authorises is a store that sends, any other a
  *   relay (a guess: DNS does not say what a host does);
  * - per domain: `mx` (`null` for RFC 7505's `0 .`), `senders` and `spf` from its SPF, `dmarc`,
- *   `mtaSts` (the id; mode and max_age live in the policy file, so they are guessed) and `tlsRpt`.
+ *   `mtaSts` (the id; mode and max_age live in the policy file, so they are guessed) and `tlsRpt`;
+ * - the web host of each `mta-sts.<domain>` (RFC 8461 §3.3): the PTR target with the same
+ *   addresses, else a web host named after the policy host itself; it goes to `web:`, not `hosts:`.
  *
  * Records the plan derives by itself (PTR, HELO SPF, DMARC report authorisations, delegations,
  * glue) are recognised; any other record is listed in a comment as left out. Users and aliases
@@ -71,10 +73,17 @@ class Importer {
 
     const { soa, ttl } = this.soa();
     const nameservers = this.nameservers(soa?.mname);
-    const hosts = this.hosts(nameservers.map((n) => n.name));
+    const web = this.webHosts(
+      mailZones,
+      nameservers.map((n) => n.name),
+    );
+    const hosts = this.hosts(
+      nameservers.map((n) => n.name),
+      new Set([...web.values()].map((w) => w.fqdn)),
+    );
     const domains: Record<string, unknown> = {};
-    for (const zone of mailZones) domains[zone.origin] = this.domain(zone, hosts, ttl);
-    this.explainDerived(hosts, mailZones);
+    for (const zone of mailZones) domains[zone.origin] = this.domain(zone, hosts, ttl, web);
+    this.explainDerived(new Map([...hosts, ...[...web.values()].map((w) => [w.fqdn, w] as const)]), mailZones);
 
     const document: Record<string, unknown> = {
       version: 1,
@@ -108,6 +117,20 @@ class Importer {
           },
         ]),
       ),
+      ...(web.size > 0
+        ? {
+            web: Object.fromEntries(
+              [...new Map([...web.values()].map((w) => [w.id, w])).values()].map((w) => [
+                w.id,
+                {
+                  fqdn: w.fqdn,
+                  ...(w.ipv4.length > 0 ? { ipv4: w.ipv4 } : {}),
+                  ...(w.ipv6.length > 0 ? { ipv6: w.ipv6 } : {}),
+                },
+              ]),
+            ),
+          }
+        : {}),
       domains,
     };
     if (!soa) this.comment(['dns', 'soa'], 'no SOA in the zone files: set the contact and timers');
@@ -183,13 +206,58 @@ class Importer {
     };
   }
 
-  /** MX and PTR targets with addresses in the zones, by id. */
-  private hosts(nameservers: readonly string[]): Map<string, ImportedHost> {
+  /**
+   * The web host behind each domain's policy host `mta-sts.<domain>`, by domain: the PTR target
+   * (not a name server, not an MX target) with exactly its addresses, else the policy host itself.
+   */
+  private webHosts(mailZones: readonly ZoneData[], nameservers: readonly string[]): Map<string, WebHostDraft> {
+    const mxTargets = new Set(
+      this.all.filter((r) => r.type === 'MX').map((r) => (r.data as { exchange: string }).exchange),
+    );
+    const ptrTargets = unique(
+      this.all
+        .filter((r) => r.type === 'PTR' && !nameservers.includes(r.data) && !mxTargets.has(r.data))
+        .map((r) => r.data as string),
+    );
+    const key = (a: { ipv4: string[]; ipv6: string[] }) => [...a.ipv4, ...a.ipv6].sort().join(' ');
+    const byAddresses = new Map<string, string>();
+    for (const fqdn of ptrTargets) {
+      const addresses = this.peekAddresses(fqdn);
+      if (addresses.ipv4.length + addresses.ipv6.length > 0) byAddresses.set(key(addresses), fqdn);
+    }
+    const web = new Map<string, WebHostDraft>();
+    const ids = new Map<string, string>();
+    for (const zone of mailZones) {
+      const policyHost = `mta-sts.${zone.origin}`;
+      const addresses = this.addressesOf(policyHost);
+      if (addresses.ipv4.length + addresses.ipv6.length === 0) continue;
+      const fqdn = byAddresses.get(key(addresses)) ?? policyHost;
+      let id = ids.get(fqdn);
+      if (id === undefined) {
+        id = fqdn === policyHost ? policyHost.replaceAll('.', '-') : fqdn.split('.')[0]!;
+        if ([...ids.values()].includes(id)) id = fqdn.replaceAll('.', '-');
+        ids.set(fqdn, id);
+      }
+      web.set(zone.origin, { id, fqdn, ...this.addressesOf(fqdn) });
+    }
+    return web;
+  }
+
+  /** A name's addresses, without counting them as explained. */
+  private peekAddresses(name: string): { ipv4: string[]; ipv6: string[] } {
+    return {
+      ipv4: unique(this.recordsAt(name, 'A').map((r) => r.data as string)),
+      ipv6: unique(this.recordsAt(name, 'AAAA').map((r) => canonicalIP(r.data as string))),
+    };
+  }
+
+  /** MX and PTR targets with addresses in the zones, by id (web hosts left out). */
+  private hosts(nameservers: readonly string[], web: ReadonlySet<string>): Map<string, ImportedHost> {
     const targets: string[] = [];
     for (const r of this.all) {
       if (r.type === 'MX' && (r.data as ResourceRecord['data'] & { exchange: string }).exchange !== '')
         targets.push((r.data as { exchange: string }).exchange);
-      if (r.type === 'PTR' && !nameservers.includes(r.data)) targets.push(r.data);
+      if (r.type === 'PTR' && !nameservers.includes(r.data) && !web.has(r.data)) targets.push(r.data);
     }
     const hosts = new Map<string, ImportedHost>();
     const taken = new Set<string>();
@@ -222,7 +290,12 @@ class Importer {
     return domains;
   }
 
-  private domain(zone: ZoneData, hosts: ReadonlyMap<string, ImportedHost>, planTtl: number): Record<string, unknown> {
+  private domain(
+    zone: ZoneData,
+    hosts: ReadonlyMap<string, ImportedHost>,
+    planTtl: number,
+    web: ReadonlyMap<string, WebHostDraft>,
+  ): Record<string, unknown> {
     const path = ['domains', zone.origin];
     const at = (type: string, name = zone.origin) => zone.records.filter((r) => r.name === name && r.type === type);
     const spec: Record<string, unknown> = {};
@@ -259,7 +332,8 @@ class Importer {
     if (sts) {
       this.explained.add(sts);
       const id = /(?:^|;)\s*id=([A-Za-z0-9]+)/.exec(text(sts))?.[1];
-      spec.mtaSts = { mode: 'testing', ...(id ? { id } : {}) };
+      const host = web.get(zone.origin)?.id;
+      spec.mtaSts = { mode: 'testing', ...(id ? { id } : {}), ...(host ? { host } : {}) };
       this.comment(
         [...path, 'mtaSts', 'mode'],
         'guessed: the mode and max_age are in the policy file, not in DNS',
@@ -331,7 +405,7 @@ class Importer {
   }
 
   /** Marks the records the plan would derive on its own from what the draft already holds. */
-  private explainDerived(hosts: ReadonlyMap<string, ImportedHost>, mailZones: readonly ZoneData[]): void {
+  private explainDerived(hosts: ReadonlyMap<string, unknown>, mailZones: readonly ZoneData[]): void {
     const planned = new Set([...hosts.keys(), ...this.all.filter((r) => r.type === 'NS').map((r) => r.data as string)]);
     const origins = this.zones.map((z) => z.origin);
     for (const r of this.all) {
@@ -366,6 +440,13 @@ class Importer {
       );
     }
   }
+}
+
+interface WebHostDraft {
+  readonly id: string;
+  readonly fqdn: string;
+  readonly ipv4: string[];
+  readonly ipv6: string[];
 }
 
 interface ImportedHost {

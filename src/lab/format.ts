@@ -1,5 +1,6 @@
 /** What `mxplan sandbox --lab` prints: the lab's table, then one line per activity of its hosts. */
 import type { Activity } from '../sandbox/engine.js';
+import { routedText } from '../sandbox/format.js';
 import type { Lab } from './lab.js';
 
 export function labTable(lab: Lab): string {
@@ -45,6 +46,8 @@ export function activityLine(activity: Activity, now: Date = new Date()): string
       return `${head} ${activity.queueId}: bounced ${list(activity.recipients)}: ${activity.reason}`;
     case 'refused':
       return `${head} refused at ${activity.stage.toUpperCase()}${activity.address ? ` <${activity.address}>` : ''}: ${activity.reply}`;
+    case 'routed':
+      return `${head} ${routedText(activity)}`;
     case 'host':
       return `${head} is ${activity.status}`;
   }

@@ -198,9 +198,19 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         byPort.set(forwarder.endpoint.port, address);
       }
       const first = smtp.get(canonicalIP(planned[0]!))!.endpoint;
-      hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: first.host, port: first.port });
+      hosts.set(host.id, {
+        hostId: host.id,
+        fqdn: host.fqdn,
+        planned,
+        address: first.host,
+        port: first.port,
+        services: { smtp: first },
+      });
     }
 
+    const hostAt = new Map(
+      [...plan.hosts.values()].flatMap((h) => [...h.ipv4, ...h.ipv6].map((a) => [canonicalIP(a), h.id] as const)),
+    );
     const statuses = new Map<string, HostStatus>([...plan.hosts.keys()].map((id) => [id, 'up']));
     const running = new Set(plan.hosts.keys());
     const cut = new Set<string>();
@@ -257,7 +267,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       outsideMaildir,
       dns: { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
       connector: {
-        endpointFor: (address) => smtp.get(canonicalIP(address))?.endpoint,
+        // Port 25 only: the lab's web hosts serve no HTTPS yet (it runs without TLS, issue 14).
+        endpointFor: (address, port = SMTP_PORT) =>
+          port === SMTP_PORT ? smtp.get(canonicalIP(address))?.endpoint : undefined,
         dial(endpoint: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
           const address = endpoint.host === LOOPBACK ? byPort.get(endpoint.port) : undefined;
           // Once closed, or for an endpoint with no planned address behind it, the endpoint is all there is.
@@ -266,6 +278,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         },
       },
       ...(mta.mailAccess && { mailAccess: mta.mailAccess }),
+      tls: undefined,
       hosts,
       status: (hostId) => statuses.get(known(hostId))!,
       async down(hostId) {
@@ -309,6 +322,28 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         return () => {
           listeners.delete(listener);
         };
+      },
+      onDnsQuery(listener) {
+        // The host that asked, by the planned address it asked from.
+        return (
+          dns.onQuery?.((entry) => {
+            const address = /^\[?([^\]]+?)\]?:\d+$/.exec(entry.client)?.[1];
+            const host = address === undefined ? undefined : hostAt.get(canonicalIP(address));
+            try {
+              listener({
+                time: Date.parse(entry.time),
+                client: entry.client,
+                ...(host !== undefined && { host }),
+                transport: entry.transport,
+                name: entry.qname,
+                type: entry.qtype,
+                rcode: entry.rcode,
+              });
+            } catch {
+              // one failing listener must not keep the others from hearing
+            }
+          }) ?? (() => {})
+        );
       },
       async settled({ quietMs, within }) {
         const deadline = Date.now() + within;

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
+import type { QueryLogEntry } from '../dns/server.js';
 import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
 import { canonicalIP, familyOf } from '../topology/ip.js';
@@ -31,6 +32,12 @@ export interface RunningNameServers {
   readonly zoneDirectory: string | undefined;
   /** Throws when a daemon has exited: its last words say why. */
   alive: () => void;
+  /**
+   * Adds a listener to the query log; returns its removal. Only mxplan's responder has one here:
+   * BIND, NSD and Knot log queries to files in formats of their own (NSD only through dnstap),
+   * which the lab does not read yet.
+   */
+  onQuery?(listener: (entry: QueryLogEntry) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -64,10 +71,19 @@ export async function startNameServers(
       ),
       (h) => h.stop(),
     );
+    const listeners = new Set<(entry: QueryLogEntry) => void>();
+    for (const helper of helpers)
+      helper.onEvent((entry) => {
+        for (const listener of listeners) listener(entry as QueryLogEntry);
+      });
     return {
       name: "mxplan's responder",
       zoneDirectory: undefined,
       alive: () => {},
+      onQuery(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
       stop: async () => void (await Promise.allSettled(helpers.map((h) => h.stop()))),
     };
   }

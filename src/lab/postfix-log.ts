@@ -94,9 +94,18 @@ export class PostfixLog {
     });
   }
 
+  /** How many times each message has entered the active queue: its delivery attempts so far. */
+  private readonly tries = new Map<string, number>();
+
+  /** A queued message's delivery attempts so far, as the log tells them (qmgr's "queue active" lines). */
+  attempts(queueId: string): number {
+    return this.tries.get(queueId) ?? 0;
+  }
+
   private queueLine(queueId: string, rest: string): void {
     const active = ACTIVE.exec(rest);
     if (active) {
+      this.tries.set(queueId, this.attempts(queueId) + 1);
       const known = this.messages.get(queueId);
       if (known) {
         this.complete(known); // a retry: its first tries are over
@@ -132,7 +141,7 @@ export class PostfixLog {
       else message?.deferred.delete(to);
       this.push(
         verdict === 'sent'
-          ? { type: 'delivered', host: this.hostId, queueId, recipient: to, to: nextHop(relay) }
+          ? { type: 'delivered', host: this.hostId, queueId, recipient: to, to: nextHop(relay), reply: sentReply(text) }
           : { type: verdict as 'deferred' | 'bounced', host: this.hostId, queueId, recipients: [to], reason: text },
       );
       if (message && message.tried.size >= message.nrcpt) this.complete(message);
@@ -157,6 +166,7 @@ export class PostfixLog {
       const message = this.messages.get(queueId);
       if (message) this.complete(message);
       this.messages.delete(queueId);
+      this.tries.delete(queueId);
     }
   }
 
@@ -193,4 +203,13 @@ export class PostfixLog {
 function nextHop(relay: string): string {
   if (/\[private\/[^\]]*\]$/.test(relay) || relay === 'local' || relay === 'virtual') return 'maildir';
   return relay.replace(/\[.*$/, '');
+}
+
+/**
+ * The reply that settled a delivery: the next hop's or LMTP's own ("250 2.0.0 Ok: queued as
+ * ..."). A local delivery agent reports success in words ("delivered to maildir"): given the
+ * code it stands for.
+ */
+function sentReply(text: string): string {
+  return /^2\d\d /.test(text) ? text : `250 2.0.0 ${text}`;
 }

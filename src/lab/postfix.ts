@@ -263,7 +263,13 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     async queued(hostId) {
       const h = known(hostId);
       const out = await must(...inNamespace(h.namespace, 'postqueue', ['-c', h.config, '-j']));
-      return out.split('\n').filter(Boolean).map(parseQueueLine);
+      catchUp(h);
+      return Promise.all(
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => parseQueueLine(line, h)),
+      );
     },
     async retry(hostId) {
       const h = known(hostId);
@@ -301,11 +307,17 @@ function headerOf(message: Buffer): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
-/** `postqueue -j` output (postqueue(1) "JSON object members"): one message per line. */
-function parseQueueLine(line: string): QueuedMessage {
+/**
+ * `postqueue -j` output (postqueue(1) "JSON object members"): one message per line. Its attempts
+ * come from the log; its next attempt, while it waits in the deferred queue, is that queue file's
+ * modification time, which qmgr(8) sets to the time of the next try.
+ */
+async function parseQueueLine(line: string, host: PostfixHost): Promise<QueuedMessage> {
   const m = JSON.parse(line) as {
+    queue_name: string;
     queue_id: string;
     arrival_time: number;
+    message_size: number;
     sender: string;
     recipients: { address: string; delay_reason?: string }[];
   };
@@ -314,8 +326,18 @@ function parseQueueLine(line: string): QueuedMessage {
     // showq names the null reverse-path MAILER-DAEMON (mail_queue.c: MAIL_ADDR_MAIL_DAEMON).
     from: m.sender === 'MAILER-DAEMON' ? '' : m.sender,
     arrival: m.arrival_time * 1000,
+    size: m.message_size,
+    attempts: host.log.attempts(m.queue_id),
+    nextAttempt: m.queue_name === 'deferred' ? await deferredUntil(host.paths.postfixQueue, m.queue_id) : undefined,
     recipients: m.recipients.map((r) => ({ address: r.address, ...(r.delay_reason && { reason: r.delay_reason }) })),
   };
+}
+
+/** The modification time of a deferred queue file, wherever hash_queue_depth put it; undefined if gone. */
+async function deferredUntil(queue: string, queueId: string): Promise<number | undefined> {
+  const found = await run('find', [join(queue, 'deferred'), '-name', queueId, '-printf', '%T@\\n']);
+  const seconds = Number(found.stdout.trim().split('\n')[0]);
+  return found.stdout.trim() && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * under the lab's state (<root>/<domain>/<local>/), on stable storage before it says 250.
  */
 import { systemClock } from '../mail/clock.js';
+import { profileFor } from '../mail/profiles.js';
 import { MaildirStore } from '../mail/maildir.js';
 import { listenSmtp } from '../mail/server.js';
 import type { Operation } from './ipc.js';
@@ -16,7 +17,11 @@ export interface ReceiverInit {
   readonly maildirRoot: string;
 }
 
+/** The Internet takes as many sessions as the plan's hosts open; its deadlines are a relay's. */
+const LIMITS = { sessions: 10_000, sessionsPerClient: 10_000 };
+
 export async function startReceiverHelper(init: ReceiverInit) {
+  const { commandDeadline, minDataRate } = profileFor('fast', { queueLifetime: 3600_000 });
   const store = new MaildirStore(init.maildirRoot, init.name, systemClock);
   let delivered = 0;
   const server = await listenSmtp(
@@ -24,7 +29,8 @@ export async function startReceiverHelper(init: ReceiverInit) {
       name: init.name,
       maxMessageSize: 50 << 20,
       maxRecipients: 1000,
-      socketTimeout: 60_000,
+      limits: LIMITS,
+      deadlines: { commandDeadline, minDataRate },
       onError: () => {},
       handlers: {
         mailFrom: async () => {},

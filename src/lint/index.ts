@@ -28,6 +28,7 @@ import hostReverseDnsPlanned from './rules/host-reverse-dns-planned.js';
 import hostStorageWithinLimit from './rules/host-storage-within-limit.js';
 import loginProxyReachable from './rules/login-proxy-reachable.js';
 import mtaStsCoversMx from './rules/mta-sts-covers-mx.js';
+import mtaStsPolicyHost from './rules/mta-sts-policy-host.js';
 import mxBackupNextHop from './rules/mx-backup-next-hop.js';
 import mxBackupPreference from './rules/mx-backup-preference.js';
 import mxBackupRecipientsSynced from './rules/mx-backup-recipients-synced.js';
@@ -88,6 +89,7 @@ const ruleList: readonly Rule[] = [
   hostStorageWithinLimit,
   loginProxyReachable,
   mtaStsCoversMx,
+  mtaStsPolicyHost,
   mxBackupNextHop,
   mxBackupPreference,
   mxBackupRecipientsSynced,

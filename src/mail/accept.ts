@@ -20,21 +20,26 @@ import type { RelayContext } from './relay-context.js';
 import { formatReply, refusalReply, REPLIES, SmtpReplyError, type SmtpReply } from './replies.js';
 import type { InboundHandlers, SessionInfo } from './server.js';
 import type { StoredEnvelope } from './spool.js';
-import { readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import { messageIdOf, readTrace, receivedHeader, type ReceivedFields } from './trace.js';
+import { isInternational } from './smtputf8.js';
 import type { RecipientOutcome } from './transmit.js';
 
 /** The SMTP server's callbacks (server.ts) for this relay. */
 export function inboundHandlers(relay: RelayContext): InboundHandlers {
   const host = relay.policy.host.id;
   return {
-    async mailFrom(address) {
+    async mailFrom(address, session) {
       if (address === '') return;
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Sender'));
       const parts = splitAddress(address);
       // RFC 7505 §4.1: a sender in a null-MX domain could never receive a bounce.
       if (parts && relay.policy.plan.domains.get(parts.domain)?.nullMx)
         throw new SmtpReplyError(REPLIES.nullMxSender(address));
     },
-    async rcptTo(address) {
+    async rcptTo(address, session) {
+      if (!session.smtpUtf8 && isInternational(address))
+        throw new SmtpReplyError(REPLIES.needsSmtpUtf8(address, 'Recipient'));
       const decision = route(relay.policy, address, 'inbound');
       if (decision.kind === 'refuse') throw new SmtpReplyError(refusalReply(decision.address, decision.refusal));
     },
@@ -61,6 +66,8 @@ export async function acceptData(
     recipients,
     origin: 'inbound',
     client: { helo: session.helo, address: session.remoteAddress },
+    secure: session.secure === true,
+    smtpUtf8: session.smtpUtf8,
   });
   const accepted = {
     type: 'accepted',
@@ -70,6 +77,8 @@ export async function acceptData(
     recipients,
     size: message.size,
     bareLineEndings: message.bareLineEndings,
+    messageId: messageIdOf(message.data),
+    client: envelope.client,
   } as const;
 
   const expansion = expandRecipients(policy, recipients, 'inbound');
@@ -86,6 +95,7 @@ export async function acceptData(
         recipient,
         to: 'maildir',
         duplicate: o.duplicate === true,
+        reply: formatReply(o.reply),
       });
     return stored === 'maildir' ? REPLIES.delivered(envelope.id) : REPLIES.queued(envelope.id);
   }
@@ -119,6 +129,8 @@ export async function acceptSubmission(
     size: normalised.length,
     stored: 'queue',
     bareLineEndings: normaliser.fixed,
+    messageId: messageIdOf(normalised),
+    client: undefined,
   });
   return envelope.id;
 }
@@ -127,7 +139,10 @@ export async function acceptSubmission(
 function stamp(
   relay: RelayContext,
   message: Buffer,
-  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'>,
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & {
+    secure?: boolean;
+    smtpUtf8?: boolean;
+  },
 ): { envelope: StoredEnvelope; body: Buffer } {
   const id = relay.newQueueId();
   const now = relay.clock.now();
@@ -135,6 +150,7 @@ function stamp(
   const fields: ReceivedFields = {
     // Local submission has no SMTP client: the Received header has no FROM clause.
     ...(client && { helo: client.helo, clientAddress: client.address }),
+    ...withProtocol(arrival),
     by: relay.policy.host.fqdn,
     id,
     date: now,
@@ -148,7 +164,8 @@ function stamp(
     arrival: now,
     ...(client && { client }),
   };
-  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'latin1'), message]) };
+  // UTF-8: the recipient named in it may be an internationalized address (RFC 6532 §3.2)
+  return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'utf8'), message]) };
 }
 
 /**
@@ -178,4 +195,13 @@ async function storeLocally(
       expansion,
     );
   return { delivered, stored: failed ? 'queue' : 'maildir' };
+}
+
+/**
+ * The "with" of our Received header: RFC 3848 ESMTPS after STARTTLS, RFC 6531 §3.7.3 UTF8SMTP
+ * (UTF8SMTPS with TLS) for an SMTPUTF8 transaction; ESMTP, the default, is left unsaid.
+ */
+function withProtocol(arrival: { secure?: boolean; smtpUtf8?: boolean }): Pick<ReceivedFields, 'protocol'> {
+  if (arrival.smtpUtf8) return { protocol: arrival.secure ? 'UTF8SMTPS' : 'UTF8SMTP' };
+  return arrival.secure ? { protocol: 'ESMTPS' } : {};
 }

@@ -1,10 +1,18 @@
 /**
  * How a relay reaches a planned address. Every relay listens on 127.0.0.1 with its own port, and
  * the zones are served unchanged, so an MX lookup yields planned addresses (192.0.2.10): the
- * endpoint book maps each one to the loopback endpoint standing in for it. An address that is not
- * in the book is unreachable and is never dialled (nothing leaves loopback).
+ * endpoint book maps each one (with its port: 25 for SMTP, 443 for a web host's HTTPS) to the
+ * loopback endpoint standing in for it. An address that is not in the book is unreachable and is
+ * never dialled (nothing leaves loopback).
  */
 import { canonicalIP } from '../topology/ip.js';
+
+export const SMTP_PORT = 25;
+export const HTTPS_PORT = 443;
+
+function entryKey(address: string, port: number): string {
+  return `${canonicalIP(address)} ${port}`;
+}
 
 export interface Endpoint {
   readonly host: string;
@@ -12,8 +20,8 @@ export interface Endpoint {
 }
 
 export interface Connector {
-  /** The endpoint standing in for a planned address, or undefined when it is unreachable. */
-  endpointFor(address: string): Endpoint | undefined;
+  /** The endpoint standing in for a planned address and port (25 by default), or undefined when it is unreachable. */
+  endpointFor(address: string, port?: number): Endpoint | undefined;
   /** Why an address is unreachable, in a few words, when the connector knows better than "no endpoint". */
   whyUnreachable?(address: string): string | undefined;
 }
@@ -29,19 +37,15 @@ export class EndpointBook implements Connector {
     for (const [address, endpoint] of entries) this.set(address, endpoint);
   }
 
-  set(address: string, endpoint: Endpoint): void {
-    this.book.set(canonicalIP(address), endpoint);
+  set(address: string, endpoint: Endpoint, port = SMTP_PORT): void {
+    this.book.set(entryKey(address, port), endpoint);
   }
 
-  delete(address: string): void {
-    this.book.delete(canonicalIP(address));
+  delete(address: string, port = SMTP_PORT): void {
+    this.book.delete(entryKey(address, port));
   }
 
-  endpointFor(address: string): Endpoint | undefined {
-    return this.book.get(canonicalIP(address));
-  }
-
-  entries(): [string, Endpoint][] {
-    return [...this.book.entries()];
+  endpointFor(address: string, port = SMTP_PORT): Endpoint | undefined {
+    return this.book.get(entryKey(address, port));
   }
 }

@@ -6,8 +6,14 @@
  * multipart/report; report-type=delivery-status (RFC 6522) with three parts: a note for people,
  * the machine-readable message/delivery-status, and the returned headers (text/rfc822-headers,
  * as with RET=HDRS: the body is not sent back).
+ *
+ * When an address it names is internationalized (RFC 6531), it is an RFC 6533 DSN: the note in
+ * UTF-8, message/global-delivery-status with such addresses as the "utf-8" address type written
+ * as they are (§3, utf-8-addr-unitext), and message/global-headers for the returned headers
+ * (§6.3), whose bytes are returned unchanged either way.
  */
 import { formatReply, type SmtpReply } from './replies.js';
+import { isInternational } from './smtputf8.js';
 import { rfc5322Date } from './trace.js';
 
 export interface FailedRecipient {
@@ -36,6 +42,9 @@ export interface DsnInput {
 }
 
 export function buildDsn(input: DsnInput): Buffer {
+  const global = [input.to, ...input.failures.flatMap((f) => [f.address, f.original])].some(isInternational);
+  /** RFC 3464 §2.1.2 address-type; RFC 6533 §3 for an internationalized address. */
+  const typed = (address: string) => `${isInternational(address) ? 'utf-8' : 'rfc822'}; ${address}`;
   const boundary = `${input.uniq}/${input.reportingMta}`;
   const postmaster = `MAILER-DAEMON@${input.reportingMta}`;
   const lines = (...l: string[]) => l.join('\r\n');
@@ -57,8 +66,8 @@ export function buildDsn(input: DsnInput): Buffer {
     `Arrival-Date: ${rfc5322Date(input.arrival)}`,
     ...input.failures.flatMap((f) => [
       '',
-      `Final-Recipient: rfc822; ${f.address}`,
-      ...(f.original !== f.address ? [`Original-Recipient: rfc822; ${f.original}`] : []),
+      `Final-Recipient: ${typed(f.address)}`,
+      ...(f.original !== f.address ? [`Original-Recipient: ${typed(f.original)}`] : []),
       'Action: failed',
       `Status: ${f.reply.enhanced}`,
       ...(f.remote ? [`Remote-MTA: dns; ${f.remote}`] : []),
@@ -66,8 +75,8 @@ export function buildDsn(input: DsnInput): Buffer {
       `Last-Attempt-Date: ${rfc5322Date(input.date)}`,
     ]),
   );
-  const headers = input.originalHeaders.toString('latin1').replace(/(\r\n)+$/, '');
-  const text = lines(
+  const headers = trimLineEnds(input.originalHeaders);
+  const head = lines(
     `From: Mail Delivery System <${postmaster}>`,
     `To: <${input.to}>`,
     'Subject: Undelivered Mail Returned to Sender',
@@ -82,24 +91,29 @@ export function buildDsn(input: DsnInput): Buffer {
     '',
     `--${boundary}`,
     'Content-Description: Notification',
-    'Content-Type: text/plain; charset=us-ascii',
+    `Content-Type: text/plain; charset=${global ? 'utf-8' : 'us-ascii'}`,
     '',
     human,
     '',
     `--${boundary}`,
     'Content-Description: Delivery report',
-    'Content-Type: message/delivery-status',
+    `Content-Type: message/${global ? 'global-delivery-status' : 'delivery-status'}`,
     '',
     status,
     '',
     `--${boundary}`,
     'Content-Description: Undelivered Message Headers',
-    'Content-Type: text/rfc822-headers',
+    `Content-Type: ${global ? 'message/global-headers' : 'text/rfc822-headers'}`,
     '',
-    headers,
-    '',
-    `--${boundary}--`,
     '',
   );
-  return Buffer.from(text, 'latin1');
+  const tail = lines('', '', `--${boundary}--`, '');
+  return Buffer.concat([Buffer.from(head, 'utf8'), headers, Buffer.from(tail, 'utf8')]);
+}
+
+/** The header section without the blank line(s) that end it, bytes as they are. */
+function trimLineEnds(headers: Buffer): Buffer {
+  let end = headers.length;
+  while (end >= 2 && headers[end - 2] === 0x0d && headers[end - 1] === 0x0a) end -= 2;
+  return headers.subarray(0, end);
 }

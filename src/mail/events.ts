@@ -1,3 +1,5 @@
+import type { RouteTrace } from './transmit.js';
+
 /**
  * What a relay reports while it works: one typed event per step a mail log would show. The
  * sandbox prints them; tests wait for them. Listeners run synchronously, before the relay goes on
@@ -16,7 +18,19 @@ export type MailEvent =
       /** `maildir`: every recipient was local and the message is already in the mailboxes. */
       readonly stored: 'queue' | 'maildir';
       readonly bareLineEndings: number;
+      /** Its Message-ID header, when it has one (trace.ts). */
+      readonly messageId: string | undefined;
+      /** The SMTP client; undefined for a local submission. */
+      readonly client: { readonly helo: string; readonly address: string } | undefined;
     }
+  | ({
+      /** One outbound attempt: where the host looked, what DNS said, whom it dialled (transmit.ts). */
+      readonly type: 'routed';
+      readonly host: string;
+      readonly queueId: string;
+      readonly recipients: readonly string[];
+      readonly via: { readonly kind: 'mx'; readonly domain: string } | { readonly kind: 'host'; readonly host: string };
+    } & RouteTrace)
   | {
       readonly type: 'refused';
       readonly host: string;
@@ -33,6 +47,8 @@ export type MailEvent =
       readonly to: string;
       /** The mailbox already held this delivery key: nothing was written. */
       readonly duplicate: boolean;
+      /** The reply that settled it, formatted ("250 2.0.0 Ok: queued as ..."). */
+      readonly reply: string;
     }
   | {
       readonly type: 'deferred';

@@ -10,6 +10,7 @@
  *   oversized message costs no memory (smtp-server's SIZE is advisory; it still streams it all).
  */
 import type { Readable } from 'node:stream';
+import { REPLIES, SmtpReplyError } from './replies.js';
 
 export interface InboundMessage {
   /** The normalised message; undefined when it went over the limit. */
@@ -117,8 +118,9 @@ export function readInbound(stream: Readable, maxBytes: number): Promise<Inbound
     });
     let ended = false;
     stream.once('error', reject);
-    // A session cut mid-DATA closes the stream without 'end': nothing was accepted.
-    stream.once('close', () => ended || reject(new Error('the DATA stream closed before the final dot')));
+    // A session cut mid-DATA closes the stream without 'end': nothing was accepted (the client's
+    // doing, not a failure of ours; the reply is for the log, the client is gone).
+    stream.once('close', () => ended || reject(new SmtpReplyError(REPLIES.sessionLost())));
     stream.once('end', () => {
       ended = true;
       if (oversized) return resolve({ data: undefined, size, oversized, bareLineEndings: normaliser.fixed });

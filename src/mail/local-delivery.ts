@@ -7,7 +7,7 @@
  */
 import type { Delivery } from './queue.js';
 import type { RelayContext } from './relay-context.js';
-import { REPLIES } from './replies.js';
+import { failureDetail, localFailure, REPLIES } from './replies.js';
 import { readTrace } from './trace.js';
 import type { RecipientOutcome, TransmitResult } from './transmit.js';
 
@@ -27,10 +27,12 @@ export async function deliverLocal(
         duplicate: result.duplicate,
       });
     } catch (error) {
-      outcomes.set(target.address, {
-        status: 'deferred',
-        reply: REPLIES.localError(`maildir: ${(error as Error).message}`),
+      relay.log({
+        type: 'error',
+        host: relay.policy.host.id,
+        message: `maildir of ${target.address}: ${failureDetail(error)}`,
       });
+      outcomes.set(target.address, { status: 'deferred', reply: localFailure(error) });
     }
   }
   return { outcomes, unreachable: false };

@@ -3,6 +3,7 @@
  * into new/, fsync new/. Only then is the message delivered (RFC 5321 §6.1).
  *
  * Layout: <root>/<domain>/<local>/{tmp,new,cur} (state-layout.ts); any Maildir reader reads it.
+ * An internationalized local part (RFC 6531) is the directory's name in UTF-8, as it is.
  *
  * File names are "<seconds>.<key>.<host fqdn>" where <key> is a digest of the message's delivery
  * key and the mailbox. A second delivery of the same key to the same mailbox (a resend after a
@@ -59,7 +60,8 @@ export class MaildirStore {
     const path = join(dir, 'new', name);
     try {
       await writeDurably(tmp, path, [
-        Buffer.from(`Return-Path: <${returnPath}>\r\nDelivered-To: ${address}\r\n`, 'latin1'),
+        // UTF-8: either address may be internationalized (RFC 6531, RFC 6532 §3.2)
+        Buffer.from(`Return-Path: <${returnPath}>\r\nDelivered-To: ${address}\r\n`, 'utf8'),
         message,
       ]);
       await this.dirSync.sync(join(dir, 'new'));

@@ -25,19 +25,33 @@ export interface Profile {
   readonly connectTimeout: number;
   readonly greetingTimeout: number;
   readonly clientSocketTimeout: number;
-  /** Server side: a silent client is disconnected after this long, ms. */
-  readonly serverSocketTimeout: number;
+  /**
+   * Server side: the time a client has to send each command whole, from our previous reply, and
+   * the start of its budget for the message after 354 (deadline.ts), ms: Postfix's smtpd_timeout
+   * with smtpd_per_request_deadline. Not an idle timer: a client trickling bytes is cut too.
+   */
+  readonly commandDeadline: number;
+  /** Bytes a second of message data that extend the DATA deadline (Postfix smtpd_min_data_rate). */
+  readonly minDataRate: number;
   /** How long an idle outbound connection is kept for reuse (Postfix smtp_connection_cache_time_limit), ms. */
   readonly connectionReuse: number;
+  /**
+   * STARTTLS offered and used (RFC 3207), when the relay has a certificate. On by default; off
+   * measures the SMTP path without TLS's CPU (a benchmark), and then MTA-STS is not applied either.
+   */
+  readonly tls: boolean;
 }
 
 export interface ProfileOverrides {
   /** Seconds; replaces the scaled host lifetime. */
   readonly queueLifetime?: number;
   /** Milliseconds. */
-  readonly serverSocketTimeout?: number;
+  readonly commandDeadline?: number;
+  /** Bytes a second. */
+  readonly minDataRate?: number;
   readonly firstRetry?: number;
   readonly maxRetry?: number;
+  readonly tls?: boolean;
 }
 
 export function profileFor(
@@ -55,8 +69,11 @@ export function profileFor(
           connectTimeout: 2_000,
           greetingTimeout: 2_000,
           clientSocketTimeout: 10_000,
-          serverSocketTimeout: 10_000,
+          // Postfix's overload value of smtpd_timeout: the sandbox's clients are on loopback
+          commandDeadline: 10_000,
+          minDataRate: 500,
           connectionReuse: 2_000,
+          tls: true,
         }
       : {
           name,
@@ -65,18 +82,23 @@ export function profileFor(
           maxRetry: 4_000_000,
           queueLifetime: host.queueLifetime * 1000,
           connectTimeout: 30_000,
-          // RFC 5321 §4.5.3.2.1: 5 minutes for the greeting; §4.5.3.2.7: the server waits 5 minutes
+          // RFC 5321 §4.5.3.2.1: 5 minutes for the greeting
           greetingTimeout: 300_000,
           clientSocketTimeout: 600_000,
-          serverSocketTimeout: 300_000,
+          // Postfix smtpd_timeout 300s (RFC 5321 §4.5.3.2.7: the server waits 5 minutes), smtpd_min_data_rate 500
+          commandDeadline: 300_000,
+          minDataRate: 500,
           connectionReuse: 2_000,
+          tls: true,
         };
   return {
     ...base,
     ...(overrides.queueLifetime !== undefined && { queueLifetime: overrides.queueLifetime * 1000 }),
-    ...(overrides.serverSocketTimeout !== undefined && { serverSocketTimeout: overrides.serverSocketTimeout }),
+    ...(overrides.commandDeadline !== undefined && { commandDeadline: overrides.commandDeadline }),
+    ...(overrides.minDataRate !== undefined && { minDataRate: overrides.minDataRate }),
     ...(overrides.firstRetry !== undefined && { firstRetry: overrides.firstRetry }),
     ...(overrides.maxRetry !== undefined && { maxRetry: overrides.maxRetry }),
+    ...(overrides.tls !== undefined && { tls: overrides.tls }),
   };
 }
 

@@ -17,7 +17,7 @@ import type { MailLog } from './events.js';
 import { destinationKey, type Destination } from '../routing/destination.js';
 import type { Expansion, Target } from '../routing/expand.js';
 import { backoffDelay, type Profile } from './profiles.js';
-import { formatReply, refusalReply, REPLIES, type SmtpReply } from './replies.js';
+import { failureDetail, formatReply, localFailure, refusalReply, REPLIES, type SmtpReply } from './replies.js';
 import type { DoneOutcome, Spool, StoredEnvelope } from './spool.js';
 import type { TransmitResult } from './transmit.js';
 
@@ -51,6 +51,12 @@ export interface QueueListing {
   readonly queueId: string;
   readonly from: string;
   readonly arrival: number;
+  /** Bytes, as queued (our Received header included). */
+  readonly size: number;
+  /** Delivery attempts so far, whatever their outcome. */
+  readonly attempts: number;
+  /** When the next attempt may start, ms; undefined while every recipient left is being tried. */
+  readonly nextAttempt: number | undefined;
   readonly recipients: readonly { readonly address: string; readonly reason?: string }[];
 }
 
@@ -68,7 +74,10 @@ interface Entry {
   body: Buffer | undefined;
   readonly pending: Map<string, PendingTarget>;
   readonly failed: FailedRecipient[];
+  /** Deferrals by a server that answered: the message's own backoff. */
   attempts: number;
+  /** Delivery attempts of any outcome, for listings. */
+  tries: number;
   notBefore: number;
   readonly expiresAt: number;
   completing: boolean;
@@ -124,6 +133,7 @@ export class Queue {
         .filter((f) => !done.has(f.address))
         .map((f) => ({ address: f.address, original: f.original, reply: refusalReply(f.address, f.refusal) })),
       attempts: 0,
+      tries: 0,
       notBefore: 0,
       expiresAt: envelope.arrival + this.deps.profile.queueLifetime,
       completing: false,
@@ -146,15 +156,26 @@ export class Queue {
 
   /** What the queue holds now (Postfix `postqueue -j`). */
   list(): QueueListing[] {
-    return [...this.entries.values()].map(({ envelope, pending }) => ({
-      queueId: envelope.id,
-      from: envelope.from,
-      arrival: envelope.arrival,
-      recipients: [...pending.values()].map((p) => ({
-        address: p.target.address,
-        ...(p.lastReply && { reason: formatReply(p.lastReply) }),
-      })),
-    }));
+    const now = this.deps.clock.now();
+    return [...this.entries.values()].map((entry) => {
+      const { envelope, pending } = entry;
+      // A recipient waits for its message's backoff and its destination's, whichever ends later.
+      const waits = [...pending.values()]
+        .filter((p) => !p.inFlight)
+        .map((p) => Math.max(now, entry.notBefore, this.lanes.get(p.lane)?.retryAt ?? 0));
+      return {
+        queueId: envelope.id,
+        from: envelope.from,
+        arrival: envelope.arrival,
+        size: entry.body?.length ?? this.deps.spool.messageSize(envelope.id) ?? 0,
+        attempts: entry.tries,
+        nextAttempt: waits.length > 0 ? Math.min(...waits) : undefined,
+        recipients: [...pending.values()].map((p) => ({
+          address: p.target.address,
+          ...(p.lastReply && { reason: formatReply(p.lastReply) }),
+        })),
+      };
+    });
   }
 
   /** Forget every backoff and attempt now (Postfix `postqueue -f`). */
@@ -224,13 +245,17 @@ export class Queue {
     this.timer = { at, handle };
   }
 
+  /** A job's failure is a defect to log, never a reason for the process to die (an unhandled rejection). */
   private track(job: Promise<void>): void {
     this.running.add(job);
-    void job.finally(() => this.running.delete(job));
+    void job
+      .catch((error: unknown) => this.deps.log({ type: 'error', host: this.deps.host, message: failureDetail(error) }))
+      .finally(() => this.running.delete(job));
   }
 
   private async run(entry: Entry, dest: Lane, items: PendingTarget[]): Promise<void> {
     dest.active++;
+    entry.tries++;
     const epoch = dest.epoch;
     for (const item of items) item.inFlight = true;
     let result: TransmitResult;
@@ -243,7 +268,12 @@ export class Queue {
       });
     } catch (error) {
       // RFC 5321 §4.2.1 spirit: our own failure is never a reason to bounce; try again later.
-      const reply = REPLIES.localError(error instanceof Error ? error.message : String(error));
+      this.deps.log({
+        type: 'error',
+        host: this.deps.host,
+        message: `delivery of ${entry.envelope.id}: ${failureDetail(error)}`,
+      });
+      const reply = localFailure(error);
       result = {
         outcomes: new Map(items.map((i) => [i.target.address, { status: 'deferred', reply }])),
         unreachable: true,
@@ -283,6 +313,7 @@ export class Queue {
           recipient: address,
           to: outcome.remote ?? 'maildir',
           duplicate: outcome.duplicate === true,
+          reply: formatReply(outcome.reply),
         });
       } else if (outcome.status === 'failed') {
         entry.pending.delete(address);

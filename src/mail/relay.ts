@@ -2,6 +2,8 @@
  * One planned host as a running SMTP relay on loopback. This module holds its lifecycle and the
  * wiring of its stages, each in a module of its own, over one Delivery (queue.ts):
  *
+ *   server.ts          the SMTP listener: admission (admission.ts, the host's session limits)
+ *                      and per-request deadlines (deadline.ts), then smtp-server
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
@@ -36,7 +38,9 @@ import { listenSmtp, type ListeningServer } from './server.js';
 import { SmtpClient } from './smtp-client.js';
 import { Spool, type RecoveredMessage } from './spool.js';
 import { openHostState, type HostState } from './state.js';
+import { exchangeSecurity } from './tls-policy.js';
 import { transmit } from './transmit.js';
+import type { TlsIdentity } from '../tls/pki.js';
 
 export interface RelayOptions {
   readonly plan: Plan;
@@ -57,6 +61,12 @@ export interface RelayOptions {
   readonly maxRecipients?: number;
   /** [0, 1), for the shuffle of equal MX preferences. */
   readonly random?: () => number;
+  /**
+   * The host's certificate and the one CA its client trusts (src/tls/pki.ts). With it (and the
+   * profile's `tls` on) the relay offers STARTTLS and uses it towards the next hop; without it,
+   * plain SMTP only.
+   */
+  readonly tls?: { readonly identity: TlsIdentity; readonly ca: string };
 }
 
 export interface Relay extends AsyncDisposable {
@@ -93,8 +103,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const clock = options.clock ?? systemClock;
   const profile = profileFor(options.profile, policy, options.overrides);
   const log = safeLog(options.log);
+  const tls = profile.tls ? options.tls : undefined;
   const state = await openHostState(options.stateDir, host.id);
   const client = new SmtpClient({
+    ...(tls && { ca: tls.ca }),
     helo: host.helo,
     connectTimeout: profile.connectTimeout,
     greetingTimeout: profile.greetingTimeout,
@@ -106,13 +118,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   try {
     const opened = await Spool.open(state.queueDir);
     spool = opened.spool;
-    const relay = wire({ policy, clock, log, profile, spool, client, state, options });
+    const relay = wire({ policy, clock, log, profile, spool, client, state, options, tls: tls !== undefined });
     server = await listenSmtp(
       {
         name: host.fqdn,
         maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
         maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
-        socketTimeout: profile.serverSocketTimeout,
+        limits: policy.smtpLimits,
+        deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
+        ...(tls && { tls: tls.identity }),
         onError: (error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
         handlers: inboundHandlers(relay),
       },
@@ -140,19 +154,26 @@ function wire(parts: {
   client: SmtpClient;
   state: HostState;
   options: RelayOptions;
+  tls: boolean;
 }): RelayContext {
   const { policy, clock, log, profile, spool, options } = parts;
   const { host } = policy;
-  const deliver = (to: Destination, delivery: Delivery) =>
-    to.kind === 'local'
-      ? deliverLocal(relay, delivery)
-      : transmit(
-          to,
-          delivery.envelope.from,
-          delivery.targets.map((t) => t.address),
-          delivery.body,
-          relay.outbound,
-        );
+  const deliver = async (to: Destination, delivery: Delivery) => {
+    if (to.kind === 'local') return deliverLocal(relay, delivery);
+    const recipients = delivery.targets.map((t) => t.address);
+    const result = await transmit(to, delivery.envelope.from, recipients, delivery.body, relay.outbound);
+    // Before the queue logs the outcome: why it went there comes first in the journey.
+    if (result.route)
+      log({
+        type: 'routed',
+        host: host.id,
+        queueId: delivery.envelope.id,
+        recipients,
+        via: to.kind === 'mx' ? { kind: 'mx', domain: to.domain } : { kind: 'host', host: to.host.id },
+        ...result.route,
+      });
+    return result;
+  };
   const relay: RelayContext = {
     policy,
     clock,
@@ -166,6 +187,7 @@ function wire(parts: {
       maxRecipients: policy.recipientLimit,
       self: { fqdn: host.fqdn, addresses: new Set([...host.ipv4, ...host.ipv6].map(canonicalIP)) },
       random: options.random ?? Math.random,
+      ...(parts.tls && { security: (hop, exchange) => exchangeSecurity(relay.policy.plan, hop, exchange) }),
     },
     newQueueId: queueIds(clock),
     queue: new Queue({

@@ -73,6 +73,28 @@ export const REPLIES = {
     enhanced: '4.3.0',
     text: `Local error in processing: ${what}`,
   }),
+  /** RFC 5321 §4.2.2 452, RFC 3463 4.3.1: the disk is full; as Postfix says it. */
+  insufficientStorage: (): SmtpReply => ({ code: 452, enhanced: '4.3.1', text: 'Insufficient system storage' }),
+  /** RFC 6531 §3.5: a non-ASCII address in a transaction without SMTPUTF8. */
+  needsSmtpUtf8: (address: string, role: 'Sender' | 'Recipient'): SmtpReply => ({
+    code: 553,
+    enhanced: '5.6.7',
+    text: `<${address}>: ${role} address rejected: non-ASCII address without SMTPUTF8`,
+  }),
+  /** RFC 6531 §3.2: no downgrade; Postfix words it so. */
+  smtpUtf8NotOffered: (host: string): SmtpReply => ({
+    code: 553,
+    enhanced: '5.6.7',
+    text: `SMTPUTF8 is required, but was not offered by host ${host}`,
+  }),
+  /** RFC 5321 §4.1.1.11: a MAIL or RCPT parameter of no extension this server offers (Postfix's words). */
+  unsupportedParameter: (parameter: string): SmtpReply => ({
+    code: 555,
+    enhanced: '5.5.4',
+    text: `Unsupported option: ${parameter}`,
+  }),
+  /** The client went away before the final dot (RFC 3463 4.4.2: bad connection). */
+  sessionLost: (): SmtpReply => ({ code: 451, enhanced: '4.4.2', text: 'The session closed before the final dot' }),
   queued: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: queued as ${id}` }),
   delivered: (id: string): SmtpReply => ({ code: 250, enhanced: '2.0.0', text: `Ok: delivered as ${id}` }),
   /** RFC 3463 4.4.7: the queue lifetime ran out. */
@@ -104,12 +126,41 @@ export const REPLIES = {
     enhanced: '4.4.1',
     text: `${exchange} [${address}]: unreachable (${why})`,
   }),
+  /** RFC 8461 §5: a session without valid TLS to an MTA-STS enforce MX is a temporary failure (RFC 3463 X.7.5). */
+  tlsRequired: (exchange: string, why: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.7.5',
+    text: `TLS with a certificate valid for ${exchange} is required (MTA-STS enforce, RFC 8461 §5): ${why}`,
+  }),
+  /** RFC 8461 §4.1: an MX that no pattern of the domain's enforced policy matches is not delivered to. */
+  notInStsPolicy: (exchange: string, domain: string): SmtpReply => ({
+    code: 451,
+    enhanced: '4.7.5',
+    text: `${exchange} is not an MX host of ${domain}'s MTA-STS policy (enforce, RFC 8461 §4.1)`,
+  }),
   noRoute: (domain: string): SmtpReply => ({
     code: 451,
     enhanced: '4.4.1',
     text: `No reachable mail exchanger for ${domain}`,
   }),
 } as const;
+
+/**
+ * The reply for a failure of our own (a file system error, a defect): temporary (RFC 5321
+ * §4.2.1), and generic, because an error's message names files of the state directory, which no
+ * client or DSN reader is to see; whoever catches it logs the detail. A full disk says so (452
+ * 4.3.1), as it is the one cause a sender's postmaster can read something into.
+ */
+export function localFailure(error: unknown): SmtpReply {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return REPLIES.insufficientStorage();
+  return REPLIES.localError('the message was not stored; try again later');
+}
+
+/** What the log says about a failure of our own: its message in full. */
+export function failureDetail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);

@@ -1,23 +1,34 @@
 /**
  * The server side of a relay: smtp-server, configured for a planned host, with its callbacks
  * wrapped into async handlers in exactly this one place. A handler rejects with a SmtpReplyError
- * to refuse; any other error becomes a 451 (RFC 5321 §4.2.1: our failure is never the client's
- * permanent failure).
+ * to refuse; any other error becomes a generic 4xx (RFC 5321 §4.2.1: our failure is never the
+ * client's permanent failure), and its detail goes to onError, never to the client.
  *
  * Options that differ from smtp-server's defaults (as of 3.21), and why:
  * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
  * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH;
- * - STARTTLS disabled: the built-in certificate is expired and no sandbox client could verify a
- *   generated one, so the honest choice is plain text on loopback;
+ * - STARTTLS (RFC 3207) with the host's own certificate when `tls` is given (the sandbox's CA
+ *   issues it, src/tls/pki.ts), and not offered at all otherwise: smtp-server's built-in
+ *   certificate is for localhost and expired, so no client could validate it;
  * - size + maxRecipients: SIZE is advertised and enforced while reading (inbound.ts), and a
  *   transaction takes at most `maxRecipients` (>= 100, RFC 5321 §4.5.3.1.8), then 452;
- * - socketTimeout from the profile: a silent client is dropped; closeTimeout short, for stop().
+ * - closeTimeout short, for stop().
+ *
+ * The listening socket is ours, not smtp-server's: each connection is admitted first
+ * (admission.ts: the host's session limits, 421 4.7.0 beyond them) and given its deadlines
+ * (deadline.ts: Postfix's per-request smtpd_timeout), then handed to smtp-server's connect().
+ * smtp-server's own idle timeout stays as a backstop at twice the command deadline.
  */
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import type { AddressInfo, Socket } from 'node:net';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ResourceError } from '../errors.js';
+import type { TlsIdentity } from '../tls/pki.js';
+import type { SmtpLimits } from '../topology/types.js';
+import { Admission } from './admission.js';
+import { SessionDeadline, type DeadlineSettings } from './deadline.js';
 import { readInbound, type InboundMessage } from './inbound.js';
-import { REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
+import { localFailure, REPLIES, SmtpReplyError, replyText, type SmtpReply } from './replies.js';
 
 export interface SessionInfo {
   readonly id: string;
@@ -25,6 +36,10 @@ export interface SessionInfo {
   readonly remoteAddress: string;
   readonly from: string;
   readonly recipients: readonly string[];
+  /** The session went through STARTTLS (RFC 3207). */
+  readonly secure: boolean;
+  /** MAIL FROM carried SMTPUTF8 (RFC 6531 §3.4). */
+  readonly smtpUtf8: boolean;
 }
 
 export interface InboundHandlers {
@@ -41,7 +56,11 @@ export interface ServerOptions {
   readonly name: string;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
-  readonly socketTimeout: number;
+  /** Sessions at once, in all and per client address (the host's plan). */
+  readonly limits: SmtpLimits;
+  readonly deadlines: DeadlineSettings;
+  /** The host's key and certificate: STARTTLS is offered with them. Absent: no STARTTLS. */
+  readonly tls?: TlsIdentity;
   readonly handlers: InboundHandlers;
   readonly onError: (error: Error) => void;
 }
@@ -67,56 +86,106 @@ export async function listenSmtp(
     remoteAddress: session.remoteAddress,
     from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
     recipients: session.envelope.rcptTo.map((r) => r.address),
+    secure: session.secure === true,
+    smtpUtf8: session.envelope.smtpUtf8 === true,
   });
 
-  /** The one adapter from async handlers to smtp-server's callbacks. */
+  /** Each session's deadlines, by smtp-server session id (ours: see connect below). */
+  const deadlines = new Map<string, SessionDeadline>();
+
+  /** The one adapter from async handlers to smtp-server's callbacks; the client waits meanwhile. */
   const settle = (
     stage: 'mail' | 'rcpt' | 'data',
     address: string | undefined,
+    session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
-  ) => ({
-    ok: (reply?: SmtpReply) => callback(null, reply && replyText(reply)),
-    fail: (error: unknown) => {
-      const reply =
-        error instanceof SmtpReplyError
-          ? error.reply
-          : REPLIES.localError(error instanceof Error ? error.message : String(error));
-      handlers.refused(stage, reply, address);
-      callback(new SmtpReplyError(reply));
-    },
-  });
+  ) => {
+    deadlines.get(session.id)?.busy();
+    return {
+      ok: (reply?: SmtpReply) => callback(null, reply && replyText(reply)),
+      fail: (error: unknown) => {
+        // Our own failure: the client gets a generic 4xx, the log gets the detail (replies.ts).
+        if (!(error instanceof SmtpReplyError))
+          options.onError(error instanceof Error ? error : new Error(String(error)));
+        const reply = error instanceof SmtpReplyError ? error.reply : localFailure(error);
+        handlers.refused(stage, reply, address);
+        callback(new SmtpReplyError(reply));
+      },
+    };
+  };
 
   const server = new SMTPServer({
     name: options.name,
     banner: 'mxplan sandbox relay',
     disableReverseLookup: true,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
+    ...(options.tls
+      ? { disabledCommands: ['AUTH'], key: options.tls.key, cert: options.tls.cert }
+      : { disabledCommands: ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
     size: options.maxMessageSize,
     maxRecipients: options.maxRecipients,
-    socketTimeout: options.socketTimeout,
+    socketTimeout: 2 * options.deadlines.commandDeadline,
     closeTimeout: 1000,
     logger: false,
+    onSecure(socket, session, callback) {
+      // After STARTTLS the session talks over the TLS socket: the deadlines must watch that one.
+      deadlines.get(session.id)?.follow(socket);
+      callback();
+    },
     onMailFrom(address, session, callback) {
-      const s = settle('mail', address.address, callback);
+      const s = settle('mail', address.address, session, callback);
+      const unsupported = unsupportedParameter(address.args, MAIL_PARAMETERS);
+      if (unsupported) return s.fail(new SmtpReplyError(REPLIES.unsupportedParameter(unsupported)));
       handlers.mailFrom(address.address, info(session)).then(() => s.ok(), s.fail);
     },
     onRcptTo(address, session, callback) {
-      const s = settle('rcpt', address.address, callback);
+      const s = settle('rcpt', address.address, session, callback);
+      const unsupported = unsupportedParameter(address.args, RCPT_PARAMETERS);
+      if (unsupported) return s.fail(new SmtpReplyError(REPLIES.unsupportedParameter(unsupported)));
       handlers.rcptTo(address.address, info(session)).then(() => s.ok(), s.fail);
     },
     onData(stream, session, callback) {
-      const s = settle('data', undefined, callback);
-      // Consume the whole stream before answering (smtp-server#171): the reply comes after the dot.
-      readInbound(stream, options.maxMessageSize)
-        .then((message) => {
+      // Consume the whole stream before answering (smtp-server#171): the reply comes after the dot,
+      // from which on the client waits for us.
+      readInbound(stream, options.maxMessageSize).then(
+        (message) => {
+          const s = settle('data', undefined, session, callback);
           if (message.oversized || !message.data)
-            throw new SmtpReplyError(REPLIES.messageTooBig(options.maxMessageSize));
-          return handlers.data({ ...message, data: message.data }, info(session));
-        })
-        .then(s.ok, s.fail);
+            return s.fail(new SmtpReplyError(REPLIES.messageTooBig(options.maxMessageSize)));
+          handlers.data({ ...message, data: message.data }, info(session)).then(s.ok, s.fail);
+        },
+        (error: unknown) => settle('data', undefined, session, callback).fail(error),
+      );
     },
+  });
+  server.on('error', options.onError);
+
+  const admission = new Admission(options.limits);
+  const sockets = new Set<Socket>();
+  let sessions = 0;
+  const listener = createServer((socket) => {
+    socket.setNoDelay(true); // replies are small and awaited: do not hold them for the delayed ACK
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => {}); // smtp-server adds its own; a refused socket has none
+    const client = clientAddress(socket);
+    const refusal = admission.admit(client);
+    if (refusal) {
+      const which = refusal === 'client' ? ` from ${client}` : '';
+      socket.end(`421 4.7.0 ${options.name} Error: too many connections${which}\r\n`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    const id = (++sessions).toString(36).toUpperCase();
+    deadlines.set(
+      id,
+      new SessionDeadline(socket, options.deadlines, `421 4.4.2 ${options.name} Error: timeout exceeded\r\n`),
+    );
+    socket.once('close', () => {
+      admission.release(client);
+      deadlines.delete(id);
+    });
+    server.connect(socket, { id });
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (error: NodeJS.ErrnoException) =>
@@ -125,27 +194,59 @@ export async function listenSmtp(
           cause: error,
         }),
       );
-    server.once('error', onListenError);
-    server.listen(listen.port, listen.address, () => {
-      server.removeListener('error', onListenError);
+    listener.once('error', onListenError);
+    listener.listen(listen.port, listen.address, () => {
+      listener.removeListener('error', onListenError);
       resolve();
     });
   });
-  server.on('error', options.onError);
-  const sockets = new Set<Socket>();
-  server.server.on('connection', (socket: Socket) => {
-    socket.setNoDelay(true); // replies are small and awaited: do not hold them for the delayed ACK
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  const bound = server.server.address() as AddressInfo;
+  listener.on('error', options.onError);
+  const bound = listener.address() as AddressInfo;
   return {
     address: bound.address,
     port: bound.port,
     close: ({ abrupt = false } = {}) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Resolves once every connection is gone; smtp-server tells its sessions 421 after closeTimeout.
+        listener.close(() => resolve());
+        server.close();
         if (abrupt) for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * RFC 5321 §4.1.1.11: MAIL and RCPT take the parameters of the extensions the server advertises
+ * and no others (555). Advertised here: SIZE (RFC 1870), 8BITMIME's BODY (RFC 6152), SMTPUTF8
+ * (RFC 6531); DSN is not (smtp-server's hideDSN), so RCPT takes none (NOTIFY, ORCPT get 555).
+ */
+const MAIL_PARAMETERS: ReadonlySet<string> = new Set(['SIZE', 'BODY', 'SMTPUTF8']);
+const RCPT_PARAMETERS: ReadonlySet<string> = new Set();
+
+/** The first parameter not in `known`, as the client wrote it ("FOO=bar"). */
+function unsupportedParameter(args: SMTPServerAddress['args'], known: ReadonlySet<string>): string | undefined {
+  if (!args) return undefined;
+  for (const [name, value] of Object.entries(args))
+    if (!known.has(name.toUpperCase())) return value === true ? name : `${name}=${String(value)}`;
+  return undefined;
+}
+
+/**
+ * RFC 5321 §4.3.2 / §4.2.4: EXPN is a command this server knows and does not offer, so 502, not
+ * the 500 smtp-server gives any unknown word (which also counts towards its limit of ten).
+ * smtp-server finds a command's handler by name on its connection class; this adds one there.
+ */
+function declineExpn(): void {
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
+  proto.handler_EXPN ??= function (this: SMTPConnection, _command: Buffer, callback: () => void) {
+    this.send(502, '5.5.1 Error: EXPN is not offered');
+    callback();
+  };
+}
+declineExpn();
+
+/** The client's address as anvil counts it: an IPv4-mapped IPv6 address is its IPv4 address. */
+function clientAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

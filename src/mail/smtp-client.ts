@@ -7,12 +7,21 @@
  * result per attempt, with a reply per recipient, so the queue can tell delivered, deferred (4xx)
  * and failed (5xx) apart (nodemailer's `info.rejected` mixes 550 and 451; only each
  * rejection's `responseCode` tells a deferral from a failure).
+ *
+ * TLS (RFC 3207), when the client has a CA to trust (the sandbox's, and nothing else):
+ * - `may` (RFC 7435 opportunistic security, Postfix's smtp_tls_security_level=may): STARTTLS
+ *   when the server offers it, unauthenticated; a refused STARTTLS goes on in plain text, and a
+ *   handshake that fails is dialled again without TLS (as RFC 3207 §4.1 lets a client that
+ *   needs no authentication go on). Without a requirement, a delivery is `may`.
+ * - `verify` (RFC 8461 §4.2, §5, for MTA-STS enforce): STARTTLS required and the certificate
+ *   must chain to the CA and name the MX host; otherwise no session, and no fallback.
  */
 import { isAscii } from 'node:buffer';
 import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Endpoint } from './connector.js';
-import { parseReply, type SmtpReply } from './replies.js';
+import { parseReply, REPLIES, type SmtpReply } from './replies.js';
+import { needsSmtpUtf8 } from './smtputf8.js';
 
 export interface ClientOptions {
   /** The EHLO name: the host's planned helo. */
@@ -22,6 +31,14 @@ export interface ClientOptions {
   readonly socketTimeout: number;
   /** Idle connections are closed after this long, ms. */
   readonly reuseFor: number;
+  /** The one CA the client trusts, PEM. Absent: the client never uses STARTTLS. */
+  readonly ca?: string;
+}
+
+/** How one delivery uses TLS (see the head comment); `servername` is the MX host's name (RFC 6125). */
+export interface TlsRequirement {
+  readonly level: 'may' | 'verify';
+  readonly servername: string;
 }
 
 export interface Envelope {
@@ -37,6 +54,8 @@ export type SendResult =
   | { readonly stage: 'mail'; readonly reply: SmtpReply }
   /** DATA refused, or the session broke during the transaction (`lost`): the same for every recipient. */
   | { readonly stage: 'data'; readonly reply: SmtpReply; readonly lost?: boolean }
+  /** The envelope needs SMTPUTF8 and the server does not offer it: nothing was sent (RFC 6531 §3.2, no downgrade). */
+  | { readonly stage: 'smtputf8' }
   /** The transaction ended: `accepted` got the message; every other recipient has its RCPT reply. */
   | {
       readonly stage: 'done';
@@ -46,7 +65,7 @@ export type SendResult =
     };
 
 interface Pooled {
-  readonly connection: SMTPConnection;
+  readonly connection: SMTPConnection & { upgrading?: boolean; secure?: boolean };
   alive: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
@@ -67,24 +86,39 @@ export class SmtpClient {
 
   constructor(private readonly options: ClientOptions) {}
 
-  async send(endpoint: Endpoint, envelope: Envelope, message: Buffer): Promise<SendResult> {
-    const reused = this.takeIdle(endpoint);
+  async send(endpoint: Endpoint, envelope: Envelope, message: Buffer, tls?: TlsRequirement): Promise<SendResult> {
+    const security = this.options.ca === undefined ? undefined : tls;
+    const k = key(endpoint, security);
+    const reused = this.takeIdle(k);
     if (reused) {
       const result = await this.transact(reused, envelope, message);
       // A cached session the server has meanwhile closed: not the destination's fault, dial again.
-      if (!(result.stage === 'data' && result.lost)) return this.finish(endpoint, reused, result);
+      if (!(result.stage === 'data' && result.lost)) return this.finish(k, reused, result);
       this.discard(reused);
     }
     let pooled: Pooled;
     try {
-      pooled = await this.dial(endpoint);
+      pooled = await this.dial(endpoint, security);
     } catch (error) {
-      return {
-        stage: 'connect',
-        reply: replyOf(error as SmtpError, `connection to ${endpoint.host}:${endpoint.port} failed`),
-      };
+      const e = error as SmtpError & { duringTls?: boolean };
+      if (!(e.duringTls && security?.level === 'may'))
+        return {
+          stage: 'connect',
+          reply: e.duringTls
+            ? REPLIES.tlsRequired(security!.servername, e.message)
+            : replyOf(e, `connection to ${endpoint.host}:${endpoint.port} failed`),
+        };
+      // Opportunistic: the handshake failed, so the same server is dialled again in plain text.
+      try {
+        pooled = await this.dial(endpoint, undefined);
+      } catch (again) {
+        return {
+          stage: 'connect',
+          reply: replyOf(again as SmtpError, `connection to ${endpoint.host}:${endpoint.port} failed`),
+        };
+      }
     }
-    return this.finish(endpoint, pooled, await this.transact(pooled, envelope, message));
+    return this.finish(k, pooled, await this.transact(pooled, envelope, message));
   }
 
   /** Closes every pooled connection (QUIT when idle). */
@@ -94,8 +128,8 @@ export class SmtpClient {
     this.idle.clear();
   }
 
-  private finish(endpoint: Endpoint, pooled: Pooled, result: SendResult): SendResult {
-    if (result.stage === 'done' && pooled.alive && !this.closed) this.park(endpoint, pooled);
+  private finish(k: string, pooled: Pooled, result: SendResult): SendResult {
+    if (result.stage === 'done' && pooled.alive && !this.closed) this.park(k, pooled);
     else this.discard(pooled);
     return result;
   }
@@ -105,7 +139,7 @@ export class SmtpClient {
    * writes a message and its final dot separately, and with Nagle on the dot waits for the
    * server's delayed ACK (40 ms on Linux), capping a session near 25 messages a second.
    */
-  private async dial(endpoint: Endpoint): Promise<Pooled> {
+  private async dial(endpoint: Endpoint, tls: TlsRequirement | undefined): Promise<Pooled> {
     if (this.closed) throw new Error('client closed');
     const socket = await openSocket(endpoint, this.options.connectTimeout);
     socket.setNoDelay(true);
@@ -116,8 +150,20 @@ export class SmtpClient {
         port: endpoint.port,
         name: this.options.helo,
         secure: false,
-        // STARTTLS is off in the sandbox (no certificate anyone could verify); see server.ts.
-        ignoreTLS: true,
+        ...(tls
+          ? {
+              requireTLS: tls.level === 'verify',
+              // A 4xx/5xx answer to STARTTLS: plain text, unless TLS is required.
+              opportunisticTLS: tls.level === 'may',
+              servername: tls.servername,
+              tls: {
+                ca: [this.options.ca!],
+                servername: tls.servername,
+                rejectUnauthorized: tls.level === 'verify',
+                minVersion: 'TLSv1.2' as const,
+              },
+            }
+          : { ignoreTLS: true }),
         greetingTimeout: this.options.greetingTimeout,
         socketTimeout: this.options.socketTimeout,
         logger: false,
@@ -129,7 +175,9 @@ export class SmtpClient {
         pooled.alive = false;
         if (!settled) {
           settled = true;
-          reject(error);
+          // nodemailer reports a failed handshake (or certificate) as ETLS or as a socket error while upgrading.
+          const duringTls = error.code === 'ETLS' || pooled.connection.upgrading === true;
+          reject(Object.assign(error, { duringTls }));
         }
       });
       connection.once('end', () => {
@@ -142,6 +190,13 @@ export class SmtpClient {
       });
       connection.connect(() => {
         if (settled) return;
+        // RFC 8461 §5: an MX that does not offer STARTTLS fails in enforce mode (requireTLS
+        // makes nodemailer send STARTTLS anyway; a refusal then is an ETLS error above).
+        if (tls?.level === 'verify' && pooled.connection.secure !== true) {
+          settled = true;
+          connection.close();
+          return reject(Object.assign(new Error('the session is not encrypted'), { code: 'ETLS', duringTls: true }));
+        }
         settled = true;
         this.open.add(pooled);
         resolve(pooled);
@@ -150,6 +205,10 @@ export class SmtpClient {
   }
 
   private transact(pooled: Pooled, envelope: Envelope, message: Buffer): Promise<SendResult> {
+    // nodemailer adds SMTPUTF8 to MAIL FROM for such an envelope when the server offers it, and
+    // sends it without otherwise: that downgrade is ours to refuse.
+    if (needsSmtpUtf8(envelope.from, envelope.to) && !offers(pooled.connection, 'SMTPUTF8'))
+      return Promise.resolve({ stage: 'smtputf8' });
     return new Promise((resolve) => {
       let settled = false;
       const settle = (result: SendResult) => {
@@ -185,8 +244,8 @@ export class SmtpClient {
     });
   }
 
-  private takeIdle(endpoint: Endpoint): Pooled | undefined {
-    const list = this.idle.get(key(endpoint));
+  private takeIdle(k: string): Pooled | undefined {
+    const list = this.idle.get(k);
     while (list && list.length > 0) {
       const pooled = list.pop()!;
       clearTimeout(pooled.idleTimer);
@@ -195,8 +254,7 @@ export class SmtpClient {
     return undefined;
   }
 
-  private park(endpoint: Endpoint, pooled: Pooled): void {
-    const k = key(endpoint);
+  private park(k: string, pooled: Pooled): void {
     const list = this.idle.get(k) ?? [];
     this.idle.set(k, list);
     list.push(pooled);
@@ -221,6 +279,15 @@ export class SmtpClient {
 
 const OK: SmtpReply = { code: 250, enhanced: '2.0.0', text: 'Ok' };
 
+/**
+ * Whether the server's EHLO reply listed `extension`. nodemailer keeps that list in a field of
+ * its connection and hands it out only to AUTH handlers; test/mail/smtputf8.test.ts pins it.
+ */
+function offers(connection: SMTPConnection, extension: string): boolean {
+  const extensions = (connection as unknown as { _supportedExtensions?: readonly string[] })._supportedExtensions;
+  return extensions?.includes(extension) ?? false;
+}
+
 function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: endpoint.host, port: endpoint.port });
@@ -243,8 +310,9 @@ function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> 
   });
 }
 
-function key(endpoint: Endpoint): string {
-  return `${endpoint.host}:${endpoint.port}`;
+/** A pooled session serves only deliveries with the same endpoint and the same TLS requirement. */
+function key(endpoint: Endpoint, tls: TlsRequirement | undefined): string {
+  return `${endpoint.host}:${endpoint.port} ${tls ? `${tls.level} ${tls.servername}` : 'plain'}`;
 }
 
 /** nodemailer's error shapes (lib/smtp-connection: EENVELOPE, EMESSAGE, ECONNECTION, ...) to a stage. */

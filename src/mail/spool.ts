@@ -29,6 +29,13 @@
  * targets already done), and it goes. Replay keeps the first M record of an id, so a crash during
  * the copy leaves one message either way; disk use stays near twice the queued bytes plus a
  * segment.
+ *
+ * A full disk (ENOSPC) shows where the zeros are written ahead: the appends of that batch fail
+ * (the relay answers 452) and nothing of them reached the segment, which stays current, so a
+ * full disk makes no new files however often it is tried, and the first append once space
+ * returns goes on where the last one stopped. A segment that holds no record at all (its start
+ * found no room) is removed wherever it stands; a spool opened on a full disk starts its
+ * segment at its first append.
  */
 import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
@@ -113,7 +120,8 @@ export interface SpoolOptions {
 export class Spool {
   private readonly segments = new Map<number, Segment>();
   private readonly live = new Map<string, LiveMessage>();
-  private current!: Segment;
+  /** Where records go; undefined until a segment could be started (a full disk at open). */
+  private current: Segment | undefined;
   private compaction: Promise<void> | undefined;
   private pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
@@ -130,7 +138,8 @@ export class Spool {
     await mkdir(dir, { recursive: true });
     const spool = new Spool(dir, options.segmentBytes ?? 16 * 1024 * 1024);
     const recovered = await spool.replay();
-    await spool.startSegment();
+    // A full disk must not stop a start: the first append starts the segment instead (flush).
+    await spool.startSegment().catch(() => {});
     spool.collectGarbage();
     return { spool, recovered };
   }
@@ -171,6 +180,11 @@ export class Spool {
     const message = this.live.get(id);
     if (!message) throw new Error(`spool holds no message ${id}`);
     return this.read(message.segment, message.body.offset, message.body.length);
+  }
+
+  /** The body's length in bytes of a live message (Postfix's message_size), undefined for any other. */
+  messageSize(id: string): number | undefined {
+    return this.live.get(id)?.body.length;
   }
 
   /** Segments on disk, live messages, and fdatasyncs so far (fewer than messages: group commit). */
@@ -252,7 +266,7 @@ export class Spool {
         this.flushing = undefined;
         return;
       }
-      if (this.current.broken || this.current.size >= this.segmentBytes) {
+      if (!this.current || this.current.broken || this.current.size >= this.segmentBytes) {
         try {
           await this.startSegment();
         } catch (error) {
@@ -261,7 +275,7 @@ export class Spool {
         }
         this.collectGarbage();
       }
-      const segment = this.current;
+      const segment = this.current!;
       const batch = this.pending.splice(0);
       const starts: number[] = [];
       let offset = segment.size;
@@ -270,12 +284,14 @@ export class Spool {
         offset += w.bytes.length;
       }
       try {
-        if (offset > segment.allocated) {
-          // Extend in place; the fdatasync below makes the new length durable once per PREALLOCATE.
-          const grow = Math.max(PREALLOCATE, offset - segment.allocated);
-          await writeAll(segment.writer!, [Buffer.alloc(grow)], segment.allocated);
-          segment.allocated += grow;
-        }
+        await this.preallocate(segment, offset);
+      } catch (error) {
+        // Nothing of the batch was written (the zeros past the records are what replay stops at
+        // anyway): the segment is intact and stays current, so a full disk makes no new segments.
+        for (const w of batch) w.reject(error);
+        continue;
+      }
+      try {
         await writeAll(
           segment.writer!,
           batch.map((w) => w.bytes),
@@ -298,12 +314,38 @@ export class Spool {
     }
   }
 
+  /**
+   * Extends the segment with zeros to hold `end` bytes; the fdatasync after the records makes the
+   * new length durable once per PREALLOCATE. When a whole PREALLOCATE does not fit (a nearly full
+   * disk), just what the batch needs is tried.
+   */
+  private async preallocate(segment: Segment, end: number): Promise<void> {
+    if (end <= segment.allocated) return;
+    const needed = end - segment.allocated;
+    for (const grow of needed < PREALLOCATE ? [PREALLOCATE, needed] : [needed]) {
+      try {
+        await writeAll(segment.writer!, [Buffer.alloc(grow)], segment.allocated);
+        segment.allocated += grow;
+        return;
+      } catch (error) {
+        if (grow === needed) throw error;
+      }
+    }
+  }
+
   private async startSegment(): Promise<void> {
     const seq = Math.max(0, ...this.segments.keys()) + 1;
     const path = join(this.dir, `segment-${String(seq).padStart(6, '0')}.log`);
     const writer = await open(path, 'wx', 0o600);
-    // The new file's directory entry must be durable before any message in it is acknowledged.
-    await syncDirectory(this.dir);
+    try {
+      // The new file's directory entry must be durable before any message in it is acknowledged.
+      await syncDirectory(this.dir);
+    } catch (error) {
+      // Not a segment yet: leave no file behind (the next attempt takes the same name).
+      await writer.close().catch(() => {});
+      await rm(path, { force: true }).catch(() => {});
+      throw error;
+    }
     const segment: Segment = {
       seq,
       path,
@@ -316,7 +358,7 @@ export class Spool {
       broken: false,
     };
     this.segments.set(seq, segment);
-    const previous = this.current as Segment | undefined;
+    const previous = this.current;
     this.current = segment;
     if (previous?.writer) {
       const old = previous.writer;
@@ -344,34 +386,55 @@ export class Spool {
     count(segment, message, 1);
   }
 
-  /** Deletes the oldest segments while none of their messages is live, then compacts the oldest if it pins others. */
+  /**
+   * Deletes the oldest segments while none of their messages is live, then compacts the oldest if
+   * it pins others. A segment without a single record (its writes failed: a full disk) holds
+   * nothing anyone needs, and goes wherever it is.
+   */
   private collectGarbage(): void {
+    let pinned = false;
     for (const seq of [...this.segments.keys()].sort((a, b) => a - b)) {
       const segment = this.segments.get(seq)!;
       if (segment === this.current) return;
+      if (segment.size === 0) {
+        this.remove(segment);
+        continue;
+      }
+      if (pinned) continue;
       if (segment.live > 0) {
+        pinned = true;
         if (this.segments.size > 2 && !this.compaction && !this.closed && segment.liveBytes * 2 <= segment.size)
           this.compaction = this.compact(segment);
-        return;
+        continue;
       }
-      this.segments.delete(seq);
-      // A segment that cannot be removed now is only disk space; the next start removes it.
-      void closeHandles(segment)
-        .then(() => rm(segment.path, { force: true }))
-        .catch(() => {});
+      this.remove(segment);
     }
+  }
+
+  private remove(segment: Segment): void {
+    this.segments.delete(segment.seq);
+    // A segment that cannot be removed now is only disk space; the next start removes it.
+    void closeHandles(segment)
+      .then(() => rm(segment.path, { force: true }))
+      .catch(() => {});
   }
 
   /** Copies the live messages of `segment` forward, durably, so that it (and what it pins) can go. */
   private async compact(segment: Segment): Promise<void> {
+    const copies: Promise<void>[] = [];
+    // Each copy is observed at once: one that fails while the next record is read (a full disk)
+    // must not be an unhandled rejection; Promise.all below still sees it.
+    const keep = (copy: Promise<void>) => {
+      copy.catch(() => {});
+      copies.push(copy);
+    };
     try {
-      const copies: Promise<void>[] = [];
       for (const [id, message] of this.live) {
         if (message.segment !== segment.seq) continue;
         const bytes = await this.read(segment.seq, message.record.offset, message.record.length);
         if (this.live.get(id) !== message || message.segment !== segment.seq) continue; // released or moved meanwhile
         const bodyOffset = message.body.offset - message.record.offset;
-        copies.push(
+        keep(
           this.enqueueRecord({
             bytes,
             bodyOffset,
@@ -385,7 +448,7 @@ export class Spool {
         const byOutcome = new Map<DoneOutcome, string[]>();
         for (const [target, outcome] of message.done)
           byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), target]);
-        for (const [outcome, targets] of byOutcome) copies.push(this.appendDoneRecord(id, targets, outcome, true));
+        for (const [outcome, targets] of byOutcome) keep(this.appendDoneRecord(id, targets, outcome, true));
       }
       await Promise.all(copies);
     } catch {
@@ -409,7 +472,7 @@ export class Spool {
         path,
         writer: undefined,
         reader: undefined,
-        size: bytes.length,
+        size: 0, // the end of its last record, below
         allocated: bytes.length,
         live: 0,
         liveBytes: 0,
@@ -417,6 +480,7 @@ export class Spool {
       };
       this.segments.set(seq, segment);
       for (const record of parseRecords(bytes)) {
+        segment.size = record.offset + record.length;
         if (record.type === 'M') {
           if (messages.has(record.id)) continue;
           const nl = record.payload.indexOf(0x0a);

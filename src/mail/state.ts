@@ -2,10 +2,13 @@
  * A relay's state directory, <stateDir>/<hostId>/ (laid out in state-layout.ts): its lock, its
  * spool (spool.ts: queue/segment-NNNNNN.log) and its Maildirs.
  *
- * Two relays must never share one: the lock holds the owner's pid, and a lock whose process is
- * gone (kill -9) is stale and taken over, so a crash never blocks the restart.
+ * Two relays must never share one: the lock names the owner's pid, and a lock whose process is
+ * gone (kill -9) is stale and taken over, so a crash never blocks the restart. The lock is a
+ * symbolic link whose target is the pid (as Emacs and Mercurial lock): made atomically, and a
+ * target that short lives in the inode, so it needs no data block and a full disk cannot keep a
+ * relay from starting. A lock written by an older mxplan (a file holding the pid) is still read.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { ResourceError } from '../errors.js';
 import { isAlive } from '../process-alive.js';
 import { hostLayout } from '../state-layout.js';
@@ -27,13 +30,11 @@ export async function openHostState(stateDir: string, hostId: string): Promise<H
 async function takeLock(lockPath: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(lockPath, 'wx', 0o644);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
+      await symlink(String(process.pid), lockPath);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      const owner = await lockOwner(lockPath);
       if (owner && isAlive(owner)) {
         throw new ResourceError(`state directory ${lockPath.replace(/\/lock$/, '')} is in use by process ${owner}`);
       }
@@ -41,4 +42,10 @@ async function takeLock(lockPath: string): Promise<void> {
     }
   }
   throw new ResourceError(`cannot lock ${lockPath}`);
+}
+
+/** The pid a lock names (0 when it names none): a link's target, or an older lock file's content. */
+async function lockOwner(lockPath: string): Promise<number> {
+  const text = await readlink(lockPath).catch(() => readFile(lockPath, 'utf8').catch(() => ''));
+  return Number(text.trim()) || 0;
 }

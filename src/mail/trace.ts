@@ -19,7 +19,8 @@ export interface ReceivedFields {
   readonly id: string;
   /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
   readonly recipient?: string;
-  readonly protocol?: 'SMTP' | 'ESMTP';
+  /** RFC 5321 §4.4 "with": ESMTPS after STARTTLS (RFC 3848), UTF8SMTP(S) for SMTPUTF8 (RFC 6531 §3.7.3). */
+  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'UTF8SMTP' | 'UTF8SMTPS';
   readonly date: number;
 }
 
@@ -69,10 +70,7 @@ const MAX_HEADER_SCAN = 1024 * 1024;
  * top counts for the key, so a header forged further down by a client cannot choose it.
  */
 export function readTrace(message: Buffer, plannedHosts: ReadonlySet<string>): TraceSummary {
-  const end = message.indexOf('\r\n\r\n');
-  const headerLength = end < 0 ? message.length : end + 4;
-  const section = message.subarray(0, Math.min(end < 0 ? message.length : end, MAX_HEADER_SCAN)).toString('latin1');
-  const fields = section.length === 0 ? [] : section.split(/\r\n(?![ \t])/);
+  const { fields, headerLength } = headerFields(message);
   const received = fields.filter((f) => /^received\s*:/i.test(f));
 
   let deliveryKey: string | undefined;
@@ -89,4 +87,18 @@ export function readTrace(message: Buffer, plannedHosts: ReadonlySet<string>): T
     deliveryKey = `${host} ${id[1]}`;
   }
   return { hops: received.length, deliveryKey, headerLength };
+}
+
+/** The message's Message-ID (RFC 5322 §3.6.4), angle brackets included, when it has one. */
+export function messageIdOf(message: Buffer): string | undefined {
+  const field = headerFields(message).fields.find((f) => /^message-id\s*:/i.test(f));
+  return field && /<[^<>\s]{1,998}>/.exec(field)?.[0];
+}
+
+/** The header section's fields, unfolding left to the reader (RFC 5322 §2.2.3), and its length. */
+function headerFields(message: Buffer): { fields: string[]; headerLength: number } {
+  const end = message.indexOf('\r\n\r\n');
+  const headerLength = end < 0 ? message.length : end + 4;
+  const section = message.subarray(0, Math.min(end < 0 ? message.length : end, MAX_HEADER_SCAN)).toString('latin1');
+  return { fields: section.length === 0 ? [] : section.split(/\r\n(?![ \t])/), headerLength };
 }

@@ -20,7 +20,7 @@
  * is an iterator over the plan, paid for only by whoever walks it (a generator printing maps), so
  * a relay on a million-user plan builds no table at all.
  */
-import type { Alias, Domain, Host, Plan, PlannedAddress, User } from '../topology/types.js';
+import type { Alias, Domain, Host, Plan, PlannedAddress, SmtpLimits, User } from '../topology/types.js';
 import { LOCAL, type Destination } from './destination.js';
 import { aliasMembers } from './aliases.js';
 
@@ -56,11 +56,17 @@ export class HostPolicy {
   readonly hopLimit: number;
   /** Seconds a message may wait in this host's queue before it bounces (Postfix maximal_queue_lifetime). */
   readonly queueLifetime: number;
+  /**
+   * The SMTP sessions it serves at once, in all and per client address: the relay's admission
+   * (mail/admission.ts) and Postfix's smtpd process limit and smtpd_client_connection_count_limit.
+   */
+  readonly smtpLimits: SmtpLimits;
   /** Bytes a message may have (Postfix message_size_limit). */
   readonly messageSizeLimit = MESSAGE_SIZE_LIMIT;
   /** Recipients per transaction, taken and sent (Postfix smtpd_recipient_limit). */
   readonly recipientLimit = RECIPIENT_LIMIT;
   private readonly hostDestinations = new Map<string, Destination>();
+  private postmasterDomainFound: { readonly domain: string | undefined } | undefined;
   private readonly mxDestinations = new Map<string, Destination>();
 
   constructor(
@@ -71,6 +77,7 @@ export class HostPolicy {
   ) {
     this.hopLimit = plan.hopLimit;
     this.queueLifetime = host.queueLifetime;
+    this.smtpLimits = host.smtp;
   }
 
   /** How this host accepts the domain from a client; undefined: relaying (refused), or a null MX. */
@@ -90,6 +97,19 @@ export class HostPolicy {
     if (this.host.role === 'relay') return this.toMx(user.domain);
     if (user.homeId === this.host.id) return LOCAL;
     return user.home && this.toHost(user.home);
+  }
+
+  /**
+   * The domain a bare `postmaster` (RFC 5321 §4.5.1, no domain) belongs to: the first domain in
+   * plan order this host is final or backup for (Postfix: myorigin, which qualifies it);
+   * undefined for a host that serves none. Found once.
+   */
+  get postmasterDomain(): string | undefined {
+    if (this.postmasterDomainFound === undefined)
+      this.postmasterDomainFound = {
+        domain: [...this.plan.domains.values()].find((d) => this.domainRole(d) !== undefined)?.name,
+      };
+    return this.postmasterDomainFound.domain;
   }
 
   /** The destination of a planned host (one object per host: routing allocates none per recipient). */

@@ -7,7 +7,7 @@
  * destination or backup); everything else is relaying and is refused (RFC 5321 §3.6.2: never an
  * open relay).
  */
-import { splitAddress } from '../topology/names.js';
+import { localPartProblem, splitAddress } from '../topology/names.js';
 import type { Destination } from './destination.js';
 import { aliasMembers } from './aliases.js';
 import type { HostPolicy } from './policy.js';
@@ -38,7 +38,7 @@ const NULL_MX: Refusal = { reason: 'null-mx' };
 const UNKNOWN_USER: Refusal = { reason: 'unknown-user' };
 
 export function route(policy: HostPolicy, recipient: string, origin: RouteOrigin = 'inbound'): RouteDecision {
-  const parts = splitAddress(recipient);
+  const parts = mailbox(policy, recipient);
   if (!parts) return refuse(recipient, BAD_ADDRESS);
   const address = `${parts.local}@${parts.domain}`;
   const { plan, host } = policy;
@@ -62,6 +62,23 @@ export function route(policy: HostPolicy, recipient: string, origin: RouteOrigin
   if (planned.kind === 'alias') return { kind: 'expand', address, members: aliasMembers(plan, planned.alias) };
   const to = policy.userDestination(planned.user);
   return to ? deliver(address, to) : refuse(address, { reason: 'no-home-host', homeId: planned.user.homeId });
+}
+
+/**
+ * The mailbox a client names, in the plan's terms:
+ * - RFC 5321 §4.1.2: a quoted local part is the same local part unquoted when that is a
+ *   dot-atom (`"ada"@x` is `ada@x`), and is sent on as a dot-atom;
+ * - §4.5.1: a bare `postmaster` (any case) is the postmaster of the domain this host serves first.
+ */
+function mailbox(policy: HostPolicy, recipient: string): { local: string; domain: string } | undefined {
+  const parts = splitAddress(recipient);
+  if (!parts) {
+    const domain = policy.postmasterDomain;
+    return /^\s*postmaster\s*$/i.test(recipient) && domain ? { local: 'postmaster', domain } : undefined;
+  }
+  if (!parts.local.startsWith('"')) return parts;
+  const unquoted = /^"((?:[^"\\]|\\.)*)"$/.exec(parts.local)?.[1]?.replace(/\\(.)/g, '$1');
+  return unquoted !== undefined && localPartProblem(unquoted) === undefined ? { ...parts, local: unquoted } : parts;
 }
 
 function deliver(address: string, to: Destination): RouteDecision {

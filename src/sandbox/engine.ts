@@ -9,6 +9,7 @@
  *   retryNow  postqueue -f
  *   down/cut  postfix stop, or the host's link down; up: postfix start, or the link up
  *   activity  what the host's mail log says (smtpd, cleanup, qmgr, smtp, virtual, bounce)
+ *   dns log   what the name server's query log says (BIND querylog, NSD/Knot dnstap)
  *   settled   the log read to its end, then quiet
  *
  * Nothing here names mxplan's relay, its queue or its events: a caller that needs more than this
@@ -24,13 +25,13 @@ export interface Endpoint {
 }
 
 /**
- * How the caller reaches a planned address: the loopback endpoint standing in for it (the
- * built-in sandbox), or the planned address itself on port 25 (an engine at the planned
- * addresses). Undefined: the address cannot be reached from where the caller runs, and must
- * not be dialled.
+ * How the caller reaches a planned address and port (25, SMTP, when omitted; 443 for a web
+ * host's HTTPS): the loopback endpoint standing in for it (the built-in sandbox), or the planned
+ * address and port themselves (an engine at the planned addresses). Undefined: it cannot be
+ * reached from where the caller runs, and must not be dialled.
  */
 export interface Connector {
-  endpointFor(address: string): Endpoint | undefined;
+  endpointFor(address: string, port?: number): Endpoint | undefined;
   /**
    * Opens a TCP connection to one of its endpoints, from where the plan's outside stands. An
    * engine whose endpoints stand in for addresses the caller cannot reach (the lab's loopback
@@ -65,19 +66,39 @@ export interface MailAccess {
   password(address: string): string | undefined;
 }
 
+/**
+ * The running plan's TLS: every certificate its hosts present (STARTTLS on SMTP, HTTPS on the
+ * web hosts that serve MTA-STS policies) chains to this CA, and a client that validates them
+ * trusts it alone.
+ */
+export interface PlanTls {
+  /** The CA's certificate, PEM. */
+  readonly ca: string;
+}
+
 export interface DnsEndpoint {
   readonly address: string;
   readonly port: number;
 }
+
+/**
+ * The services a host may offer a client, by name: `smtp` (port 25: MTA to MTA) on every host;
+ * `submission` (587, RFC 6409), `imap` (143) and `pop3` (110) on the stores of an engine that runs
+ * them (none does yet).
+ */
+export type ServiceName = 'smtp' | 'submission' | 'imap' | 'pop3';
 
 export interface HostEndpoint {
   readonly hostId: string;
   readonly fqdn: string;
   /** The planned addresses this endpoint stands in for. */
   readonly planned: readonly string[];
+  /** Where its SMTP service listens (as `services.smtp`). */
   readonly address: string;
   /** 0 while the host has never been up (the built-in sandbox picks its port when it first comes up). */
   readonly port: number;
+  /** Every service it offers, where the caller reaches it; a service it does not run is absent. */
+  readonly services: Readonly<Partial<Record<ServiceName, Endpoint>>>;
 }
 
 /**
@@ -91,26 +112,57 @@ export interface Envelope {
   readonly to: readonly string[];
 }
 
-/** One message a host holds in its queue, as `postqueue -j` lists it. */
+/**
+ * One message a host holds in its queue, as `postqueue -j` lists it (queue_id, sender,
+ * arrival_time, message_size, recipients with delay_reason). Postfix keeps the time of the next
+ * attempt as the deferred queue file's modification time (qmgr(8)); its attempts are the
+ * message's `status=deferred` lines in the log.
+ */
 export interface QueuedMessage {
   readonly queueId: string;
   /** The envelope sender, "" for the null reverse-path. */
   readonly from: string;
   /** Milliseconds since the epoch. */
   readonly arrival: number;
+  /** Bytes. */
+  readonly size: number;
+  /** Delivery attempts so far (0: never tried). */
+  readonly attempts: number;
+  /** When the host tries it next, ms since the epoch; undefined while it is being tried. */
+  readonly nextAttempt: number | undefined;
   /** The recipients still to go, each with the reason it waits when it was tried. */
   readonly recipients: readonly { readonly address: string; readonly reason?: string }[];
 }
 
+/** One DNS question a host asked on its way to a next hop, and what it was told. */
+export interface DnsLookup {
+  readonly name: string;
+  readonly type: 'MX' | 'A' | 'AAAA';
+  /** The answers in presentation form ("10 mail1.infra.example", "192.0.2.10"). */
+  readonly answers: readonly string[];
+  /** Why there are none: NXDOMAIN, NODATA, or the resolver's error for a temporary failure. */
+  readonly error?: string;
+}
+
+/** A place the host would deliver to: an exchange (MX target or planned host) at one address. */
+export interface HopCandidate {
+  readonly exchange: string;
+  /** The MX preference; 0 for a planned host dialled directly or an implicit MX. */
+  readonly preference: number;
+  readonly address: string;
+}
+
 /**
  * What a host did with mail, one entry per step of its mail log. `reason` is the reply or the
- * failure that decided it, as the log gives it ("451 4.3.0 ...", "connection refused").
+ * failure that decided it, as the log gives it ("451 4.3.0 ...", "connection refused"). `at`:
+ * when it happened, ms since the epoch, from an engine that learns of it later (a log line's own
+ * time); without it, the moment it is reported is the moment it happened.
  *
  * The built-in relays' own events (mail/events.ts) carry these fields and more, on purpose: the
  * sandbox hands them on as they are, without a copy per message, and the compiler checks there
  * that each still is an Activity.
  */
-export type Activity =
+export type Activity = (
   | {
       readonly type: 'accepted';
       readonly host: string;
@@ -118,6 +170,35 @@ export type Activity =
       readonly from: string;
       readonly recipients: readonly string[];
       readonly size: number;
+      /** The message's Message-ID header, angle brackets included (Postfix cleanup: message-id=). */
+      readonly messageId?: string | undefined;
+      /** The SMTP client it came from (Postfix smtpd: client=); absent for a local submission or a DSN. */
+      readonly client?: { readonly helo: string; readonly address: string } | undefined;
+    }
+  | {
+      /**
+       * One delivery attempt of a message to a next hop, and why it went there: the DNS answers
+       * the host read, the candidates they gave in order, and the connections that did not take
+       * the transaction (Postfix: the lab's DNS query log by the host's address, then smtp's
+       * "connect to ...: Connection refused" lines and its relay=). Reported before the
+       * attempt's `delivered` or `deferred`.
+       */
+      readonly type: 'routed';
+      readonly host: string;
+      readonly queueId: string;
+      readonly recipients: readonly string[];
+      /** `mx`: the domain's MX records; `host`: a planned host at its planned addresses (no MX lookup). */
+      readonly via: { readonly kind: 'mx'; readonly domain: string } | { readonly kind: 'host'; readonly host: string };
+      readonly lookups: readonly DnsLookup[];
+      readonly candidates: readonly HopCandidate[];
+      /** RFC 5321 §5.1: the host's own MX preference when it found itself among the MX (it discards that and above). */
+      readonly self?: number | undefined;
+      /** Candidates that held no session, in the order tried, with what happened. */
+      readonly tried: readonly (HopCandidate & { readonly reply: string })[];
+      /** The candidate that took the transaction; absent when none did. */
+      readonly relay?: HopCandidate | undefined;
+      /** Why no candidate was tried (the resolution failed), as a reply. */
+      readonly reply?: string | undefined;
     }
   | {
       readonly type: 'delivered';
@@ -127,6 +208,8 @@ export type Activity =
       readonly recipient: string;
       /** `maildir`: a mailbox of this host; otherwise the next hop that took it. */
       readonly to: string;
+      /** The reply that settled it: the next hop's 250 ("250 2.0.0 Ok: queued as ..."), or the local delivery's. */
+      readonly reply: string;
     }
   | {
       readonly type: 'deferred';
@@ -141,6 +224,8 @@ export type Activity =
       readonly queueId: string;
       readonly recipients: readonly string[];
       readonly reason: string;
+      /** The queue id of the DSN sent to the sender; absent when none was (the sender was <>). */
+      readonly dsn?: string | undefined;
     }
   | {
       /** An SMTP client was refused: no queue id, the message never entered the host. */
@@ -150,9 +235,33 @@ export type Activity =
       readonly address?: string;
       readonly reply: string;
     }
-  | { readonly type: 'host'; readonly host: string; readonly status: HostStatus };
+  | { readonly type: 'host'; readonly host: string; readonly status: HostStatus }
+) & { readonly at?: number };
 
 export type ActivityListener = (activity: Activity) => void;
+
+/**
+ * One query the plan's DNS answered, as its query log has it: the name server's own log, so the
+ * queries of every client (relays, verify, a person's dig) are in it.
+ */
+export interface DnsQuery {
+  /** When it was answered, ms since the epoch. */
+  readonly time: number;
+  /** "address:port" of the client ("[address]:port" for IPv6). */
+  readonly client: string;
+  /** The planned host that asked, when the engine can tell (in the lab, by its planned address). */
+  readonly host?: string;
+  readonly transport: 'udp' | 'tcp';
+  /** The question; null when the query could not be read. */
+  readonly name: string | null;
+  readonly type: string | null;
+  /** The reply's RCODE mnemonic; null when the query got no reply. */
+  readonly rcode: string | null;
+  /** The answer section in presentation form, when the log gives it. */
+  readonly answers?: readonly string[];
+}
+
+export type DnsQueryListener = (query: DnsQuery) => void;
 
 export interface SettleOptions {
   /** How long no host may have accepted or delivered anything, ms. */
@@ -170,6 +279,8 @@ export interface RunningPlan extends AsyncDisposable {
   readonly connector: Connector;
   /** IMAP and POP3 at the stores, when the engine runs a mailbox server. */
   readonly mailAccess?: MailAccess;
+  /** The CA behind every certificate of the running plan; undefined when it runs without TLS. */
+  readonly tls: PlanTls | undefined;
   /** Every planned host, up or not. */
   readonly hosts: ReadonlyMap<string, HostEndpoint>;
   status(hostId: string): HostStatus;
@@ -179,8 +290,11 @@ export interface RunningPlan extends AsyncDisposable {
   cut(hostId: string): Promise<void>;
   /** Brings a host back at the same endpoint; its queue resumes. */
   up(hostId: string): Promise<void>;
-  /** Every host that is up retries its queue now, ignoring backoff. Never rejects for a host that is not up. */
-  retryNow(): Promise<void>;
+  /**
+   * Every host that is up (or only `hostId`) retries its queue now, ignoring backoff. Never
+   * rejects for a host that is not up.
+   */
+  retryNow(hostId?: string): Promise<void>;
   /**
    * Takes a message at a host from one of its local users, as sendmail(1) does: routed like any
    * message the host originates, to any domain. Resolves once the host holds it durably, with
@@ -197,6 +311,8 @@ export interface RunningPlan extends AsyncDisposable {
    * may report an activity late (from a log), never out of order and never not at all.
    */
   onActivity(listener: ActivityListener): () => void;
+  /** Adds a listener to the DNS query log (every query the plan's DNS answers, in order); returns its removal. */
+  onDnsQuery(listener: DnsQueryListener): () => void;
   /**
    * Resolves once every activity up to now has been reported and no host has accepted or
    * delivered mail for `quietMs`, or after `within`. An engine whose activity comes from a log

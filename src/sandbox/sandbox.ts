@@ -17,22 +17,40 @@
  * would), or cut off: its relay stops and its port is held by a listener that never answers, so
  * connections time out as through a dead link. It comes back on the same port, resuming its
  * queue from the state directory.
+ *
+ * TLS. A throwaway CA per state directory issues each mail host and each web host a certificate
+ * for its names (src/tls/pki.ts, in <stateDir>/tls/). Relays offer STARTTLS with theirs (unless
+ * the profile has TLS off); each web host runs an HTTPS server that serves the MTA-STS policies
+ * it hosts (policy-server.ts), entered in the address book at its planned addresses, port 443.
+ * The contract's `tls` hands clients the CA.
  */
 import { createServer, type Socket } from 'node:net';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
 import type { Clock } from '../mail/clock.js';
-import { EndpointBook, type Connector } from '../mail/connector.js';
+import { EndpointBook, HTTPS_PORT, type Connector } from '../mail/connector.js';
 import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
-import { endpointsFile, hostLayout } from '../state-layout.js';
+import { hostLayout, tlsLayout } from '../state-layout.js';
+import { policyHostName } from '../tls/mta-sts.js';
+import { openPki, type Pki, type TlsIdentity, type TlsSubject } from '../tls/pki.js';
+import { startPolicyServer, type PolicyServer } from './policy-server.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
-import type { Activity, ActivityListener, EngineFactory, HostEndpoint, HostStatus, RunningPlan } from './engine.js';
+import type {
+  Activity,
+  ActivityListener,
+  DnsQueryListener,
+  EngineFactory,
+  HostEndpoint,
+  HostStatus,
+  RunningPlan,
+} from './engine.js';
+import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
 
@@ -44,6 +62,10 @@ export interface SandboxOptions {
   readonly profile?: ProfileName;
   /** Port of the DNS responder; 0 (the default) picks one. */
   readonly dnsPort?: number;
+  /** Each host's SMTP port (ports.ts keeps them across restarts); a host not named, or 0, gets one when it first comes up. */
+  readonly ports?: Readonly<Record<string, { readonly smtp?: number }>>;
+  /** Each web host's HTTPS port, kept likewise; a web host not named, or 0, gets one at start. */
+  readonly webPorts?: Readonly<Record<string, number>>;
   /** Every relay event, the lifecycle ones (listening, resumed, error) too: the sandbox's own log. */
   readonly log?: MailLog;
   readonly clock?: Clock;
@@ -52,12 +74,16 @@ export interface SandboxOptions {
   readonly start?: readonly string[];
   /** Settings of particular hosts' relays; their `overrides` apply over the sandbox's. */
   readonly relays?: Readonly<Record<string, RelaySettings>>;
+  /** The web hosts serve the MTA-STS policy files of this directory (`mxplan mta-sts`), not the plan's. */
+  readonly policyDir?: string;
 }
 
 export interface RelaySettings {
   readonly maxMessageSize?: number;
   readonly maxRecipients?: number;
   readonly overrides?: ProfileOverrides;
+  /** A certificate and key of the caller's instead of the one the sandbox's CA issues (a test's bad certificate). */
+  readonly identity?: TlsIdentity;
 }
 
 export interface Sandbox extends RunningPlan {
@@ -65,6 +91,10 @@ export interface Sandbox extends RunningPlan {
   readonly dns: DnsServer;
   /** A real resolver (c-ares) that asks only the sandbox's responder: the one the relays use. */
   readonly resolver: MailResolver;
+  /** The CA and every host's certificate, with their files under <stateDir>/tls/. */
+  readonly pki: Pki;
+  /** Each web host's HTTPS endpoint on loopback. */
+  readonly web: ReadonlyMap<string, HostEndpoint>;
   /** Planned address -> loopback endpoint (the contract's connector). */
   readonly endpointBook: EndpointBook;
   /** The running relay of a host, for the sandbox's own tools and tests; undefined while it is not up. */
@@ -84,10 +114,31 @@ export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime }) 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
+  const pki = await openPki(stateDir, tlsSubjects(plan, stateDir));
+  // The DNS query log, fanned out like the activity stream.
+  const dnsListeners = new Set<DnsQueryListener>();
   const dns = await startDnsServer({
     zones: deriveZones(plan, { serial: 1 }),
     address: LOOPBACK,
     port: options.dnsPort ?? 0,
+    log: (entry) => {
+      if (dnsListeners.size === 0) return;
+      const query = {
+        time: Date.parse(entry.time),
+        client: entry.client,
+        transport: entry.transport,
+        name: entry.qname,
+        type: entry.qtype,
+        rcode: entry.rcode,
+      };
+      for (const listener of dnsListeners) {
+        try {
+          listener(query);
+        } catch {
+          // a failing listener must not keep the others from hearing
+        }
+      }
+    },
   });
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
@@ -140,39 +191,70 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(Object.keys(overrides).length > 0 && { overrides }),
       ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
       ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
+      tls: { identity: settings.identity ?? pki.identities.get(`host:${hostId}`)!, ca: pki.ca },
     });
   };
 
+  /** A host's endpoint at `port` (0: not chosen yet); a chosen port goes into the address book. */
+  const place = (host: Host, port: number) => {
+    const planned = [...host.ipv4, ...host.ipv6];
+    if (port !== 0) for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port });
+    hosts.set(host.id, {
+      hostId: host.id,
+      fqdn: host.fqdn,
+      planned,
+      address: LOOPBACK,
+      port,
+      services: port === 0 ? {} : { smtp: { host: LOOPBACK, port } },
+    });
+  };
   /** Starts a host's relay; the first time, its port is chosen and entered in the address book. */
   const bringUp = async (host: Host, port: number) => {
     const relay = await launch(host.id, port);
     relays.set(host.id, relay);
-    if (port === 0) {
-      const planned = [...host.ipv4, ...host.ipv6];
-      for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: relay.port });
-      hosts.set(host.id, { hostId: host.id, fqdn: host.fqdn, planned, address: LOOPBACK, port: relay.port });
-    }
+    if (port === 0) place(host, relay.port);
   };
 
+  const policyServers: PolicyServer[] = [];
+  const web = new Map<string, HostEndpoint>();
+  const endpoints = endpointsWriter(stateDir, dns, hosts, web, log);
   const starting = new Set(options.start ?? plan.hosts.keys());
   try {
-    for (const id of [...starting, ...Object.keys(options.relays ?? {})])
+    for (const host of plan.web.values()) {
+      const server = await startPolicyServer({
+        plan,
+        web: host,
+        identity: pki.identities.get(`web:${host.id}`)!,
+        address: LOOPBACK,
+        port: options.webPorts?.[host.id] ?? 0,
+        ...(options.policyDir !== undefined && { policyDir: options.policyDir }),
+      });
+      policyServers.push(server);
+      const planned = [...host.ipv4, ...host.ipv6];
+      for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port: server.port }, HTTPS_PORT);
+      web.set(host.id, {
+        hostId: host.id,
+        fqdn: host.fqdn,
+        planned,
+        address: LOOPBACK,
+        port: server.port,
+        // a web host's one service, HTTPS, is `port`: it has no mail services
+        services: {},
+      });
+    }
+    for (const id of [...starting, ...Object.keys(options.relays ?? {}), ...Object.keys(options.ports ?? {})])
       if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
-      if (starting.has(host.id)) await bringUp(host, 0);
-      else
-        hosts.set(host.id, {
-          hostId: host.id,
-          fqdn: host.fqdn,
-          planned: [...host.ipv4, ...host.ipv6],
-          address: LOOPBACK,
-          port: 0,
-        });
+      const port = options.ports?.[host.id]?.smtp ?? 0;
+      place(host, port);
+      if (starting.has(host.id)) await bringUp(host, port);
     }
-    await writeEndpoints(stateDir, dns, hosts);
+    await endpoints.write();
   } catch (error) {
+    endpoints.close();
     await Promise.allSettled([...relays.values()].map((r) => r.stop()));
+    await Promise.allSettled(policyServers.map((s) => s.close()));
     await dns.close();
     throw error;
   }
@@ -196,7 +278,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     (closing ??= (async () => {
       // Every host stops at once, so nobody is left to finish a session with: cut them. What was
       // acknowledged is on disk; what was not, its sender still holds.
+      endpoints.close();
       await Promise.allSettled([...hosts.keys()].map(stop));
+      await Promise.allSettled(policyServers.map((s) => s.close()));
       await dns.close();
     })());
 
@@ -206,8 +290,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stateDir,
     dns,
     resolver,
+    pki,
+    web,
     endpointBook,
     connector: endpointBook,
+    tls: { ca: pki.ca },
     hosts,
     relay: (hostId) => relays.get(hostId),
     isUp: (hostId) => relays.has(hostId),
@@ -229,11 +316,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (relays.has(hostId)) return;
       await stop(hostId);
       await bringUp(plan.hosts.get(hostId)!, endpoint.port);
-      if (endpoint.port === 0) await writeEndpoints(stateDir, dns, hosts);
+      if (endpoint.port === 0) await endpoints.write();
       setStatus(hostId, 'up');
     },
-    async retryNow() {
-      for (const relay of relays.values()) relay.retryNow();
+    async retryNow(hostId) {
+      if (hostId === undefined) for (const relay of relays.values()) relay.retryNow();
+      else relays.get(known(hostId).hostId)?.retryNow();
     },
     async submit(hostId, envelope, message) {
       const relay = relays.get(known(hostId).hostId);
@@ -249,6 +337,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
+      };
+    },
+    onDnsQuery(listener) {
+      dnsListeners.add(listener);
+      return () => {
+        dnsListeners.delete(listener);
       };
     },
     // The relays report synchronously, as they act: every activity up to now is already counted.
@@ -290,28 +384,29 @@ async function silentListener(port: number): Promise<{ close(): Promise<void> }>
 export function familiesOf(host: Host, book: Connector): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
-    endpointFor: (address) => (families.has(familyOf(address)) ? book.endpointFor(address) : undefined),
+    endpointFor: (address, port) => (families.has(familyOf(address)) ? book.endpointFor(address, port) : undefined),
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
 }
 
-/** <stateDir>/endpoints.json, written whole (temporary file, then rename). */
-async function writeEndpoints(
-  stateDir: string,
-  dns: DnsServer,
-  hosts: ReadonlyMap<string, HostEndpoint>,
-): Promise<void> {
-  const body = {
-    dns: { address: dns.address, port: dns.port },
-    hosts: Object.fromEntries(
-      [...hosts.values()].map((h) => [
-        h.hostId,
-        { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port },
-      ]),
-    ),
-  };
-  const file = endpointsFile(stateDir);
-  await writeFile(`${file}.tmp`, JSON.stringify(body, null, 2) + '\n');
-  await rename(`${file}.tmp`, file);
+/**
+ * What the CA certifies: each mail host for its fqdn (the name MX records and forwarding dial),
+ * each web host for its fqdn and the policy host of every domain whose policy it serves.
+ */
+function tlsSubjects(plan: Plan, stateDir: string): TlsSubject[] {
+  const layout = tlsLayout(stateDir);
+  const policyHosts = new Map<string, string[]>();
+  for (const domain of plan.domains.values()) {
+    const id = domain.mtaSts?.host?.id;
+    if (id !== undefined) policyHosts.set(id, [...(policyHosts.get(id) ?? []), policyHostName(domain.name)]);
+  }
+  return [
+    ...[...plan.hosts.values()].map((h) => ({ id: `host:${h.id}`, files: layout.host(h.id), names: [h.fqdn] })),
+    ...[...plan.web.values()].map((w) => ({
+      id: `web:${w.id}`,
+      files: layout.web(w.id),
+      names: [w.fqdn, ...(policyHosts.get(w.id) ?? [])],
+    })),
+  ];
 }

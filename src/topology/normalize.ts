@@ -22,6 +22,7 @@ import type {
   MtaSts,
   MxEntry,
   NameServer,
+  WebHost,
   Plan,
   ReverseZone,
   Soa,
@@ -51,6 +52,7 @@ export interface RawTopology {
   };
   zones?: string[];
   hosts: Record<string, RawHost>;
+  web?: Record<string, { fqdn: string; ipv4?: string[]; ipv6?: string[] }>;
   domains: Record<string, RawDomain | null>;
   logins?: { proxy?: boolean };
   lint?: { rules?: Record<string, string> };
@@ -65,6 +67,7 @@ interface RawHost {
   sends?: boolean;
   limits?: { connections?: number; mailboxes?: number; storage?: Size };
   queue?: { lifetime?: Duration };
+  smtp?: { sessions?: number; sessionsPerClient?: number };
 }
 
 interface RawDomain {
@@ -75,7 +78,7 @@ interface RawDomain {
   senders?: string[];
   spf?: { policy?: SpfPolicy['all']; include?: string[]; ip4?: string[]; ip6?: string[] };
   dmarc?: { policy: string; subdomainPolicy?: string; pct?: number; rua?: string[]; ruf?: string[] };
-  mtaSts?: { mode: MtaSts['mode']; id?: string; maxAge?: Duration };
+  mtaSts?: { mode: MtaSts['mode']; id?: string; maxAge?: Duration; host?: string; mx?: string[] };
   tlsRpt?: { rua: string[] };
   ttl?: number;
 }
@@ -89,6 +92,8 @@ export const DEFAULTS = {
   hopLimit: 50, // Postfix hopcount_limit; Gmail rejects at 50 hops as well
   connectionsPerUser: 0,
   mtaStsMaxAge: 604800,
+  // Postfix: default_process_limit (smtpd processes) and anvil's smtpd_client_connection_count_limit
+  smtp: { sessions: 100, sessionsPerClient: 50 },
 } as const;
 
 /**
@@ -117,6 +122,7 @@ export function normalize(
     ttl,
     defaultQuota: defaults.quota === undefined ? undefined : parseSize(defaults.quota),
     hosts: hostsOf(raw, source, queueLifetime),
+    web: webHostsOf(raw, source),
     refersToRemoved: removedReferences(partial),
   };
   const { domains, repeatedDomains } = domainsOf(context, usersFiles);
@@ -134,6 +140,7 @@ export function normalize(
     invalidReverse,
     zones,
     hosts: context.hosts.byId,
+    web: context.web,
     domains,
     repeatedDomains,
     addresses: new AddressBook(domains),
@@ -158,6 +165,7 @@ interface Context {
   readonly ttl: number;
   readonly defaultQuota: number | undefined;
   readonly hosts: { readonly byId: ReadonlyMap<string, Host>; readonly resolve: (ref: string) => Host | undefined };
+  readonly web: ReadonlyMap<string, WebHost>;
   readonly refersToRemoved: RemovedReferences;
 }
 
@@ -180,14 +188,32 @@ function hostsOf(raw: RawTopology, source: SourceMap, queueLifetime: number): Co
         storage: h.limits?.storage === undefined ? undefined : parseSize(h.limits.storage),
       },
       queueLifetime: duration(h.queue?.lifetime, queueLifetime),
+      smtp: {
+        sessions: h.smtp?.sessions ?? DEFAULTS.smtp.sessions,
+        sessionsPerClient: h.smtp?.sessionsPerClient ?? DEFAULTS.smtp.sessionsPerClient,
+      },
       at: source.at(pointer('hosts', id)),
-      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue']),
+      fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue', 'smtp']),
     });
   }
   // Two hosts with one fqdn: the first is the one a name resolves to (host-fqdn-unique reports the second).
   const byFqdn = new Map<string, Host>();
   for (const host of byId.values()) if (!byFqdn.has(host.fqdn)) byFqdn.set(host.fqdn, host);
   return { byId, resolve: (ref) => byId.get(ref) ?? byFqdn.get(canonicalName(ref)) };
+}
+
+function webHostsOf(raw: RawTopology, source: SourceMap): Map<string, WebHost> {
+  const web = new Map<string, WebHost>();
+  for (const [id, w] of Object.entries(raw.web ?? {})) {
+    web.set(id, {
+      id,
+      fqdn: canonicalName(w.fqdn),
+      ipv4: w.ipv4 ?? [],
+      ipv6: (w.ipv6 ?? []).map(canonicalIP),
+      at: source.at(pointer('web', id)),
+    });
+  }
+  return web;
 }
 
 function domainsOf(
@@ -306,7 +332,7 @@ function domainOf(
       at: d.spf ? at(...base, 'spf') : undefined,
     },
     dmarc: d.dmarc && dmarcOf(d.dmarc, at(...base, 'dmarc')),
-    mtaSts: d.mtaSts && mtaStsOf(d.mtaSts, at(...base, 'mtaSts')),
+    mtaSts: d.mtaSts && mtaStsOf(context, d.mtaSts, mx, [...base, 'mtaSts']),
     tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
     ttl: d.ttl ?? context.ttl,
     at: source.keyAt(pointer(...base)),
@@ -353,6 +379,7 @@ function dnsOf(context: Context): Pick<Plan, 'soa' | 'nameservers' | 'reverse' |
 /** Whether a reference names something removed from a partial topology. */
 interface RemovedReferences {
   readonly host: (ref: string) => boolean;
+  readonly web: (ref: string) => boolean;
   /** A canonical domain name, or a name inside one. */
   readonly name: (name: string) => boolean;
   /** A canonical address, or one in a removed domain. */
@@ -361,6 +388,7 @@ interface RemovedReferences {
 
 function removedReferences(partial: PartialInput | undefined): RemovedReferences {
   const hosts = partial?.removed.hosts ?? new Set<string>();
+  const web = partial?.removed.web ?? new Set<string>();
   const domains = [...(partial?.removed.domains ?? [])].map(canonicalName);
   const addresses = new Set(
     (partial?.removed.addresses ?? []).map(([domain, , local]) => canonicalAddress(local, canonicalName(domain))),
@@ -368,6 +396,7 @@ function removedReferences(partial: PartialInput | undefined): RemovedReferences
   const name = (n: string) => domains.some((d) => isInZone(n, d));
   return {
     host: (ref) => hosts.has(ref),
+    web: (ref) => web.has(ref),
     name,
     address: (address) => addresses.has(address) || name(address.slice(address.lastIndexOf('@') + 1)),
   };
@@ -390,7 +419,8 @@ function spreadUnchecked(plan: Plan, removed: RemovedReferences, unchecked: Unch
       for (const member of alias.members) if (removed.address(member.address)) mark(member.at);
     }
     if (domain.spf.at && domain.spf.include.some(removed.name)) mark(domain.spf.at);
-    const { dmarc, tlsRpt } = domain;
+    const { dmarc, tlsRpt, mtaSts } = domain;
+    if (mtaSts?.hostId !== undefined && !mtaSts.host && removed.web(mtaSts.hostId)) mark(mtaSts.at);
     if (dmarc && [...dmarc.rua, ...dmarc.ruf].some(removed.address)) mark(dmarc.at);
     if (tlsRpt && tlsRpt.rua.some((uri) => removed.address(canonicalAddress(uri.replace(/^mailto:/i, ''))))) {
       mark(tlsRpt.at);
@@ -421,8 +451,25 @@ function dmarcOf(d: NonNullable<RawDomain['dmarc']>, location: SourceLocation): 
   };
 }
 
-function mtaStsOf(m: NonNullable<RawDomain['mtaSts']>, location: SourceLocation): MtaSts {
-  return { mode: m.mode, id: m.id ?? '1', maxAge: duration(m.maxAge, DEFAULTS.mtaStsMaxAge), at: location };
+function mtaStsOf(
+  context: Context,
+  m: NonNullable<RawDomain['mtaSts']>,
+  mx: readonly MxEntry[],
+  base: readonly string[],
+): MtaSts {
+  // A leading "*." stays: RFC 8461 §4.1 wildcards cover one label, the rest is a name like any other.
+  const pattern = (p: string) => (p.startsWith('*.') ? `*.${canonicalName(p.slice(2))}` : canonicalName(p));
+  return {
+    mode: m.mode,
+    id: m.id,
+    maxAge: duration(m.maxAge, DEFAULTS.mtaStsMaxAge),
+    hostId: m.host,
+    host: m.host === undefined ? undefined : context.web.get(m.host),
+    mx: m.mx ? [...new Set(m.mx.map(pattern))] : [...new Set(mx.map((e) => e.exchange))],
+    mxDeclared: m.mx !== undefined,
+    at: context.at(...base),
+    fields: fieldsOf(context.source, base, ['id', 'host', 'mx']),
+  };
 }
 
 function fieldsOf<K extends string>(

@@ -55,6 +55,7 @@ export function unitOf(path: string): string | undefined {
     case 'version':
       return undefined;
     case 'hosts':
+    case 'web':
     case 'defaults':
       return s.length >= 2 ? pointer(...s.slice(0, 2)) : undefined;
     case 'domains':
@@ -72,6 +73,8 @@ export function unitOf(path: string): string | undefined {
 export interface Removed {
   /** Host ids as written. */
   readonly hosts: ReadonlySet<string>;
+  /** Web host ids as written. */
+  readonly web: ReadonlySet<string>;
   /** Domain keys as written. */
   readonly domains: ReadonlySet<string>;
   /** [domain key, "users" | "aliases", local part as written]. */
@@ -98,9 +101,10 @@ export function repair(
   const copy = structuredClone(document);
   const unchecked = new UncheckedParts(file);
   const hosts = new Set<string>();
+  const web = new Set<string>();
   const domains = new Set<string>();
   const addresses: [string, string, string][] = [];
-  const removed = { hosts, domains, addresses };
+  const removed = { hosts, web, domains, addresses };
   const mark = (path: string) => unchecked.add({ file, line: 0, column: 0, path });
   for (const path of repeatedKeys) mark(path);
 
@@ -114,6 +118,7 @@ export function repair(
     for (const target of targets) {
       const s = segmentsOf(target);
       if (s[0] === 'hosts' && s.length === 2) hosts.add(s[1]!);
+      if (s[0] === 'web' && s.length === 2) web.add(s[1]!);
       if (s[0] === 'domains' && s.length === 2) domains.add(s[1]!);
       if (s[0] === 'domains' && s.length === 4 && (s[2] === 'users' || s[2] === 'aliases'))
         addresses.push([s[1]!, s[2], s[3]!]);
@@ -127,7 +132,7 @@ export function repair(
 /** Top-level keys a topology may leave out: removing them keeps a plan. */
 function isOptionalTopLevel(path: string): boolean {
   const s = segmentsOf(path);
-  return s.length === 1 && ['defaults', 'zones', 'lint', '$schema'].includes(s[0]!);
+  return s.length === 1 && ['defaults', 'zones', 'web', 'lint', '$schema'].includes(s[0]!);
 }
 
 /** The value an error asks to remove: the value itself, an unknown key, or the object missing a key. */

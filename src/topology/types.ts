@@ -20,6 +20,13 @@ export interface HostLimits {
   readonly storage?: number;
 }
 
+/** How many SMTP sessions a host serves at once (Postfix: smtpd process limit, anvil's per-client count). */
+export interface SmtpLimits {
+  readonly sessions: number;
+  /** From one client address. */
+  readonly sessionsPerClient: number;
+}
+
 export interface Host {
   readonly id: string;
   readonly fqdn: string;
@@ -33,8 +40,9 @@ export interface Host {
   readonly limits: HostLimits;
   /** Seconds a message may wait in this host's queue before it is bounced. */
   readonly queueLifetime: number;
+  readonly smtp: SmtpLimits;
   readonly at: SourceLocation;
-  readonly fields: FieldLocations<'fqdn' | 'ipv4' | 'ipv6' | 'role' | 'limits' | 'helo' | 'queue'>;
+  readonly fields: FieldLocations<'fqdn' | 'ipv4' | 'ipv6' | 'role' | 'limits' | 'helo' | 'queue' | 'smtp'>;
 }
 
 /** One MX record as planned. `host` is set when the target is a planned host. */
@@ -96,11 +104,36 @@ export interface Dmarc {
   readonly at: SourceLocation;
 }
 
+/**
+ * A web host: an HTTPS server of the plan (the MTA-STS policy host). It receives no mail; its
+ * name and addresses are published like a mail host's.
+ */
+export interface WebHost {
+  readonly id: string;
+  readonly fqdn: string;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  readonly at: SourceLocation;
+}
+
 export interface MtaSts {
   readonly mode: 'enforce' | 'testing' | 'none';
-  readonly id: string;
+  /** The id as written; undefined: derived from the policy file (tls/mta-sts.ts policyId). */
+  readonly id: string | undefined;
+  /** Seconds. */
   readonly maxAge: number;
+  /** The web host id as written (it may not exist: lint says so). */
+  readonly hostId: string | undefined;
+  readonly host: WebHost | undefined;
+  /**
+   * The policy's `mx:` patterns, canonical (lowercase A-labels, `*.` kept): as written, or by
+   * default every MX exchange of the domain in preference order.
+   */
+  readonly mx: readonly string[];
+  /** Whether the topology wrote the patterns (else they follow the MX set, and cover it by construction). */
+  readonly mxDeclared: boolean;
   readonly at: SourceLocation;
+  readonly fields: FieldLocations<'id' | 'host' | 'mx'>;
 }
 
 export interface TlsRpt {
@@ -200,6 +233,8 @@ export interface Plan {
   readonly invalidReverse: readonly Unresolved[];
   readonly zones: readonly InfraZone[];
   readonly hosts: ReadonlyMap<string, Host>;
+  /** Web hosts (`web:`), by id. */
+  readonly web: ReadonlyMap<string, WebHost>;
   readonly domains: ReadonlyMap<string, Domain>;
   /**
    * Domain blocks whose name equals an earlier one's once canonical (`ACME.example:` after

@@ -21,6 +21,8 @@ export interface CaseResult {
   readonly observed?: string;
   /** The hosts the message passed through, oldest first. */
   readonly trail?: readonly string[];
+  /** The Message-ID of the message the case sent, when it sent one (the dashboard links its journey). */
+  readonly messageId?: string;
   readonly note?: string;
 }
 

@@ -41,7 +41,9 @@ export async function openHarness(factory: EngineFactory, options: HarnessOption
     ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
   });
   const mailboxes = new MailboxIndex(new Map([...engine.hosts.keys()].map((id) => [id, engine.maildirRoot(id)])));
-  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector);
+  const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector, {
+    ...(engine.tls && { ca: engine.tls.ca }),
+  });
   const unsubscribe = engine.onActivity((activity) => {
     if (activity.type === 'host') sender.dropConnections();
     else if (activity.type === 'delivered' && activity.to === 'maildir')

@@ -1,5 +1,14 @@
 /** The scenarios by name, in the order they run; importable without loading the sandbox (the CLI's options). */
-export const SCENARIO_NAMES = ['dns', 'delivery', 'between-domains', 'failover', 'refusals', 'bounce', 'read'] as const;
+export const SCENARIO_NAMES = [
+  'dns',
+  'mta-sts',
+  'delivery',
+  'between-domains',
+  'failover',
+  'refusals',
+  'bounce',
+  'read',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export function isScenarioName(name: string): name is ScenarioName {

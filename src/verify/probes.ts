@@ -19,13 +19,18 @@ export function newProbe(): string {
   return `${PROBE_PREFIX}${(++probes).toString(36)}`;
 }
 
+/** The Message-ID of the probe with this token: how a report names the message it sent. */
+export function probeMessageId(token: string): string {
+  return `<${token}@verify.mxplan.invalid>`;
+}
+
 /** A small RFC 5322 message carrying the probe token. */
 export function probeMessage(token: string, from: string, to: string, subject: string): string {
   return [
     `From: <${from}>`,
     `To: <${to}>`,
     `Subject: ${subject}`,
-    `Message-ID: <${token}@verify.mxplan.invalid>`,
+    `Message-ID: ${probeMessageId(token)}`,
     `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
     `${PROBE_HEADER}: ${token}`,
     'MIME-Version: 1.0',

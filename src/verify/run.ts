@@ -17,11 +17,13 @@ import { bounceScenario } from './scenarios/bounce.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { dnsScenario } from './scenarios/dns.js';
 import { failoverScenario } from './scenarios/failover.js';
+import { mtaStsScenario } from './scenarios/mta-sts.js';
 import { readScenario } from './scenarios/read.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 
 const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
   dns: dnsScenario,
+  'mta-sts': mtaStsScenario,
   delivery: deliveryScenario,
   'between-domains': betweenDomainsScenario,
   failover: failoverScenario,

@@ -7,6 +7,17 @@
  *
  * It shares no code with the relays' client on purpose: if their next-hop logic were wrong, a
  * sender built on it would agree with the bug.
+ *
+ * MTA-STS (RFC 8461), with the running plan's CA: before it delivers to a domain it discovers
+ * the domain's policy (sts.ts). Under a policy in enforce mode it delivers only to MX hosts the
+ * policy names (§4.1), each over STARTTLS with a certificate valid for that MX name under the CA
+ * (§4.2); an MX that fails either is passed over like one that is down (§5), and the outcome says
+ * why. In testing mode, or when the policy cannot be fetched (§3.3), it delivers as without one.
+ *
+ * An envelope with an internationalized address goes over SMTPUTF8 (RFC 6531): nodemailer puts
+ * it on MAIL FROM for such an envelope when the server offers it (test/verify/international.test.ts
+ * sees it in every Received field). A server that does not offer it gets the envelope without,
+ * and a conforming one refuses it (553 5.6.7), which verify reports as that host's answer.
  */
 import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
@@ -14,6 +25,7 @@ import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Connector, Endpoint } from '../sandbox/engine.js';
 import { lookupFailure } from './resolver.js';
+import { discoverPolicy, policyNames, type Discovery, type StsResolver } from './sts.js';
 
 /** The lookups an MTA makes to deliver (resolver.ts gives one). */
 export interface MxResolver {
@@ -63,25 +75,51 @@ const CONNECT_TIMEOUT = 3_000;
 /** Longer than the pool's own connection, greeting and socket timeouts together. */
 const SEND_TIMEOUT = 30_000;
 
-/** The addresses to try for a domain; `complete` is false when a lookup failed temporarily. */
+/** The addresses to try for a domain, each with its MX name; `complete` is false when a lookup failed temporarily. */
 interface Route {
-  readonly addresses: string[];
+  readonly addresses: { readonly exchange: string; readonly address: string }[];
   readonly complete: boolean;
 }
 
 /** The route to a domain that publishes a null MX (RFC 7505): none, on purpose. */
-const NULL_MX: string[] = [];
+const NULL_MX: Route['addresses'] = [];
+
+/** A delivery that must be TLS with a certificate valid for `servername` (RFC 8461 §4.2). */
+interface RequiredTls {
+  readonly servername: string;
+}
+
+export interface SenderOptions {
+  readonly heloName?: string;
+  /** The running plan's CA: the only one the sender trusts, for MTA-STS. Absent: no MTA-STS. */
+  readonly ca?: string;
+}
 
 export class InternetSender {
   private readonly transports = new Map<string, Transporter>();
   /** MX and address lookups per domain; the zones do not change while verify runs (as a resolver caches within TTLs). */
   private readonly routes = new Map<string, Promise<Route>>();
+  /** The MTA-STS policy per domain, fetched once (a sender caches it for max_age, RFC 8461 §5.1). */
+  private readonly policies = new Map<string, Promise<Discovery>>();
+  private readonly heloName: string;
 
   constructor(
-    private readonly resolver: MxResolver,
+    private readonly resolver: MxResolver & StsResolver,
     private readonly connector: Connector,
-    private readonly heloName = 'mta.outside.example',
-  ) {}
+    private readonly options: SenderOptions = {},
+  ) {
+    this.heloName = options.heloName ?? 'mta.outside.example';
+  }
+
+  /** The domain's MTA-STS policy as this sender sees it (RFC 8461 §3). */
+  policyOf(domain: string): Promise<Discovery> {
+    let discovery = this.policies.get(domain);
+    if (!discovery) {
+      discovery = discoverPolicy(domain, this.resolver, this.connector, this.options.ca);
+      this.policies.set(domain, discovery);
+    }
+    return discovery;
+  }
 
   /** Delivers `raw` for `to` (one recipient) to the best MX of its domain that answers. */
   async send(from: string, to: string, raw: string): Promise<SendOutcome> {
@@ -99,8 +137,18 @@ export class InternetSender {
         response: `556 5.1.10 <${to}>: ${domain} publishes a null MX: it accepts no mail (RFC 7505)`,
         address: undefined,
       };
-    for (const address of addresses) {
-      const outcome = await this.sendTo(address, from, to, raw);
+    const sts = this.options.ca === undefined ? undefined : await this.policyOf(domain);
+    const enforced = sts?.kind === 'policy' && sts.policy.mode === 'enforce' ? sts.policy : undefined;
+    for (const { exchange, address } of addresses) {
+      if (enforced && !policyNames(enforced, exchange)) {
+        lastFailure = {
+          code: 0,
+          response: `${exchange} is not an MX host of ${domain}'s MTA-STS policy (enforce; mx: ${enforced.mx.join(', ')}), so it is not delivered to (RFC 8461 §4.1)`,
+          address,
+        };
+        continue;
+      }
+      const outcome = await this.sendTo(address, from, to, raw, enforced && { servername: exchange });
       // Connection failures and 4xx greetings move on to the next address (RFC 5321 §5.1);
       // a reply to the transaction itself is the answer.
       if (outcome.code !== 0 && !(outcome.code === 421)) return outcome;
@@ -109,11 +157,11 @@ export class InternetSender {
     return lastFailure;
   }
 
-  /** Sends straight to one planned address (to test what a given host says). */
-  async sendTo(address: string, from: string, to: string, raw: string): Promise<SendOutcome> {
+  /** Sends straight to one planned address (to test what a given host says), over TLS when `tls` says so. */
+  async sendTo(address: string, from: string, to: string, raw: string, tls?: RequiredTls): Promise<SendOutcome> {
     const endpoint = this.connector.endpointFor(address);
     if (!endpoint) return { code: 0, response: `${address} is not reachable from here`, address };
-    const transport = this.transportFor(endpoint);
+    const transport = this.transportFor(endpoint, tls);
     try {
       const info = await this.sendWithin(transport, { envelope: { from, to: [to] }, raw, ...ownMessageId(raw) });
       return { code: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250), response: info.response, address };
@@ -123,8 +171,11 @@ export class InternetSender {
       // die does not recover when the host comes back (nodemailer keeps waiting on it), so it is
       // dropped and the next send dials a new one; only this pool, not one a later send made.
       if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
-        this.drop(endpoint, transport);
-        return { code: 0, response: e.message, address };
+        this.drop(endpoint, transport, tls);
+        const response = tls
+          ? `no TLS with a certificate valid for ${tls.servername} (MTA-STS enforce, RFC 8461 §5): ${e.message}`
+          : e.message;
+        return { code: 0, response, address };
       }
       return { code: e.responseCode, response: e.response ?? e.message, address };
     }
@@ -147,16 +198,16 @@ export class InternetSender {
   }
 
   /** Forgets a pool that failed, unless a later send has already replaced it. */
-  private drop(endpoint: Endpoint, transport: Transporter): void {
-    const key = `${endpoint.host}:${endpoint.port}`;
+  private drop(endpoint: Endpoint, transport: Transporter, tls?: RequiredTls): void {
+    const key = poolKey(endpoint, tls);
     if (this.transports.get(key) !== transport) return;
     this.transports.delete(key);
     transport.close();
   }
 
-  /** One pooled nodemailer transport per endpoint. */
-  private transportFor(endpoint: Endpoint): Transporter {
-    const key = `${endpoint.host}:${endpoint.port}`;
+  /** One pooled nodemailer transport per endpoint (and MX name, for TLS). */
+  private transportFor(endpoint: Endpoint, tls?: RequiredTls): Transporter {
+    const key = poolKey(endpoint, tls);
     let transport = this.transports.get(key);
     if (!transport) {
       transport = nodemailer.createTransport({
@@ -166,7 +217,7 @@ export class InternetSender {
         pool: true,
         maxConnections: 24,
         maxMessages: Infinity,
-        ignoreTLS: true,
+        ...this.tlsOptions(tls),
         connectionTimeout: CONNECT_TIMEOUT,
         greetingTimeout: 3_000,
         socketTimeout: 15_000,
@@ -241,6 +292,41 @@ export class InternetSender {
     return replies;
   }
 
+  private tlsOptions(tls: RequiredTls | undefined): object {
+    if (!tls) return { ignoreTLS: true };
+    return {
+      requireTLS: true,
+      tls: { ca: [this.options.ca!], servername: tls.servername, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    };
+  }
+
+  /**
+   * Whether one planned address of an MX holds a STARTTLS session with a certificate valid for
+   * the MX name under the running plan's CA (RFC 8461 §4.2): the reason when it does not.
+   */
+  async checkTls(address: string, servername: string): Promise<string | undefined> {
+    if (this.options.ca === undefined) return 'the running plan hands out no CA';
+    const endpoint = this.connector.endpointFor(address);
+    if (!endpoint) return `${address} is not reachable from here`;
+    const transport = nodemailer.createTransport({
+      host: endpoint.host,
+      port: endpoint.port,
+      name: this.heloName,
+      connectionTimeout: 3_000,
+      greetingTimeout: 3_000,
+      socketTimeout: 10_000,
+      ...this.tlsOptions({ servername }),
+    } as SMTPPool.Options);
+    try {
+      await transport.verify();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      transport.close();
+    }
+  }
+
   /** The addresses to try for a domain, in MX order (RFC 5321 §5.1), implicit MX included. */
   private async addressesFor(domain: string): Promise<Route> {
     let exchanges: string[];
@@ -256,14 +342,14 @@ export class InternetSender {
       if (outcome !== 'nodata') return { addresses: [], complete: outcome === 'nxdomain' };
       exchanges = [domain]; // implicit MX: the domain's own address records
     }
-    const addresses: string[] = [];
+    const addresses: Route['addresses'] = [];
     for (const exchange of exchanges) {
       for (const lookup of [this.resolver.resolve6.bind(this.resolver), this.resolver.resolve4.bind(this.resolver)]) {
         const found = await lookup(exchange).catch((error: unknown) => {
           if (lookupFailure(error) === 'temporary') complete = false;
           return [] as string[];
         });
-        addresses.push(...found);
+        addresses.push(...found.map((address) => ({ exchange: exchange.toLowerCase(), address })));
       }
     }
     return { addresses, complete };
@@ -281,4 +367,8 @@ export class InternetSender {
   close(): void {
     this.dropConnections();
   }
+}
+
+function poolKey(endpoint: Endpoint, tls: RequiredTls | undefined): string {
+  return `${endpoint.host}:${endpoint.port}${tls ? ` tls ${tls.servername}` : ''}`;
 }

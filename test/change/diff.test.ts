@@ -206,3 +206,40 @@ describe('mxplan diff: exit codes', () => {
     expect(forced.stdout).toContain('user bob@acme.example moves from mail2 to mail9');
   });
 });
+
+describe('mxplan diff: an MTA-STS policy changes (RFC 8461 §3.1)', () => {
+  // A new MX for acme.example, which publishes MTA-STS: its policy changes.
+  const addMx = (t: string) =>
+    t.replace(
+      '      - { host: backup, preference: 50 }\n    users:\n      alice: mail1',
+      '      - { host: backup, preference: 50 }\n      - { host: mail2, preference: 60 }\n    users:\n      alice: mail1',
+    );
+  const writtenId = (t: string) =>
+    t.replace('mtaSts: { mode: testing, host: www }', 'mtaSts: { mode: testing, id: "20261101", host: www }');
+
+  it('is unsafe when the policy changes under the id written in the topology', async () => {
+    const { file: old } = await brokenCopy('building', writtenId);
+    const { file } = await brokenCopy('building', (t) => addMx(writtenId(t)));
+    const { code, diff } = await jsonDiff([old, file]);
+    expect(code).toBe(1);
+    expect(diff.migration.hazards).toEqual([
+      expect.objectContaining({
+        severity: 'unsafe',
+        message: expect.stringMatching(
+          /^the MTA-STS policy of acme\.example changes but its id stays 20261101: senders keep the old policy for up to 1 week \(its max_age\)/,
+        ),
+      }),
+    ]);
+  });
+
+  it('is safe when the id follows the policy (no id in the topology, as in the example)', async () => {
+    const { file } = await brokenCopy('building', addMx);
+    const { diff } = await jsonDiff([building, file]);
+    expect(diff.summary.unsafe).toBe(0);
+    expect(diff.changes.map((c) => c.message)).toContainEqual(
+      expect.stringMatching(
+        /^MTA-STS of acme\.example: v=STSv1; id=[0-9a-f]{20} .* → v=STSv1; id=[0-9a-f]{20} \(policy: mode testing, mx mail1\.tower\.example mx-backup\.tower\.example mail2\.tower\.example/,
+      ),
+    );
+  });
+});

@@ -16,7 +16,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activity, EngineFactory, Endpoint, RunningPlan } from '../../src/sandbox/engine.js';
+import type { Activity, DnsQuery, EngineFactory, Endpoint, RunningPlan } from '../../src/sandbox/engine.js';
 import { mailboxDir } from '../../src/state-layout.js';
 import type { Plan } from '../../src/topology/types.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
@@ -61,7 +61,39 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(engine.status(host.id)).toBe('up');
         for (const address of endpoint.planned)
           expect(await greeting(engine, reach(engine, address), PATIENCE)).toMatch(new RegExp(`^220 ${host.fqdn} `));
+        // Its services name the same SMTP service.
+        expect(endpoint.services.smtp, host.id).toBeDefined();
+        expect(await greeting(engine, endpoint.services.smtp!, PATIENCE)).toMatch(new RegExp(`^220 ${host.fqdn} `));
       }
+    });
+
+    it('logs every DNS query it answers to every listener, until the listener is removed', async () => {
+      const seen: DnsQuery[] = [];
+      const remove = engine.onDnsQuery((q) => seen.push(q));
+      const resolver = new dns.Resolver({ timeout: 2000, tries: 3 });
+      resolver.setServers([`${engine.dns.address}:${engine.dns.port}`]);
+      const before = Date.now();
+      await resolver.resolveMx('globex.example');
+      await expect(resolver.resolve4('nothing-here.globex.example')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+      await eventually(async () => {
+        const mine = seen.filter((q) => q.name?.toLowerCase().endsWith('globex.example'));
+        expect(mine.map((q) => [q.name!.toLowerCase(), q.type, q.rcode])).toEqual(
+          expect.arrayContaining([
+            ['globex.example', 'MX', 'NOERROR'],
+            ['nothing-here.globex.example', 'A', 'NXDOMAIN'],
+          ]),
+        );
+        for (const q of mine) {
+          expect(q.transport).toMatch(/^(udp|tcp)$/);
+          expect(q.client).toMatch(/:\d+$/);
+          expect(q.time).toBeGreaterThanOrEqual(before - 1000);
+        }
+      });
+      remove();
+      const count = seen.length;
+      await resolver.resolveMx('acme.example');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toHaveLength(count);
     });
 
     // down: a stopped host refuses; cut: behind a dead link nothing answers (1.5 s is plenty to tell).
@@ -101,9 +133,35 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
       const accepted = first.seen.find(
         (a) => a.type === 'accepted' && a.host === 'store1' && a.recipients.includes('bob@acme.example'),
       );
-      expect(accepted).toMatchObject({ from: 'alice@acme.example', recipients: ['bob@acme.example'] });
+      expect(accepted).toMatchObject({
+        from: 'alice@acme.example',
+        recipients: ['bob@acme.example'],
+        messageId: `<${token}@contract.mxplan.invalid>`,
+      });
       if (queueId !== undefined) expect(accepted).toMatchObject({ queueId });
-      expect(delivered).toMatchObject({ queueId: expect.any(String) });
+      expect(delivered).toMatchObject({ queueId: expect.any(String), reply: expect.stringMatching(/^2\d\d /) });
+      // store1 forwarded it to bob's home at its planned address, no MX lookup; store2 took it.
+      // Reported once store1's attempt is over, so after store2 took the message.
+      const routed = await first.waitFor(
+        'routed',
+        (a) => a.host === 'store1' && a.recipients.includes('bob@acme.example'),
+      );
+      expect(routed).toMatchObject({
+        queueId: accepted!.type === 'accepted' ? accepted!.queueId : '',
+        via: { kind: 'host', host: 'store2' },
+        lookups: [],
+        relay: { exchange: 'mail2.infra.example', address: '192.0.2.11' },
+      });
+      const handedOn = await first.waitFor(
+        'delivered',
+        (a) => a.host === 'store1' && a.recipient === 'bob@acme.example',
+      );
+      expect(handedOn).toMatchObject({ to: 'mail2.infra.example', reply: expect.stringMatching(/^250 /) });
+      expect(first.seen.indexOf(routed)).toBeLessThan(first.seen.indexOf(handedOn));
+      // The next hop took it under the same Message-ID: a journey follows the message across hosts.
+      expect(
+        first.seen.find((a) => a.type === 'accepted' && a.host === 'store2' && a.queueId === delivered.queueId),
+      ).toMatchObject({ messageId: `<${token}@contract.mxplan.invalid>` });
       // In the mailbox the contract names: <maildirRoot>/<domain>/<local>/, a Maildir.
       expect(await mailboxHolding(engine, 'store2', 'bob@acme.example', token)).toHaveLength(1);
       expect(await mailboxHolding(engine, 'store1', 'bob@acme.example', token)).toHaveLength(0);
@@ -140,11 +198,21 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         if (queueId !== undefined) expect(held[0]!.queueId).toBe(queueId);
         expect(held[0]!.arrival).toBeGreaterThan(Date.now() - 5 * 60_000);
         expect(held[0]!.recipients.find((r) => r.address === 'bob@acme.example')!.reason).toMatch(/\S/);
+        // Its size (our message plus the Received headers of the hops), its attempts and its next one.
+        expect(held[0]!.size).toBeGreaterThan(message(token, 'alice@acme.example', 'bob@acme.example').length);
+        expect(held[0]!.size).toBeLessThan(4096);
+        expect(held[0]!.attempts).toBeGreaterThanOrEqual(1);
+        await eventually(async () => {
+          const next = (await engine.queued('store1'))!.find((m) => m.queueId === deferred.queueId)!.nextAttempt;
+          // While it waits: the time of the next attempt, after the deferral and within the backoff.
+          expect(next).toBeGreaterThan(Date.now() - 1000);
+          expect(next).toBeLessThan(Date.now() + 24 * 3600_000);
+        });
         expect(await engine.queued('store2')).toBeUndefined();
       } finally {
         await engine.up('store2');
       }
-      await engine.retryNow();
+      await engine.retryNow('store1');
       await log.waitFor('delivered', (a) => a.host === 'store2' && a.recipient === 'bob@acme.example');
       expect(await mailboxHolding(engine, 'store2', 'bob@acme.example', token)).toHaveLength(1);
       await eventually(async () => {
@@ -156,25 +224,35 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
       log.stop();
     });
 
+    it('tells why a backup MX sent mail where it did: the DNS answers, itself discarded, the candidate', async () => {
+      const log = record(engine);
+      const token = newToken();
+      await fromOutside(engine, plan.hosts.get('backup')!.ipv4[0]!, 'alice@acme.example', token);
+      const routed = await log.waitFor(
+        'routed',
+        (a) => a.host === 'backup' && a.recipients.includes('alice@acme.example'),
+      );
+      expect(routed.via).toEqual({ kind: 'mx', domain: 'acme.example' });
+      const mx = routed.lookups.find((l) => l.type === 'MX' && l.name === 'acme.example');
+      expect([...mx!.answers].sort()).toEqual(['10 mail1.infra.example', '50 mx-backup.infra.example']);
+      expect(routed.lookups).toContainEqual({ name: 'mail1.infra.example', type: 'A', answers: ['192.0.2.10'] });
+      // RFC 5321 §5.1: the backup is MX 50 and discards itself; only mail1 is left.
+      expect(routed.self).toBe(50);
+      expect(routed.candidates.map((c) => c.exchange)).toEqual(expect.arrayContaining(['mail1.infra.example']));
+      expect(routed.candidates.every((c) => c.exchange === 'mail1.infra.example' && c.preference === 10)).toBe(true);
+      expect(routed.relay).toMatchObject({ exchange: 'mail1.infra.example', preference: 10 });
+      const accepted = log.seen.find((a) => a.type === 'accepted' && a.host === 'backup');
+      expect(accepted).toMatchObject({
+        messageId: `<${token}@contract.mxplan.invalid>`,
+        client: { helo: 'client.example.com' },
+      });
+      await log.waitFor('delivered', (a) => a.host === 'store1' && a.recipient === 'alice@acme.example');
+      log.stop();
+    });
+
     it('reports a refusal with the host, the stage, the address and the reply', async () => {
       const log = record(engine);
-      const endpoint = reach(engine, plan.hosts.get('store1')!.ipv4[0]!);
-      const transport = nodemailer.createTransport({
-        host: endpoint.host,
-        port: endpoint.port,
-        ignoreTLS: true,
-        name: 'client.example.com',
-      });
-      try {
-        await expect(
-          transport.sendMail({
-            envelope: { from: 'someone@example.com', to: ['nobody@acme.example'] },
-            raw: message(newToken(), 'someone@example.com', 'nobody@acme.example'),
-          }),
-        ).rejects.toThrow();
-      } finally {
-        transport.close();
-      }
+      await expect(fromOutside(engine, plan.hosts.get('store1')!.ipv4[0]!, 'nobody@acme.example')).rejects.toThrow();
       const refused = await log.waitFor('refused', (a) => a.address === 'nobody@acme.example');
       expect(refused).toMatchObject({ host: 'store1', stage: 'rcpt', reply: expect.stringMatching(/^550 /) });
       log.stop();
@@ -323,6 +401,25 @@ function record(engine: RunningPlan): Recording {
 }
 
 const newToken = () => randomBytes(8).toString('hex');
+
+/** someone@example.com, an MTA outside the plan, sends to `to` at a planned address (nodemailer, as client.example.com). */
+async function fromOutside(engine: RunningPlan, address: string, to: string, token = newToken()): Promise<void> {
+  const endpoint = reach(engine, address);
+  const transport = nodemailer.createTransport({
+    host: endpoint.host,
+    port: endpoint.port,
+    ignoreTLS: true,
+    name: 'client.example.com',
+  });
+  try {
+    await transport.sendMail({
+      envelope: { from: 'someone@example.com', to: [to] },
+      raw: message(token, 'someone@example.com', to),
+    });
+  } finally {
+    transport.close();
+  }
+}
 
 /** alice (on store1) writes to bob (on store2), as a local user of store1. */
 function aliceToBob(engine: RunningPlan, token = newToken()): Promise<string | undefined> {

@@ -15,6 +15,8 @@ export interface Endpoints {
 export interface SandboxProcess {
   readonly child: ChildProcess;
   readonly endpoints: Endpoints;
+  /** The dashboard's URL with its token, when started with --ui. */
+  readonly dashboard: string | undefined;
   /** Everything it printed so far. */
   output(): string;
   /** Types a control line and waits for the answer that matches. */
@@ -25,8 +27,13 @@ export interface SandboxProcess {
   kill9(): Promise<void>;
 }
 
-export async function startSandboxProcess(topology: string, stateDir: string): Promise<SandboxProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'sandbox', topology, '--state', stateDir], {
+export async function startSandboxProcess(
+  topology: string,
+  stateDir: string,
+  args: readonly string[] = [],
+): Promise<SandboxProcess> {
+  const bin = join(ROOT, 'bin', 'mxplan.js');
+  const child = spawn(process.execPath, [bin, 'sandbox', topology, '--state', stateDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -67,6 +74,7 @@ export async function startSandboxProcess(topology: string, stateDir: string): P
   return {
     child,
     endpoints,
+    dashboard: /^dashboard: (http:\/\/\S+)$/m.exec(out)?.[1],
     output: () => out,
     async control(line, answer) {
       const from = out.length;

@@ -47,8 +47,8 @@ describe.each(['building', 'hosting'])('mxplan import, round trip of the %s exam
     // The merged plan sits beside the original, so a users file resolves as it did there.
     const plan = join(dir, 'original', 'imported.yaml');
     await writeFile(plan, merged(draft, await readFile(original, 'utf8')));
-    // Clean as the original is: no errors, no warnings, and the same advice (both examples get
-    // mta-sts-covers-mx's reminder about the policy file, whose mode the draft can only guess).
+    // Clean as the original is: no errors, no warnings, and the same advice. The MTA-STS web host
+    // comes back from the policy host's addresses; the mode is the draft's guess.
     const findings = async (file: string) => {
       const { stdout, code } = await mxplan(['lint', file, '--format', 'json']);
       expect(code).toBe(0);

@@ -181,6 +181,81 @@ describe('relays on loopback, all hosts up', () => {
     );
   });
 
+  it('answers a failure of its own with a generic 451 that names no file, and logs the detail (issue 10)', async () => {
+    const blocked = mailboxDir(join(net.stateDir, 'store1', 'maildir'), 'u2@acme.example');
+    await mkdir(dirname(blocked), { recursive: true });
+    await writeFile(blocked, 'not a directory');
+    const since = net.events.length;
+    const reply = await net
+      .send(
+        'store1',
+        { from: 'carol@globex.example', to: ['u2@acme.example'] },
+        message('carol@globex.example', 'u2@acme.example', 'not stored'),
+      )
+      .then(
+        (info) => info.response,
+        (error: { response?: string; message: string }) => error.response ?? error.message,
+      );
+    expect(reply).toMatch(/^451 4\.3\.0 /);
+    expect(reply).not.toContain(net.stateDir);
+    expect(reply).not.toMatch(/ENOTDIR|maildir/);
+    const logged = net.events.slice(since).find((e) => e.type === 'error');
+    expect(logged).toMatchObject({ host: 'store1', message: expect.stringContaining('ENOTDIR') });
+    await rm(blocked);
+  });
+
+  it('takes RCPT TO:<postmaster> without a domain as the postmaster of its first domain (RFC 5321 §4.5.1)', async () => {
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    expect(await smtp.command('MAIL FROM:<carol@globex.example>')).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<Postmaster>')).toMatch(/^250/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write('Subject: to the bare postmaster\r\n\r\nhello\r\n.\r\n');
+    expect(await smtp.reply()).toMatch(/^250 /);
+    await smtp.command('QUIT');
+    // postmaster@acme.example is an alias of alice
+    const [mail] = (await net.mailbox('store1', 'alice@acme.example')).filter(
+      (m) => m.subject === 'to the bare postmaster',
+    );
+    expect(mail!.headers.get('delivered-to')).toMatchObject({ text: 'alice@acme.example' });
+  });
+
+  it('takes a quoted local part as the user it names unquoted (RFC 5321 §4.1.2)', async () => {
+    const since = net.events.length;
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    await smtp.command('MAIL FROM:<carol@globex.example>');
+    expect(await smtp.command('RCPT TO:<"alice"@acme.example>')).toMatch(/^250/);
+    expect(await smtp.command('DATA')).toMatch(/^354/);
+    smtp.write('Subject: quoted\r\n\r\nhello\r\n.\r\n');
+    expect(await smtp.reply()).toMatch(/^250 /);
+    await smtp.command('QUIT');
+    await net.waitFor(delivered('store1', 'alice@acme.example'), since);
+    expect((await net.mailbox('store1', 'alice@acme.example')).filter((m) => m.subject === 'quoted')).toHaveLength(1);
+  });
+
+  it('answers parameters of no extension it offers with 555 5.5.4 (RFC 5321 §4.1.1.11), and takes its own', async () => {
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    expect(await smtp.command('MAIL FROM:<carol@globex.example> FOO=bar')).toMatch(/^555 5\.5\.4 .*FOO=bar/);
+    expect(await smtp.command('MAIL FROM:<carol@globex.example> RET=HDRS')).toMatch(/^555 5\.5\.4 /);
+    expect(await smtp.command('MAIL FROM:<carol@globex.example> SIZE=100 BODY=8BITMIME SMTPUTF8')).toMatch(/^250/);
+    expect(await smtp.command('RCPT TO:<alice@acme.example> NOTIFY=NEVER')).toMatch(/^555 5\.5\.4 .*NOTIFY=NEVER/);
+    expect(await smtp.command('RCPT TO:<alice@acme.example> ORCPT=rfc822;alice@acme.example')).toMatch(/^555 /);
+    expect(await smtp.command('RCPT TO:<alice@acme.example>')).toMatch(/^250/);
+    expect(await smtp.command('RSET')).toMatch(/^250/);
+    await smtp.command('QUIT');
+  });
+
+  it('answers EXPN, which it does not offer, with 502, however often it is asked', async () => {
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    await smtp.command('EHLO client.example.com');
+    // more than smtp-server's ten unrecognized commands: EXPN is not one of them
+    for (let i = 0; i < 12; i++) expect(await smtp.command('EXPN sales')).toMatch(/^502 5\.5\.1 /);
+    expect(await smtp.command('NOOP')).toMatch(/^250/);
+    await smtp.command('QUIT');
+  });
+
   it('rejects an unknown user at RCPT on every MX of the domain, backups included', async () => {
     const cases: [host: string, to: string][] = [
       ['store1', 'nobody@acme.example'],
@@ -305,7 +380,7 @@ describe('relays on loopback, all hosts up', () => {
 describe('a silent client', () => {
   it('is dropped after the socket timeout', async () => {
     // A short timeout of its own: the other tests' sessions must not race it on a busy machine.
-    await using net = await startMailNet(plan, ['backup'], { backup: { overrides: { serverSocketTimeout: 500 } } });
+    await using net = await startMailNet(plan, ['backup'], { backup: { overrides: { commandDeadline: 500 } } });
     const { smtp, greeting } = await RawSmtp.connect(net.port('backup'));
     expect(greeting).toMatch(/^220 mx-backup\.infra\.example ESMTP/);
     expect(await smtp.reply()).toMatch(/^421 /);

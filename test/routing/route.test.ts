@@ -85,9 +85,29 @@ describe('route', () => {
     ['store1', 'dave@initech.example', 'inbound', 'deliver-local'],
     ['store2', 'dave@initech.example', 'inbound', 'reject 550 5.7.1'],
     ['store1', 'not-an-address', 'inbound', 'reject 501 5.1.3'],
+    // RFC 5321 §4.5.1: a bare postmaster is the postmaster of the domain the host serves first
+    // (plan order: acme.example for all three), whatever its case
+    ['store1', 'postmaster', 'inbound', 'expand alice@acme.example'],
+    ['store1', 'PostMaster', 'inbound', 'expand alice@acme.example'],
+    ['store2', 'postmaster', 'inbound', 'expand alice@acme.example'],
+    ['backup', 'postmaster', 'inbound', 'relay-to-mx acme.example'],
+    // RFC 5321 §4.1.2: a quoted local part is compared unquoted
+    ['store1', '"alice"@acme.example', 'inbound', 'deliver-local'],
+    ['store1', '"Ali\\ce"@acme.example', 'inbound', 'deliver-local'],
+    ['store1', '"bob"@acme.example', 'inbound', 'forward store2'],
+    ['store1', '"no body"@acme.example', 'inbound', 'reject 550 5.1.1'],
   ];
   it.each(cases)('%s: %s (%s) -> %s', (host, recipient, origin, expected) => {
     expect(show(route(hostPolicy(plan, host), recipient, origin))).toBe(expected);
+  });
+
+  it('names the mailbox as the plan does: a bare postmaster qualified, a quoted local part unquoted', () => {
+    expect(route(hostPolicy(plan, 'store1'), 'Postmaster')).toMatchObject({ address: 'postmaster@acme.example' });
+    expect(route(hostPolicy(plan, 'store1'), '"alice"@acme.example')).toMatchObject({ address: 'alice@acme.example' });
+    // not a dot-atom unquoted: it stays quoted, so an address outside the plan is sent on as given
+    expect(route(hostPolicy(plan, 'store1'), '"a b"@example.com', 'internal')).toMatchObject({
+      address: '"a b"@example.com',
+    });
   });
 
   it('refuses a host that is not planned (a programming error, not a reply)', () => {

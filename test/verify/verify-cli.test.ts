@@ -32,6 +32,7 @@ describe('mxplan verify', () => {
     expect(r.passed).toBe(true);
     expect(r.scenarios.map((s) => s.name)).toEqual([
       'dns',
+      'mta-sts',
       'delivery',
       'between-domains',
       'failover',

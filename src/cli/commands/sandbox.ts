@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { attempt } from '../failure.js';
 import { carryOnWhenOutputCloses } from '../io.js';
-import { integerOption } from '../options.js';
+import { ListenError } from '../../dns/server.js';
 import { addLabOptions, labChoice, type LabFlags } from '../lab-options.js';
+import { integerOption, parseInteger, parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
 import { waitForSignal } from '../signals.js';
 import { UsageError } from '../../errors.js';
@@ -12,9 +13,15 @@ interface SandboxFlags extends LabFlags {
   state: string;
   profile: 'fast' | 'default';
   dnsPort: number;
+  ports?: string;
+  ui?: Listen;
   force?: boolean;
   cleanup?: boolean;
 }
+
+/** --ports: a base port, or a file (from the working directory). */
+const portChoice = (option: string) =>
+  /^\d+$/.test(option) ? { base: parseInteger('--ports', option, 1, 65535) } : { file: resolve(option) };
 
 export function register(program: Command): void {
   const command = program
@@ -23,7 +30,7 @@ export function register(program: Command): void {
     .argument('[topology]', 'topology file (YAML or JSON), or - for standard input (then no control lines)')
     .option(
       '--state <dir>',
-      'Maildirs, queues and endpoints.json live here; restarting on it resumes the queues',
+      'Maildirs, queues, endpoints.json and ports.json live here; restarting on it resumes the queues on the same ports',
       '.mxplan-sandbox',
     )
     .addOption(
@@ -32,6 +39,16 @@ export function register(program: Command): void {
         .default('fast'),
     )
     .addOption(integerOption('--dns-port <port>', 'port of the DNS responder on 127.0.0.1 (0 picks one)', 0, 65535, 0))
+    .option(
+      '--ports <base|file>',
+      'stable ports: a base port (DNS base+3, dashboard base+8, host n SMTP base+10n+5) or a JSON file like <state>/ports.json',
+    )
+    .addOption(
+      new Option(
+        '--ui [address]',
+        'serve the dashboard on loopback ([address][:port]; default 127.0.0.1, any port)',
+      ).argParser((text: string) => parseListen('--ui', text)),
+    )
     .option('--force', 'start even when the topology has error-level findings');
   addLabOptions(command)
     .option(
@@ -41,6 +58,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nRuns until Ctrl-C or SIGTERM. Everything listens on 127.0.0.1; see <state>/endpoints.json.\n' +
+        'Type "help" for the control commands; with --ui, scripts drive it through the dashboard\'s API (docs/dashboard.md).\n' +
         'With --lab, the hosts and name servers are at their planned addresses in network namespaces (docs/lab.md).',
     )
     .action(async (file: string | undefined, flags: SandboxFlags, command: Command) => {
@@ -63,44 +81,111 @@ export function register(program: Command): void {
           throw new UsageError(
             '--dns-port does not go with --lab: the lab answers DNS on port 53 at the planned addresses',
           );
+        if (flags.ports !== undefined)
+          throw new UsageError('--ports does not go with --lab: its hosts listen on port 25');
+        if (flags.ui !== undefined)
+          throw new UsageError('--ui does not go with --lab yet: the dashboard watches the loopback sandbox');
         return runLab(file, plan, resolve(flags.state), { ...lab, profile: flags.profile });
       }
-      const [{ startSandbox }, { hostTable, eventLine }, { runControl }, { createInterface }] = await Promise.all([
-        import('../../sandbox/sandbox.js'),
-        import('../../sandbox/format.js'),
-        import('../../sandbox/control.js'),
-        import('node:readline'),
-      ]);
+      const [{ startSandbox }, { hostTable, eventLine }, { runControl, completeControl }, ports, { createInterface }] =
+        await Promise.all([
+          import('../../sandbox/sandbox.js'),
+          import('../../sandbox/format.js'),
+          import('../../sandbox/control.js'),
+          import('../../sandbox/ports.js'),
+          import('node:readline'),
+        ]);
       const stateDir = resolve(flags.state);
+      const choice = flags.ports === undefined ? undefined : portChoice(flags.ports);
+      const kept = await attempt(ports.portsToUse(plan, stateDir, choice), {
+        path: choice ? '--ports' : '--state',
+        doing: 'cannot read the ports to use',
+      });
+      const dnsPort = command.getOptionValueSource('dnsPort') === 'cli' ? flags.dnsPort : (kept?.dns ?? flags.dnsPort);
+
+      const interactive = file !== '-' && process.stdin.isTTY === true;
+      /** The control lines' reader, once there is one. */
+      const control: { lines?: ReturnType<typeof createInterface> } = {};
+      /** Prints above the prompt on a terminal, so that the line being typed is not broken. */
+      const print = (text: string) => {
+        if (!control.lines || !interactive) return void process.stdout.write(`${text}\n`);
+        process.stdout.write(`\r\x1b[2K${text}\n`);
+        control.lines.prompt(true);
+      };
       const sandbox = await attempt(
         startSandbox({
           plan,
           stateDir,
           profile: flags.profile,
-          dnsPort: flags.dnsPort,
-          log: (event) => process.stdout.write(`${eventLine(event)}\n`),
-        }),
-        { port: '--dns-port', path: '--state', doing: `cannot use ${stateDir} as the state directory` },
+          dnsPort,
+          ...(kept && { ports: kept.hosts, ...(kept.web && { webPorts: kept.web }) }),
+          log: (event) => print(eventLine(event)),
+        }).catch((error: Error) =>
+          // The DNS port is --dns-port's; a host's port, --ports'.
+          attempt(Promise.reject(error), { port: error instanceof ListenError ? '--dns-port' : '--ports' }),
+        ),
+        { path: '--state', doing: `cannot use ${stateDir} as the state directory` },
       );
-      const control =
+      let dashboard: Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>> | undefined;
+      try {
+        if (flags.ui) {
+          const { startDashboard } = await import('../../dashboard/server.js');
+          dashboard = await attempt(
+            startDashboard({ engine: sandbox, address: flags.ui.address, port: flags.ui.port ?? kept?.ui ?? 0 }),
+            { port: '--ui', doing: 'cannot start the dashboard' },
+          );
+        }
+        await ports.keepPorts(
+          stateDir,
+          { dns: sandbox.dns.port, ui: dashboard?.port, hosts: sandbox.hosts.values(), web: sandbox.web.values() },
+          kept,
+        );
+      } catch (error) {
+        await dashboard?.close();
+        await sandbox.close();
+        throw error;
+      }
+      const usage =
         file === '-'
           ? 'standard input held the topology, so no control lines; Ctrl-C stops'
-          : 'type "down <host>", "cut <host>", "up <host>", "retry" or "status"; Ctrl-C stops';
+          : 'type "help" for the commands ("down <host>", "up <host>", "queue <host>", "route <address>", ...); Ctrl-C stops';
       process.stdout.write(
-        `\n${hostTable(sandbox.hosts.values(), sandbox.dns)}\nstate: ${stateDir} (endpoints.json)\n${control}\n\n`,
+        `\n${hostTable(sandbox.hosts.values(), sandbox.dns)}\nstate: ${stateDir} (endpoints.json, ports.json)\n` +
+          (dashboard ? `dashboard: ${dashboard.url}\n` : '') +
+          `${usage}\n\n`,
       );
       // Control lines from stdin, one at a time, in order (an `up` must not overtake its `down`).
-      const lines = createInterface({ input: process.stdin, terminal: false });
+      // On a terminal: line editing, history and completion of commands and host names.
+      const lines = (control.lines = createInterface({
+        input: process.stdin,
+        ...(interactive && {
+          output: process.stdout,
+          terminal: true,
+          prompt: 'mxplan> ',
+          historySize: 500,
+          completer: (line: string) => completeControl(sandbox, line),
+        }),
+        ...(!interactive && { terminal: false }),
+      }));
       let pending = Promise.resolve();
       lines.on('line', (line) => {
         pending = pending.then(async () => {
           const answer = await runControl(sandbox, line).catch((error: Error) => `error: ${error.message}`);
-          if (answer) process.stdout.write(`${answer}\n`);
+          if (answer) print(answer);
+          else if (interactive) lines.prompt();
         });
       });
+      if (interactive) {
+        // readline takes Ctrl-C (and Ctrl-D closes it) on a terminal: both stop the sandbox, as documented.
+        lines.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+        lines.on('close', () => process.kill(process.pid, 'SIGINT'));
+        lines.prompt();
+      }
       const signal = await waitForSignal();
+      lines.removeAllListeners('close');
       lines.close();
       await pending;
+      await dashboard?.close();
       await sandbox.close();
       process.stdout.write(`mxplan: ${signal}: sandbox stopped; queues and Maildirs stay in ${stateDir}\n`);
     });

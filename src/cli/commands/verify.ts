@@ -2,7 +2,10 @@ import { Option, type Command } from 'commander';
 import { ProblemsError, UsageError } from '../../errors.js';
 import { useColor } from '../io.js';
 import { addLabOptions, labChoice, type LabFlags } from '../lab-options.js';
+import { parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
+import { waitForSignal } from '../signals.js';
+import type { EngineFactory } from '../../sandbox/engine.js';
 import { isScenarioName, SCENARIO_NAMES } from '../../verify/names.js';
 import { failures, formatVerify, VERIFY_FORMATS, type VerifyFormat } from '../../verify/report.js';
 
@@ -14,6 +17,7 @@ interface VerifyFlags extends LabFlags {
   /** --no-lint, the old name of --force (hidden, deprecated). */
   lint: boolean;
   patience: string;
+  ui?: Listen;
 }
 
 export function register(program: Command): void {
@@ -31,7 +35,13 @@ export function register(program: Command): void {
     .option('--keep', 'keep the state directory (Maildirs and queues) for inspection')
     .option('--force', 'run even when the topology has error-level findings')
     .addOption(new Option('--no-lint', 'deprecated: the old name of --force').hideHelp())
-    .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15');
+    .option('--patience <seconds>', 'how long to wait for expected mail before calling it lost', '15')
+    .addOption(
+      new Option(
+        '--ui [address]',
+        'watch it in the dashboard on loopback ([address][:port]); it stays open after the report until Ctrl-C',
+      ).argParser((text: string) => parseListen('--ui', text)),
+    );
   addLabOptions(command)
     .addHelpText(
       'after',
@@ -57,7 +67,7 @@ export function register(program: Command): void {
       });
 
       // The sandbox and the relays load only when verify runs.
-      const [{ verifyPlan, removeStateDir }, { Progress }, engine, labs] = await Promise.all([
+      const [{ verifyPlan, removeStateDir }, { Progress }, baseEngine, labs] = await Promise.all([
         import('../../verify/run.js'),
         import('../../verify/progress.js'),
         lab
@@ -65,6 +75,26 @@ export function register(program: Command): void {
           : import('../../sandbox/sandbox.js').then((m) => m.builtinEngine),
         lab ? import('../../lab/lab.js') : undefined,
       ]);
+      // --ui: the dashboard watches the main running plan from its start (the first the factory makes).
+      type Dashboard = Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>>;
+      let dashboard: Dashboard | undefined;
+      const ui = flags.ui;
+      const engine: EngineFactory = !ui
+        ? baseEngine
+        : async (options) => {
+            const running = await baseEngine(options);
+            if (!dashboard) {
+              const { startDashboard } = await import('../../dashboard/server.js');
+              dashboard = await startDashboard({ engine: running, verify: true, ...ui }).catch(
+                async (error: unknown) => {
+                  await running.close();
+                  throw error;
+                },
+              );
+              process.stderr.write(`dashboard: ${dashboard.url}\n`);
+            }
+            return running;
+          };
       const color = useColor(command);
       const progress = new Progress(process.stderr, {
         live: process.stderr.isTTY === true,
@@ -92,16 +122,36 @@ export function register(program: Command): void {
         removal: 'detached',
         patience: patience * 1000,
         onStateDir: (dir) => (stateDir = dir),
-        onScenarioStart: (s) => progress.start(s.name, s.title),
-        onCase: (c) => progress.case(c),
+        onScenarioStart: (s) => {
+          progress.start(s.name, s.title);
+          dashboard?.verify?.scenarioStarted(s.name, s.title);
+        },
+        onCase: (c) => {
+          progress.case(c);
+          dashboard?.verify?.caseJudged(c);
+        },
         onStatus: (_s, text) => progress.status(text),
-        onScenarioEnd: (s, ms) => progress.end(s.name, ms),
+        onScenarioEnd: (s, ms) => {
+          progress.end(s.name, ms);
+          dashboard?.verify?.scenarioEnded(s.name, ms);
+        },
+      }).catch(async (error: unknown) => {
+        await dashboard?.close();
+        throw error;
       });
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       process.stdout.write(formatVerify(flags.format, result, { color, topology: file }));
       // The text report ends by saying so; a JSON or JUnit report is for a tool, the person reads stderr.
       if (result.stateDir && flags.format !== 'text') process.stderr.write(`state kept in ${result.stateDir}\n`);
+      if (dashboard) {
+        // The plan has stopped; its journeys and verdicts stay to be read.
+        dashboard.verify?.done();
+        dashboard.engineClosed();
+        process.stderr.write(`verify finished; the dashboard stays open at ${dashboard.url} until Ctrl-C\n`);
+        await waitForSignal();
+        await dashboard.close();
+      }
       if (failures(result).length > 0) throw new ProblemsError();
     });
 }

@@ -8,7 +8,7 @@ import type { Scenario } from '../context.js';
 import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery, judgeNotTaken } from '../judge.js';
 import { inParallel } from '../../parallel.js';
-import { firstUserOn, newProbe, probeMessage, recipientIn, waitForMail } from '../probes.js';
+import { firstUserOn, newProbe, probeMessage, probeMessageId, recipientIn, waitForMail } from '../probes.js';
 
 export const betweenDomainsScenario: Scenario = {
   name: 'between-domains',
@@ -51,10 +51,13 @@ export const betweenDomainsScenario: Scenario = {
     await context.settled();
     await mailboxes.scan();
     for (const s of sent) {
-      if (s.error) context.report({ name: s.name, ...judgeNotTaken(s.expectation, 'queued by the store', s.error) });
+      const messageId = probeMessageId(s.token);
+      if (s.error)
+        context.report({ name: s.name, messageId, ...judgeNotTaken(s.expectation, 'queued by the store', s.error) });
       else
         context.report({
           name: s.name,
+          messageId,
           ...judgeDelivery(plan, s.expectation, mailboxes.copiesOf(s.token), { lastWord: context.lastWord }),
         });
     }

@@ -6,7 +6,7 @@
  */
 import type { Plan, User } from '../../topology/types.js';
 import type { Scenario } from '../context.js';
-import { newProbe, probeMessage, waitForMail } from '../probes.js';
+import { newProbe, probeMessage, probeMessageId, waitForMail } from '../probes.js';
 
 /** Seconds: long enough for the first attempts, short enough to wait for. */
 const LIFETIME = 1;
@@ -38,6 +38,7 @@ export const bounceScenario: Scenario = {
     if (outcome.code !== 250) {
       context.report({
         name,
+        messageId: probeMessageId(token),
         status: 'fail',
         expected: 'accepted by another MX',
         observed: `${outcome.code || 'no answer'}: ${outcome.response}`,
@@ -62,6 +63,7 @@ export const bounceScenario: Scenario = {
       delivered.length === 0;
     context.report({
       name,
+      messageId: probeMessageId(token),
       status: ok ? 'pass' : 'fail',
       ...(!ok && { expected: `one DSN in ${sender.address} on ${sender.homeId}; the message nowhere`, observed }),
       ...(ok && { note: observed }),

@@ -10,7 +10,7 @@ import type { Scenario } from '../context.js';
 import { entryHosts, expectDelivery, expectedTrail, publishedContacts, type DeliveryExpectation } from '../expect.js';
 import { hostIdByFqdn, judgeDelivery, judgeNotTaken } from '../judge.js';
 import { inParallel } from '../../parallel.js';
-import { newProbe, OUTSIDE_SENDER, probeMessage, waitForMail } from '../probes.js';
+import { newProbe, OUTSIDE_SENDER, probeMessage, probeMessageId, waitForMail } from '../probes.js';
 
 export const deliveryScenario: Scenario = {
   name: 'delivery',
@@ -63,6 +63,7 @@ export const deliveryScenario: Scenario = {
       if (p.code !== 250) {
         context.report({
           name,
+          messageId: probeMessageId(p.token),
           ...judgeNotTaken(p.expectation, 'accepted (250) by an MX host', `${p.code || 'no answer'}: ${p.response}`),
         });
         continue;
@@ -79,7 +80,7 @@ export const deliveryScenario: Scenario = {
           }),
         lastWord: context.lastWord,
       });
-      context.report({ name, ...verdict });
+      context.report({ name, messageId: probeMessageId(p.token), ...verdict });
     }
   },
 };

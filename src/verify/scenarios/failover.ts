@@ -14,7 +14,15 @@ import { expectDelivery, type DeliveryExpectation } from '../expect.js';
 import { judgeDelivery, judgeNotTaken } from '../judge.js';
 import type { Copy } from '../mailboxes.js';
 import { inParallel } from '../../parallel.js';
-import { firstUserOn, newProbe, OUTSIDE_SENDER, probeMessage, recipientIn, waitForMail } from '../probes.js';
+import {
+  firstUserOn,
+  newProbe,
+  OUTSIDE_SENDER,
+  probeMessage,
+  probeMessageId,
+  recipientIn,
+  waitForMail,
+} from '../probes.js';
 
 export const failoverScenario: Scenario = {
   name: 'failover',
@@ -251,14 +259,17 @@ async function withHostsDown(
 function judgeOutage(context: VerifyContext, { probes, early, when }: Outage): void {
   for (const p of probes) {
     const tooEarly = early.get(p.token) ?? [];
+    const messageId = probeMessageId(p.token);
     if (p.outcome.code !== 250) {
       context.report({
         name: p.name,
+        messageId,
         ...judgeNotTaken(p.expectation, `accepted ${when}`, `${p.outcome.code || 'no answer'}: ${p.outcome.response}`),
       });
     } else if (tooEarly.length > 0 && p.expectation.lost.length === 0) {
       context.report({
         name: p.name,
+        messageId,
         status: 'fail',
         expected: `held in a queue ${when}`,
         observed: `reached ${tooEarly[0]!.address} on ${tooEarly[0]!.hostId}, which was down`,
@@ -266,6 +277,7 @@ function judgeOutage(context: VerifyContext, { probes, early, when }: Outage): v
     } else {
       context.report({
         name: p.name,
+        messageId,
         ...judgeDelivery(context.plan, p.expectation, context.mailboxes.copiesOf(p.token), {
           lastWord: context.lastWord,
         }),

@@ -28,8 +28,9 @@ export class RawSmtp {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number): Promise<{ smtp: RawSmtp; greeting: string }> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `from`: the loopback address to connect from (Linux routes all of 127.0.0.0/8). */
+  static async connect(port: number, from?: string): Promise<{ smtp: RawSmtp; greeting: string }> {
+    const socket = net.connect({ port, host: '127.0.0.1', ...(from && { localAddress: from }) });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const smtp = new RawSmtp(socket);
     return { smtp, greeting: await smtp.reply() };
