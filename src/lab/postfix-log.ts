@@ -18,6 +18,8 @@ import type { Activity } from '../sandbox/engine.js';
 
 interface Message {
   readonly queueId: string;
+  /** As cleanup(8) logged it, angle brackets included. */
+  readonly messageId?: string;
   readonly from: string;
   readonly size: number;
   readonly nrcpt: number;
@@ -37,6 +39,8 @@ interface Slot {
 
 const LINE = /^\S+\s+\S+\s+\S+\s+\S+\s+(\S+?)\[\d+\]:\s(.*)$/;
 const QUEUE_ID = /^([0-9A-Za-z]+):\s(.*)$/;
+/** cleanup(8): `QID: message-id=<...>`, before qmgr takes the message. */
+const MESSAGE_ID = /^message-id=(<[^>]*>)$/;
 const ACTIVE = /^from=<(.*?)>, size=(\d+), nrcpt=(\d+) \(queue active\)$/;
 const EXPIRED = /^from=<(.*?)>, status=expired, returned to sender$/;
 const STATUS = /^to=<(.*?)>,(?: orig_to=<(.*?)>,)? relay=([^,]*), .*?status=(sent|deferred|bounced) \((.*)\)$/;
@@ -102,7 +106,15 @@ export class PostfixLog {
     return this.tries.get(queueId) ?? 0;
   }
 
+  /** Message-IDs cleanup(8) logged, until qmgr(8) takes the message (it logs them first). */
+  private readonly messageIds = new Map<string, string>();
+
   private queueLine(queueId: string, rest: string): void {
+    const messageId = MESSAGE_ID.exec(rest);
+    if (messageId) {
+      this.messageIds.set(queueId, messageId[1]!);
+      return;
+    }
     const active = ACTIVE.exec(rest);
     if (active) {
       this.tries.set(queueId, this.attempts(queueId) + 1);
@@ -111,8 +123,11 @@ export class PostfixLog {
         this.complete(known); // a retry: its first tries are over
         return;
       }
+      const id = this.messageIds.get(queueId);
+      this.messageIds.delete(queueId);
       const message: Message = {
         queueId,
+        ...(id !== undefined && { messageId: id }),
         from: active[1]!,
         size: Number(active[2]),
         nrcpt: Number(active[3]),
@@ -163,6 +178,7 @@ export class PostfixLog {
       return;
     }
     if (rest === 'removed') {
+      this.messageIds.delete(queueId);
       const message = this.messages.get(queueId);
       if (message) this.complete(message);
       this.messages.delete(queueId);
@@ -186,6 +202,7 @@ export class PostfixLog {
       from: message.from,
       recipients: [...message.recipients],
       size: message.size,
+      ...(message.messageId !== undefined && { messageId: message.messageId }),
     };
   }
 

@@ -168,6 +168,8 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
   await writeFile(join(stateDir, 'mta-README.md'), files.get('README.md') ?? '');
 
   let lastMail = Date.now();
+  /** Submissions not yet taken by their host. */
+  let submitting = 0;
   /** Submissions waiting for cleanup(8) to log their Message-ID: "host <id>" to the waiter. */
   const entering = new Map<string, (queueId: string) => void>();
   /** Reads every host's log to its end, in order per host. */
@@ -247,6 +249,8 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
                 resolve(undefined);
               }, 15_000).unref();
             });
+      // Mail is moving until the host has taken it: settled() holds meanwhile, however slow sendmail is.
+      submitting++;
       try {
         await must(
           ...inNamespace(h.namespace, 'sendmail', ['-C', h.config, '-i', '-f', envelope.from, '--', ...envelope.to]),
@@ -254,11 +258,14 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
             input: message,
           },
         );
+        return await queueId;
       } catch (error) {
         entering.delete(key);
         throw error;
+      } finally {
+        submitting--;
+        lastMail = Date.now();
       }
-      return queueId;
     },
     async queued(hostId) {
       const h = known(hostId);
@@ -278,7 +285,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     maildirRoot: (hostId) => known(hostId).paths.mailRoot,
     async catchUp() {
       catchUp();
-      return { lastMail, holding: [...hosts.values()].some((h) => h.log.holding) };
+      return { lastMail, holding: submitting > 0 || [...hosts.values()].some((h) => h.log.holding) };
     },
     ...(access && { mailAccess: access.access }),
     async close() {
