@@ -36,6 +36,7 @@ import type {
   HostStatus,
   RunningPlan,
 } from '../sandbox/engine.js';
+import { dnsQueryOf, tellEach } from '../sandbox/listeners.js';
 import { endpointsFile } from '../state-layout.js';
 import { canonicalIP } from '../topology/ip.js';
 import { removeStaleLabs } from './cleanup.js';
@@ -116,15 +117,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const layout = layLab(plan, labNames(newPrefix()), options.outside ?? DEFAULT_OUTSIDE);
 
   const listeners = new Set<ActivityListener>();
-  const emit = (activity: Activity) => {
-    for (const listener of listeners) {
-      try {
-        listener(activity);
-      } catch {
-        // one failing listener must not keep the others from hearing
-      }
-    }
-  };
+  const emit = (activity: Activity) => tellEach(listeners, activity);
   const undo: (() => Promise<unknown>)[] = [];
   let network: LabNetwork | undefined;
   const unhook = atExit(() => network?.destroySync());
@@ -328,20 +321,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         return (
           dns.onQuery?.((entry) => {
             const address = /^\[?([^\]]+?)\]?:\d+$/.exec(entry.client)?.[1];
-            const host = address === undefined ? undefined : hostAt.get(canonicalIP(address));
-            try {
-              listener({
-                time: Date.parse(entry.time),
-                client: entry.client,
-                ...(host !== undefined && { host }),
-                transport: entry.transport,
-                name: entry.qname,
-                type: entry.qtype,
-                rcode: entry.rcode,
-              });
-            } catch {
-              // one failing listener must not keep the others from hearing
-            }
+            tellEach([listener], dnsQueryOf(entry, address && hostAt.get(canonicalIP(address))));
           }) ?? (() => {})
         );
       },

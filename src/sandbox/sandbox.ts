@@ -50,6 +50,7 @@ import type {
   HostStatus,
   RunningPlan,
 } from './engine.js';
+import { dnsQueryOf, tellEach } from './listeners.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -122,22 +123,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     address: LOOPBACK,
     port: options.dnsPort ?? 0,
     log: (entry) => {
-      if (dnsListeners.size === 0) return;
-      const query = {
-        time: Date.parse(entry.time),
-        client: entry.client,
-        transport: entry.transport,
-        name: entry.qname,
-        type: entry.qtype,
-        rcode: entry.rcode,
-      };
-      for (const listener of dnsListeners) {
-        try {
-          listener(query);
-        } catch {
-          // a failing listener must not keep the others from hearing
-        }
-      }
+      if (dnsListeners.size > 0) tellEach(dnsListeners, dnsQueryOf(entry));
     },
   });
   const resolver = caresResolver({ address: dns.address, port: dns.port });
@@ -150,15 +136,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   // The activity stream: every relay's events, fanned out; the settle rule reads the same events.
   const listeners = new Set<ActivityListener>();
-  const emit = (activity: Activity) => {
-    for (const listener of listeners) {
-      try {
-        listener(activity);
-      } catch {
-        // one failing listener must not keep the others from hearing
-      }
-    }
-  };
+  const emit = (activity: Activity) => tellEach(listeners, activity);
   let lastMail = performance.now();
   const log = (event: MailEvent) => {
     try {
