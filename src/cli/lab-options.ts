@@ -38,7 +38,7 @@ export function addLabOptions(command: Command): Command {
 /** The lab asked for, or undefined without --lab; a lab flag without --lab is a usage error. */
 export function labChoice(
   flags: LabFlags,
-): { mta: MtaChoice; dns: DnsChoice; outside?: { ipv4: string; ipv6: string } } | undefined {
+): { mta: MtaChoice; dns: DnsChoice; internet?: { ipv4: string; ipv6: string } } | undefined {
   if (!flags.lab) {
     const stray = (['mta', 'dns', 'outside'] as const).find((f) => flags[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} goes with --lab`);
@@ -47,7 +47,7 @@ export function labChoice(
   return {
     mta: flags.mta ?? 'builtin',
     dns: flags.dns ?? 'builtin',
-    ...(flags.outside !== undefined && { outside: parseOutside(flags.outside) }),
+    ...(flags.outside !== undefined && { internet: parseOutside(flags.outside) }),
   };
 }
 

@@ -10,6 +10,7 @@ import * as dns from './commands/dns.js';
 import * as drift from './commands/drift.js';
 import * as graph from './commands/graph.js';
 import * as importZones from './commands/import.js';
+import * as keys from './commands/keys.js';
 import * as lint from './commands/lint.js';
 import * as mta from './commands/mta.js';
 import * as mtaSts from './commands/mta-sts.js';
@@ -26,6 +27,7 @@ const commands: readonly { register(program: Command): void }[] = [
   mtaSts,
   records,
   mta,
+  keys,
   graph,
   dns,
   sandbox,

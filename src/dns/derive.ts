@@ -15,8 +15,9 @@
  *   a name server inside the zone it serves so gets its glue at home;
  * - PTR for each host, web host and name-server address inside a managed reverse zone (RFC 1912 §2.1);
  * - per mail domain: MX by preference (or the RFC 7505 null MX `0 .`), SPF, DMARC at `_dmarc`,
- *   MTA-STS at `_mta-sts` and TLS-RPT at `_smtp._tls` when planned, and the policy host
- *   `mta-sts.<domain>` with the A/AAAA of the web host that serves the policy (RFC 8461 §3.3);
+ *   MTA-STS at `_mta-sts`, TLS-RPT at `_smtp._tls` and each DKIM selector's key at
+ *   `<selector>._domainkey` when planned, and the policy host `mta-sts.<domain>` with the A/AAAA
+ *   of the web host that serves the policy (RFC 8461 §3.3);
  * - `D._report._dmarc.R` authorising DMARC reports for D to an address in managed zone R;
  * - SPF at each host's HELO name when it lies in a managed zone (RFC 7208 §2.3).
  *
@@ -28,6 +29,7 @@ import type { SourceLocation } from '../diagnostics.js';
 import { reverseName } from '../topology/ip.js';
 import { isInZone, splitAddress } from '../topology/names.js';
 import type { Domain, Host, Plan } from '../topology/types.js';
+import { dkimOwner, dkimText } from './dkim.js';
 import { domainDmarc } from './dmarc.js';
 import { canonicalKey, compareStrings, sortRecords } from './order.js';
 import type { RecordType, ResourceRecord, SoaData, Zone } from './records.js';
@@ -170,6 +172,11 @@ function addMailRecords(domain: Domain, zone: ZoneDraft): void {
   }
   if (domain.tlsRpt)
     zone.add(`_smtp._tls.${apex}`, 'TXT', characterStrings(tlsRptText(domain.tlsRpt)), domain.tlsRpt.at);
+  // RFC 6376 §3.6.2.2: a key longer than one character-string is split; verifiers join the strings.
+  for (const selector of domain.dkim) {
+    const text = dkimText(selector);
+    if (text !== undefined) zone.add(dkimOwner(selector), 'TXT', characterStrings(text), selector.at);
+  }
 }
 
 /**

@@ -58,8 +58,12 @@ export function isModelRecord(record: ServedRecord): record is ResourceRecord {
 export interface Zone {
   /** The apex, canonical. */
   readonly origin: string;
-  /** Why the zone exists: a mail domain, an infrastructure zone, or a reverse zone. */
-  readonly kind: 'domain' | 'infrastructure' | 'reverse';
+  /**
+   * Why the zone exists: a mail domain, an infrastructure zone, or a reverse zone of the plan; or
+   * `outside`: a domain that is not the plan's, which a sandbox serves beside it (verify's
+   * receiver) and nothing ever writes to a zone file.
+   */
+  readonly kind: 'domain' | 'infrastructure' | 'reverse' | 'outside';
   /** The name as the topology wrote it, when that differs from the origin (an IDN's U-labels). */
   readonly display?: string;
   /** In the zone-file order (see order.ts): SOA, NS, then owners in canonical order. */

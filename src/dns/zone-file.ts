@@ -28,6 +28,7 @@ const KIND_TEXT: Record<Zone['kind'], string> = {
   domain: 'mail domain',
   infrastructure: 'infrastructure zone',
   reverse: 'reverse zone',
+  outside: 'outside the plan (a sandbox serves it; never deployed)',
 };
 
 /** The file name of a zone in the output directory: `<origin>.zone`. */

@@ -9,7 +9,9 @@
  *   label; a host whose addresses a domain's SPF authorises is a store that sends, any other a
  *   relay (a guess: DNS does not say what a host does);
  * - per domain: `mx` (`null` for RFC 7505's `0 .`), `senders` and `spf` from its SPF, `dmarc`,
- *   `mtaSts` (the id; mode and max_age live in the policy file, so they are guessed) and `tlsRpt`;
+ *   `mtaSts` (the id; mode and max_age live in the policy file, so they are guessed), `tlsRpt`,
+ *   and `dkim`: each key record at `<selector>._domainkey` as a selector that pins its public key
+ *   and is not active (which selector signs, and where its private key is, are not in DNS).
  * - the web host of each `mta-sts.<domain>` (RFC 8461 §3.3): the PTR target with the same
  *   addresses, else a web host named after the policy host itself; it goes to `web:`, not `hosts:`.
  *
@@ -17,6 +19,7 @@
  * glue) are recognised; any other record is listed in a comment as left out. Users and aliases
  * are not in DNS: the draft has none. Every guess and every omission is a comment in the YAML.
  */
+import { createPublicKey } from 'node:crypto';
 import { isInZone } from '../topology/names.js';
 import { canonicalIP, familyOf } from '../topology/ip.js';
 import { formatDuration } from '../topology/units.js';
@@ -352,6 +355,9 @@ class Importer {
       };
     }
 
+    const dkim = this.dkim(zone, [...path, 'dkim']);
+    if (dkim.length > 0) spec.dkim = dkim;
+
     const ttls = zone.records.filter((r) => r.type !== 'SOA' && !(r.type === 'NS' && r.name === zone.origin));
     const ttl = mostCommon(ttls, (r) => String(r.ttl))?.ttl;
     if (ttl !== undefined && ttl !== planTtl) spec.ttl = ttl;
@@ -402,6 +408,44 @@ class Importer {
     if (rest.length > 0) this.comment(path, `DMARC tags the plan cannot state, left out: ${rest.join(', ')}`);
     if (!tags.has('p')) this.comment(path, 'the record has no p= tag: guessed none');
     return dmarc;
+  }
+
+  /**
+   * The DKIM key records of a domain (RFC 6376 §3.6.1) as selectors: the public key pinned, the
+   * algorithm read from k= and the key itself, a key path by the `mxplan keys` convention, and
+   * `active: false` until the user says which selector signs. A revoked key (empty p=) is left out:
+   * the plan publishes one only for a selector it knows was retired, and when.
+   */
+  private dkim(zone: ZoneData, path: readonly (string | number)[]): Record<string, unknown>[] {
+    const suffix = `._domainkey.${zone.origin}`;
+    const selectors: Record<string, unknown>[] = [];
+    const records = zone.records
+      .filter((r) => r.type === 'TXT' && r.name.endsWith(suffix) && /^v=DKIM1(;|$)/i.test(text(r).trim()))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const r of records) {
+      const tags = new Map(
+        text(r)
+          .split(';')
+          .map((t) => t.trim().split('='))
+          .filter((kv) => kv.length >= 2)
+          .map(([k, ...v]) => [k!.toLowerCase(), v.join('=').replace(/\s+/g, '')] as const),
+      );
+      const selector = r.name.slice(0, -suffix.length);
+      const p = tags.get('p') ?? '';
+      const algorithm = keyAlgorithm(tags.get('k') ?? 'rsa', p);
+      if (!p || !algorithm) {
+        this.comment(path, `${selector}: ${p ? 'a key mxplan cannot read' : 'a revoked key (empty p=)'}, left out`);
+        continue;
+      }
+      this.explained.add(r);
+      selectors.push({ selector, algorithm, key: `keys/${zone.origin}.${selector}.pem`, publicKey: p, active: false });
+      this.comment(
+        [...path, selectors.length - 1, 'active'],
+        'guessed: DNS does not say which selector signs, nor where its private key is',
+        true,
+      );
+    }
+    return selectors;
   }
 
   /** Marks the records the plan would derive on its own from what the draft already holds. */
@@ -479,6 +523,18 @@ function contactOf(rname: string): string {
   const m = /^((?:[^.\\]|\\.)*)\.(.*)$/.exec(rname);
   if (!m) return rname;
   return `${m[1]!.replaceAll('\\.', '.')}@${m[2]}`;
+}
+
+/** `ed25519`, or `rsa-<bits>` from the key itself; undefined for a key that is neither. */
+function keyAlgorithm(k: string, p: string): string | undefined {
+  if (k.toLowerCase() === 'ed25519') return Buffer.from(p, 'base64').length === 32 ? 'ed25519' : undefined;
+  if (k.toLowerCase() !== 'rsa') return undefined;
+  try {
+    const key = createPublicKey({ key: Buffer.from(p, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'rsa' ? `rsa-${key.asymmetricKeyDetails?.modulusLength ?? 0}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The text of a TXT record (its strings joined, RFC 7208 §3.3); "" for any other record. */

@@ -60,8 +60,8 @@ import { NamespaceSockets } from './sockets.js';
 export interface LabChoice {
   readonly mta: MtaChoice;
   readonly dns: DnsChoice;
-  /** Where the outside stands (default: TEST-NET-3 and 3fff::1). */
-  readonly outside?: OutsideAddresses;
+  /** Where the outside namespace, the Internet, stands (default: TEST-NET-3 and 3fff::1). */
+  readonly internet?: OutsideAddresses;
 }
 
 export interface LabOptions extends EngineOptions, LabChoice {
@@ -114,7 +114,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const stateDir = resolve(options.stateDir);
   await prepareStateDir(stateDir);
   await removeStaleLabs();
-  const layout = layLab(plan, labNames(newPrefix()), options.outside ?? DEFAULT_OUTSIDE);
+  const layout = layLab(plan, labNames(newPrefix()), options.internet ?? DEFAULT_OUTSIDE);
 
   const listeners = new Set<ActivityListener>();
   const emit = (activity: Activity) => tellEach(listeners, activity);
@@ -259,7 +259,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       nameServers,
       outsideMaildir,
       dns: { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
+      // Domains outside the plan (verify's receiver) are not served yet: the lab's hosts reach
+      // only the lab, and the caller's listener is in the root namespace (docs/lab.md, "Not yet").
+      outside: [],
       connector: {
+        // The hosts connect from their planned addresses.
+        sourceOf: (remote) => (hostAt.has(canonicalIP(remote.host)) ? remote.host : undefined),
         // Port 25 only: the lab's web hosts serve no HTTPS yet (it runs without TLS, issue 14).
         endpointFor: (address, port = SMTP_PORT) =>
           port === SMTP_PORT ? smtp.get(canonicalIP(address))?.endpoint : undefined,

@@ -14,7 +14,7 @@ export interface RuleExample {
   readonly name: string;
   /** What the case sets, as YAML: an excerpt of the base plan; none when it is the base plan itself. */
   readonly excerpt?: string;
-  /** Users files the case reads, by the name the topology gives. */
+  /** Files the case reads (users CSVs; a DKIM key as a note of what it holds), by the name the topology gives. */
   readonly files?: Readonly<Record<string, string>>;
   /** What lint says of it, one line per finding (a failing case). */
   readonly findings?: readonly string[];
@@ -140,7 +140,8 @@ function exampleLines(mark: string, example: RuleExample): string[] {
     ...Object.entries(example.files ?? {}).flatMap(([name, text]) => [
       `with \`${name}\`:`,
       '',
-      '```csv',
+      // A users file is CSV; anything else (a DKIM key) is shown as a note of what it holds.
+      name.endsWith('.csv') ? '```csv' : '```text',
       text.trimEnd(),
       '```',
       '',

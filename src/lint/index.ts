@@ -12,6 +12,15 @@ import addressSyntaxValid from './rules/address-syntax-valid.js';
 import addressUnique from './rules/address-unique.js';
 import aliasAcyclic from './rules/alias-acyclic.js';
 import aliasMembersExist from './rules/alias-members-exist.js';
+import dkimEd25519HasRsa from './rules/dkim-ed25519-has-rsa.js';
+import dkimKeyLengthAllowed from './rules/dkim-key-length-allowed.js';
+import dkimKeyLengthRecommended from './rules/dkim-key-length-recommended.js';
+import dkimKeyPrivate from './rules/dkim-key-private.js';
+import dkimKeyValid from './rules/dkim-key-valid.js';
+import dkimSelectorRetirement from './rules/dkim-selector-retirement.js';
+import dkimSelectorsDistinct from './rules/dkim-selectors-distinct.js';
+import dkimSignsEverySender from './rules/dkim-signs-every-sender.js';
+import dmarcAlignmentPossible from './rules/dmarc-alignment-possible.js';
 import dmarcPolicyEnforced from './rules/dmarc-policy-enforced.js';
 import dmarcPolicyValid from './rules/dmarc-policy-valid.js';
 import dmarcPublished from './rules/dmarc-published.js';
@@ -73,6 +82,15 @@ const ruleList: readonly Rule[] = [
   addressUnique,
   aliasAcyclic,
   aliasMembersExist,
+  dkimEd25519HasRsa,
+  dkimKeyLengthAllowed,
+  dkimKeyLengthRecommended,
+  dkimKeyPrivate,
+  dkimKeyValid,
+  dkimSelectorRetirement,
+  dkimSelectorsDistinct,
+  dkimSignsEverySender,
+  dmarcAlignmentPossible,
   dmarcPolicyEnforced,
   dmarcPolicyValid,
   dmarcPublished,

@@ -7,7 +7,17 @@ import type { Plan } from '../topology/types.js';
 
 export type RuleSet = 'recommended' | 'strict';
 
-export const CATEGORIES = ['mx', 'routing', 'addresses', 'capacity', 'dns', 'spf', 'dmarc', 'transport'] as const;
+export const CATEGORIES = [
+  'mx',
+  'routing',
+  'addresses',
+  'capacity',
+  'dns',
+  'spf',
+  'dkim',
+  'dmarc',
+  'transport',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /**

@@ -7,8 +7,9 @@
  *   3. store        mail for mailboxes homed here only goes straight to the Maildirs (their
  *                   fsync is the stable storage); anything else into the queue (enqueue.ts).
  *
- * The 250 comes only after step 3 is on disk (§6.1). Checks of inbound mail (DKIM verification)
- * and the signing of submissions (issue 14) go between the stamp and the store.
+ * The 250 comes only after step 3 is on disk (§6.1). A local submission is signed (dkim-sign.ts)
+ * between the stamp and the store; mail from SMTP clients is relayed as it came, unsigned by us.
+ * Checks of inbound mail (DKIM verification) would go at the same place.
  */
 import { expandRecipients, type Expansion } from '../routing/expand.js';
 import { route } from '../routing/route.js';
@@ -119,7 +120,7 @@ export async function acceptSubmission(
   const normaliser = new LineEndingNormaliser();
   const normalised = Buffer.concat([normaliser.push(message), normaliser.end()]);
   const { envelope, body } = stamp(relay, normalised, { from, recipients, origin: 'internal' });
-  await enqueue(relay, envelope, body);
+  await enqueue(relay, envelope, await relay.signer.sign(body, envelope.arrival));
   relay.log({
     type: 'accepted',
     host: relay.policy.host.id,

@@ -3,7 +3,8 @@
  * sender from the null reverse-path like any message this host originates (RFC 5321 §6.1). The
  * queue never asks for one about a message whose own reverse-path was null (§4.5.5).
  *
- * DKIM signing of the DSN (issue 14) belongs here, after the Received stamp and before enqueue.
+ * The DSN is signed (dkim-sign.ts) for the planned domain of this host's name, after the Received
+ * stamp and before enqueue, so a receiver that checks DMARC for MAILER-DAEMON@<host> finds DKIM aligned.
  */
 import type { FailedRecipient } from './dsn.js';
 import { buildDsn } from './dsn.js';
@@ -37,6 +38,7 @@ export async function bounce(
     uniq: id,
   });
   const stamped = Buffer.concat([Buffer.from(receivedHeader({ by: fqdn, id, date: now })), dsn]);
-  await enqueue(relay, { id, from: '', recipients: [original.from], origin: 'internal', arrival: now }, stamped);
+  const signed = await relay.signer.sign(stamped, now);
+  await enqueue(relay, { id, from: '', recipients: [original.from], origin: 'internal', arrival: now }, signed);
   return id;
 }

@@ -1,11 +1,12 @@
 /**
- * What every stage of a relay shares: its policy, clock, log, stores and outbound client. The
+ * What every stage of a relay shares: its policy, clock, log, stores, signer and outbound client. The
  * stages (accept.ts, local-delivery.ts, enqueue.ts, transmit.ts, bounce.ts) take this and one
  * Delivery (queue.ts); relay.ts makes it once per start and wires the stages to each other.
  */
 import { randomBytes } from 'node:crypto';
 import type { HostPolicy } from '../routing/policy.js';
 import type { Clock } from './clock.js';
+import type { MessageSigner } from './dkim-sign.js';
 import type { MailEvent, MailLog } from './events.js';
 import type { MaildirStore } from './maildir.js';
 import type { Queue } from './queue.js';
@@ -26,6 +27,8 @@ export interface RelayContext {
   readonly queue: Queue;
   readonly maildir: MaildirStore;
   readonly outbound: TransmitContext;
+  /** DKIM for mail this host originates, with the plan's keys (made from the policy's plan: replaced with it). */
+  readonly signer: MessageSigner;
   newQueueId(): string;
 }
 

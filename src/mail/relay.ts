@@ -5,6 +5,7 @@
  *   server.ts          the SMTP listener: admission (admission.ts, the host's session limits)
  *                      and per-request deadlines (deadline.ts), then smtp-server
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
+ *   dkim-sign.ts       DKIM for what this host originates (submissions, DSNs), once, before it is stored
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
  *   transmit.ts        to a planned host or a domain's MX (next-hop.ts, smtp-client.ts)
@@ -26,6 +27,7 @@ import { canonicalIP } from '../topology/ip.js';
 import { acceptSubmission, inboundHandlers } from './accept.js';
 import { bounce } from './bounce.js';
 import { systemClock, type Clock } from './clock.js';
+import { dkimSigner } from './dkim-sign.js';
 import type { Connector } from './connector.js';
 import type { MailLog } from './events.js';
 import { deliverLocal } from './local-delivery.js';
@@ -189,6 +191,7 @@ function wire(parts: {
       random: options.random ?? Math.random,
       ...(parts.tls && { security: (hop, exchange) => exchangeSecurity(relay.policy.plan, hop, exchange) }),
     },
+    signer: dkimSigner(policy.plan, host.id, (message) => log({ type: 'error', host: host.id, message })),
     newQueueId: queueIds(clock),
     queue: new Queue({
       host: host.id,

@@ -129,7 +129,10 @@ export class SmtpClient {
   }
 
   private finish(k: string, pooled: Pooled, result: SendResult): SendResult {
-    if (result.stage === 'done' && pooled.alive && !this.closed) this.park(k, pooled);
+    // A transaction whose every recipient was refused is still open at the server (nodemailer
+    // sends no RSET): the next MAIL on that session would get 503 (RFC 5321 §4.1.1.5, §3.3).
+    const open = result.stage === 'done' && result.accepted.length === 0;
+    if (result.stage === 'done' && !open && pooled.alive && !this.closed) this.park(k, pooled);
     else this.discard(pooled);
     return result;
   }

@@ -33,6 +33,13 @@ export interface Endpoint {
 export interface Connector {
   endpointFor(address: string, port?: number): Endpoint | undefined;
   /**
+   * The planned address a connection to one of the caller's outside endpoints (EngineOptions
+   * `outside`) really comes from, given the remote end its listener saw; undefined when no planned
+   * host stands behind it. An engine whose hosts connect from their planned addresses returns
+   * `remote.host` itself; one on loopback knows which host dialled through it.
+   */
+  sourceOf(remote: Endpoint): string | undefined;
+  /**
    * Opens a TCP connection to one of its endpoints, from where the plan's outside stands. An
    * engine whose endpoints stand in for addresses the caller cannot reach (the lab's loopback
    * forwarders) opens it at the planned address itself, so a refusal or a timeout is the host's
@@ -64,6 +71,26 @@ export interface MailAccess {
   endpointFor(hostId: string, protocol: MailProtocol): Endpoint | undefined;
   /** The user's password; undefined for an address that cannot log in anywhere. */
   password(address: string): string | undefined;
+}
+
+/**
+ * A mail domain outside the plan that the caller takes mail for (verify's receiver): the engine
+ * serves it in its DNS beside the plan's zones, as a zone that is not the plan's (never in the
+ * generated zone files), and lets the hosts deliver to it as to any domain of the Internet.
+ */
+export interface OutsideDomain {
+  /** A name reserved for testing (RFC 2606 `.test`), inside no zone of the plan. */
+  readonly domain: string;
+  /** The caller's own SMTP listener: where connections to the domain's mail exchange arrive. */
+  readonly endpoint: Endpoint;
+}
+
+/** How the engine publishes an outside domain: its MX target and that target's addresses. */
+export interface OutsideExchange {
+  readonly domain: string;
+  readonly exchange: string;
+  /** Addresses no planned host or name server has. */
+  readonly addresses: readonly string[];
 }
 
 /**
@@ -274,13 +301,15 @@ export interface RunningPlan extends AsyncDisposable {
   /** What runs the plan, for reports ("mxplan's relays and responder on loopback"). */
   readonly name: string;
   readonly plan: Plan;
-  /** The authoritative DNS for every zone of the plan, as the caller reaches it. */
+  /** The authoritative DNS for every zone of the plan (and the outside domains), as the caller reaches it. */
   readonly dns: DnsEndpoint;
   readonly connector: Connector;
   /** IMAP and POP3 at the stores, when the engine runs a mailbox server. */
   readonly mailAccess?: MailAccess;
   /** The CA behind every certificate of the running plan; undefined when it runs without TLS. */
   readonly tls: PlanTls | undefined;
+  /** The outside domains the engine was started with, as it publishes them. */
+  readonly outside: readonly OutsideExchange[];
   /** Every planned host, up or not. */
   readonly hosts: ReadonlyMap<string, HostEndpoint>;
   status(hostId: string): HostStatus;
@@ -329,6 +358,8 @@ export interface EngineOptions {
   readonly stateDir: string;
   /** Seconds a message may wait in any host's queue, instead of the plan's (to see bounces quickly). */
   readonly queueLifetime?: number;
+  /** Domains outside the plan whose mail the caller takes (verify's receiver). */
+  readonly outside?: readonly OutsideDomain[];
 }
 
 /** Starts a plan with every host up, retrying in seconds (an engine meant for proving a plan, not for production timing). */

@@ -13,6 +13,9 @@
  * A relay reaches only the address families it has itself (an IPv4-only host cannot connect to
  * an IPv6-only one), as on the real network; the sandbox's own senders reach every family.
  *
+ * Domains outside the plan (verify's receiver) are served beside the plan's zones and reached
+ * through per-host forwarders that tell the receiver which planned host is calling (outside.ts).
+ *
  * A host is taken down by stopping its relay (its port then refuses connections, as a dead host
  * would), or cut off: its relay stops and its port is held by a listener that never answers, so
  * connections time out as through a dead link. It comes back on the same port, resuming its
@@ -39,6 +42,7 @@ import { hostLayout, tlsLayout } from '../state-layout.js';
 import { policyHostName } from '../tls/mta-sts.js';
 import { openPki, type Pki, type TlsIdentity, type TlsSubject } from '../tls/pki.js';
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
+import { startOutside, type OutsideNetwork } from './outside.js';
 import { familyOf } from '../topology/ip.js';
 import type { Host, Plan } from '../topology/types.js';
 import type {
@@ -48,6 +52,7 @@ import type {
   EngineFactory,
   HostEndpoint,
   HostStatus,
+  OutsideDomain,
   RunningPlan,
 } from './engine.js';
 import { dnsQueryOf, tellEach } from './listeners.js';
@@ -77,6 +82,8 @@ export interface SandboxOptions {
   readonly relays?: Readonly<Record<string, RelaySettings>>;
   /** The web hosts serve the MTA-STS policy files of this directory (`mxplan mta-sts`), not the plan's. */
   readonly policyDir?: string;
+  /** Domains outside the plan whose mail the caller takes (outside.ts). */
+  readonly outside?: readonly OutsideDomain[];
 }
 
 export interface RelaySettings {
@@ -104,12 +111,13 @@ export interface Sandbox extends RunningPlan {
 }
 
 /** The built-in engine as verify starts it: every host up, retries in seconds (the fast profile). */
-export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime }) =>
+export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime, outside }) =>
   startSandbox({
     plan,
     stateDir,
     profile: 'fast',
     ...(queueLifetime !== undefined && { overrides: { queueLifetime } }),
+    ...(outside && { outside }),
   });
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -118,14 +126,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const pki = await openPki(stateDir, tlsSubjects(plan, stateDir));
   // The DNS query log, fanned out like the activity stream.
   const dnsListeners = new Set<DnsQueryListener>();
-  const dns = await startDnsServer({
-    zones: deriveZones(plan, { serial: 1 }),
-    address: LOOPBACK,
-    port: options.dnsPort ?? 0,
-    log: (entry) => {
-      if (dnsListeners.size > 0) tellEach(dnsListeners, dnsQueryOf(entry));
-    },
-  });
+  const outside = await startOutside(plan, options.outside ?? []);
+  let dns: DnsServer;
+  try {
+    dns = await startDnsServer({
+      // The outside domains' zones are served beside the plan's, never written with them.
+      zones: [...deriveZones(plan, { serial: 1 }), ...outside.zones],
+      address: LOOPBACK,
+      port: options.dnsPort ?? 0,
+      log: (entry) => {
+        if (dnsListeners.size > 0) tellEach(dnsListeners, dnsQueryOf(entry));
+      },
+    });
+  } catch (error) {
+    await outside.close();
+    throw error;
+  }
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
   const relays = new Map<string, Relay>();
@@ -161,7 +177,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       hostId,
       stateDir,
       resolver,
-      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook),
+      connector: familiesOf(plan.hosts.get(hostId)!, endpointBook, outside),
       profile: options.profile ?? 'fast',
       listen: { address: LOOPBACK, port },
       log,
@@ -234,6 +250,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await Promise.allSettled([...relays.values()].map((r) => r.stop()));
     await Promise.allSettled(policyServers.map((s) => s.close()));
     await dns.close();
+    await outside.close();
     throw error;
   }
 
@@ -260,6 +277,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await Promise.allSettled([...hosts.keys()].map(stop));
       await Promise.allSettled(policyServers.map((s) => s.close()));
       await dns.close();
+      await outside.close();
     })());
 
   return {
@@ -271,7 +289,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     pki,
     web,
     endpointBook,
-    connector: endpointBook,
+    connector: {
+      endpointFor: (address, port) => endpointBook.endpointFor(address, port),
+      sourceOf: (remote) => outside.sourceOf(remote),
+    },
+    outside: outside.exchanges,
     tls: { ca: pki.ca },
     hosts,
     relay: (hostId) => relays.get(hostId),
@@ -358,11 +380,17 @@ async function silentListener(port: number): Promise<{ close(): Promise<void> }>
   };
 }
 
-/** The address book as `host` sees it: only the address families it has an address in. */
-export function familiesOf(host: Host, book: Connector): Connector {
+/**
+ * The address book as `host` sees it: only the address families it has an address in, and the
+ * outside domains through forwarders of its own (outside.ts says why), when there are any.
+ */
+export function familiesOf(host: Host, book: Connector, outside?: OutsideNetwork): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
-    endpointFor: (address, port) => (families.has(familyOf(address)) ? book.endpointFor(address, port) : undefined),
+    endpointFor: (address, port) =>
+      families.has(familyOf(address))
+        ? (book.endpointFor(address, port) ?? (port === undefined ? outside?.endpointFor(host, address) : undefined))
+        : undefined,
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };

@@ -5,14 +5,16 @@
  * Problems in the file are returned as findings (with file:line:col), never thrown; only a
  * file that cannot be read at all throws a ResourceError.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Finding } from '../diagnostics.js';
 import { ResourceError } from '../errors.js';
 import { parseUsersCsv, type UserRow } from './csv.js';
 import { decodeText } from './decode.js';
+import { keyFileOf, keyPathOf, selectorSources, type KeyFileRead } from './dkim.js';
 import { parseYaml, SYNTAX_RULE, type ParsedYaml } from './document.js';
-import { normalize, type RawTopology } from './normalize.js';
+import { canonicalName } from './names.js';
+import { normalize, type RawTopology, type Siblings } from './normalize.js';
 import { repair, type UncheckedParts } from './partial.js';
 import { nameOf, validateShape, type ShapeContext } from './schema.js';
 import { pointer } from './source-map.js';
@@ -29,6 +31,18 @@ export interface LoadResult {
   readonly findings: readonly Finding[];
 }
 
+/**
+ * A file the topology names (a users CSV, a DKIM key), read beside it: its bytes, and its
+ * permission bits where the file system keeps POSIX modes (DKIM keys must be private to their owner).
+ */
+export interface SiblingFile {
+  readonly bytes: string | Uint8Array;
+  readonly mode?: number;
+}
+
+/** Reads a file the topology names, by the name it gives (relative to the topology's directory). */
+export type ReadSibling = (name: string) => Promise<string | Uint8Array | SiblingFile>;
+
 /** The name findings give a topology read from standard input. */
 export const STDIN_NAME = '<stdin>';
 
@@ -44,7 +58,18 @@ export async function loadPlan(file: string): Promise<LoadResult> {
     throw new ResourceError(`cannot read topology ${where}: ${why}`, { cause });
   }
   const dir = stdin ? process.cwd() : dirname(file);
-  return parsePlan(bytes, stdin ? STDIN_NAME : file, (name) => readFile(resolve(dir, name)));
+  return parsePlan(bytes, stdin ? STDIN_NAME : file, (name) => readWithMode(resolve(dir, name)));
+}
+
+/** One open: the bytes and the mode of the same file (Windows keeps no POSIX modes: none is given). */
+async function readWithMode(path: string): Promise<SiblingFile> {
+  const handle = await open(path);
+  try {
+    const [bytes, info] = await Promise.all([handle.readFile(), handle.stat()]);
+    return process.platform === 'win32' ? { bytes } : { bytes, mode: info.mode & 0o777 };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Standard input as bytes: decoding (and "not UTF-8 at byte N") is parsePlan's, as for a file. */
@@ -54,11 +79,11 @@ async function readStdin(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** Parses topology text (or its bytes); `readSibling` reads files it references (users CSV). */
+/** Parses topology text (or its bytes); `readSibling` reads files it references (users CSVs, DKIM keys). */
 export async function parsePlan(
   input: string | Uint8Array,
   file: string,
-  readSibling: (name: string) => Promise<string | Uint8Array>,
+  readSibling: ReadSibling,
 ): Promise<LoadResult> {
   const decoded = decodeText(input, file, SYNTAX_RULE);
   if ('finding' in decoded) return { plan: undefined, findings: [decoded.finding] };
@@ -69,8 +94,8 @@ export async function parsePlan(
   const shape = validateShape(parsed.value, context);
   if (shape.length === 0 && parsed.repeatedKeys.length === 0) {
     const raw = parsed.value as RawTopology;
-    const { usersFiles, findings } = await readUsersFiles(raw, parsed, readSibling);
-    return { plan: normalize(raw, parsed.source, usersFiles), findings: [...parsed.findings, ...findings] };
+    const { siblings, findings } = await readSiblings(raw, parsed, readSibling);
+    return { plan: normalize(raw, parsed.source, siblings), findings: [...parsed.findings, ...findings] };
   }
 
   const findings = [...parsed.findings, ...shape.map((p) => p.finding)];
@@ -82,9 +107,60 @@ export async function parsePlan(
   );
   if (fixed.document === undefined) return { plan: undefined, findings: [...noteChecksNotRun(findings)] };
   const raw = fixed.document as RawTopology;
-  const users = await readUsersFiles(raw, parsed, readSibling);
-  const plan = normalize(raw, parsed.source, users.usersFiles, fixed);
-  return { plan: undefined, partial: { plan, unchecked: fixed.unchecked }, findings: [...findings, ...users.findings] };
+  const read = await readSiblings(raw, parsed, readSibling);
+  const plan = normalize(raw, parsed.source, read.siblings, fixed);
+  return { plan: undefined, partial: { plan, unchecked: fixed.unchecked }, findings: [...findings, ...read.findings] };
+}
+
+/** The users CSVs and the DKIM key files, read side by side. */
+async function readSiblings(
+  raw: RawTopology,
+  parsed: ParsedYaml,
+  readSibling: ReadSibling,
+): Promise<{ siblings: Siblings; findings: Finding[] }> {
+  const [users, keyFiles] = await Promise.all([
+    readUsersFiles(raw, parsed, readSibling),
+    readKeyFiles(raw, parsed, readSibling),
+  ]);
+  return { siblings: { usersFiles: users.usersFiles, keyFiles }, findings: users.findings };
+}
+
+/**
+ * Every DKIM key file the selectors name, each read once however many selectors share it. Nothing
+ * here judges a key: a file that is missing or unreadable is kept as such, and lint says so
+ * (dkim-key-valid) at the selector's line.
+ */
+async function readKeyFiles(
+  raw: RawTopology,
+  parsed: ParsedYaml,
+  readSibling: ReadSibling,
+): Promise<Map<string, KeyFileRead>> {
+  const base = dirname(parsed.source.file);
+  const paths = new Map<string, string>();
+  for (const [display, spec] of Object.entries(raw.domains)) {
+    const domain = canonicalName(display);
+    for (const { raw: selector } of selectorSources(display, spec, raw.defaults?.dkim)) {
+      const keyPath = keyPathOf(selector.key, domain, selector.selector.toLowerCase());
+      paths.set(keyFileOf(base, keyPath), keyPath);
+    }
+  }
+  const entries = [...paths];
+  const reads = await Promise.allSettled(entries.map(([, keyPath]) => readSibling(keyPath)));
+  return new Map(
+    entries.map(([file], i): [string, KeyFileRead] => {
+      const read = reads[i]!;
+      if (read.status === 'rejected') {
+        const cause = read.reason as NodeJS.ErrnoException | undefined;
+        return [file, { error: cause?.code ?? String(cause) }];
+      }
+      const { bytes, mode } = siblingFile(read.value);
+      return [file, { bytes: typeof bytes === 'string' ? Buffer.from(bytes) : bytes, mode }];
+    }),
+  );
+}
+
+function siblingFile(read: string | Uint8Array | SiblingFile): SiblingFile {
+  return typeof read === 'string' || read instanceof Uint8Array ? { bytes: read } : read;
 }
 
 /** Without its skeleton (version, dns with its SOA, hosts, domains) no part can be checked: the first finding says so. */
@@ -109,7 +185,7 @@ function shapeContext(parsed: ParsedYaml): ShapeContext {
 async function readUsersFiles(
   raw: RawTopology,
   parsed: ParsedYaml,
-  readSibling: (name: string) => Promise<string | Uint8Array>,
+  readSibling: ReadSibling,
 ): Promise<{ usersFiles: Map<string, { file: string; rows: UserRow[] }>; findings: Finding[] }> {
   const findings: Finding[] = [];
   const usersFiles = new Map<string, { file: string; rows: UserRow[] }>();
@@ -131,7 +207,7 @@ async function readUsersFiles(
       });
       return;
     }
-    const decoded = decodeText(read.value, file, 'users-csv');
+    const decoded = decodeText(siblingFile(read.value).bytes, file, 'users-csv');
     if ('finding' in decoded) {
       findings.push(decoded.finding);
       return;

@@ -6,15 +6,28 @@
  * durations in seconds, references between hosts, domains, users and aliases resolved.
  * Nothing here judges the plan: a dangling reference stays visible (host undefined) for lint.
  */
+import { dirname } from 'node:path';
 import { ruleLevel, type SourceLocation } from '../diagnostics.js';
 import { AddressBook } from './address-book.js';
 import type { UserRow } from './csv.js';
+import {
+  keyFileOf,
+  keyOf,
+  keyPathOf,
+  parseAlgorithm,
+  planDay,
+  selectorSources,
+  type KeyFileRead,
+  type RawDkimSelector,
+} from './dkim.js';
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
 import { canonicalAddress, canonicalLocal, canonicalName, isInZone, splitAddress } from './names.js';
 import type { Removed, UncheckedParts } from './partial.js';
 import { pointer, type SourceMap } from './source-map.js';
 import type {
   Alias,
+  DkimKey,
+  DkimSelector,
   Dmarc,
   Domain,
   Host,
@@ -44,6 +57,7 @@ export interface RawTopology {
     queueLifetime?: Duration;
     plannedOutage?: Duration;
     hopLimit?: number;
+    dkim?: RawDkimSelector[];
   };
   dns: {
     soa: { contact: string; refresh?: Duration; retry?: Duration; expire?: Duration; minimum?: Duration };
@@ -80,7 +94,16 @@ interface RawDomain {
   dmarc?: { policy: string; subdomainPolicy?: string; pct?: number; rua?: string[]; ruf?: string[] };
   mtaSts?: { mode: MtaSts['mode']; id?: string; maxAge?: Duration; host?: string; mx?: string[] };
   tlsRpt?: { rua: string[] };
+  dkim?: RawDkimSelector[];
   ttl?: number;
+}
+
+/** The files a topology names beside it, read by the loader (load.ts) before normalize. */
+export interface Siblings {
+  /** Users CSVs, by the domain (as written) that names them. */
+  readonly usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>;
+  /** DKIM key files, by absolute path. */
+  readonly keyFiles: ReadonlyMap<string, KeyFileRead>;
 }
 
 /** Defaults that the topology may override, with the reason for each. */
@@ -105,12 +128,7 @@ export interface PartialInput {
   readonly unchecked: UncheckedParts;
 }
 
-export function normalize(
-  raw: RawTopology,
-  source: SourceMap,
-  usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>,
-  partial?: PartialInput,
-): Plan {
+export function normalize(raw: RawTopology, source: SourceMap, siblings: Siblings, partial?: PartialInput): Plan {
   const at = (...segments: (string | number)[]) => source.at(pointer(...segments));
   const defaults = raw.defaults ?? {};
   const ttl = defaults.ttl ?? DEFAULTS.ttl;
@@ -124,8 +142,9 @@ export function normalize(
     hosts: hostsOf(raw, source, queueLifetime),
     web: webHostsOf(raw, source),
     refersToRemoved: removedReferences(partial),
+    keys: keyParser(siblings.keyFiles),
   };
-  const { domains, repeatedDomains } = domainsOf(context, usersFiles);
+  const { domains, repeatedDomains } = domainsOf(context, siblings.usersFiles);
   const { soa, nameservers, reverse, invalidReverse } = dnsOf(context);
   const zones: InfraZone[] = (raw.zones ?? []).map((z, i) => ({ name: canonicalName(z), at: at('zones', i) }));
   const plan: Plan = {
@@ -167,6 +186,17 @@ interface Context {
   readonly hosts: { readonly byId: ReadonlyMap<string, Host>; readonly resolve: (ref: string) => Host | undefined };
   readonly web: ReadonlyMap<string, WebHost>;
   readonly refersToRemoved: RemovedReferences;
+  /** The key at an absolute path, parsed once however many selectors share the file. */
+  readonly keys: (file: string) => DkimKey;
+}
+
+function keyParser(files: ReadonlyMap<string, KeyFileRead>): (file: string) => DkimKey {
+  const parsed = new Map<string, DkimKey>();
+  return (file) => {
+    let key = parsed.get(file);
+    if (!key) parsed.set(file, (key = keyOf(files.get(file))));
+    return key;
+  };
 }
 
 function hostsOf(raw: RawTopology, source: SourceMap, queueLifetime: number): Context['hosts'] {
@@ -305,9 +335,11 @@ function domainOf(
     else aliases.set(local, alias);
   }
 
+  const sendingHomes = [...homeIds].map(hosts.resolve).filter((h): h is Host => h?.sends === true);
   const senders = d.senders
     ? d.senders.map(hosts.resolve).filter((h): h is Host => h !== undefined)
-    : uniqueHosts([...homeIds].map(hosts.resolve).filter((h): h is Host => h?.sends === true));
+    : uniqueHosts(sendingHomes);
+  const outbound = uniqueHosts([...senders, ...sendingHomes]);
 
   return {
     name,
@@ -324,6 +356,8 @@ function domainOf(
     unknownSenders: (d.senders ?? []).flatMap((raw, i) =>
       hosts.resolve(raw) ? [] : [{ raw, at: at(...base, 'senders', i) }],
     ),
+    outbound,
+    dkim: dkimOf(context, display, name, d, outbound),
     spf: {
       all: d.spf?.policy ?? '-all',
       include: (d.spf?.include ?? []).map(canonicalName),
@@ -336,8 +370,52 @@ function domainOf(
     tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
     ttl: d.ttl ?? context.ttl,
     at: source.keyAt(pointer(...base)),
-    fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders']),
+    fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders', 'dkim']),
   };
+}
+
+/** A domain's selectors: the key of each parsed once, its signers resolved, its lifecycle settled. */
+function dkimOf(
+  context: Context,
+  display: string,
+  domain: string,
+  d: RawDomain,
+  outbound: readonly Host[],
+): DkimSelector[] {
+  const { source, hosts } = context;
+  const dir = dirname(source.file);
+  return selectorSources(display, d, context.raw.defaults?.dkim).map(({ raw, path, fromDefaults }) => {
+    const selector = raw.selector.toLowerCase();
+    const keyPath = keyPathOf(raw.key, domain, selector);
+    const keyFile = keyFileOf(dir, keyPath);
+    const key = context.keys(keyFile);
+    const retired = planDay(raw.retired);
+    const removed = planDay(raw.removed);
+    const pinnedPublicKey = raw.publicKey;
+    return {
+      selector,
+      domain,
+      algorithm: raw.algorithm,
+      ...parseAlgorithm(raw.algorithm),
+      keyPath,
+      keyFile,
+      key,
+      pinnedPublicKey,
+      published: removed ? '' : (pinnedPublicKey ?? (key.status === 'ok' ? key.publicKey : undefined)),
+      signers: raw.hosts
+        ? uniqueHosts(raw.hosts.map(hosts.resolve).filter((h): h is Host => h !== undefined))
+        : [...outbound],
+      unknownSigners: (raw.hosts ?? []).flatMap((ref, i) =>
+        hosts.resolve(ref) ? [] : [{ raw: ref, at: source.at(pointer(...path, 'hosts', i)) }],
+      ),
+      active: !retired && !removed && raw.active !== false,
+      retired,
+      removed,
+      fromDefaults,
+      at: source.at(pointer(...path)),
+      fields: fieldsOf(source, path.map(String), ['key', 'algorithm', 'hosts', 'retired', 'removed', 'publicKey']),
+    } satisfies DkimSelector;
+  });
 }
 
 function dnsOf(context: Context): Pick<Plan, 'soa' | 'nameservers' | 'reverse' | 'invalidReverse'> {

@@ -301,6 +301,10 @@ function patternMeaning(pattern: string): string {
   if (pattern.includes('/\\d{1,3}')) return 'is not a network in CIDR form (192.0.2.0/24, 2001:db8::/48)';
   if (pattern.includes(':[0-9a-fA-F:.]*$')) return 'is not an IPv6 address';
   if (pattern.includes('{1,32}')) return 'is not 1 to 32 letters and digits';
+  if (pattern.includes('(0[1-9]|1[0-2])')) return 'is not a day (YYYY-MM-DD)';
+  if (pattern.includes('ed25519')) return 'is not rsa-<bits> (rsa-2048, rsa-3072, rsa-4096) or ed25519';
+  if (pattern.includes('{0,61}')) return 'is not a selector (DNS labels of letters, digits and inner hyphens)';
+  if (pattern.includes('={0,2}')) return "is not base64 (the record's p= value)";
   return `does not match ${pattern}`;
 }
 

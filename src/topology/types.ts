@@ -8,6 +8,7 @@
  * - durations are seconds, sizes are bytes;
  * - every node carries the location of its source, for findings.
  */
+import type { KeyObject } from 'node:crypto';
 import type { RuleLevel, SourceLocation } from '../diagnostics.js';
 import type { AddressBook } from './address-book.js';
 
@@ -141,6 +142,75 @@ export interface TlsRpt {
   readonly at: SourceLocation;
 }
 
+/** The key types DKIM signs with: RSA (RFC 6376 §3.3.1) and Ed25519 (RFC 8463). */
+export type DkimKeyType = 'rsa' | 'ed25519';
+
+/**
+ * What the loader found at a selector's key path. A key that loads carries its parsed private key
+ * (parsed once per plan: signing never parses a key again) and the public key as the record's p=
+ * value (RFC 6376 §3.6.1: base64 of the DER SubjectPublicKeyInfo for RSA; RFC 8463 §4.2: base64 of
+ * the 32 raw octets for Ed25519).
+ */
+export type DkimKey =
+  | {
+      readonly status: 'ok';
+      readonly type: DkimKeyType;
+      /** The modulus length of an RSA key; 256 for Ed25519. */
+      readonly bits: number;
+      readonly privateKey: KeyObject;
+      readonly publicKey: string;
+      /** The file's permission bits, where the file system keeps POSIX modes. */
+      readonly mode: number | undefined;
+    }
+  /** `missing`: no file (`mxplan keys` makes it); `unreadable`: the file cannot be read; `invalid`: it holds no private key. */
+  | { readonly status: 'missing' | 'unreadable' | 'invalid'; readonly reason: string };
+
+/** A day of the DKIM lifecycle as written (2026-11-01), and its start in ms since the epoch (UTC). */
+export interface PlanDay {
+  readonly text: string;
+  /** NaN when the text names no day of the calendar (2026-02-30). */
+  readonly time: number;
+}
+
+/**
+ * One DKIM selector of a domain (RFC 6376 §3.1): a key pair whose public half is published at
+ * `<selector>._domainkey.<domain>`. Its life: published ahead (`active: false`), active (its
+ * signers sign with it), retired (published, no longer signing, while mail it signed may still
+ * wait in a queue), removed (published revoked, `p=`, RFC 6376 §3.6.1).
+ */
+export interface DkimSelector {
+  readonly selector: string;
+  readonly domain: string;
+  /** As written (`rsa-2048`, `ed25519`), and what it says. */
+  readonly algorithm: string;
+  readonly type: DkimKeyType;
+  /** Declared: the RSA modulus length, 256 for Ed25519. */
+  readonly bits: number;
+  /** The key path as the topology gives it, placeholders filled, and resolved against the topology's directory. */
+  readonly keyPath: string;
+  readonly keyFile: string;
+  readonly key: DkimKey;
+  /** The p= value the topology pins (the public key as deployed), when it does. */
+  readonly pinnedPublicKey: string | undefined;
+  /**
+   * The p= value the record publishes: the pinned one, else the key file's; "" once removed
+   * (revoked); undefined when neither is known (no record is published).
+   */
+  readonly published: string | undefined;
+  /** The hosts that sign with it: its `hosts`, else every host the domain's mail leaves from. */
+  readonly signers: readonly Host[];
+  /** `hosts` entries that name no planned host: left out of `signers`, kept for lint. */
+  readonly unknownSigners: readonly Unresolved[];
+  /** Its signers sign with it: not retired, not removed, and not `active: false`. */
+  readonly active: boolean;
+  readonly retired: PlanDay | undefined;
+  readonly removed: PlanDay | undefined;
+  /** Taken from `defaults.dkim`: its location is the default's. */
+  readonly fromDefaults: boolean;
+  readonly at: SourceLocation;
+  readonly fields: FieldLocations<'key' | 'algorithm' | 'hosts' | 'retired' | 'removed' | 'publicKey'>;
+}
+
 export interface Domain {
   readonly name: string;
   /** As written, before IDN conversion (for messages). */
@@ -163,13 +233,21 @@ export interface Domain {
   readonly senders: readonly Host[];
   /** `senders` entries that name no planned host: left out of `senders`, kept for lint (spf-senders-planned). */
   readonly unknownSenders: readonly Unresolved[];
+  /**
+   * Every host mail in the domain's name leaves from, sorted by id: its senders, and the home
+   * hosts of its users that send (a user submits at its home host, which delivers to the
+   * recipient's MX itself). Equal to `senders` unless an explicit `senders` leaves a home host out.
+   */
+  readonly outbound: readonly Host[];
+  /** Its DKIM selectors (its own `dkim`, else `defaults.dkim`), as written. */
+  readonly dkim: readonly DkimSelector[];
   readonly spf: SpfPolicy;
   readonly dmarc: Dmarc | undefined;
   readonly mtaSts: MtaSts | undefined;
   readonly tlsRpt: TlsRpt | undefined;
   readonly ttl: number;
   readonly at: SourceLocation;
-  readonly fields: FieldLocations<'mx' | 'users' | 'aliases' | 'spf' | 'dmarc' | 'senders'>;
+  readonly fields: FieldLocations<'mx' | 'users' | 'aliases' | 'spf' | 'dmarc' | 'senders' | 'dkim'>;
 }
 
 export interface NameServer {

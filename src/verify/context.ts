@@ -3,7 +3,7 @@
  * outside sender, the mailbox index, and a way to report one checked case. Scenarios compute
  * what they expect from the plan (expect.ts), never from the relays' routing code.
  */
-import type { RunningPlan } from '../sandbox/engine.js';
+import type { OutsideDomain, RunningPlan } from '../sandbox/engine.js';
 import type { Plan } from '../topology/types.js';
 import type { Harness } from './harness.js';
 import type { MailboxIndex } from './mailboxes.js';
@@ -45,8 +45,8 @@ export interface VerifyContext {
   status(text: string): void;
   /** What a host last said about a recipient it deferred or bounced (why mail did not arrive). */
   readonly lastWord: (address: string) => string | undefined;
-  /** Starts another running plan for a scenario that needs other settings (a short queue lifetime). */
-  isolated(options: { queueLifetime: number }): Promise<Harness>;
+  /** Starts another running plan for a scenario that needs other settings (a short queue lifetime, a receiver outside the plan). */
+  isolated(options: { queueLifetime?: number; outside?: readonly OutsideDomain[] }): Promise<Harness>;
 }
 
 export interface Scenario {

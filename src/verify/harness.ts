@@ -3,7 +3,7 @@
  * sender that reaches it through the engine's DNS and connector, the index of its mailboxes,
  * and what its hosts said about mail they could not deliver.
  */
-import type { EngineFactory, RunningPlan } from '../sandbox/engine.js';
+import type { EngineFactory, OutsideDomain, RunningPlan } from '../sandbox/engine.js';
 import type { Plan } from '../topology/types.js';
 import { MailboxIndex } from './mailboxes.js';
 import { outsideResolver } from './resolver.js';
@@ -18,6 +18,8 @@ export interface HarnessOptions {
   /** How long settled() waits at most, ms. */
   readonly patience: number;
   readonly queueLifetime?: number;
+  /** Domains outside the plan whose mail verify takes (its receiver). */
+  readonly outside?: readonly OutsideDomain[];
   /** Where the latest deferral or bounce of each recipient is written ("mail1 deferred it: ..."). */
   readonly lastWords: Map<string, string>;
 }
@@ -39,6 +41,7 @@ export async function openHarness(factory: EngineFactory, options: HarnessOption
     plan,
     stateDir,
     ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
+    ...(options.outside && { outside: options.outside }),
   });
   const mailboxes = new MailboxIndex(new Map([...engine.hosts.keys()].map((id) => [id, engine.maildirRoot(id)])));
   const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector, {

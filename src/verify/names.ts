@@ -7,6 +7,7 @@ export const SCENARIO_NAMES = [
   'failover',
   'refusals',
   'bounce',
+  'outbound',
   'read',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];

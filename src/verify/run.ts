@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineFactory } from '../sandbox/engine.js';
+import type { EngineFactory, OutsideDomain } from '../sandbox/engine.js';
 import type { Plan } from '../topology/types.js';
 import type { CaseResult, Scenario, ScenarioName, VerifyContext } from './context.js';
 import { openHarness, type Harness } from './harness.js';
@@ -18,6 +18,7 @@ import { deliveryScenario } from './scenarios/delivery.js';
 import { dnsScenario } from './scenarios/dns.js';
 import { failoverScenario } from './scenarios/failover.js';
 import { mtaStsScenario } from './scenarios/mta-sts.js';
+import { outboundScenario } from './scenarios/outbound.js';
 import { readScenario } from './scenarios/read.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 
@@ -29,6 +30,7 @@ const BY_NAME: Readonly<Record<ScenarioName, Scenario>> = {
   failover: failoverScenario,
   refusals: refusalsScenario,
   bounce: bounceScenario,
+  outbound: outboundScenario,
   read: readScenario,
 };
 
@@ -90,14 +92,8 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
   /** The latest thing a host said about each recipient it could not deliver to, for reports. */
   const lastWords = new Map<string, string>();
   const patience = options.patience ?? 15_000;
-  const open = (dir: string, queueLifetime?: number) =>
-    openHarness(options.engine, {
-      plan,
-      stateDir: dir,
-      patience,
-      lastWords,
-      ...(queueLifetime !== undefined && { queueLifetime }),
-    });
+  const open = (dir: string, settings: { queueLifetime?: number; outside?: readonly OutsideDomain[] } = {}) =>
+    openHarness(options.engine, { plan, stateDir: dir, patience, lastWords, ...settings });
 
   let main: Harness | undefined;
   let engine: string | undefined;
@@ -123,7 +119,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
           onCase?.(full);
         },
         status: (text) => onStatus?.(text),
-        isolated: ({ queueLifetime }) => open(join(stateDir, `isolated-${++isolatedCount}`), queueLifetime),
+        isolated: (settings) => open(join(stateDir, `isolated-${++isolatedCount}`), settings),
         lastWord: (address) => lastWords.get(address),
       };
       return scenario.run(context).then(() => ({ mine, durationMs: performance.now() - t0 }));

@@ -4,10 +4,10 @@
  * validated `rules --format`, the checks of the input in the catalogue, one name for --force.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
-import { brokenCopy, lineOf, mxplan, ROOT } from '../helpers/cli.js';
+import { brokenCopy, lineOf, mxplan, ROOT, withLintRule } from '../helpers/cli.js';
 
 afterAll(removeTempDirs);
 
@@ -21,8 +21,7 @@ const samePreference = (t: string) =>
   );
 
 /** ... and the same error turned into a warning, by the topology itself. */
-const oneWarning = (level: string) => (t: string) =>
-  `${samePreference(t)}\nlint:\n  rules: { mx-backup-preference: ${level} }\n`;
+const oneWarning = (level: string) => (t: string) => withLintRule(samePreference(t), 'mx-backup-preference', level);
 
 describe('mxplan lint', () => {
   it('says why --max-warnings failed the run', async () => {
@@ -82,7 +81,8 @@ describe('mxplan lint', () => {
     expect(clean.code).toBe(0);
     expect(JSON.parse(clean.stdout).findings.filter((f: { severity: string }) => f.severity !== 'info')).toEqual([]);
     const input = samePreference(await readFile(BUILDING, 'utf8'));
-    const broken = await mxplan(['lint', '-'], { input });
+    // Its DKIM keys, like users files, are beside the working directory.
+    const broken = await mxplan(['lint', '-'], { input, cwd: join(ROOT, 'examples/building') });
     expect(broken.code).toBe(1);
     const line = lineOf(input, '{ host: backup, preference: 10 }');
     expect(broken.stdout).toMatch(new RegExp(`^<stdin>\n\\s+${line}:9\\s+error\\s+.*mx-backup-preference$`, 'm'));
@@ -92,7 +92,7 @@ describe('mxplan lint', () => {
     const flag = await mxplan(['lint', BUILDING, '--rule', 'topology-schema=off']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/"topology-schema" is a check of the input, always on/);
-    const { file } = await brokenCopy('building', (t) => `${t}\nlint:\n  rules: { users-csv: off }\n`);
+    const { file } = await brokenCopy('building', (t) => withLintRule(t, 'users-csv', 'off'));
     const set = await mxplan(['lint', file, '--format', 'json']);
     expect(set.code).toBe(1);
     expect(JSON.parse(set.stdout).findings).toContainEqual(
@@ -108,7 +108,8 @@ describe('the plan commands read - too', () => {
   it.each([{ command: 'records' }, { command: 'zones', flag: '--out' }])('$command -', async ({ command, flag }) => {
     const text = await readFile(BUILDING, 'utf8');
     const args = flag ? [command, '-', flag, join(await tempDir('stdin'), 'zones')] : [command, '-'];
-    const result = await mxplan([...args, '--serial', '1'], { input: text });
+    // Files the topology names (its DKIM keys) are beside the working directory.
+    const result = await mxplan([...args, '--serial', '1'], { input: text, cwd: dirname(BUILDING) });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(command === 'records' ? /IN MX\s+10 mail1\.tower\.example\./ : /^wrote 8 zones in /);

@@ -1,8 +1,8 @@
-import { appendFile, readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs } from '../helpers/temp.js';
-import { brokenCopy, lineOf, mxplan, ROOT } from '../helpers/cli.js';
+import { brokenCopy, lineOf, mxplan, ROOT, withLintRule } from '../helpers/cli.js';
 
 afterAll(removeTempDirs);
 
@@ -149,12 +149,12 @@ describe('exit codes and formats', () => {
     expect(warn.code).toBe(0);
     expect(JSON.parse(warn.stdout).summary).toMatchObject({ error: 0, warning: 1 });
     expect((await mxplan(['lint', file, '--rule', 'mx-backup-preference=warn', '--max-warnings', '0'])).code).toBe(1);
-    await appendFile(file, '\nlint:\n  rules: { mx-backup-preference: off }\n');
+    await writeFile(file, withLintRule(await readFile(file, 'utf8'), 'mx-backup-preference', 'off'));
     expect((await mxplan(['lint', file])).code).toBe(0);
   });
 
   it('reports an unknown rule in lint.rules as a finding with its line', async () => {
-    const { file, text } = await brokenCopy('building', (t) => `${t}\nlint:\n  rules: { mx-bakup-preference: warn }\n`);
+    const { file, text } = await brokenCopy('building', (t) => withLintRule(t, 'mx-bakup-preference', 'warn'));
     const result = await mxplan(['lint', file, '--format', 'json']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).findings.filter((f: { severity: string }) => f.severity !== 'info')).toMatchObject(

@@ -15,6 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activity, DnsQuery, EngineFactory, Endpoint, RunningPlan } from '../../src/sandbox/engine.js';
 import { mailboxDir } from '../../src/state-layout.js';
@@ -34,6 +35,8 @@ export interface ContractGaps {
   readonly dnsQueryLog?: string;
   /** It reports no `routed` activity (why a host sent mail where it did). */
   readonly routed?: string;
+  /** It serves no domain outside the plan (EngineOptions `outside`): it publishes none. */
+  readonly outsideDomains?: string;
 }
 
 export function describeEngineContract(name: string, factory: EngineFactory, gaps: ContractGaps = {}): void {
@@ -336,6 +339,69 @@ export function describeEngineContract(name: string, factory: EngineFactory, gap
         log.stop();
       } finally {
         await short.close();
+      }
+    });
+
+    it('serves an outside domain the caller takes mail for, and names the planned host behind each connection', async () => {
+      // Asked while the connection is open, as a receiver asks: the engine may forget a closed one.
+      const arrived: { source: string | undefined; data: string }[] = [];
+      const running: { engine?: RunningPlan } = {};
+      const listener = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['AUTH', 'STARTTLS'],
+        logger: false,
+        onData(stream, session, callback) {
+          let data = '';
+          stream.setEncoding('latin1');
+          stream.on('data', (chunk: string) => (data += chunk));
+          stream.on('end', () => {
+            const remote = { host: session.remoteAddress, port: session.remotePort };
+            arrived.push({ source: running.engine?.connector.sourceOf(remote), data });
+            callback();
+          });
+        },
+      });
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      const address = listener.server.address();
+      const endpoint = { host: '127.0.0.1', port: typeof address === 'object' && address ? address.port : 0 };
+      const other = await factory({
+        plan,
+        stateDir: await tempDir('contract-outside'),
+        outside: [{ domain: 'contract-receiver.test', endpoint }],
+      });
+      running.engine = other;
+      try {
+        if (gaps.outsideDomains) {
+          // The declared gap: asked for one, it publishes none (so nothing is sent there).
+          expect(other.outside, gaps.outsideDomains).toEqual([]);
+          return;
+        }
+        const [exchange] = other.outside;
+        expect(exchange).toMatchObject({ domain: 'contract-receiver.test' });
+        const planned = new Set([...plan.hosts.values()].flatMap((h) => [...h.ipv4, ...h.ipv6]));
+        for (const a of exchange!.addresses) expect(planned.has(a)).toBe(false);
+        const resolver = new dns.Resolver({ timeout: 2000, tries: 3 });
+        resolver.setServers([`${other.dns.address}:${other.dns.port}`]);
+        const mx = await resolver.resolveMx('contract-receiver.test');
+        expect(mx.map((m) => m.exchange)).toEqual([exchange!.exchange]);
+        expect(await resolver.resolve4(exchange!.exchange)).toEqual(
+          exchange!.addresses.filter((a) => !a.includes(':')),
+        );
+
+        const token = newToken();
+        await other.submit(
+          'store2',
+          { from: 'bob@acme.example', to: ['someone@contract-receiver.test'] },
+          message(token, 'bob@acme.example', 'someone@contract-receiver.test'),
+        );
+        await eventually(async () => expect(arrived.some((a) => a.data.includes(token))).toBe(true));
+        const got = arrived.find((a) => a.data.includes(token))!;
+        // store2 is IPv4 only: it connects from its planned IPv4 address.
+        expect(got.source).toBe(plan.hosts.get('store2')!.ipv4[0]);
+        expect(other.connector.sourceOf({ host: '127.0.0.1', port: 1 })).toBeUndefined();
+      } finally {
+        await other.close();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
       }
     });
 

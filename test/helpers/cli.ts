@@ -73,6 +73,16 @@ async function editFile(file: string, edit: (text: string) => string): Promise<s
   return text;
 }
 
+/**
+ * An example's topology text with one more rule level under its `lint.rules` (the examples set
+ * rules of their own, so a second `lint:` key would be a duplicate).
+ */
+export function withLintRule(text: string, id: string, level: string): string {
+  const block = '\nlint:\n  rules:\n';
+  if (!text.includes(block)) throw new Error('the topology has no lint.rules block to add to');
+  return text.replace(block, `${block}    ${id}: ${level}\n`);
+}
+
 /** 1-based line of the first line containing `needle` (after line `after`). */
 export function lineOf(text: string, needle: string, after = 0): number {
   const lines = text.split('\n');

@@ -46,7 +46,14 @@ async function examplesOf(id: string, { valid, invalid }: RuleCases): Promise<Ru
 }
 
 function example(c: RuleCase, part: unknown, removed: ReadonlyMap<string, readonly string[]>): RuleExample {
-  const files = c.files && Object.fromEntries(Object.entries(c.files).map(([name, text]) => [name, shortCsv(text)]));
+  const files =
+    c.files &&
+    Object.fromEntries(
+      Object.entries(c.files).map(([name, file]) => [
+        name,
+        typeof file === 'string' ? shortCsv(file) : `# ${file.note}\n`,
+      ]),
+    );
   return { name: c.name, ...(part !== undefined && { excerpt: yaml(part, removed) }), ...(files && { files }) };
 }
 

@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { lint } from '../../src/lint/run.js';
 import type { Rule } from '../../src/lint/rule.js';
-import { planOf, type TopologyDoc } from './topology.js';
+import { planOf, type TestFile, type TopologyDoc } from './topology.js';
 
 export interface RuleCase {
   readonly name: string;
   readonly topology: TopologyDoc | string;
-  /** Sibling files (users CSV) by the name the topology gives. */
-  readonly files?: Record<string, string>;
+  /** Sibling files (users CSVs, DKIM keys) by the name the topology gives. */
+  readonly files?: Record<string, TestFile>;
 }
 
 export interface InvalidCase extends RuleCase {

@@ -2,7 +2,7 @@
  * Topology builders for tests: a small plan that lints clean under every rule, and a way to
  * derive broken variants from it without repeating the whole document.
  */
-import { parsePlan } from '../../src/topology/load.js';
+import { parsePlan, type SiblingFile } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test builds topologies of every shape, broken ones too
@@ -69,12 +69,24 @@ export function topology(edit: (t: TopologyDoc) => void = () => {}): TopologyDoc
   return t;
 }
 
+/**
+ * A file a test topology names: text (a users CSV), or bytes with a mode (a DKIM key), with a
+ * `note` saying what it is where the docs show the case.
+ */
+export type TestFile =
+  | string
+  | (SiblingFile & { readonly note: string })
+  /** A file that cannot be read: reading it fails with this errno code. */
+  | { readonly error: string; readonly note: string };
+
 /** Loads a topology document as the CLI would (JSON text, so positions are real). */
-export async function planOf(doc: TopologyDoc | string, files: Record<string, string> = {}): Promise<Plan> {
+export async function planOf(doc: TopologyDoc | string, files: Record<string, TestFile> = {}): Promise<Plan> {
   const text = typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2);
   const { plan, findings } = await parsePlan(text, 'topology.yaml', async (name) => {
     const content = files[name];
     if (content === undefined) throw Object.assign(new Error(`no such file ${name}`), { code: 'ENOENT' });
+    if (typeof content !== 'string' && 'error' in content)
+      throw Object.assign(new Error(`cannot read ${name}`), { code: content.error });
     return content;
   });
   if (!plan) throw new Error(`test topology does not load: ${findings.map((f) => f.message).join('; ')}`);

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { reverseCidr } from '../../src/import/draft.js';
 import { mxplan } from '../helpers/cli.js';
+import { publicKeyOf } from '../helpers/dkim.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
@@ -70,6 +71,29 @@ describe('mxplan import', () => {
     expect(rules).not.toContain('topology-schema');
     expect(rules).not.toContain('topology-syntax');
     expect(rules).toContain('postmaster-defined');
+  });
+
+  it('reads DKIM key records as pinned selectors that do not sign yet; a revoked one is left out', async () => {
+    const dir = await tempDir('import-dkim');
+    const file = join(dir, 'example.com.zone');
+    const rsa = publicKeyOf('rsa-2048');
+    const ed = publicKeyOf('ed25519');
+    await writeFile(
+      file,
+      `${EXAMPLE_COM}s1._domainkey TXT "v=DKIM1; k=rsa; p=${rsa.slice(0, 200)}" "${rsa.slice(200)}"\n` +
+        `e1._domainkey TXT "v=DKIM1; k=ed25519; p=${ed}"\nold._domainkey TXT "v=DKIM1; p="\n`,
+    );
+    const { code, stdout } = await mxplan(['import', '--zone', `example.com=${file}`]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('# old: a revoked key (empty p=), left out');
+    expect(stdout).toContain(
+      'active: false # guessed: DNS does not say which selector signs, nor where its private key is',
+    );
+    const doc = parse(stdout) as { domains: Record<string, { dkim: unknown }> };
+    expect(doc.domains['example.com']!.dkim).toEqual([
+      { selector: 'e1', algorithm: 'ed25519', key: 'keys/example.com.e1.pem', publicKey: ed, active: false },
+      { selector: 's1', algorithm: 'rsa-2048', key: 'keys/example.com.s1.pem', publicKey: rsa, active: false },
+    ]);
   });
 
   it('stops with the place of a syntax error, exit 2', async () => {

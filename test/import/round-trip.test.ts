@@ -1,7 +1,8 @@
 /**
- * `mxplan import` of what `mxplan zones` wrote, for both examples: the draft, with the users and
- * aliases merged back from the original plan (they are not in DNS), lints clean and derives
- * exactly the original records, so `mxplan zones` writes the same files byte for byte.
+ * `mxplan import` of what `mxplan zones` wrote, for both examples: the draft, with the users,
+ * aliases and DKIM selectors merged back from the original plan (none is in DNS: a key record says
+ * neither which selector signs nor where its private key is), lints clean and derives exactly the
+ * original records, so `mxplan zones` writes the same files byte for byte.
  */
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,18 +13,35 @@ import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
 
-type Doc = { domains: Record<string, Record<string, unknown> | null> };
+type Doc = {
+  hosts: Record<string, { fqdn: string }>;
+  defaults?: Record<string, unknown>;
+  domains: Record<string, Record<string, unknown> | null>;
+  lint?: unknown;
+};
 
-/** The draft with each domain's users, users file and aliases taken from the original plan. */
+/**
+ * The draft with each domain's users, users file, aliases and DKIM selectors taken from the
+ * original plan (the default selectors, and the lint settings that go with its test keys, too).
+ */
 function merged(draft: string, original: string): string {
   const doc = parseDocument(draft);
   const source = parseDocument(original).toJS() as Doc;
+  // The draft names hosts by their first label: a selector's signers go by fqdn, which both share.
+  const byFqdn = (selectors: unknown) =>
+    (selectors as { hosts?: string[] }[]).map((s) =>
+      s.hosts ? { ...s, hosts: s.hosts.map((id) => source.hosts[id]?.fqdn ?? id) } : s,
+    );
   for (const [name, spec] of Object.entries(source.domains)) {
-    for (const key of ['users', 'usersFile', 'aliases'] as const) {
+    doc.deleteIn(['domains', name, 'dkim']);
+    for (const key of ['users', 'usersFile', 'aliases', 'dkim'] as const) {
       const value = spec?.[key];
-      if (value !== undefined) doc.setIn(['domains', name, key], doc.createNode(value));
+      if (value !== undefined)
+        doc.setIn(['domains', name, key], doc.createNode(key === 'dkim' ? byFqdn(value) : value));
     }
   }
+  if (source.defaults?.dkim) doc.setIn(['defaults', 'dkim'], doc.createNode(source.defaults.dkim));
+  if (source.lint) doc.set('lint', doc.createNode(source.lint));
   return doc.toString();
 }
 

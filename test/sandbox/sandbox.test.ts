@@ -81,3 +81,36 @@ describe('sandbox host options', () => {
     );
   });
 });
+
+describe('outside domains', () => {
+  const endpoint = { host: '127.0.0.1', port: 9 }; // never dialled in these tests
+
+  it('are served as zones of their own, outside the plan, at addresses no planned host has', async () => {
+    await using sandbox = await startSandbox({
+      plan,
+      stateDir: await tempDir('sandbox-outside'),
+      outside: [{ domain: 'Receiver.Test.', endpoint }],
+    });
+    const [exchange] = sandbox.outside;
+    // 192.0.2.x and 198.51.100.x are the plan's: the benchmarking net (RFC 2544) and 2001:db8:ffff:: are not.
+    expect(exchange).toEqual({
+      domain: 'receiver.test',
+      exchange: 'mx.receiver.test',
+      addresses: ['198.18.0.25', '2001:db8:ffff::25'],
+    });
+    // The relays reach it through forwarders of their own; verify's sender, which dials planned
+    // addresses only, does not.
+    expect(sandbox.connector.endpointFor('198.18.0.25')).toBeUndefined();
+    expect(sandbox.connector.sourceOf({ host: '127.0.0.1', port: 9 })).toBeUndefined();
+  });
+
+  it('never overlap a zone of the plan', async () => {
+    await expect(
+      startSandbox({
+        plan,
+        stateDir: await tempDir('sandbox-overlap'),
+        outside: [{ domain: 'x.acme.example', endpoint }],
+      }),
+    ).rejects.toThrow(/outside domain x\.acme\.example overlaps the plan's zone acme\.example/);
+  });
+});

@@ -38,6 +38,7 @@ describe('mxplan verify', () => {
       'failover',
       'refusals',
       'bounce',
+      'outbound',
       'read',
     ]);
     for (const s of r.scenarios.filter((s) => s.name !== 'read')) {

@@ -30,6 +30,9 @@ export const LAB_TOOLS = [
   'knotd',
 ] as const;
 
+/** The lab's hosts reach only the lab; verify's receiver listens in the root namespace (docs/lab.md). */
+export const OUTSIDE_DOMAINS_GAP = 'the lab serves no domain outside the plan yet';
+
 /** True when the lab can run here; false (skip) outside CI, an error under CI, when it cannot. */
 export function haveLab(): boolean {
   const why = userInfo().uid === 0 ? labUnavailable() : 'the lab tests run as root';
