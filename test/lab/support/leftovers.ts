@@ -2,11 +2,11 @@
  * What the labs of a test run left behind, from the ledger (support/lab.ts): their namespaces
  * (by name in `ip netns list`, and by inode: a process still in one keeps it alive after its
  * name is gone), their /etc/netns directories, and their mounts (`ip netns add` bind-mounts
- * each namespace on /run/netns/<name>). Namespace inodes are reused once freed: ask only when
- * no other lab runs.
+ * each namespace on /run/netns/<name>). Namespace inodes are reused once freed: an inode that
+ * another live namespace holds now is not counted.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Entry {
@@ -25,11 +25,19 @@ export function labLeftovers(entries: readonly Entry[]): string[] {
   const names = new Set(entries.map((e) => e.ns));
   const inodes = new Set(entries.map((e) => e.inode).filter((i) => i > 0));
   const left: string[] = [];
-  const listed = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  const all = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
     .map((line) => line.split(' ')[0]!)
-    .filter((ns) => names.has(ns));
-  for (const ns of listed) left.push(`namespace ${ns}`);
+    .filter(Boolean);
+  for (const ns of all.filter((n) => names.has(n))) left.push(`namespace ${ns}`);
+  // An inode another live namespace holds now was ours once and freed: reused, not left behind.
+  for (const ns of all.filter((n) => !names.has(n))) {
+    try {
+      inodes.delete(statSync(join('/run/netns', ns)).ino);
+    } catch {
+      // removed meanwhile
+    }
+  }
   for (const ns of names) if (existsSync(join('/etc/netns', ns))) left.push(`directory /etc/netns/${ns}`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const mountPoint = line.split(' ')[4] ?? '';
