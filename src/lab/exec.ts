@@ -119,7 +119,7 @@ export function asHost(
   args: readonly string[],
 ): [string, string[]] {
   return inNamespace(namespace, 'unshare', [
-    '--uts',
+    '-u', // a UTS namespace of its own
     '--',
     'sh',
     '-c',

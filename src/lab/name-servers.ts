@@ -244,7 +244,7 @@ async function versionOf(server: Server): Promise<string> {
   const [command, args, pattern, name] = {
     bind: ['named', ['-v'], /BIND (\S+?)(?:-|\s|$)/, 'BIND'],
     nsd: ['nsd', ['-v'], /version (\S+)/, 'NSD'],
-    knot: ['knotd', ['--version'], /version (\S+)/, 'Knot DNS'],
+    knot: ['knotd', ['-V'], /version (\S+)/, 'Knot DNS'],
   }[server] as [string, string[], RegExp, string];
   const result = await run(command, args);
   const version = pattern.exec(result.stdout + result.stderr)?.[1];

@@ -39,8 +39,5 @@ export function labUnavailable(
 /** Throws the one line that says why, and where the plan runs instead, when the lab cannot run here. */
 export function requireLabPlatform(): void {
   const reason = labUnavailable();
-  if (reason)
-    throw new LabUnavailableError(
-      `${reason}; without --lab, mxplan runs the plan in the loopback sandbox, which needs neither`,
-    );
+  if (reason) throw new LabUnavailableError(`${reason}; the loopback sandbox runs the same plan and needs neither`);
 }

@@ -78,7 +78,7 @@ export async function runControl(sandbox: Controlled, line: string): Promise<str
     }
     case 'route':
       if (!arg) return 'route takes an address: route bob@acme.example';
-      if (!sandbox.resolver) return "route explains the built-in relays' choices: run it in the sandbox without --lab";
+      if (!sandbox.resolver) return "route explains the built-in relays' choices: ask it in the loopback sandbox";
       return explainRoute({ ...sandbox, resolver: sandbox.resolver }, arg);
     default:
       return `unknown command "${verb}"; type help for the list`;
