@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const all = ['lint', 'zones', 'dns', 'smtp', 'verify'];
+const all = ['lint', 'zones', 'dns', 'smtp', 'verify', 'lab'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = false;
 for (const name of chosen) {

@@ -9,7 +9,7 @@ import { expandRecipients } from '../routing/expand.js';
 import { hostPolicy } from '../routing/policy.js';
 import { route } from '../routing/route.js';
 import { canonicalIP } from '../topology/ip.js';
-import type { QueuedMessage } from './engine.js';
+import type { QueuedMessage, RunningPlan } from './engine.js';
 import type { Sandbox } from './sandbox.js';
 
 /** Every command, with its argument and what it does: `help` prints this, the completer reads it. */
@@ -26,7 +26,17 @@ export const COMMANDS: readonly (readonly [verb: string, argument: string, what:
 
 const HOST_VERBS = new Set(['down', 'cut', 'up', 'retry', 'queue']);
 
-export async function runControl(sandbox: Sandbox, line: string): Promise<string> {
+/**
+ * Any running plan takes the commands (the lab too); the built-in sandbox's status also shows
+ * each relay's spool, and only it explains a route (through its own resolver and policies).
+ */
+export type Controlled = Pick<
+  RunningPlan,
+  'plan' | 'hosts' | 'status' | 'down' | 'cut' | 'up' | 'retryNow' | 'queued'
+> &
+  Partial<Pick<Sandbox, 'relay' | 'resolver'>>;
+
+export async function runControl(sandbox: Controlled, line: string): Promise<string> {
   const [verb, arg] = line.trim().split(/\s+/);
   const unknownHost = () => `no planned host "${arg ?? ''}"; hosts: ${[...sandbox.hosts.keys()].join(', ')}`;
   switch (verb) {
@@ -46,15 +56,21 @@ export async function runControl(sandbox: Sandbox, line: string): Promise<string
       if (arg !== undefined && !sandbox.hosts.has(arg)) return unknownHost();
       await sandbox.retryNow(arg);
       return arg ? `${arg} is retrying its queue now` : 'retrying every queue now';
-    case 'status':
-      return [...sandbox.hosts.keys()]
-        .map((id) => {
-          const relay = sandbox.relay(id);
-          if (!relay) return `${id.padEnd(10)} ${sandbox.status(id)}`;
-          const spool = relay.spoolStats();
-          return `${id.padEnd(10)} up, ${relay.queued()} queued, spool ${spool.segments} segment${spool.segments === 1 ? '' : 's'}`;
-        })
-        .join('\n');
+    case 'status': {
+      const lines = await Promise.all(
+        [...sandbox.hosts.keys()].map(async (id) => {
+          const relay = sandbox.relay?.(id);
+          if (relay) {
+            const spool = relay.spoolStats();
+            return `${id.padEnd(10)} up, ${relay.queued()} queued, spool ${spool.segments} segment${spool.segments === 1 ? '' : 's'}`;
+          }
+          // Another engine (the lab) counts its queue through the contract.
+          const queued = sandbox.relay ? undefined : await sandbox.queued(id).catch(() => undefined);
+          return `${id.padEnd(10)} ${sandbox.status(id)}${queued ? `, ${queued.length} queued` : ''}`;
+        }),
+      );
+      return lines.join('\n');
+    }
     case 'queue': {
       if (!arg || !sandbox.hosts.has(arg)) return unknownHost();
       const messages = await sandbox.queued(arg);
@@ -62,7 +78,8 @@ export async function runControl(sandbox: Sandbox, line: string): Promise<string
     }
     case 'route':
       if (!arg) return 'route takes an address: route bob@acme.example';
-      return explainRoute(sandbox, arg);
+      if (!sandbox.resolver) return "route explains the built-in relays' choices: ask it in the loopback sandbox";
+      return explainRoute({ ...sandbox, resolver: sandbox.resolver }, arg);
     default:
       return `unknown command "${verb}"; type help for the list`;
   }
@@ -74,7 +91,7 @@ function help(): string {
 }
 
 /** What the line typed so far may become: a verb, or a host for a verb that takes one. */
-export function completeControl(sandbox: Pick<Sandbox, 'hosts'>, line: string): [string[], string] {
+export function completeControl(sandbox: Pick<RunningPlan, 'hosts'>, line: string): [string[], string] {
   const words = line.split(/\s+/);
   if (words.length <= 1) return [COMMANDS.map(([v]) => v).filter((v) => v.startsWith(line)), line];
   const last = words[words.length - 1]!;
@@ -111,13 +128,15 @@ export function mailq(messages: readonly QueuedMessage[]): string {
   return lines.join('\n');
 }
 
+type RouteExplained = Pick<Sandbox, 'plan' | 'status' | 'resolver'>;
+
 /**
  * For each host: would it take mail for `address` from an SMTP client, and where would it send
  * each recipient the address comes to (an alias's members one by one): into a mailbox here, to
  * the planned host it lives on, or through MX records (as the relay resolves them now, through
  * the sandbox's DNS, with itself and every MX at or above its own preference left out).
  */
-export async function explainRoute(sandbox: Sandbox, address: string): Promise<string> {
+export async function explainRoute(sandbox: RouteExplained, address: string): Promise<string> {
   const lines: string[] = [];
   for (const host of sandbox.plan.hosts.values()) {
     const policy = hostPolicy(sandbox.plan, host.id);
@@ -145,7 +164,12 @@ export async function explainRoute(sandbox: Sandbox, address: string): Promise<s
   return lines.join('\n');
 }
 
-async function destinationText(sandbox: Sandbox, hostId: string, address: string, to: Destination): Promise<string> {
+async function destinationText(
+  sandbox: RouteExplained,
+  hostId: string,
+  address: string,
+  to: Destination,
+): Promise<string> {
   if (to.kind === 'local') return 'delivers it into its Maildir here';
   const statusOf = (fqdn: string) => {
     const planned = [...sandbox.plan.hosts.values()].find((h) => h.fqdn === fqdn);

@@ -15,8 +15,9 @@
  *             every host and a reload of the name servers
  *
  * Nothing here names mxplan's relay, its queue or its events: a caller that needs more than this
- * is tied to one engine. A leaf: it imports the plan's types and nothing else.
+ * is tied to one engine. A leaf: it imports the plan's types (and node:net's Socket) and nothing else.
  */
+import type { Socket } from 'node:net';
 import type { Plan } from '../topology/types.js';
 
 /** Where a caller dials to reach something of the running plan. */
@@ -40,6 +41,38 @@ export interface Connector {
    * `remote.host` itself; one on loopback knows which host dialled through it.
    */
   sourceOf(remote: Endpoint): string | undefined;
+  /**
+   * Opens a TCP connection to one of its endpoints, from where the plan's outside stands. An
+   * engine whose endpoints stand in for addresses the caller cannot reach (the lab's loopback
+   * forwarders) opens it at the planned address itself, so a refusal or a timeout is the host's
+   * own and not the forwarder's. Without it, callers use net.connect. Rejects as net.connect
+   * fails (ECONNREFUSED, ETIMEDOUT once `timeoutMs` has passed without a connection).
+   */
+  dial?(endpoint: Endpoint, options?: DialOptions): Promise<Socket>;
+}
+
+export interface DialOptions {
+  /** Give up after this long without a connection, ms. */
+  readonly timeoutMs?: number;
+}
+
+export type MailProtocol = 'imap' | 'pop3';
+
+/**
+ * How users read their mail (IMAP, POP3) at the stores, for an engine that runs a mailbox
+ * server; mxplan's relays have none. Passwords are the engine's own, made for the run.
+ */
+export interface MailAccess {
+  /** What serves the mailboxes, for reports ("Dovecot 2.3.19.1"). */
+  readonly server: string;
+  /**
+   * Where a user of the plan logs in at a host over IMAP or POP3, as the engine lets a client
+   * reach it (the lab: from the host itself, until TLS lets a password cross the network);
+   * undefined for a host that serves no mailboxes.
+   */
+  endpointFor(hostId: string, protocol: MailProtocol): Endpoint | undefined;
+  /** The user's password; undefined for an address that cannot log in anywhere. */
+  password(address: string): string | undefined;
 }
 
 /**
@@ -274,6 +307,8 @@ export interface RunningPlan extends AsyncDisposable {
   /** The authoritative DNS for every zone of the plan (and the outside domains), as the caller reaches it. */
   readonly dns: DnsEndpoint;
   readonly connector: Connector;
+  /** IMAP and POP3 at the stores, when the engine runs a mailbox server. */
+  readonly mailAccess?: MailAccess;
   /** The CA behind every certificate of the running plan; undefined when it runs without TLS. */
   readonly tls: PlanTls | undefined;
   /** The outside domains the engine was started with, as it publishes them. */

@@ -1,6 +1,6 @@
 /** What `mxplan sandbox` prints: the host table, then one line per mail event. */
 import type { MailEvent } from '../mail/events.js';
-import type { HostEndpoint } from './engine.js';
+import type { Activity, HostEndpoint } from './engine.js';
 
 export function hostTable(hosts: Iterable<HostEndpoint>, dns: { address: string; port: number }): string {
   const rows = [['host', 'planned name', 'planned addresses', 'loopback endpoint']];
@@ -33,13 +33,8 @@ export function eventLine(event: MailEvent, now: Date = new Date()): string {
       return `${head} refused at ${event.stage.toUpperCase()}${event.address ? ` <${event.address}>` : ''}: ${event.reply}`;
     case 'delivered':
       return `${head} ${event.queueId}: delivered <${event.recipient}> ${event.to === 'maildir' ? 'to the Maildir' : `via ${event.to}`}${event.duplicate ? ' (already there: not written again)' : ''}`;
-    case 'routed': {
-      const where = event.via.kind === 'mx' ? `MX of ${event.via.domain}` : `planned host ${event.via.host}`;
-      const to = event.relay
-        ? `${event.relay.exchange}[${event.relay.address}]`
-        : (event.reply ?? 'no candidate took it');
-      return `${head} ${event.queueId}: routed via ${where}: ${event.tried.length > 0 ? `${event.tried.length} refused, then ` : ''}${to}`;
-    }
+    case 'routed':
+      return `${head} ${routedText(event)}`;
     case 'deferred':
       return `${head} ${event.queueId}: deferred ${event.recipients.map((r) => `<${r}>`).join(',')}: ${event.reason} (retry at ${new Date(event.retryAt).toISOString().slice(11, 19)})`;
     case 'bounced':
@@ -47,4 +42,11 @@ export function eventLine(event: MailEvent, now: Date = new Date()): string {
     case 'error':
       return `${head} error: ${event.message}`;
   }
+}
+
+/** A routing decision in one line, for the sandbox's event lines and the lab's activity lines. */
+export function routedText(event: Extract<Activity, { type: 'routed' }>): string {
+  const where = event.via.kind === 'mx' ? `MX of ${event.via.domain}` : `planned host ${event.via.host}`;
+  const to = event.relay ? `${event.relay.exchange}[${event.relay.address}]` : (event.reply ?? 'no candidate took it');
+  return `${event.queueId}: routed via ${where}: ${event.tried.length > 0 ? `${event.tried.length} refused, then ` : ''}${to}`;
 }

@@ -59,6 +59,7 @@ import type {
   OutsideDomain,
   RunningPlan,
 } from './engine.js';
+import { dnsQueryOf, tellEach } from './listeners.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -146,22 +147,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       address: LOOPBACK,
       port: options.dnsPort ?? 0,
       log: (entry) => {
-        if (dnsListeners.size === 0) return;
-        const query = {
-          time: Date.parse(entry.time),
-          client: entry.client,
-          transport: entry.transport,
-          name: entry.qname,
-          type: entry.qtype,
-          rcode: entry.rcode,
-        };
-        for (const listener of dnsListeners) {
-          try {
-            listener(query);
-          } catch {
-            // a failing listener must not keep the others from hearing
-          }
-        }
+        if (dnsListeners.size > 0) tellEach(dnsListeners, dnsQueryOf(entry));
       },
     });
   } catch (error) {
@@ -178,15 +164,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   // The activity stream: every relay's events, fanned out; the settle rule reads the same events.
   const listeners = new Set<ActivityListener>();
-  const emit = (activity: Activity) => {
-    for (const listener of listeners) {
-      try {
-        listener(activity);
-      } catch {
-        // one failing listener must not keep the others from hearing
-      }
-    }
-  };
+  const emit = (activity: Activity) => tellEach(listeners, activity);
   let lastMail = performance.now();
   const log = (event: MailEvent) => {
     try {
@@ -462,14 +440,14 @@ async function silentListener(port: number): Promise<{ close(): Promise<void> }>
 
 /**
  * The address book as `host` sees it: only the address families it has an address in, and the
- * outside domains through forwarders of its own (outside.ts says why).
+ * outside domains through forwarders of its own (outside.ts says why), when there are any.
  */
-function familiesOf(host: Host, book: Connector, outside: OutsideNetwork): Connector {
+export function familiesOf(host: Host, book: Connector, outside?: OutsideNetwork): Connector {
   const families = new Set([...host.ipv4, ...host.ipv6].map(familyOf));
   return {
     endpointFor: (address, port) =>
       families.has(familyOf(address))
-        ? (book.endpointFor(address, port) ?? (port === undefined ? outside.endpointFor(host, address) : undefined))
+        ? (book.endpointFor(address, port) ?? (port === undefined ? outside?.endpointFor(host, address) : undefined))
         : undefined,
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,

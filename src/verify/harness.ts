@@ -44,13 +44,15 @@ export async function openHarness(factory: EngineFactory, options: HarnessOption
     ...(options.outside && { outside: options.outside }),
   });
   const mailboxes = new MailboxIndex(new Map([...engine.hosts.keys()].map((id) => [id, engine.maildirRoot(id)])));
-  const unsubscribe = engine.onActivity((activity) => {
-    if (activity.type === 'delivered' && activity.to === 'maildir') mailboxes.touch(activity.host, activity.recipient);
-    else if (activity.type === 'deferred' || activity.type === 'bounced')
-      for (const r of activity.recipients) lastWords.set(r, `${activity.host} ${activity.type} it: ${activity.reason}`);
-  });
   const sender = new InternetSender(outsideResolver(engine.dns, { timeoutMs: 1000, tries: 2 }), engine.connector, {
     ...(engine.tls && { ca: engine.tls.ca }),
+  });
+  const unsubscribe = engine.onActivity((activity) => {
+    if (activity.type === 'host') sender.dropConnections();
+    else if (activity.type === 'delivered' && activity.to === 'maildir')
+      mailboxes.touch(activity.host, activity.recipient);
+    else if (activity.type === 'deferred' || activity.type === 'bounced')
+      for (const r of activity.recipients) lastWords.set(r, `${activity.host} ${activity.type} it: ${activity.reason}`);
   });
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -35,6 +35,8 @@ export class MailboxIndex {
   private readonly copies = new Map<string, Copy[]>();
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
+  /** Per mailbox ("host address"): how many messages were read, and the probes among them. */
+  private readonly held = new Map<string, { messages: number; probes: string[] }>();
 
   /** `roots`: each host's Maildir root, by host id. */
   constructor(private readonly roots: ReadonlyMap<string, string>) {}
@@ -81,12 +83,31 @@ export class MailboxIndex {
     for (const sub of ['new', 'cur']) {
       const dir = join(base, sub);
       for (const name of list(dir)) {
+        // A message keeps its unique name when a reader moves it from new/ to cur/ and adds its
+        // flags after a colon (the Maildir specification): the same message, not a second one.
+        const unique = `${base}\0${name.split(':')[0]}`;
+        if (this.seen.has(unique)) continue;
+        this.seen.add(unique);
         const file = join(dir, name);
-        if (this.seen.has(file)) continue;
-        this.seen.add(file);
-        this.index(hostId, address, file, readFileSync(file, 'latin1'));
+        let text: string;
+        try {
+          text = readFileSync(file, 'latin1');
+        } catch {
+          this.seen.delete(unique); // moved to cur/ meanwhile: read it there
+          continue;
+        }
+        this.index(hostId, address, file, text);
+        const key = `${hostId} ${address}`;
+        const held = this.held.get(key) ?? { messages: 0, probes: [] };
+        held.messages++;
+        this.held.set(key, held);
       }
     }
+  }
+
+  /** What one mailbox held when last read: how many messages, and the probe tokens among them (DSNs left out). */
+  contents(hostId: string, address: string): { readonly messages: number; readonly probes: readonly string[] } {
+    return this.held.get(`${hostId} ${address}`) ?? { messages: 0, probes: [] };
   }
 
   /** Every copy that carries `token`, the probe itself and DSNs about it. */
@@ -102,11 +123,20 @@ export class MailboxIndex {
     // A DSN carries the probe's headers in its body (text/rfc822-headers): find the token there.
     const token = probe ?? (dsn ? new RegExp(`^${PROBE_HEADER}:\\s*(\\S+)`, 'im').exec(text)?.[1] : undefined);
     if (!token) return;
+    // A host that hands the message to itself (an MTA to its mailbox server over LMTP) adds a
+    // Received header of its own (RFC 5321 §4.4), and is still one hop.
     const trail = headerValues(header, 'Received')
       .map((r) => /\bby\s+(\S+)/i.exec(r)?.[1]?.toLowerCase() ?? '?')
-      .reverse();
+      .reverse()
+      .filter((by, i, all) => i === 0 || by !== all[i - 1]);
     const copy: Copy = { hostId, address, file, trail, dsn: dsn && probe === undefined };
     this.copies.set(token, [...(this.copies.get(token) ?? []), copy]);
+    if (!copy.dsn) {
+      const key = `${hostId} ${address}`;
+      const held = this.held.get(key) ?? { messages: 0, probes: [] };
+      held.probes.push(token);
+      this.held.set(key, held);
+    }
   }
 }
 

@@ -8,6 +8,7 @@ export const SCENARIO_NAMES = [
   'refusals',
   'bounce',
   'outbound',
+  'read',
 ] as const;
 /** The scenarios of one plan, and `migration`, which `verify --from` runs instead (it needs two plans). */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number] | 'migration';

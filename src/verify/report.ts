@@ -63,6 +63,7 @@ function formatText(result: VerifyResult, { color, topology }: { color: boolean;
       ? c.green(`✔ ${topology}: ${total - countSkips(result)} checks passed`)
       : c.red(`✖ ${topology}: ${failed.length} of ${total} checks failed`);
   out.push('', `${verdict} in ${(result.durationMs / 1000).toFixed(1)} s`);
+  if (result.engine) out.push(c.dim(`run on ${result.engine}`));
   if (result.stateDir) out.push(`state kept in ${result.stateDir} (Maildirs and queues per host)`);
   return out.join('\n') + '\n';
 }

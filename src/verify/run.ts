@@ -20,6 +20,7 @@ import { failoverScenario } from './scenarios/failover.js';
 import { migrationScenario } from './scenarios/migration.js';
 import { mtaStsScenario } from './scenarios/mta-sts.js';
 import { outboundScenario } from './scenarios/outbound.js';
+import { readScenario } from './scenarios/read.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 
 const BY_NAME: Readonly<Record<(typeof SCENARIO_NAMES)[number], Scenario>> = {
@@ -31,6 +32,7 @@ const BY_NAME: Readonly<Record<(typeof SCENARIO_NAMES)[number], Scenario>> = {
   refusals: refusalsScenario,
   bounce: bounceScenario,
   outbound: outboundScenario,
+  read: readScenario,
 };
 
 /** In the order they run (names.ts). */
@@ -74,6 +76,8 @@ export interface ScenarioSummary {
 }
 
 export interface VerifyResult {
+  /** What ran the plan (the engine's name: its MTA and its DNS server). */
+  readonly engine: string;
   readonly cases: readonly CaseResult[];
   readonly scenarios: readonly ScenarioSummary[];
   readonly durationMs: number;
@@ -100,9 +104,11 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     openHarness(options.engine, { plan, stateDir: dir, patience, lastWords, ...settings });
 
   let main: Harness | undefined;
+  let engine: string | undefined;
   const background: Promise<unknown>[] = [];
   try {
     main = await open(stateDir);
+    engine = main.engine.name;
     const harness = main;
     const run = (scenario: Scenario, onCase?: (result: CaseResult) => void, onStatus?: (text: string) => void) => {
       const t0 = performance.now();
@@ -147,6 +153,7 @@ export async function verifyPlan(options: VerifyOptions): Promise<VerifyResult> 
     if (!options.keep) await removeStateDir(stateDir, options.removal ?? 'await');
   }
   return {
+    engine: engine ?? '',
     cases,
     scenarios: summaries,
     durationMs: performance.now() - started,

@@ -69,6 +69,9 @@ function ownMessageId(raw: string): { messageId?: string } {
   return id ? { messageId: id } : {};
 }
 
+/** How long a connection may take before the next address is tried, ms. */
+const CONNECT_TIMEOUT = 3_000;
+
 /** Longer than the pool's own connection, greeting and socket timeouts together. */
 const SEND_TIMEOUT = 30_000;
 
@@ -215,12 +218,24 @@ export class InternetSender {
         maxConnections: 24,
         maxMessages: Infinity,
         ...this.tlsOptions(tls),
-        connectionTimeout: 3_000,
+        connectionTimeout: CONNECT_TIMEOUT,
         greetingTimeout: 3_000,
         socketTimeout: 15_000,
         // nodemailer writes the message and its final dot separately; with Nagle on, the dot
         // waits for the server's delayed ACK (40 ms on Linux). Dial with Nagle off.
         getSocket: (_options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) => {
+          // Through the engine when it dials for its endpoints (the lab: from the outside, so a
+          // refused or unanswered connection is the host's own), bounded as nodemailer's own would be.
+          if (this.connector.dial) {
+            this.connector.dial(endpoint, { timeoutMs: CONNECT_TIMEOUT }).then(
+              (socket) => {
+                socket.setNoDelay(true);
+                callback(null, { connection: socket });
+              },
+              (error: Error) => callback(error),
+            );
+            return;
+          }
           const socket = connect(endpoint.port, endpoint.host);
           socket.setNoDelay(true);
           socket.once('connect', () => callback(null, { connection: socket }));
@@ -340,9 +355,17 @@ export class InternetSender {
     return { addresses, complete };
   }
 
-  close(): void {
+  /**
+   * Closes every pooled connection: after a host went down, was cut off or came back, a
+   * connection from before may lead nowhere (through a cut link it hangs instead of failing).
+   */
+  dropConnections(): void {
     for (const t of this.transports.values()) t.close();
     this.transports.clear();
+  }
+
+  close(): void {
+    this.dropConnections();
   }
 }
 

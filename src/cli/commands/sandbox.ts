@@ -3,17 +3,20 @@ import { Option, type Command } from 'commander';
 import { attempt } from '../failure.js';
 import { carryOnWhenOutputCloses } from '../io.js';
 import { ListenError } from '../../dns/server.js';
+import { addLabOptions, labChoice, type LabFlags } from '../lab-options.js';
 import { integerOption, parseInteger, parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
 import { waitForSignal } from '../signals.js';
+import { UsageError } from '../../errors.js';
 
-interface SandboxFlags {
+interface SandboxFlags extends LabFlags {
   state: string;
   profile: 'fast' | 'default';
   dnsPort: number;
   ports?: string;
   ui?: Listen;
   force?: boolean;
+  cleanup?: boolean;
 }
 
 /** --ports: a base port, or a file (from the working directory). */
@@ -21,10 +24,10 @@ const portChoice = (option: string) =>
   /^\d+$/.test(option) ? { base: parseInteger('--ports', option, 1, 65535) } : { file: resolve(option) };
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('sandbox')
     .description('run the plan on loopback: the DNS responder and one SMTP relay per planned host')
-    .argument('<topology>', 'topology file (YAML or JSON), or - for standard input (then no control lines)')
+    .argument('[topology]', 'topology file (YAML or JSON), or - for standard input (then no control lines)')
     .option(
       '--state <dir>',
       'Maildirs, queues, endpoints.json and ports.json live here; restarting on it resumes the queues on the same ports',
@@ -46,13 +49,26 @@ export function register(program: Command): void {
         'serve the dashboard on loopback ([address][:port]; default 127.0.0.1, any port)',
       ).argParser((text: string) => parseListen('--ui', text)),
     )
-    .option('--force', 'start even when the topology has error-level findings')
+    .option('--force', 'start even when the topology has error-level findings');
+  addLabOptions(command)
+    .option(
+      '--cleanup',
+      'with --lab: remove what labs whose process is gone left behind (namespaces, daemons), then exit',
+    )
     .addHelpText(
       'after',
       '\nRuns until Ctrl-C or SIGTERM. Everything listens on 127.0.0.1; see <state>/endpoints.json.\n' +
-        'Type "help" for the control commands; with --ui, scripts drive it through the dashboard\'s API (docs/dashboard.md).',
+        'Type "help" for the control commands; with --ui, scripts drive it through the dashboard\'s API (docs/dashboard.md).\n' +
+        'With --lab, the hosts and name servers are at their planned addresses in network namespaces (docs/lab.md).',
     )
-    .action(async (file: string, flags: SandboxFlags, command: Command) => {
+    .action(async (file: string | undefined, flags: SandboxFlags, command: Command) => {
+      const lab = labChoice(flags);
+      if (lab) (await import('../../lab/platform.js')).requireLabPlatform();
+      if (flags.cleanup) {
+        if (!lab) throw new UsageError('--cleanup goes with --lab');
+        return cleanupLabs();
+      }
+      if (file === undefined) throw new UsageError("missing required argument 'topology'");
       const plan = await planForOutput(file, {
         force: flags.force === true,
         command,
@@ -60,6 +76,17 @@ export function register(program: Command): void {
       });
       // A server: when whoever reads its event log goes away, the sandbox goes on serving.
       carryOnWhenOutputCloses();
+      if (lab) {
+        if (command.getOptionValueSource('dnsPort') === 'cli')
+          throw new UsageError(
+            '--dns-port does not go with --lab: the lab answers DNS on port 53 at the planned addresses',
+          );
+        if (flags.ports !== undefined)
+          throw new UsageError('--ports does not go with --lab: its hosts listen on port 25');
+        if (flags.ui !== undefined)
+          throw new UsageError('--ui does not go with --lab yet: the dashboard watches the loopback sandbox');
+        return runLab(file, plan, resolve(flags.state), { ...lab, profile: flags.profile });
+      }
       const [{ startSandbox }, { hostTable, eventLine }, { runControl, completeControl }, ports, { createInterface }] =
         await Promise.all([
           import('../../sandbox/sandbox.js'),
@@ -162,4 +189,59 @@ export function register(program: Command): void {
       await sandbox.close();
       process.stdout.write(`mxplan: ${signal}: sandbox stopped; queues and Maildirs stay in ${stateDir}\n`);
     });
+}
+
+async function cleanupLabs(): Promise<void> {
+  const [{ requireLabPlatform }, { removeStaleLabs }] = await Promise.all([
+    import('../../lab/platform.js'),
+    import('../../lab/cleanup.js'),
+  ]);
+  requireLabPlatform();
+  const result = await removeStaleLabs();
+  const running = result.running.length > 0 ? `; ${result.running.length} running lab(s) left alone` : '';
+  process.stdout.write(
+    result.removed.length === 0
+      ? `nothing to clean up${running}\n`
+      : `removed ${result.removed.length} lab(s) whose process was gone: ${result.namespaces.length} namespaces (${result.removed.join(', ')})${running}\n`,
+  );
+}
+
+/** `mxplan sandbox --lab`: the lab, its table, control lines, one line per activity, until a signal. */
+async function runLab(
+  file: string,
+  plan: import('../../topology/types.js').Plan,
+  stateDir: string,
+  choice: import('../../lab/lab.js').LabChoice & { profile: 'fast' | 'default' },
+): Promise<void> {
+  const [{ startLab }, { labTable, activityLine }, { runControl }, { createInterface }] = await Promise.all([
+    import('../../lab/lab.js'),
+    import('../../lab/format.js'),
+    import('../../sandbox/control.js'),
+    import('node:readline'),
+  ]);
+  const lab = await attempt(startLab({ plan, stateDir, ...choice }), {
+    path: '--state',
+    doing: `cannot run the lab with its state in ${stateDir}`,
+  });
+  lab.onActivity((activity) => process.stdout.write(`${activityLine(activity)}\n`));
+  const control =
+    file === '-'
+      ? 'standard input held the topology, so no control lines; Ctrl-C stops'
+      : 'type "down <host>", "cut <host>", "up <host>", "retry" or "status"; Ctrl-C stops';
+  process.stdout.write(`\n${labTable(lab)}state: ${stateDir} (endpoints.json, lab.json)\n${control}\n\n`);
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  let pending = Promise.resolve();
+  lines.on('line', (line) => {
+    pending = pending.then(async () => {
+      const answer = await runControl(lab, line).catch((error: Error) => `error: ${error.message}`);
+      if (answer) process.stdout.write(`${answer}\n`);
+    });
+  });
+  const signal = await waitForSignal();
+  lines.close();
+  await pending;
+  await lab.close();
+  process.stdout.write(
+    `mxplan: ${signal}: lab stopped, its namespaces removed; queues and Maildirs stay in ${stateDir}\n`,
+  );
 }

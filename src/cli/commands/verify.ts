@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ProblemsError, UsageError } from '../../errors.js';
 import { useColor } from '../io.js';
+import { addLabOptions, labChoice, type LabFlags } from '../lab-options.js';
 import { parseListen, type Listen } from '../options.js';
 import { planForOutput } from '../plan-gate.js';
 import { waitForSignal } from '../signals.js';
@@ -8,7 +9,7 @@ import type { EngineFactory } from '../../sandbox/engine.js';
 import { isScenarioName, SCENARIO_NAMES } from '../../verify/names.js';
 import { failures, formatVerify, VERIFY_FORMATS, type VerifyFormat } from '../../verify/report.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends LabFlags {
   format: VerifyFormat;
   scenario: string[];
   keep?: boolean;
@@ -21,7 +22,7 @@ interface VerifyFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('verify')
     .description('prove the plan: run it on loopback, send mail to every address, take hosts down, check every mailbox')
     .argument('<topology>', 'topology file (YAML or JSON), or - for standard input')
@@ -45,8 +46,13 @@ export function register(program: Command): void {
     .option(
       '--from <old>',
       'prove the migration from this plan: run it, send mail (some held on backups), switch every host and the DNS to <topology>, and check every message lands once, at its home under the plan in force',
+    );
+  addLabOptions(command)
+    .addHelpText(
+      'after',
+      '\nWith --lab, the plan runs at its planned addresses in network namespaces (docs/lab.md).' +
+        '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.',
     )
-    .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 a scenario failed (or lint errors), 2 cannot run.')
     .action(async (file: string, flags: VerifyFlags, command: Command) => {
       if (flags.from !== undefined && flags.scenario.length > 0)
         throw new UsageError('--from runs the migration scenario: it takes no --scenario');
@@ -54,6 +60,10 @@ export function register(program: Command): void {
         if (!isScenarioName(name)) throw new UsageError(`--scenario takes ${SCENARIO_NAMES.join(', ')}, not "${name}"`);
         return name;
       });
+      const lab = labChoice(flags);
+      if (lab && flags.from !== undefined)
+        throw new UsageError('--from runs on the loopback sandbox: the lab cannot switch a running plan yet');
+      if (lab) (await import('../../lab/platform.js')).requireLabPlatform();
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);
       // --force, as everywhere else. --no-lint named it first: it still works, with a word, because
@@ -71,19 +81,22 @@ export function register(program: Command): void {
           : await planForOutput(flags.from, { force: true, command, refusal: 'the migration was not verified' });
 
       // The sandbox and the relays load only when verify runs.
-      const [{ verifyPlan, removeStateDir }, { Progress }, { builtinEngine }] = await Promise.all([
+      const [{ verifyPlan, removeStateDir }, { Progress }, baseEngine, labs] = await Promise.all([
         import('../../verify/run.js'),
         import('../../verify/progress.js'),
-        import('../../sandbox/sandbox.js'),
+        lab
+          ? import('../../lab/lab.js').then((m) => m.labEngine(lab))
+          : import('../../sandbox/sandbox.js').then((m) => m.builtinEngine),
+        lab ? import('../../lab/lab.js') : undefined,
       ]);
       // --ui: the dashboard watches the main running plan from its start (the first the factory makes).
       type Dashboard = Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>>;
       let dashboard: Dashboard | undefined;
       const ui = flags.ui;
       const engine: EngineFactory = !ui
-        ? builtinEngine
+        ? baseEngine
         : async (options) => {
-            const running = await builtinEngine(options);
+            const running = await baseEngine(options);
             if (!dashboard) {
               const { startDashboard } = await import('../../dashboard/server.js');
               dashboard = await startDashboard({ engine: running, verify: true, ...ui }).catch(
@@ -107,6 +120,8 @@ export function register(program: Command): void {
         process.stderr.write(
           `\nverify interrupted (${signal})${stateDir && flags.keep ? `; state kept in ${stateDir}` : ''}\n`,
         );
+        // The lab's namespaces outlive the process unless removed now (the signal ends it next).
+        labs?.teardownLabsNow();
         if (stateDir && !flags.keep) void removeStateDir(stateDir, 'detached');
         process.kill(process.pid, signal);
       };

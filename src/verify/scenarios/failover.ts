@@ -3,6 +3,10 @@
  * is still accepted (by the next MX), waits in a queue while its mailbox's host is down, and is
  * delivered exactly once after the host comes back. Then, with every MX of a domain down, a
  * store outside that MX set keeps the message in its own queue until they return.
+ *
+ * A host goes down in two ways, taken in turn by the outages: stopped (connections to it are
+ * refused, at once) and cut off (its link is down: connections time out, and senders must give
+ * up on it in time). A plan whose outages all fit in one cycle gets that cycle twice, once each way.
  */
 import type { Domain } from '../../topology/types.js';
 import type { Scenario, VerifyContext } from '../context.js';
@@ -58,15 +62,22 @@ export const failoverScenario: Scenario = {
     }
 
     const outages: Outage[] = [];
-    for (const wave of waves(planned)) {
+    const cycles = waves(planned);
+    const faulted = (cycles.length === 1 ? [...cycles, ...cycles] : cycles).map((wave, i) => ({
+      wave,
+      fault: FAULTS[i % FAULTS.length]!,
+    }));
+    for (const { wave, fault } of faulted) {
       const down = [...new Set(wave.flatMap((o) => o.down))].sort();
-      context.status(`${down.join(', ')} down`);
+      const word = FAULT_WORDS[fault];
+      context.status(`${down.join(', ')} ${word}`);
       outages.push(
         await withHostsDown(
           context,
           down,
-          () => sendDuring(context, wave, down),
-          `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} down`,
+          fault,
+          () => sendDuring(context, wave, down, word),
+          `while ${down.join(', ')} ${down.length > 1 ? 'were' : 'was'} ${word}`,
         ),
       );
     }
@@ -75,6 +86,12 @@ export const failoverScenario: Scenario = {
     for (const outage of outages) judgeOutage(context, outage);
   },
 };
+
+type Fault = 'down' | 'cut';
+
+/** In turn: stopped first, then cut off. */
+const FAULTS: readonly Fault[] = ['down', 'cut'];
+const FAULT_WORDS: Readonly<Record<Fault, string>> = { down: 'down', cut: 'cut off' };
 
 /**
  * One MX host down (its domains must still receive, through another MX), or every MX of some
@@ -117,34 +134,36 @@ async function sendDuring(
   context: VerifyContext,
   wave: readonly PlannedOutage[],
   down: readonly string[],
+  word: string,
 ): Promise<Probe[]> {
   const also = (own: readonly string[]) => {
     const others = down.filter((id) => !own.includes(id));
-    return others.length > 0 ? ` (${others.join(', ')} down too)` : '';
+    return others.length > 0 ? ` (${others.join(', ')} ${word} too)` : '';
   };
-  const probes: Probe[] = [];
-  for (const outage of wave) {
-    if (outage.kind === 'one-mx') {
-      const [hostId] = outage.down as [string];
-      const mine = outage.domains.map((d) =>
-        probeFor(context, targetFor(d, hostId), `with ${hostId} down${also(outage.down)}`),
-      );
-      await inParallel(mine, 16, async (p) => {
-        p.outcome = await context.sender.send(
-          OUTSIDE_SENDER,
-          p.to,
-          probeMessage(p.token, OUTSIDE_SENDER, p.to, `verify with ${hostId} down`),
+  // The outages of a wave side by side: a cut host costs each sender its timeouts, once per wave.
+  const sent = await Promise.all(
+    wave.map(async (outage): Promise<Probe[]> => {
+      if (outage.kind === 'one-mx') {
+        const [hostId] = outage.down as [string];
+        const mine = outage.domains.map((d) =>
+          probeFor(context, targetFor(d, hostId), `with ${hostId} ${word}${also(outage.down)}`),
         );
-      });
-      probes.push(...mine);
-    } else {
+        await inParallel(mine, 16, async (p) => {
+          p.outcome = await context.sender.send(
+            OUTSIDE_SENDER,
+            p.to,
+            probeMessage(p.token, OUTSIDE_SENDER, p.to, `verify with ${hostId} ${word}`),
+          );
+        });
+        return mine;
+      }
       const { engine } = context;
       const from = firstUserOn(context.plan, context.plan.hosts.get(outage.store)!)!.address;
       const mine = outage.domains.map((d) =>
         probeFor(
           context,
           recipientIn(d)!,
-          `with every MX down (${outage.down.join(', ')}), sent from ${outage.store}${also(outage.down)}`,
+          `with every MX ${word} (${outage.down.join(', ')}), sent from ${outage.store}${also(outage.down)}`,
         ),
       );
       await inParallel(mine, 16, async (p) => {
@@ -152,11 +171,14 @@ async function sendDuring(
           await engine.submit(
             outage.store,
             { from, to: [p.to] },
-            Buffer.from(probeMessage(p.token, from, p.to, 'verify with every MX down')),
+            Buffer.from(probeMessage(p.token, from, p.to, `verify with every MX ${word}`)),
           );
           p.outcome = { code: 250, response: '' };
         } catch (error) {
-          p.outcome = { code: 0, response: `${outage.store} did not take the submission: ${(error as Error).message}` };
+          p.outcome = {
+            code: 0,
+            response: `${outage.store} did not take the submission: ${(error as Error).message}`,
+          };
         }
       });
       // RFC 5321 §4.5.4.1: mail that no host still up can take waits in the sender's own queue
@@ -175,9 +197,10 @@ async function sendDuring(
             code: 0,
             response: `${outage.store}'s queue holds ${held} messages, not the ${mustWait.length} that had nowhere to go`,
           };
-      probes.push(...mine);
-    }
-  }
+      return mine;
+    }),
+  );
+  const probes = sent.flat();
   return probes;
 }
 
@@ -198,17 +221,18 @@ interface Outage {
 }
 
 /**
- * Takes `hostIds` down, sends, looks at the down hosts' mailboxes, brings the hosts back, and
+ * Takes `hostIds` down (or cuts them off), sends, looks at their mailboxes, brings them back, and
  * waits until every accepted probe has arrived (judged later, after one full scan).
  */
 async function withHostsDown(
   context: VerifyContext,
   hostIds: readonly string[],
+  fault: Fault,
   send: () => Promise<Probe[]>,
   when: string,
 ): Promise<Outage> {
   const { engine, mailboxes } = context;
-  for (const id of hostIds) await engine.down(id);
+  for (const id of hostIds) await engine[fault](id);
   let probes: Probe[];
   try {
     probes = await send();

@@ -36,6 +36,14 @@ export const outboundScenario: Scenario = {
     }
     await using receiver = await startReceiver(domain);
     await using isolated = await context.isolated({ outside: [{ domain, endpoint: receiver.endpoint }] });
+    if (!isolated.engine.outside.some((o) => o.domain === domain)) {
+      context.report({
+        name: 'outbound',
+        status: 'skip',
+        note: `${isolated.engine.name} takes no mail for a domain outside the plan yet: outbound is proven where it does (the loopback sandbox)`,
+      });
+      return;
+    }
     receiver.attach(isolated.engine);
 
     const sent = await inParallel(jobs, 16, async (job) => {

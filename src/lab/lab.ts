@@ -1,0 +1,413 @@
+/**
+ * The lab: the plan at its planned addresses, in network namespaces, as an engine of the
+ * contract (src/sandbox/engine.ts). What runs there is chosen: the mail of every host by
+ * mxplan's relays or by Postfix and Dovecot (mta.ts), DNS at every planned name server address
+ * by mxplan's responder or by BIND, NSD or Knot (name-servers.ts).
+ *
+ *   switch ─┬─ host-<id> ...     planned addresses, port 25 (and Dovecot's 143, 110)
+ *           ├─ dns-<name> ...    planned name server addresses, port 53
+ *           └─ outside           203.0.113.1, 3fff::1: verify's sender, a receiver for outbound mail
+ *
+ * The caller (verify, the CLI) stays in the root namespace, which the lab never changes and from
+ * which nothing dials a lab address. It reaches the lab through sockets opened in the outside
+ * namespace by a helper there and handed over (sockets.ts): `connector.dial` opens a connection
+ * to a planned host exactly as an Internet MTA would, so a refusal or a timeout is the host's
+ * own. Clients that take only an address and a port get loopback forwarders (forward.ts): the
+ * DNS endpoint (c-ares), one per planned address (endpoints.json, for a person's swaks), IMAP and
+ * POP3 per store.
+ *
+ * Every namespace carries a prefix naming this process (names.ts). They are removed by close(),
+ * at process exit (synchronously, in an exit hook), by the CLI on Ctrl-C and SIGTERM
+ * (teardownLabsNow), and by the next lab to start when this process has gone (cleanup.ts).
+ */
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { ResourceError, UnknownNameError } from '../errors.js';
+import type {
+  Activity,
+  ActivityListener,
+  DialOptions,
+  Endpoint,
+  EngineFactory,
+  EngineOptions,
+  HostEndpoint,
+  HostStatus,
+  RunningPlan,
+} from '../sandbox/engine.js';
+import { dnsQueryOf, tellEach } from '../sandbox/listeners.js';
+import { endpointsFile } from '../state-layout.js';
+import { canonicalIP } from '../topology/ip.js';
+import { removeStaleLabs } from './cleanup.js';
+import { LabError } from './exec.js';
+import { dnsForwarder, LOOPBACK, tcpForwarder, type Forwarder, type Upstream } from './forward.js';
+import { Helper } from './ipc.js';
+import { DEFAULT_OUTSIDE, layLab, type LabLayout, type OutsideAddresses } from './layout.js';
+import type { MtaChoice } from './choices.js';
+import type { LabMta, MtaContext } from './mta.js';
+import { labNames, newPrefix } from './names.js';
+import type { DnsChoice } from './choices.js';
+import { startNameServers } from './name-servers.js';
+import { buildNetwork, type LabNetwork } from './network.js';
+import { requireLabPlatform } from './platform.js';
+import { startPostfix } from './postfix.js';
+import { waitForZone } from './readiness.js';
+import { startRelays } from './relays.js';
+import { SMTP_PORT } from './relay-helper.js';
+import { NamespaceSockets } from './sockets.js';
+
+export interface LabChoice {
+  readonly mta: MtaChoice;
+  readonly dns: DnsChoice;
+  /** Where the outside namespace, the Internet, stands (default: TEST-NET-3 and 3fff::1). */
+  readonly internet?: OutsideAddresses;
+}
+
+export interface LabOptions extends EngineOptions, LabChoice {
+  /** Retry timing: `fast` (seconds: what verify needs; the default) or `default` (minutes to days). */
+  readonly profile?: 'fast' | 'default';
+}
+
+export interface Lab extends RunningPlan {
+  readonly stateDir: string;
+  readonly layout: LabLayout;
+  /** Every namespace of the lab, the switch first. */
+  readonly namespaces: readonly string[];
+  /** What runs the mail and what answers DNS, each for reports. */
+  readonly mtaName: string;
+  readonly dnsName: string;
+  /** A loopback forwarder to each planned name server address. */
+  readonly nameServers: ReadonlyMap<string, Endpoint>;
+  /** Where the outside's receiver keeps the mail the plan's hosts sent to it (<root>/<domain>/<local>/). */
+  readonly outsideMaildir: string;
+}
+
+export function labEngine(choice: LabChoice): EngineFactory {
+  return (options) => startLab({ ...options, ...choice });
+}
+
+/** Synchronous teardowns of the labs of this process, run at exit or by teardownLabsNow. */
+const live = new Set<() => void>();
+let exitHooked = false;
+
+function atExit(teardown: () => void): () => void {
+  live.add(teardown);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', teardownLabsNow);
+  }
+  return () => live.delete(teardown);
+}
+
+/** Removes every lab of this process now, synchronously: for a process about to end by a signal. */
+export function teardownLabsNow(): void {
+  for (const teardown of [...live]) {
+    live.delete(teardown);
+    teardown();
+  }
+}
+
+export async function startLab(options: LabOptions): Promise<Lab> {
+  requireLabPlatform();
+  const { plan } = options;
+  const stateDir = resolve(options.stateDir);
+  await prepareStateDir(stateDir);
+  await removeStaleLabs();
+  const layout = layLab(plan, labNames(newPrefix()), options.internet ?? DEFAULT_OUTSIDE);
+
+  const listeners = new Set<ActivityListener>();
+  const emit = (activity: Activity) => tellEach(listeners, activity);
+  const undo: (() => Promise<unknown>)[] = [];
+  let network: LabNetwork | undefined;
+  const unhook = atExit(() => network?.destroySync());
+  const unwind = async () => {
+    for (const step of undo.splice(0).reverse()) await step().catch(() => {});
+    await network?.destroy();
+    unhook();
+  };
+
+  try {
+    network = await buildNetwork(layout);
+    const outside = await NamespaceSockets.start(layout.outside.namespace);
+    undo.push(() => outside.stop());
+
+    const dns = await startNameServers(options.dns, { plan, layout, stateDir });
+    undo.push(() => dns.stop());
+    const upstream: Upstream = {
+      udp: (family) => outside.udp(family),
+      dial: (a, port) => outside.connect(a, port, 5000),
+    };
+    const nameServers = new Map<string, Endpoint>();
+    const forwarders: Forwarder[] = [];
+    undo.push(() => Promise.allSettled(forwarders.map((f) => f.close())));
+    const probeZone = [...plan.domains.keys()][0] ?? plan.zones[0]?.name;
+    for (const address of layout.nameServerAddresses) {
+      const forwarder = await dnsForwarder(upstream, [address]);
+      forwarders.push(forwarder);
+      nameServers.set(address, forwarder.endpoint);
+    }
+    if (probeZone)
+      await Promise.all(
+        [...nameServers].map(([address, endpoint]) =>
+          waitForZone(endpoint, probeZone, dns.alive, `${dns.name} at ${address}`),
+        ),
+      );
+    const dnsMain = await dnsForwarder(upstream, layout.nameServerAddresses);
+    forwarders.push(dnsMain);
+
+    const context: MtaContext = {
+      plan,
+      layout,
+      network,
+      stateDir,
+      outside,
+      emit,
+      profile: options.profile ?? 'fast',
+      ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
+    };
+    const mta: LabMta = options.mta === 'postfix' ? await startPostfix(context) : await startRelays(context);
+    undo.push(() => mta.close());
+
+    const outsideMaildir = join(stateDir, 'outside', 'maildir');
+    await mkdir(outsideMaildir, { recursive: true });
+    const receiver = await Helper.start(layout.outside.namespace, 'receiver', {
+      name: 'mx.outside.invalid',
+      dualStack: true,
+      maildirRoot: outsideMaildir,
+    });
+    undo.push(() => receiver.stop());
+
+    // One loopback forwarder per planned address, port 25 behind it; dial() reaches it from the outside.
+    const smtp = new Map<string, Forwarder>();
+    const byPort = new Map<number, string>();
+    const hosts = new Map<string, HostEndpoint>();
+    for (const host of plan.hosts.values()) {
+      const planned = [...host.ipv4, ...host.ipv6];
+      for (const address of planned) {
+        const forwarder = await tcpForwarder(() => outside.connect(address, SMTP_PORT));
+        forwarders.push(forwarder);
+        smtp.set(canonicalIP(address), forwarder);
+        byPort.set(forwarder.endpoint.port, address);
+      }
+      const first = smtp.get(canonicalIP(planned[0]!))!.endpoint;
+      hosts.set(host.id, {
+        hostId: host.id,
+        fqdn: host.fqdn,
+        planned,
+        address: first.host,
+        port: first.port,
+        services: { smtp: first },
+      });
+    }
+
+    const hostAt = new Map(
+      [...plan.hosts.values()].flatMap((h) => [...h.ipv4, ...h.ipv6].map((a) => [canonicalIP(a), h.id] as const)),
+    );
+    const statuses = new Map<string, HostStatus>([...plan.hosts.keys()].map((id) => [id, 'up']));
+    const running = new Set(plan.hosts.keys());
+    const cut = new Set<string>();
+    const known = (hostId: string) => {
+      if (!plan.hosts.has(hostId)) throw new UnknownNameError(`no planned host "${hostId}"`);
+      return hostId;
+    };
+    const setStatus = (hostId: string, status: HostStatus) => {
+      if (statuses.get(hostId) === status) return;
+      statuses.set(hostId, status);
+      emit({ type: 'host', host: hostId, status });
+    };
+    const restoreLink = async (hostId: string) => {
+      if (!cut.delete(hostId)) return;
+      await network!.restore(layout.host(hostId));
+    };
+
+    let closed = false;
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        closed = true;
+        await unwind();
+      })());
+
+    await writeEndpoints(stateDir, dnsMain.endpoint, hosts);
+    await writeFile(
+      join(stateDir, 'lab.json'),
+      `${JSON.stringify(
+        {
+          prefix: layout.names.prefix,
+          mta: mta.name,
+          dns: dns.name,
+          namespaces: network.namespaces,
+          hosts: Object.fromEntries([...plan.hosts.keys()].map((id) => [id, layout.host(id).namespace])),
+          nameServers: Object.fromEntries([...nameServers].map(([a, e]) => [a, `${e.host}:${e.port}`])),
+          outside: { namespace: layout.outside.namespace, ipv4: layout.outside.ipv4, ipv6: layout.outside.ipv6 },
+          zones: dns.zoneDirectory,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+
+    const lab: Lab = {
+      name: `${mta.name}, ${dns.name}, in network namespaces at the planned addresses`,
+      mtaName: mta.name,
+      dnsName: dns.name,
+      plan,
+      stateDir,
+      layout,
+      namespaces: network.namespaces,
+      nameServers,
+      outsideMaildir,
+      dns: { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
+      // Domains outside the plan (verify's receiver) are not served yet: the lab's hosts reach
+      // only the lab, and the caller's listener is in the root namespace (docs/lab.md, "Not yet").
+      outside: [],
+      connector: {
+        // The hosts connect from their planned addresses.
+        sourceOf: (remote) => (hostAt.has(canonicalIP(remote.host)) ? remote.host : undefined),
+        // Port 25 only: the lab's web hosts serve no HTTPS yet (it runs without TLS, issue 14).
+        endpointFor: (address, port = SMTP_PORT) =>
+          port === SMTP_PORT ? smtp.get(canonicalIP(address))?.endpoint : undefined,
+        dial(endpoint: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
+          const address = endpoint.host === LOOPBACK ? byPort.get(endpoint.port) : undefined;
+          // Once closed, or for an endpoint with no planned address behind it, the endpoint is all there is.
+          if (closed || address === undefined) return plainConnect(endpoint, dialOptions.timeoutMs);
+          return outside.connect(address, SMTP_PORT, dialOptions.timeoutMs);
+        },
+      },
+      ...(mta.mailAccess && { mailAccess: mta.mailAccess }),
+      tls: undefined,
+      hosts,
+      status: (hostId) => statuses.get(known(hostId))!,
+      async down(hostId) {
+        known(hostId);
+        if (running.delete(hostId)) await mta.stop(hostId);
+        await restoreLink(hostId);
+        setStatus(hostId, 'down');
+      },
+      async cut(hostId) {
+        known(hostId);
+        if (!cut.has(hostId)) {
+          await network!.cut(layout.host(hostId));
+          cut.add(hostId);
+        }
+        setStatus(hostId, 'cut');
+      },
+      async up(hostId) {
+        known(hostId);
+        await restoreLink(hostId);
+        if (!running.has(hostId)) {
+          await mta.start(hostId);
+          running.add(hostId);
+        }
+        setStatus(hostId, 'up');
+      },
+      // Not yet (docs/lab.md): mxplan mta and mxplan zones for the new plan, then postfix reload
+      // and a zone reload on every server.
+      switchPlan() {
+        return Promise.reject(new ResourceError('the lab cannot switch a running plan to another yet (docs/lab.md)'));
+      },
+      async retryNow() {
+        await Promise.allSettled([...statuses].filter(([, s]) => s === 'up').map(([id]) => mta.retry(id)));
+      },
+      async submit(hostId, envelope, message) {
+        const status = statuses.get(known(hostId));
+        if (status !== 'up') throw new ResourceError(`${hostId} is ${status}: it takes no submission until it is up`);
+        return mta.submit(hostId, envelope, message);
+      },
+      async queued(hostId) {
+        if (statuses.get(known(hostId)) !== 'up') return undefined;
+        return mta.queued(hostId);
+      },
+      maildirRoot: (hostId) => mta.maildirRoot(known(hostId)),
+      onActivity(listener) {
+        listeners.add(listener);
+        return () => {
+          listeners.delete(listener);
+        };
+      },
+      onDnsQuery(listener) {
+        // The host that asked, by the planned address it asked from.
+        return (
+          dns.onQuery?.((entry) => {
+            const address = /^\[?([^\]]+?)\]?:\d+$/.exec(entry.client)?.[1];
+            tellEach([listener], dnsQueryOf(entry, address && hostAt.get(canonicalIP(address))));
+          }) ?? (() => {})
+        );
+      },
+      async settled({ quietMs, within }) {
+        const deadline = Date.now() + within;
+        for (;;) {
+          const { lastMail, holding } = await mta.catchUp();
+          if ((!holding && Date.now() - lastMail >= quietMs) || Date.now() >= deadline) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+    return lab;
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/**
+ * The state directory, created, and reachable by the daemons' own users (postfix, dovecot,
+ * vmail): each of its parents must let others through, and it is made traversable (0711).
+ */
+async function prepareStateDir(stateDir: string): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  await chmod(stateDir, 0o711);
+  for (let dir = dirname(stateDir); ; dir = dirname(dir)) {
+    try {
+      await access(dir, constants.X_OK);
+    } catch {
+      throw new LabError(`cannot use ${dir}`);
+    }
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0)
+      throw new LabError(
+        `the lab's daemons run as their own users and cannot pass through ${dir} (mode ${(mode & 0o777).toString(8)}): put the state directory where others may pass`,
+      );
+    if (dir === dirname(dir)) break;
+  }
+}
+
+/** A plain connection to a loopback endpoint, bounded like dial. */
+function plainConnect(endpoint: Endpoint, timeoutMs = 30_000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(endpoint.port, endpoint.host);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`connect ETIMEDOUT ${endpoint.host}:${endpoint.port}`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** <stateDir>/endpoints.json, as the loopback sandbox writes it: the forwarders, for tools outside mxplan. */
+async function writeEndpoints(
+  stateDir: string,
+  dns: Endpoint,
+  hosts: ReadonlyMap<string, HostEndpoint>,
+): Promise<void> {
+  const body = {
+    dns: { address: dns.host, port: dns.port },
+    hosts: Object.fromEntries(
+      [...hosts.values()].map((h) => [
+        h.hostId,
+        { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port },
+      ]),
+    ),
+  };
+  await writeFile(endpointsFile(stateDir), `${JSON.stringify(body, null, 2)}\n`);
+}

@@ -1,0 +1,169 @@
+/**
+ * The lab's machines: one network namespace per planned host, one per name server at addresses
+ * of its own (a name server at a host's addresses is served from that host's namespace), and the
+ * outside, standing for the Internet at an address the plan does not use. Each has its planned
+ * addresses, a port on the switch and a fixed MAC address.
+ *
+ * What the lab cannot build is refused before anything is made: a planned address inside the
+ * outside's network, two hosts at one address, a name server sharing only some addresses with a
+ * host.
+ */
+import { canonicalIP, familyOf, ipv6Nibbles, networkContains, parseCidr } from '../topology/ip.js';
+import type { NameServer, Plan } from '../topology/types.js';
+import { LabError } from './exec.js';
+import type { LabNames } from './names.js';
+
+/** The outside's addresses: where verify's sender stands, and a receiver for outbound mail. */
+export interface OutsideAddresses {
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
+/** TEST-NET-3 (RFC 5737) and the IPv6 documentation prefix 3fff::/20 (RFC 9637). */
+export const DEFAULT_OUTSIDE: OutsideAddresses = { ipv4: '203.0.113.1', ipv6: '3fff::1' };
+
+/** The network around an outside address that no planned address may be in: its /24, its /64. */
+function outsideNetworks(outside: OutsideAddresses): string[] {
+  const v4 = outside.ipv4.split('.').slice(0, 3).join('.');
+  const v6 = ipv6Nibbles(outside.ipv6).slice(0, 16).match(/.{4}/g)!.join(':');
+  return [`${v4}.0/24`, canonicalIP(`${v6}::`) + '/64'];
+}
+
+export type MachineKind = 'host' | 'dns' | 'outside';
+
+export interface Machine {
+  readonly namespace: string;
+  readonly kind: MachineKind;
+  /** The planned host it is (kind host). */
+  readonly hostId?: string;
+  /** The planned name servers answering here. */
+  readonly nameServers: readonly NameServer[];
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  /** Its port on the switch, from 1: the switch end of its link is p<port>. */
+  readonly port: number;
+  /** Of its end of the link (eth0): locally administered, fixed, so every neighbour entry is known. */
+  readonly mac: string;
+}
+
+export interface LabLayout {
+  readonly names: LabNames;
+  /** Every machine, the outside last. */
+  readonly machines: readonly Machine[];
+  readonly outside: Machine;
+  /** The machine of a planned host. */
+  host(hostId: string): Machine;
+  /** Every planned name server address the lab serves, in the plan's order (IPv4 before IPv6 of each). */
+  readonly nameServerAddresses: readonly string[];
+}
+
+export function layLab(plan: Plan, names: LabNames, outside: OutsideAddresses = DEFAULT_OUTSIDE): LabLayout {
+  for (const [family, address] of [
+    [4, outside.ipv4],
+    [6, outside.ipv6],
+  ] as const)
+    if (familyOf(address) !== family) throw new LabError(`the lab's outside address ${address} is not IPv${family}`);
+  const forbidden = outsideNetworks(outside).map((cidr) => ({ cidr, network: parseCidr(cidr)! }));
+  const owner = new Map<string, string>();
+  const claim = (what: string, address: string) => {
+    const canonical = canonicalIP(address);
+    const clash = forbidden.find((f) => networkContains(f.network, canonical));
+    if (clash)
+      throw new LabError(
+        `${what} has the address ${address}, in ${clash.cidr}, where the lab's outside stands for the Internet: give the lab's outside another address`,
+      );
+    const other = owner.get(canonical);
+    if (other) throw new LabError(`${what} and ${other} both have the address ${address}: one link cannot hold both`);
+    owner.set(canonical, what);
+  };
+
+  const machines: Machine[] = [];
+  const add = (machine: Omit<Machine, 'port' | 'mac'>) => {
+    const port = machines.length + 1;
+    const built = { ...machine, port, mac: macOf(port) };
+    machines.push(built);
+    return built;
+  };
+  const hosts = new Map<string, Machine & { nameServers: NameServer[] }>();
+  for (const host of plan.hosts.values()) {
+    if (host.ipv4.length + host.ipv6.length === 0)
+      throw new LabError(`host ${host.id} has no planned address: the lab has nowhere to put it`);
+    for (const a of [...host.ipv4, ...host.ipv6]) claim(`host ${host.id}`, a);
+    hosts.set(
+      host.id,
+      add({
+        namespace: names.host(host.id),
+        kind: 'host',
+        hostId: host.id,
+        nameServers: [],
+        ipv4: host.ipv4,
+        ipv6: host.ipv6,
+      }) as Machine & { nameServers: NameServer[] },
+    );
+  }
+
+  const servedAt = new Map<string, Machine & { nameServers: NameServer[] }>();
+  const nameServerAddresses: string[] = [];
+  for (const ns of plan.nameservers) {
+    const addresses = [...ns.ipv4, ...ns.ipv6];
+    if (addresses.length === 0) continue; // named without addresses: served elsewhere, not by the plan's lab
+    nameServerAddresses.push(...addresses);
+    const key = addresses.map(canonicalIP).sort().join(' ');
+    const same = servedAt.get(key);
+    if (same) {
+      same.nameServers.push(ns);
+      continue;
+    }
+    const atHost = [...hosts.values()].find((m) =>
+      addresses.some((a) => owner.get(canonicalIP(a)) === `host ${m.hostId}`),
+    );
+    if (atHost) {
+      const hostAddresses = new Set([...atHost.ipv4, ...atHost.ipv6].map(canonicalIP));
+      const outsideHost = addresses.filter((a) => !hostAddresses.has(canonicalIP(a)));
+      if (outsideHost.length > 0)
+        throw new LabError(
+          `name server ${ns.name} shares addresses with host ${atHost.hostId} but also has ${outsideHost.join(', ')}: the lab serves a name server from one namespace`,
+        );
+      atHost.nameServers.push(ns);
+      servedAt.set(key, atHost);
+      continue;
+    }
+    for (const a of addresses) claim(`name server ${ns.name}`, a);
+    const machine = add({
+      namespace: names.nameServer(ns.name),
+      kind: 'dns',
+      nameServers: [ns],
+      ipv4: ns.ipv4,
+      ipv6: ns.ipv6,
+    }) as Machine & { nameServers: NameServer[] };
+    servedAt.set(key, machine);
+  }
+  if (nameServerAddresses.length === 0)
+    throw new LabError('the plan names no name server with an address: nothing in the lab would answer DNS');
+
+  const outsideMachine = add({
+    namespace: names.outside,
+    kind: 'outside',
+    nameServers: [],
+    ipv4: [outside.ipv4],
+    ipv6: [outside.ipv6],
+  });
+
+  return {
+    names,
+    machines,
+    outside: outsideMachine,
+    host: (hostId) => {
+      const machine = hosts.get(hostId);
+      if (!machine) throw new LabError(`no planned host "${hostId}"`);
+      return machine;
+    },
+    nameServerAddresses,
+  };
+}
+
+/** 02:6d:78:.. (locally administered, "mx"), then the port. */
+function macOf(port: number): string {
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `02:6d:78:00:${hex((port >> 8) & 0xff)}:${hex(port & 0xff)}`;
+}

@@ -1,0 +1,252 @@
+/**
+ * DNS on port 53 at every planned name server address, by one of four servers:
+ *
+ * - builtin: mxplan's responder (dns-helper.ts), serving the records the loopback sandbox serves;
+ * - bind, nsd, knot: the daemon itself, loading exactly the zone files and the zone stanzas that
+ *   `mxplan zones --server <name>` writes (writeZoneDirectory, the command's own code), included
+ *   from a main configuration of the lab's that says only where to listen and where its own
+ *   files go. One daemon per machine holding name server addresses, in the foreground, in that
+ *   machine's namespace; stopped by its pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deriveZones } from '../dns/derive.js';
+import type { QueryLogEntry } from '../dns/server.js';
+import type { Server } from '../dns/server-config.js';
+import { writeZoneDirectory } from '../dns/zone-dir.js';
+import { canonicalIP, familyOf } from '../topology/ip.js';
+import type { Plan } from '../topology/types.js';
+import { LAB_ENV, LabError, run } from './exec.js';
+import { Helper } from './ipc.js';
+import type { LabLayout, Machine } from './layout.js';
+
+import type { DnsChoice } from './choices.js';
+
+export { DNS_CHOICES, type DnsChoice } from './choices.js';
+
+export interface RunningNameServers {
+  /** What answers ("NSD 4.6.1"), for reports. */
+  readonly name: string;
+  /** Where the zone files and stanzas are (the daemons), or undefined (mxplan's responder). */
+  readonly zoneDirectory: string | undefined;
+  /** Throws when a daemon has exited: its last words say why. */
+  alive: () => void;
+  /**
+   * Adds a listener to the query log; returns its removal. Only mxplan's responder has one here:
+   * BIND, NSD and Knot log queries to files in formats of their own (NSD only through dnstap),
+   * which the lab does not read yet.
+   */
+  onQuery?(listener: (entry: QueryLogEntry) => void): () => void;
+  stop(): Promise<void>;
+}
+
+/** Every one of `starting`, or none: when one fails, those that started are stopped, and the first failure thrown. */
+export async function allOrNone<T>(
+  starting: readonly Promise<T>[],
+  stop: (started: T) => Promise<unknown>,
+): Promise<T[]> {
+  const settled = await Promise.allSettled(starting);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  await Promise.allSettled(settled.flatMap((s) => (s.status === 'fulfilled' ? [stop(s.value)] : [])));
+  throw failed.reason;
+}
+
+/** The planned name server addresses a machine answers at. */
+export function nameServerAddresses(machine: Machine): string[] {
+  return [...new Set(machine.nameServers.flatMap((ns) => [...ns.ipv4, ...ns.ipv6]).map(canonicalIP))];
+}
+
+export async function startNameServers(
+  choice: DnsChoice,
+  options: { readonly plan: Plan; readonly layout: LabLayout; readonly stateDir: string },
+): Promise<RunningNameServers> {
+  const machines = options.layout.machines.filter((m) => m.nameServers.length > 0);
+  if (choice === 'builtin') {
+    const zones = deriveZones(options.plan, { serial: 1 });
+    const helpers = await allOrNone(
+      machines.map((machine) =>
+        Helper.start(machine.namespace, 'dns', { zones, addresses: nameServerAddresses(machine) }),
+      ),
+      (h) => h.stop(),
+    );
+    const listeners = new Set<(entry: QueryLogEntry) => void>();
+    for (const helper of helpers)
+      helper.onEvent((entry) => {
+        for (const listener of listeners) listener(entry as QueryLogEntry);
+      });
+    return {
+      name: "mxplan's responder",
+      zoneDirectory: undefined,
+      alive: () => {},
+      onQuery(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+      stop: async () => void (await Promise.allSettled(helpers.map((h) => h.stop()))),
+    };
+  }
+
+  const base = join(options.stateDir, 'dns');
+  const zoneDirectory = join(base, 'zones');
+  // `mxplan zones --out <dir> --server <choice>`, as the command writes it.
+  await writeZoneDirectory(deriveZones(options.plan), { out: zoneDirectory, servers: [choice], zoneDirectory });
+  const daemons: Daemon[] = [];
+  try {
+    for (const machine of machines) {
+      const work = join(base, machine.namespace);
+      await mkdir(work, { recursive: true });
+      const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine));
+      daemons.push(startDaemon(machine, command, args));
+    }
+  } catch (error) {
+    await Promise.allSettled(daemons.map((d) => d.stop()));
+    throw error;
+  }
+  return {
+    name: await versionOf(choice),
+    zoneDirectory,
+    alive: () => {
+      for (const d of daemons) d.alive();
+    },
+    stop: async () => void (await Promise.allSettled(daemons.map((d) => d.stop()))),
+  };
+}
+
+type DaemonConfig = (work: string, zones: string, addresses: readonly string[]) => Promise<[string, string[]]>;
+
+const v4 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 4);
+const v6 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 6);
+const list = (addresses: readonly string[]) =>
+  addresses.length > 0 ? `{ ${addresses.map((a) => `${a};`).join(' ')} }` : '{ none; }';
+
+const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
+  async bind(work, zones, addresses) {
+    const conf = join(work, 'named.conf');
+    await writeFile(
+      conf,
+      [
+        '// mxplan lab: where this named listens and keeps its files; the zones are the include.',
+        'options {',
+        `  directory "${work}";`,
+        `  pid-file "${join(work, 'named.pid')}";`,
+        `  session-keyfile "${join(work, 'session.key')}";`,
+        `  managed-keys-directory "${work}";`,
+        `  listen-on port 53 ${list(v4(addresses))};`,
+        `  listen-on-v6 port 53 ${list(v6(addresses))};`,
+        '  recursion no;',
+        '  notify no;',
+        '  dnssec-validation no;',
+        '  allow-transfer { none; };',
+        '};',
+        'controls { };',
+        `include "${join(zones, 'named.conf')}";`,
+        '',
+      ].join('\n'),
+    );
+    return ['named', ['-g', '-n', '1', '-c', conf]];
+  },
+  async nsd(work, zones, addresses) {
+    const conf = join(work, 'nsd.conf');
+    await writeFile(
+      conf,
+      [
+        '# mxplan lab: where this NSD listens and keeps its files; the zones are the include.',
+        'server:',
+        ...addresses.map((a) => `  ip-address: ${a}@53`),
+        `  do-ip4: ${v4(addresses).length > 0 ? 'yes' : 'no'}`,
+        `  do-ip6: ${v6(addresses).length > 0 ? 'yes' : 'no'}`,
+        '  username: ""',
+        '  chroot: ""',
+        `  zonesdir: "${work}"`,
+        `  pidfile: "${join(work, 'nsd.pid')}"`,
+        `  xfrdfile: "${join(work, 'xfrd.state')}"`,
+        `  zonelistfile: "${join(work, 'zone.list')}"`,
+        '  database: ""',
+        '  server-count: 1',
+        'remote-control:',
+        '  control-enable: no',
+        `include: "${join(zones, 'nsd.conf')}"`,
+        '',
+      ].join('\n'),
+    );
+    return ['nsd', ['-d', '-c', conf]];
+  },
+  async knot(work, zones, addresses) {
+    const conf = join(work, 'knot.conf');
+    await writeFile(
+      conf,
+      [
+        '# mxplan lab: where this knotd listens and keeps its files; the zones are the include.',
+        'server:',
+        `  rundir: "${work}"`,
+        `  listen: [ ${addresses.map((a) => `"${a}@53"`).join(', ')} ]`,
+        'log:',
+        '  - target: stderr',
+        '    any: warning',
+        'database:',
+        `  storage: "${work}"`,
+        'template:',
+        '  - id: default',
+        `    storage: "${work}"`,
+        // The zone files are mxplan's: read them whole, never write them back, keep no journal.
+        '    zonefile-load: whole',
+        '    zonefile-sync: -1',
+        '    journal-content: none',
+        `include: "${join(zones, 'knot.conf')}"`,
+        '',
+      ].join('\n'),
+    );
+    return ['knotd', ['-c', conf]];
+  },
+};
+
+interface Daemon {
+  alive(): void;
+  stop(): Promise<void>;
+}
+
+function startDaemon(machine: Machine, command: string, args: readonly string[]): Daemon {
+  // `ip netns exec` execs the daemon itself: the child's pid is the daemon's.
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', machine.namespace, command, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: LAB_ENV,
+  });
+  let said = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (said = (said + chunk).slice(-4000)));
+  child.on('error', (error) => (said += `\n${error.message}`));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    alive() {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new LabError(
+          `${command} in ${machine.namespace} exited (${child.exitCode ?? child.signalCode}): ${lastLines(said)}`,
+        );
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-5).join(' | ') || 'it said nothing';
+}
+
+/** "BIND 9.18.49", "NSD 4.6.1", "Knot DNS 3.2.6": as the installed daemon says. */
+async function versionOf(server: Server): Promise<string> {
+  const [command, args, pattern, name] = {
+    bind: ['named', ['-v'], /BIND (\S+?)(?:-|\s|$)/, 'BIND'],
+    nsd: ['nsd', ['-v'], /version (\S+)/, 'NSD'],
+    knot: ['knotd', ['-V'], /version (\S+)/, 'Knot DNS'],
+  }[server] as [string, string[], RegExp, string];
+  const result = await run(command, args);
+  const version = pattern.exec(result.stdout + result.stderr)?.[1];
+  return version ? `${name} ${version}` : name;
+}

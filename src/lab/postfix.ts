@@ -1,0 +1,525 @@
+/**
+ * The lab's Postfix MTA: one Postfix instance per planned host (`postfix -c <state>/<host>/postfix`)
+ * and one Dovecot per store (`dovecot -c <state>/<host>/dovecot/dovecot.conf`), each in its
+ * host's namespace, running the files `mxplan mta` writes (mtaFiles, the command's own code)
+ * with only the paths changed, and one clearly separate block appended to main.cf (docs/lab.md
+ * lists every line):
+ *
+ * - the paths (MtaPaths) of each host under <state>/<host>/: queue, data, logs, Maildirs;
+ * - LAB_OVERRIDES: retries and the queue lifetime in seconds, as the loopback sandbox's fast
+ *   profile has them (src/mail/profiles.ts), so verify's failover and bounce finish in seconds;
+ *   and mail for root on the host itself kept inside the lab's state.
+ *
+ * What a host needs (the README of `mxplan mta`): a `vmail` user (the lab adds one in its
+ * namespaces' /etc/netns/<ns>/passwd when the machine has none), passwd and users readable by
+ * the dovecot group, the lab's DNS (resolv.conf), and password hashes: the lab makes a throwaway
+ * password for every stored user and hands the hashes to mtaFiles as `mxplan mta --passwords`
+ * reads them.
+ *
+ * Activity is Postfix's own log (maillog_file), read to its end whenever asked (postfix-log.ts).
+ * Down stops Dovecot and Postfix (their masters and every child); up starts them again on the
+ * same queue. TLS (issue 14): the place for certificates is the commented block of main.cf and
+ * the imaps/pop3s listeners of dovecot.conf; OpenDKIM (issue 14) would run as a milter beside
+ * each Postfix here, in the host's namespace.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { profileFor } from '../mail/profiles.js';
+import { mtaFiles } from '../mta/mta-dir.js';
+import type { MtaPaths } from '../mta/paths.js';
+import { LMTP_SOCKET } from '../mta/postfix.js';
+import { readPasswords } from '../mta/passwords.js';
+import type { Activity, MailAccess, QueuedMessage } from '../sandbox/engine.js';
+import { hostLayout } from '../state-layout.js';
+import type { Host, Plan } from '../topology/types.js';
+import { asHost, inNamespace, LabError, must, mustStart, run, withTerminal } from './exec.js';
+import { tcpForwarder, type Forwarder } from './forward.js';
+import type { LabMta, MtaContext } from './mta.js';
+import { LogTail } from './log-tail.js';
+import { livingInGroup } from './procfs.js';
+import { PostfixLog } from './postfix-log.js';
+import { waitUntilAnswering } from './readiness.js';
+import { NamespaceSockets } from './sockets.js';
+
+/** A host's paths in the lab: everything under <state>/<host>/, the Maildirs where the contract says. */
+export function labPaths(stateDir: string): (host: Host) => MtaPaths {
+  return (host) => {
+    const dir = join(stateDir, host.id);
+    return {
+      postfixQueue: join(dir, 'spool'),
+      postfixData: join(dir, 'postfix-data'),
+      postfixLog: join(dir, 'log', 'postfix.log'),
+      dovecotConfig: join(dir, 'dovecot'),
+      dovecotRun: join(dir, 'dovecot-run'),
+      dovecotState: join(dir, 'dovecot-state'),
+      dovecotLog: join(dir, 'log', 'dovecot.log'),
+      // OpenDKIM is not run in the lab yet (docs/lab.md): Postfix's milter_default_action = accept
+      // lets mail through unsigned meanwhile.
+      opendkimConfig: join(dir, 'opendkim'),
+      opendkimRun: join(dir, 'opendkim-run'),
+      dkimKeys: join(dir, 'dkimkeys'),
+      mailRoot: hostLayout(stateDir, host.id).maildirRoot,
+    };
+  };
+}
+
+/**
+ * The lab's own lines at the end of main.cf, apart from the generated ones (Postfix takes the
+ * last setting of a parameter). With the fast profile, its timing: retries after a second,
+ * backoff up to five, the queue lifetime one second per planned hour (or the engine's), and a
+ * connection that gets no answer (a cut host) given up as the relays give it up. Always: mail
+ * for root on the host stays inside the lab.
+ */
+export function labOverrides(host: Host, paths: MtaPaths, profile: 'fast' | 'default', queueLifetime?: number): string {
+  const timing = profileFor(profile, host, queueLifetime === undefined ? {} : { queueLifetime });
+  const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+  const lifetime = [
+    `maximal_queue_lifetime = ${seconds(timing.queueLifetime)}`,
+    `bounce_queue_lifetime = ${seconds(timing.queueLifetime)}`,
+  ];
+  return [
+    '',
+    '# mxplan lab overrides (docs/lab.md): not part of what production runs.',
+    ...(profile === 'fast'
+      ? [
+          "# Timing of the loopback sandbox's fast profile, so that an outage lasts seconds:",
+          `minimal_backoff_time = ${seconds(timing.firstRetry)}`,
+          `maximal_backoff_time = ${seconds(timing.maxRetry)}`,
+          `queue_run_delay = ${seconds(timing.firstRetry)}`,
+          ...lifetime,
+          `smtp_connect_timeout = ${seconds(timing.connectTimeout)}`,
+        ]
+      : queueLifetime !== undefined
+        ? ['# The queue lifetime the lab was started with:', ...lifetime]
+        : []),
+    "# Mail for root on the host stays in the lab's state, and no ~/.forward of the machine is read:",
+    `mail_spool_directory = ${join(dirname(paths.postfixQueue), 'local-mail')}`,
+    'forward_path =',
+    '',
+  ].join('\n');
+}
+
+interface PostfixHost {
+  readonly host: Host;
+  readonly namespace: string;
+  readonly config: string;
+  readonly dovecotConf: string | undefined;
+  readonly paths: MtaPaths;
+  readonly tail: LogTail;
+  readonly log: PostfixLog;
+}
+
+export async function startPostfix(context: MtaContext): Promise<LabMta> {
+  const { plan, layout, network, stateDir } = context;
+  const accounts = await systemAccounts();
+  const passwords = await throwawayPasswords(plan, stateDir);
+  const paths = labPaths(stateDir);
+  const { files } = mtaFiles(plan, { passwords: passwords.hashes, paths });
+  const hosts = new Map<string, PostfixHost>();
+
+  for (const host of plan.hosts.values()) {
+    const hostPaths = paths(host);
+    const dir = join(stateDir, host.id);
+    const store = host.role === 'store';
+    for (const d of [
+      dir,
+      join(dir, 'postfix'),
+      dirname(hostPaths.postfixLog),
+      hostPaths.postfixQueue,
+      join(dir, 'local-mail'),
+    ])
+      await mkdir(d, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o711);
+    await mkdir(hostPaths.postfixData, { recursive: true, mode: 0o700 });
+    await chown(hostPaths.postfixData, accounts.postfix, 0);
+    for (const [name, text] of files) {
+      const [hostId, kind, file] = name.split('/');
+      if (hostId !== host.id || !file) continue;
+      const target = join(dir, kind!, file);
+      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+      const secret = kind === 'dovecot' && file !== 'dovecot.conf';
+      await writeFile(
+        target,
+        kind === 'postfix' && file === 'main.cf'
+          ? text + labOverrides(host, hostPaths, context.profile, context.queueLifetime)
+          : text,
+        {
+          mode: secret ? 0o640 : 0o644,
+        },
+      );
+      if (secret) await chown(target, 0, accounts.dovecotGroup);
+    }
+    if (store) {
+      await mkdir(hostPaths.mailRoot, { recursive: true, mode: 0o700 });
+      await chown(hostPaths.mailRoot, accounts.vmail.uid, accounts.vmail.gid);
+      for (const d of [hostPaths.dovecotRun, hostPaths.dovecotState]) await mkdir(d, { recursive: true, mode: 0o755 });
+      if (accounts.vmail.passwd) {
+        await network.etcFile(layout.host(host.id), 'passwd', accounts.vmail.passwd);
+        await network.etcFile(layout.host(host.id), 'group', accounts.vmail.group!);
+      }
+    }
+    hosts.set(host.id, {
+      host,
+      namespace: layout.host(host.id).namespace,
+      config: join(dir, 'postfix'),
+      dovecotConf: store ? join(dir, 'dovecot', 'dovecot.conf') : undefined,
+      paths: hostPaths,
+      tail: new LogTail(hostPaths.postfixLog),
+      log: new PostfixLog(host.id),
+    });
+  }
+  await writeFile(join(stateDir, 'mta-README.md'), files.get('README.md') ?? '');
+
+  let lastMail = Date.now();
+  /** Submissions not yet taken by their host. */
+  let submitting = 0;
+  /** Submissions waiting for cleanup(8) to log their Message-ID: "host <id>" to the waiter. */
+  const entering = new Map<string, (queueId: string) => void>();
+  /** Reads every host's log to its end, in order per host. */
+  const catchUp = (host?: PostfixHost) => {
+    for (const h of host ? [host] : hosts.values())
+      for (const line of h.tail.read()) {
+        // A message entered the queue (cleanup names it first): mail is moving, and a submission is in.
+        const entered = CLEANUP.exec(line);
+        if (entered) {
+          lastMail = Date.now();
+          const key = `${h.host.id} ${entered[2]}`;
+          entering.get(key)?.(entered[1]!);
+          entering.delete(key);
+        }
+        for (const activity of h.log.line(line)) {
+          if (activity.type === 'accepted' || activity.type === 'delivered') lastMail = Date.now();
+          context.emit(activity);
+        }
+      }
+  };
+  const emitAll = (activities: Activity[]) => {
+    for (const a of activities) {
+      if (a.type === 'accepted' || a.type === 'delivered') lastMail = Date.now();
+      context.emit(a);
+    }
+  };
+  const poll = setInterval(() => catchUp(), 50);
+  poll.unref();
+
+  const known = (hostId: string) => {
+    const h = hosts.get(hostId);
+    if (!h) throw new LabError(`no planned host "${hostId}"`);
+    return h;
+  };
+  const up = new Set<string>();
+  const version = await versions();
+  const access = await mailAccess(plan, layout, passwords.cleartext, version.dovecot);
+
+  const mta: LabMta = {
+    name: `${version.postfix} and ${version.dovecot}`,
+    async start(hostId, options = {}) {
+      const h = known(hostId);
+      if (up.has(hostId)) return;
+      await mustStart(...asHost(h.namespace, h.host.fqdn, ...withTerminal('postfix', ['-c', h.config, 'start'])));
+      up.add(hostId);
+      if (h.dovecotConf) {
+        await mustStart(...asHost(h.namespace, h.host.fqdn, 'dovecot', ['-c', h.dovecotConf]));
+        await until(() => existsSync(join(h.paths.postfixQueue, LMTP_SOCKET)), `${hostId}: Dovecot's LMTP socket`);
+      }
+      if (options.linkUp !== false) await waitUntilAnswering(context.outside, layout.host(hostId));
+    },
+    async stop(hostId) {
+      const h = known(hostId);
+      if (!up.has(hostId)) return;
+      up.delete(hostId);
+      if (h.dovecotConf) await stopMaster(join(h.paths.dovecotRun, 'master.pid'));
+      await stopMaster(join(h.paths.postfixQueue, 'pid', 'master.pid'));
+      // The log has ended for now: what waited for more of it is reported as it stands.
+      catchUp(h);
+      emitAll(h.log.flush());
+    },
+    async submit(hostId, envelope, message) {
+      const h = known(hostId);
+      lastMail = Date.now();
+      // sendmail(1) leaves the message in the maildrop (durable) and does not name its queue id;
+      // the log does, once pickup(8) has handed it to cleanup(8), by its Message-ID.
+      const messageId = /^Message-ID:[ \t]*(<[^>\r\n]+>)/im.exec(headerOf(message))?.[1];
+      const key = `${hostId} ${messageId}`;
+      const queueId =
+        messageId === undefined
+          ? undefined
+          : new Promise<string | undefined>((resolve) => {
+              entering.set(key, resolve);
+              setTimeout(() => {
+                if (entering.get(key) !== resolve) return;
+                entering.delete(key);
+                resolve(undefined);
+              }, 15_000).unref();
+            });
+      // Mail is moving until the host has taken it: settled() holds meanwhile, however slow sendmail is.
+      submitting++;
+      try {
+        await must(
+          ...inNamespace(h.namespace, 'sendmail', ['-C', h.config, '-i', '-f', envelope.from, '--', ...envelope.to]),
+          {
+            input: message,
+          },
+        );
+        return await queueId;
+      } catch (error) {
+        entering.delete(key);
+        throw error;
+      } finally {
+        submitting--;
+        lastMail = Date.now();
+      }
+    },
+    async queued(hostId) {
+      const h = known(hostId);
+      const out = await must(...inNamespace(h.namespace, 'postqueue', ['-c', h.config, '-j']));
+      catchUp(h);
+      return Promise.all(
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => parseQueueLine(line, h)),
+      );
+    },
+    async retry(hostId) {
+      const h = known(hostId);
+      await must(...inNamespace(h.namespace, 'postqueue', ['-c', h.config, '-f']));
+    },
+    maildirRoot: (hostId) => known(hostId).paths.mailRoot,
+    async catchUp() {
+      catchUp();
+      return { lastMail, holding: submitting > 0 || [...hosts.values()].some((h) => h.log.holding) };
+    },
+    ...(access && { mailAccess: access.access }),
+    async close() {
+      clearInterval(poll);
+      await Promise.allSettled([...up].map((id) => mta.stop(id)));
+      await access?.close();
+      for (const h of hosts.values()) h.tail.close();
+    },
+  };
+  const started = await Promise.allSettled([...plan.hosts.keys()].map((hostId) => mta.start(hostId)));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await mta.close();
+    throw failed.reason;
+  }
+  return mta;
+}
+
+/** cleanup(8)'s first line about a message: `QID: message-id=<...>`. */
+const CLEANUP = /\spostfix\/(?:[^[\s]+\/)?cleanup\[\d+\]: ([0-9A-Za-z]+): message-id=(<[^>]*>)/;
+
+/** The header of an RFC 5322 message (up to the first empty line). */
+function headerOf(message: Buffer): string {
+  const text = message.subarray(0, 64 * 1024).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  return end < 0 ? text : text.slice(0, end);
+}
+
+/**
+ * `postqueue -j` output (postqueue(1) "JSON object members"): one message per line. Its attempts
+ * come from the log; its next attempt, while it waits in the deferred queue, is that queue file's
+ * modification time, which qmgr(8) sets to the time of the next try.
+ */
+async function parseQueueLine(line: string, host: PostfixHost): Promise<QueuedMessage> {
+  const m = JSON.parse(line) as {
+    queue_name: string;
+    queue_id: string;
+    arrival_time: number;
+    message_size: number;
+    sender: string;
+    recipients: { address: string; delay_reason?: string }[];
+  };
+  return {
+    queueId: m.queue_id,
+    // showq names the null reverse-path MAILER-DAEMON (mail_queue.c: MAIL_ADDR_MAIL_DAEMON).
+    from: m.sender === 'MAILER-DAEMON' ? '' : m.sender,
+    arrival: m.arrival_time * 1000,
+    size: m.message_size,
+    attempts: host.log.attempts(m.queue_id),
+    nextAttempt: m.queue_name === 'deferred' ? await deferredUntil(host.paths.postfixQueue, m.queue_id) : undefined,
+    recipients: m.recipients.map((r) => ({ address: r.address, ...(r.delay_reason && { reason: r.delay_reason }) })),
+  };
+}
+
+/** The modification time of a deferred queue file, wherever hash_queue_depth put it; undefined if gone. */
+async function deferredUntil(queue: string, queueId: string): Promise<number | undefined> {
+  const found = await run('find', [join(queue, 'deferred'), '-name', queueId, '-printf', '%T@\\n']);
+  const seconds = Number(found.stdout.trim().split('\n')[0]);
+  return found.stdout.trim() && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+}
+
+/**
+ * Stops a daemon at once, as a host that dies: SIGTERM to its master's process group, SIGKILL to
+ * what is left after a moment (both masters take seconds to wind down, and a host that goes
+ * down does not wait for them). What Postfix acknowledged is on disk, and survives.
+ */
+async function stopMaster(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim().split(/\s+/)[0]);
+  } catch {
+    return; // not running
+  }
+  if (!(pid > 1)) return;
+  const signal = (sig: NodeJS.Signals) => {
+    let reached = false;
+    for (const target of [-pid, pid])
+      try {
+        process.kill(target, sig);
+        reached = true;
+      } catch {
+        // that one is gone
+      }
+    return reached;
+  };
+  if (!signal('SIGTERM')) return;
+  const started = Date.now();
+  while (livingInGroup(pid).length > 0) {
+    if (Date.now() - started > STOP_GRACE_MS) signal('SIGKILL');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const STOP_GRACE_MS = 250;
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new LabError(`${what} did not appear`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** "Postfix 3.7.11", "Dovecot 2.3.19.1": as the installed ones say. */
+async function versions(): Promise<{ postfix: string; dovecot: string }> {
+  const postfix = (await run('postconf', ['-d', '-h', 'mail_version'])).stdout.trim();
+  const dovecot = (await run('dovecot', ['--version'])).stdout.trim().split(/\s+/)[0];
+  return { postfix: `Postfix ${postfix || '(version unknown)'}`, dovecot: `Dovecot ${dovecot || '(version unknown)'}` };
+}
+
+interface Accounts {
+  readonly postfix: number;
+  readonly dovecotGroup: number;
+  /** The mailboxes' owner; `passwd` and `group` when the lab adds it to its own namespaces. */
+  readonly vmail: { readonly uid: number; readonly gid: number; readonly passwd?: string; readonly group?: string };
+}
+
+/**
+ * The system users the files name. The machine's own `vmail` when it has one; otherwise one the
+ * lab adds to copies of /etc/passwd and /etc/group that only its namespaces see (/etc/netns),
+ * with the first free uid from 5000 (Dovecot refuses uids below first_valid_uid, 500).
+ */
+async function systemAccounts(): Promise<Accounts> {
+  const passwd = await readFile('/etc/passwd', 'utf8');
+  const group = await readFile('/etc/group', 'utf8');
+  const entries = (text: string) =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(':'));
+  const user = (name: string) => entries(passwd).find((e) => e[0] === name);
+  const groupId = (name: string) => entries(group).find((e) => e[0] === name)?.[2];
+  const postfix = user('postfix');
+  const dovecot = groupId('dovecot');
+  if (!postfix || dovecot === undefined)
+    throw new LabError(
+      'the lab runs Postfix and Dovecot, and this machine has no postfix user or dovecot group: install postfix and dovecot-core',
+    );
+  const vmail = user('vmail');
+  if (vmail)
+    return {
+      postfix: Number(postfix[2]),
+      dovecotGroup: Number(dovecot),
+      vmail: { uid: Number(vmail[2]), gid: Number(vmail[3]) },
+    };
+  const taken = new Set([...entries(passwd).map((e) => Number(e[2])), ...entries(group).map((e) => Number(e[2]))]);
+  let id = 5000;
+  while (taken.has(id)) id++;
+  const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+  return {
+    postfix: Number(postfix[2]),
+    dovecotGroup: Number(dovecot),
+    vmail: {
+      uid: id,
+      gid: id,
+      passwd: `${line(passwd)}vmail:x:${id}:${id}:mxplan lab mailboxes:/nonexistent:/usr/sbin/nologin\n`,
+      group: `${line(group)}vmail:x:${id}:\n`,
+    },
+  };
+}
+
+/**
+ * A random password for every user with a mailbox on a store, made for this run: the hashes go
+ * through a passwords file read as `mxplan mta --passwords` reads it ({SSHA512}, salted SHA-512,
+ * a scheme Dovecot knows); the passwords stay with the lab (and in <state>/logins, for a person).
+ */
+async function throwawayPasswords(plan: Plan, stateDir: string) {
+  const cleartext = new Map<string, string>();
+  const lines: string[] = [];
+  for (const domain of plan.domains.values())
+    for (const user of domain.users.values()) {
+      if (user.home?.role !== 'store') continue;
+      const password = randomBytes(12).toString('base64url');
+      const salt = randomBytes(8);
+      const digest = createHash('sha512').update(password).update(salt).digest();
+      cleartext.set(user.address, password);
+      lines.push(`${user.address}:{SSHA512}${Buffer.concat([digest, salt]).toString('base64')}`);
+    }
+  const file = join(stateDir, 'passwords');
+  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  await writeFile(
+    join(stateDir, 'logins'),
+    [...cleartext].map(([address, password]) => `${address} ${password}`).join('\n') + '\n',
+    { mode: 0o600 },
+  );
+  return { cleartext, hashes: await readPasswords(file, plan) };
+}
+
+/**
+ * IMAP and POP3 at each store, through loopback forwarders whose connections are opened in the
+ * store's own namespace, to its own address: Dovecot takes a plaintext login there only (its
+ * `disable_plaintext_auth`, until TLS, issue 14, lets the login come from the outside).
+ */
+async function mailAccess(
+  plan: Plan,
+  layout: MtaContext['layout'],
+  passwords: ReadonlyMap<string, string>,
+  server: string,
+) {
+  const stores = [...plan.hosts.values()].filter((h) => h.role === 'store');
+  if (stores.length === 0) return undefined;
+  const helpers: NamespaceSockets[] = [];
+  const forwarders = new Map<string, Forwarder>();
+  try {
+    for (const store of stores) {
+      const sockets = await NamespaceSockets.start(layout.host(store.id).namespace);
+      helpers.push(sockets);
+      const address = store.ipv4[0] ?? store.ipv6[0]!;
+      for (const [protocol, port] of [
+        ['imap', 143],
+        ['pop3', 110],
+      ] as const)
+        forwarders.set(`${store.id} ${protocol}`, await tcpForwarder(() => sockets.connect(address, port)));
+    }
+  } catch (error) {
+    await Promise.allSettled([...forwarders.values()].map((f) => f.close()));
+    await Promise.allSettled(helpers.map((h) => h.stop()));
+    throw error;
+  }
+  const access: MailAccess = {
+    server,
+    endpointFor: (hostId, protocol) => forwarders.get(`${hostId} ${protocol}`)?.endpoint,
+    password: (address) => passwords.get(address),
+  };
+  return {
+    access,
+    close: async () => {
+      await Promise.allSettled([...forwarders.values()].map((f) => f.close()));
+      await Promise.allSettled(helpers.map((h) => h.stop()));
+    },
+  };
+}
