@@ -26,6 +26,11 @@
  * the profile has TLS off); each web host runs an HTTPS server that serves the MTA-STS policies
  * it hosts (policy-server.ts), entered in the address book at its planned addresses, port 443.
  * The contract's `tls` hands clients the CA.
+ *
+ * Mail clients. Every store also runs a submission port (RFC 6409, mail/submission.ts) for the
+ * users homed there, with the throwaway passwords of <stateDir>/passwords.json (passwords.ts).
+ * Its port is chosen like the SMTP port (kept in ports.json by the caller) and is held or freed
+ * with it when the host is cut or down.
  */
 import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
@@ -54,7 +59,9 @@ import type {
   HostStatus,
   OutsideDomain,
   RunningPlan,
+  ServiceName,
 } from './engine.js';
+import { openPasswords, type Logins } from './passwords.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -67,8 +74,11 @@ export interface SandboxOptions {
   readonly profile?: ProfileName;
   /** Port of the DNS responder; 0 (the default) picks one. */
   readonly dnsPort?: number;
-  /** Each host's SMTP port (ports.ts keeps them across restarts); a host not named, or 0, gets one when it first comes up. */
-  readonly ports?: Readonly<Record<string, { readonly smtp?: number }>>;
+  /**
+   * Each host's service ports (ports.ts keeps them across restarts); a service not named, or 0,
+   * gets one when the host first comes up.
+   */
+  readonly ports?: Readonly<Record<string, Readonly<Partial<Record<ServiceName, number>>>>>;
   /** Each web host's HTTPS port, kept likewise; a web host not named, or 0, gets one at start. */
   readonly webPorts?: Readonly<Record<string, number>>;
   /** Every relay event, the lifecycle ones (listening, resumed, error) too: the sandbox's own log. */
@@ -104,6 +114,8 @@ export interface Sandbox extends RunningPlan {
   readonly web: ReadonlyMap<string, HostEndpoint>;
   /** Planned address -> loopback endpoint (the contract's connector). */
   readonly endpointBook: EndpointBook;
+  /** Every store user's throwaway password, as <stateDir>/passwords.json keeps them. */
+  readonly passwords: Logins;
   /** The running relay of a host, for the sandbox's own tools and tests; undefined while it is not up. */
   relay(hostId: string): Relay | undefined;
   isUp(hostId: string): boolean;
@@ -123,6 +135,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
   const pki = await openPki(stateDir, tlsSubjects(plan, stateDir));
+  const passwords = await openPasswords(plan, stateDir);
   // The DNS query log, fanned out like the activity stream.
   const dnsListeners = new Set<DnsQueryListener>();
   const outside = await startOutside(plan, options.outside ?? []);
@@ -162,7 +175,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const hosts = new Map<string, HostEndpoint>();
   const statuses = new Map<string, HostStatus>();
   /** The listeners holding the ports of cut hosts. */
-  const holes = new Map<string, { close(): Promise<void> }>();
+  const holes = new Map<string, { close(): Promise<void> }[]>();
+  /** Each host's service ports, once chosen (0: not yet). */
+  const chosen = new Map<string, Partial<Record<ServiceName, number>>>();
 
   // The activity stream: every relay's events, fanned out; the settle rule reads the same events.
   const listeners = new Set<ActivityListener>();
@@ -191,7 +206,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     emit({ type: 'host', host: hostId, status });
   };
 
-  const launch = (hostId: string, port: number) => {
+  const launch = (host: Host, ports: Partial<Record<ServiceName, number>>) => {
+    const hostId = host.id;
     const settings = options.relays?.[hostId] ?? {};
     const overrides = { ...options.overrides, ...settings.overrides };
     return startRelay({
@@ -201,7 +217,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       resolver,
       connector: familiesOf(plan.hosts.get(hostId)!, endpointBook, outside),
       profile: options.profile ?? 'fast',
-      listen: { address: LOOPBACK, port },
+      listen: { address: LOOPBACK, port: ports.smtp ?? 0 },
+      ...(host.role === 'store' && {
+        submission: { listen: { address: LOOPBACK, port: ports.submission ?? 0 }, passwords },
+      }),
       log,
       ...(options.clock && { clock: options.clock }),
       ...(Object.keys(overrides).length > 0 && { overrides }),
@@ -211,9 +230,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
   };
 
-  /** A host's endpoint at `port` (0: not chosen yet); a chosen port goes into the address book. */
-  const place = (host: Host, port: number) => {
+  /** A host's endpoint at its chosen ports (0: not chosen yet); its SMTP port goes into the address book. */
+  const place = (host: Host, ports: Partial<Record<ServiceName, number>>) => {
+    chosen.set(host.id, ports);
     const planned = [...host.ipv4, ...host.ipv6];
+    const port = ports.smtp ?? 0;
     if (port !== 0) for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port });
     hosts.set(host.id, {
       hostId: host.id,
@@ -221,14 +242,29 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       planned,
       address: LOOPBACK,
       port,
-      services: port === 0 ? {} : { smtp: { host: LOOPBACK, port } },
+      services: Object.fromEntries(
+        Object.entries(ports)
+          .filter(([, p]) => p !== 0)
+          .map(([name, p]) => [name, { host: LOOPBACK, port: p }]),
+      ),
     });
   };
-  /** Starts a host's relay; the first time, its port is chosen and entered in the address book. */
-  const bringUp = async (host: Host, port: number) => {
-    const relay = await launch(host.id, port);
+  /**
+   * Starts a host's relay at its chosen ports; the first time, the ports it got are chosen (and
+   * entered in the address book). True when a port was chosen now (endpoints.json must say so).
+   */
+  const bringUp = async (host: Host): Promise<boolean> => {
+    const ports = chosen.get(host.id) ?? {};
+    const relay = await launch(host, ports);
     relays.set(host.id, relay);
-    if (port === 0) place(host, relay.port);
+    const running: Partial<Record<ServiceName, number>> = {
+      ...ports,
+      smtp: relay.port,
+      ...(relay.submission && { submission: relay.submission.port }),
+    };
+    const changed = (Object.keys(running) as ServiceName[]).some((s) => running[s] !== ports[s]);
+    if (changed) place(host, running);
+    return changed;
   };
 
   const policyServers: PolicyServer[] = [];
@@ -262,9 +298,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
-      const port = options.ports?.[host.id]?.smtp ?? 0;
-      place(host, port);
-      if (starting.has(host.id)) await bringUp(host, port);
+      place(host, serviceChoice(host, options.ports?.[host.id]));
+      if (starting.has(host.id)) await bringUp(host);
     }
     await endpoints.write();
   } catch (error) {
@@ -286,9 +321,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const relay = relays.get(hostId);
     relays.delete(hostId);
     await relay?.stop({ abrupt: true });
-    const hole = holes.get(hostId);
+    const hole = holes.get(hostId) ?? [];
     holes.delete(hostId);
-    await hole?.close();
+    await Promise.all(hole.map((h) => h.close()));
   };
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -311,6 +346,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     pki,
     web,
     endpointBook,
+    passwords,
     connector: {
       endpointFor: (address, port) => endpointBook.endpointFor(address, port),
       sourceOf: (remote) => outside.sourceOf(remote),
@@ -327,18 +363,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       setStatus(hostId, 'down');
     },
     async cut(hostId) {
-      const { port } = known(hostId);
+      const { services } = known(hostId);
       await stop(hostId);
-      // A host that was never up has no port yet: nothing can dial it, cut or not.
-      if (port !== 0) holes.set(hostId, await silentListener(port));
+      // Every port of the host goes silent; one never chosen yet cannot be dialled, cut or not.
+      holes.set(hostId, await Promise.all(Object.values(services).map((e) => silentListener(e.port))));
       setStatus(hostId, 'cut');
     },
     async up(hostId) {
-      const endpoint = known(hostId);
+      known(hostId);
       if (relays.has(hostId)) return;
       await stop(hostId);
-      await bringUp(plan.hosts.get(hostId)!, endpoint.port);
-      if (endpoint.port === 0) await endpoints.write();
+      if (await bringUp(plan.hosts.get(hostId)!)) await endpoints.write();
       setStatus(hostId, 'up');
     },
     async retryNow(hostId) {
@@ -376,6 +411,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The ports a host starts with: those asked for, of the services it runs (submission on a store only). */
+function serviceChoice(
+  host: Host,
+  asked: Readonly<Partial<Record<ServiceName, number>>> | undefined,
+): Partial<Record<ServiceName, number>> {
+  const ports: Partial<Record<ServiceName, number>> = { smtp: asked?.smtp ?? 0 };
+  if (host.role === 'store') ports.submission = asked?.submission ?? 0;
+  return ports;
 }
 
 /**
