@@ -29,11 +29,14 @@
  *
  * Mail clients. Every store also runs a submission port (RFC 6409, mail/submission.ts) for the
  * users homed there, with the throwaway passwords of <stateDir>/passwords.json (passwords.ts).
- * Its port is chosen like the SMTP port (kept in ports.json by the caller) and is held or freed
- * with it when the host is cut or down.
+ * Where Dovecot can run (dovecot/instance.ts: installed, and the sandbox not root), every store
+ * runs one for IMAP and POP3 over the same Maildirs and passwords. Their ports are chosen like
+ * the SMTP port (kept in ports.json by the caller) and are held or freed with it when the host
+ * is cut or down.
  */
 import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
@@ -62,6 +65,8 @@ import type {
   ServiceName,
 } from './engine.js';
 import { openPasswords, type Logins } from './passwords.js';
+import { dovecotUnavailable, startDovecot, type DovecotInstance } from '../dovecot/instance.js';
+import type { MtaPaths } from '../mta/paths.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -172,6 +177,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
   const relays = new Map<string, Relay>();
+  const dovecots = new Map<string, DovecotInstance>();
+  const noDovecot = dovecotUnavailable();
+  if (noDovecot && [...plan.hosts.values()].some((h) => h.role === 'store'))
+    options.log?.({ type: 'error', host: '(sandbox)', message: `no IMAP or POP3 on the stores: ${noDovecot}` });
   const hosts = new Map<string, HostEndpoint>();
   const statuses = new Map<string, HostStatus>();
   /** The listeners holding the ports of cut hosts. */
@@ -257,10 +266,27 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const ports = chosen.get(host.id) ?? {};
     const relay = await launch(host, ports);
     relays.set(host.id, relay);
+    const dovecot =
+      host.role === 'store' && !noDovecot
+        ? await startDovecot({
+            plan,
+            hostId: host.id,
+            paths: dovecotPaths(stateDir, host.id),
+            logins: passwords,
+            address: LOOPBACK,
+            ports: { imap: ports.imap ?? 0, pop3: ports.pop3 ?? 0 },
+          }).catch(async (error: unknown) => {
+            relays.delete(host.id);
+            await relay.stop({ abrupt: true });
+            throw error;
+          })
+        : undefined;
+    if (dovecot) dovecots.set(host.id, dovecot);
     const running: Partial<Record<ServiceName, number>> = {
       ...ports,
       smtp: relay.port,
       ...(relay.submission && { submission: relay.submission.port }),
+      ...(dovecot && { imap: dovecot.imap.port, pop3: dovecot.pop3.port }),
     };
     const changed = (Object.keys(running) as ServiceName[]).some((s) => running[s] !== ports[s]);
     if (changed) place(host, running);
@@ -320,7 +346,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const stop = async (hostId: string) => {
     const relay = relays.get(hostId);
     relays.delete(hostId);
-    await relay?.stop({ abrupt: true });
+    const dovecot = dovecots.get(hostId);
+    dovecots.delete(hostId);
+    await Promise.all([relay?.stop({ abrupt: true }), dovecot?.stop()]);
     const hole = holes.get(hostId) ?? [];
     holes.delete(hostId);
     await Promise.all(hole.map((h) => h.close()));
@@ -410,6 +438,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A store's Dovecot paths in the sandbox: its own under <state>/<host>/dovecot/, the Maildirs the relay's. */
+function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
+  const layout = hostLayout(stateDir, hostId);
+  return {
+    // No Postfix here: its paths only name the LMTP socket of a service the sandbox does not run.
+    postfixQueue: join(layout.dovecot.run, 'postfix'),
+    postfixData: join(layout.dovecot.run, 'postfix'),
+    postfixLog: join(layout.dovecot.run, 'postfix.log'),
+    dovecotConfig: layout.dovecot.config,
+    dovecotRun: layout.dovecot.run,
+    dovecotState: layout.dovecot.state,
+    dovecotLog: layout.dovecot.log,
+    mailRoot: layout.maildirRoot,
   };
 }
 
