@@ -111,7 +111,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   if (!binary) throw new ResourceError(dovecotUnavailable()!);
   const child = spawn(binary, ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => {});
   try {
