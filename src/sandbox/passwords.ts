@@ -6,10 +6,11 @@
  * CA's key. Written whole (temporary file, then rename).
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import { ResourceError } from '../errors.js';
 import { passwordsFile } from '../state-layout.js';
 import type { Plan } from '../topology/types.js';
+import { readJsonFile } from './json-file.js';
 
 /** Canonical address → cleartext password. */
 export type Logins = ReadonlyMap<string, string>;
@@ -35,19 +36,8 @@ export async function openPasswords(plan: Plan, stateDir: string): Promise<Login
 
 /** What the file keeps; undefined when there is none yet. */
 async function readKept(file: string): Promise<Map<string, string> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ResourceError(`${file}: not JSON (${(error as Error).message})`);
-  }
+  const data = await readJsonFile(file);
+  if (data === undefined) return undefined;
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw new ResourceError(`${file}: not an object of address to password`);
   const kept = new Map<string, string>();
