@@ -3,6 +3,7 @@
  *
  *   <stateDir>/endpoints.json                     where the DNS and each host listen
  *   <stateDir>/ports.json                         the ports kept across restarts (sandbox/ports.ts)
+ *   <stateDir>/passwords.json                     each store user's throwaway password (sandbox/passwords.ts)
  *   <stateDir>/tls/ca.{crt,key}                   the throwaway CA that every client of the plan trusts
  *   <stateDir>/tls/hosts/<hostId>.{crt,key}       each mail host's certificate and key (PEM)
  *   <stateDir>/tls/web/<webId>.{crt,key}          each web host's (the MTA-STS policy hosts)
@@ -10,6 +11,9 @@
  *   <stateDir>/<hostId>/queue/                    the host's queue
  *   <stateDir>/<hostId>/maildir/                  the host's Maildir root:
  *     <domain>/<local>/{tmp,new,cur}              one Maildir per mailbox homed on the host
+ *   <stateDir>/<hostId>/dovecot/                  a store's Dovecot (dovecot/instance.ts): its
+ *     dovecot.conf, passwd, users                 configuration, as `mxplan mta` writes it
+ *     run/, state/, dovecot.log                   its base_dir, state_dir and log
  *
  * The Maildir root is laid out as Postfix's virtual(8) lays out `virtual_mailbox_base` with
  * maps of `<domain>/<local>/`, so a Postfix engine pointed at the same root is read the same way.
@@ -30,16 +34,36 @@ export function portsFile(stateDir: string): string {
   return join(stateDir, PORTS_FILE);
 }
 
+export const PASSWORDS_FILE = 'passwords.json';
+
+export function passwordsFile(stateDir: string): string {
+  return join(stateDir, PASSWORDS_FILE);
+}
+
 export interface HostLayout {
   readonly dir: string;
   readonly lock: string;
   readonly queue: string;
   readonly maildirRoot: string;
+  /** A store's Dovecot: its configuration directory, base_dir, state_dir and log. */
+  readonly dovecot: { readonly config: string; readonly run: string; readonly state: string; readonly log: string };
 }
 
 export function hostLayout(stateDir: string, hostId: string): HostLayout {
   const dir = join(stateDir, hostId);
-  return { dir, lock: join(dir, 'lock'), queue: join(dir, 'queue'), maildirRoot: join(dir, 'maildir') };
+  const dovecot = join(dir, 'dovecot');
+  return {
+    dir,
+    lock: join(dir, 'lock'),
+    queue: join(dir, 'queue'),
+    maildirRoot: join(dir, 'maildir'),
+    dovecot: {
+      config: dovecot,
+      run: join(dovecot, 'run'),
+      state: join(dovecot, 'state'),
+      log: join(dovecot, 'dovecot.log'),
+    },
+  };
 }
 
 export interface TlsLayout {

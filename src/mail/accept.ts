@@ -27,7 +27,6 @@ import type { RecipientOutcome } from './transmit.js';
 
 /** The SMTP server's callbacks (server.ts) for this relay. */
 export function inboundHandlers(relay: RelayContext): InboundHandlers {
-  const host = relay.policy.host.id;
   return {
     async mailFrom(address, session) {
       if (address === '') return;
@@ -45,10 +44,15 @@ export function inboundHandlers(relay: RelayContext): InboundHandlers {
       if (decision.kind === 'refuse') throw new SmtpReplyError(refusalReply(decision.address, decision.refusal));
     },
     data: (message, session) => acceptData(relay, message, session),
-    refused(stage, reply, address) {
-      relay.log({ type: 'refused', host, stage, ...(address !== undefined && { address }), reply: formatReply(reply) });
-    },
+    refused: refusalLog(relay),
   };
+}
+
+/** A refusal to an SMTP client, into the relay's log (the message never entered the host). */
+export function refusalLog(relay: RelayContext): InboundHandlers['refused'] {
+  const host = relay.policy.host.id;
+  return (stage, reply, address) =>
+    relay.log({ type: 'refused', host, stage, ...(address !== undefined && { address }), reply: formatReply(reply) });
 }
 
 /** DATA: the message from an SMTP client, whose recipients were accepted at RCPT. Returns the 250. */
@@ -108,20 +112,32 @@ export async function acceptData(
 }
 
 /**
- * Local submission from one of this host's own users, as Postfix's sendmail(1) takes it: routed
- * like any message this host originates, so it may go to any domain. Returns the queue id once
- * the message is on stable storage.
+ * Local submission from one of this host's own users, as Postfix's sendmail(1) takes it, or as
+ * its submission port (RFC 6409) takes it from an authenticated client (`via`): routed like any
+ * message this host originates, so it may go to any domain. Returns the queue id once the
+ * message is on stable storage.
  */
 export async function acceptSubmission(
   relay: RelayContext,
   { from, to }: { readonly from: string; readonly to: readonly string[] },
   message: Buffer,
+  via?: Pick<SessionInfo, 'helo' | 'remoteAddress' | 'secure' | 'smtpUtf8'>,
 ): Promise<string> {
   const recipients = to.map((r) => canonicalAddress(r));
   // RFC 5322 §2.3: lines end in CRLF; a submitted bare LF or CR is normalised before queueing.
   const normaliser = new LineEndingNormaliser();
   const normalised = Buffer.concat([normaliser.push(message), normaliser.end()]);
-  const { envelope, body } = stamp(relay, normalised, { from, recipients, origin: 'internal' });
+  const { envelope, body } = stamp(relay, normalised, {
+    from,
+    recipients,
+    origin: 'internal',
+    ...(via && {
+      client: { helo: via.helo, address: via.remoteAddress },
+      secure: via.secure,
+      smtpUtf8: via.smtpUtf8,
+      authenticated: true,
+    }),
+  });
   await enqueue(relay, envelope, await relay.signer.sign(body, envelope.arrival));
   relay.log({
     type: 'accepted',
@@ -133,7 +149,7 @@ export async function acceptSubmission(
     stored: 'queue',
     bareLineEndings: normaliser.fixed,
     messageId: messageIdOf(normalised),
-    client: undefined,
+    client: envelope.client,
   });
   return envelope.id;
 }
@@ -142,10 +158,7 @@ export async function acceptSubmission(
 function stamp(
   relay: RelayContext,
   message: Buffer,
-  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & {
-    secure?: boolean;
-    smtpUtf8?: boolean;
-  },
+  arrival: Pick<StoredEnvelope, 'from' | 'recipients' | 'origin' | 'client'> & Protocol,
 ): { envelope: StoredEnvelope; body: Buffer } {
   const id = relay.newQueueId();
   const now = relay.clock.now();
@@ -200,11 +213,20 @@ async function storeLocally(
   return { delivered, stored: failed ? 'queue' : 'maildir' };
 }
 
+interface Protocol {
+  secure?: boolean;
+  smtpUtf8?: boolean;
+  /** The client logged in (AUTH, RFC 4954): only ever after STARTTLS here. */
+  authenticated?: boolean;
+}
+
 /**
- * The "with" of our Received header: RFC 3848 ESMTPS after STARTTLS, RFC 6531 §3.7.3 UTF8SMTP
- * (UTF8SMTPS with TLS) for an SMTPUTF8 transaction; ESMTP, the default, is left unsaid.
+ * The "with" of our Received header: RFC 3848 ESMTPS after STARTTLS (ESMTPSA with AUTH too),
+ * RFC 6531 §3.7.3 UTF8SMTP (UTF8SMTPS with TLS, UTF8SMTPSA with AUTH) for an SMTPUTF8
+ * transaction; ESMTP, the default, is left unsaid.
  */
-function withProtocol(arrival: { secure?: boolean; smtpUtf8?: boolean }): Pick<ReceivedFields, 'protocol'> {
-  if (arrival.smtpUtf8) return { protocol: arrival.secure ? 'UTF8SMTPS' : 'UTF8SMTP' };
-  return arrival.secure ? { protocol: 'ESMTPS' } : {};
+function withProtocol(arrival: Protocol): Pick<ReceivedFields, 'protocol'> {
+  const tls = arrival.secure ? (arrival.authenticated ? 'SA' : 'S') : '';
+  if (arrival.smtpUtf8) return { protocol: `UTF8SMTP${tls}` as ReceivedFields['protocol'] };
+  return tls ? { protocol: `ESMTP${tls}` as ReceivedFields['protocol'] } : {};
 }

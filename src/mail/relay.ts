@@ -5,6 +5,8 @@
  *   server.ts          the SMTP listener: admission (admission.ts, the host's session limits)
  *                      and per-request deadlines (deadline.ts), then smtp-server
  *   accept.ts          MAIL, RCPT (the routing policy's verdict), DATA and local submission
+ *   submission.ts      a store's submission port (RFC 6409): AUTH PLAIN over STARTTLS, then
+ *                      local submission
  *   dkim-sign.ts       DKIM for what this host originates (submissions, DSNs), once, before it is stored
  *   local-delivery.ts  into a Maildir here (maildir.ts)
  *   enqueue.ts         into the durable queue (spool.ts, queue.ts)
@@ -38,6 +40,7 @@ import { queueIds, safeLog, type RelayContext } from './relay-context.js';
 import type { MailResolver } from './resolver.js';
 import { listenSmtp, type ListeningServer } from './server.js';
 import { SmtpClient } from './smtp-client.js';
+import { submissionAuth, submissionHandlers } from './submission.js';
 import { Spool, type RecoveredMessage } from './spool.js';
 import { openHostState, type HostState } from './state.js';
 import { exchangeSecurity } from './tls-policy.js';
@@ -69,6 +72,14 @@ export interface RelayOptions {
    * plain SMTP only.
    */
   readonly tls?: { readonly identity: TlsIdentity; readonly ca: string };
+  /**
+   * A submission port (RFC 6409) for the users homed here, with their passwords (canonical
+   * address → password). Needs `tls` (AUTH PLAIN only over STARTTLS): ignored without it.
+   */
+  readonly submission?: {
+    readonly listen: { readonly address: string; readonly port: number };
+    readonly passwords: ReadonlyMap<string, string>;
+  };
 }
 
 export interface Relay extends AsyncDisposable {
@@ -76,6 +87,8 @@ export interface Relay extends AsyncDisposable {
   readonly fqdn: string;
   readonly address: string;
   readonly port: number;
+  /** Where the submission port listens; undefined when it has none. */
+  readonly submission: { readonly address: string; readonly port: number } | undefined;
   /** <stateDir>/<hostId>. */
   readonly dir: string;
   /** Messages in the queue. */
@@ -125,27 +138,38 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
   let spool: Spool | undefined;
   let server: ListeningServer | undefined;
+  let submission: ListeningServer | undefined;
   try {
     const opened = await Spool.open(state.queueDir);
     spool = opened.spool;
     const relay = wire({ policy, clock, log, profile, spool, client, state, options, tls: tls !== undefined });
+    const settings = {
+      name: host.fqdn,
+      maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
+      maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
+      limits: policy.smtpLimits,
+      deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
+      onError: (error: Error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
+    };
     server = await listenSmtp(
-      {
-        name: host.fqdn,
-        maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
-        maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
-        limits: policy.smtpLimits,
-        deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
-        ...(tls && { tls: tls.identity }),
-        onError: (error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
-        handlers: inboundHandlers(relay),
-      },
+      { ...settings, ...(tls && { tls: tls.identity }), handlers: inboundHandlers(relay) },
       options.listen,
     );
+    if (tls && options.submission)
+      submission = await listenSmtp(
+        {
+          ...settings,
+          tls: tls.identity,
+          auth: submissionAuth(options.plan, host.id, options.submission.passwords),
+          handlers: submissionHandlers(relay),
+        },
+        options.submission.listen,
+      );
     resume(relay, opened.recovered);
     log({ type: 'listening', host: host.id, address: server.address, port: server.port });
-    return running(relay, server, client, state);
+    return running(relay, server, submission, client, state);
   } catch (error) {
+    await submission?.close().catch(() => {});
     await server?.close().catch(() => {});
     client.close();
     await spool?.close().catch(() => {});
@@ -224,11 +248,17 @@ function resume(relay: RelayContext, recovered: readonly RecoveredMessage[]): vo
 }
 
 /** The running relay, as its owner sees it. */
-function running(relay: RelayContext, server: ListeningServer, client: SmtpClient, state: HostState): Relay {
+function running(
+  relay: RelayContext,
+  server: ListeningServer,
+  submission: ListeningServer | undefined,
+  client: SmtpClient,
+  state: HostState,
+): Relay {
   let stopping: Promise<void> | undefined;
   const stop = ({ abrupt = false } = {}) =>
     (stopping ??= (async () => {
-      await server.close({ abrupt });
+      await Promise.all([server.close({ abrupt }), submission?.close({ abrupt })]);
       await relay.queue.stop();
       client.close();
       await relay.spool.close();
@@ -239,6 +269,7 @@ function running(relay: RelayContext, server: ListeningServer, client: SmtpClien
     fqdn: relay.policy.host.fqdn,
     address: server.address,
     port: server.port,
+    submission: submission && { address: submission.address, port: submission.port },
     dir: state.dir,
     queued: () => relay.queue.size,
     queueListing: () => relay.queue.list(),

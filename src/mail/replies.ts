@@ -18,6 +18,12 @@ export interface SmtpReply {
 export const REPLIES = {
   /** RFC 5321 §3.6.2: a host that is neither MX nor mailbox store for the domain is not an open relay. */
   relayDenied: (rcpt: string): SmtpReply => ({ code: 550, enhanced: '5.7.1', text: `<${rcpt}>: Relay access denied` }),
+  /** Postfix reject_sender_login_mismatch: a submitter sends only as themselves (RFC 6409 §6.1). */
+  senderNotOwned: (sender: string, user: string): SmtpReply => ({
+    code: 553,
+    enhanced: '5.7.1',
+    text: `<${sender}>: Sender address rejected: not owned by user ${user}`,
+  }),
   unknownUser: (rcpt: string): SmtpReply => ({
     code: 550,
     enhanced: '5.1.1',

@@ -6,7 +6,9 @@
  *
  * Options that differ from smtp-server's defaults (as of 3.21), and why:
  * - disableReverseLookup: the default reverse lookup uses the system resolver, which leaves loopback;
- * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH;
+ * - authOptional + AUTH disabled: planned hosts relay to each other without AUTH; a submission
+ *   listener (`auth`, RFC 6409) instead requires AUTH PLAIN (RFC 4954) before MAIL (530 5.7.0),
+ *   and takes it only after STARTTLS (538 5.7.11, RFC 4954 §6);
  * - STARTTLS (RFC 3207) with the host's own certificate when `tls` is given (the sandbox's CA
  *   issues it, src/tls/pki.ts), and not offered at all otherwise: smtp-server's built-in
  *   certificate is for localhost and expired, so no client could validate it;
@@ -40,6 +42,14 @@ export interface SessionInfo {
   readonly secure: boolean;
   /** MAIL FROM carried SMTPUTF8 (RFC 6531 §3.4). */
   readonly smtpUtf8: boolean;
+  /** Who logged in with AUTH (RFC 4954), as `auth` named them; undefined without AUTH. */
+  readonly user: string | undefined;
+}
+
+/** A submission listener's logins (RFC 4954 AUTH PLAIN). */
+export interface SubmissionAuth {
+  /** The user a username and password log in as, or undefined when they do not (535 5.7.8). */
+  authenticate(username: string, password: string): string | undefined;
 }
 
 export interface InboundHandlers {
@@ -61,6 +71,8 @@ export interface ServerOptions {
   readonly deadlines: DeadlineSettings;
   /** The host's key and certificate: STARTTLS is offered with them. Absent: no STARTTLS. */
   readonly tls?: TlsIdentity;
+  /** A submission listener (RFC 6409): AUTH PLAIN over STARTTLS is required, with these logins. Needs `tls`. */
+  readonly auth?: SubmissionAuth;
   readonly handlers: InboundHandlers;
   readonly onError: (error: Error) => void;
 }
@@ -79,7 +91,8 @@ export async function listenSmtp(
   options: ServerOptions,
   listen: { address: string; port: number },
 ): Promise<ListeningServer> {
-  const { handlers } = options;
+  const { handlers, auth } = options;
+  if (auth && !options.tls) throw new Error('a submission listener needs TLS: AUTH PLAIN never goes in clear');
   const info = (session: SMTPServerSession): SessionInfo => ({
     id: session.id,
     helo: session.hostNameAppearsAs || '',
@@ -88,6 +101,7 @@ export async function listenSmtp(
     recipients: session.envelope.rcptTo.map((r) => r.address),
     secure: session.secure === true,
     smtpUtf8: session.envelope.smtpUtf8 === true,
+    user: typeof session.user === 'string' ? session.user : undefined,
   });
 
   /** Each session's deadlines, by smtp-server session id (ours: see connect below). */
@@ -118,9 +132,24 @@ export async function listenSmtp(
     name: options.name,
     banner: 'mxplan sandbox relay',
     disableReverseLookup: true,
-    authOptional: true,
+    authOptional: auth === undefined,
+    ...(auth && {
+      authMethods: ['PLAIN'],
+      authRequiredMessage: '5.7.0 Authentication required',
+      onAuth(credentials, _session, callback) {
+        const user = auth.authenticate(credentials.username ?? '', credentials.password ?? '');
+        // RFC 4954 §6: 535 5.7.8, the same for an unknown user as for a wrong password.
+        if (user === undefined)
+          return callback(
+            Object.assign(new Error('5.7.8 Error: authentication failed: authentication failure'), {
+              responseCode: 535,
+            }),
+          );
+        callback(null, { user });
+      },
+    }),
     ...(options.tls
-      ? { disabledCommands: ['AUTH'], key: options.tls.key, cert: options.tls.cert }
+      ? { disabledCommands: auth ? [] : ['AUTH'], key: options.tls.key, cert: options.tls.cert }
       : { disabledCommands: ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
     size: options.maxMessageSize,
     maxRecipients: options.maxRecipients,
@@ -244,6 +273,26 @@ function declineExpn(): void {
   };
 }
 declineExpn();
+
+/**
+ * RFC 4954 §4: a plaintext mechanism only once the session is encrypted; §6 names the refusal,
+ * 538 5.7.11, which smtp-server gives without its enhanced code. Only a listener with AUTH
+ * enabled (submission) reaches this handler.
+ */
+function requireTlsForAuth(): void {
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown> & { __mxplanAuth?: true };
+  if (proto.__mxplanAuth) return;
+  proto.__mxplanAuth = true;
+  const original = proto.handler_AUTH as (this: SMTPConnection, command: Buffer, callback: () => void) => void;
+  proto.handler_AUTH = function (this: SMTPConnection & { secure: boolean }, command: Buffer, callback: () => void) {
+    if (!this.secure) {
+      this.send(538, '5.7.11 Encryption required for requested authentication mechanism');
+      return callback();
+    }
+    original.call(this, command, callback);
+  };
+}
+requireTlsForAuth();
 
 /** The client's address as anvil counts it: an IPv4-mapped IPv6 address is its IPv4 address. */
 function clientAddress(socket: Socket): string {

@@ -19,8 +19,11 @@ export interface ReceivedFields {
   readonly id: string;
   /** Named only for a single recipient, so an alias does not disclose its members (as Postfix). */
   readonly recipient?: string;
-  /** RFC 5321 §4.4 "with": ESMTPS after STARTTLS (RFC 3848), UTF8SMTP(S) for SMTPUTF8 (RFC 6531 §3.7.3). */
-  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'UTF8SMTP' | 'UTF8SMTPS';
+  /**
+   * RFC 5321 §4.4 "with": ESMTPS after STARTTLS, ESMTPSA after STARTTLS and AUTH (RFC 3848),
+   * UTF8SMTP(S)(A) for SMTPUTF8 (RFC 6531 §3.7.3).
+   */
+  readonly protocol?: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'ESMTPSA' | 'UTF8SMTP' | 'UTF8SMTPS' | 'UTF8SMTPSA';
   readonly date: number;
 }
 

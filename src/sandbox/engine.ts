@@ -112,8 +112,9 @@ export interface DnsEndpoint {
 
 /**
  * The services a host may offer a client, by name: `smtp` (port 25: MTA to MTA) on every host;
- * `submission` (587, RFC 6409), `imap` (143) and `pop3` (110) on the stores of an engine that runs
- * them (none does yet).
+ * `submission` (587, RFC 6409: AUTH PLAIN over STARTTLS, for the store's own users), `imap` (143)
+ * and `pop3` (110) on the stores of an engine that runs them. The built-in sandbox runs
+ * submission on every store, and IMAP and POP3 where Dovecot is installed.
  */
 export type ServiceName = 'smtp' | 'submission' | 'imap' | 'pop3';
 

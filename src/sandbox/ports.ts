@@ -17,9 +17,10 @@
  * lets the system pick and ports.json keeps what it picked. A host the topology gained since gets
  * a port of its own on its first start; one it lost is forgotten.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { ResourceError } from '../errors.js';
 import { portsFile } from '../state-layout.js';
+import { readJsonFile } from './json-file.js';
 import type { Plan } from '../topology/types.js';
 import type { HostEndpoint, ServiceName } from './engine.js';
 
@@ -57,22 +58,8 @@ export function portsFromBase(plan: Plan, base: number): PortPlan {
 
 /** Reads a ports file (ports.json or the file `--ports` names); undefined when it does not exist. */
 export async function readPorts(file: string): Promise<PortPlan | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    // No file, or no directory to hold one (a state path that is a file is the sandbox's to report).
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ResourceError(`${file}: not JSON (${(error as Error).message})`);
-  }
-  return checkPorts(data, file);
+  const data = await readJsonFile(file);
+  return data === undefined ? undefined : checkPorts(data, file);
 }
 
 /** <state>/ports.json, written whole (temporary file, then rename). */

@@ -30,9 +30,17 @@
  * Switching to a new plan (a migration) reloads each running relay's policy in place, within one
  * turn of the event loop together with the responder's zones, so no host and no answer sees a mix
  * of the two plans; new hosts start first, retired ones keep their old plan to drain.
+ *
+ * Mail clients. Every store also runs a submission port (RFC 6409, mail/submission.ts) for the
+ * users homed there, with the throwaway passwords of <stateDir>/passwords.json (passwords.ts).
+ * Where Dovecot can run (dovecot/instance.ts: installed, and the sandbox not root), every store
+ * runs one for IMAP and POP3 over the same Maildirs and passwords. Their ports are chosen like
+ * the SMTP port (kept in ports.json by the caller) and are held or freed with it when the host
+ * is cut or down.
  */
 import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type LocalDnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
@@ -58,8 +66,12 @@ import type {
   HostStatus,
   OutsideDomain,
   RunningPlan,
+  ServiceName,
 } from './engine.js';
 import { dnsQueryOf, tellEach } from './listeners.js';
+import { openPasswords, type Logins } from './passwords.js';
+import { dovecotUnavailable, startDovecot, type DovecotInstance } from '../dovecot/instance.js';
+import type { MtaPaths } from '../mta/paths.js';
 import { endpointsWriter } from './endpoints-file.js';
 
 export type { HostEndpoint } from './engine.js';
@@ -72,8 +84,11 @@ export interface SandboxOptions {
   readonly profile?: ProfileName;
   /** Port of the DNS responder; 0 (the default) picks one. */
   readonly dnsPort?: number;
-  /** Each host's SMTP port (ports.ts keeps them across restarts); a host not named, or 0, gets one when it first comes up. */
-  readonly ports?: Readonly<Record<string, { readonly smtp?: number }>>;
+  /**
+   * Each host's service ports (ports.ts keeps them across restarts); a service not named, or 0,
+   * gets one when the host first comes up.
+   */
+  readonly ports?: Readonly<Record<string, Readonly<Partial<Record<ServiceName, number>>>>>;
   /** Each web host's HTTPS port, kept likewise; a web host not named, or 0, gets one at start. */
   readonly webPorts?: Readonly<Record<string, number>>;
   /** Every relay event, the lifecycle ones (listening, resumed, error) too: the sandbox's own log. */
@@ -109,6 +124,8 @@ export interface Sandbox extends RunningPlan {
   readonly web: ReadonlyMap<string, HostEndpoint>;
   /** Planned address -> loopback endpoint (the contract's connector). */
   readonly endpointBook: EndpointBook;
+  /** Every store user's throwaway password, as <stateDir>/passwords.json keeps them. */
+  readonly passwords: Logins;
   /** The running relay of a host, for the sandbox's own tools and tests; undefined while it is not up. */
   relay(hostId: string): Relay | undefined;
   isUp(hostId: string): boolean;
@@ -136,6 +153,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // Every plan's subjects, kept: a host retired by a switch keeps its certificate while it drains.
   const subjects = new Map(tlsSubjects(plan, stateDir).map((s) => [s.id, s]));
   let pki = await openPki(stateDir, [...subjects.values()]);
+  const passwords = await openPasswords(plan, stateDir);
   // The DNS query log, fanned out like the activity stream.
   const dnsListeners = new Set<DnsQueryListener>();
   const outside = await startOutside(plan, options.outside ?? []);
@@ -157,10 +175,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const resolver = caresResolver({ address: dns.address, port: dns.port });
   const endpointBook = new EndpointBook();
   const relays = new Map<string, Relay>();
+  const dovecots = new Map<string, DovecotInstance>();
+  const noDovecot = dovecotUnavailable();
+  if (noDovecot && [...plan.hosts.values()].some((h) => h.role === 'store'))
+    options.log?.({ type: 'error', host: '(sandbox)', message: `no IMAP or POP3 on the stores: ${noDovecot}` });
   const hosts = new Map<string, HostEndpoint>();
   const statuses = new Map<string, HostStatus>();
   /** The listeners holding the ports of cut hosts. */
-  const holes = new Map<string, { close(): Promise<void> }>();
+  const holes = new Map<string, { close(): Promise<void> }[]>();
+  /** Each host's service ports, once chosen (0: not yet). */
+  const chosen = new Map<string, Partial<Record<ServiceName, number>>>();
 
   // The activity stream: every relay's events, fanned out; the settle rule reads the same events.
   const listeners = new Set<ActivityListener>();
@@ -181,7 +205,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     emit({ type: 'host', host: hostId, status });
   };
 
-  const launch = (hostId: string, port: number) => {
+  const launch = (host: Host, ports: Partial<Record<ServiceName, number>>) => {
+    const hostId = host.id;
     const settings = options.relays?.[hostId] ?? {};
     const overrides = { ...options.overrides, ...settings.overrides };
     return startRelay({
@@ -191,7 +216,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       resolver,
       connector: familiesOf(hostOf(hostId), endpointBook, outside),
       profile: options.profile ?? 'fast',
-      listen: { address: LOOPBACK, port },
+      listen: { address: LOOPBACK, port: ports.smtp ?? 0 },
+      ...(host.role === 'store' && {
+        submission: { listen: { address: LOOPBACK, port: ports.submission ?? 0 }, passwords },
+      }),
       log,
       ...(options.clock && { clock: options.clock }),
       ...(Object.keys(overrides).length > 0 && { overrides }),
@@ -201,9 +229,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
   };
 
-  /** A host's endpoint at `port` (0: not chosen yet); a chosen port goes into the address book. */
-  const place = (host: Host, port: number) => {
+  /** A host's endpoint at its chosen ports (0: not chosen yet); its SMTP port goes into the address book. */
+  const place = (host: Host, ports: Partial<Record<ServiceName, number>>) => {
+    chosen.set(host.id, ports);
     const planned = [...host.ipv4, ...host.ipv6];
+    const port = ports.smtp ?? 0;
     if (port !== 0) for (const address of planned) endpointBook.set(address, { host: LOOPBACK, port });
     hosts.set(host.id, {
       hostId: host.id,
@@ -211,14 +241,46 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       planned,
       address: LOOPBACK,
       port,
-      services: port === 0 ? {} : { smtp: { host: LOOPBACK, port } },
+      services: Object.fromEntries(
+        Object.entries(ports)
+          .filter(([, p]) => p !== 0)
+          .map(([name, p]) => [name, { host: LOOPBACK, port: p }]),
+      ),
     });
   };
-  /** Starts a host's relay; the first time, its port is chosen and entered in the address book. */
-  const bringUp = async (host: Host, port: number) => {
-    const relay = await launch(host.id, port);
+  /**
+   * Starts a host's relay at its chosen ports; the first time, the ports it got are chosen (and
+   * entered in the address book). True when a port was chosen now (endpoints.json must say so).
+   */
+  const bringUp = async (host: Host): Promise<boolean> => {
+    const ports = chosen.get(host.id) ?? {};
+    const relay = await launch(host, ports);
     relays.set(host.id, relay);
-    if (port === 0) place(host, relay.port);
+    const dovecot =
+      host.role === 'store' && !noDovecot
+        ? await startDovecot({
+            plan: planOf.get(host.id)!,
+            hostId: host.id,
+            paths: dovecotPaths(stateDir, host.id),
+            logins: passwords,
+            address: LOOPBACK,
+            ports: { imap: ports.imap ?? 0, pop3: ports.pop3 ?? 0 },
+          }).catch(async (error: unknown) => {
+            relays.delete(host.id);
+            await relay.stop({ abrupt: true });
+            throw error;
+          })
+        : undefined;
+    if (dovecot) dovecots.set(host.id, dovecot);
+    const running: Partial<Record<ServiceName, number>> = {
+      ...ports,
+      smtp: relay.port,
+      ...(relay.submission && { submission: relay.submission.port }),
+      ...(dovecot && { imap: dovecot.imap.port, pop3: dovecot.pop3.port }),
+    };
+    const changed = (Object.keys(running) as ServiceName[]).some((s) => running[s] !== ports[s]);
+    if (changed) place(host, running);
+    return changed;
   };
 
   const policyServers: PolicyServer[] = [];
@@ -252,9 +314,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
-      const port = options.ports?.[host.id]?.smtp ?? 0;
-      place(host, port);
-      if (starting.has(host.id)) await bringUp(host, port);
+      place(host, serviceChoice(host, options.ports?.[host.id]));
+      if (starting.has(host.id)) await bringUp(host);
     }
     await endpoints.write();
   } catch (error) {
@@ -275,10 +336,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const stop = async (hostId: string) => {
     const relay = relays.get(hostId);
     relays.delete(hostId);
-    await relay?.stop({ abrupt: true });
-    const hole = holes.get(hostId);
+    const dovecot = dovecots.get(hostId);
+    dovecots.delete(hostId);
+    await Promise.all([relay?.stop({ abrupt: true }), dovecot?.stop()]);
+    const hole = holes.get(hostId) ?? [];
     holes.delete(hostId);
-    await hole?.close();
+    await Promise.all(hole.map((h) => h.close()));
   };
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -301,7 +364,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The new hosts first, as a migration's add step has them: up before anything routes there.
     for (const host of added) {
       planOf.set(host.id, next);
-      await bringUp(host, 0);
+      place(host, serviceChoice(host, undefined));
+      await bringUp(host);
       setStatus(host.id, 'up');
     }
     // Then, in one turn of the event loop, every other host of the new plan and the zones.
@@ -310,8 +374,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (added.includes(host)) continue;
       const was = hostOf(host.id);
       planOf.set(host.id, next);
-      const { port } = hosts.get(host.id)!;
-      if (port !== 0) place(host, port);
+      const ports = chosen.get(host.id);
+      if (ports) place(host, ports);
       const relay = relays.get(host.id);
       if (relay && sameIdentity(was, host)) relay.reload(next);
       else if (relay) restart.push(host);
@@ -322,8 +386,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const host of restart) {
       const relay = relays.get(host.id)!;
       relays.delete(host.id);
-      await relay.stop();
-      await bringUp(host, relay.port);
+      const dovecot = dovecots.get(host.id);
+      dovecots.delete(host.id);
+      await Promise.all([relay.stop(), dovecot?.stop()]);
+      await bringUp(host);
     }
     await endpoints.write();
   };
@@ -341,6 +407,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     web,
     endpointBook,
+    passwords,
     connector: {
       endpointFor: (address, port) => endpointBook.endpointFor(address, port),
       sourceOf: (remote) => outside.sourceOf(remote),
@@ -357,18 +424,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       setStatus(hostId, 'down');
     },
     async cut(hostId) {
-      const { port } = known(hostId);
+      const { services } = known(hostId);
       await stop(hostId);
-      // A host that was never up has no port yet: nothing can dial it, cut or not.
-      if (port !== 0) holes.set(hostId, await silentListener(port));
+      // Every port of the host goes silent; one never chosen yet cannot be dialled, cut or not.
+      holes.set(hostId, await Promise.all(Object.values(services).map((e) => silentListener(e.port))));
       setStatus(hostId, 'cut');
     },
     async up(hostId) {
-      const endpoint = known(hostId);
+      known(hostId);
       if (relays.has(hostId)) return;
       await stop(hostId);
-      await bringUp(hostOf(hostId), endpoint.port);
-      if (endpoint.port === 0) await endpoints.write();
+      if (await bringUp(hostOf(hostId))) await endpoints.write();
       setStatus(hostId, 'up');
     },
     async retryNow(hostId) {
@@ -412,6 +478,35 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** A store's Dovecot paths in the sandbox: its own under <state>/<host>/dovecot/, the Maildirs the relay's. */
+function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
+  const layout = hostLayout(stateDir, hostId);
+  return {
+    // No Postfix or OpenDKIM here (the relay signs): their paths only name what the sandbox does not run.
+    postfixQueue: join(layout.dovecot.run, 'postfix'),
+    postfixData: join(layout.dovecot.run, 'postfix'),
+    postfixLog: join(layout.dovecot.run, 'postfix.log'),
+    opendkimConfig: join(layout.dovecot.run, 'opendkim'),
+    opendkimRun: join(layout.dovecot.run, 'opendkim'),
+    dkimKeys: join(layout.dovecot.run, 'dkimkeys'),
+    dovecotConfig: layout.dovecot.config,
+    dovecotRun: layout.dovecot.run,
+    dovecotState: layout.dovecot.state,
+    dovecotLog: layout.dovecot.log,
+    mailRoot: layout.maildirRoot,
+  };
+}
+
+/** The ports a host starts with: those asked for, of the services it runs (submission on a store only). */
+function serviceChoice(
+  host: Host,
+  asked: Readonly<Partial<Record<ServiceName, number>>> | undefined,
+): Partial<Record<ServiceName, number>> {
+  const ports: Partial<Record<ServiceName, number>> = { smtp: asked?.smtp ?? 0 };
+  if (host.role === 'store') ports.submission = asked?.submission ?? 0;
+  return ports;
 }
 
 /**

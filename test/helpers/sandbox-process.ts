@@ -31,10 +31,13 @@ export async function startSandboxProcess(
   topology: string,
   stateDir: string,
   args: readonly string[] = [],
+  /** Run it as this user (a test running as root starts it as an ordinary one). */
+  as?: { readonly uid: number; readonly gid: number },
 ): Promise<SandboxProcess> {
   const bin = join(ROOT, 'bin', 'mxplan.js');
   const child = spawn(process.execPath, [bin, 'sandbox', topology, '--state', stateDir, ...args], {
     cwd: ROOT,
+    ...(as && { uid: as.uid, gid: as.gid }),
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
