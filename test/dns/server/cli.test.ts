@@ -213,14 +213,17 @@ describe('mxplan dns', () => {
     served.child.stdout!.resume();
   });
 
-  it.each([[[]], [['--workers', '2']]])('says clearly, once, when the port is taken (exit 2) %j', async (extra) => {
-    await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
-    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
-    );
-  });
+  it.each([[['--workers', '1']], [['--workers', '2']]])(
+    'says clearly, once, when the port is taken (exit 2) %j',
+    async (extra) => {
+      await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
+      const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
+      );
+    },
+  );
 
   it.each([
     ['--listen', 'localhost'],
