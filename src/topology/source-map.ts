@@ -41,7 +41,9 @@ export class SourceMap {
   }
 }
 
+/** RFC 6901 §3: "~" is written "~0" and "/" "~1"; a segment with neither (nearly every one) is itself. */
 export function escapePointer(segment: string): string {
+  if (segment.indexOf('~') < 0 && segment.indexOf('/') < 0) return segment;
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -50,7 +52,10 @@ export function unescapePointer(segment: string): string {
 }
 
 export function pointer(...segments: (string | number)[]): string {
-  return segments.map((s) => `/${escapePointer(String(s))}`).join('');
+  // Called for every located part of every domain (normalize): no array per call.
+  let out = '';
+  for (const s of segments) out += `/${typeof s === 'number' ? s : escapePointer(s)}`;
+  return out;
 }
 
 /** "/domains/acme.example/mx/0" -> ["domains", "acme.example", "mx", "0"] */

@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../src/dns/server.js';
 import { mxplan, ROOT } from '../../helpers/cli.js';
@@ -45,14 +46,20 @@ interface Served {
  */
 function serve(
   args: readonly string[],
-  { detached = false, readStdout = true }: { detached?: boolean; readStdout?: boolean } = {},
+  {
+    detached = false,
+    readStdout = true,
+    stdin,
+    cwd = ROOT,
+  }: { detached?: boolean; readStdout?: boolean; stdin?: string; cwd?: string } = {},
 ): Promise<Served> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'mxplan.js'), 'dns', ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, NO_COLOR: '1' },
     detached,
   });
   running.add(child);
+  if (stdin !== undefined) child.stdin.end(stdin);
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -70,7 +77,7 @@ function serve(
 
 describe('mxplan dns', () => {
   it('serves the plan on loopback, logs NDJSON, and stops cleanly on SIGTERM', async () => {
-    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log']);
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '1', '--log']);
     expect(served.stderr()).toMatch(/serving \d+ zones on 127\.0\.0\.1:\d+ \(UDP and TCP\); Ctrl-C stops/);
     const r = resolver(served.port);
     const mx = await r.resolveMx('hostco.example');
@@ -105,7 +112,7 @@ describe('mxplan dns', () => {
   it('stops on Ctrl-C (SIGINT) and writes the log to a file', async () => {
     const dir = await tempDir('dns-log');
     const logFile = join(dir, 'queries.ndjson');
-    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', logFile]);
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '1', '--log', logFile]);
     await resolver(served.port).resolveSoa('hostco.example');
     served.child.kill('SIGINT');
     expect(await served.exit()).toBe(0);
@@ -141,8 +148,32 @@ describe('mxplan dns', () => {
     expect(JSON.parse(served.stdout().trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA' });
   });
 
+  it('runs one worker per core by default, and one for a topology read from standard input', async () => {
+    const cores = availableParallelism();
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0']);
+    expect(served.stderr()).toMatch(
+      cores > 1 ? new RegExp(`with ${cores} workers; Ctrl-C`) : /\(UDP and TCP\); Ctrl-C/,
+    );
+    expect((await resolver(served.port).resolveMx('hostco.example')).length).toBeGreaterThan(0);
+    served.child.kill('SIGTERM');
+    expect(await served.exit()).toBe(0);
+
+    // Standard input can be read once: the workers could not load it again. (Its users files
+    // are then relative to the working directory.)
+    const piped = await serve(['-', '--listen', '127.0.0.1:0'], {
+      stdin: await readFile(HOSTING, 'utf8'),
+      cwd: dirname(HOSTING),
+    });
+    expect(piped.stderr()).toMatch(/\(UDP and TCP\); Ctrl-C stops/);
+    expect((await resolver(piped.port).resolveMx('hostco.example')).length).toBeGreaterThan(0);
+    piped.child.kill('SIGTERM');
+    expect(await piped.exit()).toBe(0);
+  });
+
   it('goes on serving when the reader of its log goes away (--log - | head -1)', async () => {
-    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', '-'], { readStdout: false });
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '1', '--log', '-'], {
+      readStdout: false,
+    });
     const r = resolver(served.port);
     const firstLine = new Promise<string>((resolve) => {
       let text = '';
@@ -165,7 +196,9 @@ describe('mxplan dns', () => {
   });
 
   it('drops log lines, not answers, for a reader that stalls, and still stops', async () => {
-    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--log', '-'], { readStdout: false });
+    const served = await serve([HOSTING, '--listen', '127.0.0.1:0', '--workers', '1', '--log', '-'], {
+      readStdout: false,
+    });
     // Several times what a pipe and the log's queue hold together (about 1.1 MB, 200 octets a line).
     const answered = await blast(served.port, 12_000);
     expect(answered).toBeGreaterThan(10_000);
@@ -180,14 +213,17 @@ describe('mxplan dns', () => {
     served.child.stdout!.resume();
   });
 
-  it.each([[[]], [['--workers', '2']]])('says clearly, once, when the port is taken (exit 2) %j', async (extra) => {
-    await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
-    const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
-    );
-  });
+  it.each([[['--workers', '1']], [['--workers', '2']]])(
+    'says clearly, once, when the port is taken (exit 2) %j',
+    async (extra) => {
+      await using blocker = await startDnsServer({ zones: FIXTURE_ZONES });
+      const result = await mxplan(['dns', HOSTING, '--listen', `127.0.0.1:${blocker.port}`, ...extra]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `mxplan: cannot listen on 127.0.0.1:${blocker.port}/udp: the port is already in use; choose another port with --listen\n`,
+      );
+    },
+  );
 
   it.each([
     ['--listen', 'localhost'],
