@@ -75,6 +75,7 @@ class MailMerge {
     for (const h of this.mail)
       for (const name of [...h.finalDomains.map((d) => d.value), ...h.relayDomains.map((d) => d.value), ...h.nullMx])
         this.domain(name);
+    this.originsFirst();
     this.plan();
     for (const [name, spec] of Object.entries(this.domainDocs))
       if (spec)
@@ -90,6 +91,22 @@ class MailMerge {
         'Every guess and everything left out is a comment: read them before this plan is used.',
       ],
     };
+  }
+
+  /**
+   * A host's bare `postmaster` belongs to the first domain in plan order that it serves, which
+   * `mxplan mta` writes as myorigin: the hosts' myorigin domains lead, in the order of the hosts,
+   * so the plan says again what their main.cf says.
+   */
+  private originsFirst(): void {
+    const docs = this.domainDocs;
+    const origins = [...new Set(this.mail.flatMap((h) => (h.myorigin && h.myorigin in docs ? [h.myorigin] : [])))];
+    if (origins.length === 0) return;
+    const reordered = Object.fromEntries([
+      ...origins.map((name) => [name, docs[name]] as const),
+      ...Object.entries(docs).filter(([name]) => !origins.includes(name)),
+    ]);
+    this.doc.domains = reordered;
   }
 
   private comment(path: readonly (string | number)[], text: string, inline = false): void {

@@ -54,6 +54,8 @@ export interface MailHost {
   /** Seconds; from maximal_queue_lifetime. */
   readonly queueLifetime: number;
   readonly hopLimit: number;
+  /** myorigin, when main.cf sets it: the domain of a bare `postmaster` (RFC 5321 §4.5.1). */
+  readonly myorigin: string | undefined;
   /** mynetworks, the addresses in order (the plan's hosts, in plan order, in mxplan's files). */
   readonly mynetworks: readonly string[];
   /** The store's Dovecot, when its directory was given or found beside. */
@@ -155,6 +157,7 @@ export async function readMailHost(postfixDir: string, dovecotDir?: string): Pro
     nullMx,
     queueLifetime: postfixTime(config.get('maximal_queue_lifetime'), 'd'),
     hopLimit: Number(config.get('hopcount_limit')),
+    myorigin: config.has('myorigin') ? canonicalName(config.get('myorigin')) : undefined,
     mynetworks: config.list('mynetworks').map((n) => canonicalIP(n.replace(/^\[|\](?=\/|$)/g, '').split('/')[0]!)),
     dovecot,
     notes,

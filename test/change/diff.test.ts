@@ -40,7 +40,9 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
       'user bob@acme.example moves from mail2 to mail1',
       'SPF of acme.example: v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8:10::10 ip6:2001:db8:10::11 -all → v=spf1 ip4:192.0.2.10 ip6:2001:db8:10::10 -all',
       'host mail1: its Postfix and Dovecot configuration changes (postfix/transport, dovecot/passwd and dovecot/users)',
-      'host mail2: its Postfix and Dovecot configuration changes (postfix/transport, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd and 1 more)',
+      // main.cf: mail2's own domain for a bare postmaster (myorigin) is no longer acme.example;
+      // opendkim/: mail2 no longer sends for acme.example, so it no longer signs for it
+      'host mail2: its Postfix and Dovecot configuration changes (postfix/main.cf, postfix/transport, postfix/virtual_mailbox, postfix/virtual_mailbox_domains and 4 more)',
     ]);
     expect(diff.changes[0]!.at.line).toBe(lineOf(text, 'bob: { host: mail1'));
     // mail2 no longer sends for acme.example: the one record change is its SPF.
@@ -81,8 +83,11 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
         { host: 'mail1', files: ['postfix/transport'] },
       ],
       [
-        'last host mail2: install its new postfix/transport, postfix/virtual_mailbox and postfix/virtual_mailbox_domains, then postfix reload; it forwards bob@acme.example to the new home and takes no more mail for acme.example',
-        { host: 'mail2', files: ['postfix/transport', 'postfix/virtual_mailbox', 'postfix/virtual_mailbox_domains'] },
+        'last host mail2: install its new postfix/main.cf, postfix/transport, postfix/virtual_mailbox and postfix/virtual_mailbox_domains, then postfix reload; it forwards bob@acme.example to the new home and takes no more mail for acme.example',
+        {
+          host: 'mail2',
+          files: ['postfix/main.cf', 'postfix/transport', 'postfix/virtual_mailbox', 'postfix/virtual_mailbox_domains'],
+        },
       ],
       [
         'after the second copy, host mail2: install its new dovecot/passwd and dovecot/users, then doveadm reload; it no longer serves bob@acme.example',

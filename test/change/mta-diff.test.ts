@@ -106,11 +106,16 @@ describe('the MTA diff summary', () => {
         '    dovecot/passwd: +1 (bob@acme.example)',
         '    dovecot/users: +1 (bob@acme.example)',
         '  host mail2',
+        // its bare postmaster's domain (the first it serves) is no longer acme.example
+        '    postfix/main.cf: changed 1 (myorigin)',
         '    postfix/transport: +2 (acme.example and bob@acme.example)',
         '    postfix/virtual_mailbox: -4 (alice@acme.example, bob@acme.example, dave@acme.example and 1 more)',
         '    postfix/virtual_mailbox_domains: -1 (acme.example)',
         '    dovecot/passwd: -1 (bob@acme.example)',
         '    dovecot/users: -1 (bob@acme.example)',
+        // nobody on mail2 sends for acme.example any more: it no longer signs for it
+        '    opendkim/KeyTable: -1 (s2026._domainkey.acme.example)',
+        '    opendkim/SigningTable: -2 (*@acme.example and *@*.acme.example)',
         '',
         '',
       ].join('\n'),
@@ -131,14 +136,17 @@ describe('the MTA diff summary', () => {
       ].join('\n'),
     );
     const markdown = formatDiff(diff, 'markdown', { cwd: ROOT });
-    expect(markdown).toContain('- **host mail2**\n  - `postfix/transport: +2 (acme.example and bob@acme.example)`');
+    expect(markdown).toContain(
+      '- **host mail2**\n  - `postfix/main.cf: changed 1 (myorigin)`\n  - `postfix/transport: +2 (acme.example and bob@acme.example)`',
+    );
     expect(markdown).toContain('  ```diff\n  --- a/mail1/postfix/transport\n');
   });
 
   it('says a changed setting of main.cf by its name', async () => {
     const diff = diffPlans(await plan(building), await edited(replaceBackup), { lowTtl: 300 });
     expect(diff.mta.available && diff.mta.hosts.map((h) => [h.host, h.status, h.files.length])).toEqual([
-      ['backup', 'retired', 6],
+      // its six Postfix files and OpenDKIM's four
+      ['backup', 'retired', 10],
       ['backup2', 'added', 6],
       ['mail1', 'changed', 1],
       ['mail2', 'changed', 1],
@@ -199,13 +207,16 @@ describe('the MTA reconfiguration in the migration order', () => {
     const { migration } = diffPlans(await plan(building), await edited(backupSwapsDomains), { lowTtl: 300 });
     expect(actions(migration.steps, 'add')).toEqual([
       'host backup: add to its running files what the new ones add (postfix/relay_domains hooli.example; postfix/relay_recipients abuse@hooli.example, gavin@hooli.example and postmaster@hooli.example), then postfix reload; it accepts 4 new entries before mail is routed there; its new files in full come in the drain step',
-      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd and dovecot/users, then postfix reload and doveadm reload; it accepts the new mail before any record or host sends it there',
+      // its new files also change what it signs for (opendkim/), so the additions come first
+      'host mail2: add to its running files what the new ones add (postfix/virtual_alias abuse@hooli.example and postmaster@hooli.example; postfix/virtual_mailbox gavin@hooli.example; postfix/virtual_mailbox_domains hooli.example; dovecot/passwd gavin@hooli.example; dovecot/users gavin@hooli.example), then postfix reload and doveadm reload; it accepts 6 new entries before mail is routed there; its new files in full come in the switch step',
     ]);
     expect(actions(migration.steps, 'switch')).toEqual([
       'host mail1: install its new postfix/transport and postfix/virtual_alias, then postfix reload',
+      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd, dovecot/users, opendkim/KeyTable and opendkim/SigningTable, then postfix reload and doveadm reload',
     ]);
     expect(actions(migration.steps, 'drain')).toEqual([
-      'host backup: install its new postfix/relay_domains and postfix/relay_recipients, then postfix reload; it stops accepting mail for tower.example, now that no sender holds its old MX records',
+      // main.cf: its bare postmaster's domain (myorigin) follows the domains it serves
+      'host backup: install its new postfix/main.cf, postfix/relay_domains and postfix/relay_recipients, then postfix reload; it stops accepting mail for tower.example, now that no sender holds its old MX records',
     ]);
   });
 });
