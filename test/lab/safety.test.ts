@@ -233,10 +233,10 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
     const entries = namespaceEntries(namespaces);
     child.kill('SIGKILL');
     await ended(child);
-    // What a kill leaves: every namespace, with its daemons still running in it.
+    // What a kill leaves: every namespace (its helpers may follow their parent out once their
+    // channel closes, or still run: how soon is the scheduler's, so either is fine here).
     const left = labLeftovers(entries);
     expect(left.filter((l) => l.startsWith('namespace ')).length).toBe(namespaces.length);
-    expect(left.some((l) => l.startsWith('process '))).toBe(true);
     const next = await labFactory({ mta: 'builtin', dns: 'builtin' })({
       plan,
       stateDir: join(await labDir('lab-next'), 'state'),
@@ -260,16 +260,18 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
       expect(labLeftovers(entries).length).toBeGreaterThan(0);
       const result = await mxplan(['sandbox', '--lab', '--cleanup']);
       expect(result.code, result.stderr).toBe(0);
+      // "N running": ours, and any lab another test file runs meanwhile
       expect(result.stdout).toMatch(
         new RegExp(
-          `^removed 1 lab\\(s\\) whose process was gone: ${killed.namespaces.length} namespaces \\(mxlab-${killed.child.pid}-[^)]+\\); 1 running lab\\(s\\) left alone$`,
+          `^removed 1 lab\\(s\\) whose process was gone: ${killed.namespaces.length} namespaces \\(mxlab-${killed.child.pid}-[^)]+\\); [1-9]\\d* running lab\\(s\\) left alone$`,
           'm',
         ),
       );
       expect(labLeftovers(entries)).toEqual([]);
       expect(labNamespacesOf(running.child.pid!)).toEqual(running.namespaces);
       const again = await mxplan(['sandbox', '--lab', '--cleanup']);
-      expect(again.stdout).toMatch(/^nothing to clean up; 1 running lab\(s\) left alone$/m);
+      // ours, and the labs of other test files running meanwhile: each is checked by its owner's pid
+      expect(again.stdout).toMatch(/^nothing to clean up; [1-9]\d* running lab\(s\) left alone$/m);
     } finally {
       running.child.kill('SIGTERM');
       await ended(running.child);

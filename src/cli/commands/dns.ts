@@ -106,11 +106,13 @@ export function register(program: Command): void {
         ? `[${server.address}]:${server.port}`
         : `${server.address}:${server.port}`;
       const processes = workers > 1 ? ` with ${workers} workers` : '';
+      // Listening for the signal before saying how to send it (a signal with no listener kills).
+      const signalled = waitForSignal();
       process.stderr.write(
         `mxplan: serving ${zones.length} zones on ${where} (UDP and TCP)${processes}; Ctrl-C stops\n`,
       );
 
-      const signal = await Promise.race([waitForSignal(), server.closed.then(() => undefined)]);
+      const signal = await Promise.race([signalled, server.closed.then(() => undefined)]);
       await server.close();
       await closeLog();
       if (!signal) throw new ResourceError('the DNS server stopped');

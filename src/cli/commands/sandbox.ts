@@ -145,6 +145,9 @@ export function register(program: Command): void {
         await sandbox.close();
         throw error;
       }
+      // Listening for the signal before saying how to send it: a signal that came before the
+      // listener would end the process by its default action, without closing anything.
+      const signalled = waitForSignal();
       const usage =
         file === '-'
           ? 'standard input held the topology, so no control lines; Ctrl-C stops'
@@ -181,7 +184,7 @@ export function register(program: Command): void {
         lines.on('close', () => process.kill(process.pid, 'SIGINT'));
         lines.prompt();
       }
-      const signal = await waitForSignal();
+      const signal = await signalled;
       lines.removeAllListeners('close');
       lines.close();
       await pending;
@@ -228,6 +231,7 @@ async function runLab(
     file === '-'
       ? 'standard input held the topology, so no control lines; Ctrl-C stops'
       : 'type "down <host>", "cut <host>", "up <host>", "retry" or "status"; Ctrl-C stops';
+  const signalled = waitForSignal(); // before the banner says how to send it (see above)
   process.stdout.write(`\n${labTable(lab)}state: ${stateDir} (endpoints.json, lab.json)\n${control}\n\n`);
   const lines = createInterface({ input: process.stdin, terminal: false });
   let pending = Promise.resolve();
@@ -237,7 +241,7 @@ async function runLab(
       if (answer) process.stdout.write(`${answer}\n`);
     });
   });
-  const signal = await waitForSignal();
+  const signal = await signalled;
   lines.close();
   await pending;
   await lab.close();
