@@ -60,7 +60,8 @@ export type MailProtocol = 'imap' | 'pop3';
 
 /**
  * How users read their mail (IMAP, POP3) at the stores, for an engine that runs a mailbox
- * server; mxplan's relays have none. Passwords are the engine's own, made for the run.
+ * server (Dovecot, in the lab and, where it can run, in the built-in sandbox: the same endpoints
+ * as `services.imap`/`pop3`). Passwords are the engine's own, made for the run.
  */
 export interface MailAccess {
   /** What serves the mailboxes, for reports ("Dovecot 2.3.19.1"). */

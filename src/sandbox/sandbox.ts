@@ -64,6 +64,7 @@ import type {
   EngineFactory,
   HostEndpoint,
   HostStatus,
+  MailProtocol,
   OutsideDomain,
   RunningPlan,
   ServiceName,
@@ -413,6 +414,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       sourceOf: (remote) => outside.sourceOf(remote),
     },
     outside: outside.exchanges,
+    // The contract's mailAccess, from the same services and passwords the mail clients use.
+    ...(!noDovecot && {
+      mailAccess: {
+        server: 'Dovecot',
+        endpointFor: (hostId: string, protocol: MailProtocol) => hosts.get(hostId)?.services[protocol],
+        password: (address: string) => passwords.get(address),
+      },
+    }),
     tls: { ca: pki.ca },
     hosts,
     relay: (hostId) => relays.get(hostId),

@@ -162,3 +162,20 @@ describe.runIf(ready)('mail clients against the sandbox (building example)', () 
       ).rejects.toThrow(/AUTHENTICATIONFAILED|Authentication failed/);
   });
 });
+
+describe.runIf(ready)("verify's read scenario on the sandbox's Dovecot (the contract's mailAccess)", () => {
+  it('logs every user of the building example in over IMAP (imapflow) and POP3 at home, and not elsewhere', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin', 'mxplan.js'), 'verify', TOPOLOGY, '--scenario', 'read', '--format', 'json'],
+      { encoding: 'utf8', cwd: dir, env: { ...process.env, TMPDIR: dir }, ...as },
+    );
+    const report = JSON.parse(stdout) as {
+      scenarios: { name: string; passed: number; failed: number; skipped: number }[];
+    };
+    const read = report.scenarios.find((s) => s.name === 'read')!;
+    // one login per user and protocol at home, and the refusals elsewhere: all judged, none skipped
+    expect(read).toMatchObject({ failed: 0, skipped: 0 });
+    expect(read.passed).toBeGreaterThan(20);
+  }, 120_000);
+});

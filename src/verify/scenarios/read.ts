@@ -34,7 +34,7 @@ export const readScenario: Scenario = {
       context.report({
         name: 'read',
         status: 'skip',
-        note: `${engine.name} serves no IMAP or POP3: read runs where a mailbox server does (the lab with Postfix and Dovecot)`,
+        note: `${engine.name} serves no IMAP or POP3: read runs where Dovecot does (the lab with Postfix, or the sandbox run as an ordinary user)`,
       });
       return;
     }
