@@ -62,7 +62,7 @@ export async function acceptData(
   session: SessionInfo,
 ): Promise<SmtpReply> {
   const { policy } = relay;
-  const trace = readTrace(message.data, policy.plannedHosts);
+  const trace = readTrace(message.data, relay.traceHosts);
   // RFC 5321 §6.3: count the Received headers; past the limit it is a loop.
   if (trace.hops >= policy.hopLimit) throw new SmtpReplyError(REPLIES.tooManyHops(trace.hops, policy.hopLimit));
   const recipients = session.recipients.map((r) => canonicalAddress(r));

@@ -34,7 +34,7 @@ export async function bounce(
     arrival: original.arrival,
     date: now,
     failures,
-    originalHeaders: body.subarray(0, readTrace(body, relay.policy.plannedHosts).headerLength),
+    originalHeaders: body.subarray(0, readTrace(body, relay.traceHosts).headerLength),
     uniq: id,
   });
   const stamped = Buffer.concat([Buffer.from(receivedHeader({ by: fqdn, id, date: now })), dsn]);

@@ -40,7 +40,7 @@ export async function deliverLocal(
 
 /** The first planned hop's queue id (trace.ts), else this message's own: one copy per key and mailbox. */
 export function deliveryKey(relay: RelayContext, body: Buffer, id: string): string {
-  return readTrace(body, relay.policy.plannedHosts).deliveryKey ?? ownKey(relay, id);
+  return readTrace(body, relay.traceHosts).deliveryKey ?? ownKey(relay, id);
 }
 
 /** The key of a message whose trace names no planned hop before this one. */

@@ -19,6 +19,12 @@ export interface RelayContext {
    * so a policy reload while the relay runs is a matter of replacing it here (Relay.reload).
    */
   policy: HostPolicy;
+  /**
+   * The fqdns whose Received headers count for the delivery key (trace.ts): the hosts of every
+   * plan this relay has run under, and of earlier plans its engine ran. Mail queued under one plan
+   * and delivered under the next keeps its key, so a resend across the switch is still absorbed.
+   */
+  readonly traceHosts: Set<string>;
   readonly clock: Clock;
   /** Never throws: a failing listener must not break mail handling. */
   readonly log: MailLog;

@@ -80,6 +80,11 @@ export interface RelayOptions {
     readonly listen: { readonly address: string; readonly port: number };
     readonly passwords: ReadonlyMap<string, string>;
   };
+  /**
+   * The fqdns of hosts from plans before this one (a migration's old hosts, which may still hold
+   * mail): their Received headers keep counting for the delivery key (trace.ts).
+   */
+  readonly earlierHosts?: Iterable<string>;
 }
 
 export interface Relay extends AsyncDisposable {
@@ -210,6 +215,7 @@ function wire(parts: {
   };
   const relay: RelayContext = {
     policy,
+    traceHosts: new Set([...policy.plannedHosts, ...(options.earlierHosts ?? [])]),
     clock,
     log,
     spool,
@@ -280,6 +286,7 @@ function running(
       if (!sameIdentity(relay.policy.host, next.host))
         throw new Error(`${next.host.id}: a new name, HELO or address needs a restart, not a reload`);
       relay.policy = next;
+      for (const fqdn of next.plannedHosts) relay.traceHosts.add(fqdn);
       relay.queue.reroute();
     },
     submit: (envelope, message) => acceptSubmission(relay, envelope, message),

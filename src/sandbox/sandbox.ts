@@ -147,6 +147,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   await mkdir(stateDir, { recursive: true });
   /** The plan the sandbox runs (the last switched to), and the zones' serial under it. */
   let current = plan;
+  /** The fqdns of the plans before the current one: mail they queued keeps its delivery key. */
+  const earlierHosts = new Set<string>();
   let serial = 1;
   /** The plan each host's relay runs: the current one, or for a retired host the last that had it. */
   const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
@@ -227,6 +229,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
       ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
       tls: { identity: settings.identity ?? pki.identities.get(`host:${hostId}`)!, ca: pki.ca },
+      earlierHosts,
     });
   };
 
@@ -358,6 +361,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   let switching: Promise<void> = Promise.resolve();
   const switchPlan = async (next: Plan) => {
+    for (const host of current.hosts.values()) earlierHosts.add(host.fqdn);
     const added = [...next.hosts.values()].filter((h) => !planOf.has(h.id));
     // Certificates for new hosts and new names, from the same CA (openPki keeps what still fits).
     for (const subject of tlsSubjects(next, stateDir)) subjects.set(subject.id, subject);
