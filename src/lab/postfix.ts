@@ -101,6 +101,22 @@ export function labOverrides(host: Host, paths: MtaPaths, profile: 'fast' | 'def
   ].join('\n');
 }
 
+/**
+ * main.cf with the lab's lines at its end, each parameter they set dropped from the generated
+ * part: Postfix takes the last setting, but warns about the earlier one in every process it starts.
+ */
+export function withOverrides(mainCf: string, overrides: string): string {
+  const parameter = (line: string) => /^([a-z0-9_]+)\s*=/.exec(line)?.[1];
+  const set = new Set(
+    overrides
+      .split('\n')
+      .map(parameter)
+      .filter((p) => p !== undefined),
+  );
+  const kept = mainCf.split('\n').filter((line) => !set.has(parameter(line) ?? ''));
+  return kept.join('\n') + overrides;
+}
+
 interface PostfixHost {
   readonly host: Host;
   readonly namespace: string;
@@ -143,7 +159,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       await writeFile(
         target,
         kind === 'postfix' && file === 'main.cf'
-          ? text + labOverrides(host, hostPaths, context.profile, context.queueLifetime)
+          ? withOverrides(text, labOverrides(host, hostPaths, context.profile, context.queueLifetime))
           : text,
         {
           mode: secret ? 0o640 : 0o644,
