@@ -72,6 +72,19 @@ function ownMessageId(raw: string): { messageId?: string } {
 /** How long a connection may take before the next address is tried, ms. */
 const CONNECT_TIMEOUT = 3_000;
 
+/**
+ * How long a greeting may take, ms. Behind a loopback endpoint a cut host is a port that takes
+ * the connection and never greets (the sandbox's), so this is how long telling a cut takes.
+ */
+const GREETING_TIMEOUT = 3_000;
+
+/**
+ * The same through the engine's own dial (Connector.dial), where a cut host never connects: a host
+ * that took the connection and is slow to greet is busy, not cut (a loaded Postfix starts an smtpd
+ * per session). RFC 5321 §4.5.3.2.1 gives it 5 minutes; verify waits this long.
+ */
+const DIALLED_GREETING_TIMEOUT = 12_000;
+
 /** Longer than the pool's own connection, greeting and socket timeouts together. */
 const SEND_TIMEOUT = 30_000;
 
@@ -219,7 +232,7 @@ export class InternetSender {
         maxMessages: Infinity,
         ...this.tlsOptions(tls),
         connectionTimeout: CONNECT_TIMEOUT,
-        greetingTimeout: 3_000,
+        greetingTimeout: this.connector.dial ? DIALLED_GREETING_TIMEOUT : GREETING_TIMEOUT,
         socketTimeout: 15_000,
         // nodemailer writes the message and its final dot separately; with Nagle on, the dot
         // waits for the server's delayed ACK (40 ms on Linux). Dial with Nagle off.
@@ -312,8 +325,8 @@ export class InternetSender {
       host: endpoint.host,
       port: endpoint.port,
       name: this.heloName,
-      connectionTimeout: 3_000,
-      greetingTimeout: 3_000,
+      connectionTimeout: CONNECT_TIMEOUT,
+      greetingTimeout: GREETING_TIMEOUT,
       socketTimeout: 10_000,
       ...this.tlsOptions({ servername }),
     } as SMTPPool.Options);

@@ -5,9 +5,10 @@
  * the comparison table and the relays' contract test). The report names engine and DNS server;
  * read runs on Postfix and says, with the builtin MTA, why it does not.
  */
+import { rm } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { SCENARIO_NAMES } from '../../src/verify/names.js';
-import { haveLab, verifyCli } from './support/lab.js';
+import { haveLab, mtaLogTails, verifyCli } from './support/lab.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -27,9 +28,12 @@ describe.runIf(haveLab())('mxplan verify --lab on the building example', () => {
   it.each(runs)(
     '--mta $mta --dns $dns: every scenario passes, and the report names both',
     async ({ mta, dns, engine }) => {
-      const { code, report, stderr } = await verifyCli(BUILDING, { mta, dns });
+      // Kept, so that a failure carries the MTAs' own logs; removed here either way.
+      const { code, report, stderr } = await verifyCli(BUILDING, { mta, dns }, ['--keep']);
       const failed = report.cases.filter((c) => c.status === 'fail');
-      expect(failed, JSON.stringify(failed, null, 2) + stderr).toEqual([]);
+      const logs = failed.length > 0 && report.stateDir ? await mtaLogTails(report.stateDir) : '';
+      if (report.stateDir) await rm(report.stateDir, { recursive: true, force: true });
+      expect(failed, JSON.stringify(failed, null, 2) + stderr + logs).toEqual([]);
       expect(code, stderr).toBe(0);
       expect(report.passed).toBe(true);
       expect(report.engine).toMatch(engine);

@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { labEngine, type Lab, type LabChoice } from '../../../src/lab/lab.js';
@@ -77,6 +78,21 @@ export interface VerifyReport {
   readonly engine: string;
   readonly scenarios: readonly { name: string; passed: number; failed: number; skipped: number }[];
   readonly cases: readonly { scenario: string; name: string; status: string; note?: string; observed?: string }[];
+  /** With --keep: where the run's state stayed. */
+  readonly stateDir?: string;
+}
+
+/**
+ * The end of each host's Postfix log (maillog_file) in a kept state directory: what a failed lab run's message should carry, since its state is gone once the test ends.
+ */
+export async function mtaLogTails(stateDir: string, lines = 40): Promise<string> {
+  const parts: string[] = [];
+  for (const host of (await readdir(stateDir, { withFileTypes: true })).filter((e) => e.isDirectory())) {
+    const log = join(stateDir, host.name, 'log', 'postfix.log');
+    const text = await readFile(log, 'utf8').catch(() => undefined);
+    if (text !== undefined) parts.push(`--- ${log}`, ...text.trimEnd().split('\n').slice(-lines));
+  }
+  return parts.join('\n');
 }
 
 /**
