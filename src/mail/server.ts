@@ -275,21 +275,37 @@ function declineExpn(): void {
 declineExpn();
 
 /**
- * RFC 4954 §4: a plaintext mechanism only once the session is encrypted; §6 names the refusal,
+ * RFC 4954 §4: a plaintext mechanism only once the session is encrypted. So EHLO lists AUTH only
+ * after STARTTLS (as Postfix's smtpd_tls_auth_only), and AUTH before it gets the refusal §6 names,
  * 538 5.7.11, which smtp-server gives without its enhanced code. Only a listener with AUTH
- * enabled (submission) reaches this handler.
+ * enabled (submission) lists it or reaches the AUTH handler.
  */
 function requireTlsForAuth(): void {
+  type Handler = (this: SMTPConnection, command: Buffer, callback: () => void) => void;
+  type Connection = SMTPConnection & { secure: boolean; _server: { options: { authMethods: string[] } } };
   const proto = SMTPConnection.prototype as unknown as Record<string, unknown> & { __mxplanAuth?: true };
   if (proto.__mxplanAuth) return;
   proto.__mxplanAuth = true;
-  const original = proto.handler_AUTH as (this: SMTPConnection, command: Buffer, callback: () => void) => void;
-  proto.handler_AUTH = function (this: SMTPConnection & { secure: boolean }, command: Buffer, callback: () => void) {
+  const auth = proto.handler_AUTH as Handler;
+  proto.handler_AUTH = function (this: Connection, command: Buffer, callback: () => void) {
     if (!this.secure) {
       this.send(538, '5.7.11 Encryption required for requested authentication mechanism');
       return callback();
     }
-    original.call(this, command, callback);
+    auth.call(this, command, callback);
+  };
+  const ehlo = proto.handler_EHLO as Handler;
+  proto.handler_EHLO = function (this: Connection, command: Buffer, callback: () => void) {
+    const options = this._server.options;
+    const methods = options.authMethods;
+    // The server's options are shared by its sessions: hidden for this one reply, which
+    // smtp-server builds and sends synchronously.
+    if (!this.secure) options.authMethods = [];
+    try {
+      ehlo.call(this, command, callback);
+    } finally {
+      options.authMethods = methods;
+    }
   };
 }
 requireTlsForAuth();

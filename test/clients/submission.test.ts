@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { tlsLayout } from '../../src/state-layout.js';
 import { mailboxMessages } from '../helpers/maildir.js';
+import { RawSmtp } from '../mail/support/raw-smtp.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { planOf, topology } from '../helpers/topology.js';
 import { requireTool } from '../helpers/tools.js';
@@ -155,16 +156,29 @@ describe('the submission port', () => {
     }
   });
 
-  it.runIf(hasSwaks)('refuses AUTH before STARTTLS (538 5.7.11, RFC 4954 §4 and §6)', async () => {
+  it.runIf(hasSwaks)('offers AUTH only after STARTTLS, and refuses it before (RFC 4954 §4 and §6)', async () => {
     const alice = (await passwords())['alice@acme.example']!;
-    const transcript = await swaks('store1', [
-      ...login('alice@acme.example', alice),
-      '--from',
-      'alice@acme.example',
-      '--to',
-      'carol@globex.example',
-    ]);
-    expect(transcript).toMatch(/<\*\*\s+538 5\.7\.11 Encryption required for requested authentication mechanism/);
+    const envelope = ['--from', 'alice@acme.example', '--to', 'carol@globex.example', '--quit-after', 'AUTH'];
+    // In clear, EHLO lists no AUTH, and swaks quits rather than send its password.
+    const clear = await swaks('store1', [...login('alice@acme.example', alice), ...envelope]);
+    expect(clear).toMatch(/<-\s+250-STARTTLS|<-\s+250 STARTTLS/);
+    expect(clear).not.toMatch(/AUTH PLAIN/);
+    expect(clear).not.toMatch(/^ ?-> AUTH/m);
+    // After STARTTLS it is listed, and taken.
+    const encrypted = await swaks('store1', [...tls(), ...login('alice@acme.example', alice), ...envelope]);
+    expect(encrypted).toMatch(/<~\s+250[- ]AUTH PLAIN/);
+    expect(encrypted).toMatch(/<~\s+235 /);
+    // A client that sends AUTH in clear all the same gets 538 5.7.11.
+    const { smtp } = await RawSmtp.connect(sandbox.hosts.get('store1')!.services.submission!.port);
+    try {
+      expect(await smtp.command('EHLO laptop.example')).not.toMatch(/AUTH/);
+      const plain = Buffer.from(`\0alice@acme.example\0${alice}`).toString('base64');
+      expect(await smtp.command(`AUTH PLAIN ${plain}`)).toBe(
+        '538 5.7.11 Encryption required for requested authentication mechanism',
+      );
+    } finally {
+      smtp.close();
+    }
   });
 
   it.runIf(hasSwaks)('leaves port 25 as it was: no AUTH, no relaying', async () => {
