@@ -1,11 +1,44 @@
 /** What `mxplan sandbox` prints: the host table, then one line per mail event. */
 import type { MailEvent } from '../mail/events.js';
-import type { Activity, HostEndpoint } from './engine.js';
+import type { Activity, HostEndpoint, ServiceName } from './engine.js';
 
-export function hostTable(hosts: Iterable<HostEndpoint>, dns: { address: string; port: number }): string {
-  const rows = [['host', 'planned name', 'planned addresses', 'loopback endpoint']];
-  for (const h of hosts) rows.push([h.hostId, h.fqdn, h.planned.join(' ') || '(none)', `${h.address}:${h.port}`]);
-  rows.push(['(dns)', 'authoritative responder', 'every zone of the plan', `${dns.address}:${dns.port}`]);
+/** The services of a host, in the order a person looks for them. */
+const SERVICE_ORDER: readonly ServiceName[] = ['smtp', 'submission', 'imap', 'pop3'];
+
+/**
+ * Every planned host and web host with its planned names and addresses, and the loopback port of
+ * each service that stands in for it (`smtp 2515, submission 2517, imap 2513, pop3 2510`).
+ */
+export function hostTable(
+  hosts: Iterable<HostEndpoint>,
+  dns: { address: string; port: number },
+  web: Iterable<HostEndpoint> = [],
+): string {
+  const hostList = [...hosts];
+  const webList = [...web];
+  const addresses = new Set([
+    dns.address,
+    ...webList.map((w) => w.address),
+    ...hostList.flatMap((h) => Object.values(h.services).map((e) => e.host)),
+  ]);
+  // One loopback address for all (the sandbox's): named once in the header, ports in the rows.
+  const one = addresses.size === 1 ? dns.address : undefined;
+  const at = (endpoint: { host: string; port: number }) =>
+    one ? `${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+  const services = (h: HostEndpoint) =>
+    SERVICE_ORDER.filter((name) => h.services[name])
+      .map((name) => `${name} ${at(h.services[name]!)}`)
+      .join(', ');
+  const rows = [['host', 'planned name', 'planned addresses', one ? `ports on ${one}` : 'loopback endpoints']];
+  for (const h of hostList) rows.push([h.hostId, h.fqdn, h.planned.join(' ') || '(none)', services(h)]);
+  for (const w of webList)
+    rows.push([w.hostId, w.fqdn, w.planned.join(' ') || '(none)', `https ${at({ host: w.address, port: w.port })}`]);
+  rows.push([
+    '(dns)',
+    'authoritative responder',
+    'every zone of the plan',
+    `dns ${at({ host: dns.address, port: dns.port })}`,
+  ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return (
     rows

@@ -11,7 +11,8 @@
  *                                         base + 10k + 3   IMAP        (143)
  *                                         base + 10k + 0   POP3        (110)
  *
- * and the web hosts (the MTA-STS policy hosts) in the blocks after the mail hosts, HTTPS on 3 (443).
+ * (a relay-only host's block has its SMTP port alone), and the web hosts (the MTA-STS policy
+ * hosts) in the blocks after the mail hosts, HTTPS on 3 (443).
  *
  * `--ports <file>` names them all in the form of ports.json. Without either, the first start
  * lets the system pick and ports.json keeps what it picked. A host the topology gained since gets
@@ -47,9 +48,15 @@ export function portsFromBase(plan: Plan, base: number): PortPlan {
     dns: base + 3,
     ui: base + 8,
     hosts: Object.fromEntries(
-      [...plan.hosts.keys()].map((id, i) => [
-        id,
-        Object.fromEntries(SERVICES.map((s) => [s, base + 10 * (i + 1) + SERVICE_DIGIT[s]])),
+      [...plan.hosts.values()].map((host, i) => [
+        host.id,
+        // A relay-only host offers SMTP alone: no mailboxes to submit to or read (its block stays ten wide).
+        Object.fromEntries(
+          (host.role === 'store' ? SERVICES : ['smtp' as const]).map((s) => [
+            s,
+            base + 10 * (i + 1) + SERVICE_DIGIT[s],
+          ]),
+        ),
       ]),
     ),
     web: Object.fromEntries([...plan.web.keys()].map((id, i) => [id, base + 10 * (plan.hosts.size + i + 1) + 3])),

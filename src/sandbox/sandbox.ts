@@ -318,7 +318,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (!plan.hosts.has(id)) throw new UnknownNameError(`no planned host "${id}"`);
     for (const host of plan.hosts.values()) {
       statuses.set(host.id, starting.has(host.id) ? 'up' : 'down');
-      place(host, serviceChoice(host, options.ports?.[host.id]));
+      place(host, serviceChoice(host, options.ports?.[host.id], !noDovecot));
       if (starting.has(host.id)) await bringUp(host);
     }
     await endpoints.write();
@@ -369,7 +369,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The new hosts first, as a migration's add step has them: up before anything routes there.
     for (const host of added) {
       planOf.set(host.id, next);
-      place(host, serviceChoice(host, undefined));
+      place(host, serviceChoice(host, undefined, !noDovecot));
       await bringUp(host);
       setStatus(host.id, 'up');
     }
@@ -512,13 +512,17 @@ function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
   };
 }
 
-/** The ports a host starts with: those asked for, of the services it runs (submission on a store only). */
+/** The ports a host starts with: those asked for, of the services it runs (submission, IMAP and POP3 on a store only). */
 function serviceChoice(
   host: Host,
   asked: Readonly<Partial<Record<ServiceName, number>>> | undefined,
+  mailAccess: boolean,
 ): Partial<Record<ServiceName, number>> {
   const ports: Partial<Record<ServiceName, number>> = { smtp: asked?.smtp ?? 0 };
-  if (host.role === 'store') ports.submission = asked?.submission ?? 0;
+  if (host.role !== 'store') return ports;
+  ports.submission = asked?.submission ?? 0;
+  // IMAP and POP3 where Dovecot runs: the stable ports of --ports and ports.json too.
+  if (mailAccess) Object.assign(ports, { imap: asked?.imap ?? 0, pop3: asked?.pop3 ?? 0 });
   return ports;
 }
 

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .addOption(integerOption('--dns-port <port>', 'port of the DNS responder on 127.0.0.1 (0 picks one)', 0, 65535, 0))
     .option(
       '--ports <base|file>',
-      'stable ports: a base port (DNS base+3, dashboard base+8, host n SMTP base+10n+5) or a JSON file like <state>/ports.json',
+      'stable ports: a base port (DNS base+3, dashboard base+8; host n in base+10n..base+10n+9: SMTP +5, submission +7, IMAP +3, POP3 +0; web hosts HTTPS +3 in the blocks after) or a JSON file like <state>/ports.json',
     )
     .addOption(
       new Option(
@@ -153,7 +153,7 @@ export function register(program: Command): void {
           ? 'standard input held the topology, so no control lines; Ctrl-C stops'
           : 'type "help" for the commands ("down <host>", "up <host>", "queue <host>", "route <address>", ...); Ctrl-C stops';
       process.stdout.write(
-        `\n${hostTable(sandbox.hosts.values(), sandbox.dns)}\nstate: ${stateDir} (endpoints.json, ports.json)\n` +
+        `\n${hostTable(sandbox.hosts.values(), sandbox.dns, sandbox.web.values())}\nstate: ${stateDir} (endpoints.json, ports.json)\n` +
           (dashboard ? `dashboard: ${dashboard.url}\n` : '') +
           `${usage}\n\n`,
       );
