@@ -7,7 +7,8 @@
  * - a lab killed with SIGKILL leaves its namespaces and daemons, and the next start removes them,
  *   as `mxplan sandbox --lab --cleanup` does; SIGTERM removes them at once;
  * - off Linux or without root, --lab exits 2 with one line pointing at the loopback sandbox;
- * - `mxplan sandbox --lab`'s control input takes a host down both ways, seen from the outside.
+ * - `mxplan sandbox --lab`'s control input takes a host down both ways, seen from the outside,
+ *   and so does its dashboard (--ui), through the API its page uses.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
@@ -73,13 +74,15 @@ function rootAddresses(): string[] {
 const plan = await planOf(topology());
 
 /** `mxplan sandbox --lab`, until its table is out; its namespaces written down. */
-async function startSandbox(): Promise<{ child: ChildProcess; namespaces: string[]; output: () => string }> {
+async function startSandbox(
+  extra: readonly string[] = [],
+): Promise<{ child: ChildProcess; namespaces: string[]; output: () => string }> {
   const dir = await labDir('lab-safety');
   const file = join(dir, 'topology.json');
   await writeFile(file, JSON.stringify(topology()));
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/mxplan.js'), 'sandbox', '--lab', file, '--state', join(dir, 'state')],
+    [join(ROOT, 'bin/mxplan.js'), 'sandbox', '--lab', file, '--state', join(dir, 'state'), ...extra],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
@@ -213,6 +216,42 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
       await say('down store2', /^store2 is down$/m);
       expect(connectFrom(outside, address, 25)).toBe('ECONNREFUSED');
       await say('status', /^store2 +down$/m);
+    } finally {
+      child.kill('SIGTERM');
+      await ended(child);
+    }
+  });
+
+  it('--ui: the dashboard drives the lab through its API, and the link really goes down and up', async () => {
+    const { child, output } = await startSandbox(['--ui']);
+    try {
+      const url = new URL(/^dashboard: (http:\/\/\S+)$/m.exec(output())![1]!);
+      expect(url.hostname).toBe('127.0.0.1');
+      const token = url.searchParams.get('token')!;
+      const api = async (path: string, method = 'GET') => {
+        const response = await fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${token}` } });
+        expect(response.status, path).toBe(200);
+        return await response.json();
+      };
+      const statuses = async () =>
+        Object.fromEntries(
+          ((await api('/api/hosts')) as { id: string; status: string }[]).map((h) => [h.id, h.status]),
+        );
+      expect(await statuses()).toEqual({ store1: 'up', store2: 'up', backup: 'up' });
+      expect((await fetch(new URL('/api/hosts', url))).status).toBe(401);
+
+      const address = plan.hosts.get('store2')!.ipv4[0]!;
+      const outside = labNamespacesOf(child.pid!).find((ns) => ns.endsWith('-outside'))!;
+      await api('/api/hosts/store2/cut', 'POST');
+      expect((await statuses())['store2']).toBe('cut');
+      expect(connectFrom(outside, address, 25)).toBe('ETIMEDOUT');
+      await api('/api/hosts/store2/up', 'POST');
+      expect((await statuses())['store2']).toBe('up');
+      expect(connectFrom(outside, address, 25)).toBe('connected');
+      // The lab's own log and its control input saw what the page did.
+      expect(output()).toMatch(/ store2 +is cut\n.* store2 +is up\n/);
+      child.stdin!.write('status\n');
+      await vi.waitFor(() => expect(output()).toMatch(/^store2 +up, 0 queued$/m), { timeout: 30_000, interval: 50 });
     } finally {
       child.kill('SIGTERM');
       await ended(child);

@@ -83,9 +83,7 @@ export function register(program: Command): void {
           );
         if (flags.ports !== undefined)
           throw new UsageError('--ports does not go with --lab: its hosts listen on port 25');
-        if (flags.ui !== undefined)
-          throw new UsageError('--ui does not go with --lab yet: the dashboard watches the loopback sandbox');
-        return runLab(file, plan, resolve(flags.state), { ...lab, profile: flags.profile });
+        return runLab(file, plan, resolve(flags.state), { ...lab, profile: flags.profile }, flags.ui);
       }
       const [{ startSandbox }, { hostTable, eventLine }, { runControl, completeControl }, ports, { createInterface }] =
         await Promise.all([
@@ -215,6 +213,7 @@ async function runLab(
   plan: import('../../topology/types.js').Plan,
   stateDir: string,
   choice: import('../../lab/lab.js').LabChoice & { profile: 'fast' | 'default' },
+  ui: Listen | undefined,
 ): Promise<void> {
   const [{ startLab }, { labTable, activityLine }, { runControl }, { createInterface }] = await Promise.all([
     import('../../lab/lab.js'),
@@ -227,12 +226,29 @@ async function runLab(
     doing: `cannot run the lab with its state in ${stateDir}`,
   });
   lab.onActivity((activity) => process.stdout.write(`${activityLine(activity)}\n`));
+  // The dashboard reads the lab through the engine contract alone, as it reads the sandbox; it
+  // listens on the machine's loopback, outside the lab's namespaces.
+  let dashboard: Awaited<ReturnType<(typeof import('../../dashboard/server.js'))['startDashboard']>> | undefined;
+  if (ui) {
+    const { startDashboard } = await import('../../dashboard/server.js');
+    dashboard = await attempt(
+      startDashboard({ engine: lab, address: ui.address, port: ui.port ?? 0 }).catch(async (error: unknown) => {
+        await lab.close();
+        throw error;
+      }),
+      { port: '--ui', doing: 'cannot start the dashboard' },
+    );
+  }
   const control =
     file === '-'
       ? 'standard input held the topology, so no control lines; Ctrl-C stops'
       : 'type "down <host>", "cut <host>", "up <host>", "retry" or "status"; Ctrl-C stops';
   const signalled = waitForSignal(); // before the banner says how to send it (see above)
-  process.stdout.write(`\n${labTable(lab)}state: ${stateDir} (endpoints.json, lab.json)\n${control}\n\n`);
+  process.stdout.write(
+    `\n${labTable(lab)}state: ${stateDir} (endpoints.json, lab.json)\n` +
+      (dashboard ? `dashboard: ${dashboard.url}\n` : '') +
+      `${control}\n\n`,
+  );
   const lines = createInterface({ input: process.stdin, terminal: false });
   let pending = Promise.resolve();
   lines.on('line', (line) => {
@@ -244,6 +260,7 @@ async function runLab(
   const signal = await signalled;
   lines.close();
   await pending;
+  await dashboard?.close();
   await lab.close();
   process.stdout.write(
     `mxplan: ${signal}: lab stopped, its namespaces removed; queues and Maildirs stay in ${stateDir}\n`,
