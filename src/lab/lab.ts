@@ -328,12 +328,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       },
       onDnsQuery(listener) {
         // The host that asked, by the planned address it asked from.
-        return (
-          dns.onQuery?.((entry) => {
-            const address = /^\[?([^\]]+?)\]?:\d+$/.exec(entry.client)?.[1];
-            tellEach([listener], dnsQueryOf(entry, address && hostAt.get(canonicalIP(address))));
-          }) ?? (() => {})
-        );
+        return dns.onQuery((entry) => {
+          const address = /^\[?([^\]]+?)\]?:\d+$/.exec(entry.client)?.[1];
+          tellEach([listener], dnsQueryOf(entry, address && hostAt.get(canonicalIP(address))));
+        });
       },
       async settled({ quietMs, within }) {
         const deadline = Date.now() + within;

@@ -9,9 +9,12 @@
  *   machine's namespace; stopped by its pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
+import { listenForDnstap, type DnstapListener, type TappedResponse } from '../dns/dnstap.js';
+import { clientLabel } from '../dns/responder/query-log.js';
 import type { QueryLogEntry } from '../dns/server.js';
 import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
@@ -33,11 +36,10 @@ export interface RunningNameServers {
   /** Throws when a daemon has exited: its last words say why. */
   alive: () => void;
   /**
-   * Adds a listener to the query log; returns its removal. Only mxplan's responder has one here:
-   * BIND, NSD and Knot log queries to files in formats of their own (NSD only through dnstap),
-   * which the lab does not read yet.
+   * Adds a listener to the query log; returns its removal. mxplan's responder reports its own;
+   * BIND, NSD and Knot report each response over dnstap (../dns/dnstap.ts).
    */
-  onQuery?(listener: (entry: QueryLogEntry) => void): () => void;
+  onQuery(listener: (entry: QueryLogEntry) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -71,19 +73,13 @@ export async function startNameServers(
       ),
       (h) => h.stop(),
     );
-    const listeners = new Set<(entry: QueryLogEntry) => void>();
-    for (const helper of helpers)
-      helper.onEvent((entry) => {
-        for (const listener of listeners) listener(entry as QueryLogEntry);
-      });
+    const log = queryLog();
+    for (const helper of helpers) helper.onEvent((entry) => log.tell(entry as QueryLogEntry));
     return {
       name: "mxplan's responder",
       zoneDirectory: undefined,
       alive: () => {},
-      onQuery(listener) {
-        listeners.add(listener);
-        return () => void listeners.delete(listener);
-      },
+      onQuery: log.add,
       stop: async () => void (await Promise.allSettled(helpers.map((h) => h.stop()))),
     };
   }
@@ -93,15 +89,27 @@ export async function startNameServers(
   // `mxplan zones --out <dir> --server <choice>`, as the command writes it.
   await writeZoneDirectory(deriveZones(options.plan), { out: zoneDirectory, servers: [choice], zoneDirectory });
   const daemons: Daemon[] = [];
+  const log = queryLog();
+  // The dnstap sockets: a short directory of their own (a UNIX socket path has 108 octets at most).
+  const taps = await mkdtemp(join(tmpdir(), 'mxlab-tap-'));
+  const listeners: DnstapListener[] = [];
+  const stop = async () => {
+    await Promise.allSettled(daemons.map((d) => d.stop()));
+    await Promise.allSettled(listeners.map((l) => l.close()));
+    await rm(taps, { recursive: true, force: true });
+  };
   try {
-    for (const machine of machines) {
+    for (const [i, machine] of machines.entries()) {
       const work = join(base, machine.namespace);
       await mkdir(work, { recursive: true });
-      const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine));
+      // Listening before the daemon starts: it connects once, at start (fstrm retries only later).
+      const tap = await listenForDnstap(join(taps, `${i}.sock`), (r) => log.tell(queryLogEntry(r)));
+      listeners.push(tap);
+      const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine), tap.path);
       daemons.push(startDaemon(machine, command, args));
     }
   } catch (error) {
-    await Promise.allSettled(daemons.map((d) => d.stop()));
+    await stop();
     throw error;
   }
   return {
@@ -110,11 +118,53 @@ export async function startNameServers(
     alive: () => {
       for (const d of daemons) d.alive();
     },
-    stop: async () => void (await Promise.allSettled(daemons.map((d) => d.stop()))),
+    onQuery: log.add,
+    stop,
   };
 }
 
-type DaemonConfig = (work: string, zones: string, addresses: readonly string[]) => Promise<[string, string[]]>;
+/** Listeners of the query log, each told every entry; a listener that throws is not the others' problem. */
+function queryLog() {
+  const listeners = new Set<(entry: QueryLogEntry) => void>();
+  return {
+    add: (listener: (entry: QueryLogEntry) => void): (() => void) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    tell: (entry: QueryLogEntry): void => {
+      for (const listener of listeners) {
+        try {
+          listener(entry);
+        } catch {
+          // the next listener still hears it
+        }
+      }
+    },
+  };
+}
+
+/** A response a daemon reported over dnstap, as the responder logs its own. */
+function queryLogEntry(r: TappedResponse): QueryLogEntry {
+  return {
+    time: new Date(r.time).toISOString(),
+    client: clientLabel(r.clientAddress, r.clientPort),
+    transport: r.transport,
+    qname: r.qname,
+    qtype: r.qtype,
+    rcode: r.rcode,
+    size: r.size,
+    truncated: r.truncated,
+    latencyMs: r.latencyMs ?? 0,
+  };
+}
+
+/** The daemon's configuration in `work`, its dnstap output to the socket `tap`; its command line. */
+type DaemonConfig = (
+  work: string,
+  zones: string,
+  addresses: readonly string[],
+  tap: string,
+) => Promise<[string, string[]]>;
 
 const v4 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 4);
 const v6 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 6);
@@ -122,7 +172,7 @@ const list = (addresses: readonly string[]) =>
   addresses.length > 0 ? `{ ${addresses.map((a) => `${a};`).join(' ')} }` : '{ none; }';
 
 const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
-  async bind(work, zones, addresses) {
+  async bind(work, zones, addresses, tap) {
     const conf = join(work, 'named.conf');
     await writeFile(
       conf,
@@ -139,6 +189,12 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '  notify no;',
         '  dnssec-validation no;',
         '  allow-transfer { none; };',
+        // BIND files a query with RD set (every stub resolver's) under client, not auth.
+        '  dnstap { auth response; client response; };',
+        `  dnstap-output unix "${tap}";`,
+        // Each response at once, not after 32 of them (fstrm's notify threshold) or a second.
+        '  fstrm-set-output-notify-threshold 1;',
+        '  fstrm-set-flush-timeout 1;',
         '};',
         'controls { };',
         `include "${join(zones, 'named.conf')}";`,
@@ -147,7 +203,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
     );
     return ['named', ['-g', '-n', '1', '-c', conf]];
   },
-  async nsd(work, zones, addresses) {
+  async nsd(work, zones, addresses, tap) {
     const conf = join(work, 'nsd.conf');
     await writeFile(
       conf,
@@ -167,13 +223,18 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '  server-count: 1',
         'remote-control:',
         '  control-enable: no',
+        'dnstap:',
+        '  dnstap-enable: yes',
+        `  dnstap-socket-path: "${tap}"`,
+        '  dnstap-log-auth-query-messages: no',
+        '  dnstap-log-auth-response-messages: yes',
         `include: "${join(zones, 'nsd.conf')}"`,
         '',
       ].join('\n'),
     );
     return ['nsd', ['-d', '-c', conf]];
   },
-  async knot(work, zones, addresses) {
+  async knot(work, zones, addresses, tap) {
     const conf = join(work, 'knot.conf');
     await writeFile(
       conf,
@@ -187,9 +248,15 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '    any: warning',
         'database:',
         `  storage: "${work}"`,
+        'mod-dnstap:',
+        '  - id: tap',
+        `    sink: "unix:${tap}"`,
+        '    log-queries: off',
+        '    log-responses: on',
         'template:',
         '  - id: default',
         `    storage: "${work}"`,
+        '    global-module: mod-dnstap/tap',
         // The zone files are mxplan's: read them whole, never write them back, keep no journal.
         '    zonefile-load: whole',
         '    zonefile-sync: -1',
