@@ -14,6 +14,7 @@
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { canonicalIPv6 } from '../topology/ip.js';
+import { clientLabel, type QueryLogEntry } from './responder/query-log.js';
 import { rcodeName, typeName } from './responder/wire.js';
 
 const CONTENT_TYPE = 'protobuf:dnstap.Dnstap';
@@ -21,24 +22,6 @@ const CONTROL = { ACCEPT: 1, START: 2, STOP: 3, READY: 4, FINISH: 5 } as const;
 const FIELD_CONTENT_TYPE = 1;
 /** Far above any DNS message and its envelope; a longer frame is not dnstap. */
 const MAX_FRAME = 1 << 20;
-
-/** One answered query, from an AUTH_RESPONSE (or BIND's CLIENT_RESPONSE) message. */
-export interface TappedResponse {
-  /** When the response went out, ms since the epoch. */
-  readonly time: number;
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly transport: 'udp' | 'tcp';
-  /** The question as the response carries it; null when the message has none readable. */
-  readonly qname: string | null;
-  readonly qtype: string | null;
-  readonly rcode: string | null;
-  /** Octets of the response message. */
-  readonly size: number;
-  readonly truncated: boolean;
-  /** From the query's arrival to the response, when the server logs both times. */
-  readonly latencyMs: number | undefined;
-}
 
 export interface DnstapListener {
   readonly path: string;
@@ -52,7 +35,7 @@ export interface DnstapListener {
  */
 export async function listenForDnstap(
   path: string,
-  onResponse: (response: TappedResponse) => void,
+  onResponse: (response: QueryLogEntry) => void,
 ): Promise<DnstapListener> {
   await rm(path, { force: true });
   const connections = new Set<Socket>();
@@ -81,7 +64,7 @@ export async function listenForDnstap(
 }
 
 /** One writer's stream: the handshake, then its data frames. */
-function readFrames(socket: Socket, onResponse: (response: TappedResponse) => void): void {
+function readFrames(socket: Socket, onResponse: (response: QueryLogEntry) => void): void {
   let buffer: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
@@ -106,7 +89,7 @@ function readFrames(socket: Socket, onResponse: (response: TappedResponse) => vo
       if (buffer.length < 4 + length) return;
       const frame = buffer.subarray(4, 4 + length);
       buffer = buffer.subarray(4 + length);
-      let response: TappedResponse | undefined;
+      let response: QueryLogEntry | undefined;
       try {
         response = authResponse(frame);
       } catch {
@@ -151,8 +134,8 @@ const AUTH_RESPONSE = 2;
 /** What BIND calls a response to a query with RD set, authoritative data or not. */
 const CLIENT_RESPONSE = 6;
 
-/** The answered query a dnstap frame reports; undefined for any other kind of message. */
-export function authResponse(frame: Uint8Array): TappedResponse | undefined {
+/** The answered query a dnstap frame reports, as the responder logs its own; undefined for any other kind of message. */
+export function authResponse(frame: Uint8Array): QueryLogEntry | undefined {
   const outer = protobufFields(frame);
   const message = outer.get(14)?.[0];
   if (!(message instanceof Uint8Array)) return undefined;
@@ -175,18 +158,19 @@ export function authResponse(frame: Uint8Array): TappedResponse | undefined {
   const querySec = number(8);
   const queryNs = number(9) ?? 0;
   const time = responseSec === undefined ? Date.now() : responseSec * 1000 + responseNs / 1e6;
+  const latency =
+    querySec === undefined || responseSec === undefined
+      ? 0
+      : Math.round((responseSec - querySec) * 1e6 + (responseNs - queryNs) / 1e3) / 1000;
   return {
-    time,
-    clientAddress: addressText(address),
-    clientPort: number(6) ?? 0,
+    time: new Date(time).toISOString(),
+    client: clientLabel(addressText(address), number(6) ?? 0),
     transport: number(3) === 2 ? 'tcp' : 'udp',
     ...question(wire),
     size: wire.length,
     truncated: wire.length >= 3 && (wire[2]! & 0x02) !== 0,
-    latencyMs:
-      querySec === undefined || responseSec === undefined
-        ? undefined
-        : Math.round((responseSec - querySec) * 1e6 + (responseNs - queryNs) / 1e3) / 1000,
+    // From the query's arrival to the response, when the server logs both times (NSD does not).
+    latencyMs: latency,
   };
 }
 
@@ -231,6 +215,11 @@ function protobufFields(data: Uint8Array): Map<number, (bigint | number | Uint8A
       if ((byte & 0x80) === 0) return result;
     }
   };
+  const take = (length: number): Uint8Array => {
+    if (pos + length > data.length) throw new Error('short field');
+    pos += length;
+    return data.subarray(pos - length, pos);
+  };
   while (pos < data.length) {
     const key = Number(varint());
     const field = key >>> 3;
@@ -240,21 +229,13 @@ function protobufFields(data: Uint8Array): Map<number, (bigint | number | Uint8A
         value = varint();
         break;
       case 1:
-        if (pos + 8 > data.length) throw new Error('short fixed64');
-        value = Buffer.from(data.buffer, data.byteOffset + pos, 8).readBigUInt64LE(0);
-        pos += 8;
+        value = Buffer.from(take(8)).readBigUInt64LE(0);
         break;
-      case 2: {
-        const length = Number(varint());
-        if (pos + length > data.length) throw new Error('short field');
-        value = data.subarray(pos, pos + length);
-        pos += length;
+      case 2:
+        value = take(Number(varint()));
         break;
-      }
       case 5:
-        if (pos + 4 > data.length) throw new Error('short fixed32');
-        value = Buffer.from(data.buffer, data.byteOffset + pos, 4).readUInt32LE(0);
-        pos += 4;
+        value = Buffer.from(take(4)).readUInt32LE(0);
         break;
       default:
         throw new Error(`wire type ${key & 7}`);

@@ -13,8 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
-import { listenForDnstap, type DnstapListener, type TappedResponse } from '../dns/dnstap.js';
-import { clientLabel } from '../dns/responder/query-log.js';
+import { listenForDnstap, type DnstapListener } from '../dns/dnstap.js';
 import type { QueryLogEntry } from '../dns/server.js';
 import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
@@ -103,7 +102,7 @@ export async function startNameServers(
       const work = join(base, machine.namespace);
       await mkdir(work, { recursive: true });
       // Listening before the daemon starts: it connects once, at start (fstrm retries only later).
-      const tap = await listenForDnstap(join(taps, `${i}.sock`), (r) => log.tell(queryLogEntry(r)));
+      const tap = await listenForDnstap(join(taps, `${i}.sock`), log.tell);
       listeners.push(tap);
       const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine), tap.path);
       daemons.push(startDaemon(machine, command, args));
@@ -140,21 +139,6 @@ function queryLog() {
         }
       }
     },
-  };
-}
-
-/** A response a daemon reported over dnstap, as the responder logs its own. */
-function queryLogEntry(r: TappedResponse): QueryLogEntry {
-  return {
-    time: new Date(r.time).toISOString(),
-    client: clientLabel(r.clientAddress, r.clientPort),
-    transport: r.transport,
-    qname: r.qname,
-    qtype: r.qtype,
-    rcode: r.rcode,
-    size: r.size,
-    truncated: r.truncated,
-    latencyMs: r.latencyMs ?? 0,
   };
 }
 

@@ -6,7 +6,8 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listenForDnstap, type TappedResponse } from '../../src/dns/dnstap.js';
+import { listenForDnstap } from '../../src/dns/dnstap.js';
+import type { QueryLogEntry } from '../../src/dns/server.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 
 afterAll(removeTempDirs);
@@ -33,7 +34,7 @@ const u32 = (...values: number[]) =>
 describe('listenForDnstap', () => {
   it('closes a connection that writes what is not Frame Streams of dnstap, and goes on listening', async () => {
     const path = join(await tempDir('dnstap'), 'tap.sock');
-    const seen: TappedResponse[] = [];
+    const seen: QueryLogEntry[] = [];
     const tap = await listenForDnstap(path, (r) => seen.push(r));
     try {
       // A frame longer than any DNS message could need.
