@@ -7,11 +7,17 @@
  *   from a main configuration of the lab's that says only where to listen and where its own
  *   files go. One daemon per machine holding name server addresses, in the foreground, in that
  *   machine's namespace; stopped by its pid.
+ *
+ * The caller's domains outside the plan (outside-domains.ts) are served beside the plan's zones,
+ * so that the hosts, which ask only the planned name servers, find their MX: by the responder as
+ * more zones, by the daemons from a directory of their own (<state>/dns/outside-zones), never
+ * in the plan's zone files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
+import type { Zone } from '../dns/records.js';
 import type { QueryLogEntry } from '../dns/server.js';
 import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
@@ -60,11 +66,17 @@ export function nameServerAddresses(machine: Machine): string[] {
 
 export async function startNameServers(
   choice: DnsChoice,
-  options: { readonly plan: Plan; readonly layout: LabLayout; readonly stateDir: string },
+  options: {
+    readonly plan: Plan;
+    readonly layout: LabLayout;
+    readonly stateDir: string;
+    /** Zones outside the plan to serve beside its own (the outside domains'). */
+    readonly outsideZones: readonly Zone[];
+  },
 ): Promise<RunningNameServers> {
   const machines = options.layout.machines.filter((m) => m.nameServers.length > 0);
   if (choice === 'builtin') {
-    const zones = deriveZones(options.plan, { serial: 1 });
+    const zones = [...deriveZones(options.plan, { serial: 1 }), ...options.outsideZones];
     const helpers = await allOrNone(
       machines.map((machine) =>
         Helper.start(machine.namespace, 'dns', { zones, addresses: nameServerAddresses(machine) }),
@@ -92,12 +104,22 @@ export async function startNameServers(
   const zoneDirectory = join(base, 'zones');
   // `mxplan zones --out <dir> --server <choice>`, as the command writes it.
   await writeZoneDirectory(deriveZones(options.plan), { out: zoneDirectory, servers: [choice], zoneDirectory });
+  const included = [zoneDirectory];
+  if (options.outsideZones.length > 0) {
+    const outsideZones = join(base, 'outside-zones');
+    await writeZoneDirectory(options.outsideZones, {
+      out: outsideZones,
+      servers: [choice],
+      zoneDirectory: outsideZones,
+    });
+    included.push(outsideZones);
+  }
   const daemons: Daemon[] = [];
   try {
     for (const machine of machines) {
       const work = join(base, machine.namespace);
       await mkdir(work, { recursive: true });
-      const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine));
+      const [command, args] = await DAEMONS[choice](work, included, nameServerAddresses(machine));
       daemons.push(startDaemon(machine, command, args));
     }
   } catch (error) {
@@ -114,7 +136,12 @@ export async function startNameServers(
   };
 }
 
-type DaemonConfig = (work: string, zones: string, addresses: readonly string[]) => Promise<[string, string[]]>;
+/** A daemon's main configuration in `work`, including the zone stanzas of each directory in `zones`. */
+type DaemonConfig = (
+  work: string,
+  zones: readonly string[],
+  addresses: readonly string[],
+) => Promise<[string, string[]]>;
 
 const v4 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 4);
 const v6 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 6);
@@ -141,7 +168,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '  allow-transfer { none; };',
         '};',
         'controls { };',
-        `include "${join(zones, 'named.conf')}";`,
+        ...zones.map((dir) => `include "${join(dir, 'named.conf')}";`),
         '',
       ].join('\n'),
     );
@@ -167,7 +194,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '  server-count: 1',
         'remote-control:',
         '  control-enable: no',
-        `include: "${join(zones, 'nsd.conf')}"`,
+        ...zones.map((dir) => `include: "${join(dir, 'nsd.conf')}"`),
         '',
       ].join('\n'),
     );
@@ -194,7 +221,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '    zonefile-load: whole',
         '    zonefile-sync: -1',
         '    journal-content: none',
-        `include: "${join(zones, 'knot.conf')}"`,
+        ...zones.map((dir) => `include: "${join(dir, 'knot.conf')}"`),
         '',
       ].join('\n'),
     );

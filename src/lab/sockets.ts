@@ -6,7 +6,7 @@
 import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { Helper } from './ipc.js';
-import type { ConnectArgs } from './sockets-helper.js';
+import type { Accepted, ConnectArgs, ListenArgs } from './sockets-helper.js';
 
 /** Longer than any caller waits: a connection through a cut link is given up here at the latest. */
 export const DIAL_LIMIT_MS = 30_000;
@@ -27,6 +27,31 @@ export class NamespaceSockets {
     const args: ConnectArgs = { address, port, timeoutMs: Math.min(timeoutMs, DIAL_LIMIT_MS) };
     const { handle } = await this.helper.callWithHandle('connect', args);
     return handle as Socket;
+  }
+
+  /**
+   * Listens in the namespace; each connection comes to `onConnection` unread, with its peer as
+   * the listener saw it there. Until stop().
+   */
+  async listen(
+    address: string,
+    port: number,
+    onConnection: (socket: Socket, remote: Accepted['remote']) => void,
+  ): Promise<void> {
+    const args: ListenArgs = { address, port };
+    const waiting: [Socket, Accepted][] = [];
+    let id: number | undefined;
+    const take = (socket: Socket, event: Accepted) => {
+      if (id === undefined) waiting.push([socket, event]);
+      else if (event.accepted === id) onConnection(socket, event.remote);
+    };
+    // Heard before the call returns: a connection may come before its answer.
+    this.helper.onEvent((event, handle) => {
+      if (handle && typeof (event as Partial<Accepted>).accepted === 'number')
+        take(handle as Socket, event as Accepted);
+    });
+    ({ listener: id } = await this.helper.call<{ listener: number }>('listen', args));
+    for (const [socket, event] of waiting.splice(0)) take(socket, event);
   }
 
   /** A UDP socket bound in the namespace, of one address family. */
