@@ -205,7 +205,7 @@ function exchangesOf(plan: Plan, outside: OutsideAddresses, domains: readonly st
     return {
       domain: name,
       exchange: exchangeOf(name),
-      addresses: [free((n) => `${v4}.${n}`, taken), free((n) => `${v6}::${n.toString(16)}`, taken)],
+      addresses: [free((n) => `${v4}.${n}`, taken), free((n) => `${v6}::${n}`, taken)],
     };
   });
 }
