@@ -10,7 +10,6 @@ import { startRelay } from '../mail/relay.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { familiesOf } from '../sandbox/sandbox.js';
 import { familyOf } from '../topology/ip.js';
-import type { Plan } from '../topology/types.js';
 import { report, type Operation } from './ipc.js';
 import { revivePlan, type PackedPlan } from './plan-transfer.js';
 

@@ -18,6 +18,8 @@ export interface ConnectArgs {
 }
 
 export interface ListenArgs {
+  /** The lab's name for the listener, on every connection it hands over. */
+  readonly id: number;
   readonly address: string;
   readonly port: number;
 }
@@ -30,12 +32,10 @@ export interface Accepted {
 }
 
 export function socketOperations(): Record<string, Operation> {
-  let listeners = 0;
   return {
     // A listener here whose every connection goes to the lab's process, unread (pauseOnConnect).
-    listen: ({ address, port }: ListenArgs) =>
+    listen: ({ id, address, port }: ListenArgs) =>
       new Promise((resolve, reject) => {
-        const id = ++listeners;
         const server = createServer({ pauseOnConnect: true }, (socket) => {
           const accepted: Accepted = {
             accepted: id,
@@ -46,7 +46,7 @@ export function socketOperations(): Record<string, Operation> {
         server.once('error', reject);
         server.listen({ host: address, port }, () => {
           server.off('error', reject);
-          resolve({ listener: id });
+          resolve(undefined);
         });
       }),
     connect: ({ address, port, timeoutMs }: ConnectArgs) =>

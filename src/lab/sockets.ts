@@ -12,6 +12,8 @@ import type { Accepted, ConnectArgs, ListenArgs } from './sockets-helper.js';
 export const DIAL_LIMIT_MS = 30_000;
 
 export class NamespaceSockets {
+  private listeners = 0;
+
   private constructor(private readonly helper: Helper) {}
 
   static async start(namespace: string): Promise<NamespaceSockets> {
@@ -38,20 +40,13 @@ export class NamespaceSockets {
     port: number,
     onConnection: (socket: Socket, remote: Accepted['remote']) => void,
   ): Promise<void> {
-    const args: ListenArgs = { address, port };
-    const waiting: [Socket, Accepted][] = [];
-    let id: number | undefined;
-    const take = (socket: Socket, event: Accepted) => {
-      if (id === undefined) waiting.push([socket, event]);
-      else if (event.accepted === id) onConnection(socket, event.remote);
-    };
+    const args: ListenArgs = { id: ++this.listeners, address, port };
     // Heard before the call returns: a connection may come before its answer.
     this.helper.onEvent((event, handle) => {
-      if (handle && typeof (event as Partial<Accepted>).accepted === 'number')
-        take(handle as Socket, event as Accepted);
+      const accepted = event as Partial<Accepted>;
+      if (handle && accepted.accepted === args.id) onConnection(handle as Socket, accepted.remote!);
     });
-    ({ listener: id } = await this.helper.call<{ listener: number }>('listen', args));
-    for (const [socket, event] of waiting.splice(0)) take(socket, event);
+    await this.helper.call('listen', args);
   }
 
   /** A UDP socket bound in the namespace, of one address family. */
