@@ -7,7 +7,8 @@
  *
  * Messages are structured clones ('advanced' serialization): plans, zones and buffers cross as
  * they are. A call is { id, op, args }; its answer { id, ok, result | error }, with a handle when
- * the result is a socket; { event } is anything the helper reports unasked, in order.
+ * the result is a socket; { event } is anything the helper reports unasked, in order (with a
+ * handle when it is a connection the helper accepted).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket as DgramSocket } from 'node:dgram';
@@ -52,7 +53,7 @@ export class Helper {
     number,
     { resolve: (answer: { result: unknown; handle?: Handle }) => void; reject: (error: Error) => void }
   >();
-  private readonly listeners = new Set<(event: unknown) => void>();
+  private readonly listeners = new Set<(event: unknown, handle?: Handle) => void>();
   private stderr = '';
   /** Settles when the helper has exited, with its exit code (null after a signal). */
   readonly exited: Promise<number | null>;
@@ -67,7 +68,9 @@ export class Helper {
     child.stderr?.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
     child.on('message', (message: Answer | Unasked, handle?: Handle) => {
       if ('event' in message) {
-        for (const listener of this.listeners) listener(message.event);
+        // A socket handed with an event (an accepted connection) is its listener's; unheard, it is closed.
+        if (handle && this.listeners.size === 0) (handle as { destroy?(): void }).destroy?.();
+        for (const listener of this.listeners) listener(message.event, handle);
         return;
       }
       if (!('id' in message)) return;
@@ -155,7 +158,8 @@ export class Helper {
     });
   }
 
-  onEvent(listener: (event: unknown) => void): () => void {
+  /** Adds a listener to what the helper reports unasked; a handle comes with an accepted connection. */
+  onEvent(listener: (event: unknown, handle?: Handle) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -223,7 +227,7 @@ export function serve(operations: Record<string, Operation>, stop: () => Promise
   });
 }
 
-/** Reports something the lab did not ask for (an event), in order. */
-export function report(event: unknown): void {
-  process.send?.({ event });
+/** Reports something the lab did not ask for (an event), in order; with a socket to hand over, if any. */
+export function report(event: unknown, handle?: Handle): void {
+  process.send?.({ event }, handle as Socket | undefined);
 }

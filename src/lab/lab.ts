@@ -6,7 +6,8 @@
  *
  *   switch ─┬─ host-<id> ...     planned addresses, port 25 (and Dovecot's 143, 110)
  *           ├─ dns-<name> ...    planned name server addresses, port 53
- *           └─ outside           203.0.113.1, 3fff::1: verify's sender, a receiver for outbound mail
+ *           └─ outside           203.0.113.1, 3fff::1: verify's sender, a receiver for outbound mail;
+ *                                .25, ::25, ...: the exchanges of the caller's outside domains
  *
  * The caller (verify, the CLI) stays in the root namespace, which the lab never changes and from
  * which nothing dials a lab address. It reaches the lab through sockets opened in the outside
@@ -14,7 +15,9 @@
  * to a planned host exactly as an Internet MTA would, so a refusal or a timeout is the host's
  * own. Clients that take only an address and a port get loopback forwarders (forward.ts): the
  * DNS endpoint (c-ares), one per planned address (endpoints.json, for a person's swaks), IMAP and
- * POP3 per store.
+ * POP3 per store. The caller's domains outside the plan (verify's receiver) are served by the
+ * plan's name servers at exchanges in the outside namespace, whose connections are joined on to
+ * the caller's listener (outside-domains.ts).
  *
  * Every namespace carries a prefix naming this process (names.ts). They are removed by close(),
  * at process exit (synchronously, in an exit hook), by the CLI on Ctrl-C and SIGTERM
@@ -56,6 +59,8 @@ import { waitForZone } from './readiness.js';
 import { startRelays } from './relays.js';
 import { SMTP_PORT } from './relay-helper.js';
 import { NamespaceSockets } from './sockets.js';
+import { startOutsideDomains } from './outside-domains.js';
+import { outsideZone } from '../sandbox/outside.js';
 
 export interface LabChoice {
   readonly mta: MtaChoice;
@@ -114,7 +119,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const stateDir = resolve(options.stateDir);
   await prepareStateDir(stateDir);
   await removeStaleLabs();
-  const layout = layLab(plan, labNames(newPrefix()), options.internet ?? DEFAULT_OUTSIDE);
+  const outsideDomains = options.outside ?? [];
+  const layout = layLab(
+    plan,
+    labNames(newPrefix()),
+    options.internet ?? DEFAULT_OUTSIDE,
+    outsideDomains.map((d) => d.domain),
+  );
 
   const listeners = new Set<ActivityListener>();
   const emit = (activity: Activity) => tellEach(listeners, activity);
@@ -132,7 +143,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const outside = await NamespaceSockets.start(layout.outside.namespace);
     undo.push(() => outside.stop());
 
-    const dns = await startNameServers(options.dns, { plan, layout, stateDir });
+    const callerLinks = await startOutsideDomains(plan, layout.exchanges, outsideDomains, outside);
+    undo.push(async () => callerLinks.close());
+
+    const dns = await startNameServers(options.dns, {
+      plan,
+      layout,
+      stateDir,
+      outsideZones: layout.exchanges.map(outsideZone),
+    });
     undo.push(() => dns.stop());
     const upstream: Upstream = {
       udp: (family) => outside.udp(family),
@@ -173,7 +192,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await mkdir(outsideMaildir, { recursive: true });
     const receiver = await Helper.start(layout.outside.namespace, 'receiver', {
       name: 'mx.outside.invalid',
-      dualStack: true,
+      addresses: [layout.outside.ipv4[0]!, layout.outside.ipv6[0]!],
       maildirRoot: outsideMaildir,
     });
     undo.push(() => receiver.stop());
@@ -259,12 +278,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       nameServers,
       outsideMaildir,
       dns: { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
-      // Domains outside the plan (verify's receiver) are not served yet: the lab's hosts reach
-      // only the lab, and the caller's listener is in the root namespace (docs/lab.md, "Not yet").
-      outside: [],
+      outside: layout.exchanges,
       connector: {
-        // The hosts connect from their planned addresses.
-        sourceOf: (remote) => (hostAt.has(canonicalIP(remote.host)) ? remote.host : undefined),
+        // The peer the outside's listener saw, when it is a planned host's.
+        sourceOf: (remote) => {
+          const source = callerLinks.sourceOf(remote);
+          return source !== undefined && hostAt.has(source) ? source : undefined;
+        },
         // Port 25 only: the lab's web hosts serve no HTTPS yet (it runs without TLS, issue 14).
         endpointFor: (address, port = SMTP_PORT) =>
           port === SMTP_PORT ? smtp.get(canonicalIP(address))?.endpoint : undefined,

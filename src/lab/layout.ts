@@ -8,6 +8,8 @@
  * outside's network, two hosts at one address, a name server sharing only some addresses with a
  * host.
  */
+import type { OutsideExchange } from '../sandbox/engine.js';
+import { exchangeOf, outsideDomainName } from '../sandbox/outside.js';
 import { canonicalIP, familyOf, ipv6Nibbles, networkContains, parseCidr } from '../topology/ip.js';
 import type { NameServer, Plan } from '../topology/types.js';
 import { LabError } from './exec.js';
@@ -22,10 +24,17 @@ export interface OutsideAddresses {
 /** TEST-NET-3 (RFC 5737) and the IPv6 documentation prefix 3fff::/20 (RFC 9637). */
 export const DEFAULT_OUTSIDE: OutsideAddresses = { ipv4: '203.0.113.1', ipv6: '3fff::1' };
 
+/** The outside's /24 and /64, as "a.b.c" and "xxxx:xxxx:xxxx:xxxx". */
+function outsidePrefixes(outside: OutsideAddresses): { v4: string; v6: string } {
+  return {
+    v4: outside.ipv4.split('.').slice(0, 3).join('.'),
+    v6: ipv6Nibbles(outside.ipv6).slice(0, 16).match(/.{4}/g)!.join(':'),
+  };
+}
+
 /** The network around an outside address that no planned address may be in: its /24, its /64. */
 function outsideNetworks(outside: OutsideAddresses): string[] {
-  const v4 = outside.ipv4.split('.').slice(0, 3).join('.');
-  const v6 = ipv6Nibbles(outside.ipv6).slice(0, 16).match(/.{4}/g)!.join(':');
+  const { v4, v6 } = outsidePrefixes(outside);
   return [`${v4}.0/24`, canonicalIP(`${v6}::`) + '/64'];
 }
 
@@ -50,14 +59,25 @@ export interface LabLayout {
   readonly names: LabNames;
   /** Every machine, the outside last. */
   readonly machines: readonly Machine[];
+  /**
+   * The outside: its first address of each family is its own (where verify's sender dials from,
+   * and the outside's receiver); the others are the exchanges of the outside domains.
+   */
   readonly outside: Machine;
+  /** The caller's domains outside the plan (EngineOptions `outside`), each at addresses of the outside. */
+  readonly exchanges: readonly OutsideExchange[];
   /** The machine of a planned host. */
   host(hostId: string): Machine;
   /** Every planned name server address the lab serves, in the plan's order (IPv4 before IPv6 of each). */
   readonly nameServerAddresses: readonly string[];
 }
 
-export function layLab(plan: Plan, names: LabNames, outside: OutsideAddresses = DEFAULT_OUTSIDE): LabLayout {
+export function layLab(
+  plan: Plan,
+  names: LabNames,
+  outside: OutsideAddresses = DEFAULT_OUTSIDE,
+  outsideDomains: readonly string[] = [],
+): LabLayout {
   for (const [family, address] of [
     [4, outside.ipv4],
     [6, outside.ipv6],
@@ -141,18 +161,20 @@ export function layLab(plan: Plan, names: LabNames, outside: OutsideAddresses = 
   if (nameServerAddresses.length === 0)
     throw new LabError('the plan names no name server with an address: nothing in the lab would answer DNS');
 
+  const exchanges = exchangesOf(plan, outside, outsideDomains);
   const outsideMachine = add({
     namespace: names.outside,
     kind: 'outside',
     nameServers: [],
-    ipv4: [outside.ipv4],
-    ipv6: [outside.ipv6],
+    ipv4: [outside.ipv4, ...exchanges.map((e) => e.addresses[0]!)],
+    ipv6: [outside.ipv6, ...exchanges.map((e) => e.addresses[1]!)],
   });
 
   return {
     names,
     machines,
     outside: outsideMachine,
+    exchanges,
     host: (hostId) => {
       const machine = hosts.get(hostId);
       if (!machine) throw new LabError(`no planned host "${hostId}"`);
@@ -160,6 +182,32 @@ export function layLab(plan: Plan, names: LabNames, outside: OutsideAddresses = 
     },
     nameServerAddresses,
   };
+}
+
+/**
+ * Each outside domain's exchange, mx.<domain>, at an IPv4 and an IPv6 address of its own in the
+ * outside's /24 and /64 (where no planned address may be), from ::25 and .25 on: the outside's
+ * own address keeps its receiver, and each exchange's port 25 is the caller's listener.
+ */
+function exchangesOf(plan: Plan, outside: OutsideAddresses, domains: readonly string[]): OutsideExchange[] {
+  const { v4, v6 } = outsidePrefixes(outside);
+  const own = new Set([canonicalIP(outside.ipv4), canonicalIP(outside.ipv6)]);
+  const free = (make: (n: number) => string, taken: Set<string>) => {
+    for (let n = 25; n < 255; n++) {
+      const address = canonicalIP(make(n));
+      if (!own.has(address) && !taken.has(address)) return (taken.add(address), address);
+    }
+    throw new LabError(`the lab's outside has no address left for another outside domain (${domains.length} asked)`);
+  };
+  const taken = new Set<string>();
+  return domains.map((domain) => {
+    const name = outsideDomainName(plan, domain);
+    return {
+      domain: name,
+      exchange: exchangeOf(name),
+      addresses: [free((n) => `${v4}.${n}`, taken), free((n) => `${v6}::${n}`, taken)],
+    };
+  });
 }
 
 /** 02:6d:78:.. (locally administered, "mx"), then the port. */

@@ -7,6 +7,11 @@
  *   from a main configuration of the lab's that says only where to listen and where its own
  *   files go. One daemon per machine holding name server addresses, in the foreground, in that
  *   machine's namespace; stopped by its pid.
+ *
+ * The caller's domains outside the plan (outside-domains.ts) are served beside the plan's zones,
+ * so that the hosts, which ask only the planned name servers, find their MX: by the responder as
+ * more zones, by the daemons from a directory of their own (<state>/dns/outside-zones), never
+ * in the plan's zone files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
 import { listenForDnstap, type DnstapListener } from '../dns/dnstap.js';
+import type { Zone } from '../dns/records.js';
 import type { QueryLogEntry } from '../dns/server.js';
 import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
@@ -61,11 +67,17 @@ export function nameServerAddresses(machine: Machine): string[] {
 
 export async function startNameServers(
   choice: DnsChoice,
-  options: { readonly plan: Plan; readonly layout: LabLayout; readonly stateDir: string },
+  options: {
+    readonly plan: Plan;
+    readonly layout: LabLayout;
+    readonly stateDir: string;
+    /** Zones outside the plan to serve beside its own (the outside domains'). */
+    readonly outsideZones: readonly Zone[];
+  },
 ): Promise<RunningNameServers> {
   const machines = options.layout.machines.filter((m) => m.nameServers.length > 0);
   if (choice === 'builtin') {
-    const zones = deriveZones(options.plan, { serial: 1 });
+    const zones = [...deriveZones(options.plan, { serial: 1 }), ...options.outsideZones];
     const helpers = await allOrNone(
       machines.map((machine) =>
         Helper.start(machine.namespace, 'dns', { zones, addresses: nameServerAddresses(machine) }),
@@ -87,6 +99,16 @@ export async function startNameServers(
   const zoneDirectory = join(base, 'zones');
   // `mxplan zones --out <dir> --server <choice>`, as the command writes it.
   await writeZoneDirectory(deriveZones(options.plan), { out: zoneDirectory, servers: [choice], zoneDirectory });
+  const included = [zoneDirectory];
+  if (options.outsideZones.length > 0) {
+    const outsideZones = join(base, 'outside-zones');
+    await writeZoneDirectory(options.outsideZones, {
+      out: outsideZones,
+      servers: [choice],
+      zoneDirectory: outsideZones,
+    });
+    included.push(outsideZones);
+  }
   const daemons: Daemon[] = [];
   const log = queryLog();
   // The dnstap sockets: a short directory of their own (a UNIX socket path has 108 octets at most).
@@ -104,7 +126,7 @@ export async function startNameServers(
       // Listening before the daemon starts: it connects once, at start (fstrm retries only later).
       const tap = await listenForDnstap(join(taps, `${i}.sock`), log.tell);
       listeners.push(tap);
-      const [command, args] = await DAEMONS[choice](work, zoneDirectory, nameServerAddresses(machine), tap.path);
+      const [command, args] = await DAEMONS[choice](work, included, nameServerAddresses(machine), tap.path);
       daemons.push(startDaemon(machine, command, args));
     }
   } catch (error) {
@@ -142,10 +164,13 @@ function queryLog() {
   };
 }
 
-/** The daemon's configuration in `work`, its dnstap output to the socket `tap`; its command line. */
+/**
+ * A daemon's main configuration in `work`, including the zone stanzas of each directory in
+ * `zones`, its dnstap output to the socket `tap`; its command line.
+ */
 type DaemonConfig = (
   work: string,
-  zones: string,
+  zones: readonly string[],
   addresses: readonly string[],
   tap: string,
 ) => Promise<[string, string[]]>;
@@ -181,7 +206,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '  fstrm-set-flush-timeout 1;',
         '};',
         'controls { };',
-        `include "${join(zones, 'named.conf')}";`,
+        ...zones.map((dir) => `include "${join(dir, 'named.conf')}";`),
         '',
       ].join('\n'),
     );
@@ -212,7 +237,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         `  dnstap-socket-path: "${tap}"`,
         '  dnstap-log-auth-query-messages: no',
         '  dnstap-log-auth-response-messages: yes',
-        `include: "${join(zones, 'nsd.conf')}"`,
+        ...zones.map((dir) => `include: "${join(dir, 'nsd.conf')}"`),
         '',
       ].join('\n'),
     );
@@ -245,7 +270,7 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
         '    zonefile-load: whole',
         '    zonefile-sync: -1',
         '    journal-content: none',
-        `include: "${join(zones, 'knot.conf')}"`,
+        ...zones.map((dir) => `include: "${join(dir, 'knot.conf')}"`),
         '',
       ].join('\n'),
     );

@@ -10,7 +10,9 @@
  *   permanent neighbour entry for each. No default route: an address outside the lab is
  *   unreachable (ENETUNREACH), and the bridge leads nowhere else. A machine without IPv6
  *   addresses has IPv6 off on its link, so it cannot reach IPv6 hosts through a link-local
- *   address either (as on the real network, a host reaches only the families it has).
+ *   address either (as on the real network, a host reaches only the families it has). The
+ *   outside's routes name its own address as their source: the outside domains' exchanges
+ *   beside it only take connections.
  *
  * Cutting a machine off sets the switch end of its link down. With the neighbours permanent, no
  * address resolution fails fast (an ARP failure would say "no route to host" within seconds):
@@ -23,7 +25,7 @@
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { familyOf } from '../topology/ip.js';
+import { familyOf, type Family } from '../topology/ip.js';
 import { inNamespace, LabError, must, mustSync, run } from './exec.js';
 import type { LabLayout, Machine } from './layout.js';
 
@@ -108,12 +110,17 @@ function machineCommands(machines: readonly Machine[], self: Machine): string[] 
     ...self.ipv4.map((a) => `addr add ${a}/32 dev eth0`),
     ...self.ipv6.map((a) => `addr add ${a}/128 dev eth0 nodad`),
   ];
+  // The outside dials from its own address, never from an outside domain's exchange beside it
+  // (RFC 6724 would not tell 3fff::1 from 3fff::25).
+  const source = (family: Family | undefined) =>
+    self.kind === 'outside' ? ` src ${(family === 4 ? self.ipv4 : self.ipv6)[0]}` : '';
   for (const other of machines) {
     if (other === self) continue;
     for (const address of [...other.ipv4, ...other.ipv6]) {
-      if (!families.has(familyOf(address))) continue;
-      const prefix = familyOf(address) === 4 ? 32 : 128;
-      lines.push(`route add ${address}/${prefix} dev eth0`);
+      const family = familyOf(address);
+      if (!families.has(family)) continue;
+      const prefix = family === 4 ? 32 : 128;
+      lines.push(`route add ${address}/${prefix} dev eth0${source(family)}`);
       lines.push(`neigh replace ${address} lladdr ${other.mac} dev eth0 nud permanent`);
     }
   }

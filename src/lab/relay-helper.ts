@@ -10,12 +10,11 @@ import { startRelay } from '../mail/relay.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { familiesOf } from '../sandbox/sandbox.js';
 import { familyOf } from '../topology/ip.js';
-import type { Plan } from '../topology/types.js';
 import { report, type Operation } from './ipc.js';
-import { revivePlan } from './plan-transfer.js';
+import { revivePlan, type PackedPlan } from './plan-transfer.js';
 
 export interface RelayInit {
-  readonly plan: Plan;
+  readonly plan: PackedPlan;
   readonly hostId: string;
   readonly stateDir: string;
   /** The planned name servers' addresses, in the plan's order. */

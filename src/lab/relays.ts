@@ -9,18 +9,20 @@ import { hostLayout } from '../state-layout.js';
 import { LabError } from './exec.js';
 import { Helper } from './ipc.js';
 import type { LabMta, MtaContext } from './mta.js';
+import { packPlan } from './plan-transfer.js';
 import type { RelayInit } from './relay-helper.js';
 import { waitUntilAnswering } from './readiness.js';
 
 export async function startRelays(context: MtaContext): Promise<LabMta> {
   const { plan, layout, stateDir } = context;
+  const packed = packPlan(plan);
   const running = new Map<string, Helper>();
   let lastMail = Date.now();
   const start = async (hostId: string, options: { linkUp?: boolean } = {}) => {
     if (running.has(hostId)) return;
     const machine = layout.host(hostId);
     const init: RelayInit = {
-      plan,
+      plan: packed,
       hostId,
       stateDir,
       nameServers: layout.nameServerAddresses,

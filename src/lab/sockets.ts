@@ -6,12 +6,14 @@
 import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { Helper } from './ipc.js';
-import type { ConnectArgs } from './sockets-helper.js';
+import type { Accepted, ConnectArgs, ListenArgs } from './sockets-helper.js';
 
 /** Longer than any caller waits: a connection through a cut link is given up here at the latest. */
 export const DIAL_LIMIT_MS = 30_000;
 
 export class NamespaceSockets {
+  private listeners = 0;
+
   private constructor(private readonly helper: Helper) {}
 
   static async start(namespace: string): Promise<NamespaceSockets> {
@@ -27,6 +29,24 @@ export class NamespaceSockets {
     const args: ConnectArgs = { address, port, timeoutMs: Math.min(timeoutMs, DIAL_LIMIT_MS) };
     const { handle } = await this.helper.callWithHandle('connect', args);
     return handle as Socket;
+  }
+
+  /**
+   * Listens in the namespace; each connection comes to `onConnection` unread, with its peer as
+   * the listener saw it there. Until stop().
+   */
+  async listen(
+    address: string,
+    port: number,
+    onConnection: (socket: Socket, remote: Accepted['remote']) => void,
+  ): Promise<void> {
+    const args: ListenArgs = { id: ++this.listeners, address, port };
+    // Heard before the call returns: a connection may come before its answer.
+    this.helper.onEvent((event, handle) => {
+      const accepted = event as Partial<Accepted>;
+      if (handle && accepted.accepted === args.id) onConnection(handle as Socket, accepted.remote!);
+    });
+    await this.helper.call('listen', args);
   }
 
   /** A UDP socket bound in the namespace, of one address family. */

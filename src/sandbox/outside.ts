@@ -45,21 +45,17 @@ export async function startOutside(plan: Plan, domains: readonly OutsideDomain[]
     throw new Error('no free outside address');
   };
   const exchanges: (OutsideExchange & { endpoint: Endpoint })[] = domains.map(({ domain, endpoint }) => {
-    const name = canonicalName(domain);
-    const zone = planZones(plan).find((z) => isInZone(name, z) || isInZone(z, name));
-    // The caller's mistake (verify picks a free name): nothing a user can change.
-    if (zone) throw new Error(`outside domain ${name} overlaps the plan's zone ${zone}`);
+    const name = outsideDomainName(plan, domain);
     return {
       domain: name,
-      exchange: `mx.${name}`,
+      exchange: exchangeOf(name),
       addresses: [free(benchmarkingV4()), free(documentationV6())],
       endpoint,
     };
   });
 
-  const sources = new Map<number, string>();
+  const links = new CallerLinks();
   const servers: Server[] = [];
-  const sockets = new Set<Socket>();
   /** By host id, then outside address. */
   const forwarders = new Map<string, Map<string, Endpoint>>();
   try {
@@ -70,39 +66,63 @@ export async function startOutside(plan: Plan, domains: readonly OutsideDomain[]
         for (const address of exchange.addresses) {
           const source = (familyOf(address) === 4 ? host.ipv4 : host.ipv6)[0];
           if (source === undefined) continue; // a host cannot dial a family it has no address in
-          const server = forwarder(exchange.endpoint, source, sources, sockets);
+          const server = createServer((client) => links.join(client, exchange.endpoint, source));
           servers.push(server);
           mine.set(address, await listening(server));
         }
     }
   } catch (error) {
-    await closeAll(servers, sockets);
+    await closeAll(servers, links);
     throw error;
   }
 
   return {
     exchanges: exchanges.map(({ domain, exchange, addresses }) => ({ domain, exchange, addresses })),
-    zones: exchanges.map(zoneOf),
+    zones: exchanges.map(outsideZone),
     endpointFor: (host, address) => forwarders.get(host.id)?.get(canonicalIP(address)),
-    sourceOf: (remote) => (remote.host === LOOPBACK ? sources.get(remote.port) : undefined),
-    close: () => closeAll(servers, sockets),
+    sourceOf: (remote) => links.sourceOf(remote),
+    close: () => closeAll(servers, links),
   };
 }
 
-/** A listener that connects each client on to `upstream`, noting which planned address stands behind it. */
-function forwarder(upstream: Endpoint, source: string, sources: Map<number, string>, sockets: Set<Socket>): Server {
-  return createServer((client) => {
+/**
+ * An outside domain's name, canonical, once it is known to lie inside no zone of the plan (nor
+ * hold one): the caller's mistake otherwise (verify picks a free name), nothing a user can change.
+ */
+export function outsideDomainName(plan: Plan, domain: string): string {
+  const name = canonicalName(domain);
+  const zone = planZones(plan).find((z) => isInZone(name, z) || isInZone(z, name));
+  if (zone) throw new Error(`outside domain ${name} overlaps the plan's zone ${zone}`);
+  return name;
+}
+
+/** The MX target an engine publishes for an outside domain. */
+export function exchangeOf(domain: string): string {
+  return `mx.${domain}`;
+}
+
+/**
+ * Connections from the plan's hosts to an outside domain's exchange, each joined on to the
+ * caller's endpoint, with the planned address behind it noted by the local port of the onward
+ * connection: the remote port the caller's listener sees, so `sourceOf` names the host.
+ */
+export class CallerLinks {
+  private readonly sources = new Map<number, string>();
+  private readonly sockets = new Set<Socket>();
+
+  /** Joins `client` (a host's connection, paused or not yet read) on to `upstream`, as coming from `source`. */
+  join(client: Socket, upstream: Endpoint, source: string): void {
     const onward = connect(upstream.port, upstream.host);
     let port: number | undefined;
     const end = () => {
-      if (port !== undefined) sources.delete(port);
+      if (port !== undefined) this.sources.delete(port);
       client.destroy();
       onward.destroy();
-      sockets.delete(client);
-      sockets.delete(onward);
+      this.sockets.delete(client);
+      this.sockets.delete(onward);
     };
-    sockets.add(client);
-    sockets.add(onward);
+    this.sockets.add(client);
+    this.sockets.add(onward);
     for (const socket of [client, onward]) {
       socket.setNoDelay(true);
       socket.on('error', end);
@@ -111,11 +131,23 @@ function forwarder(upstream: Endpoint, source: string, sources: Map<number, stri
     // Noted before a byte flows either way: the caller's listener asks only once the client speaks.
     onward.once('connect', () => {
       port = onward.localPort!;
-      sources.set(port, source);
+      this.sources.set(port, source);
       client.pipe(onward);
       onward.pipe(client);
     });
-  });
+  }
+
+  /** The planned address behind a connection the caller's listener took from `remote`. */
+  sourceOf(remote: Endpoint): string | undefined {
+    return remote.host === LOOPBACK ? this.sources.get(remote.port) : undefined;
+  }
+
+  /** Ends every joined connection. */
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.sources.clear();
+  }
 }
 
 function listening(server: Server): Promise<Endpoint> {
@@ -129,14 +161,13 @@ function listening(server: Server): Promise<Endpoint> {
   });
 }
 
-async function closeAll(servers: readonly Server[], sockets: Set<Socket>): Promise<void> {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
+async function closeAll(servers: readonly Server[], links: CallerLinks): Promise<void> {
+  links.close();
   await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 }
 
 /** An outside domain's zone: SOA, NS, MX, and the addresses of its exchange and name server. */
-function zoneOf({ domain, exchange, addresses }: OutsideExchange): Zone {
+export function outsideZone({ domain, exchange, addresses }: OutsideExchange): Zone {
   const ns = `ns.${domain}`;
   const records: ResourceRecord[] = [
     {

@@ -4,6 +4,8 @@
  *   is unreachable, while the planned ones are reached;
  * - the root namespace gains no link, address or route (so nothing leads from it into the lab:
  *   the lab's addresses are not tried from the root, which would send packets to a real network);
+ *   an outside domain's exchange listens in the outside namespace only, and what a host sends
+ *   there reaches the caller's listener on loopback through the lab's process;
  * - a lab killed with SIGKILL leaves its namespaces and daemons, and the next start removes them,
  *   as `mxplan sandbox --lab --cleanup` does; SIGTERM removes them at once;
  * - off Linux or without root, --lab exits 2 with one line pointing at the loopback sandbox;
@@ -12,6 +14,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Lab } from '../../src/lab/lab.js';
@@ -61,6 +64,20 @@ function connectFrom(namespace: string, address: string, port: number): string {
     `s.on('connect',()=>{console.log('connected');s.destroy()});` +
     `s.on('timeout',()=>{console.log('ETIMEDOUT');s.destroy()});s.on('error',e=>console.log(e.code))`;
   return ip('netns', 'exec', namespace, process.execPath, '-e', script, address, String(port)).trim();
+}
+
+/** The local addresses of the TCP listeners in a namespace (the root one without), sorted. */
+function listening(namespace?: string): string {
+  const ss = ['ss', '-Hltn'];
+  const out = namespace
+    ? ip('netns', 'exec', namespace, ...ss)
+    : execFileSync(ss[0]!, ss.slice(1), { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[3])
+    .filter((a): a is string => a !== undefined)
+    .sort()
+    .join('\n');
 }
 
 /** The root namespace's own addresses other than loopback. */
@@ -170,12 +187,36 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
 
   it('reaches the planned addresses and nothing else; the root namespace gains no link, address or route', async () => {
     const before = rootNetwork();
+    // The caller's listener for an outside domain: on loopback, in the root namespace.
+    const callers: string[] = [];
+    const caller = createServer((socket) => {
+      callers.push(socket.remoteAddress!);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => caller.listen(0, '127.0.0.1', resolve));
+    const port = (caller.address() as { port: number }).port;
     const lab = (await labFactory({ mta: 'builtin', dns: 'builtin' })({
       plan,
       stateDir: join(await labDir('lab-apart'), 'state'),
+      outside: [{ domain: 'safety-receiver.test', endpoint: { host: '127.0.0.1', port } }],
     })) as Lab;
     try {
       expect(rootNetwork()).toEqual(before);
+      const [exchange] = lab.outside;
+      expect(exchange!.addresses).toHaveLength(2);
+      for (const address of exchange!.addresses) {
+        // Its port 25 is a listener of the outside namespace, and of no other.
+        expect(listening(lab.layout.outside.namespace)).toContain(
+          `${address.includes(':') ? `[${address}]` : address}:25`,
+        );
+        for (const ns of lab.namespaces.filter((n) => n !== lab.layout.outside.namespace))
+          expect(listening(ns), ns).not.toContain(address);
+        expect(listening()).not.toContain(address);
+      }
+      // A host reaches it over the lab's links; the connection arrives at the caller's listener.
+      const [v4] = exchange!.addresses;
+      expect(connectFrom(lab.layout.host('store1').namespace, v4!, 25)).toBe('connected');
+      await vi.waitFor(() => expect(callers).toEqual(['127.0.0.1']), { timeout: 10_000, interval: 50 });
       const store1 = lab.layout.host('store1');
       const store2 = lab.layout.host('store2');
       // A positive control: the same probe reaches a planned host.
@@ -194,6 +235,7 @@ describe.runIf(haveLab())('the lab, kept apart', () => {
       expect(ip('-n', lab.layout.names.switch, '-o', 'addr', 'show', 'scope', 'global')).toBe('');
     } finally {
       await lab.close();
+      await new Promise<void>((resolve) => caller.close(() => resolve()));
     }
     expect(rootNetwork()).toEqual(before);
     expect(labLeftovers(namespaceEntries([]))).toEqual([]);

@@ -31,8 +31,6 @@ export const LAB_TOOLS = [
   'knotd',
 ] as const;
 
-/** The lab's hosts reach only the lab; verify's receiver listens in the root namespace (docs/lab.md). */
-export const OUTSIDE_DOMAINS_GAP = 'the lab serves no domain outside the plan yet';
 export const SWITCH_PLAN_GAP = 'the lab cannot switch a running plan yet: verify --from runs on the loopback sandbox';
 
 /** True when the lab can run here; false (skip) outside CI, an error under CI, when it cannot. */
