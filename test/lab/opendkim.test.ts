@@ -16,6 +16,7 @@ import { mailboxDir } from '../../src/state-layout.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 import { ROOT } from '../helpers/cli.js';
+import { dkimpy } from '../helpers/dkim.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requirePythonModule, requireTool } from '../helpers/tools.js';
 import { haveLab, labFactory } from './support/lab.js';
@@ -23,7 +24,6 @@ import { haveLab, labFactory } from './support/lab.js';
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const PATIENCE = 30_000;
-const VERIFY = join(ROOT, 'test', 'helpers', 'dkimpy-verify.py');
 const ready = haveLab() && requireTool('opendkim') && requireTool('opendkim-testkey') && requireTool('setpriv');
 const python = requirePythonModule('dkim');
 
@@ -98,29 +98,8 @@ async function delivered(hostId: string, address: string, token: string): Promis
   }
 }
 
-interface Checked {
-  readonly d: string;
-  readonly s: string;
-  readonly a: string;
-  readonly ok: boolean;
-}
-
 /** dkimpy's verdict on every signature of the message, its key records asked of the lab's DNS. */
-function dkimpy(raw: Buffer): Promise<Checked[]> {
-  const input = JSON.stringify({ server: lab.dns.address, port: lab.dns.port, messages: [raw.toString('base64')] });
-  return new Promise((resolve, reject) => {
-    const child = spawn(python!, [VERIFY], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve((JSON.parse(out) as Checked[][])[0]!) : reject(new Error(`dkimpy failed: ${err}`)),
-    );
-    child.stdin.end(input);
-  });
-}
+const verified = async (raw: Buffer) => (await dkimpy(python!, lab.dns, [raw]))[0]!;
 
 describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the building example', () => {
   it('runs on every signing host, as the opendkim user, in the host’s namespace', async () => {
@@ -204,7 +183,7 @@ describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the bui
       { from: 'alice@acme.example', to: ['carol@globex.example'] },
       message(token, 'Alice <alice@acme.example>', 'carol@globex.example'),
     );
-    return dkimpy(await delivered('mail2', 'carol@globex.example', token));
+    return verified(await delivered('mail2', 'carol@globex.example', token));
   };
   // alice (acme.example, on mail1) writes to carol (globex.example, on mail2): the mail
   // originates on mail1, whose OpenDKIM signs it with acme.example's RSA selectors. Its Ed25519
