@@ -181,10 +181,11 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       for (const d of [hostPaths.dovecotRun, hostPaths.dovecotState]) await mkdir(d, { recursive: true, mode: 0o755 });
     }
     // Each key the KeyTable names, with the topology's file it is (keyPath is relative to the topology).
-    const keys = (summaries.find((s) => s.id === host.id)?.dkimKeys ?? []).map((k) => ({
-      path: k.path,
-      file: keyFiles.get(k.keyPath) ?? k.keyPath,
-    }));
+    const keys = (summaries.find((s) => s.id === host.id)?.dkimKeys ?? []).map((k) => {
+      const file = keyFiles.get(k.keyPath);
+      if (!file) throw new LabError(`${host.id}: no key file of the topology for ${k.path}`);
+      return { path: k.path, file };
+    });
     const signs = files.has(`${host.id}/opendkim/opendkim.conf`);
     const signer = signs ? await prepareOpendkim(namespace, hostPaths, keys, accounts.opendkim()) : undefined;
     const etc = namespaceAccounts(accounts, { vmail: store, postfixInOpendkim: signs });
