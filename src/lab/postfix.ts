@@ -16,11 +16,13 @@
  * password for every stored user and hands the hashes to mtaFiles as `mxplan mta --passwords`
  * reads them.
  *
+ * A host that signs runs OpenDKIM beside its Postfix, as its milter (opendkim.ts), started
+ * before Postfix so that no message passes unsigned while it comes up.
+ *
  * Activity is Postfix's own log (maillog_file), read to its end whenever asked (postfix-log.ts).
- * Down stops Dovecot and Postfix (their masters and every child); up starts them again on the
- * same queue. TLS (issue 14): the place for certificates is the commented block of main.cf and
- * the imaps/pop3s listeners of dovecot.conf; OpenDKIM (issue 14) would run as a milter beside
- * each Postfix here, in the host's namespace.
+ * Down stops Dovecot, Postfix and OpenDKIM (their masters and every child); up starts them again
+ * on the same queue. TLS (issue 14): the place for certificates is the commented block of main.cf
+ * and the imaps/pop3s listeners of dovecot.conf.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -42,6 +44,7 @@ import { livingInGroup } from './procfs.js';
 import { PostfixLog } from './postfix-log.js';
 import { waitUntilAnswering } from './readiness.js';
 import { NamespaceSockets } from './sockets.js';
+import { LAB_DKIM_KEYS, prepareOpendkim, startOpendkim, type LabOpendkim } from './opendkim.js';
 
 /** A host's paths in the lab: everything under <state>/<host>/, the Maildirs where the contract says. */
 export function labPaths(stateDir: string): (host: Host) => MtaPaths {
@@ -55,11 +58,10 @@ export function labPaths(stateDir: string): (host: Host) => MtaPaths {
       dovecotRun: join(dir, 'dovecot-run'),
       dovecotState: join(dir, 'dovecot-state'),
       dovecotLog: join(dir, 'log', 'dovecot.log'),
-      // OpenDKIM is not run in the lab yet (docs/lab.md): Postfix's milter_default_action = accept
-      // lets mail through unsigned meanwhile.
       opendkimConfig: join(dir, 'opendkim'),
       opendkimRun: join(dir, 'opendkim-run'),
-      dkimKeys: join(dir, 'dkimkeys'),
+      // Production's, as the host's namespace sees it: no directory above it others may write (opendkim.ts).
+      dkimKeys: LAB_DKIM_KEYS,
       mailRoot: hostLayout(stateDir, host.id).maildirRoot,
     };
   };
@@ -123,6 +125,8 @@ interface PostfixHost {
   readonly config: string;
   readonly dovecotConf: string | undefined;
   readonly paths: MtaPaths;
+  /** Its OpenDKIM, when it signs. */
+  readonly signer: LabOpendkim | undefined;
   readonly tail: LogTail;
   readonly log: PostfixLog;
 }
@@ -132,8 +136,11 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
   const accounts = await systemAccounts();
   const passwords = await throwawayPasswords(plan, stateDir);
   const paths = labPaths(stateDir);
-  const { files } = mtaFiles(plan, { passwords: passwords.hashes, paths });
+  const { files, hosts: summaries } = mtaFiles(plan, { passwords: passwords.hashes, paths });
   const hosts = new Map<string, PostfixHost>();
+  const keyFiles = new Map(
+    [...plan.domains.values()].flatMap((d) => d.dkim.map((k) => [k.keyPath, k.keyFile] as const)),
+  );
 
   for (const host of plan.hosts.values()) {
     const hostPaths = paths(host);
@@ -167,21 +174,30 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       );
       if (secret) await chown(target, 0, accounts.dovecotGroup);
     }
+    const namespace = layout.host(host.id).namespace;
     if (store) {
       await mkdir(hostPaths.mailRoot, { recursive: true, mode: 0o700 });
       await chown(hostPaths.mailRoot, accounts.vmail.uid, accounts.vmail.gid);
       for (const d of [hostPaths.dovecotRun, hostPaths.dovecotState]) await mkdir(d, { recursive: true, mode: 0o755 });
-      if (accounts.vmail.passwd) {
-        await network.etcFile(layout.host(host.id), 'passwd', accounts.vmail.passwd);
-        await network.etcFile(layout.host(host.id), 'group', accounts.vmail.group!);
-      }
     }
+    // Each key the KeyTable names, with the topology's file it is (keyPath is relative to the topology).
+    const keys = (summaries.find((s) => s.id === host.id)?.dkimKeys ?? []).map((k) => {
+      const file = keyFiles.get(k.keyPath);
+      if (!file) throw new LabError(`${host.id}: no key file of the topology for ${k.path}`);
+      return { path: k.path, file };
+    });
+    const signs = files.has(`${host.id}/opendkim/opendkim.conf`);
+    const signer = signs ? await prepareOpendkim(namespace, hostPaths, keys, accounts.opendkim()) : undefined;
+    const etc = namespaceAccounts(accounts, { vmail: store, postfixInOpendkim: signs });
+    if (etc.passwd) await network.etcFile(layout.host(host.id), 'passwd', etc.passwd);
+    if (etc.group) await network.etcFile(layout.host(host.id), 'group', etc.group);
     hosts.set(host.id, {
       host,
-      namespace: layout.host(host.id).namespace,
+      namespace,
       config: join(dir, 'postfix'),
       dovecotConf: store ? join(dir, 'dovecot', 'dovecot.conf') : undefined,
       paths: hostPaths,
+      signer,
       tail: new LogTail(hostPaths.postfixLog),
       log: new PostfixLog(host.id),
     });
@@ -234,7 +250,13 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     async start(hostId, options = {}) {
       const h = known(hostId);
       if (up.has(hostId)) return;
-      await mustStart(...asHost(h.namespace, h.host.fqdn, ...withTerminal('postfix', ['-c', h.config, 'start'])));
+      if (h.signer) await startOpendkim(h.namespace, h.host.fqdn, h.signer);
+      try {
+        await mustStart(...asHost(h.namespace, h.host.fqdn, ...withTerminal('postfix', ['-c', h.config, 'start'])));
+      } catch (error) {
+        if (h.signer) await stopMaster(h.signer.pidFile);
+        throw error;
+      }
       up.add(hostId);
       if (h.dovecotConf) {
         await mustStart(...asHost(h.namespace, h.host.fqdn, 'dovecot', ['-c', h.dovecotConf]));
@@ -248,6 +270,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       up.delete(hostId);
       if (h.dovecotConf) await stopMaster(join(h.paths.dovecotRun, 'master.pid'));
       await stopMaster(join(h.paths.postfixQueue, 'pid', 'master.pid'));
+      if (h.signer) await stopMaster(h.signer.pidFile);
       // The log has ended for now: what waited for more of it is reported as it stands.
       catchUp(h);
       emitAll(h.log.flush());
@@ -420,8 +443,13 @@ async function versions(): Promise<{ postfix: string; dovecot: string }> {
 interface Accounts {
   readonly postfix: number;
   readonly dovecotGroup: number;
-  /** The mailboxes' owner; `passwd` and `group` when the lab adds it to its own namespaces. */
-  readonly vmail: { readonly uid: number; readonly gid: number; readonly passwd?: string; readonly group?: string };
+  /** The mailboxes' owner; `line` and `groupLine` when the lab adds it to its own namespaces. */
+  readonly vmail: { readonly uid: number; readonly gid: number; readonly line?: string; readonly groupLine?: string };
+  /** The opendkim user, asked for only when a host signs (the machine may lack the package otherwise). */
+  opendkim(): { readonly uid: number; readonly gid: number };
+  /** The machine's /etc/passwd and /etc/group, each ending in a newline. */
+  readonly passwd: string;
+  readonly group: string;
 }
 
 /**
@@ -430,8 +458,9 @@ interface Accounts {
  * with the first free uid from 5000 (Dovecot refuses uids below first_valid_uid, 500).
  */
 async function systemAccounts(): Promise<Accounts> {
-  const passwd = await readFile('/etc/passwd', 'utf8');
-  const group = await readFile('/etc/group', 'utf8');
+  const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+  const passwd = line(await readFile('/etc/passwd', 'utf8'));
+  const group = line(await readFile('/etc/group', 'utf8'));
   const entries = (text: string) =>
     text
       .split('\n')
@@ -445,26 +474,51 @@ async function systemAccounts(): Promise<Accounts> {
     throw new LabError(
       'the lab runs Postfix and Dovecot, and this machine has no postfix user or dovecot group: install postfix and dovecot-core',
     );
+  const opendkim = () => {
+    const entry = user('opendkim');
+    if (!entry || groupId('opendkim') === undefined)
+      throw new LabError(
+        'the lab runs OpenDKIM for the hosts that sign, and this machine has no opendkim user: install opendkim',
+      );
+    return { uid: Number(entry[2]), gid: Number(entry[3]) };
+  };
+  const common = { postfix: Number(postfix[2]), dovecotGroup: Number(dovecot), opendkim, passwd, group };
   const vmail = user('vmail');
-  if (vmail)
-    return {
-      postfix: Number(postfix[2]),
-      dovecotGroup: Number(dovecot),
-      vmail: { uid: Number(vmail[2]), gid: Number(vmail[3]) },
-    };
+  if (vmail) return { ...common, vmail: { uid: Number(vmail[2]), gid: Number(vmail[3]) } };
   const taken = new Set([...entries(passwd).map((e) => Number(e[2])), ...entries(group).map((e) => Number(e[2]))]);
   let id = 5000;
   while (taken.has(id)) id++;
-  const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
   return {
-    postfix: Number(postfix[2]),
-    dovecotGroup: Number(dovecot),
+    ...common,
     vmail: {
       uid: id,
       gid: id,
-      passwd: `${line(passwd)}vmail:x:${id}:${id}:mxplan lab mailboxes:/nonexistent:/usr/sbin/nologin\n`,
-      group: `${line(group)}vmail:x:${id}:\n`,
+      line: `vmail:x:${id}:${id}:mxplan lab mailboxes:/nonexistent:/usr/sbin/nologin\n`,
+      groupLine: `vmail:x:${id}:\n`,
     },
+  };
+}
+
+/**
+ * The passwd and group files of a host's namespace, where they differ from the machine's: a
+ * store gets the lab's `vmail` (when the machine has none); a host that signs has postfix in
+ * the opendkim group, as Debian's `adduser postfix opendkim` does (opendkim.ts).
+ */
+function namespaceAccounts(
+  accounts: Accounts,
+  needs: { readonly vmail: boolean; readonly postfixInOpendkim: boolean },
+): { passwd?: string; group?: string } {
+  const addVmail = needs.vmail && accounts.vmail.line !== undefined;
+  let group = accounts.group;
+  if (needs.postfixInOpendkim)
+    group = group.replace(/^(opendkim:[^:\n]*:[^:\n]*:)([^\n]*)$/m, (all, head: string, members: string) => {
+      const list = members.split(',').filter(Boolean);
+      return list.includes('postfix') ? all : `${head}${[...list, 'postfix'].join(',')}`;
+    });
+  if (addVmail) group += accounts.vmail.groupLine!;
+  return {
+    ...(addVmail && { passwd: accounts.passwd + accounts.vmail.line }),
+    ...(group !== accounts.group && { group }),
   };
 }
 

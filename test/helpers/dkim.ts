@@ -2,6 +2,7 @@
  * DKIM keys for tests: fixed key files (test/fixtures/dkim/, made once with node:crypto and
  * committed, so the docs' examples are the same on every run), and a base plan whose domains sign.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyOf } from '../../src/topology/dkim.js';
@@ -59,4 +60,43 @@ export function dkimFiles(extra: Record<string, TestFile> = {}): Record<string, 
     'keys/globex.example.pem': keyFile('rsa-2048-other'),
     ...extra,
   };
+}
+
+/** One signature as dkimpy (python3-dkim) judged it. */
+export interface DkimpyVerdict {
+  readonly d: string;
+  readonly s: string;
+  readonly a: string;
+  readonly h: string;
+  readonly ok: boolean;
+}
+
+const DKIMPY_VERIFY = join(ROOT, 'test', 'helpers', 'dkimpy-verify.py');
+
+/**
+ * dkimpy's verdict on every signature of each message (dkimpy-verify.py), its key records asked
+ * of `dns` only. Asynchronous: the responder it asks may run in this process.
+ */
+export function dkimpy(
+  python: string,
+  dns: { readonly address: string; readonly port: number },
+  messages: readonly Buffer[],
+): Promise<DkimpyVerdict[][]> {
+  const input = JSON.stringify({
+    server: dns.address,
+    port: dns.port,
+    messages: messages.map((m) => m.toString('base64')),
+  });
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [DKIMPY_VERIFY], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as DkimpyVerdict[][]) : reject(new Error(`dkimpy failed: ${err}`)),
+    );
+    child.stdin.end(input);
+  });
 }

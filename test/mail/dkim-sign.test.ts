@@ -5,8 +5,6 @@
  * responder. RSA and Ed25519, a user's submission and a DSN; mail a relay only forwards is not
  * signed by it, nor is mail of a domain the host does not sign for.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dkimSigner } from '../../src/mail/dkim-sign.js';
@@ -14,22 +12,14 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
 import { REFUSED_PREFIX, startReceiver, type Receiver } from '../../src/verify/receiver.js';
-import { brokenCopy, ROOT } from '../helpers/cli.js';
+import { brokenCopy } from '../helpers/cli.js';
+import { dkimpy as checkWithDkimpy } from '../helpers/dkim.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
 import { requirePythonModule } from '../helpers/tools.js';
 
 const python = requirePythonModule('dkim');
-const VERIFY = join(ROOT, 'test', 'helpers', 'dkimpy-verify.py');
 const RECEIVER = 'receiver.test';
 const PATIENCE = 15_000;
-
-interface Checked {
-  readonly d: string;
-  readonly s: string;
-  readonly a: string;
-  readonly h: string;
-  readonly ok: boolean;
-}
 
 let plan: Plan;
 let receiver: Receiver;
@@ -86,26 +76,8 @@ async function arrived(token: string, dsn = false): Promise<Buffer> {
   return got.raw;
 }
 
-/** dkimpy's verdict on every signature of each message (asynchronously: the responder it asks runs in this process). */
-function dkimpy(messages: readonly Buffer[]): Promise<Checked[][]> {
-  const input = JSON.stringify({
-    server: sandbox.dns.address,
-    port: sandbox.dns.port,
-    messages: messages.map((m) => m.toString('base64')),
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn(python!, [VERIFY], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Checked[][]) : reject(new Error(`dkimpy failed: ${err}`)),
-    );
-    child.stdin.end(input);
-  });
-}
+/** dkimpy's verdict on every signature of each message, its keys asked of the sandbox's responder. */
+const dkimpy = (messages: readonly Buffer[]) => checkWithDkimpy(python!, sandbox.dns, messages);
 
 const token = () => `dkim${++counter}x${Date.now().toString(36)}`;
 
