@@ -51,6 +51,7 @@ export function postfixFiles(policy: HostPolicy, paths: MtaPaths, signs: boolean
   const files = new Map<string, string>();
   files.set('main.cf', mainCf(policy, paths, tables, signs));
   files.set('master.cf', masterCf(policy));
+  files.set('bounce.cf', bounceTemplates(host));
   for (const table of tables) files.set(table.name, formatTable(table));
   return files;
 }
@@ -296,6 +297,13 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[], s
       comment: ['RFC 6531: UTF-8 addresses and headers end to end, as the relays take and send them.'],
       settings: [['smtputf8_enable', 'yes']],
     },
+    {
+      comment: [
+        "Postfix's reports (RFC 3464) come from MAILER-DAEMON at this host's name, as the relays' do: left",
+        'bare, Postfix would qualify it with myorigin, the first domain served here, and sign it for that.',
+      ],
+      settings: [['bounce_template_file', '${config_directory}/bounce.cf']],
+    },
     ...(signs ? [milterBlock()] : []),
   ];
   const later = [
@@ -307,6 +315,53 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[], s
     'Submission with SASL (issue 15): a service in master.cf, authenticating through Dovecot.',
   ];
   return `${[...blocks.map(formatBlock), later.map((l) => (l.startsWith('#') ? l : `# ${l}`.trimEnd())).join('\n')].join('\n\n')}\n`;
+}
+
+/**
+ * bounce(5) templates: Postfix's own four, with the From qualified by the host's name (the relays'
+ * `Mail Delivery System <MAILER-DAEMON@fqdn>`, src/mail/dsn.ts); the texts are Postfix's defaults,
+ * shortened. Without them the bare MAILER-DAEMON takes myorigin, which names a customer's domain.
+ */
+function bounceTemplates(host: Host): string {
+  // Postmaster-Subject only where Postfix sends the postmaster a copy (failure, delay).
+  const template = (name: string, subject: string, postmasterSubject: string | undefined, text: readonly string[]) =>
+    [
+      `${name} = <<EOF`,
+      'Charset: us-ascii',
+      `From: Mail Delivery System <MAILER-DAEMON@${host.fqdn}>`,
+      `Subject: ${subject}`,
+      ...(postmasterSubject ? [`Postmaster-Subject: ${postmasterSubject}`] : []),
+      '',
+      'This is the mail system at host $myhostname.',
+      '',
+      ...text,
+      'EOF',
+    ].join('\n');
+  return `${[
+    `# ${GENERATED_MARK}: edit the topology, not this file.`,
+    `# bounce(5) templates of ${host.id}: main.cf bounce_template_file names this file.`,
+    '',
+    template('failure_template', 'Undelivered Mail Returned to Sender', 'Postmaster Copy: Undelivered Mail', [
+      "I'm sorry to have to inform you that your message could not",
+      'be delivered to one or more recipients. It is attached below.',
+    ]),
+    '',
+    template('delay_template', 'Delayed Mail (still being retried)', 'Postmaster Warning: Delayed Mail', [
+      'THIS IS A WARNING ONLY. YOU DO NOT NEED TO RESEND YOUR MESSAGE.',
+      '',
+      'Your message could not be delivered for more than $delay_warning_time_hours hour(s).',
+      'It will be retried until it is $maximal_queue_lifetime_days day(s) old.',
+    ]),
+    '',
+    template('success_template', 'Successful Mail Delivery Report', undefined, [
+      'Your message was successfully delivered to the destination(s)',
+      'listed below, as the delivery status notification you asked for says.',
+    ]),
+    '',
+    template('verify_template', 'Mail Delivery Status Report', undefined, [
+      'Enclosed is the mail delivery report that you requested.',
+    ]),
+  ].join('\n')}\n`;
 }
 
 /**

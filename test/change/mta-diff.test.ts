@@ -145,9 +145,9 @@ describe('the MTA diff summary', () => {
   it('says a changed setting of main.cf by its name', async () => {
     const diff = diffPlans(await plan(building), await edited(replaceBackup), { lowTtl: 300 });
     expect(diff.mta.available && diff.mta.hosts.map((h) => [h.host, h.status, h.files.length])).toEqual([
-      // its six Postfix files and OpenDKIM's four
-      ['backup', 'retired', 10],
-      ['backup2', 'added', 6],
+      // its seven Postfix files and OpenDKIM's four
+      ['backup', 'retired', 11],
+      ['backup2', 'added', 7],
       ['mail1', 'changed', 1],
       ['mail2', 'changed', 1],
     ]);
@@ -166,6 +166,7 @@ describe('the MTA reconfiguration in the migration order', () => {
     expect(start.mta).toEqual({
       host: 'backup2',
       files: [
+        'postfix/bounce.cf',
         'postfix/main.cf',
         'postfix/master.cf',
         'postfix/recipient_access',

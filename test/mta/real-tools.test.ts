@@ -18,7 +18,15 @@ import { hostPolicy } from '../../src/routing/policy.js';
 import { activeSelectors } from '../../src/topology/dkim.js';
 import type { Plan } from '../../src/topology/types.js';
 import { removeTempDirs, tempDir } from '../helpers/temp.js';
-import { haveMtaTools, postconfValues, postfixCheck, preparePostfixState, run } from './support/postfix-tools.js';
+import {
+  haveMtaTools,
+  inHostNamespace,
+  postconfValues,
+  postfixCheck,
+  preparePostfixState,
+  run,
+  sh,
+} from './support/postfix-tools.js';
 import { generateUnder, PLANS } from './support/plans.js';
 
 afterAll(removeTempDirs);
@@ -59,6 +67,16 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
           code: 0,
           output: '',
         });
+
+        // bounce(8)'s templates as Postfix reads them (postconf -t): every report From the host's own name.
+        const templates = await inHostNamespace(host, `postconf -c ${sh(postfix)} -t`);
+        expect({ code: templates.code, stderr: templates.stderr }, `${host.id}: postconf -t`).toEqual({
+          code: 0,
+          stderr: '',
+        });
+        expect(templates.stdout.match(/^From: .*$/gm), `${host.id}: bounce templates`).toEqual(
+          Array(4).fill(`From: Mail Delivery System <MAILER-DAEMON@${host.fqdn}>`),
+        );
 
         // OpenDKIM's own check (it opens the KeyTable, SigningTable and InternalHosts it names).
         if (existsSync(join(out, host.id, 'opendkim'))) {
