@@ -110,6 +110,9 @@ export interface SenderOptions {
 
 export class InternetSender {
   private readonly transports = new Map<string, Transporter>();
+  /** Sends under way per pool, and the pools to close when theirs end (dropConnections). */
+  private readonly inFlight = new Map<Transporter, number>();
+  private readonly retiring = new Set<Transporter>();
   /** MX and address lookups per domain; the zones do not change while verify runs (as a resolver caches within TTLs). */
   private readonly routes = new Map<string, Promise<Route>>();
   /** The MTA-STS policy per domain, fetched once (a sender caches it for max_age, RFC 8461 §5.1). */
@@ -207,7 +210,14 @@ export class InternetSender {
       );
     });
     const sent = transport.sendMail(mail) as Promise<SentInfo>;
-    return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
+    this.inFlight.set(transport, (this.inFlight.get(transport) ?? 0) + 1);
+    return Promise.race([sent, timeout]).finally(() => {
+      clearTimeout(timer);
+      const left = this.inFlight.get(transport)! - 1;
+      if (left > 0) return void this.inFlight.set(transport, left);
+      this.inFlight.delete(transport);
+      if (this.retiring.delete(transport)) transport.close();
+    });
   }
 
   /** Forgets a pool that failed, unless a later send has already replaced it. */
@@ -369,16 +379,24 @@ export class InternetSender {
   }
 
   /**
-   * Closes every pooled connection: after a host went down, was cut off or came back, a
-   * connection from before may lead nowhere (through a cut link it hangs instead of failing).
+   * Retires every pooled connection: after a host went down, was cut off or came back, a
+   * connection from before may lead nowhere (through a cut link it hangs instead of failing), so
+   * the next send dials anew. A pool with sends in flight closes when the last one ends: closing
+   * it under them would fail them ("Connection pool was closed") for a change of another host,
+   * and the host's state events may come after those sends began.
    */
   dropConnections(): void {
-    for (const t of this.transports.values()) t.close();
+    for (const t of this.transports.values()) {
+      if (this.inFlight.has(t)) this.retiring.add(t);
+      else t.close();
+    }
     this.transports.clear();
   }
 
   close(): void {
-    this.dropConnections();
+    for (const t of [...this.transports.values(), ...this.retiring]) t.close();
+    this.transports.clear();
+    this.retiring.clear();
   }
 }
 
