@@ -85,6 +85,8 @@ export interface RelayOptions {
    * mail): their Received headers keep counting for the delivery key (trace.ts).
    */
   readonly earlierHosts?: Iterable<string>;
+  /** The local address the relay's outbound connections come from (ClientOptions.localAddress). */
+  readonly sourceAddress?: string;
 }
 
 export interface Relay extends AsyncDisposable {
@@ -140,6 +142,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     greetingTimeout: profile.greetingTimeout,
     socketTimeout: profile.clientSocketTimeout,
     reuseFor: profile.connectionReuse,
+    ...(options.sourceAddress && { localAddress: options.sourceAddress }),
   });
   let spool: Spool | undefined;
   let server: ListeningServer | undefined;

@@ -33,6 +33,12 @@ export interface ClientOptions {
   readonly reuseFor: number;
   /** The one CA the client trusts, PEM. Absent: the client never uses STARTTLS. */
   readonly ca?: string;
+  /**
+   * The local address its connections come from; the system's choice when absent. The sandbox
+   * gives each host a loopback address of its own, so that a server's per-client limits count
+   * per host, as they do between planned addresses.
+   */
+  readonly localAddress?: string;
 }
 
 /** How one delivery uses TLS (see the head comment); `servername` is the MX host's name (RFC 6125). */
@@ -144,7 +150,7 @@ export class SmtpClient {
    */
   private async dial(endpoint: Endpoint, tls: TlsRequirement | undefined): Promise<Pooled> {
     if (this.closed) throw new Error('client closed');
-    const socket = await openSocket(endpoint, this.options.connectTimeout);
+    const socket = await openSocket(endpoint, this.options.connectTimeout, this.options.localAddress);
     socket.setNoDelay(true);
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection({
@@ -291,9 +297,9 @@ function offers(connection: SMTPConnection, extension: string): boolean {
   return extensions?.includes(extension) ?? false;
 }
 
-function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
+function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
+    const socket = net.connect({ host: endpoint.host, port: endpoint.port, ...(localAddress && { localAddress }) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));

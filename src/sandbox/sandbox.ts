@@ -149,6 +149,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let current = plan;
   /** The fqdns of the plans before the current one: mail they queued keeps its delivery key. */
   const earlierHosts = new Set<string>();
+  /**
+   * The loopback address each host's relay dials from, 127.0.1.n (Linux routes all of
+   * 127.0.0.0/8 to lo): on one address for all, a store's per-client session cap would count
+   * every host and verify's sender (127.0.0.1) as one client, and refuse what production takes.
+   */
+  const sources = new Map<string, string>();
+  const sourceAddressOf = (hostId: string) => {
+    let source = sources.get(hostId);
+    if (!source)
+      sources.set(hostId, (source = `127.0.${1 + Math.floor(sources.size / 250)}.${1 + (sources.size % 250)}`));
+    return source;
+  };
   let serial = 1;
   /** The plan each host's relay runs: the current one, or for a retired host the last that had it. */
   const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
@@ -230,6 +242,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
       tls: { identity: settings.identity ?? pki.identities.get(`host:${hostId}`)!, ca: pki.ca },
       earlierHosts,
+      sourceAddress: sourceAddressOf(hostId),
     });
   };
 

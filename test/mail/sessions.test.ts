@@ -94,6 +94,34 @@ describe('admission', () => {
     );
     expect(response).toMatch(/^250 /);
   });
+
+  it('counts each host as a client of its own: a client at its cap does not lock the plan’s hosts out', async () => {
+    // Three sessions from 127.0.0.1 fill store1's per-client cap; store2's relay dials from its own
+    // loopback address, as a planned host dials from its own, and its forward to store1 is admitted.
+    const held = await Promise.all([0, 1, 2].map(() => RawSmtp.connect(net.port('store1'), '127.0.0.1')));
+    try {
+      expect(held.map((h) => h.greeting.slice(0, 3))).toEqual(['220', '220', '220']);
+      const since = net.events.length;
+      const { response } = await net.send(
+        'store2',
+        { from: 'carol@globex.example', to: ['alice@acme.example'] },
+        message('carol@globex.example', 'alice@acme.example', 'past a full cap'),
+      );
+      expect(response).toMatch(/^250 /);
+      const delivered = await net.waitFor(
+        (e) => e.type === 'delivered' && e.host === 'store1' && e.recipient === 'alice@acme.example',
+        since,
+        10_000,
+      );
+      expect(delivered).toMatchObject({ to: 'maildir' });
+      expect(
+        net.events.slice(since).filter((e) => e.type === 'deferred' && e.host === 'store2'),
+        'store2 was refused by store1',
+      ).toEqual([]);
+    } finally {
+      for (const h of held) h.smtp.close();
+    }
+  });
 });
 
 describe('deadlines', () => {
