@@ -11,7 +11,7 @@
  * name the owner: a lab whose owner is gone (kill -9, a crash) is stale, and a reused pid with
  * another start time does not keep it alive. <n> counts the labs of one process.
  */
-import { readFileSync } from 'node:fs';
+import { statOf } from './procfs.js';
 
 export const LAB_MARK = 'mxlab';
 
@@ -38,16 +38,7 @@ export function ownerAlive(prefix: string): boolean {
 
 /** A process's start time since boot in clock ticks, base 36 (proc(5), /proc/<pid>/stat field 22). */
 function startTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = fields[22 - 3];
-  return ticks === undefined ? undefined : BigInt(ticks).toString(36);
+  return statOf(pid)?.startTime.toString(36);
 }
 
 export interface LabNames {

@@ -6,22 +6,27 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-interface Stat {
+export interface Stat {
   readonly pid: number;
+  /** Field 3: R, S, D, Z (a zombie), ... */
   readonly state: string;
+  /** Field 5. */
   readonly pgrp: number;
+  /** Field 22: when it started, in clock ticks since boot (a pid and this name one process). */
+  readonly startTime: bigint;
 }
 
-function statOf(pid: number): Stat | undefined {
+/** /proc/<pid>/stat, the fields read here; undefined when there is no such process. */
+export function statOf(pid: number): Stat | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // The command name (field 2) is in parentheses and may hold anything.
+  // The command name (field 2) is in parentheses and may hold anything: fields[0] is field 3.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: fields[0]!, pgrp: Number(fields[2]) };
+  return { pid, state: fields[0]!, pgrp: Number(fields[2]), startTime: BigInt(fields[22 - 3] ?? 0) };
 }
 
 /** The pids of the processes of a process group that have not exited. */
