@@ -126,7 +126,10 @@ export async function startNameServers(
       // Listening before the daemon starts: it connects once, at start (fstrm retries only later).
       const tap = await listenForDnstap(join(taps, `${i}.sock`), log.tell);
       listeners.push(tap);
-      const [command, args] = await DAEMONS[choice](work, included, nameServerAddresses(machine), tap.path);
+      const daemon = DAEMONS[choice];
+      const conf = join(work, daemon.file);
+      await writeFile(conf, `${daemon.lines(work, included, nameServerAddresses(machine), tap.path).join('\n')}\n`);
+      const [command, args] = daemon.command(conf);
       daemons.push(startDaemon(machine, command, args));
     }
   } catch (error) {
@@ -165,15 +168,15 @@ function queryLog() {
 }
 
 /**
- * A daemon's main configuration in `work`, including the zone stanzas of each directory in
- * `zones`, its dnstap output to the socket `tap`; its command line.
+ * A daemon's main configuration, to be written as `work/<file>`: where it listens and keeps its
+ * files, the zone stanzas of each directory in `zones` included, its dnstap output to the socket
+ * `tap`; and its command line given that file.
  */
-type DaemonConfig = (
-  work: string,
-  zones: readonly string[],
-  addresses: readonly string[],
-  tap: string,
-) => Promise<[string, string[]]>;
+interface DaemonConfig {
+  readonly file: string;
+  lines(work: string, zones: readonly string[], addresses: readonly string[], tap: string): string[];
+  command(conf: string): [string, string[]];
+}
 
 const v4 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 4);
 const v6 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 6);
@@ -181,100 +184,88 @@ const list = (addresses: readonly string[]) =>
   addresses.length > 0 ? `{ ${addresses.map((a) => `${a};`).join(' ')} }` : '{ none; }';
 
 const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
-  async bind(work, zones, addresses, tap) {
-    const conf = join(work, 'named.conf');
-    await writeFile(
-      conf,
-      [
-        '// mxplan lab: where this named listens and keeps its files; the zones are the include.',
-        'options {',
-        `  directory "${work}";`,
-        `  pid-file "${join(work, 'named.pid')}";`,
-        `  session-keyfile "${join(work, 'session.key')}";`,
-        `  managed-keys-directory "${work}";`,
-        `  listen-on port 53 ${list(v4(addresses))};`,
-        `  listen-on-v6 port 53 ${list(v6(addresses))};`,
-        '  recursion no;',
-        '  notify no;',
-        '  dnssec-validation no;',
-        '  allow-transfer { none; };',
-        // BIND files a query with RD set (every stub resolver's) under client, not auth.
-        '  dnstap { auth response; client response; };',
-        `  dnstap-output unix "${tap}";`,
-        // Each response at once, not after 32 of them (fstrm's notify threshold) or a second.
-        '  fstrm-set-output-notify-threshold 1;',
-        '  fstrm-set-flush-timeout 1;',
-        '};',
-        'controls { };',
-        ...zones.map((dir) => `include "${join(dir, 'named.conf')}";`),
-        '',
-      ].join('\n'),
-    );
-    return ['named', ['-g', '-n', '1', '-c', conf]];
+  bind: {
+    file: 'named.conf',
+    lines: (work, zones, addresses, tap) => [
+      '// mxplan lab: where this named listens and keeps its files; the zones are the include.',
+      'options {',
+      `  directory "${work}";`,
+      `  pid-file "${join(work, 'named.pid')}";`,
+      `  session-keyfile "${join(work, 'session.key')}";`,
+      `  managed-keys-directory "${work}";`,
+      `  listen-on port 53 ${list(v4(addresses))};`,
+      `  listen-on-v6 port 53 ${list(v6(addresses))};`,
+      '  recursion no;',
+      '  notify no;',
+      '  dnssec-validation no;',
+      '  allow-transfer { none; };',
+      // BIND files a query with RD set (every stub resolver's) under client, not auth.
+      '  dnstap { auth response; client response; };',
+      `  dnstap-output unix "${tap}";`,
+      // Each response at once, not after 32 of them (fstrm's notify threshold) or a second.
+      '  fstrm-set-output-notify-threshold 1;',
+      '  fstrm-set-flush-timeout 1;',
+      '};',
+      'controls { };',
+      ...zones.map((dir) => `include "${join(dir, 'named.conf')}";`),
+    ],
+    command: (conf) => ['named', ['-g', '-n', '1', '-c', conf]],
   },
-  async nsd(work, zones, addresses, tap) {
-    const conf = join(work, 'nsd.conf');
-    await writeFile(
-      conf,
-      [
-        '# mxplan lab: where this NSD listens and keeps its files; the zones are the include.',
-        'server:',
-        ...addresses.map((a) => `  ip-address: ${a}@53`),
-        `  do-ip4: ${v4(addresses).length > 0 ? 'yes' : 'no'}`,
-        `  do-ip6: ${v6(addresses).length > 0 ? 'yes' : 'no'}`,
-        '  username: ""',
-        '  chroot: ""',
-        `  zonesdir: "${work}"`,
-        `  pidfile: "${join(work, 'nsd.pid')}"`,
-        `  xfrdfile: "${join(work, 'xfrd.state')}"`,
-        `  zonelistfile: "${join(work, 'zone.list')}"`,
-        '  database: ""',
-        '  server-count: 1',
-        'remote-control:',
-        '  control-enable: no',
-        'dnstap:',
-        '  dnstap-enable: yes',
-        `  dnstap-socket-path: "${tap}"`,
-        '  dnstap-log-auth-query-messages: no',
-        '  dnstap-log-auth-response-messages: yes',
-        ...zones.map((dir) => `include: "${join(dir, 'nsd.conf')}"`),
-        '',
-      ].join('\n'),
-    );
-    return ['nsd', ['-d', '-c', conf]];
+  nsd: {
+    file: 'nsd.conf',
+    lines: (work, zones, addresses, tap) => [
+      '# mxplan lab: where this NSD listens and keeps its files; the zones are the include.',
+      'server:',
+      ...addresses.map((a) => `  ip-address: ${a}@53`),
+      `  do-ip4: ${v4(addresses).length > 0 ? 'yes' : 'no'}`,
+      `  do-ip6: ${v6(addresses).length > 0 ? 'yes' : 'no'}`,
+      '  username: ""',
+      '  chroot: ""',
+      `  zonesdir: "${work}"`,
+      `  pidfile: "${join(work, 'nsd.pid')}"`,
+      `  xfrdfile: "${join(work, 'xfrd.state')}"`,
+      `  zonelistfile: "${join(work, 'zone.list')}"`,
+      '  database: ""',
+      '  server-count: 1',
+      'remote-control:',
+      '  control-enable: no',
+      'dnstap:',
+      '  dnstap-enable: yes',
+      `  dnstap-socket-path: "${tap}"`,
+      '  dnstap-log-auth-query-messages: no',
+      '  dnstap-log-auth-response-messages: yes',
+      ...zones.map((dir) => `include: "${join(dir, 'nsd.conf')}"`),
+    ],
+    command: (conf) => ['nsd', ['-d', '-c', conf]],
   },
-  async knot(work, zones, addresses, tap) {
-    const conf = join(work, 'knot.conf');
-    await writeFile(
-      conf,
-      [
-        '# mxplan lab: where this knotd listens and keeps its files; the zones are the include.',
-        'server:',
-        `  rundir: "${work}"`,
-        `  listen: [ ${addresses.map((a) => `"${a}@53"`).join(', ')} ]`,
-        'log:',
-        '  - target: stderr',
-        '    any: warning',
-        'database:',
-        `  storage: "${work}"`,
-        'mod-dnstap:',
-        '  - id: tap',
-        `    sink: "unix:${tap}"`,
-        '    log-queries: off',
-        '    log-responses: on',
-        'template:',
-        '  - id: default',
-        `    storage: "${work}"`,
-        '    global-module: mod-dnstap/tap',
-        // The zone files are mxplan's: read them whole, never write them back, keep no journal.
-        '    zonefile-load: whole',
-        '    zonefile-sync: -1',
-        '    journal-content: none',
-        ...zones.map((dir) => `include: "${join(dir, 'knot.conf')}"`),
-        '',
-      ].join('\n'),
-    );
-    return ['knotd', ['-c', conf]];
+  knot: {
+    file: 'knot.conf',
+    lines: (work, zones, addresses, tap) => [
+      '# mxplan lab: where this knotd listens and keeps its files; the zones are the include.',
+      'server:',
+      `  rundir: "${work}"`,
+      `  listen: [ ${addresses.map((a) => `"${a}@53"`).join(', ')} ]`,
+      'log:',
+      '  - target: stderr',
+      '    any: warning',
+      'database:',
+      `  storage: "${work}"`,
+      'mod-dnstap:',
+      '  - id: tap',
+      `    sink: "unix:${tap}"`,
+      '    log-queries: off',
+      '    log-responses: on',
+      'template:',
+      '  - id: default',
+      `    storage: "${work}"`,
+      '    global-module: mod-dnstap/tap',
+      // The zone files are mxplan's: read them whole, never write them back, keep no journal.
+      '    zonefile-load: whole',
+      '    zonefile-sync: -1',
+      '    journal-content: none',
+      ...zones.map((dir) => `include: "${join(dir, 'knot.conf')}"`),
+    ],
+    command: (conf) => ['knotd', ['-c', conf]],
   },
 };
 
