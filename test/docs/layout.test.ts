@@ -1,6 +1,7 @@
 /**
  * README's Layout block is the map a newcomer reads first: it names every folder of the
- * repository and every folder of src/, so a folder added without a line there fails here.
+ * repository and every folder of src/, so a folder added without a line there fails here. And
+ * the code points a reader only at what the repository holds.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,5 +40,28 @@ describe("README's layout", () => {
 
   it('lists every folder of src/', () => {
     expect(folders('src').filter((folder) => !listed.has(`${folder}/`))).toEqual([]);
+  });
+});
+
+describe('what the code points at', () => {
+  /** The project's guides and notes outside the repository: a reader of the code has none of them. */
+  const OUTSIDE = /next-wave|research\/|\.\.\/shared|\/work\/shared|DESIGN\.md|STYLE\.md/;
+  const sources = ['src', 'test', 'bench'].flatMap((dir) =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((name) => /\.(ts|mjs|js)$/.test(name))
+      .map((name) => `${dir}/${name}`),
+  );
+
+  it('is inside the repository: no comment names a file outside it', () => {
+    const self = 'test/docs/layout.test.ts';
+    const offending = sources
+      .filter((file) => file !== self)
+      .flatMap((file) =>
+        readFileSync(join(ROOT, file), 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (OUTSIDE.test(line) ? [`${file}:${i + 1}`] : [])),
+      );
+    expect(sources.length).toBeGreaterThan(100);
+    expect(offending).toEqual([]);
   });
 });
