@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inParallel } from '../src/parallel.js';
+import { ROOT } from './helpers/cli.js';
 
 const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,5 +36,24 @@ describe('inParallel', () => {
 
   it('runs nothing for no items', async () => {
     expect(await inParallel([], 4, () => Promise.reject(new Error('never')))).toEqual([]);
+  });
+});
+
+describe('one owner each', () => {
+  const SRC = join(ROOT, 'src');
+  const modules = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => ({ name: name.split('\\').join('/'), text: readFileSync(join(SRC, name), 'utf8') }));
+  /** A pool of workers over a shared cursor: `Promise.all(Array.from({ length: n }, worker))`. */
+  const POOL = /Promise\.all\(\s*Array\.from\(\{\s*length:[^}]*\},\s*(?:worker|(?:async\s*)?\(\)\s*=>\s*\{)/;
+  /** Signal 0 probes whether a process exists (kill(2)). */
+  const PROBE = /\bkill\([^,()]+,\s*0\)/;
+
+  it('bounded concurrency in src is inParallel (parallel.ts), nowhere written again', () => {
+    expect(modules.filter((m) => POOL.test(m.text)).map((m) => m.name)).toEqual(['parallel.ts']);
+  });
+
+  it('whether a process is alive is isAlive (process-alive.ts), nowhere written again', () => {
+    expect(modules.filter((m) => PROBE.test(m.text)).map((m) => m.name)).toEqual(['process-alive.ts']);
   });
 });

@@ -11,6 +11,7 @@
  */
 import type { Finding } from '../diagnostics.js';
 import type { RuleInfo } from '../diagnostics.js';
+import { inParallel } from '../parallel.js';
 import { NoAnswerError, query, transfer, type Endpoint } from './client.js';
 import { recordSource } from './derive.js';
 import { diffRecords } from './diff.js';
@@ -106,7 +107,7 @@ async function readZone(
   const rrsets = [...new Map(planned.map((r) => [`${r.name} ${r.type}`, r])).values()];
   const served: ServedRecord[] = [];
   let failure: string | undefined;
-  await inPool(rrsets, options.concurrency ?? 8, async (rrset) => {
+  await inParallel(rrsets, options.concurrency ?? 8, async (rrset) => {
     if (failure) return;
     try {
       const reply = await query(target.endpoint, rrset.name, rrset.type, { timeout: options.timeout });
@@ -189,13 +190,4 @@ function compare(
     );
   }
   return findings;
-}
-
-/** Runs `task` over the items, `size` at a time. */
-async function inPool<T>(items: readonly T[], size: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }

@@ -132,8 +132,8 @@ export function asHost(
 
 /**
  * The same under a pseudo-terminal (script(1)): `postfix start` and `postfix check` print their
- * fatal errors only to a terminal or to syslog, and the lab's machines have no syslog
- * (next-wave §8), so without one a failure would be silent.
+ * fatal errors only to a terminal or to syslog, and the lab's machines have no syslog, so
+ * without one a failure would be silent (exit 1, nothing printed).
  */
 export function withTerminal(command: string, args: readonly string[]): [string, string[]] {
   return ['script', ['-qec', [command, ...args].map(shellWord).join(' '), '/dev/null']];

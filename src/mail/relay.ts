@@ -135,53 +135,74 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const log = safeLog(options.log);
   const tls = profile.tls ? options.tls : undefined;
   const state = await openHostState(options.stateDir, host.id);
-  const client = new SmtpClient({
-    ...(tls && { ca: tls.ca }),
+  const client = outboundClient(host, profile, tls?.ca, options.sourceAddress);
+  let spool: Spool | undefined;
+  let listening: Awaited<ReturnType<typeof listen>> | undefined;
+  try {
+    const opened = await Spool.open(state.queueDir);
+    spool = opened.spool;
+    const relay = wire({ policy, clock, log, profile, spool, client, state, options, tls: tls !== undefined });
+    const { server, submission } = (listening = await listen(relay, options, profile, tls));
+    resume(relay, opened.recovered);
+    log({ type: 'listening', host: host.id, address: server.address, port: server.port });
+    return running(relay, server, submission, client, state);
+  } catch (error) {
+    await listening?.submission?.close().catch(() => {});
+    await listening?.server.close().catch(() => {});
+    client.close();
+    await spool?.close().catch(() => {});
+    await state.release();
+    throw error;
+  }
+}
+
+/** The client of every outbound session: the host's HELO, the profile's timeouts, the CA it trusts. */
+function outboundClient(host: Host, profile: Profile, ca: string | undefined, localAddress: string | undefined) {
+  return new SmtpClient({
+    ...(ca !== undefined && { ca }),
     helo: host.helo,
     connectTimeout: profile.connectTimeout,
     greetingTimeout: profile.greetingTimeout,
     socketTimeout: profile.clientSocketTimeout,
     reuseFor: profile.connectionReuse,
-    ...(options.sourceAddress && { localAddress: options.sourceAddress }),
+    ...(localAddress && { localAddress }),
   });
-  let spool: Spool | undefined;
-  let server: ListeningServer | undefined;
-  let submission: ListeningServer | undefined;
+}
+
+/** The SMTP listener, and a store's submission port (only with TLS: AUTH PLAIN needs STARTTLS); neither left open on failure. */
+async function listen(
+  relay: RelayContext,
+  options: RelayOptions,
+  profile: Profile,
+  tls: RelayOptions['tls'],
+): Promise<{ server: ListeningServer; submission: ListeningServer | undefined }> {
+  const { policy, log } = relay;
+  const settings = {
+    name: policy.host.fqdn,
+    maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
+    maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
+    limits: policy.smtpLimits,
+    deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
+    onError: (error: Error) => log({ type: 'error', host: policy.host.id, message: `smtp server: ${error.message}` }),
+  };
+  const server = await listenSmtp(
+    { ...settings, ...(tls && { tls: tls.identity }), handlers: inboundHandlers(relay) },
+    options.listen,
+  );
+  if (!tls || !options.submission) return { server, submission: undefined };
   try {
-    const opened = await Spool.open(state.queueDir);
-    spool = opened.spool;
-    const relay = wire({ policy, clock, log, profile, spool, client, state, options, tls: tls !== undefined });
-    const settings = {
-      name: host.fqdn,
-      maxMessageSize: options.maxMessageSize ?? policy.messageSizeLimit,
-      maxRecipients: Math.max(100, options.maxRecipients ?? policy.recipientLimit),
-      limits: policy.smtpLimits,
-      deadlines: { commandDeadline: profile.commandDeadline, minDataRate: profile.minDataRate },
-      onError: (error: Error) => log({ type: 'error', host: host.id, message: `smtp server: ${error.message}` }),
-    };
-    server = await listenSmtp(
-      { ...settings, ...(tls && { tls: tls.identity }), handlers: inboundHandlers(relay) },
-      options.listen,
+    const submission = await listenSmtp(
+      {
+        ...settings,
+        tls: tls.identity,
+        auth: submissionAuth(options.plan, policy.host.id, options.submission.passwords),
+        handlers: submissionHandlers(relay),
+      },
+      options.submission.listen,
     );
-    if (tls && options.submission)
-      submission = await listenSmtp(
-        {
-          ...settings,
-          tls: tls.identity,
-          auth: submissionAuth(options.plan, host.id, options.submission.passwords),
-          handlers: submissionHandlers(relay),
-        },
-        options.submission.listen,
-      );
-    resume(relay, opened.recovered);
-    log({ type: 'listening', host: host.id, address: server.address, port: server.port });
-    return running(relay, server, submission, client, state);
+    return { server, submission };
   } catch (error) {
-    await submission?.close().catch(() => {});
-    await server?.close().catch(() => {});
-    client.close();
-    await spool?.close().catch(() => {});
-    await state.release();
+    await server.close().catch(() => {});
     throw error;
   }
 }

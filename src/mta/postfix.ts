@@ -395,7 +395,7 @@ function formatBlock(block: Block): string {
 }
 
 function protocolsOf(host: Host): string {
-  // Pin the families the host has: Postfix would otherwise look for both (next-wave §8).
+  // Pin the families the host has: with the default (all), Postfix would also use the one it lacks.
   return [host.ipv4.length > 0 && 'ipv4', host.ipv6.length > 0 && 'ipv6'].filter(Boolean).join(', ');
 }
 
@@ -426,7 +426,8 @@ function dirnameOf(path: string): string {
 /**
  * master.cf: Postfix's standard services (postfix/conf/master.cf), every one unchrooted (the
  * fifth column), so the daemons read the resolver, the maps and Dovecot's socket where they are;
- * Debian's packaged file chroots them (next-wave §8). Transports nothing here uses are left out.
+ * Debian's packaged file chroots them (a y there), and a chrooted daemon sees only what is copied
+ * into the queue directory. Transports nothing here uses are left out.
  */
 const SERVICES: readonly (readonly string[])[] = [
   ['smtp', 'inet', 'n', '-', 'n', '-', '-', 'smtpd'],

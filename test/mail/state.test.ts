@@ -62,4 +62,45 @@ describe('startRelay', () => {
     await using relay = await startRelay({ ...options, listen: { address: '127.0.0.1', port: 0 } });
     expect(relay.port).toBeGreaterThan(0);
   });
+  it('frees its SMTP port and its state when the submission port is taken', async () => {
+    const { startRelay } = await import('../../src/mail/relay.js');
+    const { EndpointBook } = await import('../../src/mail/connector.js');
+    const { openPki } = await import('../../src/tls/pki.js');
+    const { tlsLayout } = await import('../../src/state-layout.js');
+    const { planOf, topology } = await import('../helpers/topology.js');
+    const net = await import('node:net');
+    const plan = await planOf(topology());
+    const pki = await openPki(dir, [{ id: 'mail1', files: tlsLayout(dir).host('mail1'), names: ['mail1'] }]);
+    const free = async () => {
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    };
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const submissionPort = (taken.address() as { port: number }).port;
+    const smtpPort = await free();
+    const options = {
+      plan,
+      hostId: 'store1',
+      stateDir: dir,
+      resolver: { resolveMx: async () => [], resolve4: async () => [], resolve6: async () => [] },
+      connector: new EndpointBook(),
+      profile: 'fast' as const,
+      tls: { identity: pki.identities.get('mail1')!, ca: pki.ca },
+      listen: { address: '127.0.0.1', port: smtpPort },
+    };
+    await expect(
+      startRelay({
+        ...options,
+        submission: { listen: { address: '127.0.0.1', port: submissionPort }, passwords: new Map() },
+      }),
+    ).rejects.toThrow(ResourceError);
+    await new Promise((resolve) => taken.close(resolve));
+    // The same SMTP port and state directory again: nothing of the failed start holds them.
+    await using relay = await startRelay(options);
+    expect(relay.port).toBe(smtpPort);
+  });
 });

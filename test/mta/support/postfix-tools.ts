@@ -5,7 +5,7 @@
  * the generated files name the planned ones (192.0.2.10, ...). So they run in a network namespace
  * of their own (unshare -n) with the host's planned addresses on its loopback device: the same
  * files, unchanged, and nothing reachable from there. `postfix check` prints its errors only to a
- * terminal or syslog (next-wave §8), so it runs under script(1), which gives it one.
+ * terminal or syslog (the test machines have none), so it runs under script(1), which gives it one.
  */
 import { execFile } from 'node:child_process';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
