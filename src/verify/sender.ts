@@ -85,6 +85,9 @@ const GREETING_TIMEOUT = 3_000;
  */
 const DIALLED_GREETING_TIMEOUT = 12_000;
 
+/** How long an address that gave no reply is tried after the others, ms (dropConnections forgets sooner). */
+const UNREACHABLE_MEMORY = 30_000;
+
 /** Longer than the pool's own connection, greeting and socket timeouts together. */
 const SEND_TIMEOUT = 30_000;
 
@@ -117,6 +120,12 @@ export class InternetSender {
   private readonly routes = new Map<string, Promise<Route>>();
   /** The MTA-STS policy per domain, fetched once (a sender caches it for max_age, RFC 8461 §5.1). */
   private readonly policies = new Map<string, Promise<Discovery>>();
+  /**
+   * When each address last gave no SMTP reply. RFC 5321 §4.5.4.1: a client SHOULD keep a list of
+   * hosts it cannot reach, rather than pay every timeout again for every message (a cut MX
+   * costs each send its timeouts otherwise). Cleared whenever a host changes state.
+   */
+  private readonly unreachable = new Map<string, number>();
   private readonly heloName: string;
 
   constructor(
@@ -155,7 +164,13 @@ export class InternetSender {
       };
     const sts = this.options.ca === undefined ? undefined : await this.policyOf(domain);
     const enforced = sts?.kind === 'policy' && sts.policy.mode === 'enforce' ? sts.policy : undefined;
-    for (const { exchange, address } of addresses) {
+    const untried = [...addresses];
+    while (untried.length > 0) {
+      // Addresses that lately gave no reply go after the others, judged afresh at each step, but
+      // are never skipped: when every other MX failed too they still get their chance (RFC 5321
+      // §4.5.4.1).
+      const next = untried.findIndex((a) => !this.unreachableLately(a.address));
+      const { exchange, address } = untried.splice(Math.max(next, 0), 1)[0]!;
       if (enforced && !policyNames(enforced, exchange)) {
         lastFailure = {
           code: 0,
@@ -173,6 +188,15 @@ export class InternetSender {
     return lastFailure;
   }
 
+  /** Whether `address` gave no SMTP reply within the last UNREACHABLE_MEMORY ms (forgets it after). */
+  private unreachableLately(address: string): boolean {
+    const since = this.unreachable.get(address);
+    if (since === undefined) return false;
+    if (Date.now() - since <= UNREACHABLE_MEMORY) return true;
+    this.unreachable.delete(address);
+    return false;
+  }
+
   /** Sends straight to one planned address (to test what a given host says), over TLS when `tls` says so. */
   async sendTo(address: string, from: string, to: string, raw: string, tls?: RequiredTls): Promise<SendOutcome> {
     const endpoint = this.connector.endpointFor(address);
@@ -188,6 +212,8 @@ export class InternetSender {
       // dropped and the next send dials a new one; only this pool, not one a later send made.
       if (e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || !e.responseCode) {
         this.drop(endpoint, transport, tls);
+        // A timeout or a closed connection is the host's silence; a failed certificate is not.
+        if (e.code === 'ETIMEDOUT' || e.code === 'ECONNECTION') this.unreachable.set(address, Date.now());
         const response = tls
           ? `no TLS with a certificate valid for ${tls.servername} (MTA-STS enforce, RFC 8461 §5): ${e.message}`
           : e.message;
@@ -386,6 +412,7 @@ export class InternetSender {
    * and the host's state events may come after those sends began.
    */
   dropConnections(): void {
+    this.unreachable.clear();
     for (const t of this.transports.values()) {
       if (this.inFlight.has(t)) this.retiring.add(t);
       else t.close();
