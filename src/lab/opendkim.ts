@@ -1,8 +1,9 @@
 /**
- * OpenDKIM beside the lab's Postfix, one per host that signs (the hosts `mxplan mta` writes an
- * opendkim/ for), in the host's namespace, from the generated opendkim.conf with the lab's
- * paths, as the `opendkim` system user (UserID), Postfix's milter on the UNIX socket in its
- * queue directory (`OPENDKIM_SOCKET`). It starts before Postfix and stops with it.
+ * OpenDKIM beside the lab's Postfix, on each host that signs (the hosts `mxplan mta` writes an
+ * opendkim/ for): every instance the host runs (one per signature algorithm, RSA and Ed25519:
+ * OPENDKIM_INSTANCES), in the host's namespace, from the generated configurations with the lab's
+ * paths, as the `opendkim` system user (UserID), each one of Postfix's milters on its UNIX socket
+ * in the queue directory. They start before Postfix and stop with it.
  *
  * Its private keys are where production keeps them, `/etc/dkimkeys` (Debian's, opendkim's and
  * 0700), seen from inside the host's namespace: the lab installs each host's keys in
@@ -23,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import { OPENDKIM_SOCKET } from '../mta/opendkim.js';
+import { OPENDKIM_SOCKET_DIR, type OpendkimInstance } from '../mta/opendkim.js';
 import { PRODUCTION_PATHS, type MtaPaths } from '../mta/paths.js';
 import { asHost, LabError, mustStart } from './exec.js';
 import { NETNS_ETC } from './network.js';
@@ -34,8 +35,9 @@ export interface OpendkimAccount {
   readonly gid: number;
 }
 
-/** One host's OpenDKIM in the lab. */
+/** One OpenDKIM instance of a host in the lab. */
 export interface LabOpendkim {
+  readonly algorithm: string;
   readonly config: string;
   readonly pidFile: string;
   readonly socket: string;
@@ -45,8 +47,8 @@ export interface LabOpendkim {
 export const LAB_DKIM_KEYS = PRODUCTION_PATHS.dkimKeys;
 
 /**
- * Makes what a signing host's OpenDKIM needs: its run directory and socket directory (opendkim's),
- * and its keys (`path`, where the KeyTable names it; `file`, the topology's), copied (committed test keys are 0644) to 0600 files
+ * Makes what a signing host's OpenDKIM instances need: their run directory and socket directory
+ * (opendkim's, one for all), and their keys (`path`, where the KeyTable names it; `file`, the topology's), copied (committed test keys are 0644) to 0600 files
  * of the opendkim user in a 0700 directory of its own.
  */
 export async function prepareOpendkim(
@@ -54,15 +56,15 @@ export async function prepareOpendkim(
   paths: MtaPaths,
   keys: readonly { readonly path: string; readonly file: string }[],
   account: OpendkimAccount,
-): Promise<LabOpendkim> {
-  const socket = join(paths.postfixQueue, OPENDKIM_SOCKET);
+  instances: readonly OpendkimInstance[],
+): Promise<LabOpendkim[]> {
   const own = async (dir: string, mode: number) => {
     await mkdir(dir, { recursive: true, mode });
     await chmod(dir, mode);
     await chown(dir, account.uid, account.gid);
   };
   await own(paths.opendkimRun, 0o755);
-  await own(dirname(socket), 0o750);
+  await own(join(paths.postfixQueue, OPENDKIM_SOCKET_DIR), 0o750);
   // ip netns exec mounts it over the machine's own directory, which must be there (Debian's opendkim makes it).
   if (!existsSync(LAB_DKIM_KEYS))
     throw new LabError(`the lab runs OpenDKIM, and this machine has no ${LAB_DKIM_KEYS}: install opendkim`);
@@ -76,11 +78,12 @@ export async function prepareOpendkim(
     await chmod(target, 0o600);
     await chown(target, account.uid, account.gid);
   }
-  return {
-    config: join(paths.opendkimConfig, 'opendkim.conf'),
-    pidFile: join(paths.opendkimRun, 'opendkim.pid'),
-    socket,
-  };
+  return instances.map((i) => ({
+    algorithm: i.algorithm,
+    config: join(paths.opendkimConfig, i.config),
+    pidFile: join(paths.opendkimRun, i.pidFile),
+    socket: join(paths.postfixQueue, i.socket),
+  }));
 }
 
 /**
@@ -92,7 +95,8 @@ export async function startOpendkim(namespace: string, fqdn: string, signer: Lab
   await mustStart(...asHost(namespace, fqdn, 'opendkim', ['-x', signer.config]));
   const deadline = Date.now() + 20_000;
   while (!(await answers(signer.socket))) {
-    if (Date.now() > deadline) throw new LabError(`OpenDKIM of ${fqdn} does not answer on ${signer.socket}`);
+    if (Date.now() > deadline)
+      throw new LabError(`OpenDKIM (${signer.algorithm}) of ${fqdn} does not answer on ${signer.socket}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -16,8 +16,8 @@
  * password for every stored user and hands the hashes to mtaFiles as `mxplan mta --passwords`
  * reads them.
  *
- * A host that signs runs OpenDKIM beside its Postfix, as its milter (opendkim.ts), started
- * before Postfix so that no message passes unsigned while it comes up.
+ * A host that signs runs OpenDKIM beside its Postfix, an instance per signature algorithm, its
+ * milters (opendkim.ts), started before Postfix so that no message passes unsigned while it comes up.
  *
  * Activity is Postfix's own log (maillog_file), read to its end whenever asked (postfix-log.ts).
  * Down stops Dovecot, Postfix and OpenDKIM (their masters and every child); up starts them again
@@ -125,8 +125,8 @@ interface PostfixHost {
   readonly config: string;
   readonly dovecotConf: string | undefined;
   readonly paths: MtaPaths;
-  /** Its OpenDKIM, when it signs. */
-  readonly signer: LabOpendkim | undefined;
+  /** Its OpenDKIM instances, in milter order (none: it signs nothing). */
+  readonly signers: readonly LabOpendkim[];
   readonly tail: LogTail;
   readonly log: PostfixLog;
 }
@@ -186,8 +186,9 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       if (!file) throw new LabError(`${host.id}: no key file of the topology for ${k.path}`);
       return { path: k.path, file };
     });
-    const signs = files.has(`${host.id}/opendkim/opendkim.conf`);
-    const signer = signs ? await prepareOpendkim(namespace, hostPaths, keys, accounts.opendkim()) : undefined;
+    const instances = summaries.find((s) => s.id === host.id)?.opendkim ?? [];
+    const signs = instances.length > 0;
+    const signers = signs ? await prepareOpendkim(namespace, hostPaths, keys, accounts.opendkim(), instances) : [];
     const etc = namespaceAccounts(accounts, { vmail: store, postfixInOpendkim: signs });
     if (etc.passwd) await network.etcFile(layout.host(host.id), 'passwd', etc.passwd);
     if (etc.group) await network.etcFile(layout.host(host.id), 'group', etc.group);
@@ -197,7 +198,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       config: join(dir, 'postfix'),
       dovecotConf: store ? join(dir, 'dovecot', 'dovecot.conf') : undefined,
       paths: hostPaths,
-      signer,
+      signers,
       tail: new LogTail(hostPaths.postfixLog),
       log: new PostfixLog(host.id),
     });
@@ -250,11 +251,16 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     async start(hostId, options = {}) {
       const h = known(hostId);
       if (up.has(hostId)) return;
-      if (h.signer) await startOpendkim(h.namespace, h.host.fqdn, h.signer);
+      // Only the instances started here are stopped on a failure (another's pid file may be stale).
+      const started: LabOpendkim[] = [];
       try {
+        for (const signer of h.signers) {
+          started.push(signer);
+          await startOpendkim(h.namespace, h.host.fqdn, signer);
+        }
         await mustStart(...asHost(h.namespace, h.host.fqdn, ...withTerminal('postfix', ['-c', h.config, 'start'])));
       } catch (error) {
-        if (h.signer) await stopMaster(h.signer.pidFile);
+        for (const signer of started) await stopMaster(signer.pidFile);
         throw error;
       }
       up.add(hostId);
@@ -270,7 +276,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
       up.delete(hostId);
       if (h.dovecotConf) await stopMaster(join(h.paths.dovecotRun, 'master.pid'));
       await stopMaster(join(h.paths.postfixQueue, 'pid', 'master.pid'));
-      if (h.signer) await stopMaster(h.signer.pidFile);
+      for (const signer of h.signers) await stopMaster(signer.pidFile);
       // The log has ended for now: what waited for more of it is reported as it stands.
       catchUp(h);
       emitAll(h.log.flush());

@@ -42,7 +42,7 @@ export function mtaFiles(plan: Plan, options: MtaOptions = {}): MtaOutput {
     const policy = hostPolicy(plan, host.id);
     const hostPaths = checkPaths(paths(host));
     const opendkim = opendkimFiles(policy, hostPaths);
-    for (const [name, text] of postfixFiles(policy, hostPaths, opendkim !== undefined))
+    for (const [name, text] of postfixFiles(policy, hostPaths, opendkim?.instances ?? []))
       files.set(`${host.id}/postfix/${name}`, text);
     for (const [name, text] of opendkim?.files ?? []) files.set(`${host.id}/opendkim/${name}`, text);
     for (const [name, text] of dovecotFiles(policy, hostPaths, passwords))
@@ -55,6 +55,7 @@ export function mtaFiles(plan: Plan, options: MtaOptions = {}): MtaOutput {
       mailboxes: stored.length,
       withoutHash: stored.filter((u) => !passwords.has(u.address)).length,
       dkimKeys: opendkim?.keys ?? [],
+      opendkim: opendkim?.instances ?? [],
     });
   }
   files.set('README.md', outputReadme(plan, hosts));

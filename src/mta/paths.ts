@@ -29,9 +29,9 @@ export interface MtaPaths {
   readonly dovecotLog: string;
   /** The Maildir root: `<root>/<domain>/<local>/`, the layout mxplan's relays write. */
   readonly mailRoot: string;
-  /** Where opendkim/ is installed (opendkim.conf names its KeyTable, SigningTable and InternalHosts there). */
+  /** Where opendkim/ is installed (each opendkim*.conf names its KeyTable, SigningTable and InternalHosts there). */
   readonly opendkimConfig: string;
-  /** OpenDKIM's PidFile directory. Its milter socket is in Postfix's queue directory (opendkim.ts). */
+  /** OpenDKIM's PidFile directory. Its milter sockets are in Postfix's queue directory (opendkim.ts). */
   readonly opendkimRun: string;
   /** Where the signing hosts' private keys are installed, one `<domain>.<selector>.pem` each (KeyTable). */
   readonly dkimKeys: string;
@@ -68,9 +68,9 @@ export const PATH_SETTINGS: Readonly<Record<keyof MtaPaths, string>> = {
   dovecotState: '`dovecot/dovecot.conf` state_dir',
   dovecotLog: '`dovecot/dovecot.conf` log_path',
   mailRoot: '`dovecot/dovecot.conf` mail_location',
-  opendkimConfig: '`opendkim/opendkim.conf` KeyTable, SigningTable, InternalHosts',
-  opendkimRun: '`opendkim/opendkim.conf` PidFile',
-  dkimKeys: '`opendkim/KeyTable` (each key file)',
+  opendkimConfig: '`opendkim/opendkim*.conf` KeyTable, SigningTable, InternalHosts',
+  opendkimRun: '`opendkim/opendkim*.conf` PidFile',
+  dkimKeys: '`opendkim/KeyTable*` (each key file)',
 };
 
 /** Paths end up unquoted in both syntaxes: absolute, without spaces, commas or a trailing slash. */

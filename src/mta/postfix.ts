@@ -27,7 +27,7 @@ import type { Host, User } from '../topology/types.js';
 import { GENERATED_MARK } from '../dns/zone-file.js';
 import { MtaError } from './errors.js';
 import type { MtaPaths } from './paths.js';
-import { OPENDKIM_SOCKET } from './opendkim.js';
+import type { OpendkimInstance } from './opendkim.js';
 import { accessAction, bounceTransport } from './replies.js';
 import { formatTable, tableRef, type Table } from './tables.js';
 
@@ -41,15 +41,19 @@ interface Block {
   readonly settings: readonly (readonly [name: string, value: string])[];
 }
 
-/** The files of postfix/, by name; `signs`: the host has OpenDKIM (opendkim.ts) as its milter. */
-export function postfixFiles(policy: HostPolicy, paths: MtaPaths, signs: boolean): Map<string, string> {
+/** The files of postfix/, by name; `signers`: the host's OpenDKIM instances (opendkim.ts), its milters, in order. */
+export function postfixFiles(
+  policy: HostPolicy,
+  paths: MtaPaths,
+  signers: readonly OpendkimInstance[],
+): Map<string, string> {
   const { host } = policy;
   if (host.ipv4.length + host.ipv6.length === 0)
     throw new MtaError(`host ${host.id} has no planned address: its Postfix would listen nowhere`);
   const tables = host.role === 'relay' ? relayTables(policy) : storeTables(policy);
   tables.push(...commonTables(policy));
   const files = new Map<string, string>();
-  files.set('main.cf', mainCf(policy, paths, tables, signs));
+  files.set('main.cf', mainCf(policy, paths, tables, signers));
   files.set('master.cf', masterCf(policy));
   files.set('bounce.cf', bounceTemplates(host));
   for (const table of tables) files.set(table.name, formatTable(table));
@@ -166,7 +170,12 @@ function maildirOf(user: User): string {
 
 // main.cf
 
-function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[], signs: boolean): string {
+function mainCf(
+  policy: HostPolicy,
+  paths: MtaPaths,
+  tables: readonly Table[],
+  signers: readonly OpendkimInstance[],
+): string {
   const { host, plan } = policy;
   const session = profileFor('default', host);
   const origin = policy.postmasterDomain;
@@ -304,7 +313,7 @@ function mainCf(policy: HostPolicy, paths: MtaPaths, tables: readonly Table[], s
       ],
       settings: [['bounce_template_file', '${config_directory}/bounce.cf']],
     },
-    ...(signs ? [milterBlock()] : []),
+    ...(signers.length > 0 ? [milterBlock(signers)] : []),
   ];
   const later = [
     'TLS (issue 14 adds certificates): until then the host offers no STARTTLS.',
@@ -368,18 +377,28 @@ function bounceTemplates(host: Host): string {
  * OpenDKIM (opendkim.ts) signs as a milter: for SMTP clients (smtpd_milters; it signs only its
  * InternalHosts' mail), for sendmail(1) submissions (non_smtpd_milters), and for Postfix's own
  * DSNs, which no milter sees unless internal_mail_filter_classes names them (RFC 3464 reports,
- * signed as the relays sign theirs).
+ * signed as the relays sign theirs). One milter per instance, RSA first: each adds its
+ * DKIM-Signature field and changes nothing else, and neither signs the other's field (SignHeaders),
+ * so each signature verifies (RFC 8463 §6: both, for verifiers with and without Ed25519).
  */
-function milterBlock(): Block {
+function milterBlock(signers: readonly OpendkimInstance[]): Block {
   return {
     comment: [
-      'DKIM (RFC 6376): OpenDKIM signs the mail that originates here, local submissions and bounces.',
-      'A UNIX socket in the queue directory, so only Postfix reaches it. OpenDKIM down: the mail goes',
+      ...(signers.length > 1
+        ? [
+            'DKIM (RFC 6376): OpenDKIM signs the mail that originates here, local submissions and bounces,',
+            'an instance per algorithm (RFC 8463: RSA beside Ed25519), each a milter adding its signature.',
+            'UNIX sockets in the queue directory, so only Postfix reaches them. OpenDKIM down: the mail goes',
+          ]
+        : [
+            'DKIM (RFC 6376): OpenDKIM signs the mail that originates here, local submissions and bounces.',
+            'A UNIX socket in the queue directory, so only Postfix reaches it. OpenDKIM down: the mail goes',
+          ]),
       'unsigned rather than waiting (milter_default_action = accept), as the relays send it when a',
       'signature cannot be made; SPF still aligns for the hosts in the SPF record.',
     ],
     settings: [
-      ['smtpd_milters', `unix:${OPENDKIM_SOCKET}`],
+      ['smtpd_milters', signers.map((i) => `unix:${i.socket}`).join(', ')],
       ['non_smtpd_milters', '$smtpd_milters'],
       ['internal_mail_filter_classes', 'bounce'],
       ['milter_default_action', 'accept'],

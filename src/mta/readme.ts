@@ -1,7 +1,7 @@
 /** The README.md at the top of `mxplan mta`'s output: what is there, what it was checked with, what the operator adds. */
 import { GENERATED_MARK } from '../dns/zone-file.js';
 import type { Plan } from '../topology/types.js';
-import { OPENDKIM_SOCKET, type KeyInstall } from './opendkim.js';
+import { OPENDKIM_INSTANCES, OPENDKIM_SOCKET_DIR, type KeyInstall, type OpendkimInstance } from './opendkim.js';
 import { PATH_SETTINGS, PRODUCTION_PATHS, type MtaPaths } from './paths.js';
 
 /** The versions the files are written for and checked with (test/mta checks the installed ones are these). */
@@ -16,6 +16,8 @@ export interface HostSummary {
   readonly withoutHash: number;
   /** The private keys its OpenDKIM signs with (none: it signs nothing, and has no opendkim/). */
   readonly dkimKeys: readonly KeyInstall[];
+  /** Its OpenDKIM instances, one per signature algorithm it signs with (none: it signs nothing). */
+  readonly opendkim: readonly OpendkimInstance[];
 }
 
 export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string {
@@ -84,32 +86,9 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
     "- Somewhere for root's mail: each host's postmaster@ goes to root's local mailbox.",
     '- Log rotation for the two log files (`postfix logrotate`, `doveadm log reopen`).',
     '',
-    `Then, on each host: \`postfix check\`, \`doveconf -n\`${keys.length > 0 ? ', `opendkim -n` (signing hosts)' : ''}, \`postfix reload\` (or start), \`doveadm reload\`.`,
+    `Then, on each host: \`postfix check\`, \`doveconf -n\`${keys.length > 0 ? ', `opendkim -n -x CONF` (each OpenDKIM configuration)' : ''}, \`postfix reload\` (or start), \`doveadm reload\`.`,
   ];
-  if (keys.length > 0)
-    lines.push(
-      '',
-      '## DKIM',
-      '',
-      'The hosts with `opendkim/` sign the mail that originates there (local submissions and bounces)',
-      `with OpenDKIM, Postfix's milter on the UNIX socket \`${OPENDKIM_SOCKET}\` in its queue directory.`,
-      `Copy \`<host>/opendkim/\` to \`${PRODUCTION_PATHS.opendkimConfig}/\` and point Debian's service at its configuration`,
-      `(\`ln -sf ${PRODUCTION_PATHS.opendkimConfig}/opendkim.conf /etc/opendkim.conf\`); make the socket's directory and let`,
-      `Postfix reach it: \`install -d -o opendkim -g opendkim -m 0750 ${PRODUCTION_PATHS.postfixQueue}/${dirnameOf(OPENDKIM_SOCKET)}\`,`,
-      '`adduser postfix opendkim`. Check with `opendkim -n`, then `opendkim-testkey -d <domain> -s',
-      '<selector> -vvv` once the records are published.',
-      '',
-      'The private keys are not in this tree: install each where its KeyTable looks, owned by the',
-      '`opendkim` user and readable by it only (`install -o opendkim -g opendkim -m 0600 KEY PATH`;',
-      "OpenDKIM refuses a key others can read). The key files are the topology's, relative to it.",
-      "OpenDKIM signs with the RSA selectors only: Debian 12's 2.11.0~beta2 did not sign with an Ed25519",
-      "key in mxplan's tests, and would hold the mail; the Ed25519 records stay published.",
-      '',
-      '',
-      '| host | install as | key file of the topology |',
-      '|---|---|---|',
-      ...keys,
-    );
+  if (keys.length > 0) lines.push('', ...dkimSection(hosts, keys));
   if (plan.logins.proxy)
     lines.push(
       '',
@@ -119,6 +98,67 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
   return `${lines.join('\n')}\n`;
 }
 
-function dirnameOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
+/**
+ * How the OpenDKIM instances are deployed: the RSA one is Debian's own service; each other one
+ * (OpenDKIM 2.11 signs with one algorithm per instance, opendkim.ts) gets a unit of its own.
+ */
+function dkimSection(hosts: readonly HostSummary[], keys: readonly string[]): string[] {
+  const { opendkimConfig: config, opendkimRun: run, postfixQueue } = PRODUCTION_PATHS;
+  const runs = (i: OpendkimInstance) => hosts.filter((h) => h.opendkim.includes(i)).map((h) => h.id);
+  // The first instance is Debian's own service; the others a unit each.
+  const [debian, ...others] = OPENDKIM_INSTANCES.map((i) => (runs(i).length > 0 ? i : undefined));
+  const which = (i: OpendkimInstance) => `\`${i.config}\` (${i.algorithm}; ${runs(i).join(', ')})`;
+  return [
+    '## DKIM',
+    '',
+    'The hosts with `opendkim/` sign the mail that originates there (local submissions and bounces)',
+    'with OpenDKIM, an instance per signature algorithm (OpenDKIM 2.11 signs with the one algorithm',
+    "of its `SignatureAlgorithm`; RFC 8463 wants RSA beside Ed25519), each one of Postfix's milters",
+    `on its UNIX socket in \`${OPENDKIM_SOCKET_DIR}/\` of the queue directory. Copy \`<host>/opendkim/\` to \`${config}/\`,`,
+    "make the sockets' directory and let Postfix reach it: `install -d -o opendkim -g opendkim -m 0750",
+    `${postfixQueue}/${OPENDKIM_SOCKET_DIR}\`, \`adduser postfix opendkim\`. Then:`,
+    '',
+    ...(debian
+      ? [
+          `- ${which(debian)}: Debian's \`${debian.unit}\`, pointed at the file`,
+          `  (\`ln -sf ${config}/${debian.config} /etc/opendkim.conf\`).`,
+        ]
+      : []),
+    ...others.flatMap((i) =>
+      !i
+        ? []
+        : [
+            `- ${which(i)}: a unit of its own, \`/etc/systemd/system/${i.unit}\`, then`,
+            `  \`systemctl daemon-reload && systemctl enable --now ${i.unit.replace(/\.service$/, '')}\`:`,
+            '',
+            '  ```ini',
+            '  [Unit]',
+            `  Description=OpenDKIM Milter (${i.algorithm})`,
+            '  After=network-online.target nss-lookup.target',
+            '  Wants=network-online.target',
+            '',
+            '  [Service]',
+            '  Type=forking',
+            `  PIDFile=${run}/${i.pidFile}`,
+            `  ExecStart=/usr/sbin/opendkim -x ${config}/${i.config}`,
+            '  ExecReload=/bin/kill -USR1 $MAINPID',
+            '  Restart=on-failure',
+            '',
+            '  [Install]',
+            '  WantedBy=multi-user.target',
+            '  ```',
+          ],
+    ),
+    '',
+    'Check each with `opendkim -n -x CONF`, then the RSA keys with `opendkim-testkey -d <domain> -s <selector>',
+    "-vvv` once the records are published (OpenDKIM 2.11's opendkim-testkey tests RSA keys only).",
+    '',
+    'The private keys are not in this tree: install each where its KeyTable looks, owned by the',
+    '`opendkim` user and readable by it only (`install -o opendkim -g opendkim -m 0600 KEY PATH`;',
+    "OpenDKIM refuses a key others can read). The key files are the topology's, relative to it.",
+    '',
+    '| host | install as | key file of the topology |',
+    '|---|---|---|',
+    ...keys,
+  ];
 }

@@ -42,7 +42,7 @@ describe('mxplan diff: bob moves from mail2 to mail1 (building)', () => {
       'host mail1: its Postfix and Dovecot configuration changes (postfix/transport, dovecot/passwd and dovecot/users)',
       // main.cf: mail2's own domain for a bare postmaster (myorigin) is no longer acme.example;
       // opendkim/: mail2 no longer sends for acme.example, so it no longer signs for it
-      'host mail2: its Postfix and Dovecot configuration changes (postfix/main.cf, postfix/transport, postfix/virtual_mailbox, postfix/virtual_mailbox_domains and 4 more)',
+      'host mail2: its Postfix and Dovecot configuration changes (postfix/main.cf, postfix/transport, postfix/virtual_mailbox, postfix/virtual_mailbox_domains and 6 more)',
     ]);
     expect(diff.changes[0]!.at.line).toBe(lineOf(text, 'bob: { host: mail1'));
     // mail2 no longer sends for acme.example: the one record change is its SPF.

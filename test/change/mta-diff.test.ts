@@ -115,7 +115,9 @@ describe('the MTA diff summary', () => {
         '    dovecot/users: -1 (bob@acme.example)',
         // nobody on mail2 sends for acme.example any more: it no longer signs for it
         '    opendkim/KeyTable: -1 (s2026._domainkey.acme.example)',
+        '    opendkim/KeyTable-ed25519: -1 (e2026._domainkey.acme.example)',
         '    opendkim/SigningTable: -2 (*@acme.example and *@*.acme.example)',
+        '    opendkim/SigningTable-ed25519: -2 (*@acme.example and *@*.acme.example)',
         '',
         '',
       ].join('\n'),
@@ -145,8 +147,8 @@ describe('the MTA diff summary', () => {
   it('says a changed setting of main.cf by its name', async () => {
     const diff = diffPlans(await plan(building), await edited(replaceBackup), { lowTtl: 300 });
     expect(diff.mta.available && diff.mta.hosts.map((h) => [h.host, h.status, h.files.length])).toEqual([
-      // its seven Postfix files and OpenDKIM's four
-      ['backup', 'retired', 11],
+      // its seven Postfix files and OpenDKIM's seven (an instance per algorithm, one InternalHosts)
+      ['backup', 'retired', 14],
       ['backup2', 'added', 7],
       ['mail1', 'changed', 1],
       ['mail2', 'changed', 1],
@@ -213,7 +215,7 @@ describe('the MTA reconfiguration in the migration order', () => {
     ]);
     expect(actions(migration.steps, 'switch')).toEqual([
       'host mail1: install its new postfix/transport and postfix/virtual_alias, then postfix reload',
-      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd, dovecot/users, opendkim/KeyTable and opendkim/SigningTable, then postfix reload and doveadm reload',
+      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd, dovecot/users, opendkim/KeyTable, opendkim/KeyTable-ed25519, opendkim/SigningTable and opendkim/SigningTable-ed25519, then postfix reload and doveadm reload',
     ]);
     expect(actions(migration.steps, 'drain')).toEqual([
       // main.cf: its bare postmaster's domain (myorigin) follows the domains it serves

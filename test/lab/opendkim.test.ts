@@ -1,17 +1,20 @@
 /**
  * OpenDKIM in the lab, beside each signing host's Postfix (src/lab/opendkim.ts), on the building
- * example with BIND: it runs as the opendkim user in the host's namespace; opendkim-testkey,
- * asking the lab's name servers from a host's namespace, finds every published key record
- * matching its private key; and mail a user submits on mail1 for a user on mail2 arrives in
- * her Maildir signed by OpenDKIM, which dkimpy (python3-dkim) verifies against the lab's DNS,
- * also after the host went down and came back up. The expectations come from the plan's
- * selectors.
+ * example with BIND: each host runs an instance per signature algorithm it signs with (RSA and
+ * Ed25519 here), as the opendkim user in the host's namespace; opendkim-testkey, asking the lab's
+ * name servers from a host's namespace, finds every published RSA key record matching its
+ * private key, and for the Ed25519 ones, which it cannot test, dkimpy verifies a signature the
+ * signer's OpenDKIM made with each; mail a user submits on mail1 for a user on mail2 arrives in
+ * her Maildir signed by both instances, both signatures verified by dkimpy (python3-dkim)
+ * against the lab's DNS, also after the host went down and came back up. The expectations come
+ * from the plan's selectors.
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Lab } from '../../src/lab/lab.js';
+import { OPENDKIM_INSTANCES, type OpendkimInstance } from '../../src/mta/opendkim.js';
 import { mailboxDir } from '../../src/state-layout.js';
 import { loadPlan } from '../../src/topology/load.js';
 import type { Plan } from '../../src/topology/types.js';
@@ -51,18 +54,24 @@ function inHost(hostId: string, command: string, args: readonly string[]) {
   });
 }
 
-/** The pid of a host's OpenDKIM, from its PidFile, when it runs. */
-async function opendkimPid(hostId: string): Promise<number | undefined> {
-  const file = join(lab.stateDir, hostId, 'opendkim-run', 'opendkim.pid');
+/** The pid of a host's OpenDKIM instance, from its PidFile, when it runs. */
+async function opendkimPid(hostId: string, instance: OpendkimInstance): Promise<number | undefined> {
+  const file = join(lab.stateDir, hostId, 'opendkim-run', instance.pidFile);
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
   if (!(pid > 1)) return undefined;
   const state = /^State:\s+(\S)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1];
   return state && state !== 'Z' ? pid : undefined;
 }
 
-/** The plan's selectors that `hostId` signs `domain` with, by key type. */
+/** The plan's selectors that `hostId` signs `domain` with. */
 function selectorsOf(domain: string, hostId: string) {
   return plan.domains.get(domain)!.dkim.filter((s) => s.active && s.signers.some((h) => h.id === hostId));
+}
+
+/** The OpenDKIM instances a host runs: one per key type it signs some domain with. */
+function instancesOf(hostId: string) {
+  const types = new Set([...plan.domains.keys()].flatMap((d) => selectorsOf(d, hostId).map((s) => s.type)));
+  return OPENDKIM_INSTANCES.filter((i) => types.has(i.type));
 }
 
 let counter = 0;
@@ -102,23 +111,36 @@ async function delivered(hostId: string, address: string, token: string): Promis
 const verified = async (raw: Buffer) => (await dkimpy(python!, lab.dns, [raw]))[0]!;
 
 describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the building example', () => {
-  it('runs on every signing host, as the opendkim user, in the host’s namespace', async () => {
+  it('runs an instance per algorithm on every signing host, as the opendkim user, in the host’s namespace', async () => {
     const opendkimUid = (await readFile('/etc/passwd', 'utf8'))
       .split('\n')
       .find((l) => l.startsWith('opendkim:'))!
       .split(':')[2];
     for (const host of plan.hosts.values()) {
-      const signs = [...plan.domains.values()].some((d) => selectorsOf(d.name, host.id).length > 0);
-      expect(signs, host.id).toBe(true); // every host of the building signs (its bounces for tower.example)
-      const pid = await opendkimPid(host.id);
-      expect(pid, host.id).toBeDefined();
-      const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
-      expect(uid, host.id).toBe(opendkimUid);
-      const [own, ns] = await Promise.all([
-        stat(`/proc/${pid}/ns/net`),
-        stat(join('/run/netns', lab.layout.host(host.id).namespace)),
-      ]);
-      expect(own.ino, host.id).toBe(ns.ino);
+      // Every host of the building signs (its bounces for tower.example), with RSA and Ed25519.
+      expect(
+        instancesOf(host.id).map((i) => i.algorithm),
+        host.id,
+      ).toEqual(['rsa-sha256', 'ed25519-sha256']);
+      const pids = new Set<number>();
+      for (const instance of instancesOf(host.id)) {
+        const pid = await opendkimPid(host.id, instance);
+        expect(pid, `${host.id} ${instance.algorithm}`).toBeDefined();
+        pids.add(pid!);
+        const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+        expect(uid, host.id).toBe(opendkimUid);
+        const [own, ns] = await Promise.all([
+          stat(`/proc/${pid}/ns/net`),
+          stat(join('/run/netns', lab.layout.host(host.id).namespace)),
+        ]);
+        expect(own.ino, host.id).toBe(ns.ino);
+        // Its own configuration, the generated one for its algorithm.
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+        expect(argv.at(-2) === '-x' && argv.at(-1), host.id).toBe(
+          join(lab.stateDir, host.id, 'opendkim', instance.config),
+        );
+      }
+      expect(pids.size, host.id).toBe(2);
     }
   });
 
@@ -136,9 +158,8 @@ describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the bui
         if (!s.published) continue;
         const signer = s.signers[0]!;
         const record = `${s.selector}._domainkey.${s.domain}`;
-        // RSA: the key as the signer's OpenDKIM has it (its /etc/dkimkeys); Ed25519, which it does
-        // not install (docs/lab.md), from the topology.
-        const key = s.type === 'rsa' ? `/etc/dkimkeys/${s.domain}.${s.selector.toLowerCase()}.pem` : s.keyFile;
+        // The key as the signer's OpenDKIM has it (its /etc/dkimkeys).
+        const key = `/etc/dkimkeys/${s.domain}.${s.selector.toLowerCase()}.pem`;
         const { code, out } = await inHost(signer.id, 'setpriv', [
           '--reuid=opendkim',
           '--regid=opendkim',
@@ -163,7 +184,7 @@ describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the bui
             unsafe: false,
           });
         // Debian 12's opendkim-testkey (2.11.0~beta2) tests RSA keys only: an Ed25519 one fails
-        // to load as RSA. Its records are proven by dkimpy on the relays' signatures (test/mail).
+        // to load as RSA. dkimpy checks those records below, on the signer's own signatures.
         else
           expect({ code, out }, record).toEqual({
             code: 69,
@@ -176,28 +197,46 @@ describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the bui
     expect(checked.length).toBe(8);
   });
 
-  const send = async () => {
+  const send = async (hostId: string, from: string, to: string, mailbox: string) => {
     const token = `odk${++counter}x${Date.now().toString(36)}`;
-    await lab.submit(
-      'mail1',
-      { from: 'alice@acme.example', to: ['carol@globex.example'] },
-      message(token, 'Alice <alice@acme.example>', 'carol@globex.example'),
-    );
-    return verified(await delivered('mail2', 'carol@globex.example', token));
+    await lab.submit(hostId, { from, to: [to] }, message(token, from, to));
+    return verified(await delivered(mailbox, to, token));
   };
-  // alice (acme.example, on mail1) writes to carol (globex.example, on mail2): the mail
-  // originates on mail1, whose OpenDKIM signs it with acme.example's RSA selectors. Its Ed25519
-  // selector is not signed with (OpenDKIM 2.11 signs with one algorithm per instance: docs/lab.md).
-  const expected = () =>
-    selectorsOf('acme.example', 'mail1')
-      .filter((s) => s.type === 'rsa')
-      .map((s) => ({ d: 'acme.example', s: s.selector, a: 'rsa-sha256', ok: true }));
+  /** What dkimpy must find on mail `hostId` signs for `domain`: a verified signature per selector, by algorithm. */
+  const expected = (domain: string, hostId: string) =>
+    selectorsOf(domain, hostId)
+      .map((s) => ({ d: domain, s: s.selector, a: `${s.type}-sha256`, ok: true }))
+      .sort((a, b) => (`${a.a} ${a.s}` < `${b.a} ${b.s}` ? -1 : 1));
+  const found = (signatures: readonly { d: string; s: string; a: string; ok: boolean }[]) =>
+    signatures.map(({ d, s, a, ok }) => ({ d, s, a, ok })).sort((a, b) => (`${a.a} ${a.s}` < `${b.a} ${b.s}` ? -1 : 1));
 
-  it('signs mail that originates on a host; dkimpy verifies the signature at the lab’s DNS', async () => {
-    expect(expected().length).toBeGreaterThan(0);
-    const signatures = await send();
-    expect(signatures.map(({ d, s, a, ok }) => ({ d, s, a, ok }))).toEqual(expected());
-    // Postfix reached its milter every time (no "connect to Milter service ...: Permission denied").
+  it('every published Ed25519 key is the one its signer’s OpenDKIM signs with: dkimpy verifies it at the lab’s DNS', async () => {
+    const checked: string[] = [];
+    for (const domain of plan.domains.values()) {
+      const ed25519 = domain.dkim.filter((s) => s.published && s.active && s.type === 'ed25519');
+      for (const s of ed25519) {
+        const signer = s.signers[0]!.id;
+        const signatures = await send(signer, `someone@${domain.name}`, 'carol@globex.example', 'mail2');
+        expect(found(signatures), `${domain.name} from ${signer}`).toEqual(expected(domain.name, signer));
+        checked.push(`${s.selector}._domainkey.${s.domain}`);
+      }
+    }
+    expect(checked.length).toBe(4);
+  });
+
+  // alice (acme.example, on mail1) writes to carol (globex.example, on mail2): the mail
+  // originates on mail1, whose two OpenDKIM instances sign it with acme.example's RSA and
+  // Ed25519 selectors, one after the other (RFC 8463 §6).
+  const alice = () => send('mail1', 'alice@acme.example', 'carol@globex.example', 'mail2');
+
+  it('signs mail that originates on a host with both algorithms; dkimpy verifies both signatures at the lab’s DNS', async () => {
+    const want = expected('acme.example', 'mail1');
+    expect(want.map((w) => w.a)).toEqual(['ed25519-sha256', 'rsa-sha256']);
+    const signatures = await alice();
+    expect(found(signatures)).toEqual(want);
+    // The second milter's field lands above the first's, as the relays put Ed25519's above RSA's.
+    expect(signatures.map((s) => s.a)).toEqual(['ed25519-sha256', 'rsa-sha256']);
+    // Postfix reached both milters every time (no "connect to Milter service ...: Permission denied").
     for (const host of plan.hosts.keys()) {
       const log = await readFile(join(lab.stateDir, host, 'log', 'postfix.log'), 'utf8');
       expect(
@@ -207,16 +246,18 @@ describe.runIf(ready && python)('OpenDKIM in the lab (Postfix, BIND), on the bui
     }
   });
 
-  it('down stops OpenDKIM with Postfix, up starts both, and the host signs again', async () => {
-    const before = await opendkimPid('mail1');
-    expect(before).toBeDefined();
+  it('down stops both OpenDKIM instances with Postfix, up starts them, and the host signs again', async () => {
+    const instances = instancesOf('mail1');
+    const before = await Promise.all(instances.map((i) => opendkimPid('mail1', i)));
+    expect(before.every((p) => p !== undefined)).toBe(true);
     await lab.down('mail1');
-    expect(await opendkimPid('mail1')).toBeUndefined();
+    expect(await Promise.all(instances.map((i) => opendkimPid('mail1', i)))).toEqual(instances.map(() => undefined));
     await lab.up('mail1');
-    const after = await opendkimPid('mail1');
-    expect(after).toBeDefined();
-    expect(after).not.toBe(before);
-    const signatures = await send();
-    expect(signatures.map(({ d, s, a, ok }) => ({ d, s, a, ok }))).toEqual(expected());
+    const after = await Promise.all(instances.map((i) => opendkimPid('mail1', i)));
+    for (const [n, pid] of after.entries()) {
+      expect(pid, instances[n]!.algorithm).toBeDefined();
+      expect(pid, instances[n]!.algorithm).not.toBe(before[n]);
+    }
+    expect(found(await alice())).toEqual(expected('acme.example', 'mail1'));
   });
 });

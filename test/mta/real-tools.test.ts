@@ -9,7 +9,7 @@
  * the only difference from production (test/mta/mta-dir.test.ts holds that to be so).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profileFor } from '../../src/mail/profiles.js';
@@ -78,16 +78,35 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
           Array(4).fill(`From: Mail Delivery System <MAILER-DAEMON@${host.fqdn}>`),
         );
 
-        // OpenDKIM's own check (it opens the KeyTable, SigningTable and InternalHosts it names).
-        if (existsSync(join(out, host.id, 'opendkim'))) {
-          const opendkim = await run('opendkim', ['-n', '-x', join(out, host.id, 'opendkim', 'opendkim.conf')]);
-          expect({ code: opendkim.code, output: opendkim.stdout + opendkim.stderr }, `${host.id}: opendkim -n`).toEqual(
-            {
-              code: 0,
-              output: '',
-            },
+        // OpenDKIM's own check of each instance (it opens the KeyTable, SigningTable and
+        // InternalHosts it names): one per key type the host signs with, each signing with that
+        // type's algorithm and holding that type's selectors only (one instance, one algorithm).
+        const dkimDir = join(out, host.id, 'opendkim');
+        const confs = existsSync(dkimDir) ? (await readdir(dkimDir)).filter((f) => /^opendkim.*\.conf$/.test(f)) : [];
+        const selectors = [...plan.domains.values()].flatMap((d) => activeSelectors(d, host.id));
+        const algorithms: string[] = [];
+        for (const conf of confs) {
+          const opendkim = await run('opendkim', ['-n', '-x', join(dkimDir, conf)]);
+          expect(
+            { code: opendkim.code, output: opendkim.stdout + opendkim.stderr },
+            `${host.id}: opendkim -n ${conf}`,
+          ).toEqual({
+            code: 0,
+            output: '',
+          });
+          const text = await readFile(join(dkimDir, conf), 'utf8');
+          const algorithm = /^SignatureAlgorithm (\S+)$/m.exec(text)?.[1];
+          algorithms.push(algorithm ?? '');
+          const keyTable = /^KeyTable file:(\S+)$/m.exec(text)![1]!;
+          const keys = (await readFile(keyTable, 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+          expect(keys.map((l) => l.split(' ')[0]).sort(), `${host.id}: ${conf} KeyTable`).toEqual(
+            selectors
+              .filter((s) => `${s.type}-sha256` === algorithm)
+              .map((s) => `${s.selector.toLowerCase()}._domainkey.${s.domain}`)
+              .sort(),
           );
         }
+        expect(algorithms.sort(), host.id).toEqual([...new Set(selectors.map((s) => `${s.type}-sha256`))].sort());
 
         if (host.role === 'relay') continue;
         const doveconf = await run('doveconf', ['-c', join(out, host.id, 'dovecot', 'dovecot.conf'), '-n']);
@@ -153,19 +172,27 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
         expect(limits.get('smtputf8_enable')).toBe('yes');
         expect(limits.get('myorigin')).toBe(hostPolicy(plan, host.id).postmasterDomain ?? host.fqdn);
 
-        // A host that signs for some domain hands its own mail and its bounces to OpenDKIM, over the
-        // socket opendkim.conf listens on; one that signs nothing has no milter.
-        const signs = [...plan.domains.values()].some((d) => activeSelectors(d, host.id).length > 0);
-        const dkimConf = join(out, host.id, 'opendkim', 'opendkim.conf');
-        expect(existsSync(dkimConf), `${host.id}: opendkim.conf`).toBe(signs);
+        // A host that signs for some domain hands its own mail and its bounces to each of its
+        // OpenDKIM instances, RSA first, over the socket each opendkim*.conf listens on; one that
+        // signs nothing has no milter.
+        const selectors = [...plan.domains.values()].flatMap((d) => activeSelectors(d, host.id));
+        const signs = selectors.length > 0;
+        const dkimDir = join(out, host.id, 'opendkim');
+        expect(existsSync(join(dkimDir, 'InternalHosts')), `${host.id}: opendkim/`).toBe(signs);
         if (signs) {
-          const socket = /^unix:(.+)$/.exec(limits.get('smtpd_milters')!)![1]!;
-          expect(await readFile(dkimConf, 'utf8')).toMatch(
-            new RegExp(`^Socket local:${main.get('queue_directory')}/${socket}$`, 'm'),
-          );
-          expect(limits.get('non_smtpd_milters')).toBe(limits.get('smtpd_milters'));
-          expect(limits.get('internal_mail_filter_classes')).toBe('bounce');
-          expect(limits.get('milter_default_action')).toBe('accept');
+          const listening = new Map<string, string>();
+          for (const conf of (await readdir(dkimDir)).filter((f) => /^opendkim.*\.conf$/.test(f))) {
+            const text = await readFile(join(dkimDir, conf), 'utf8');
+            listening.set(/^Socket local:(\S+)$/m.exec(text)![1]!, /^SignatureAlgorithm (\S+)$/m.exec(text)![1]!);
+          }
+          const milters = limits
+            .get('smtpd_milters')!
+            .split(/[\s,]+/)
+            .map((m) => /^unix:(.+)$/.exec(m)![1]!);
+          expect(
+            milters.map((m) => listening.get(`${main.get('queue_directory')}/${m}`)),
+            `${host.id}: smtpd_milters`,
+          ).toEqual(['rsa', 'ed25519'].filter((t) => selectors.some((s) => s.type === t)).map((t) => `${t}-sha256`));
         } else expect(limits.get('smtpd_milters')).toBe('');
         if (host.role === 'relay') continue;
 
