@@ -49,18 +49,23 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
 
   const address = serverOptions.address ?? DEFAULT_ADDRESS;
   const forked: Worker[] = [];
+  const listening = new Set<Worker>();
   const fork = (): Promise<number> => {
     const worker = cluster.fork();
     forked.push(worker);
     return new Promise((resolve, reject) => {
       worker.on('message', (note: Note) => {
-        if (note?.mxplanDns === 'listening') resolve(note.port);
+        if (note?.mxplanDns === 'listening') {
+          listening.add(worker);
+          resolve(note.port);
+        }
         if (note?.mxplanDns === 'failed') reject(workerFailure(note));
       });
       worker.once('exit', (code) => reject(new ResourceError(`a DNS worker exited (code ${code}) before listening`)));
     });
   };
-  const stopAll = (): Promise<void> => Promise.all(forked.map(stopWorker)).then(() => undefined);
+  const stopAll = (): Promise<void> =>
+    Promise.all(forked.map((worker) => stopWorker(worker, listening.has(worker)))).then(() => undefined);
   try {
     // Every worker binds the same (address, port) key, port 0 included: the primary binds it
     // once and shares the handle, so all workers end up on one port.
@@ -82,16 +87,19 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
   }
 }
 
-/** Asks a worker to stop and waits for it to exit, killing it after STOP_GRACE_MS. */
-function stopWorker(worker: Worker): Promise<void> {
+/**
+ * Asks a worker to stop and waits for it to exit, killing it after STOP_GRACE_MS. A worker still
+ * starting is killed at once: it serves no one yet, and could not hear the request.
+ */
+function stopWorker(worker: Worker, listening: boolean): Promise<void> {
   return new Promise<void>((resolve) => {
     if (worker.isDead()) return resolve();
-    const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = setTimeout(() => worker.process.kill('SIGKILL'), listening ? STOP_GRACE_MS : 0);
     worker.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    if (!worker.isConnected()) return;
+    if (!listening || !worker.isConnected()) return;
     // The channel may close under us (the worker is exiting anyway): 'exit' settles it.
     worker.send({ mxplanDns: 'stop' } satisfies Note, (error: Error | null) => {
       if (error) worker.process.kill('SIGKILL');

@@ -85,6 +85,10 @@ export function register(program: Command): void {
             `${who}: the query log dropped ${dropped} of ${written + dropped} entries (its reader was slower than the queries, or gone)\n`,
           );
       };
+      // The primary listens for the signal before it forks: killed by it while its workers start,
+      // it left them a closed channel, and each printed an EPIPE stack (issue 10). A signal then
+      // stops the start: the workers that listen are asked to stop, the others are killed.
+      const signalled = worker ? undefined : waitForSignal();
       const started = startDnsCluster({
         workers,
         address,
@@ -92,12 +96,31 @@ export function register(program: Command): void {
         log: log && ((entry) => log.write(entry)),
         loadZones: async () => zones,
       });
+      const early =
+        signalled &&
+        (await Promise.race([
+          signalled,
+          started.then(
+            () => undefined,
+            () => undefined,
+          ),
+        ]));
+      if (early) {
+        // Ctrl-C reaches the workers too, and a worker it ends before it listens fails the start.
+        await started.then(
+          (server) => server.close(),
+          () => undefined,
+        );
+        await closeLog();
+        process.stderr.write(`mxplan: ${early}: stopped\n`);
+        return;
+      }
       const server = await attempt(started, { port: '--listen' }).catch(async (error: unknown) => {
         await log?.close();
         // A worker's failure reaches the primary, which says it once.
         throw worker ? new AlreadyReported(EXIT_CANNOT_RUN) : error;
       });
-      if (worker) {
+      if (worker || !signalled) {
         await server.closed;
         await closeLog();
         return;
@@ -106,8 +129,6 @@ export function register(program: Command): void {
         ? `[${server.address}]:${server.port}`
         : `${server.address}:${server.port}`;
       const processes = workers > 1 ? ` with ${workers} workers` : '';
-      // Listening for the signal before saying how to send it (a signal with no listener kills).
-      const signalled = waitForSignal();
       process.stderr.write(
         `mxplan: serving ${zones.length} zones on ${where} (UDP and TCP)${processes}; Ctrl-C stops\n`,
       );

@@ -30,7 +30,10 @@ export default defineRule({
           display: repeated.display,
           name: repeated.name,
           first: first.display,
-          lost: addresses === 0 ? '' : ` and its ${count(addresses, 'address', 'addresses')} are not planned`,
+          lost:
+            addresses === 0
+              ? ''
+              : ` and its ${count(addresses, 'address', 'addresses')} ${addresses === 1 ? 'is' : 'are'} not planned`,
         },
         at: repeated.at,
         related: [first.at],

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../src/dns/server.js';
+import { livingInGroup } from '../../../src/lab/procfs.js';
 import { mxplan, ROOT } from '../../helpers/cli.js';
 import { removeTempDirs, tempDir } from '../../helpers/temp.js';
 import { FIXTURE_ZONES, query } from '../responder/dns-test.js';
@@ -146,6 +147,37 @@ describe('mxplan dns', () => {
     expect(await served.exit()).toBe(0);
     expect(served.stderr()).toMatch(/^mxplan: serving [^\n]+; Ctrl-C stops\nmxplan: SIGINT: stopped\n$/);
     expect(JSON.parse(served.stdout().trim())).toMatchObject({ qname: 'hostco.example', qtype: 'SOA' });
+  });
+
+  // Issue 10: the primary died of the signal while its workers were still starting, and each
+  // worker, finding its channel to the primary closed, printed an EPIPE stack.
+  it.each([
+    ['SIGTERM to mxplan', 'SIGTERM', 0],
+    ['Ctrl-C (SIGINT to the process group)', 'SIGINT', 200],
+  ] as const)('stops quietly on %s while its workers start', async (_, signal, pause) => {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'mxplan.js'), 'dns', HOSTING, '--listen', '127.0.0.1:0', '--workers', '2'],
+      { env: { ...process.env, NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    running.add(child);
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Every process of the group writes to this pipe: it closes once the last one is gone.
+    const closed = new Promise((resolve) => child.stderr.once('close', resolve));
+    // The primary forks its workers once it has checked the plan: they join its process group.
+    const deadline = Date.now() + 20_000;
+    while (livingInGroup(child.pid!).length < 2 && child.exitCode === null && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(livingInGroup(child.pid!).length, err).toBeGreaterThan(1);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    if (signal === 'SIGINT') process.kill(-child.pid!, signal);
+    else child.kill(signal);
+    expect(await exited, err).toBe(0);
+    await closed;
+    expect(livingInGroup(child.pid!)).toEqual([]);
+    expect(err).toMatch(new RegExp(`^(mxplan: serving [^\n]+\n)?mxplan: ${signal}: stopped\n$`));
   });
 
   it('runs one worker per core by default, and one for a topology read from standard input', async () => {
