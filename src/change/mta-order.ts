@@ -18,6 +18,7 @@
  * domain, new recipients) first gets those entries in the add step, on top of its running files,
  * as the SPF union does for records: it accepts the old and the new mail while the rest waits.
  */
+import { instancesReading, OPENDKIM_INSTANCES, type OpendkimInstance } from '../mta/opendkim.js';
 import { hostPolicy } from '../routing/policy.js';
 import type { Plan } from '../topology/types.js';
 import type { Action, Hazard, Phase } from './migration.js';
@@ -224,7 +225,7 @@ function droppedMxDomains(before: Plan, host: MtaHostChange): string[] {
 function install(host: string, files: readonly MtaFileChange[], it?: string, lead?: string): Action {
   const names = files.map((f) => f.file);
   return {
-    text: `${lead ? `${lead} ` : ''}host ${host}: install its new ${listOf(names, names.length)}, then ${reloads(names)}${it ? `; it ${it}` : ''}`,
+    text: `${lead ? `${lead} ` : ''}host ${host}: install its new ${listOf(names, names.length)}, then ${reloads(files)}${it ? `; it ${it}` : ''}`,
     mta: { host, files: names },
   };
 }
@@ -243,7 +244,7 @@ function entriesAction(
   const names = files.map((f) => f.file);
   return {
     text:
-      `host ${host}: add to its running files what the new ones add (${parts.join('; ')}), then ${reloads(names)}; ` +
+      `host ${host}: add to its running files what the new ones add (${parts.join('; ')}), then ${reloads(files)}; ` +
       `${why}; its new files in full come in the ${rest} step`,
     mta: { host, files: names, only: 'added' },
   };
@@ -260,10 +261,40 @@ function earlyAction(host: string, files: readonly MtaFileChange[], rest: Phase)
   );
 }
 
-function reloads(files: readonly string[]): string {
-  const commands = [
-    files.some((f) => f.startsWith('postfix/')) && 'postfix reload',
-    files.some((f) => f.startsWith('dovecot/')) && 'doveadm reload',
-  ].filter(Boolean);
-  return commands.join(' and ');
+function reloads(files: readonly MtaFileChange[]): string {
+  const changed = (prefix: string) => files.some((f) => f.file.startsWith(prefix));
+  const units = new Map<OpendkimVerb, string[]>();
+  for (const instance of OPENDKIM_INSTANCES) {
+    const verb = opendkimVerb(instance, files);
+    if (verb) units.set(verb, [...(units.get(verb) ?? []), instance.unit]);
+  }
+  const systemctl = (verb: OpendkimVerb) => units.has(verb) && `systemctl ${verb} ${units.get(verb)!.join(' ')}`;
+  // A new milter runs before Postfix is told of it; one Postfix no longer names stops after.
+  return [
+    systemctl('enable --now'),
+    changed('postfix/') && 'postfix reload',
+    changed('dovecot/') && 'doveadm reload',
+    systemctl('reload-or-restart'),
+    systemctl('disable --now'),
+  ]
+    .filter(Boolean)
+    .join(' and ');
 }
+
+type OpendkimVerb = 'enable --now' | 'reload-or-restart' | 'disable --now';
+
+/**
+ * What an OpenDKIM instance needs when files it reads change: its unit started when its
+ * configuration is new, stopped when it is gone, else reloaded (Debian's unit reloads on SIGUSR1,
+ * which re-reads the configuration and its tables).
+ */
+function opendkimVerb(instance: OpendkimInstance, files: readonly MtaFileChange[]): OpendkimVerb | undefined {
+  const own = files.filter(
+    (f) => f.file.startsWith(OPENDKIM_DIR) && instancesReading(f.file.slice(OPENDKIM_DIR.length)).includes(instance),
+  );
+  if (own.length === 0) return undefined;
+  const config = own.find((f) => f.file === `${OPENDKIM_DIR}${instance.config}`)?.status;
+  return config === 'added' ? 'enable --now' : config === 'removed' ? 'disable --now' : 'reload-or-restart';
+}
+
+const OPENDKIM_DIR = 'opendkim/';

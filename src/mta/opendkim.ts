@@ -76,6 +76,13 @@ export const OPENDKIM_INSTANCES: readonly OpendkimInstance[] = [instance('rsa', 
 /** InternalHosts, one file both instances read: which clients' mail is signed does not depend on the algorithm. */
 const INTERNAL_HOSTS = 'InternalHosts';
 
+/** The instances that read `file` (a name in opendkim/): each must reload when it changes. */
+export function instancesReading(file: string): OpendkimInstance[] {
+  return OPENDKIM_INSTANCES.filter(
+    (i) => file === INTERNAL_HOSTS || [i.config, i.keyTable, i.signingTable].includes(file),
+  );
+}
+
 /** One private key the host needs: where the KeyTable expects it, and the topology's file. */
 export interface KeyInstall {
   readonly path: string;

@@ -183,6 +183,25 @@ describe('the MTA reconfiguration in the migration order', () => {
     ]);
   });
 
+  it('starts, reloads and stops the OpenDKIM instances whose files change, around postfix reload', async () => {
+    // The backup stops signing tower.example with Ed25519: it runs no Ed25519 instance any more.
+    const noEd25519OnBackup = (t: string) =>
+      t.replace(
+        'e2026, algorithm: ed25519, key: keys/tower.example.e2026.pem, hosts: [mail1, mail2, backup]',
+        'e2026, algorithm: ed25519, key: keys/tower.example.e2026.pem, hosts: [mail1, mail2]',
+      );
+    const backupStep = (steps: readonly Step[]) =>
+      steps.flatMap((s) => s.actions).find((a) => a.mta?.host === 'backup')?.text;
+    const before = await plan(building);
+    const after = await edited(noEd25519OnBackup);
+    expect(backupStep(diffPlans(before, after, { lowTtl: 300 }).migration.steps)).toMatch(
+      /then postfix reload and systemctl reload-or-restart opendkim\.service and systemctl disable --now opendkim-ed25519\.service$/,
+    );
+    expect(backupStep(diffPlans(after, before, { lowTtl: 300 }).migration.steps)).toMatch(
+      /then systemctl enable --now opendkim-ed25519\.service and postfix reload and systemctl reload-or-restart opendkim\.service$/,
+    );
+  });
+
   it('retires a store: the remaining store takes its domain early and its mailboxes in the move', async () => {
     const { migration } = diffPlans(await plan(building), await edited(retireMail2), { lowTtl: 300 });
     // mail1 becomes globex.example's MX: it takes the domain before the MX record is published.
@@ -215,7 +234,7 @@ describe('the MTA reconfiguration in the migration order', () => {
     ]);
     expect(actions(migration.steps, 'switch')).toEqual([
       'host mail1: install its new postfix/transport and postfix/virtual_alias, then postfix reload',
-      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd, dovecot/users, opendkim/KeyTable, opendkim/KeyTable-ed25519, opendkim/SigningTable and opendkim/SigningTable-ed25519, then postfix reload and doveadm reload',
+      'host mail2: install its new postfix/virtual_alias, postfix/virtual_mailbox, postfix/virtual_mailbox_domains, dovecot/passwd, dovecot/users, opendkim/KeyTable, opendkim/KeyTable-ed25519, opendkim/SigningTable and opendkim/SigningTable-ed25519, then postfix reload and doveadm reload and systemctl reload-or-restart opendkim.service opendkim-ed25519.service',
     ]);
     expect(actions(migration.steps, 'drain')).toEqual([
       // main.cf: its bare postmaster's domain (myorigin) follows the domains it serves
