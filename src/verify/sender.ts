@@ -149,7 +149,7 @@ export class InternetSender {
   /** Delivers `raw` for `to` (one recipient) to the best MX of its domain that answers. */
   async send(from: string, to: string, raw: string): Promise<SendOutcome> {
     const domain = to.slice(to.lastIndexOf('@') + 1);
-    let lastFailure: SendOutcome = { code: 0, response: `no MX of ${domain} answered`, address: undefined };
+    const failures: SendOutcome[] = [];
     let route = this.routes.get(domain);
     if (!route) this.routes.set(domain, (route = this.addressesFor(domain)));
     const { addresses, complete } = await route;
@@ -164,28 +164,33 @@ export class InternetSender {
       };
     const sts = this.options.ca === undefined ? undefined : await this.policyOf(domain);
     const enforced = sts?.kind === 'policy' && sts.policy.mode === 'enforce' ? sts.policy : undefined;
+    // MX hosts with an address that lately gave no reply go after the others (a cut host is
+    // silent on each of its addresses), judged afresh at each step, but are never skipped: when
+    // every other MX failed too they still get their chance (RFC 5321 §4.5.4.1).
+    const silent = (exchange: string) =>
+      addresses.some((a) => a.exchange === exchange && this.unreachableLately(a.address));
     const untried = [...addresses];
     while (untried.length > 0) {
-      // Addresses that lately gave no reply go after the others, judged afresh at each step, but
-      // are never skipped: when every other MX failed too they still get their chance (RFC 5321
-      // §4.5.4.1).
-      const next = untried.findIndex((a) => !this.unreachableLately(a.address));
+      const next = untried.findIndex(({ exchange }) => !silent(exchange));
       const { exchange, address } = untried.splice(Math.max(next, 0), 1)[0]!;
       if (enforced && !policyNames(enforced, exchange)) {
-        lastFailure = {
+        failures.push({
           code: 0,
           response: `${exchange} is not an MX host of ${domain}'s MTA-STS policy (enforce; mx: ${enforced.mx.join(', ')}), so it is not delivered to (RFC 8461 §4.1)`,
           address,
-        };
+        });
         continue;
       }
       const outcome = await this.sendTo(address, from, to, raw, enforced && { servername: exchange });
       // Connection failures and 4xx greetings move on to the next address (RFC 5321 §5.1);
       // a reply to the transaction itself is the answer.
       if (outcome.code !== 0 && !(outcome.code === 421)) return outcome;
-      lastFailure = outcome;
+      failures.push(outcome);
     }
-    return lastFailure;
+    // Every MX's reason, in the order tried: the last alone may hide the one that matters.
+    const last = failures.at(-1);
+    if (!last) return { code: 0, response: `no MX of ${domain} answered`, address: undefined };
+    return { ...last, response: [...new Set(failures.map((f) => f.response))].join('; ') };
   }
 
   /** Whether `address` gave no SMTP reply within the last UNREACHABLE_MEMORY ms (forgets it after). */
