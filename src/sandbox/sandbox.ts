@@ -50,7 +50,7 @@ import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { sameIdentity, startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
-import { hostLayout } from '../state-layout.js';
+import { hostLayout, tlsLayout } from '../state-layout.js';
 import { openPki, type Pki, type TlsIdentity } from '../tls/pki.js';
 import { hostSubject, planSubjects, webSubject } from '../tls/plan-subjects.js';
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
@@ -509,6 +509,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 /** A store's Dovecot paths in the sandbox: its own under <state>/<host>/dovecot/, the Maildirs the relay's. */
 function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
   const layout = hostLayout(stateDir, hostId);
+  const tls = tlsLayout(stateDir);
   return {
     // No Postfix or OpenDKIM here (the relay signs): their paths only name what the sandbox does not run.
     postfixQueue: join(layout.dovecot.run, 'postfix'),
@@ -522,6 +523,10 @@ function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
     dovecotState: layout.dovecot.state,
     dovecotLog: layout.dovecot.log,
     mailRoot: layout.maildirRoot,
+    // The relay's own certificate: its Dovecot offers STARTTLS with it (the plan's CA alone trusts it).
+    tlsKey: tls.host(hostId).key,
+    tlsChain: tls.host(hostId).cert,
+    tlsTrust: tls.caCert,
   };
 }
 
