@@ -4,7 +4,8 @@
  * appended to dovecot.conf for where it runs (later settings win in dovecot.conf, and a section
  * named again is merged):
  *
- * - `listen` and the imap and pop3 listeners' ports: loopback ports of the caller's;
+ * - `listen` and the imap and pop3 listeners' ports: loopback ports of the caller's; imaps and
+ *   pop3s closed (ports 993 and 995 need root), so TLS is STARTTLS on those ports;
  * - `protocols = imap pop3`: the caller delivers into the Maildirs itself, so no LMTP socket;
  * - the user it runs as, for every process (Dovecot's "running as non-root" setup: the
  *   internal, login and mail users are the caller's own, the login processes unchrooted),
@@ -149,6 +150,10 @@ function listener(protocol: 'imap' | 'pop3', port: number): string[] {
     '  chroot =',
     `  inet_listener ${protocol} {`,
     `    port = ${port}`,
+    '  }',
+    // imaps and pop3s are at privileged ports, which the caller may not bind: STARTTLS only.
+    `  inet_listener ${protocol}s {`,
+    '    port = 0',
     '  }',
     '}',
   ];

@@ -15,6 +15,7 @@ const ROLES: Readonly<Record<HelperRole, () => Promise<Start>>> = {
   relay: async () => (await import('./relay-helper.js')).startRelayHelper,
   dns: async () => (await import('./dns-helper.js')).startDnsHelper,
   receiver: async () => (await import('./receiver-helper.js')).startReceiverHelper,
+  web: async () => (await import('./web-helper.js')).startWebHelper,
 };
 
 const role = process.argv[2] as HelperRole;

@@ -18,6 +18,14 @@ export function labTable(lab: Lab): string {
           .map((a) => `${lab.nameServers.get(a)?.host}:${lab.nameServers.get(a)?.port}`)
           .join(' '),
       ]);
+  for (const w of lab.web.values())
+    rows.push([
+      '(web)',
+      w.fqdn,
+      w.planned.join(' '),
+      lab.layout.web.get(w.hostId)!.namespace,
+      `${w.address}:${w.port}`,
+    ]);
   const outside = lab.layout.outside;
   rows.push(['(outside)', 'the Internet', [...outside.ipv4, ...outside.ipv6].join(' '), outside.namespace, '']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -32,7 +32,7 @@ type Answer =
 
 type Unasked = { readonly event: unknown } | { readonly ready: true } | { readonly failed: string };
 
-export type HelperRole = 'sockets' | 'relay' | 'dns' | 'receiver';
+export type HelperRole = 'sockets' | 'relay' | 'dns' | 'receiver' | 'web';
 
 /**
  * The helper's entry: child.js beside this file when running from dist/, or dist/lab/child.js

@@ -19,6 +19,13 @@
  * plan's name servers at exchanges in the outside namespace, whose connections are joined on to
  * the caller's listener (outside-domains.ts).
  *
+ * TLS, as in the loopback sandbox: a throwaway CA per state directory issues every planned host
+ * and web host a certificate (src/tls/plan-subjects.ts). The relays offer STARTTLS with theirs;
+ * Postfix and Dovecot read theirs at the paths `mxplan mta` names, pointed at <state>/tls/. Each
+ * web host serves its MTA-STS policies over HTTPS at its planned addresses (web-helper.ts), with
+ * a loopback forwarder per address for the contract's `endpointFor(address, 443)`; `tls` hands
+ * clients the CA.
+ *
  * Every namespace carries a prefix naming this process (names.ts). They are removed by close(),
  * at process exit (synchronously, in an exit hook), by the CLI on Ctrl-C and SIGTERM
  * (teardownLabsNow), and by the next lab to start when this process has gone (cleanup.ts).
@@ -40,7 +47,10 @@ import type {
   RunningPlan,
 } from '../sandbox/engine.js';
 import { dnsQueryOf, tellEach } from '../sandbox/listeners.js';
-import { endpointsFile } from '../state-layout.js';
+import { HTTPS_PORT } from '../mail/connector.js';
+import { endpointsWriter } from '../sandbox/endpoints-file.js';
+import { openPki } from '../tls/pki.js';
+import { planSubjects, webSubject } from '../tls/plan-subjects.js';
 import { canonicalIP } from '../topology/ip.js';
 import { removeStaleLabs } from './cleanup.js';
 import { LabError } from './exec.js';
@@ -60,6 +70,8 @@ import { startRelays } from './relays.js';
 import { SMTP_PORT } from './relay-helper.js';
 import { NamespaceSockets } from './sockets.js';
 import { startOutsideDomains } from './outside-domains.js';
+import { packPlan } from './plan-transfer.js';
+import type { WebInit } from './web-helper.js';
 import { outsideZone } from '../sandbox/outside.js';
 
 export interface LabChoice {
@@ -86,6 +98,8 @@ export interface Lab extends RunningPlan {
   readonly nameServers: ReadonlyMap<string, Endpoint>;
   /** Where the outside's receiver keeps the mail the plan's hosts sent to it (<root>/<domain>/<local>/). */
   readonly outsideMaildir: string;
+  /** Each web host with an address: a loopback forwarder to its HTTPS (`port`) at its first planned address. */
+  readonly web: ReadonlyMap<string, HostEndpoint>;
 }
 
 export function labEngine(choice: LabChoice): EngineFactory {
@@ -126,6 +140,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     options.internet ?? DEFAULT_OUTSIDE,
     outsideDomains.map((d) => d.domain),
   );
+
+  // Before any namespace exists: a certificate that cannot be had stops the lab with nothing to undo.
+  const pki = await openPki(stateDir, planSubjects(plan, stateDir));
 
   const listeners = new Set<ActivityListener>();
   const emit = (activity: Activity) => tellEach(listeners, activity);
@@ -175,6 +192,14 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const dnsMain = await dnsForwarder(upstream, layout.nameServerAddresses);
     forwarders.push(dnsMain);
 
+    // The web hosts, before the mail: a host's first delivery under MTA-STS may fetch a policy.
+    const packed = packPlan(plan);
+    for (const [webId, machine] of layout.web) {
+      const init: WebInit = { plan: packed, webId, identity: pki.identities.get(webSubject(webId))! };
+      const helper = await Helper.start(machine.namespace, 'web', init);
+      undo.push(() => helper.stop());
+    }
+
     const context: MtaContext = {
       plan,
       layout,
@@ -182,6 +207,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       stateDir,
       outside,
       emit,
+      pki,
       profile: options.profile ?? 'fast',
       ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
     };
@@ -220,6 +246,29 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       });
     }
 
+    // HTTPS at each planned address of a web host, for endpointFor(address, 443): the MTA-STS fetch.
+    const https = new Map<string, Forwarder>();
+    const web = new Map<string, HostEndpoint>();
+    for (const host of plan.web.values()) {
+      if (!layout.web.has(host.id)) continue;
+      const planned = [...host.ipv4, ...host.ipv6];
+      for (const address of planned) {
+        const forwarder = await tcpForwarder(() => outside.connect(address, HTTPS_PORT));
+        forwarders.push(forwarder);
+        https.set(canonicalIP(address), forwarder);
+      }
+      const first = https.get(canonicalIP(planned[0]!))!.endpoint;
+      // a web host's one service, HTTPS, is `port`: it has no mail services
+      web.set(host.id, {
+        hostId: host.id,
+        fqdn: host.fqdn,
+        planned,
+        address: first.host,
+        port: first.port,
+        services: {},
+      });
+    }
+
     const hostAt = new Map(
       [...plan.hosts.values()].flatMap((h) => [...h.ipv4, ...h.ipv6].map((a) => [canonicalIP(a), h.id] as const)),
     );
@@ -248,7 +297,16 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         await unwind();
       })());
 
-    await writeEndpoints(stateDir, dnsMain.endpoint, hosts);
+    // The lab has no log of its own: a full disk shows as endpoints.json missing until space returns.
+    const endpoints = endpointsWriter(
+      stateDir,
+      { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
+      hosts,
+      web,
+      () => {},
+    );
+    undo.push(async () => endpoints.close());
+    await endpoints.write();
     await writeFile(
       join(stateDir, 'lab.json'),
       `${JSON.stringify(
@@ -258,6 +316,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           dns: dns.name,
           namespaces: network.namespaces,
           hosts: Object.fromEntries([...plan.hosts.keys()].map((id) => [id, layout.host(id).namespace])),
+          web: Object.fromEntries([...layout.web].map(([id, machine]) => [id, machine.namespace])),
           nameServers: Object.fromEntries([...nameServers].map(([a, e]) => [a, `${e.host}:${e.port}`])),
           outside: { namespace: layout.outside.namespace, ipv4: layout.outside.ipv4, ipv6: layout.outside.ipv6 },
           zones: dns.zoneDirectory,
@@ -277,6 +336,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       namespaces: network.namespaces,
       nameServers,
       outsideMaildir,
+      web,
       dns: { address: dnsMain.endpoint.host, port: dnsMain.endpoint.port },
       outside: layout.exchanges,
       connector: {
@@ -285,9 +345,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           const source = callerLinks.sourceOf(remote);
           return source !== undefined && hostAt.has(source) ? source : undefined;
         },
-        // Port 25 only: the lab's web hosts serve no HTTPS yet (it runs without TLS, issue 14).
         endpointFor: (address, port = SMTP_PORT) =>
-          port === SMTP_PORT ? smtp.get(canonicalIP(address))?.endpoint : undefined,
+          (port === SMTP_PORT ? smtp : port === HTTPS_PORT ? https : undefined)?.get(canonicalIP(address))?.endpoint,
         dial(endpoint: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
           const address = endpoint.host === LOOPBACK ? byPort.get(endpoint.port) : undefined;
           // Once closed, or for an endpoint with no planned address behind it, the endpoint is all there is.
@@ -296,7 +355,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         },
       },
       ...(mta.mailAccess && { mailAccess: mta.mailAccess }),
-      tls: undefined,
+      tls: { ca: pki.ca },
       hosts,
       status: (hostId) => statuses.get(known(hostId))!,
       async down(hostId) {
@@ -410,22 +469,4 @@ function plainConnect(endpoint: Endpoint, timeoutMs = 30_000): Promise<Socket> {
       reject(error);
     });
   });
-}
-
-/** <stateDir>/endpoints.json, as the loopback sandbox writes it: the forwarders, for tools outside mxplan. */
-async function writeEndpoints(
-  stateDir: string,
-  dns: Endpoint,
-  hosts: ReadonlyMap<string, HostEndpoint>,
-): Promise<void> {
-  const body = {
-    dns: { address: dns.host, port: dns.port },
-    hosts: Object.fromEntries(
-      [...hosts.values()].map((h) => [
-        h.hostId,
-        { fqdn: h.fqdn, planned: h.planned, address: h.address, port: h.port },
-      ]),
-    ),
-  };
-  await writeFile(endpointsFile(stateDir), `${JSON.stringify(body, null, 2)}\n`);
 }

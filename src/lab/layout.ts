@@ -1,12 +1,12 @@
 /**
- * The lab's machines: one network namespace per planned host, one per name server at addresses
- * of its own (a name server at a host's addresses is served from that host's namespace), and the
- * outside, standing for the Internet at an address the plan does not use. Each has its planned
- * addresses, a port on the switch and a fixed MAC address.
+ * The lab's machines: one network namespace per planned host, one per name server and per web
+ * host at addresses of its own (a name server or a web host at a host's addresses is served from
+ * that host's namespace), and the outside, standing for the Internet at an address the plan does
+ * not use. Each has its planned addresses, a port on the switch and a fixed MAC address.
  *
  * What the lab cannot build is refused before anything is made: a planned address inside the
- * outside's network, two hosts at one address, a name server sharing only some addresses with a
- * host.
+ * outside's network, two hosts at one address, a name server or web host sharing only some
+ * addresses with a host.
  */
 import type { OutsideExchange } from '../sandbox/engine.js';
 import { exchangeOf, outsideDomainName } from '../sandbox/outside.js';
@@ -38,13 +38,15 @@ function outsideNetworks(outside: OutsideAddresses): string[] {
   return [`${v4}.0/24`, canonicalIP(`${v6}::`) + '/64'];
 }
 
-export type MachineKind = 'host' | 'dns' | 'outside';
+export type MachineKind = 'host' | 'dns' | 'web' | 'outside';
 
 export interface Machine {
   readonly namespace: string;
   readonly kind: MachineKind;
   /** The planned host it is (kind host). */
   readonly hostId?: string;
+  /** The planned web host it is (kind web). */
+  readonly webId?: string;
   /** The planned name servers answering here. */
   readonly nameServers: readonly NameServer[];
   readonly ipv4: readonly string[];
@@ -70,6 +72,8 @@ export interface LabLayout {
   host(hostId: string): Machine;
   /** Every planned name server address the lab serves, in the plan's order (IPv4 before IPv6 of each). */
   readonly nameServerAddresses: readonly string[];
+  /** Where each planned web host with an address stands: a machine of its own, or its host's. */
+  readonly web: ReadonlyMap<string, Machine>;
 }
 
 export function layLab(
@@ -105,6 +109,20 @@ export function layLab(
     return built;
   };
   const hosts = new Map<string, Machine & { nameServers: NameServer[] }>();
+  /** The host whose addresses these are, when they are one's; refused when they are only partly. */
+  const hostHolding = (what: string, addresses: readonly string[]) => {
+    const atHost = [...hosts.values()].find((m) =>
+      addresses.some((a) => owner.get(canonicalIP(a)) === `host ${m.hostId}`),
+    );
+    if (!atHost) return undefined;
+    const hostAddresses = new Set([...atHost.ipv4, ...atHost.ipv6].map(canonicalIP));
+    const outsideHost = addresses.filter((a) => !hostAddresses.has(canonicalIP(a)));
+    if (outsideHost.length > 0)
+      throw new LabError(
+        `${what} shares addresses with host ${atHost.hostId} but also has ${outsideHost.join(', ')}: the lab serves it from one namespace`,
+      );
+    return atHost;
+  };
   for (const host of plan.hosts.values()) {
     if (host.ipv4.length + host.ipv6.length === 0)
       throw new LabError(`host ${host.id} has no planned address: the lab has nowhere to put it`);
@@ -134,16 +152,8 @@ export function layLab(
       same.nameServers.push(ns);
       continue;
     }
-    const atHost = [...hosts.values()].find((m) =>
-      addresses.some((a) => owner.get(canonicalIP(a)) === `host ${m.hostId}`),
-    );
+    const atHost = hostHolding(`name server ${ns.name}`, addresses);
     if (atHost) {
-      const hostAddresses = new Set([...atHost.ipv4, ...atHost.ipv6].map(canonicalIP));
-      const outsideHost = addresses.filter((a) => !hostAddresses.has(canonicalIP(a)));
-      if (outsideHost.length > 0)
-        throw new LabError(
-          `name server ${ns.name} shares addresses with host ${atHost.hostId} but also has ${outsideHost.join(', ')}: the lab serves a name server from one namespace`,
-        );
       atHost.nameServers.push(ns);
       servedAt.set(key, atHost);
       continue;
@@ -160,6 +170,24 @@ export function layLab(
   }
   if (nameServerAddresses.length === 0)
     throw new LabError('the plan names no name server with an address: nothing in the lab would answer DNS');
+
+  // The web hosts (MTA-STS policy hosts, RFC 8461 §3.3). One without an address stands nowhere:
+  // lint's mta-sts-policy-host says so, and verify finds no policy.
+  const web = new Map<string, Machine>();
+  for (const w of plan.web.values()) {
+    const addresses = [...w.ipv4, ...w.ipv6];
+    if (addresses.length === 0) continue;
+    const atHost = hostHolding(`web host ${w.id}`, addresses);
+    if (atHost) {
+      web.set(w.id, atHost);
+      continue;
+    }
+    for (const a of addresses) claim(`web host ${w.id}`, a);
+    web.set(
+      w.id,
+      add({ namespace: names.web(w.id), kind: 'web', webId: w.id, nameServers: [], ipv4: w.ipv4, ipv6: w.ipv6 }),
+    );
+  }
 
   const exchanges = exchangesOf(plan, outside, outsideDomains);
   const outsideMachine = add({
@@ -181,6 +209,7 @@ export function layLab(
       return machine;
     },
     nameServerAddresses,
+    web,
   };
 }
 

@@ -4,6 +4,7 @@
  * this interface and keeps the hosts' status itself.
  */
 import type { Activity, Envelope, MailAccess, QueuedMessage } from '../sandbox/engine.js';
+import type { Pki } from '../tls/pki.js';
 import type { Plan } from '../topology/types.js';
 import type { LabLayout } from './layout.js';
 import type { LabNetwork } from './network.js';
@@ -24,6 +25,8 @@ export interface MtaContext {
   readonly outside: NamespaceSockets;
   /** The activity stream: each host's in the order it happened. */
   readonly emit: (activity: Activity) => void;
+  /** The lab's CA and every host's certificate (<state>/tls/, the files labPaths names for Postfix and Dovecot). */
+  readonly pki: Pki;
 }
 
 export interface LabMta {

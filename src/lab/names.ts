@@ -6,6 +6,7 @@
  *   mxlab-<pid>-<start>-<n>-outside     the Internet: verify's sender, a receiver for outbound mail
  *   mxlab-<pid>-<start>-<n>-host-<id>   a planned host (and the name servers at its addresses)
  *   mxlab-<pid>-<start>-<n>-dns-<name>  a planned name server at addresses of its own
+ *   mxlab-<pid>-<start>-<n>-web-<id>    a planned web host (an MTA-STS policy host) at addresses of its own
  *
  * <pid> and <start> (the process's start time in clock ticks, base 36, from /proc/<pid>/stat)
  * name the owner: a lab whose owner is gone (kill -9, a crash) is stale, and a reused pid with
@@ -47,6 +48,7 @@ export interface LabNames {
   readonly outside: string;
   host(hostId: string): string;
   nameServer(name: string): string;
+  web(webId: string): string;
 }
 
 export function labNames(prefix: string): LabNames {
@@ -56,5 +58,6 @@ export function labNames(prefix: string): LabNames {
     outside: `${prefix}-outside`,
     host: (hostId) => `${prefix}-host-${hostId}`,
     nameServer: (name) => `${prefix}-dns-${name}`,
+    web: (webId) => `${prefix}-web-${webId}`,
   };
 }

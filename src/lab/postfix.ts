@@ -21,8 +21,8 @@
  *
  * Activity is Postfix's own log (maillog_file), read to its end whenever asked (postfix-log.ts).
  * Down stops Dovecot, Postfix and OpenDKIM (their masters and every child); up starts them again
- * on the same queue. TLS (issue 14): the place for certificates is the commented block of main.cf
- * and the imaps/pop3s listeners of dovecot.conf.
+ * on the same queue. TLS: the paths name the certificate the lab's CA issued each host
+ * (<state>/tls/, lab.ts), which Postfix and Dovecot read as root.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -34,7 +34,7 @@ import type { MtaPaths } from '../mta/paths.js';
 import { LMTP_SOCKET } from '../mta/postfix.js';
 import { readPasswords } from '../mta/passwords.js';
 import type { Activity, MailAccess, QueuedMessage } from '../sandbox/engine.js';
-import { hostLayout } from '../state-layout.js';
+import { hostLayout, tlsLayout } from '../state-layout.js';
 import type { Host, Plan } from '../topology/types.js';
 import { asHost, inNamespace, LabError, must, mustStart, run, withTerminal } from './exec.js';
 import { tcpForwarder, type Forwarder } from './forward.js';
@@ -48,6 +48,7 @@ import { LAB_DKIM_KEYS, prepareOpendkim, startOpendkim, type LabOpendkim } from 
 
 /** A host's paths in the lab: everything under <state>/<host>/, the Maildirs where the contract says. */
 export function labPaths(stateDir: string): (host: Host) => MtaPaths {
+  const tls = tlsLayout(stateDir);
   return (host) => {
     const dir = join(stateDir, host.id);
     return {
@@ -63,6 +64,10 @@ export function labPaths(stateDir: string): (host: Host) => MtaPaths {
       // Production's, as the host's namespace sees it: no directory above it others may write (opendkim.ts).
       dkimKeys: LAB_DKIM_KEYS,
       mailRoot: hostLayout(stateDir, host.id).maildirRoot,
+      // The lab's CA issued these (lab.ts, src/tls/plan-subjects.ts); root reads them, as in production.
+      tlsKey: tls.host(host.id).key,
+      tlsChain: tls.host(host.id).cert,
+      tlsTrust: tls.caCert,
     };
   };
 }
@@ -557,8 +562,8 @@ async function throwawayPasswords(plan: Plan, stateDir: string) {
 
 /**
  * IMAP and POP3 at each store, through loopback forwarders whose connections are opened in the
- * store's own namespace, to its own address: Dovecot takes a plaintext login there only (its
- * `disable_plaintext_auth`, until TLS, issue 14, lets the login come from the outside).
+ * store's own namespace, to its own address, which Dovecot counts as secured: a plaintext login
+ * is taken there (`ssl = required` asks TLS of every other client; docs/lab.md, "Not yet").
  */
 async function mailAccess(
   plan: Plan,

@@ -2,13 +2,15 @@
  * mxplan's relay for one planned host, inside the host's namespace (the lab's builtin MTA): it
  * listens on port 25 at the host's planned addresses, resolves through the plan's name servers
  * on port 53, and dials the planned addresses themselves, so the relays meet each other over the
- * lab's network as Postfix instances would. Its events go to the lab's process, stamped with
+ * lab's network as Postfix instances would, over STARTTLS with the certificate the lab's CA issued
+ * it (MTA-STS enforced as in the sandbox). Its events go to the lab's process, stamped with
  * the time they happened (the lab's settle rule measures quiet on them).
  */
 import { promises as dns } from 'node:dns';
 import { startRelay } from '../mail/relay.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { familiesOf } from '../sandbox/sandbox.js';
+import type { TlsIdentity } from '../tls/pki.js';
 import { familyOf } from '../topology/ip.js';
 import { report, type Operation } from './ipc.js';
 import { revivePlan, type PackedPlan } from './plan-transfer.js';
@@ -21,6 +23,8 @@ export interface RelayInit {
   readonly nameServers: readonly string[];
   readonly profile: ProfileName;
   readonly overrides?: ProfileOverrides;
+  /** The host's certificate from the lab's CA, and the CA its client trusts alone (as in the sandbox). */
+  readonly tls: { readonly identity: TlsIdentity; readonly ca: string };
 }
 
 export const SMTP_PORT = 25;
@@ -52,6 +56,7 @@ export async function startRelayHelper(init: RelayInit) {
     listen: { address: host.ipv6.length > 0 ? '::' : '0.0.0.0', port: SMTP_PORT },
     log: (event) => report({ ...event, at: Date.now() }),
     ...(init.overrides && { overrides: init.overrides }),
+    tls: init.tls,
   });
   const operations: Record<string, Operation> = {
     submit: ({ envelope, message }: { envelope: { from: string; to: string[] }; message: Uint8Array }) =>

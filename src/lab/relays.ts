@@ -6,6 +6,7 @@
 import type { MailEvent } from '../mail/events.js';
 import type { QueuedMessage } from '../sandbox/engine.js';
 import { hostLayout } from '../state-layout.js';
+import { hostSubject } from '../tls/plan-subjects.js';
 import { LabError } from './exec.js';
 import { Helper } from './ipc.js';
 import type { LabMta, MtaContext } from './mta.js';
@@ -28,6 +29,7 @@ export async function startRelays(context: MtaContext): Promise<LabMta> {
       nameServers: layout.nameServerAddresses,
       profile: context.profile,
       ...(context.queueLifetime !== undefined && { overrides: { queueLifetime: context.queueLifetime } }),
+      tls: { identity: context.pki.identities.get(hostSubject(hostId))!, ca: context.pki.ca },
     };
     const helper = await Helper.start(machine.namespace, 'relay', init);
     helper.onEvent((event) => {

@@ -26,6 +26,9 @@ export type Passwords = ReadonlyMap<string, string>;
 
 const HEADER = `# ${GENERATED_MARK}: edit the topology, not this file.`;
 
+/** RFC 8314 §7: imaps and pop3s, TLS from the first byte. */
+export const TLS_PORTS = { imap: 993, pop3: 995 } as const;
+
 /** The files of dovecot/, by name; none for a relay-only host. */
 export function dovecotFiles(policy: HostPolicy, paths: MtaPaths, passwords: Passwords): Map<string, string> {
   if (policy.host.role === 'relay') return new Map();
@@ -72,6 +75,9 @@ function dovecotConf(policy: HostPolicy, paths: MtaPaths): string {
     `log_path = ${paths.dovecotLog}`,
     "# <root>/<domain>/<local>/{cur,new,tmp}: the layout mxplan's relays write.",
     `mail_location = maildir:${paths.mailRoot}/%d/%n`,
+    "# The host's certificate chain and key (README.md: the operator installs them; `<` reads the file).",
+    `ssl_cert = <${paths.tlsChain}`,
+    `ssl_key = <${paths.tlsKey}`,
     '',
     'protocols = imap pop3 lmtp',
     `listen = ${[...host.ipv4, ...host.ipv6].join(', ')}`,
@@ -79,10 +85,11 @@ function dovecotConf(policy: HostPolicy, paths: MtaPaths): string {
     'mail_uid = vmail',
     'mail_gid = vmail',
     '',
-    '# TLS (issue 14 adds certificates and ssl = required). Until then no password crosses the',
-    '# network in clear: plaintext logins are taken from this host itself only (and from the',
-    "# other stores' login proxies, when logins are proxied).",
-    'ssl = no',
+    '# TLS: STARTTLS on imap and pop3 (RFC 2595), implicit TLS on imaps and pop3s (RFC 8314 §3.3).',
+    '# ssl = required: no password crosses the network in clear; a login is taken after STARTTLS,',
+    '# on imaps and pop3s, and from what Dovecot counts as secured: this host itself (and the other',
+    "# stores' login proxies, when logins are proxied).",
+    'ssl = required',
     'disable_plaintext_auth = yes',
     'auth_mechanisms = plain login',
     ...(trusted.length > 0 ? [`login_trusted_networks = ${trusted.join(' ')}`] : []),
@@ -137,7 +144,7 @@ function dovecotConf(policy: HostPolicy, paths: MtaPaths): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A login service on its plain port; the TLS port stays closed until issue 14. Proxied sessions live in login processes. */
+/** A login service on its plain port (STARTTLS) and its TLS port (RFC 8314 §7). Proxied sessions live in login processes. */
 function loginService(protocol: 'imap' | 'pop3', port: number, limit: readonly string[]): string[] {
   return [
     '',
@@ -145,9 +152,9 @@ function loginService(protocol: 'imap' | 'pop3', port: number, limit: readonly s
     `  inet_listener ${protocol} {`,
     `    port = ${port}`,
     '  }',
-    `  # TLS (issue 14): ${protocol}s, with the certificates`,
     `  inet_listener ${protocol}s {`,
-    '    port = 0',
+    `    port = ${TLS_PORTS[protocol]}`,
+    '    ssl = yes',
     '  }',
     ...limit,
     '}',

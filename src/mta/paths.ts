@@ -35,6 +35,12 @@ export interface MtaPaths {
   readonly opendkimRun: string;
   /** Where the signing hosts' private keys are installed, one `<domain>.<selector>.pem` each (KeyTable). */
   readonly dkimKeys: string;
+  /** The host's TLS private key (PEM), for Postfix's STARTTLS and Dovecot's TLS alike. */
+  readonly tlsKey: string;
+  /** Its certificate for the host's fqdn, then any intermediates (PEM), beside the key. */
+  readonly tlsChain: string;
+  /** The CAs Postfix's SMTP client trusts when it verifies a next hop (smtp_tls_policy_maps `secure`). */
+  readonly tlsTrust: string;
 }
 
 /** Debian 12's locations (and Postfix's and Dovecot's own defaults where they have one). */
@@ -51,6 +57,12 @@ export const PRODUCTION_PATHS: MtaPaths = {
   opendkimRun: '/run/opendkim',
   // Debian's opendkim package makes it, 0700 and owned by the opendkim user.
   dkimKeys: '/etc/dkimkeys',
+  // One key and certificate per host, read by Postfix and Dovecot as root before they drop
+  // privileges: in a directory of neither, so that one renewal (certbot's deploy hook) serves both.
+  tlsKey: '/etc/ssl/mail/key.pem',
+  tlsChain: '/etc/ssl/mail/chain.pem',
+  // Debian's ca-certificates bundle: Postfix loads no CA unless told (tls_append_default_CA = no).
+  tlsTrust: '/etc/ssl/certs/ca-certificates.crt',
 };
 
 /** The paths of each host; production gives every host the same. */
@@ -71,6 +83,9 @@ export const PATH_SETTINGS: Readonly<Record<keyof MtaPaths, string>> = {
   opendkimConfig: '`opendkim/opendkim*.conf` KeyTable, SigningTable, InternalHosts',
   opendkimRun: '`opendkim/opendkim*.conf` PidFile',
   dkimKeys: '`opendkim/KeyTable*` (each key file)',
+  tlsKey: '`postfix/main.cf` smtpd_tls_chain_files (the first); `dovecot/dovecot.conf` ssl_key',
+  tlsChain: '`postfix/main.cf` smtpd_tls_chain_files (the second); `dovecot/dovecot.conf` ssl_cert',
+  tlsTrust: '`postfix/main.cf` smtp_tls_CAfile',
 };
 
 /** Paths end up unquoted in both syntaxes: absolute, without spaces, commas or a trailing slash. */

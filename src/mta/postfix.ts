@@ -137,6 +137,7 @@ function relayTables(policy: HostPolicy): Table[] {
 function commonTables(policy: HostPolicy): Table[] {
   const nullMx = policy.nullMxDomains();
   return [
+    tlsPolicyTable(policy),
     {
       name: 'recipient_access',
       about: [
@@ -161,6 +162,43 @@ function commonTables(policy: HostPolicy): Table[] {
       rows: nullMx.map((d) => [d.name, accessAction(REPLIES.nullMxSender, 'Sender', d.name)]),
     },
   ];
+}
+
+/**
+ * smtp_tls_policy_maps: MTA-STS (RFC 8461) for the plan's own domains in enforce mode, as the
+ * relays apply it (src/mail/tls-policy.ts). Postfix 3.7 has no MTA-STS of its own, and the plan
+ * knows these policies: each becomes a static `secure` entry, so no policy daemon and no HTTPS
+ * fetch stands between a queued message and its delivery. `secure` verifies the certificate
+ * against smtp_tls_CAfile and requires it to name one of the `match` hosts, the policy's
+ * patterns, with `*.example.com` (one label, §4.1) written `.example.com` (Postfix: any
+ * subdomain, a little wider); `servername=hostname` sends SNI with the MX name. Never plain
+ * text: a failing MX defers, like one that is down (§5). The key is the domain: the entry
+ * applies where Postfix looks up the domain's MX (a backup relaying to a better MX, mail to a
+ * domain this host does not serve), not to the `smtp:[host]` forwards between the plan's own
+ * stores, which stay opportunistic as at the relays. Testing and none ask nothing (§5).
+ *
+ * DANE (RFC 7672, `dane`) would need signed zones and a validating resolver; mxplan's zones are
+ * unsigned, so Postfix would fall back to `may` for every host: not written.
+ */
+function tlsPolicyTable(policy: HostPolicy): Table {
+  const rows = [...policy.plan.domains.values()].flatMap((d): [string, string][] =>
+    d.mtaSts?.mode === 'enforce'
+      ? [
+          [
+            d.name,
+            `secure match=${d.mtaSts.mx.map((p) => (p.startsWith('*.') ? p.slice(1) : p)).join(':')} servername=hostname`,
+          ],
+        ]
+      : [],
+  );
+  return {
+    name: 'tls_policy',
+    about: [
+      "Postfix smtp_tls_policy_maps: the plan's domains whose MTA-STS policy is enforce (RFC 8461), each",
+      'delivered to over TLS only, to an MX whose certificate names a host of the policy (secure).',
+    ],
+    rows,
+  };
 }
 
 /** `<domain>/<local>/`: a Maildir (trailing slash) under the mail root, as virtual(8) would read it. */
@@ -198,6 +236,9 @@ function mainCf(
         // Postfix's own log (MAILLOG_README): works without syslog, as in the lab.
         ['maillog_file', paths.postfixLog],
         ['maillog_file_prefixes', dirnameOf(paths.postfixLog)],
+        // The host's key, then its certificate chain (README.md: the operator installs them).
+        ['smtpd_tls_chain_files', `${paths.tlsKey}, ${paths.tlsChain}`],
+        ['smtp_tls_CAfile', paths.tlsTrust],
       ],
     },
     { comment: [], settings: [['compatibility_level', COMPATIBILITY_LEVEL]] },
@@ -261,6 +302,7 @@ function mainCf(
         ['smtpd_sender_restrictions', `check_sender_access ${map('sender_access')}`],
       ],
     },
+    ...tlsBlocks(map('tls_policy')),
     {
       comment: ["Refusals with the replies of mxplan's relays (src/mail/replies.ts)."],
       settings: [
@@ -315,14 +357,7 @@ function mainCf(
     },
     ...(signers.length > 0 ? [milterBlock(signers)] : []),
   ];
-  const later = [
-    'TLS (issue 14 adds certificates): until then the host offers no STARTTLS.',
-    '#smtpd_tls_chain_files = ${config_directory}/tls/key.pem, ${config_directory}/tls/chain.pem',
-    '#smtpd_tls_security_level = may',
-    '#smtp_tls_security_level = may',
-    '',
-    'Submission with SASL (issue 15): a service in master.cf, authenticating through Dovecot.',
-  ];
+  const later = ['Submission with SASL (issue 15): a service in master.cf, authenticating through Dovecot.'];
   return `${[...blocks.map(formatBlock), later.map((l) => (l.startsWith('#') ? l : `# ${l}`.trimEnd())).join('\n')].join('\n\n')}\n`;
 }
 
@@ -371,6 +406,40 @@ function bounceTemplates(host: Host): string {
       'Enclosed is the mail delivery report that you requested.',
     ]),
   ].join('\n')}\n`;
+}
+
+/**
+ * STARTTLS (RFC 3207) both ways, with the certificate named in the paths block. The server offers
+ * it and requires it of no one (`may`: §4 forbids requiring it of the clients of a publicly
+ * referenced MX); AUTH only after it (smtpd_tls_auth_only), for the submission service of issue
+ * 15. The client uses it whenever offered, unauthenticated (RFC 7435), except where tls_policy
+ * asks more. Log level 1: one line per session says whether it was Trusted or Verified.
+ */
+function tlsBlocks(policyMap: string): Block[] {
+  return [
+    {
+      comment: [
+        'TLS as a server (RFC 3207): STARTTLS offered, never required of a client of an MX (§4); no AUTH',
+        'before it. The certificate is in the paths block.',
+      ],
+      settings: [
+        ['smtpd_tls_security_level', 'may'],
+        ['smtpd_tls_auth_only', 'yes'],
+        ['smtpd_tls_loglevel', '1'],
+      ],
+    },
+    {
+      comment: [
+        'TLS as a client: opportunistic (RFC 7435), verified against smtp_tls_CAfile only where tls_policy',
+        "says so: the plan's domains whose MTA-STS policy is enforce (RFC 8461 §5).",
+      ],
+      settings: [
+        ['smtp_tls_security_level', 'may'],
+        ['smtp_tls_policy_maps', policyMap],
+        ['smtp_tls_loglevel', '1'],
+      ],
+    },
+  ];
 }
 
 /**

@@ -79,15 +79,15 @@ export function outputReadme(plan: Plan, hosts: readonly HostSummary[]): string 
     ...(keys.length > 0
       ? ['- Debian packages `opendkim` on the hosts with `opendkim/`, and the private keys below (see DKIM).']
       : []),
-    '- TLS certificates (mxplan issue 14). Until then the hosts offer no STARTTLS, and Dovecot takes',
-    '  plaintext logins from the host itself only (and from the other stores when logins are proxied).',
+    `- A TLS key and certificate on every host (see TLS): \`${PRODUCTION_PATHS.tlsKey}\` and \`${PRODUCTION_PATHS.tlsChain}\`.`,
     '- The DNS records `mxplan zones` writes: hosts forward to one another by name (`smtp:[fqdn]`),',
     '  and a null-MX domain is refused with 556 5.1.10 once DNS shows its null MX.',
     "- Somewhere for root's mail: each host's postmaster@ goes to root's local mailbox.",
     '- Log rotation for the two log files (`postfix logrotate`, `doveadm log reopen`).',
     '',
-    `Then, on each host: \`postfix check\`, \`doveconf -n\`${keys.length > 0 ? ', `opendkim -n -x CONF` (each OpenDKIM configuration)' : ''}, \`postfix reload\` (or start), \`doveadm reload\`.`,
+    `Then, on each host: \`postfix check\`, \`doveconf -x -n\` (it opens the certificate files)${keys.length > 0 ? ', `opendkim -n -x CONF` (each OpenDKIM configuration)' : ''}, \`postfix reload\` (or start), \`doveadm reload\`.`,
   ];
+  lines.push(...tlsSection(plan, hosts));
   if (keys.length > 0) lines.push('', ...dkimSection(hosts, keys));
   if (plan.logins.proxy)
     lines.push(
@@ -160,5 +160,43 @@ function dkimSection(hosts: readonly HostSummary[], keys: readonly string[]): st
     '| host | install as | key file of the topology |',
     '|---|---|---|',
     ...keys,
+  ];
+}
+
+/** Where each host's key and certificate go, which names the certificate carries, and what tls_policy holds. */
+function tlsSection(plan: Plan, hosts: readonly HostSummary[]): string[] {
+  const enforced = [...plan.domains.values()].filter((d) => d.mtaSts?.mode === 'enforce').map((d) => d.name);
+  return [
+    '',
+    '## TLS',
+    '',
+    'Postfix offers STARTTLS (RFC 3207) and uses it towards every next hop that offers it; Dovecot',
+    'takes a login only over TLS (STARTTLS, or imaps on 993 and pop3s on 995) or from the host itself.',
+    'Both read one key and certificate per host, installed by the operator (a CA clients trust, as',
+    "certbot's; the files are read as root, key readable by root only):",
+    '',
+    '| file | what | where |',
+    '|---|---|---|',
+    `| \`${PRODUCTION_PATHS.tlsKey}\` | the private key, PEM, unencrypted, \`install -m 0600\` | ${PATH_SETTINGS.tlsKey} |`,
+    `| \`${PRODUCTION_PATHS.tlsChain}\` | its certificate, then the intermediates, PEM | ${PATH_SETTINGS.tlsChain} |`,
+    `| \`${PRODUCTION_PATHS.tlsTrust}\` | the CAs the SMTP client verifies against (Debian \`ca-certificates\`) | ${PATH_SETTINGS.tlsTrust} |`,
+    '',
+    'Neither `postconf` nor `postfix check` opens these files; `doveconf -x` does, and names a missing one.',
+    '',
+    "Each host's certificate names its fqdn in subjectAltName: MX records and the forwards between",
+    'the hosts name it, and MTA-STS senders check it (RFC 8461 §4.2).',
+    '',
+    '| host | the certificate names |',
+    '|---|---|',
+    ...hosts.map((h) => `| ${h.id} | \`${h.fqdn}\` |`),
+    '',
+    ...(enforced.length > 0
+      ? [
+          `MTA-STS in enforce mode (${enforced.join(', ')}): \`postfix/tls_policy\` sends to their MX hosts over`,
+          "verified TLS only (`secure`, the policy's MX names), as senders outside follow the published policy.",
+          'Publish the policy files `mxplan mta-sts` writes at `https://mta-sts.<domain>/.well-known/mta-sts.txt`',
+          'before the `_mta-sts` records change.',
+        ]
+      : ['No domain of the plan enforces MTA-STS: `postfix/tls_policy` is empty, and every next hop opportunistic.']),
   ];
 }

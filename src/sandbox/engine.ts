@@ -68,7 +68,7 @@ export interface MailAccess {
   readonly server: string;
   /**
    * Where a user of the plan logs in at a host over IMAP or POP3, as the engine lets a client
-   * reach it (the lab: from the host itself, until TLS lets a password cross the network);
+   * reach it (the lab: from the host itself, where Dovecot takes a plaintext login);
    * undefined for a host that serves no mailboxes.
    */
   endpointFor(hostId: string, protocol: MailProtocol): Endpoint | undefined;

@@ -51,8 +51,8 @@ import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
 import { sameIdentity, startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
 import { hostLayout, tlsLayout } from '../state-layout.js';
-import { policyHostName } from '../tls/mta-sts.js';
-import { openPki, type Pki, type TlsIdentity, type TlsSubject } from '../tls/pki.js';
+import { openPki, type Pki, type TlsIdentity } from '../tls/pki.js';
+import { hostSubject, planSubjects, webSubject } from '../tls/plan-subjects.js';
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
 import { startOutside, type OutsideNetwork } from './outside.js';
 import { familyOf } from '../topology/ip.js';
@@ -166,7 +166,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
   const hostOf = (hostId: string) => planOf.get(hostId)!.hosts.get(hostId)!;
   // Every plan's subjects, kept: a host retired by a switch keeps its certificate while it drains.
-  const subjects = new Map(tlsSubjects(plan, stateDir).map((s) => [s.id, s]));
+  const subjects = new Map(planSubjects(plan, stateDir).map((s) => [s.id, s]));
   let pki = await openPki(stateDir, [...subjects.values()]);
   const passwords = await openPasswords(plan, stateDir);
   // The DNS query log, fanned out like the activity stream.
@@ -240,7 +240,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(Object.keys(overrides).length > 0 && { overrides }),
       ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
       ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
-      tls: { identity: settings.identity ?? pki.identities.get(`host:${hostId}`)!, ca: pki.ca },
+      tls: { identity: settings.identity ?? pki.identities.get(hostSubject(hostId))!, ca: pki.ca },
       earlierHosts,
       sourceAddress: sourceAddressOf(hostId),
     });
@@ -309,7 +309,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const server = await startPolicyServer({
         plan,
         web: host,
-        identity: pki.identities.get(`web:${host.id}`)!,
+        identity: pki.identities.get(webSubject(host.id))!,
         address: LOOPBACK,
         port: options.webPorts?.[host.id] ?? 0,
         ...(options.policyDir !== undefined && { policyDir: options.policyDir }),
@@ -377,7 +377,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const host of current.hosts.values()) earlierHosts.add(host.fqdn);
     const added = [...next.hosts.values()].filter((h) => !planOf.has(h.id));
     // Certificates for new hosts and new names, from the same CA (openPki keeps what still fits).
-    for (const subject of tlsSubjects(next, stateDir)) subjects.set(subject.id, subject);
+    for (const subject of planSubjects(next, stateDir)) subjects.set(subject.id, subject);
     pki = await openPki(stateDir, [...subjects.values()]);
     // The new hosts first, as a migration's add step has them: up before anything routes there.
     for (const host of added) {
@@ -509,6 +509,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 /** A store's Dovecot paths in the sandbox: its own under <state>/<host>/dovecot/, the Maildirs the relay's. */
 function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
   const layout = hostLayout(stateDir, hostId);
+  const tls = tlsLayout(stateDir);
   return {
     // No Postfix or OpenDKIM here (the relay signs): their paths only name what the sandbox does not run.
     postfixQueue: join(layout.dovecot.run, 'postfix'),
@@ -522,6 +523,10 @@ function dovecotPaths(stateDir: string, hostId: string): MtaPaths {
     dovecotState: layout.dovecot.state,
     dovecotLog: layout.dovecot.log,
     mailRoot: layout.maildirRoot,
+    // The relay's own certificate: its Dovecot offers STARTTLS with it (the plan's CA alone trusts it).
+    tlsKey: tls.host(hostId).key,
+    tlsChain: tls.host(hostId).cert,
+    tlsTrust: tls.caCert,
   };
 }
 
@@ -577,25 +582,4 @@ export function familiesOf(host: Host, book: Connector, outside?: OutsideNetwork
     whyUnreachable: (address) =>
       families.has(familyOf(address)) ? undefined : `${host.id} has no IPv${familyOf(address)} address`,
   };
-}
-
-/**
- * What the CA certifies: each mail host for its fqdn (the name MX records and forwarding dial),
- * each web host for its fqdn and the policy host of every domain whose policy it serves.
- */
-function tlsSubjects(plan: Plan, stateDir: string): TlsSubject[] {
-  const layout = tlsLayout(stateDir);
-  const policyHosts = new Map<string, string[]>();
-  for (const domain of plan.domains.values()) {
-    const id = domain.mtaSts?.host?.id;
-    if (id !== undefined) policyHosts.set(id, [...(policyHosts.get(id) ?? []), policyHostName(domain.name)]);
-  }
-  return [
-    ...[...plan.hosts.values()].map((h) => ({ id: `host:${h.id}`, files: layout.host(h.id), names: [h.fqdn] })),
-    ...[...plan.web.values()].map((w) => ({
-      id: `web:${w.id}`,
-      files: layout.web(w.id),
-      names: [w.fqdn, ...(policyHosts.get(w.id) ?? [])],
-    })),
-  ];
 }

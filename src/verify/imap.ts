@@ -3,9 +3,9 @@
  * (imapflow): log in, open INBOX read-only (EXAMINE, RFC 9051 §6.3.3), fetch every message's
  * header without setting \Seen (BODY.PEEK), log out.
  *
- * TLS (issue 14): until the stores offer STARTTLS, engines hand out endpoints where a plaintext
- * login is allowed (the lab: at the store itself), and the client does not upgrade. Once they
- * do, `doSTARTTLS: true` makes it insist.
+ * TLS: engines hand out endpoints where a plaintext login is allowed (the lab: at the store
+ * itself, which Dovecot counts as secured), and the client does not upgrade; `doSTARTTLS: true`
+ * would make it insist, for a login from elsewhere.
  */
 import { ImapFlow } from 'imapflow';
 import type { Endpoint } from '../sandbox/engine.js';

@@ -83,6 +83,28 @@ export function describeEngineContract(name: string, factory: EngineFactory, gap
       }
     });
 
+    it('hands out its CA, and every host holds STARTTLS (RFC 3207) with a certificate for its name under that CA alone', async () => {
+      expect(engine.tls?.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      for (const host of plan.hosts.values())
+        for (const address of [...host.ipv4, ...host.ipv6]) {
+          const endpoint = reach(engine, address);
+          // nodemailer's own client: STARTTLS required, the certificate checked for the host's fqdn.
+          const transport = nodemailer.createTransport({
+            host: endpoint.host,
+            port: endpoint.port,
+            requireTLS: true,
+            name: 'client.example.com',
+            connectionTimeout: PATIENCE,
+            tls: { ca: [engine.tls!.ca], servername: host.fqdn, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+          });
+          try {
+            await expect(transport.verify(), `${host.id} [${address}]`).resolves.toBe(true);
+          } finally {
+            transport.close();
+          }
+        }
+    });
+
     it('logs every DNS query it answers to every listener, until the listener is removed', async () => {
       const seen: DnsQuery[] = [];
       const remove = engine.onDnsQuery((q) => seen.push(q));

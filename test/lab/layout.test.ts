@@ -1,7 +1,8 @@
 /**
  * Where the lab puts the caller's outside domains: each exchange at addresses of its own in the
  * outside's /24 and /64, beside the outside's own address (which keeps its receiver), and never
- * at an address of the plan or of another exchange.
+ * at an address of the plan or of another exchange. Where the web hosts stand: a namespace of
+ * their own, or the namespace of the host whose addresses they have.
  */
 import { describe, expect, it } from 'vitest';
 import { layLab } from '../../src/lab/layout.js';
@@ -36,6 +37,40 @@ describe('the lab layout of outside domains', () => {
   it('refuses an outside domain inside a zone of the plan', () => {
     expect(() => layLab(plan, names, undefined, ['x.acme.example'])).toThrow(
       /outside domain x\.acme\.example overlaps the plan's zone acme\.example/,
+    );
+  });
+});
+
+describe('the lab layout of web hosts (the MTA-STS policy hosts)', () => {
+  const withWeb = (www: Record<string, unknown>) =>
+    planOf(
+      topology((t) => {
+        t.web = { www: { fqdn: 'www.infra.example', ...www } };
+        t.domains['acme.example'].mtaSts = { mode: 'enforce', host: 'www' };
+      }),
+    );
+
+  it('stands a web host at addresses of its own in a namespace of its own', async () => {
+    const layout = layLab(await withWeb({ ipv4: ['192.0.2.80'] }), names);
+    const machine = layout.web.get('www')!;
+    expect(machine).toMatchObject({
+      namespace: 'mxlab-1-1-1-web-www',
+      kind: 'web',
+      webId: 'www',
+      ipv4: ['192.0.2.80'],
+    });
+    expect(layout.machines).toContain(machine);
+  });
+
+  it("serves a web host at a mail host's addresses from that host's namespace", async () => {
+    const layout = layLab(await withWeb({ ipv4: ['192.0.2.10'] }), names);
+    expect(layout.web.get('www')).toBe(layout.host('store1'));
+  });
+
+  it("refuses a web host with only some of a host's addresses, naming both", async () => {
+    const plan = await withWeb({ ipv4: ['192.0.2.10', '192.0.2.81'] });
+    expect(() => layLab(plan, names)).toThrow(
+      /web host www shares addresses with host store1 but also has 192\.0\.2\.81: the lab serves it from one namespace/,
     );
   });
 });

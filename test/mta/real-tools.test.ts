@@ -23,11 +23,21 @@ import {
   inHostNamespace,
   postconfValues,
   postfixCheck,
+  postmapQueries,
   preparePostfixState,
   run,
   sh,
 } from './support/postfix-tools.js';
 import { generateUnder, PLANS } from './support/plans.js';
+import { openPki } from '../../src/tls/pki.js';
+import type { MtaPaths } from '../../src/mta/paths.js';
+import type { Host } from '../../src/topology/types.js';
+
+/** A throwaway certificate for the host at the paths its files name, from a CA beside them. */
+async function installCertificate(host: Host, paths: MtaPaths): Promise<void> {
+  const state = join(paths.tlsTrust, '..', '..');
+  await openPki(state, [{ id: host.id, files: { key: paths.tlsKey, cert: paths.tlsChain }, names: [host.fqdn] }]);
+}
 
 afterAll(removeTempDirs);
 
@@ -109,8 +119,21 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
         expect(algorithms.sort(), host.id).toEqual([...new Set(selectors.map((s) => `${s.type}-sha256`))].sort());
 
         if (host.role === 'relay') continue;
-        const doveconf = await run('doveconf', ['-c', join(out, host.id, 'dovecot', 'dovecot.conf'), '-n']);
+        const conf = join(out, host.id, 'dovecot', 'dovecot.conf');
+        const doveconf = await run('doveconf', ['-c', conf, '-n']);
         expect({ code: doveconf.code, stderr: doveconf.stderr }, `${host.id}: doveconf -n`).toEqual({
+          code: 0,
+          stderr: '',
+        });
+        // Dovecot reads ssl_cert and ssl_key (`<file`) as it loads the configuration (-x): before
+        // the operator installs them (README.md) it names the missing file; after, it is clean.
+        const tls = paths(host);
+        const missing = await run('doveconf', ['-c', conf, '-x', '-n']);
+        expect(missing.code, `${host.id}: doveconf -x without the certificate`).not.toBe(0);
+        expect(missing.stderr).toContain(`Can't open file ${tls.tlsChain}`);
+        await installCertificate(host, tls);
+        const present = await run('doveconf', ['-c', conf, '-x', '-n']);
+        expect({ code: present.code, stderr: present.stderr }, `${host.id}: doveconf -x -n`).toEqual({
           code: 0,
           stderr: '',
         });
@@ -194,6 +217,48 @@ describe.each(PLANS)('%s: every host passes Postfix and Dovecot', (_name, load) 
             `${host.id}: smtpd_milters`,
           ).toEqual(['rsa', 'ed25519'].filter((t) => selectors.some((s) => s.type === t)).map((t) => `${t}-sha256`));
         } else expect(limits.get('smtpd_milters')).toBe('');
+
+        // TLS as Postfix reads it: STARTTLS offered with the README's key and chain, opportunistic
+        // as a client, and `secure` towards exactly the plan's domains with MTA-STS enforce, each
+        // MX of such a domain among the names its certificate must carry.
+        const tls = await postconfValues(postfix, [
+          'smtpd_tls_chain_files',
+          'smtpd_tls_security_level',
+          'smtpd_tls_auth_only',
+          'smtp_tls_security_level',
+          'smtp_tls_CAfile',
+          'smtp_tls_policy_maps',
+        ]);
+        const hostPaths = paths(host);
+        expect(Object.fromEntries(tls), host.id).toEqual({
+          smtpd_tls_chain_files: `${hostPaths.tlsKey}, ${hostPaths.tlsChain}`,
+          smtpd_tls_security_level: 'may',
+          smtpd_tls_auth_only: 'yes',
+          smtp_tls_security_level: 'may',
+          smtp_tls_CAfile: hostPaths.tlsTrust,
+          smtp_tls_policy_maps: `texthash:${postfix}/tls_policy`,
+        });
+        const domains = [...plan.domains.values()];
+        const found = await postmapQueries(
+          postfix,
+          host,
+          join(out, '..', 'postmap', host.id),
+          new Map([[tls.get('smtp_tls_policy_maps')!, domains.map((d) => d.name)]]),
+        );
+        const policies = found.get(tls.get('smtp_tls_policy_maps')!)!;
+        const enforced = domains.filter((d) => d.mtaSts?.mode === 'enforce');
+        expect([...policies.keys()].sort(), host.id).toEqual(enforced.map((d) => d.name).sort());
+        for (const domain of enforced) {
+          const value = policies.get(domain.name)!;
+          expect(value, domain.name).toMatch(/^secure match=\S+ servername=hostname$/);
+          const names = /match=(\S+)/.exec(value)![1]!.split(':');
+          // Postfix's match: a name, or .domain for the names below it (TLS_README, "secure").
+          for (const { exchange } of domain.mx)
+            expect(
+              names.some((n) => n === exchange || (n.startsWith('.') && exchange.endsWith(n))),
+              `${domain.name}: ${exchange} in ${value}`,
+            ).toBe(true);
+        }
         if (host.role === 'relay') continue;
 
         const conf = join(out, host.id, 'dovecot', 'dovecot.conf');

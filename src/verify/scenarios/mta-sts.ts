@@ -21,12 +21,12 @@ export const mtaStsScenario: Scenario = {
   async run(context) {
     for (const domain of context.plan.domains.values()) {
       if (!domain.mtaSts) continue;
-      // An engine without TLS (the lab, until it has certificates) serves no policy and no STARTTLS.
+      // An engine without TLS (one that hands out no CA) serves no policy and no STARTTLS.
       if (!context.engine.tls)
         context.report({
           name: `${domain.name} MTA-STS policy`,
           status: 'skip',
-          note: `${context.engine.name} runs without TLS: MTA-STS is proven where the plan's certificates are (the loopback sandbox)`,
+          note: `${context.engine.name} runs without TLS: MTA-STS is proven where the plan's certificates are (the loopback sandbox, the lab)`,
         });
       else await checkDomain(context, domain);
     }

@@ -76,6 +76,9 @@ export function testPaths(root: string): PathsOf {
       opendkimConfig: join(root, 'out', host.id, 'opendkim'),
       opendkimRun: join(base, 'opendkim-run'),
       dkimKeys: join(base, 'dkimkeys'),
+      tlsKey: join(base, 'tls', 'key.pem'),
+      tlsChain: join(base, 'tls', 'chain.pem'),
+      tlsTrust: join(root, 'state', 'tls', 'ca.crt'),
     };
   };
 }
