@@ -147,9 +147,9 @@ describe('the MTA diff summary', () => {
   it('says a changed setting of main.cf by its name', async () => {
     const diff = diffPlans(await plan(building), await edited(replaceBackup), { lowTtl: 300 });
     expect(diff.mta.available && diff.mta.hosts.map((h) => [h.host, h.status, h.files.length])).toEqual([
-      // its seven Postfix files and OpenDKIM's seven (an instance per algorithm, one InternalHosts)
-      ['backup', 'retired', 14],
-      ['backup2', 'added', 7],
+      // its eight Postfix files and OpenDKIM's seven (an instance per algorithm, one InternalHosts)
+      ['backup', 'retired', 15],
+      ['backup2', 'added', 8],
       ['mail1', 'changed', 1],
       ['mail2', 'changed', 1],
     ]);
@@ -175,6 +175,7 @@ describe('the MTA reconfiguration in the migration order', () => {
         'postfix/relay_domains',
         'postfix/relay_recipients',
         'postfix/sender_access',
+        'postfix/tls_policy',
       ],
     });
     expect(actions(migration.steps, 'switch')).toEqual([
