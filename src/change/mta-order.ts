@@ -268,20 +268,21 @@ function reloads(files: readonly MtaFileChange[]): string {
     const verb = opendkimVerb(instance, files);
     if (verb) units.set(verb, [...(units.get(verb) ?? []), instance.unit]);
   }
-  const systemctl = (verb: OpendkimVerb) => units.has(verb) && `systemctl ${verb} ${units.get(verb)!.join(' ')}`;
+  const systemctl = (verb: OpendkimVerb, ...commands: string[]) =>
+    units.has(verb) && commands.map((c) => `systemctl ${c} ${units.get(verb)!.join(' ')}`).join(' and ');
   // A new milter runs before Postfix is told of it; one Postfix no longer names stops after.
   return [
-    systemctl('enable --now'),
+    systemctl('start', 'enable', 'start'),
     changed('postfix/') && 'postfix reload',
     changed('dovecot/') && 'doveadm reload',
-    systemctl('reload-or-restart'),
-    systemctl('disable --now'),
+    systemctl('reload', 'reload-or-restart'),
+    systemctl('stop', 'stop', 'disable'),
   ]
     .filter(Boolean)
     .join(' and ');
 }
 
-type OpendkimVerb = 'enable --now' | 'reload-or-restart' | 'disable --now';
+type OpendkimVerb = 'start' | 'reload' | 'stop';
 
 /**
  * What an OpenDKIM instance needs when files it reads change: its unit started when its
@@ -294,7 +295,7 @@ function opendkimVerb(instance: OpendkimInstance, files: readonly MtaFileChange[
   );
   if (own.length === 0) return undefined;
   const config = own.find((f) => f.file === `${OPENDKIM_DIR}${instance.config}`)?.status;
-  return config === 'added' ? 'enable --now' : config === 'removed' ? 'disable --now' : 'reload-or-restart';
+  return config === 'added' ? 'start' : config === 'removed' ? 'stop' : 'reload';
 }
 
 const OPENDKIM_DIR = 'opendkim/';

@@ -77,6 +77,7 @@ class MailMerge {
         this.domain(name);
     this.originsFirst();
     this.plan();
+    this.enforcedPolicies();
     for (const [name, spec] of Object.entries(this.domainDocs))
       if (spec)
         this.domainDocs[name] = Object.fromEntries(DOMAIN_KEYS.flatMap((k) => (k in spec ? [[k, spec[k]]] : [])));
@@ -91,6 +92,23 @@ class MailMerge {
         'Every guess and everything left out is a comment: read them before this plan is used.',
       ],
     };
+  }
+
+  /**
+   * The mode the zones could only guess (it lives in the policy file): a domain the hosts send
+   * to over verified TLS only (`mxplan mta`'s tls_policy) has its MTA-STS policy in enforce mode.
+   */
+  private enforcedPolicies(): void {
+    const enforced = new Set(this.mail.flatMap((h) => h.tlsSecure));
+    for (const [name, spec] of Object.entries(this.domainDocs)) {
+      const sts = spec?.mtaSts as { mode?: string } | undefined;
+      if (!sts || !enforced.has(name)) continue;
+      sts.mode = 'enforce';
+      const guess = this.comments.findIndex(
+        (c) => c.path.at(-1) === 'mode' && c.path.at(-2) === 'mtaSts' && c.path.includes(name),
+      );
+      if (guess >= 0) this.comments.splice(guess, 1);
+    }
   }
 
   /**

@@ -51,6 +51,8 @@ export interface MailHost {
   readonly relayRecipients: ReadonlyMap<string, Located<string>>;
   /** Domains refused as null-MX domains (RFC 7505), by check_recipient_access. */
   readonly nullMx: readonly string[];
+  /** Domains sent to over verified TLS only (smtp_tls_policy_maps `secure`): MTA-STS enforce. */
+  readonly tlsSecure: readonly string[];
   /** Seconds; from maximal_queue_lifetime. */
   readonly queueLifetime: number;
   readonly hopLimit: number;
@@ -137,6 +139,10 @@ export async function readMailHost(postfixDir: string, dovecotDir?: string): Pro
     for (const e of await config.tableAt(ref, 'smtpd_relay_restrictions'))
       if (e.value === 'reject_unknown_recipient_domain') nullMx.push(e.key.toLowerCase());
 
+  const tlsSecure = (await config.table('smtp_tls_policy_maps'))
+    .filter((e) => /^secure\b/.test(e.value))
+    .map((e) => e.key.toLowerCase());
+
   const dovecot = await dovecotOf(postfixDir, dovecotDir, role);
   for (const n of [...config.notes, ...(dovecot?.notes ?? [])]) note(n.text, n.where);
   return {
@@ -155,6 +161,7 @@ export async function readMailHost(postfixDir: string, dovecotDir?: string): Pro
     relayDomains,
     relayRecipients,
     nullMx,
+    tlsSecure,
     queueLifetime: postfixTime(config.get('maximal_queue_lifetime'), 'd'),
     hopLimit: Number(config.get('hopcount_limit')),
     myorigin: config.has('myorigin') ? canonicalName(config.get('myorigin')) : undefined,

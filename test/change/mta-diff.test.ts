@@ -196,10 +196,10 @@ describe('the MTA reconfiguration in the migration order', () => {
     const before = await plan(building);
     const after = await edited(noEd25519OnBackup);
     expect(backupStep(diffPlans(before, after, { lowTtl: 300 }).migration.steps)).toMatch(
-      /then postfix reload and systemctl reload-or-restart opendkim\.service and systemctl disable --now opendkim-ed25519\.service$/,
+      /then postfix reload and systemctl reload-or-restart opendkim\.service and systemctl stop opendkim-ed25519\.service and systemctl disable opendkim-ed25519\.service$/,
     );
     expect(backupStep(diffPlans(after, before, { lowTtl: 300 }).migration.steps)).toMatch(
-      /then systemctl enable --now opendkim-ed25519\.service and postfix reload and systemctl reload-or-restart opendkim\.service$/,
+      /then systemctl enable opendkim-ed25519\.service and systemctl start opendkim-ed25519\.service and postfix reload and systemctl reload-or-restart opendkim\.service$/,
     );
   });
 
