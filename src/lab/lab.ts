@@ -223,50 +223,37 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     });
     undo.push(() => receiver.stop());
 
-    // One loopback forwarder per planned address, port 25 behind it; dial() reaches it from the outside.
-    const smtp = new Map<string, Forwarder>();
-    const byPort = new Map<number, string>();
-    const hosts = new Map<string, HostEndpoint>();
-    for (const host of plan.hosts.values()) {
+    // One loopback forwarder per planned address and service port, reached from the outside:
+    // port 25 of each mail host, 443 of each web host (endpointFor(address, 443): the MTA-STS
+    // fetch). dial() opens the planned address and port behind a forwarder itself.
+    const behind = new Map<number, { address: string; port: number }>();
+    const forwardTo = async (
+      host: { id: string; fqdn: string; ipv4: readonly string[]; ipv6: readonly string[] },
+      port: number,
+      book: Map<string, Forwarder>,
+    ) => {
       const planned = [...host.ipv4, ...host.ipv6];
       for (const address of planned) {
-        const forwarder = await tcpForwarder(() => outside.connect(address, SMTP_PORT));
+        const forwarder = await tcpForwarder(() => outside.connect(address, port));
         forwarders.push(forwarder);
-        smtp.set(canonicalIP(address), forwarder);
-        byPort.set(forwarder.endpoint.port, address);
+        book.set(canonicalIP(address), forwarder);
+        behind.set(forwarder.endpoint.port, { address, port });
       }
-      const first = smtp.get(canonicalIP(planned[0]!))!.endpoint;
-      hosts.set(host.id, {
-        hostId: host.id,
-        fqdn: host.fqdn,
-        planned,
-        address: first.host,
-        port: first.port,
-        services: { smtp: first },
-      });
+      const first = book.get(canonicalIP(planned[0]!))!.endpoint;
+      return { first, endpoint: { hostId: host.id, fqdn: host.fqdn, planned, address: first.host, port: first.port } };
+    };
+    const smtp = new Map<string, Forwarder>();
+    const hosts = new Map<string, HostEndpoint>();
+    for (const host of plan.hosts.values()) {
+      const { first, endpoint } = await forwardTo(host, SMTP_PORT, smtp);
+      hosts.set(host.id, { ...endpoint, services: { smtp: first } });
     }
-
-    // HTTPS at each planned address of a web host, for endpointFor(address, 443): the MTA-STS fetch.
     const https = new Map<string, Forwarder>();
     const web = new Map<string, HostEndpoint>();
     for (const host of plan.web.values()) {
       if (!layout.web.has(host.id)) continue;
-      const planned = [...host.ipv4, ...host.ipv6];
-      for (const address of planned) {
-        const forwarder = await tcpForwarder(() => outside.connect(address, HTTPS_PORT));
-        forwarders.push(forwarder);
-        https.set(canonicalIP(address), forwarder);
-      }
-      const first = https.get(canonicalIP(planned[0]!))!.endpoint;
       // a web host's one service, HTTPS, is `port`: it has no mail services
-      web.set(host.id, {
-        hostId: host.id,
-        fqdn: host.fqdn,
-        planned,
-        address: first.host,
-        port: first.port,
-        services: {},
-      });
+      web.set(host.id, { ...(await forwardTo(host, HTTPS_PORT, https)).endpoint, services: {} });
     }
 
     const hostAt = new Map(
@@ -348,10 +335,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         endpointFor: (address, port = SMTP_PORT) =>
           (port === SMTP_PORT ? smtp : port === HTTPS_PORT ? https : undefined)?.get(canonicalIP(address))?.endpoint,
         dial(endpoint: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
-          const address = endpoint.host === LOOPBACK ? byPort.get(endpoint.port) : undefined;
+          const target = endpoint.host === LOOPBACK ? behind.get(endpoint.port) : undefined;
           // Once closed, or for an endpoint with no planned address behind it, the endpoint is all there is.
-          if (closed || address === undefined) return plainConnect(endpoint, dialOptions.timeoutMs);
-          return outside.connect(address, SMTP_PORT, dialOptions.timeoutMs);
+          if (closed || target === undefined) return plainConnect(endpoint, dialOptions.timeoutMs);
+          return outside.connect(target.address, target.port, dialOptions.timeoutMs);
         },
       },
       ...(mta.mailAccess && { mailAccess: mta.mailAccess }),
