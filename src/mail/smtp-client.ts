@@ -88,6 +88,8 @@ interface SmtpError extends Error {
 export class SmtpClient {
   private readonly idle = new Map<string, Pooled[]>();
   private readonly open = new Set<Pooled>();
+  /** Connections still waiting for their greeting: nodemailer's greeting timer holds the process. */
+  private readonly greeting = new Set<SMTPConnection>();
   private closed = false;
 
   constructor(private readonly options: ClientOptions) {}
@@ -130,6 +132,8 @@ export class SmtpClient {
   /** Closes every pooled connection (QUIT when idle). */
   close(): void {
     this.closed = true;
+    for (const connection of this.greeting) connection.close();
+    this.greeting.clear();
     for (const pooled of this.open) this.discard(pooled);
     this.idle.clear();
   }
@@ -179,11 +183,18 @@ export class SmtpClient {
         debug: false,
       });
       const pooled: Pooled = { connection, alive: true, idleTimer: undefined };
+      this.greeting.add(connection);
       let settled = false;
+      // A session that never got going: close() clears nodemailer's greeting and connection timers.
+      const abandon = () => {
+        this.greeting.delete(connection);
+        connection.close();
+      };
       connection.on('error', (error: SmtpError) => {
         pooled.alive = false;
         if (!settled) {
           settled = true;
+          abandon();
           // nodemailer reports a failed handshake (or certificate) as ETLS or as a socket error while upgrading.
           const duringTls = error.code === 'ETLS' || pooled.connection.upgrading === true;
           reject(Object.assign(error, { duringTls }));
@@ -194,10 +205,12 @@ export class SmtpClient {
         this.open.delete(pooled);
         if (!settled) {
           settled = true;
+          abandon();
           reject(Object.assign(new Error('connection closed before the greeting'), { code: 'ECONNECTION' }));
         }
       });
       connection.connect(() => {
+        this.greeting.delete(connection);
         if (settled) return;
         // RFC 8461 §5: an MX that does not offer STARTTLS fails in enforce mode (requireTLS
         // makes nodemailer send STARTTLS anyway; a refusal then is an ETLS error above).

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { EndpointBook } from '../../src/mail/connector.js';
 import type { MailResolver } from '../../src/mail/resolver.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
@@ -199,5 +199,35 @@ describe('transmit', () => {
     expect(server.received).toHaveLength(3);
     expect(server.connections).toBe(1);
     await server.close();
+  });
+
+  it('closing the client ends a session still waiting for its greeting, and leaves no timer behind', async () => {
+    // A host that takes connections and never greets (the sandbox's cut host).
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const waiting = new SmtpClient({
+      helo: 'relay.example.net',
+      connectTimeout: 2000,
+      greetingTimeout: 60_000,
+      socketTimeout: 60_000,
+      reuseFor: 200,
+    });
+    const sent = waiting.send(
+      { host: '127.0.0.1', port },
+      { from: 's@example.net', to: ['a@example.org'] },
+      Buffer.from('x'),
+    );
+    await expect.poll(() => held.length).toBe(1);
+    waiting.close();
+    // Ended by the close, not by the 60 s greeting timeout (nodemailer's timer kept the process
+    // alive that long after the relay stopped).
+    expect((await sent).stage).toBe('connect');
+    expect(timers()).toBe(before);
+    held.forEach((s) => s.destroy());
+    await new Promise((resolve) => silent.close(resolve));
   });
 });
