@@ -6,6 +6,11 @@
  *
  *   npm run build && node bench/verify.mjs [--sizes 10x20,100x20,1000x5]
  *
+ * A second reference bounds what any verify built on an independent SMTP client can reach: SMTP
+ * alone, one probe-sized message per address from nodemailer (verify's own client, pooled as its
+ * outside sender pools: 24 connections, 96 sends in flight) to a bare smtp-server that discards
+ * each message, both in this process, on loopback.
+ *
  * Each verify keeps its state directory and nothing is deleted until everything is measured, on a
  * disk that was steady at the start (bench/disk.mjs); the cost of a file creation before each run
  * is printed beside it.
@@ -14,7 +19,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
 import { creationCost, waitForSteadyDisk } from './disk.mjs';
 import { writeSyntheticTopology } from './synthetic.mjs';
 
@@ -71,6 +79,61 @@ async function maildirFloor(n) {
   return (performance.now() - started) / 1000;
 }
 
+/** Seconds for `n` messages through nodemailer's pool to a bare smtp-server that discards them. */
+async function smtpAlone(n) {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.on('end', () => callback());
+      stream.resume();
+    },
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: server.server.address().port,
+    pool: true,
+    maxConnections: 24,
+    maxMessages: Infinity,
+    ignoreTLS: true,
+    // As verify's sender dials: Nagle off, or each message's final dot waits for a delayed ACK.
+    getSocket: (_options, callback) => {
+      const socket = connect(server.server.address().port, '127.0.0.1');
+      socket.setNoDelay(true);
+      socket.once('connect', () => callback(null, { connection: socket }));
+      socket.once('error', (error) => callback(error));
+    },
+  });
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 96 }, async () => {
+      while (next < n) {
+        const i = next++;
+        const to = `user${i}@bench.example`;
+        const raw = [
+          'From: <verify@mxplan.invalid>',
+          `To: <${to}>`,
+          'Subject: mxplan verify: delivery',
+          `Message-ID: <bench${i}@verify.mxplan.invalid>`,
+          `Date: ${new Date().toUTCString()}`,
+          `X-Mxplan-Probe: bench${i}`,
+          '',
+          `mxplan verify probe bench${i} to ${to}.`,
+          '',
+        ].join('\r\n');
+        await transport.sendMail({ envelope: { from: 'verify@mxplan.invalid', to: [to] }, raw });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  transport.close();
+  await new Promise((resolve) => server.close(resolve));
+  return seconds;
+}
+
 await waitForSteadyDisk(scratch);
 const rows = [];
 for (const example of ['building', 'hosting'])
@@ -80,13 +143,19 @@ for (const size of sizes) {
   rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
 }
 
-console.log('plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   create us');
+console.log(
+  'plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   smtp s   verify/smtp   create us',
+);
 for (const r of rows) {
   const floor = await maildirFloor(r.addresses);
+  const smtp = await smtpAlone(r.addresses);
   console.log(
-    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${r.create.toFixed(0).padStart(11)}`,
+    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${smtp.toFixed(1).padStart(8)} ${(r.seconds / smtp).toFixed(1).padStart(13)} ${r.create.toFixed(0).padStart(11)}`,
   );
 }
+console.log(
+  'floor: one fsynced Maildir file per address; smtp: nodemailer to a discarding smtp-server, one message per address',
+);
 console.log('create us: kernel CPU per file created, just before the verify (steady below 80; bench/disk.mjs)');
 console.log('\nper scenario (s):');
 for (const r of rows)
