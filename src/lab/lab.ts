@@ -26,6 +26,16 @@
  * a loopback forwarder per address for the contract's `endpointFor(address, 443)`; `tls` hands
  * clients the CA.
  *
+ * Switching plans (a migration, `verify --from`), as the contract says and as the loopback
+ * sandbox does (src/sandbox/plan-switch.ts decides what happens to each host): the new plan's
+ * certificates from the same CA; each host only it has gets a namespace joined to the running
+ * switch, routes and neighbours on every machine, and its MTA started, before anything routes
+ * there; the hosts of both plans get `mxplan mta`'s files for it and a reload, together with the
+ * name servers (the new zones, then each server's own reload, seen through by the new SOA
+ * serials); a host whose name, HELO or addresses change restarts, its namespace moved to the new
+ * addresses. Retired hosts run on until taken down. The name servers and web hosts stay as the lab
+ * started them: a plan that moves them is refused (layout.ts).
+ *
  * Every namespace carries a prefix naming this process (names.ts). They are removed by close(),
  * at process exit (synchronously, in an exit hook), by the CLI on Ctrl-C and SIGTERM
  * (teardownLabsNow), and by the next lab to start when this process has gone (cleanup.ts).
@@ -47,10 +57,13 @@ import type {
   RunningPlan,
 } from '../sandbox/engine.js';
 import { dnsQueryOf, tellEach } from '../sandbox/listeners.js';
+import { oneAtATime, PlanHistory } from '../sandbox/plan-switch.js';
+import { inParallel } from '../parallel.js';
+import type { Host, Plan, WebHost } from '../topology/types.js';
 import { HTTPS_PORT } from '../mail/connector.js';
 import { endpointsWriter } from '../sandbox/endpoints-file.js';
 import { openPki } from '../tls/pki.js';
-import { planSubjects, webSubject } from '../tls/plan-subjects.js';
+import { webSubject } from '../tls/plan-subjects.js';
 import { canonicalIP } from '../topology/ip.js';
 import { removeStaleLabs } from './cleanup.js';
 import { LabError } from './exec.js';
@@ -141,8 +154,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     outsideDomains.map((d) => d.domain),
   );
 
+  /** The plans run so far, host by host (a switch adds one). */
+  const history = new PlanHistory(plan, stateDir);
   // Before any namespace exists: a certificate that cannot be had stops the lab with nothing to undo.
-  const pki = await openPki(stateDir, planSubjects(plan, stateDir));
+  let pki = await openPki(stateDir, history.tlsSubjects());
 
   const listeners = new Set<ActivityListener>();
   const emit = (activity: Activity) => tellEach(listeners, activity);
@@ -207,7 +222,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       stateDir,
       outside,
       emit,
-      pki,
+      get pki() {
+        return pki;
+      },
+      earlierHosts: history.earlierHosts,
       profile: options.profile ?? 'fast',
       ...(options.queueLifetime !== undefined && { queueLifetime: options.queueLifetime }),
     };
@@ -226,44 +244,59 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // One loopback forwarder per planned address and service port, reached from the outside:
     // port 25 of each mail host, 443 of each web host (endpointFor(address, 443): the MTA-STS
     // fetch). dial() opens the planned address and port behind a forwarder itself.
+    const smtp = new Map<string, Forwarder>();
+    const https = new Map<string, Forwarder>();
     const behind = new Map<number, { address: string; port: number }>();
-    const forwardTo = async (
-      host: { id: string; fqdn: string; ipv4: readonly string[]; ipv6: readonly string[] },
-      port: number,
-      book: Map<string, Forwarder>,
-    ) => {
+    const forward = async (address: string, port: number, book: Map<string, Forwarder>) => {
+      const forwarder = await tcpForwarder(() => outside.connect(address, port));
+      forwarders.push(forwarder);
+      book.set(canonicalIP(address), forwarder);
+      behind.set(forwarder.endpoint.port, { address, port });
+    };
+    const hosts = new Map<string, HostEndpoint>();
+    /** The host at each planned address (of every plan run: a retired host keeps its addresses). */
+    const hostAt = new Map<string, string>();
+    /** A host's endpoint, with a forwarder at each of its addresses that has none yet. */
+    const place = async (host: Host) => {
       const planned = [...host.ipv4, ...host.ipv6];
       for (const address of planned) {
-        const forwarder = await tcpForwarder(() => outside.connect(address, port));
-        forwarders.push(forwarder);
-        book.set(canonicalIP(address), forwarder);
-        behind.set(forwarder.endpoint.port, { address, port });
+        const key = canonicalIP(address);
+        hostAt.set(key, host.id);
+        if (!smtp.has(key)) await forward(address, SMTP_PORT, smtp);
       }
-      const first = book.get(canonicalIP(planned[0]!))!.endpoint;
-      return { first, endpoint: { hostId: host.id, fqdn: host.fqdn, planned, address: first.host, port: first.port } };
+      const first = smtp.get(canonicalIP(planned[0]!))!.endpoint;
+      hosts.set(host.id, endpointOf(host, first, { smtp: first }));
     };
-    const smtp = new Map<string, Forwarder>();
-    const hosts = new Map<string, HostEndpoint>();
-    for (const host of plan.hosts.values()) {
-      const { first, endpoint } = await forwardTo(host, SMTP_PORT, smtp);
-      hosts.set(host.id, { ...endpoint, services: { smtp: first } });
-    }
-    const https = new Map<string, Forwarder>();
+    /** The forwarders of addresses a host gives up (a switch moves it). */
+    const unplace = async (before: Host, after: Host) => {
+      const kept = new Set([...after.ipv4, ...after.ipv6].map(canonicalIP));
+      for (const address of [...before.ipv4, ...before.ipv6].map(canonicalIP)) {
+        const forwarder = smtp.get(address);
+        if (kept.has(address) || !forwarder) continue;
+        smtp.delete(address);
+        hostAt.delete(address);
+        behind.delete(forwarder.endpoint.port);
+        forwarders.splice(forwarders.indexOf(forwarder), 1);
+        await forwarder.close();
+      }
+    };
+    for (const host of plan.hosts.values()) await place(host);
+
     const web = new Map<string, HostEndpoint>();
     for (const host of plan.web.values()) {
       if (!layout.web.has(host.id)) continue;
       // a web host's one service, HTTPS, is `port`: it has no mail services
-      web.set(host.id, { ...(await forwardTo(host, HTTPS_PORT, https)).endpoint, services: {} });
+      const planned = [...host.ipv4, ...host.ipv6];
+      for (const address of planned) await forward(address, HTTPS_PORT, https);
+      const first = https.get(canonicalIP(planned[0]!))!.endpoint;
+      web.set(host.id, endpointOf(host, first, {}));
     }
 
-    const hostAt = new Map(
-      [...plan.hosts.values()].flatMap((h) => [...h.ipv4, ...h.ipv6].map((a) => [canonicalIP(a), h.id] as const)),
-    );
     const statuses = new Map<string, HostStatus>([...plan.hosts.keys()].map((id) => [id, 'up']));
     const running = new Set(plan.hosts.keys());
     const cut = new Set<string>();
     const known = (hostId: string) => {
-      if (!plan.hosts.has(hostId)) throw new UnknownNameError(`no planned host "${hostId}"`);
+      if (!history.has(hostId)) throw new UnknownNameError(`no planned host "${hostId}"`);
       return hostId;
     };
     const setStatus = (hostId: string, status: HostStatus) => {
@@ -294,30 +327,95 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     );
     undo.push(async () => endpoints.close());
     await endpoints.write();
-    await writeFile(
-      join(stateDir, 'lab.json'),
-      `${JSON.stringify(
-        {
-          prefix: layout.names.prefix,
-          mta: mta.name,
-          dns: dns.name,
-          namespaces: network.namespaces,
-          hosts: Object.fromEntries([...plan.hosts.keys()].map((id) => [id, layout.host(id).namespace])),
-          web: Object.fromEntries([...layout.web].map(([id, machine]) => [id, machine.namespace])),
-          nameServers: Object.fromEntries([...nameServers].map(([a, e]) => [a, `${e.host}:${e.port}`])),
-          outside: { namespace: layout.outside.namespace, ipv4: layout.outside.ipv4, ipv6: layout.outside.ipv6 },
-          zones: dns.zoneDirectory,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const writeLabJson = () =>
+      writeFile(
+        join(stateDir, 'lab.json'),
+        `${JSON.stringify(
+          {
+            prefix: layout.names.prefix,
+            mta: mta.name,
+            dns: dns.name,
+            namespaces: network!.namespaces,
+            hosts: Object.fromEntries(history.hostIds().map((id) => [id, layout.host(id).namespace])),
+            web: Object.fromEntries([...layout.web].map(([id, machine]) => [id, machine.namespace])),
+            nameServers: Object.fromEntries([...nameServers].map(([a, e]) => [a, `${e.host}:${e.port}`])),
+            outside: { namespace: layout.outside.namespace, ipv4: layout.outside.ipv4, ipv6: layout.outside.ipv6 },
+            zones: dns.zoneDirectory,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    await writeLabJson();
+
+    const switchPlan = async (next: Plan) => {
+      if (closed) throw new ResourceError('the lab is closed: it switches to no other plan');
+      const retired = history
+        .hostIds()
+        .filter((id) => !next.hosts.has(id))
+        .map((id) => history.hostOf(id));
+      // What the lab cannot do is refused here, before anything changes (layout.ts).
+      const change = layout.switchTo(history.current, next, retired);
+      const steps = history.begin(next);
+      pki = await openPki(stateDir, history.tlsSubjects());
+      // The new hosts first, as a migration's add step has them: up before anything routes there.
+      await network!.join(change.added);
+      for (const host of steps.added) {
+        history.assign(host.id, next);
+        statuses.set(host.id, 'down');
+        await mta.configure(host.id, next);
+        await mta.start(host.id);
+        running.add(host.id);
+        await place(host);
+        setStatus(host.id, 'up');
+      }
+      // Then every other host of the new plan and the zones, together: `mxplan mta`'s files and
+      // a reload on each host (one that is down or cut comes up under them), the new zones and a
+      // reload on each name server.
+      const [serials] = await Promise.all([
+        dns.switchZones(next),
+        ...steps.reloaded.map(async (host) => {
+          history.assign(host.id, next);
+          await mta.configure(host.id, next);
+          if (running.has(host.id)) await mta.reload(host.id);
+          await place(host);
+        }),
+      ]);
+      history.current = next;
+      // Every name server address answers from the new zones before the switch is done.
+      const checks = [...nameServers].flatMap(([address, endpoint]) =>
+        [...serials].map(([zone, serial]) => ({ address, endpoint, zone, serial })),
+      );
+      await inParallel(checks, 16, (c) =>
+        waitForZone(c.endpoint, c.zone, dns.alive, `${dns.name} at ${c.address}`, c.serial),
+      );
+      // A new name, HELO or address needs a restart (Postfix reads inet_interfaces and myhostname at start).
+      for (const host of steps.restarted) {
+        const before = history.hostOf(host.id);
+        const wasRunning = running.delete(host.id);
+        if (wasRunning) await mta.stop(host.id);
+        const moved = change.moved.find((m) => m.after.hostId === host.id);
+        if (moved) await network!.readdress(moved.before, moved.after);
+        history.assign(host.id, next);
+        await mta.configure(host.id, next);
+        await unplace(before, host);
+        await place(host);
+        if (wasRunning) {
+          await mta.start(host.id, { linkUp: !cut.has(host.id) });
+          running.add(host.id);
+        }
+      }
+      await endpoints.write();
+      await writeLabJson();
+    };
 
     const lab: Lab = {
       name: `${mta.name}, ${dns.name}, in network namespaces at the planned addresses`,
       mtaName: mta.name,
       dnsName: dns.name,
-      plan,
+      get plan() {
+        return history.current;
+      },
       stateDir,
       layout,
       namespaces: network.namespaces,
@@ -368,11 +466,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         }
         setStatus(hostId, 'up');
       },
-      // Not yet (docs/lab.md): mxplan mta and mxplan zones for the new plan, then postfix reload
-      // and a zone reload on every server.
-      switchPlan() {
-        return Promise.reject(new ResourceError('the lab cannot switch a running plan to another yet (docs/lab.md)'));
-      },
+      // One switch at a time; one that failed does not stop the next.
+      switchPlan: oneAtATime(switchPlan),
       async retryNow() {
         await Promise.allSettled([...statuses].filter(([, s]) => s === 'up').map(([id]) => mta.retry(id)));
       },
@@ -437,6 +532,18 @@ async function prepareStateDir(stateDir: string): Promise<void> {
       );
     if (dir === dirname(dir)) break;
   }
+}
+
+/** A planned host's (or web host's) endpoint: its main service at `first`, for every planned address. */
+function endpointOf(host: Host | WebHost, first: Endpoint, services: HostEndpoint['services']): HostEndpoint {
+  return {
+    hostId: host.id,
+    fqdn: host.fqdn,
+    planned: [...host.ipv4, ...host.ipv6],
+    address: first.host,
+    port: first.port,
+    services,
+  };
 }
 
 /** A plain connection to a loopback endpoint, bounded like dial. */

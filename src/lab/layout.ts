@@ -7,11 +7,16 @@
  * What the lab cannot build is refused before anything is made: a planned address inside the
  * outside's network, two hosts at one address, a name server or web host sharing only some
  * addresses with a host.
+ *
+ * A switch to a new plan (switchTo) lays its hosts beside the running ones: a new host gets a
+ * machine on the next port, a host of both plans keeps its machine at the new plan's addresses,
+ * a retired host keeps its machine, since it runs on to drain its queue. The name servers, the web
+ * hosts and the outside stay where the lab put them: a plan that moves one is refused, with why.
  */
 import type { OutsideExchange } from '../sandbox/engine.js';
 import { exchangeOf, outsideDomainName } from '../sandbox/outside.js';
 import { canonicalIP, familyOf, ipv6Nibbles, networkContains, parseCidr } from '../topology/ip.js';
-import type { NameServer, Plan } from '../topology/types.js';
+import type { Host, NameServer, Plan } from '../topology/types.js';
 import { LabError } from './exec.js';
 import type { LabNames } from './names.js';
 
@@ -74,6 +79,20 @@ export interface LabLayout {
   readonly nameServerAddresses: readonly string[];
   /** Where each planned web host with an address stands: a machine of its own, or its host's. */
   readonly web: ReadonlyMap<string, Machine>;
+  /**
+   * Lays the hosts of `next`, a plan the lab switches to from `previous` (plan-switch.ts), or
+   * refuses (LabError, nothing changed): a host only `next` has gets a machine of its own; a host
+   * of both keeps its machine and port, at `next`'s addresses; each of `retired` (hosts of
+   * neither, still running) keeps its machine and its addresses.
+   */
+  switchTo(previous: Plan, next: Plan, retired: readonly Host[]): LayoutChange;
+}
+
+export interface LayoutChange {
+  /** The machines of the hosts only the new plan has. */
+  readonly added: readonly Machine[];
+  /** The machines of hosts whose addresses change: as they were, and as they are now. */
+  readonly moved: readonly { readonly before: Machine; readonly after: Machine }[];
 }
 
 export function layLab(
@@ -89,26 +108,43 @@ export function layLab(
     if (familyOf(address) !== family) throw new LabError(`the lab's outside address ${address} is not IPv${family}`);
   const forbidden = outsideNetworks(outside).map((cidr) => ({ cidr, network: parseCidr(cidr)! }));
   const owner = new Map<string, string>();
-  const claim = (what: string, address: string) => {
+  const claim = (what: string, address: string) => claimIn(owner, what, address);
+  const claimIn = (owners: Map<string, string>, what: string, address: string) => {
     const canonical = canonicalIP(address);
     const clash = forbidden.find((f) => networkContains(f.network, canonical));
     if (clash)
       throw new LabError(
         `${what} has the address ${address}, in ${clash.cidr}, where the lab's outside stands for the Internet: give the lab's outside another address`,
       );
-    const other = owner.get(canonical);
+    const other = owners.get(canonical);
     if (other) throw new LabError(`${what} and ${other} both have the address ${address}: one link cannot hold both`);
-    owner.set(canonical, what);
+    owners.set(canonical, what);
   };
 
   const machines: Machine[] = [];
+  let ports = 0;
   const add = (machine: Omit<Machine, 'port' | 'mac'>) => {
-    const port = machines.length + 1;
+    const port = ++ports;
     const built = { ...machine, port, mac: macOf(port) };
-    machines.push(built);
+    // Every machine before the outside, which stays last.
+    const outsideAt = machines.findIndex((m) => m.kind === 'outside');
+    machines.splice(outsideAt < 0 ? machines.length : outsideAt, 0, built);
     return built;
   };
   const hosts = new Map<string, Machine & { nameServers: NameServer[] }>();
+  /** A planned host's machine, at its addresses (claimed already). */
+  const addHost = (host: Host) => {
+    const machine = add({
+      namespace: names.host(host.id),
+      kind: 'host',
+      hostId: host.id,
+      nameServers: [],
+      ipv4: host.ipv4,
+      ipv6: host.ipv6,
+    }) as Machine & { nameServers: NameServer[] };
+    hosts.set(host.id, machine);
+    return machine;
+  };
   /** The host whose addresses these are, when they are one's; refused when they are only partly. */
   const hostHolding = (what: string, addresses: readonly string[]) => {
     const atHost = [...hosts.values()].find((m) =>
@@ -127,17 +163,7 @@ export function layLab(
     if (host.ipv4.length + host.ipv6.length === 0)
       throw new LabError(`host ${host.id} has no planned address: the lab has nowhere to put it`);
     for (const a of [...host.ipv4, ...host.ipv6]) claim(`host ${host.id}`, a);
-    hosts.set(
-      host.id,
-      add({
-        namespace: names.host(host.id),
-        kind: 'host',
-        hostId: host.id,
-        nameServers: [],
-        ipv4: host.ipv4,
-        ipv6: host.ipv6,
-      }) as Machine & { nameServers: NameServer[] },
-    );
+    addHost(host);
   }
 
   const servedAt = new Map<string, Machine & { nameServers: NameServer[] }>();
@@ -198,6 +224,57 @@ export function layLab(
     ipv6: [outside.ipv6, ...exchanges.map((e) => e.addresses[1]!)],
   });
 
+  const switchTo = (previous: Plan, next: Plan, retired: readonly Host[]): LayoutChange => {
+    for (const [what, of] of [
+      ['name servers', nameServerKeys],
+      ['web hosts', webKeys],
+    ] as const) {
+      const before = of(previous);
+      const after = of(next);
+      if (before.join('; ') !== after.join('; '))
+        throw new LabError(
+          `the lab keeps the ${what} it started with, and the new plan changes them (${before.join('; ') || 'none'} → ${after.join('; ') || 'none'}): prove this migration on the loopback sandbox`,
+        );
+    }
+    // Every address as it will be: retired hosts keep theirs, the others take the new plan's.
+    const owners = new Map<string, string>();
+    for (const host of retired)
+      for (const a of [...host.ipv4, ...host.ipv6])
+        claimIn(owners, `host ${host.id} (retired, running until taken down)`, a);
+    for (const host of next.hosts.values()) {
+      if (host.ipv4.length + host.ipv6.length === 0)
+        throw new LabError(`host ${host.id} has no planned address: the lab has nowhere to put it`);
+      for (const a of [...host.ipv4, ...host.ipv6]) claimIn(owners, `host ${host.id}`, a);
+    }
+    // The name servers' and web hosts' own machines (the outside's network is forbidden to hosts already).
+    const whatIs = (m: Machine) => (m.kind === 'web' ? `web host ${m.webId}` : `name server ${m.nameServers[0]!.name}`);
+    for (const m of machines.filter((m) => m.kind === 'dns' || m.kind === 'web'))
+      for (const a of [...m.ipv4, ...m.ipv6]) claimIn(owners, whatIs(m), a);
+    const moved: { before: Machine & { nameServers: NameServer[] }; after: Machine & { nameServers: NameServer[] } }[] =
+      [];
+    for (const host of next.hosts.values()) {
+      const before = hosts.get(host.id);
+      if (!before) continue;
+      const same = (a: readonly string[], b: readonly string[]) =>
+        a.map(canonicalIP).join(' ') === b.map(canonicalIP).join(' ');
+      if (same(before.ipv4, host.ipv4) && same(before.ipv6, host.ipv6)) continue;
+      const serving =
+        before.nameServers.length > 0 ? 'a name server' : [...web.values()].includes(before) ? 'a web host' : undefined;
+      if (serving)
+        throw new LabError(
+          `host ${host.id} changes its addresses, and ${serving} answers at them: the lab keeps it where it started; prove this migration on the loopback sandbox`,
+        );
+      moved.push({ before, after: { ...before, ipv4: host.ipv4, ipv6: host.ipv6 } });
+    }
+    // Nothing refused: the layout changes.
+    for (const { before, after } of moved) {
+      machines[machines.indexOf(before)] = after;
+      hosts.set(after.hostId!, after);
+    }
+    const added = [...next.hosts.values()].filter((h) => !hosts.has(h.id)).map(addHost);
+    return { added, moved };
+  };
+
   return {
     names,
     machines,
@@ -210,7 +287,24 @@ export function layLab(
     },
     nameServerAddresses,
     web,
+    switchTo,
   };
+}
+
+/** Each name server with addresses, as "name addresses", in a stable order. */
+function nameServerKeys(plan: Plan): string[] {
+  return plan.nameservers
+    .filter((ns) => ns.ipv4.length + ns.ipv6.length > 0)
+    .map((ns) => `${ns.name} ${[...ns.ipv4, ...ns.ipv6].map(canonicalIP).sort().join(' ')}`)
+    .sort();
+}
+
+/** Each web host with addresses, as "id fqdn addresses", in a stable order. */
+function webKeys(plan: Plan): string[] {
+  return [...plan.web.values()]
+    .filter((w) => w.ipv4.length + w.ipv6.length > 0)
+    .map((w) => `${w.id} ${w.fqdn} ${[...w.ipv4, ...w.ipv6].map(canonicalIP).sort().join(' ')}`)
+    .sort();
 }
 
 /**

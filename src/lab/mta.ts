@@ -25,8 +25,10 @@ export interface MtaContext {
   readonly outside: NamespaceSockets;
   /** The activity stream: each host's in the order it happened. */
   readonly emit: (activity: Activity) => void;
-  /** The lab's CA and every host's certificate (<state>/tls/, the files labPaths names for Postfix and Dovecot). */
+  /** The lab's CA and every host's certificate (<state>/tls/, the files labPaths names for Postfix and Dovecot); a switch may add some. */
   readonly pki: Pki;
+  /** The fqdns of the plans run before the current one (plan-switch.ts). */
+  readonly earlierHosts: ReadonlySet<string>;
 }
 
 export interface LabMta {
@@ -36,6 +38,14 @@ export interface LabMta {
   start(hostId: string, options?: { readonly linkUp?: boolean }): Promise<void>;
   /** Stops it: nothing listens at its addresses any more. */
   stop(hostId: string): Promise<void>;
+  /**
+   * A switch of plans: the host (a new one too) runs `plan` from its next start, its
+   * configuration written where it has files (`mxplan mta`'s, for Postfix). Its machine is
+   * already in the layout, at the plan's addresses.
+   */
+  configure(hostId: string, plan: Plan): Promise<void>;
+  /** Applies what `configure` gave a running host without a restart (`postfix reload`, the relay's reload). */
+  reload(hostId: string): Promise<void>;
   submit(hostId: string, envelope: Envelope, message: Buffer): Promise<string | undefined>;
   queued(hostId: string): Promise<readonly QueuedMessage[]>;
   retry(hostId: string): Promise<void>;

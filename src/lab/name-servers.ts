@@ -8,6 +8,13 @@
  *   files go. One daemon per machine holding name server addresses, in the foreground, in that
  *   machine's namespace; stopped by its pid.
  *
+ * A switch to a new plan (switchZones) serves its zones from then on, each answer wholly from one
+ * plan: the responder swaps them at once (replaceZones); the daemons get the files `mxplan zones
+ * --server` writes for it, then their documented reload: SIGHUP for named (named(8): "read
+ * named.conf and reload the database") and knotd (knotd(8): it reloads its configuration and the
+ * changed zones), and for NSD, whose SIGHUP rereads only the zone files it already has (nsd(8)),
+ * `nsd-control reconfig` and `reload` over a control socket of the lab's, so zones can come and go.
+ *
  * The caller's domains outside the plan (outside-domains.ts) are served beside the plan's zones,
  * so that the hosts, which ask only the planned name servers, find their MX: by the responder as
  * more zones, by the daemons from a directory of their own (<state>/dns/outside-zones), never
@@ -25,7 +32,7 @@ import type { Server } from '../dns/server-config.js';
 import { writeZoneDirectory } from '../dns/zone-dir.js';
 import { canonicalIP, familyOf } from '../topology/ip.js';
 import type { Plan } from '../topology/types.js';
-import { LAB_ENV, LabError, run } from './exec.js';
+import { LAB_ENV, LabError, must, run } from './exec.js';
 import { Helper } from './ipc.js';
 import type { LabLayout, Machine } from './layout.js';
 
@@ -45,6 +52,12 @@ export interface RunningNameServers {
    * BIND, NSD and Knot report each response over dnstap (../dns/dnstap.ts).
    */
   onQuery(listener: (entry: QueryLogEntry) => void): () => void;
+  /**
+   * Serves `plan`'s zones (and the outside zones, as before) from now on; resolves once each
+   * server has been told, with the SOA serial each zone of the plan has now, by origin (the
+   * caller sees a reload through by asking for it).
+   */
+  switchZones(plan: Plan): Promise<ReadonlyMap<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +90,8 @@ export async function startNameServers(
 ): Promise<RunningNameServers> {
   const machines = options.layout.machines.filter((m) => m.nameServers.length > 0);
   if (choice === 'builtin') {
-    const zones = [...deriveZones(options.plan, { serial: 1 }), ...options.outsideZones];
+    let serial = 1;
+    const zones = [...deriveZones(options.plan, { serial }), ...options.outsideZones];
     const helpers = await allOrNone(
       machines.map((machine) =>
         Helper.start(machine.namespace, 'dns', { zones, addresses: nameServerAddresses(machine) }),
@@ -91,6 +105,12 @@ export async function startNameServers(
       zoneDirectory: undefined,
       alive: () => {},
       onQuery: log.add,
+      async switchZones(plan) {
+        const next = deriveZones(plan, { serial: ++serial });
+        const all = [...next, ...options.outsideZones];
+        await Promise.all(helpers.map((h) => h.call('zones', all)));
+        return new Map(next.map((z) => [z.origin, serial]));
+      },
       stop: async () => void (await Promise.allSettled(helpers.map((h) => h.stop()))),
     };
   }
@@ -98,7 +118,15 @@ export async function startNameServers(
   const base = join(options.stateDir, 'dns');
   const zoneDirectory = join(base, 'zones');
   // `mxplan zones --out <dir> --server <choice>`, as the command writes it.
-  await writeZoneDirectory(deriveZones(options.plan), { out: zoneDirectory, servers: [choice], zoneDirectory });
+  const writeZones = async (plan: Plan) => {
+    const written = await writeZoneDirectory(deriveZones(plan), {
+      out: zoneDirectory,
+      servers: [choice],
+      zoneDirectory,
+    });
+    return new Map(written.zones.map((z) => [z.origin, z.serial]));
+  };
+  await writeZones(options.plan);
   const included = [zoneDirectory];
   if (options.outsideZones.length > 0) {
     const outsideZones = join(base, 'outside-zones');
@@ -109,13 +137,13 @@ export async function startNameServers(
     });
     included.push(outsideZones);
   }
-  const daemons: Daemon[] = [];
+  const daemons: { daemon: Daemon; conf: string }[] = [];
   const log = queryLog();
   // The dnstap sockets: a short directory of their own (a UNIX socket path has 108 octets at most).
   const taps = await mkdtemp(join(tmpdir(), 'mxlab-tap-'));
   const listeners: DnstapListener[] = [];
   const stop = async () => {
-    await Promise.allSettled(daemons.map((d) => d.stop()));
+    await Promise.allSettled(daemons.map((d) => d.daemon.stop()));
     await Promise.allSettled(listeners.map((l) => l.close()));
     await rm(taps, { recursive: true, force: true });
   };
@@ -128,9 +156,13 @@ export async function startNameServers(
       listeners.push(tap);
       const daemon = DAEMONS[choice];
       const conf = join(work, daemon.file);
-      await writeFile(conf, `${daemon.lines(work, included, nameServerAddresses(machine), tap.path).join('\n')}\n`);
+      const control = join(taps, `${i}.ctl`);
+      await writeFile(
+        conf,
+        `${daemon.lines(work, included, nameServerAddresses(machine), tap.path, control).join('\n')}\n`,
+      );
       const [command, args] = daemon.command(conf);
-      daemons.push(startDaemon(machine, command, args));
+      daemons.push({ daemon: startDaemon(machine, command, args), conf });
     }
   } catch (error) {
     await stop();
@@ -140,9 +172,14 @@ export async function startNameServers(
     name: await versionOf(choice),
     zoneDirectory,
     alive: () => {
-      for (const d of daemons) d.alive();
+      for (const d of daemons) d.daemon.alive();
     },
     onQuery: log.add,
+    async switchZones(plan) {
+      const serials = await writeZones(plan);
+      await Promise.all(daemons.map((d) => DAEMONS[choice].reload(d.conf, d.daemon)));
+      return serials;
+    },
     stop,
   };
 }
@@ -170,12 +207,14 @@ function queryLog() {
 /**
  * A daemon's main configuration, to be written as `work/<file>`: where it listens and keeps its
  * files, the zone stanzas of each directory in `zones` included, its dnstap output to the socket
- * `tap`; and its command line given that file.
+ * `tap` (and, for one that needs it to reload, its control socket `control`); its command line
+ * given that file; and how it is told to load the zone files and stanzas anew.
  */
 interface DaemonConfig {
   readonly file: string;
-  lines(work: string, zones: readonly string[], addresses: readonly string[], tap: string): string[];
+  lines(work: string, zones: readonly string[], addresses: readonly string[], tap: string, control: string): string[];
   command(conf: string): [string, string[]];
+  reload(conf: string, daemon: Daemon): Promise<void>;
 }
 
 const v4 = (addresses: readonly string[]) => addresses.filter((a) => familyOf(a) === 4);
@@ -210,10 +249,12 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
       ...zones.map((dir) => `include "${join(dir, 'named.conf')}";`),
     ],
     command: (conf) => ['named', ['-g', '-n', '1', '-c', conf]],
+    // named(8): SIGHUP "causes the server to read named.conf and reload the database".
+    reload: async (_conf, daemon) => daemon.signal('SIGHUP'),
   },
   nsd: {
     file: 'nsd.conf',
-    lines: (work, zones, addresses, tap) => [
+    lines: (work, zones, addresses, tap, control) => [
       '# mxplan lab: where this NSD listens and keeps its files; the zones are the include.',
       'server:',
       ...addresses.map((a) => `  ip-address: ${a}@53`),
@@ -227,8 +268,10 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
       `  zonelistfile: "${join(work, 'zone.list')}"`,
       '  database: ""',
       '  server-count: 1',
+      // A UNIX socket (nsd.conf(5) control-interface, an absolute path): no keys, root's directory.
       'remote-control:',
-      '  control-enable: no',
+      '  control-enable: yes',
+      `  control-interface: ${control}`,
       'dnstap:',
       '  dnstap-enable: yes',
       `  dnstap-socket-path: "${tap}"`,
@@ -237,6 +280,10 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
       ...zones.map((dir) => `include: "${join(dir, 'nsd.conf')}"`),
     ],
     command: (conf) => ['nsd', ['-d', '-c', conf]],
+    // reconfig: zones added to or removed from the stanzas; reload: the changed zone files.
+    reload: async (conf) => {
+      for (const command of ['reconfig', 'reload']) await must('nsd-control', ['-c', conf, command]);
+    },
   },
   knot: {
     file: 'knot.conf',
@@ -266,11 +313,14 @@ const DAEMONS: Readonly<Record<Server, DaemonConfig>> = {
       ...zones.map((dir) => `include: "${join(dir, 'knot.conf')}"`),
     ],
     command: (conf) => ['knotd', ['-c', conf]],
+    // knotd(8): SIGHUP reloads the configuration (the included stanzas) and the changed zones.
+    reload: async (_conf, daemon) => daemon.signal('SIGHUP'),
   },
 };
 
 interface Daemon {
   alive(): void;
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -285,12 +335,17 @@ function startDaemon(machine: Machine, command: string, args: readonly string[])
   child.stderr!.on('data', (chunk: string) => (said = (said + chunk).slice(-4000)));
   child.on('error', (error) => (said += `\n${error.message}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = () => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new LabError(
+        `${command} in ${machine.namespace} exited (${child.exitCode ?? child.signalCode}): ${lastLines(said)}`,
+      );
+  };
   return {
-    alive() {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new LabError(
-          `${command} in ${machine.namespace} exited (${child.exitCode ?? child.signalCode}): ${lastLines(said)}`,
-        );
+    alive,
+    signal(signal) {
+      alive();
+      child.kill(signal);
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

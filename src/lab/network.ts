@@ -14,6 +14,10 @@
  *   outside's routes name its own address as their source: the outside domains' exchanges
  *   beside it only take connections.
  *
+ * A switch to a new plan joins the machines of its new hosts to the running switch the same way
+ * (each already there gets routes and neighbour entries for them), and moves a host whose
+ * addresses change to its new ones, on every machine at once.
+ *
  * Cutting a machine off sets the switch end of its link down. With the neighbours permanent, no
  * address resolution fails fast (an ARP failure would say "no route to host" within seconds):
  * frames for it go nowhere, and connections time out, as through a dead link.
@@ -25,7 +29,7 @@
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { familyOf, type Family } from '../topology/ip.js';
+import { canonicalIP, familyOf, type Family } from '../topology/ip.js';
 import { inNamespace, LabError, must, mustSync, run } from './exec.js';
 import type { LabLayout, Machine } from './layout.js';
 
@@ -33,8 +37,16 @@ export const NETNS_ETC = '/etc/netns';
 
 export interface LabNetwork {
   readonly layout: LabLayout;
-  /** Every namespace of the lab, the switch first. */
+  /** Every namespace of the lab, the switch first (those joined later at the end). */
   readonly namespaces: readonly string[];
+  /**
+   * Joins machines of the layout that have no namespace yet (a switch's new hosts) to the
+   * switch: namespace, link, addresses, resolv.conf, and on-link routes and neighbour entries
+   * both ways with every machine there.
+   */
+  join(machines: readonly Machine[]): Promise<void>;
+  /** Moves a machine from its addresses to others (`after`, already in the layout), on its link and on every other machine. */
+  readdress(before: Machine, after: Machine): Promise<void>;
   /** Sets the switch end of the machine's link down: nothing reaches it, nothing leaves it. */
   cut(machine: Machine): Promise<void>;
   /** Sets it up again. */
@@ -57,29 +69,27 @@ export async function buildNetwork(layout: LabLayout): Promise<LabNetwork> {
     destroyed = true;
     await removeNamespaces(made);
   };
+  const makeNamespace = async (ns: string) => {
+    await must('ip', ['netns', 'add', ns]);
+    made.push(ns);
+    await mkdir(join(NETNS_ETC, ns), { recursive: true });
+  };
+  const configure = async (machine: Machine) => {
+    await writeFile(join(NETNS_ETC, machine.namespace, 'resolv.conf'), resolvConf(layout, machine));
+    if (machine.ipv6.length === 0) await sysctls(machine.namespace, ['net/ipv6/conf/eth0/disable_ipv6']);
+    await batch(machine.namespace, [...linkCommands(machine), ...addressCommands(layout.machines, machine)]);
+  };
   try {
-    for (const ns of namespaces) {
-      await must('ip', ['netns', 'add', ns]);
-      made.push(ns);
-      await mkdir(join(NETNS_ETC, ns), { recursive: true });
-    }
+    for (const ns of namespaces) await makeNamespace(ns);
     // The switch: no IPv6 of its own (no link-local addresses on its ports), one bridge.
     await sysctls(layout.names.switch, ['net/ipv6/conf/all/disable_ipv6', 'net/ipv6/conf/default/disable_ipv6']);
     await batch(layout.names.switch, [
       'link set lo up',
       'link add br0 type bridge',
       'link set br0 up',
-      ...machines.flatMap((m) => [
-        `link add p${m.port} type veth peer name eth0 netns ${m.namespace}`,
-        `link set p${m.port} master br0`,
-        `link set p${m.port} up`,
-      ]),
+      ...machines.flatMap(switchPort),
     ]);
-    for (const machine of machines) {
-      await writeFile(join(NETNS_ETC, machine.namespace, 'resolv.conf'), resolvConf(layout, machine));
-      if (machine.ipv6.length === 0) await sysctls(machine.namespace, ['net/ipv6/conf/eth0/disable_ipv6']);
-      await batch(machine.namespace, machineCommands(machines, machine));
-    }
+    for (const machine of machines) await configure(machine);
   } catch (error) {
     await destroy();
     throw error;
@@ -89,6 +99,39 @@ export async function buildNetwork(layout: LabLayout): Promise<LabNetwork> {
   return {
     layout,
     namespaces,
+    async join(joining) {
+      for (const machine of joining) {
+        await makeNamespace(machine.namespace);
+        namespaces.push(machine.namespace);
+        await batch(layout.names.switch, switchPort(machine));
+        await configure(machine);
+      }
+      // Every machine already there reaches the new ones, as they reach it.
+      for (const other of layout.machines.filter((m) => !joining.includes(m)))
+        await batch(
+          other.namespace,
+          joining.flatMap((machine) => routesTo(other, machine)),
+        );
+    },
+    async readdress(before, after) {
+      const self = after.namespace;
+      // Its own link, anew: no address, route or neighbour of before is left.
+      await batch(self, ['addr flush dev eth0', 'route flush dev eth0', 'neigh flush dev eth0 nud permanent'], true);
+      await setSysctl(self, 'net/ipv6/conf/eth0/disable_ipv6', after.ipv6.length === 0 ? 1 : 0);
+      await batch(self, addressCommands(layout.machines, after));
+      const was = [...before.ipv4, ...before.ipv6].map(canonicalIP);
+      const now = [...after.ipv4, ...after.ipv6].map(canonicalIP);
+      const gone = was.filter((a) => !now.includes(a));
+      const fresh = now.filter((a) => !was.includes(a));
+      for (const other of layout.machines.filter((m) => m !== after)) {
+        const families = new Set([...other.ipv4, ...other.ipv6].map(familyOf));
+        const removals = gone
+          .filter((a) => families.has(familyOf(a)))
+          .flatMap((a) => [`route del ${a}/${familyOf(a) === 4 ? 32 : 128} dev eth0`, `neigh del ${a} dev eth0`]);
+        await batch(other.namespace, removals, true);
+        await batch(other.namespace, routesTo(other, after, fresh));
+      }
+    },
     cut: (machine) => link(machine, 'down'),
     restore: (machine) => link(machine, 'up'),
     etcFile: (machine, name, text) => writeFile(join(NETNS_ETC, machine.namespace, name), text),
@@ -101,28 +144,46 @@ export async function buildNetwork(layout: LabLayout): Promise<LabNetwork> {
   };
 }
 
-function machineCommands(machines: readonly Machine[], self: Machine): string[] {
-  const families = new Set([...self.ipv4, ...self.ipv6].map(familyOf));
-  const lines = [
-    'link set lo up',
-    `link set eth0 address ${self.mac}`,
-    'link set eth0 up',
+/** The switch end of a machine's link, its peer moved straight into the machine's namespace. */
+function switchPort(m: Machine): string[] {
+  return [
+    `link add p${m.port} type veth peer name eth0 netns ${m.namespace}`,
+    `link set p${m.port} master br0`,
+    `link set p${m.port} up`,
+  ];
+}
+
+function linkCommands(self: Machine): string[] {
+  return ['link set lo up', `link set eth0 address ${self.mac}`, 'link set eth0 up'];
+}
+
+/** A machine's addresses on its eth0, and its routes and neighbours to every other machine. */
+function addressCommands(machines: readonly Machine[], self: Machine): string[] {
+  return [
     ...self.ipv4.map((a) => `addr add ${a}/32 dev eth0`),
     ...self.ipv6.map((a) => `addr add ${a}/128 dev eth0 nodad`),
+    ...machines.filter((other) => other.namespace !== self.namespace).flatMap((other) => routesTo(self, other)),
   ];
+}
+
+/**
+ * The on-link routes and permanent neighbour entries `self` has for `other`'s addresses (or only
+ * `addresses` of them) of the families it has.
+ */
+function routesTo(self: Machine, other: Machine, addresses = [...other.ipv4, ...other.ipv6]): string[] {
+  const families = new Set([...self.ipv4, ...self.ipv6].map(familyOf));
   // The outside dials from its own address, never from an outside domain's exchange beside it
   // (RFC 6724 would not tell 3fff::1 from 3fff::25).
   const source = (family: Family | undefined) =>
     self.kind === 'outside' ? ` src ${(family === 4 ? self.ipv4 : self.ipv6)[0]}` : '';
-  for (const other of machines) {
-    if (other === self) continue;
-    for (const address of [...other.ipv4, ...other.ipv6]) {
-      const family = familyOf(address);
-      if (!families.has(family)) continue;
-      const prefix = family === 4 ? 32 : 128;
-      lines.push(`route add ${address}/${prefix} dev eth0${source(family)}`);
-      lines.push(`neigh replace ${address} lladdr ${other.mac} dev eth0 nud permanent`);
-    }
+  const lines: string[] = [];
+  for (const address of addresses) {
+    const family = familyOf(address);
+    if (!families.has(family)) continue;
+    const prefix = family === 4 ? 32 : 128;
+    // replace: a machine may have it already (one that joined while this one was moving).
+    lines.push(`route replace ${address}/${prefix} dev eth0${source(family)}`);
+    lines.push(`neigh replace ${address} lladdr ${other.mac} dev eth0 nud permanent`);
   }
   return lines;
 }
@@ -138,8 +199,17 @@ function resolvConf(layout: LabLayout, machine: Machine): string {
   ].join('\n');
 }
 
-async function batch(namespace: string, commands: readonly string[]): Promise<void> {
-  await must('ip', ['-n', namespace, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+/** Runs iproute2 commands in a namespace; `force`: on past those that fail (a removal of what is gone). */
+async function batch(namespace: string, commands: readonly string[], force = false): Promise<void> {
+  if (commands.length === 0) return;
+  const args = ['-n', namespace, ...(force ? ['-force'] : []), '-batch', '-'];
+  if (force) await run('ip', args, { input: `${commands.join('\n')}\n` });
+  else await must('ip', args, { input: `${commands.join('\n')}\n` });
+}
+
+async function setSysctl(namespace: string, path: string, value: 0 | 1): Promise<void> {
+  const [command, args] = inNamespace(namespace, 'sh', ['-c', `echo ${value} > /proc/sys/${path}`]);
+  await must(command, args);
 }
 
 /** Sets sysctls (paths under /proc/sys) to 1 inside a namespace, where /proc/sys/net is its own. */

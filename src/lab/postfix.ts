@@ -29,7 +29,8 @@ import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { profileFor } from '../mail/profiles.js';
-import { mtaFiles } from '../mta/mta-dir.js';
+import { mtaFiles, type MtaOutput } from '../mta/mta-dir.js';
+import type { Passwords } from '../mta/dovecot.js';
 import type { MtaPaths } from '../mta/paths.js';
 import { LMTP_SOCKET } from '../mta/postfix.js';
 import { readPasswords } from '../mta/passwords.js';
@@ -132,6 +133,15 @@ interface PostfixHost {
   readonly paths: MtaPaths;
   /** Its OpenDKIM instances, in milter order (none: it signs nothing). */
   readonly signers: readonly LabOpendkim[];
+  /**
+   * What its OpenDKIM (files, keys) and its Dovecot (dovecot.conf) were configured with: a change
+   * needs their restart or reload. Dovecot's passwd and users are passwd-file databases, which
+   * it reads again by itself when they change (their mtime and size): no reload for them, which
+   * would cut every session (shutdown_clients), an LMTP delivery after its DATA too, and
+   * Postfix would deliver that message again.
+   */
+  readonly opendkimFiles: string;
+  readonly dovecotFiles: string;
   readonly tail: LogTail;
   readonly log: PostfixLog;
 }
@@ -139,15 +149,28 @@ interface PostfixHost {
 export async function startPostfix(context: MtaContext): Promise<LabMta> {
   const { plan, layout, network, stateDir } = context;
   const accounts = await systemAccounts();
-  const passwords = await throwawayPasswords(plan, stateDir);
+  const passwords = throwawayPasswords(stateDir);
   const paths = labPaths(stateDir);
-  const { files, hosts: summaries } = mtaFiles(plan, { passwords: passwords.hashes, paths });
+  /** `mxplan mta`'s output for each plan run, made once. */
+  const outputs = new WeakMap<Plan, MtaOutput>();
+  const outputOf = async (p: Plan) => {
+    let output = outputs.get(p);
+    if (!output) {
+      output = mtaFiles(p, { passwords: await passwords.hashesFor(p), paths });
+      outputs.set(p, output);
+      await writeFile(join(stateDir, 'mta-README.md'), output.files.get('README.md') ?? '');
+    }
+    return output;
+  };
+  /** Each host as it is configured now (a switch writes the new plan's files: `configure`). */
   const hosts = new Map<string, PostfixHost>();
-  const keyFiles = new Map(
-    [...plan.domains.values()].flatMap((d) => d.dkim.map((k) => [k.keyPath, k.keyFile] as const)),
-  );
 
-  for (const host of plan.hosts.values()) {
+  /** Writes the host's files under `p`, with what its daemons need around them. */
+  const configure = async (host: Host, p: Plan): Promise<PostfixHost> => {
+    const { files, hosts: summaries } = await outputOf(p);
+    const keyFiles = new Map(
+      [...p.domains.values()].flatMap((d) => d.dkim.map((k) => [k.keyPath, k.keyFile] as const)),
+    );
     const hostPaths = paths(host);
     const dir = join(stateDir, host.id);
     const store = host.role === 'store';
@@ -162,9 +185,11 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     await chmod(dir, 0o711);
     await mkdir(hostPaths.postfixData, { recursive: true, mode: 0o700 });
     await chown(hostPaths.postfixData, accounts.postfix, 0);
+    const mine: [string, string][] = [];
     for (const [name, text] of files) {
       const [hostId, kind, file] = name.split('/');
       if (hostId !== host.id || !file) continue;
+      mine.push([`${kind}/${file}`, text]);
       const target = join(dir, kind!, file);
       await mkdir(dirname(target), { recursive: true, mode: 0o755 });
       const secret = kind === 'dovecot' && file !== 'dovecot.conf';
@@ -197,18 +222,29 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     const etc = namespaceAccounts(accounts, { vmail: store, postfixInOpendkim: signs });
     if (etc.passwd) await network.etcFile(layout.host(host.id), 'passwd', etc.passwd);
     if (etc.group) await network.etcFile(layout.host(host.id), 'group', etc.group);
-    hosts.set(host.id, {
+    const of = (prefix: string) =>
+      mine
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, text]) => `${name}\n${text}`)
+        .join('\0');
+    const earlier = hosts.get(host.id);
+    const configured: PostfixHost = {
       host,
       namespace,
       config: join(dir, 'postfix'),
       dovecotConf: store ? join(dir, 'dovecot', 'dovecot.conf') : undefined,
       paths: hostPaths,
       signers,
-      tail: new LogTail(hostPaths.postfixLog),
-      log: new PostfixLog(host.id),
-    });
-  }
-  await writeFile(join(stateDir, 'mta-README.md'), files.get('README.md') ?? '');
+      opendkimFiles: [of('opendkim/'), ...keys.map((k) => `${k.path} ${k.file}`)].join('\0'),
+      dovecotFiles: of('dovecot/dovecot.conf'),
+      // One log per host, however many plans it runs.
+      tail: earlier?.tail ?? new LogTail(hostPaths.postfixLog),
+      log: earlier?.log ?? new PostfixLog(host.id),
+    };
+    hosts.set(host.id, configured);
+    return configured;
+  };
+  for (const host of plan.hosts.values()) await configure(host, plan);
 
   let lastMail = Date.now();
   /** Submissions not yet taken by their host. */
@@ -247,15 +283,21 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     if (!h) throw new LabError(`no planned host "${hostId}"`);
     return h;
   };
-  const up = new Set<string>();
+  /** Each running host, as it was configured when it started or last reloaded. */
+  const live = new Map<string, PostfixHost>();
   const version = await versions();
   const access = await mailAccess(plan, layout, passwords.cleartext, version.dovecot);
+  /** Starts the host's Dovecot and waits for its LMTP socket, Postfix's way in. */
+  const startDovecot = async (h: PostfixHost) => {
+    await mustStart(...asHost(h.namespace, h.host.fqdn, 'dovecot', ['-c', h.dovecotConf!]));
+    await until(() => existsSync(join(h.paths.postfixQueue, LMTP_SOCKET)), `${h.host.id}: Dovecot's LMTP socket`);
+  };
 
   const mta: LabMta = {
     name: `${version.postfix} and ${version.dovecot}`,
     async start(hostId, options = {}) {
       const h = known(hostId);
-      if (up.has(hostId)) return;
+      if (live.has(hostId)) return;
       // Only the instances started here are stopped on a failure (another's pid file may be stale).
       const started: LabOpendkim[] = [];
       try {
@@ -268,17 +310,40 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
         for (const signer of started) await stopMaster(signer.pidFile);
         throw error;
       }
-      up.add(hostId);
-      if (h.dovecotConf) {
-        await mustStart(...asHost(h.namespace, h.host.fqdn, 'dovecot', ['-c', h.dovecotConf]));
-        await until(() => existsSync(join(h.paths.postfixQueue, LMTP_SOCKET)), `${hostId}: Dovecot's LMTP socket`);
-      }
+      live.set(hostId, h);
+      if (h.dovecotConf) await startDovecot(h);
       if (options.linkUp !== false) await waitUntilAnswering(context.outside, layout.host(hostId));
     },
-    async stop(hostId) {
+    async configure(hostId, next) {
+      const host = next.hosts.get(hostId);
+      if (!host) throw new LabError(`no host "${hostId}" in the plan to configure`);
+      await configure(host, next);
+      if (host.role === 'store') await access?.add(host);
+    },
+    async reload(hostId) {
+      const was = live.get(hostId);
+      if (!was) return;
       const h = known(hostId);
-      if (!up.has(hostId)) return;
-      up.delete(hostId);
+      // The milters first: each one Postfix names after its reload answers before it is handed mail.
+      if (was.opendkimFiles !== h.opendkimFiles) {
+        for (const signer of was.signers) await stopMaster(signer.pidFile);
+        for (const signer of h.signers) await startOpendkim(h.namespace, h.host.fqdn, signer);
+      }
+      // A host that becomes a store needs Dovecot's LMTP before Postfix delivers there.
+      if (h.dovecotConf && !was.dovecotConf) await startDovecot(h);
+      // postfix(1) reload: the master rereads main.cf and master.cf, its daemons restart, and
+      // qmgr resolves each queued recipient again (trivial-rewrite(8)) on its next attempt.
+      await must(...inNamespace(h.namespace, ...withTerminal('postfix', ['-c', h.config, 'reload'])));
+      if (was.dovecotConf && !h.dovecotConf) await stopMaster(join(was.paths.dovecotRun, 'master.pid'));
+      // A new dovecot.conf: dovecot(1) reload, a SIGHUP to its master (users and passwords it reads by itself).
+      else if (h.dovecotConf && was.dovecotConf && was.dovecotFiles !== h.dovecotFiles)
+        await must(...inNamespace(h.namespace, 'dovecot', ['-c', h.dovecotConf, 'reload']));
+      live.set(hostId, h);
+    },
+    async stop(hostId) {
+      const h = live.get(hostId);
+      if (!h) return;
+      live.delete(hostId);
       if (h.dovecotConf) await stopMaster(join(h.paths.dovecotRun, 'master.pid'));
       await stopMaster(join(h.paths.postfixQueue, 'pid', 'master.pid'));
       for (const signer of h.signers) await stopMaster(signer.pidFile);
@@ -345,7 +410,7 @@ export async function startPostfix(context: MtaContext): Promise<LabMta> {
     ...(access && { mailAccess: access.access }),
     async close() {
       clearInterval(poll);
-      await Promise.allSettled([...up].map((id) => mta.stop(id)));
+      await Promise.allSettled([...live.keys()].map((id) => mta.stop(id)));
       await access?.close();
       for (const h of hosts.values()) h.tail.close();
     },
@@ -534,30 +599,41 @@ function namespaceAccounts(
 }
 
 /**
- * A random password for every user with a mailbox on a store, made for this run: the hashes go
+ * A random password for every user with a mailbox on a store, made for the run: the hashes go
  * through a passwords file read as `mxplan mta --passwords` reads it ({SSHA512}, salted SHA-512,
  * a scheme Dovecot knows); the passwords stay with the lab (and in <state>/logins, for a person).
+ * A user keeps their password (and its hash) across a switch of plans; a new user gets one.
  */
-async function throwawayPasswords(plan: Plan, stateDir: string) {
+function throwawayPasswords(stateDir: string) {
   const cleartext = new Map<string, string>();
-  const lines: string[] = [];
-  for (const domain of plan.domains.values())
-    for (const user of domain.users.values()) {
-      if (user.home?.role !== 'store') continue;
-      const password = randomBytes(12).toString('base64url');
-      const salt = randomBytes(8);
-      const digest = createHash('sha512').update(password).update(salt).digest();
-      cleartext.set(user.address, password);
-      lines.push(`${user.address}:{SSHA512}${Buffer.concat([digest, salt]).toString('base64')}`);
-    }
+  const hashes = new Map<string, string>();
   const file = join(stateDir, 'passwords');
-  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-  await writeFile(
-    join(stateDir, 'logins'),
-    [...cleartext].map(([address, password]) => `${address} ${password}`).join('\n') + '\n',
-    { mode: 0o600 },
-  );
-  return { cleartext, hashes: await readPasswords(file, plan) };
+  return {
+    cleartext: cleartext as ReadonlyMap<string, string>,
+    /** The hashes of the plan's stored users, as `mxplan mta --passwords <file>` reads them for it. */
+    async hashesFor(plan: Plan): Promise<Passwords> {
+      const lines: string[] = [];
+      for (const domain of plan.domains.values())
+        for (const user of domain.users.values()) {
+          if (user.home?.role !== 'store') continue;
+          if (!hashes.has(user.address)) {
+            const password = randomBytes(12).toString('base64url');
+            const salt = randomBytes(8);
+            const digest = createHash('sha512').update(password).update(salt).digest();
+            cleartext.set(user.address, password);
+            hashes.set(user.address, `{SSHA512}${Buffer.concat([digest, salt]).toString('base64')}`);
+          }
+          lines.push(`${user.address}:${hashes.get(user.address)!}`);
+        }
+      await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      await writeFile(
+        join(stateDir, 'logins'),
+        [...cleartext].map(([address, password]) => `${address} ${password}`).join('\n') + '\n',
+        { mode: 0o600 },
+      );
+      return readPasswords(file, plan);
+    },
+  };
 }
 
 /**
@@ -575,17 +651,24 @@ async function mailAccess(
   if (stores.length === 0) return undefined;
   const helpers: NamespaceSockets[] = [];
   const forwarders = new Map<string, Forwarder>();
+  /** A store's forwarders (a store a switch adds too; one that had them keeps them). */
+  const add = async (store: Host) => {
+    if (forwarders.has(`${store.id} imap`)) return;
+    const sockets = await NamespaceSockets.start(layout.host(store.id).namespace);
+    helpers.push(sockets);
+    // At its first address as it is now (a switch may move it).
+    const address = () => {
+      const machine = layout.host(store.id);
+      return machine.ipv4[0] ?? machine.ipv6[0]!;
+    };
+    for (const [protocol, port] of [
+      ['imap', 143],
+      ['pop3', 110],
+    ] as const)
+      forwarders.set(`${store.id} ${protocol}`, await tcpForwarder(() => sockets.connect(address(), port)));
+  };
   try {
-    for (const store of stores) {
-      const sockets = await NamespaceSockets.start(layout.host(store.id).namespace);
-      helpers.push(sockets);
-      const address = store.ipv4[0] ?? store.ipv6[0]!;
-      for (const [protocol, port] of [
-        ['imap', 143],
-        ['pop3', 110],
-      ] as const)
-        forwarders.set(`${store.id} ${protocol}`, await tcpForwarder(() => sockets.connect(address, port)));
-    }
+    for (const store of stores) await add(store);
   } catch (error) {
     await Promise.allSettled([...forwarders.values()].map((f) => f.close()));
     await Promise.allSettled(helpers.map((h) => h.stop()));
@@ -598,6 +681,7 @@ async function mailAccess(
   };
   return {
     access,
+    add,
     close: async () => {
       await Promise.allSettled([...forwarders.values()].map((f) => f.close()));
       await Promise.allSettled(helpers.map((h) => h.stop()));

@@ -66,8 +66,18 @@ function greets(socket: Socket, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Resolves once the server behind `endpoint` answers authoritatively for `zone`. */
-export async function waitForZone(endpoint: Endpoint, zone: string, alive: () => void, what: string): Promise<void> {
+/**
+ * Resolves once the server behind `endpoint` answers authoritatively for `zone`, with the SOA
+ * serial `serial` when one is given (a reload has taken: RFC 1035 §3.3.13, the serial names the
+ * zone's version).
+ */
+export async function waitForZone(
+  endpoint: Endpoint,
+  zone: string,
+  alive: () => void,
+  what: string,
+  serial?: number,
+): Promise<void> {
   const deadline = Date.now() + PATIENCE_MS;
   for (;;) {
     alive();
@@ -75,8 +85,16 @@ export async function waitForZone(endpoint: Endpoint, zone: string, alive: () =>
       timeout: 300,
       tries: 1,
     }).catch(() => undefined);
-    if (reply?.authoritative && reply.rcode === 'NOERROR') return;
-    if (Date.now() > deadline) throw new LabError(`${what} does not answer for ${zone}`);
+    const served = reply?.answers.find((r) => r.type === 'SOA');
+    const data = served?.data;
+    const version = typeof data === 'object' && data !== null && 'serial' in data ? data.serial : undefined;
+    if (reply?.authoritative && reply.rcode === 'NOERROR' && (serial === undefined || version === serial)) return;
+    if (Date.now() > deadline)
+      throw new LabError(
+        serial === undefined
+          ? `${what} does not answer for ${zone}`
+          : `${what} still serves ${zone} at serial ${version ?? '(none)'}, not the new zone's ${serial}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

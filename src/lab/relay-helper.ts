@@ -25,6 +25,8 @@ export interface RelayInit {
   readonly overrides?: ProfileOverrides;
   /** The host's certificate from the lab's CA, and the CA its client trusts alone (as in the sandbox). */
   readonly tls: { readonly identity: TlsIdentity; readonly ca: string };
+  /** The fqdns of the plans the lab ran before this one (RelayOptions earlierHosts). */
+  readonly earlierHosts?: readonly string[];
 }
 
 export const SMTP_PORT = 25;
@@ -57,12 +59,15 @@ export async function startRelayHelper(init: RelayInit) {
     log: (event) => report({ ...event, at: Date.now() }),
     ...(init.overrides && { overrides: init.overrides }),
     tls: init.tls,
+    ...(init.earlierHosts && { earlierHosts: init.earlierHosts }),
   });
   const operations: Record<string, Operation> = {
     submit: ({ envelope, message }: { envelope: { from: string; to: string[] }; message: Uint8Array }) =>
       relay.submit(envelope, Buffer.from(message.buffer, message.byteOffset, message.byteLength)),
     queued: async () => relay.queueListing(),
     retry: async () => relay.retryNow(),
+    // A switch of plans: routes by the new one from now on, its queue routed anew (`postfix reload`).
+    reload: async (next: PackedPlan) => relay.reload(revivePlan(next)),
     // Answered after every event before it (one channel, in order): the lab has heard them all.
     flush: async () => Date.now(),
   };

@@ -48,11 +48,11 @@ import type { Clock } from '../mail/clock.js';
 import { EndpointBook, HTTPS_PORT, type Connector } from '../mail/connector.js';
 import type { MailEvent, MailLog } from '../mail/events.js';
 import type { ProfileName, ProfileOverrides } from '../mail/profiles.js';
-import { sameIdentity, startRelay, type Relay } from '../mail/relay.js';
+import { startRelay, type Relay } from '../mail/relay.js';
 import { caresResolver, type MailResolver } from '../mail/resolver.js';
 import { hostLayout, tlsLayout } from '../state-layout.js';
 import { openPki, type Pki, type TlsIdentity } from '../tls/pki.js';
-import { hostSubject, planSubjects, webSubject } from '../tls/plan-subjects.js';
+import { hostSubject, webSubject } from '../tls/plan-subjects.js';
 import { startPolicyServer, type PolicyServer } from './policy-server.js';
 import { startOutside, type OutsideNetwork } from './outside.js';
 import { familyOf } from '../topology/ip.js';
@@ -74,6 +74,7 @@ import { openPasswords, type Logins } from './passwords.js';
 import { dovecotUnavailable, startDovecot, type DovecotInstance } from '../dovecot/instance.js';
 import type { MtaPaths } from '../mta/paths.js';
 import { endpointsWriter } from './endpoints-file.js';
+import { oneAtATime, PlanHistory } from './plan-switch.js';
 
 export type { HostEndpoint } from './engine.js';
 
@@ -145,10 +146,8 @@ export const builtinEngine: EngineFactory = ({ plan, stateDir, queueLifetime, ou
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { plan, stateDir } = options;
   await mkdir(stateDir, { recursive: true });
-  /** The plan the sandbox runs (the last switched to), and the zones' serial under it. */
-  let current = plan;
-  /** The fqdns of the plans before the current one: mail they queued keeps its delivery key. */
-  const earlierHosts = new Set<string>();
+  /** The plans run so far, host by host (plan-switch.ts). */
+  const history = new PlanHistory(plan, stateDir);
   /**
    * The loopback address each host's relay dials from, 127.0.1.n (Linux routes all of
    * 127.0.0.0/8 to lo): on one address for all, a store's per-client session cap would count
@@ -161,13 +160,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       sources.set(hostId, (source = `127.0.${1 + Math.floor(sources.size / 250)}.${1 + (sources.size % 250)}`));
     return source;
   };
+  /** The zones' serial under the current plan. */
   let serial = 1;
-  /** The plan each host's relay runs: the current one, or for a retired host the last that had it. */
-  const planOf = new Map([...plan.hosts.keys()].map((id) => [id, plan] as const));
-  const hostOf = (hostId: string) => planOf.get(hostId)!.hosts.get(hostId)!;
-  // Every plan's subjects, kept: a host retired by a switch keeps its certificate while it drains.
-  const subjects = new Map(planSubjects(plan, stateDir).map((s) => [s.id, s]));
-  let pki = await openPki(stateDir, [...subjects.values()]);
+  const hostOf = (hostId: string) => history.hostOf(hostId);
+  let pki = await openPki(stateDir, history.tlsSubjects());
   const passwords = await openPasswords(plan, stateDir);
   // The DNS query log, fanned out like the activity stream.
   const dnsListeners = new Set<DnsQueryListener>();
@@ -225,7 +221,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const settings = options.relays?.[hostId] ?? {};
     const overrides = { ...options.overrides, ...settings.overrides };
     return startRelay({
-      plan: planOf.get(hostId)!,
+      plan: history.planOf(hostId),
       hostId,
       stateDir,
       resolver,
@@ -241,7 +237,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(settings.maxMessageSize !== undefined && { maxMessageSize: settings.maxMessageSize }),
       ...(settings.maxRecipients !== undefined && { maxRecipients: settings.maxRecipients }),
       tls: { identity: settings.identity ?? pki.identities.get(hostSubject(hostId))!, ca: pki.ca },
-      earlierHosts,
+      earlierHosts: history.earlierHosts,
       sourceAddress: sourceAddressOf(hostId),
     });
   };
@@ -276,7 +272,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const dovecot =
       host.role === 'store' && !noDovecot
         ? await startDovecot({
-            plan: planOf.get(host.id)!,
+            plan: history.planOf(host.id),
             hostId: host.id,
             paths: dovecotPaths(stateDir, host.id),
             logins: passwords,
@@ -372,33 +368,27 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await outside.close();
     })());
 
-  let switching: Promise<void> = Promise.resolve();
   const switchPlan = async (next: Plan) => {
-    for (const host of current.hosts.values()) earlierHosts.add(host.fqdn);
-    const added = [...next.hosts.values()].filter((h) => !planOf.has(h.id));
-    // Certificates for new hosts and new names, from the same CA (openPki keeps what still fits).
-    for (const subject of planSubjects(next, stateDir)) subjects.set(subject.id, subject);
-    pki = await openPki(stateDir, [...subjects.values()]);
+    const { added, reloaded, restarted } = history.begin(next);
+    pki = await openPki(stateDir, history.tlsSubjects());
     // The new hosts first, as a migration's add step has them: up before anything routes there.
     for (const host of added) {
-      planOf.set(host.id, next);
+      history.assign(host.id, next);
       place(host, serviceChoice(host, undefined, !noDovecot));
       await bringUp(host);
       setStatus(host.id, 'up');
     }
     // Then, in one turn of the event loop, every other host of the new plan and the zones.
     const restart: Host[] = [];
-    for (const host of next.hosts.values()) {
-      if (added.includes(host)) continue;
-      const was = hostOf(host.id);
-      planOf.set(host.id, next);
+    for (const host of [...reloaded, ...restarted]) {
+      history.assign(host.id, next);
       const ports = chosen.get(host.id);
       if (ports) place(host, ports);
       const relay = relays.get(host.id);
-      if (relay && sameIdentity(was, host)) relay.reload(next);
+      if (relay && reloaded.includes(host)) relay.reload(next);
       else if (relay) restart.push(host);
     }
-    current = next;
+    history.current = next;
     dns.replaceZones([...deriveZones(next, { serial: ++serial }), ...outside.zones]);
     // A new name or address needs the relay restarted (as Postfix needs for inet_interfaces).
     for (const host of restart) {
@@ -415,7 +405,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return {
     name: "mxplan's relays and responder on loopback",
     get plan() {
-      return current;
+      return history.current;
     },
     stateDir,
     dns,
@@ -496,11 +486,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         await new Promise((r) => setTimeout(r, 50));
     },
     // One switch at a time; one that failed does not stop the next.
-    switchPlan(next) {
-      const run = switching.then(() => switchPlan(next));
-      switching = run.catch(() => {});
-      return run;
-    },
+    switchPlan: oneAtATime(switchPlan),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -439,7 +439,12 @@ export function describeEngineContract(name: string, factory: EngineFactory, gap
             for (const mx of t.domains[domain].mx) if (mx.host === 'backup') mx.host = 'backup2';
         }),
       );
-      const moving = await factory({ plan, stateDir: await tempDir('contract-switch') });
+      // An outside domain too, whose zone must outlive the switch (nothing is sent there: the endpoint is never dialled).
+      const moving = await factory({
+        plan,
+        stateDir: await tempDir('contract-switch'),
+        outside: [{ domain: 'contract-receiver.test', endpoint: { host: '127.0.0.1', port: 9 } }],
+      });
       try {
         if (gaps.switchPlan) {
           await expect(moving.switchPlan(next), gaps.switchPlan).rejects.toThrow();
@@ -468,6 +473,11 @@ export function describeEngineContract(name: string, factory: EngineFactory, gap
           '50 mx2.infra.example',
         ]);
         expect(await resolver.resolve4('mx2.infra.example')).toEqual(['198.51.100.26']);
+        // The outside domains' zones are still served beside the new plan's.
+        if (!gaps.outsideDomains)
+          expect((await resolver.resolveMx('contract-receiver.test')).map((m) => m.exchange)).toEqual(
+            moving.outside.map((o) => o.exchange),
+          );
         // The waiting message is routed anew: bob's home is store1 now, store2 still down.
         await moving.retryNow();
         await log.waitFor(
@@ -512,7 +522,7 @@ function reach(engine: RunningPlan, address: string): Endpoint {
  * comes. Dialled through the connector's dial when it has one (the host's own answer, not a
  * forwarder's), else with net.connect.
  */
-function greeting(engine: RunningPlan, endpoint: Endpoint, timeoutMs: number): Promise<string> {
+export function greeting(engine: RunningPlan, endpoint: Endpoint, timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     let socket: Socket | undefined;
     let finished = false;
@@ -588,7 +598,7 @@ function record(engine: RunningPlan): Recording {
   };
 }
 
-const newToken = () => randomBytes(8).toString('hex');
+export const newToken = () => randomBytes(8).toString('hex');
 
 /** someone@example.com, an MTA outside the plan, sends to `to` at a planned address (nodemailer, as client.example.com). */
 async function fromOutside(engine: RunningPlan, address: string, to: string, token = newToken()): Promise<void> {
@@ -618,7 +628,7 @@ function aliceToBob(engine: RunningPlan, token = newToken()): Promise<string | u
   );
 }
 
-function message(token: string, from: string, to: string): Buffer {
+export function message(token: string, from: string, to: string): Buffer {
   return Buffer.from(
     [
       `From: <${from}>`,
@@ -634,7 +644,12 @@ function message(token: string, from: string, to: string): Buffer {
 }
 
 /** The files of a user's Maildir on a host (new/ and cur/) that carry `token`. */
-async function mailboxHolding(engine: RunningPlan, hostId: string, address: string, token: string): Promise<string[]> {
+export async function mailboxHolding(
+  engine: RunningPlan,
+  hostId: string,
+  address: string,
+  token: string,
+): Promise<string[]> {
   const dir = mailboxDir(engine.maildirRoot(hostId), address);
   const found: string[] = [];
   for (const sub of ['new', 'cur']) {
@@ -644,7 +659,7 @@ async function mailboxHolding(engine: RunningPlan, hostId: string, address: stri
   return found;
 }
 
-async function eventually(check: () => Promise<void>): Promise<void> {
+export async function eventually(check: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + PATIENCE;
   for (;;) {
     try {

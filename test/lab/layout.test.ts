@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { layLab } from '../../src/lab/layout.js';
 import { labNames } from '../../src/lab/names.js';
-import { planOf, topology } from '../helpers/topology.js';
+import { planOf, topology, type TopologyDoc } from '../helpers/topology.js';
 
 const plan = await planOf(topology());
 const names = labNames('mxlab-1-1-1');
@@ -72,5 +72,76 @@ describe('the lab layout of web hosts (the MTA-STS policy hosts)', () => {
     expect(() => layLab(plan, names)).toThrow(
       /web host www shares addresses with host store1 but also has 192\.0\.2\.81: the lab serves it from one namespace/,
     );
+  });
+});
+
+describe('the lab layout after a switch of plans (switchTo)', () => {
+  const retired = (from: typeof plan, to: typeof plan) => [...from.hosts.values()].filter((h) => !to.hosts.has(h.id));
+
+  it('gives a new host a machine on the next port, before the outside, and keeps the retired host', async () => {
+    const layout = layLab(plan, names);
+    const ports = layout.machines.map((m) => m.port);
+    const next = await planOf(
+      topology((t) => {
+        delete t.hosts.backup;
+        t.hosts.backup2 = { fqdn: 'mx2.infra.example', ipv4: ['198.51.100.26'], role: 'relay' };
+        for (const d of ['acme.example', 'globex.example'])
+          for (const mx of t.domains[d].mx) if (mx.host === 'backup') mx.host = 'backup2';
+      }),
+    );
+    const change = layout.switchTo(plan, next, retired(plan, next));
+    expect(change.moved).toEqual([]);
+    expect(change.added).toEqual([
+      expect.objectContaining({
+        namespace: 'mxlab-1-1-1-host-backup2',
+        kind: 'host',
+        ipv4: ['198.51.100.26'],
+        port: Math.max(...ports) + 1,
+      }),
+    ]);
+    expect(layout.host('backup2')).toBe(change.added[0]);
+    expect(layout.host('backup').ipv4).toEqual(['198.51.100.25']);
+    expect(layout.machines.at(-1)).toBe(layout.outside);
+    expect(new Set(layout.machines.map((m) => m.mac)).size).toBe(layout.machines.length);
+  });
+
+  it('moves a host whose addresses change, on the same port', async () => {
+    const layout = layLab(plan, names);
+    const before = layout.host('store2');
+    const next = await planOf(topology((t) => (t.hosts.store2.ipv4 = ['192.0.2.12'])));
+    const change = layout.switchTo(plan, next, []);
+    expect(change.moved).toEqual([{ before, after: { ...before, ipv4: ['192.0.2.12'] } }]);
+    expect(layout.host('store2')).toBe(change.moved[0]!.after);
+    expect(layout.machines).toContain(change.moved[0]!.after);
+    expect(layout.machines).not.toContain(before);
+  });
+
+  it.each([
+    [
+      'a name server that moves',
+      (t: TopologyDoc) => (t.dns.nameservers[1].ipv4 = ['198.51.100.54']),
+      /keeps the name servers it started with, and the new plan changes them \(ns1\.infra\.example 192\.0\.2\.53; ns2\.infra\.example 198\.51\.100\.53 → ns1\.infra\.example 192\.0\.2\.53; ns2\.infra\.example 198\.51\.100\.54\)/,
+    ],
+    [
+      'a new host at the address of a retired one, which still runs',
+      (t: TopologyDoc) => {
+        delete t.hosts.backup;
+        t.hosts.backup2 = { fqdn: 'mx2.infra.example', ipv4: ['198.51.100.25'], role: 'relay' };
+        for (const d of ['acme.example', 'globex.example'])
+          for (const mx of t.domains[d].mx) if (mx.host === 'backup') mx.host = 'backup2';
+      },
+      /host backup2 and host backup \(retired, running until taken down\) both have the address 198\.51\.100\.25/,
+    ],
+    [
+      "a host moved into the outside's network",
+      (t: TopologyDoc) => (t.hosts.store2.ipv4 = ['203.0.113.9']),
+      /host store2 has the address 203\.0\.113\.9, in 203\.0\.113\.0\/24/,
+    ],
+  ])('refuses %s, and changes nothing', async (_name, edit, message) => {
+    const layout = layLab(plan, names);
+    const machines = [...layout.machines];
+    const next = await planOf(topology(edit));
+    expect(() => layout.switchTo(plan, next, retired(plan, next))).toThrow(message);
+    expect(layout.machines).toEqual(machines);
   });
 });

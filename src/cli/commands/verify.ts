@@ -61,8 +61,6 @@ export function register(program: Command): void {
         return name;
       });
       const lab = labChoice(flags);
-      if (lab && flags.from !== undefined)
-        throw new UsageError('--from runs on the loopback sandbox: the lab cannot switch a running plan yet');
       if (lab) (await import('../../lab/platform.js')).requireLabPlatform();
       const patience = Number(flags.patience);
       if (!(patience > 0)) throw new UsageError(`--patience takes a number of seconds, not "${flags.patience}"`);

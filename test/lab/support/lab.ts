@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { labEngine, type Lab, type LabChoice } from '../../../src/lab/lab.js';
 import { labUnavailable } from '../../../src/lab/platform.js';
 import type { EngineFactory } from '../../../src/sandbox/engine.js';
+import type { Plan } from '../../../src/topology/types.js';
 import { ROOT } from '../../helpers/cli.js';
 import { requireTool } from '../../helpers/tools.js';
 
@@ -30,8 +31,6 @@ export const LAB_TOOLS = [
   'nsd',
   'knotd',
 ] as const;
-
-export const SWITCH_PLAN_GAP = 'the lab cannot switch a running plan yet: verify --from runs on the loopback sandbox';
 
 /** True when the lab can run here; false (skip) outside CI, an error under CI, when it cannot. */
 export function haveLab(): boolean {
@@ -61,13 +60,17 @@ export function recordLab(prefix: string, namespaces: readonly string[]): void {
   writeFileSync(join(LEDGER, prefix), JSON.stringify(entries));
 }
 
-/** labEngine, with every lab it starts written down. */
+/** labEngine, with every lab it starts written down, and written down again after a switch of plans (which adds namespaces). */
 export function labFactory(choice: LabChoice): EngineFactory {
   const start = labEngine(choice);
   return async (options) => {
     const lab = (await start(options)) as Lab;
-    recordLab(lab.layout.names.prefix, lab.namespaces);
-    return lab;
+    const record = () => recordLab(lab.layout.names.prefix, lab.namespaces);
+    record();
+    const switchPlan = lab.switchPlan;
+    return Object.assign(lab, {
+      switchPlan: (plan: Plan) => switchPlan(plan).finally(record),
+    });
   };
 }
 
