@@ -28,14 +28,21 @@
  *   npm run build && node bench/smtp.mjs [--messages 4000] [--sessions 10] [--rounds 3] [--size 2048]
  *                                        [--probe-writers 20] [--after-deleting N]
  *                                        [--load smtp-source|node|both] [--kinds discard,probe,...]
+ *                                        [--cpu-prof DIR]
  *
  * The disk (bench/disk.mjs): nothing is deleted until everything is measured, and the run starts
  * on a steady disk. `--after-deleting N` deletes N files before each measurement instead, which
  * reproduces the disk a previous run's cleanup leaves (file creation then costs ~0.5 ms of kernel
  * CPU). Kinds are interleaved per round and medians compared: the machine is shared.
+ *
+ * `--cpu-prof DIR`: each relay process of the per-host layout writes a V8 CPU profile of its main
+ * thread over the measured span into DIR (<host>-<pid>.cpuprofile, as node --cpu-prof writes them;
+ * Chrome DevTools opens them): where a relay's time per message goes. CPU is reported with its
+ * kernel part, which holds the file system's and the sockets' work (no V8 profile shows it).
  */
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,6 +75,8 @@ const option = (name) =>
 const LOAD = option('load');
 /** Which measurements to run, by key (see `kinds` below); all by default. */
 const KINDS = option('kinds')?.split(',');
+/** A directory for the per-host relays' CPU profiles. */
+const CPU_PROF = option('cpu-prof');
 
 const TOPOLOGY = {
   version: 1,
@@ -121,18 +130,26 @@ if (process.argv[2] === '--relay') {
   );
   let cpu0 = process.cpuUsage();
   let loop0 = performance.eventLoopUtilization();
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line === 'start') [cpu0, loop0] = [process.cpuUsage(), performance.eventLoopUtilization()];
+  // The profile covers what is metered: from "start" to "report".
+  const profiler = CPU_PROF ? new Session() : undefined;
+  profiler?.connect();
+  const onLine = async (line) => {
+    if (line === 'start') {
+      await profiler?.post('Profiler.enable');
+      await profiler?.post('Profiler.start');
+      [cpu0, loop0] = [process.cpuUsage(), performance.eventLoopUtilization()];
+    }
     if (line === 'report') {
       const cpu = process.cpuUsage(cpu0);
-      console.log(
-        JSON.stringify({
-          cpu: (cpu.user + cpu.system) / 1000,
-          busy: performance.eventLoopUtilization(loop0).utilization,
-        }),
-      );
+      const busy = performance.eventLoopUtilization(loop0).utilization;
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        await writeFile(join(CPU_PROF, `${hostId}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      }
+      console.log(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1000, kernel: cpu.system / 1000, busy }));
     }
-  });
+  };
+  createInterface({ input: process.stdin }).on('line', (line) => void onLine(line));
   console.log(relay.port);
   process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
 } else {
@@ -155,6 +172,7 @@ async function main() {
   const client = describe(primary);
   // Everything this run writes stays here until the end (bench/disk.mjs).
   const root = await mkdtemp(join(tmpdir(), 'mxplan-bench-smtp-'));
+  if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
 
   /**
    * Readies the load generator for a port; `go()` then sends everything and resolves when it is
@@ -199,6 +217,7 @@ async function main() {
     return {
       rate: MESSAGES / seconds,
       cpu: (cpu.user + cpu.system) / 1000 / MESSAGES,
+      kernel: cpu.system / 1000 / MESSAGES,
       busy: performance.eventLoopUtilization(loop0).utilization,
       ...extra,
     };
@@ -288,7 +307,17 @@ async function main() {
     const startChild = async (hostId, book) => {
       const child = spawn(
         process.execPath,
-        [self, '--relay', hostId, stateDir, String(dns.port), JSON.stringify(book), '--messages', String(MESSAGES)],
+        [
+          self,
+          '--relay',
+          hostId,
+          stateDir,
+          String(dns.port),
+          JSON.stringify(book),
+          '--messages',
+          String(MESSAGES),
+          ...(CPU_PROF ? ['--cpu-prof', CPU_PROF] : []),
+        ],
         { stdio: ['pipe', 'pipe', 'inherit'] },
       );
       children.push(child);
@@ -315,6 +344,7 @@ async function main() {
     return {
       rate: MESSAGES / seconds,
       cpu: usage.reduce((n, u) => n + u.cpu, 0) / MESSAGES,
+      kernel: usage.reduce((n, u) => n + u.kernel, 0) / MESSAGES,
       busy: usage.reduce((n, u) => n + u.busy, 0),
     };
   };
@@ -414,14 +444,15 @@ async function main() {
   console.log(
     `\nfile creation before the measurements: median ${median(creates).toFixed(0)} us of kernel CPU (steady below ${80} us)`,
   );
-  console.log('path (median of rounds)              msgs/s   vs probe   CPU ms/msg   main thread busy');
+  console.log('path (median of rounds)              msgs/s   vs probe   CPU ms/msg   of it kernel   main thread busy');
   for (const [key, [name]] of Object.entries(kinds)) {
     const rs = results[key];
     const rate = median(rs.map((r) => r.rate));
     const cpu = median(rs.map((r) => r.cpu)).toFixed(3);
+    const kernel = median(rs.map((r) => r.kernel)).toFixed(3);
     const busy = `${(median(rs.map((r) => r.busy)) * 100).toFixed(0)}%`;
     console.log(
-      `${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${busy.padStart(16)}`,
+      `${name.padEnd(34)}${rate.toFixed(0).padStart(10)}   ${(rate / probeRate).toFixed(2).padStart(8)}   ${cpu.padStart(10)}   ${kernel.padStart(12)}   ${busy.padStart(16)}`,
     );
   }
   for (const [name, rates] of [
@@ -430,8 +461,13 @@ async function main() {
   ]) {
     if (rates.length > 0)
       console.log(
-        `${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(16)}`,
+        `${name.padEnd(34)}${median(rates).toFixed(0).padStart(10)}   ${(median(rates) / probeRate).toFixed(2).padStart(8)}   ${'-'.padStart(10)}   ${'-'.padStart(12)}   ${'-'.padStart(16)}`,
       );
+  }
+  if (postfix.two.length > 0) {
+    const versus = (key) =>
+      key in results ? `${(median(results[key].map((r) => r.rate)) / median(postfix.two)).toFixed(2)}x` : '-';
+    console.log(`two-hop vs Postfix two-hop (same run): 1 process ${versus('one')}, per host ${versus('perHost')}`);
   }
   if (has('one', 'oneHop')) {
     const oneHop = median(results.oneHop.map((r) => r.rate));
