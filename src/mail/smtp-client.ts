@@ -1,12 +1,10 @@
 /**
- * The client side of a relay: nodemailer's SMTP connection, pooled per endpoint so several
- * messages share a session (smtp-server waits 100 ms before every greeting, so one connection
- * per message would cap a relay near ten messages a second per session).
+ * The client side of a relay: sessions of its own SMTP client (client-session.ts), pooled per
+ * endpoint so that the messages to one next hop share sessions (Postfix's connection cache), and
+ * each transaction pipelined (RFC 2920) when the server offers it.
  *
- * nodemailer reports outcomes as errors of several shapes; this module turns them into one
- * result per attempt, with a reply per recipient, so the queue can tell delivered, deferred (4xx)
- * and failed (5xx) apart (nodemailer's `info.rejected` mixes 550 and 451; only each
- * rejection's `responseCode` tells a deferral from a failure).
+ * Each attempt ends in one result, with a reply per recipient, so the queue can tell delivered,
+ * deferred (4xx) and failed (5xx) apart.
  *
  * TLS (RFC 3207), when the client has a CA to trust (the sandbox's, and nothing else):
  * - `may` (RFC 7435 opportunistic security, Postfix's smtp_tls_security_level=may): STARTTLS
@@ -18,7 +16,7 @@
  */
 import { isAscii } from 'node:buffer';
 import net from 'node:net';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { ClientSession, SessionError, type TransactionReplies, type WireReply } from './client-session.js';
 import type { Endpoint } from './connector.js';
 import { parseReply, REPLIES, type SmtpReply } from './replies.js';
 import { needsSmtpUtf8 } from './smtputf8.js';
@@ -71,25 +69,15 @@ export type SendResult =
     };
 
 interface Pooled {
-  readonly connection: SMTPConnection & { upgrading?: boolean; secure?: boolean };
-  alive: boolean;
+  readonly session: ClientSession;
   idleTimer: NodeJS.Timeout | undefined;
-}
-
-interface SmtpError extends Error {
-  code?: string;
-  command?: string;
-  response?: string;
-  responseCode?: number;
-  recipient?: string;
-  rejectedErrors?: SmtpError[];
 }
 
 export class SmtpClient {
   private readonly idle = new Map<string, Pooled[]>();
   private readonly open = new Set<Pooled>();
-  /** Connections still waiting for their greeting: nodemailer's greeting timer holds the process. */
-  private readonly greeting = new Set<SMTPConnection>();
+  /** Connections still on their way to a session (greeting, EHLO, STARTTLS): close() ends them too. */
+  private readonly starting = new Set<net.Socket>();
   private closed = false;
 
   constructor(private readonly options: ClientOptions) {}
@@ -108,11 +96,12 @@ export class SmtpClient {
     try {
       pooled = await this.dial(endpoint, security);
     } catch (error) {
-      const e = error as SmtpError & { duringTls?: boolean };
-      if (!(e.duringTls && security?.level === 'may'))
+      const e = error as { code?: string; message: string; response?: string; duringTls?: boolean };
+      const duringTls = e.duringTls === true;
+      if (!(duringTls && security?.level === 'may'))
         return {
           stage: 'connect',
-          reply: e.duringTls
+          reply: duringTls
             ? REPLIES.tlsRequired(security!.servername, e.message)
             : replyOf(e, `connection to ${endpoint.host}:${endpoint.port} failed`),
         };
@@ -122,7 +111,7 @@ export class SmtpClient {
       } catch (again) {
         return {
           stage: 'connect',
-          reply: replyOf(again as SmtpError, `connection to ${endpoint.host}:${endpoint.port} failed`),
+          reply: replyOf(again as Error, `connection to ${endpoint.host}:${endpoint.port} failed`),
         };
       }
     }
@@ -132,138 +121,78 @@ export class SmtpClient {
   /** Closes every pooled connection (QUIT when idle). */
   close(): void {
     this.closed = true;
-    for (const connection of this.greeting) connection.close();
-    this.greeting.clear();
+    for (const socket of this.starting) socket.destroy(); // its session fails: the send reports no session
+    this.starting.clear();
     for (const pooled of this.open) this.discard(pooled);
     this.idle.clear();
   }
 
   private finish(k: string, pooled: Pooled, result: SendResult): SendResult {
-    // A transaction whose every recipient was refused is still open at the server (nodemailer
-    // sends no RSET): the next MAIL on that session would get 503 (RFC 5321 §4.1.1.5, §3.3).
-    const open = result.stage === 'done' && result.accepted.length === 0;
-    if (result.stage === 'done' && !open && pooled.alive && !this.closed) this.park(k, pooled);
+    // Only a transaction that ended with the final dot's reply leaves the session ready for the
+    // next MAIL; after a refusal on the way the server may still hold the transaction open
+    // (RFC 5321 §4.1.1.5, §3.3), so that session is not reused.
+    if (result.stage === 'done' && result.accepted.length > 0 && pooled.session.alive && !this.closed)
+      this.park(k, pooled);
     else this.discard(pooled);
     return result;
   }
 
-  /**
-   * Opens the TCP connection itself, with Nagle off, and hands it to nodemailer: nodemailer
-   * writes a message and its final dot separately, and with Nagle on the dot waits for the
-   * server's delayed ACK (40 ms on Linux), capping a session near 25 messages a second.
-   */
+  /** Opens the TCP connection, with Nagle off (replies are small and awaited), and starts the session on it. */
   private async dial(endpoint: Endpoint, tls: TlsRequirement | undefined): Promise<Pooled> {
-    if (this.closed) throw new Error('client closed');
+    if (this.closed) throw new SessionError('client closed', 'ECONNECTION');
     const socket = await openSocket(endpoint, this.options.connectTimeout, this.options.localAddress);
     socket.setNoDelay(true);
-    return new Promise((resolve, reject) => {
-      const connection = new SMTPConnection({
-        connection: socket,
-        host: endpoint.host,
-        port: endpoint.port,
-        name: this.options.helo,
-        secure: false,
-        ...(tls
-          ? {
-              requireTLS: tls.level === 'verify',
-              // A 4xx/5xx answer to STARTTLS: plain text, unless TLS is required.
-              opportunisticTLS: tls.level === 'may',
-              servername: tls.servername,
-              tls: {
-                ca: [this.options.ca!],
-                servername: tls.servername,
-                rejectUnauthorized: tls.level === 'verify',
-                minVersion: 'TLSv1.2' as const,
-              },
-            }
-          : { ignoreTLS: true }),
+    this.starting.add(socket);
+    let session: ClientSession;
+    try {
+      session = await ClientSession.open(socket, {
+        helo: this.options.helo,
         greetingTimeout: this.options.greetingTimeout,
         socketTimeout: this.options.socketTimeout,
-        logger: false,
-        debug: false,
+        ...(tls && { tls: { ...tls, ca: this.options.ca! } }),
       });
-      const pooled: Pooled = { connection, alive: true, idleTimer: undefined };
-      this.greeting.add(connection);
-      let settled = false;
-      // A session that never got going: close() clears nodemailer's greeting and connection timers.
-      const abandon = () => {
-        this.greeting.delete(connection);
-        connection.close();
-      };
-      connection.on('error', (error: SmtpError) => {
-        pooled.alive = false;
-        if (!settled) {
-          settled = true;
-          abandon();
-          // nodemailer reports a failed handshake (or certificate) as ETLS or as a socket error while upgrading.
-          const duringTls = error.code === 'ETLS' || pooled.connection.upgrading === true;
-          reject(Object.assign(error, { duringTls }));
-        }
-      });
-      connection.once('end', () => {
-        pooled.alive = false;
-        this.open.delete(pooled);
-        if (!settled) {
-          settled = true;
-          abandon();
-          reject(Object.assign(new Error('connection closed before the greeting'), { code: 'ECONNECTION' }));
-        }
-      });
-      connection.connect(() => {
-        this.greeting.delete(connection);
-        if (settled) return;
-        // RFC 8461 §5: an MX that does not offer STARTTLS fails in enforce mode (requireTLS
-        // makes nodemailer send STARTTLS anyway; a refusal then is an ETLS error above).
-        if (tls?.level === 'verify' && pooled.connection.secure !== true) {
-          settled = true;
-          connection.close();
-          return reject(Object.assign(new Error('the session is not encrypted'), { code: 'ETLS', duringTls: true }));
-        }
-        settled = true;
-        this.open.add(pooled);
-        resolve(pooled);
-      });
+    } finally {
+      this.starting.delete(socket);
+    }
+    const pooled: Pooled = { session, idleTimer: undefined };
+    this.open.add(pooled);
+    session.onEnd(() => {
+      clearTimeout(pooled.idleTimer);
+      this.open.delete(pooled);
     });
+    return pooled;
   }
 
-  private transact(pooled: Pooled, envelope: Envelope, message: Buffer): Promise<SendResult> {
-    // nodemailer adds SMTPUTF8 to MAIL FROM for such an envelope when the server offers it, and
-    // sends it without otherwise: that downgrade is ours to refuse.
-    if (needsSmtpUtf8(envelope.from, envelope.to) && !offers(pooled.connection, 'SMTPUTF8'))
-      return Promise.resolve({ stage: 'smtputf8' });
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (result: SendResult) => {
-        if (settled) return;
-        settled = true;
-        pooled.connection.removeListener('end', onEnd);
-        resolve(result);
+  private async transact(pooled: Pooled, envelope: Envelope, message: Buffer): Promise<SendResult> {
+    const { session } = pooled;
+    const smtpUtf8 = needsSmtpUtf8(envelope.from, envelope.to);
+    // RFC 6531 §3.2: an envelope that needs SMTPUTF8 goes only where it is offered, never downgraded.
+    if (smtpUtf8 && !session.offers('SMTPUTF8')) return { stage: 'smtputf8' };
+    // RFC 5321 §4.1.2: a path is one token between angle brackets; ours are canonical, and a
+    // line break in one would be a command of its own.
+    if ([envelope.from, ...envelope.to].some((a) => /[\r\n<>]/.test(a)))
+      return { stage: 'data', lost: true, reply: REPLIES.localError('an envelope address that cannot be sent') };
+    const parameters = [
+      ...(smtpUtf8 ? ['SMTPUTF8'] : []),
+      // RFC 6152: say so when the body is not 7-bit.
+      ...(session.offers('8BITMIME') && !isAscii(message) ? ['BODY=8BITMIME'] : []),
+      // RFC 1870 §6: the size up front, so a server that will not take it refuses at MAIL.
+      ...(session.offers('SIZE') ? [`SIZE=${message.length}`] : []),
+    ];
+    let replies: TransactionReplies;
+    try {
+      replies = await session.transaction(envelope.from, envelope.to, parameters, message);
+    } catch (error) {
+      // The session broke mid-transaction: the message may or may not have arrived; retry later
+      // (a duplicate is absorbed by the delivery key at the mailbox).
+      const e = error as SessionError;
+      return {
+        stage: 'data',
+        lost: true,
+        reply: { code: 451, enhanced: '4.4.2', text: `session lost: ${e.code ?? ''} ${e.message}`.trim() },
       };
-      const onEnd = () =>
-        settle({
-          stage: 'data',
-          lost: true,
-          reply: { code: 451, enhanced: '4.4.2', text: 'session lost during the transaction' },
-        });
-      pooled.connection.once('end', onEnd);
-      pooled.connection.send(
-        {
-          from: envelope.from,
-          to: [...envelope.to],
-          size: message.length,
-          // RFC 6152: say so when the body is not 7-bit.
-          use8BitMime: !isAscii(message),
-        },
-        message,
-        (error, info) => {
-          if (error) return settle(classify(error));
-          const refused = new Map<string, SmtpReply>();
-          for (const e of (info.rejectedErrors ?? []) as SmtpError[])
-            if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
-          settle({ stage: 'done', reply: parseReply(info.response) ?? OK, accepted: info.accepted, refused });
-        },
-      );
-    });
+    }
+    return outcome(envelope.to, replies);
   }
 
   private takeIdle(k: string): Pooled | undefined {
@@ -271,7 +200,7 @@ export class SmtpClient {
     while (list && list.length > 0) {
       const pooled = list.pop()!;
       clearTimeout(pooled.idleTimer);
-      if (pooled.alive) return pooled;
+      if (pooled.session.alive) return pooled;
     }
     return undefined;
   }
@@ -291,23 +220,39 @@ export class SmtpClient {
   private discard(pooled: Pooled): void {
     clearTimeout(pooled.idleTimer);
     this.open.delete(pooled);
-    if (pooled.alive) {
-      pooled.alive = false;
-      pooled.connection.quit(); // QUIT; nodemailer closes the socket on the 221
-      setTimeout(() => pooled.connection.close(), 1000).unref(); // a server that never answers
-    } else pooled.connection.close();
+    pooled.session.quit(); // QUIT; the socket closes on the 221, or a second later
   }
 }
 
 const OK: SmtpReply = { code: 250, enhanced: '2.0.0', text: 'Ok' };
 
-/**
- * Whether the server's EHLO reply listed `extension`. nodemailer keeps that list in a field of
- * its connection and hands it out only to AUTH handlers; test/mail/smtputf8.test.ts pins it.
- */
-function offers(connection: SMTPConnection, extension: string): boolean {
-  const extensions = (connection as unknown as { _supportedExtensions?: readonly string[] })._supportedExtensions;
-  return extensions?.includes(extension) ?? false;
+/** The replies of one transaction, as the queue needs them (RFC 5321 §3.3, RFC 2920 §3.1: every reply counts). */
+function outcome(to: readonly string[], replies: TransactionReplies): SendResult {
+  const { mail, rcpt, data, final } = replies;
+  // RFC 5321 §3.8: 421 means the server is closing the session, at whatever point.
+  const closing = [mail, ...rcpt, data, final].find((r) => r?.code === 421);
+  if (closing) return { stage: 'connect', reply: wireReply(closing) };
+  if (!positive(mail)) return { stage: 'mail', reply: wireReply(mail) };
+  const accepted: string[] = [];
+  const refused = new Map<string, SmtpReply>();
+  rcpt.forEach((reply, i) => {
+    if (positive(reply)) accepted.push(to[i]!);
+    else refused.set(to[i]!, wireReply(reply));
+  });
+  if (accepted.length === 0) return { stage: 'done', reply: wireReply(rcpt.at(-1)!), accepted, refused };
+  if (!data || !final) return { stage: 'data', reply: wireReply(data ?? mail) };
+  if (!positive(final)) return { stage: 'data', reply: wireReply(final) };
+  return { stage: 'done', reply: parseReply(final.text) ?? OK, accepted, refused };
+}
+
+function positive(reply: WireReply): boolean {
+  return Math.floor(reply.code / 100) === 2;
+}
+
+function wireReply(reply: WireReply): SmtpReply {
+  return (
+    parseReply(reply.text) ?? { code: reply.code, enhanced: `${Math.floor(reply.code / 100)}.0.0`, text: reply.text }
+  );
 }
 
 function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
@@ -315,7 +260,7 @@ function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string
     const socket = net.connect({ host: endpoint.host, port: endpoint.port, ...(localAddress && { localAddress }) });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));
+      reject(new SessionError('Connection timeout', 'ETIMEDOUT'));
     }, timeoutMs);
     const onError = (error: Error) => {
       clearTimeout(timer);
@@ -326,7 +271,7 @@ function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
-      socket.on('error', () => {}); // nodemailer adds its own handler; none may be missing meanwhile
+      socket.on('error', () => {}); // the session adds its own; none may be missing meanwhile
       resolve(socket);
     });
   });
@@ -337,30 +282,8 @@ function key(endpoint: Endpoint, tls: TlsRequirement | undefined): string {
   return `${endpoint.host}:${endpoint.port} ${tls ? `${tls.level} ${tls.servername}` : 'plain'}`;
 }
 
-/** nodemailer's error shapes (lib/smtp-connection: EENVELOPE, EMESSAGE, ECONNECTION, ...) to a stage. */
-function classify(error: SmtpError): SendResult {
-  const reply = replyOf(error, error.message);
-  // RFC 5321 §3.8: 421 means the server is closing the session, at whatever point.
-  if (reply.code === 421) return { stage: 'connect', reply };
-  if (error.code === 'EENVELOPE' && error.command === 'MAIL FROM') return { stage: 'mail', reply };
-  if (error.code === 'EENVELOPE' && error.command === 'RCPT TO') {
-    const refused = new Map<string, SmtpReply>();
-    for (const e of error.rejectedErrors ?? [])
-      if (e.recipient) refused.set(e.recipient, replyOf(e, 'recipient refused'));
-    return { stage: 'done', reply, accepted: [], refused };
-  }
-  if (error.command === 'DATA' && error.response) return { stage: 'data', reply };
-  // The session broke mid-transaction: the message may or may not have arrived; retry later
-  // (a duplicate is absorbed by the delivery key at the mailbox).
-  return {
-    stage: 'data',
-    lost: true,
-    reply: { code: 451, enhanced: '4.4.2', text: `session lost: ${error.code ?? ''} ${error.message}`.trim() },
-  };
-}
-
 /** The server's reply when there was one; otherwise a 4xx naming the local failure. */
-function replyOf(error: SmtpError, fallback: string): SmtpReply {
+function replyOf(error: { code?: string; message: string; response?: string }, fallback: string): SmtpReply {
   const parsed = error.response ? parseReply(error.response) : undefined;
   if (parsed) return parsed;
   return {

@@ -6,7 +6,7 @@
  *
  * A transaction needs SMTPUTF8 when its envelope does: the sender or a recipient is not ASCII.
  * (Header fields in UTF-8 with an ASCII envelope travel as 8-bit data, as Postfix sends them when
- * the sender did not ask for SMTPUTF8; nodemailer, the relays' client, decides alike.)
+ * the sender did not ask for SMTPUTF8; the relays' client, smtp-client.ts, decides alike.)
  */
 
 /** True when `address` has a character outside ASCII. */

@@ -220,6 +220,22 @@ describe('relays on loopback, all hosts up', () => {
     expect(mail!.headers.get('delivered-to')).toMatchObject({ text: 'alice@acme.example' });
   });
 
+  it('takes MAIL, RCPT and DATA in one segment, as it offers (RFC 2920 §3.1)', async () => {
+    const since = net.events.length;
+    const { smtp } = await RawSmtp.connect(net.port('store1'));
+    expect(await smtp.command('EHLO client.example.com')).toMatch(/^250-PIPELINING$/m);
+    smtp.write('MAIL FROM:<carol@globex.example>\r\nRCPT TO:<alice@acme.example>\r\nDATA\r\n');
+    expect([await smtp.reply(), await smtp.reply(), await smtp.reply()].map((r) => r.slice(0, 3))).toEqual([
+      '250',
+      '250',
+      '354',
+    ]);
+    smtp.write('Subject: pipelined\r\n\r\nhello\r\n.\r\n');
+    expect(await smtp.reply()).toMatch(/^250 /);
+    await smtp.command('QUIT');
+    await net.waitFor(delivered('store1', 'alice@acme.example'), since);
+  });
+
   it('takes a quoted local part as the user it names unquoted (RFC 5321 §4.1.2)', async () => {
     const since = net.events.length;
     const { smtp } = await RawSmtp.connect(net.port('store1'));
