@@ -291,6 +291,7 @@ function running(
       await Promise.all([server.close({ abrupt }), submission?.close({ abrupt })]);
       await relay.queue.stop();
       client.close();
+      relay.maildir.close();
       await relay.spool.close();
       await state.release();
     })());

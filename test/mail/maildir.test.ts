@@ -1,16 +1,17 @@
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mailboxAddress, mailboxDir, MaildirStore } from '../../src/mail/maildir.js';
-import { syncDirectory } from '../../src/mail/sync-directory.js';
+import { DirectoryHandles, syncDirectory } from '../../src/mail/sync-directory.js';
 import { FakeClock } from './support/fake-clock.js';
 
 // The real fsync, watched: which directories a delivery makes durable.
 vi.mock('../../src/mail/sync-directory.js', async (original) => {
   const real = await original<typeof import('../../src/mail/sync-directory.js')>();
-  return { syncDirectory: vi.fn(real.syncDirectory) };
+  return { ...real, syncDirectory: vi.fn(real.syncDirectory) };
 });
 
 let root: string;
@@ -132,5 +133,42 @@ describe('mailbox directories', () => {
     expect(mailboxDir('/root', address)).toBe(`/root/${path}`);
     const [domain, directory] = path.split('/') as [string, string];
     expect(mailboxAddress(domain, directory)).toBe(address);
+  });
+});
+
+describe('DirectoryHandles', () => {
+  const openDescriptors = () => readdirSync('/proc/self/fd').length;
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('keeps at most 64 directories open between syncs, and none after close', async () => {
+    const dirs = Array.from({ length: 100 }, (_, i) => join(root, `d${i}`));
+    for (const dir of dirs) await mkdir(dir);
+    const before = openDescriptors();
+    const handles = new DirectoryHandles();
+    for (const dir of dirs) await syncDirectory(dir, handles);
+    await settled();
+    expect(openDescriptors() - before).toBe(64);
+    // the most recent 64 again: synced on the descriptors kept, none opened
+    for (const dir of dirs.slice(-64)) await syncDirectory(dir, handles);
+    await settled();
+    expect(openDescriptors() - before).toBe(64);
+    handles.close();
+    await settled();
+    expect(openDescriptors()).toBe(before);
+    await syncDirectory(dirs[0]!, handles); // after close: opened, synced and closed again
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('does not keep a directory whose sync failed', async () => {
+    const handles = new DirectoryHandles();
+    const before = openDescriptors();
+    await expect(syncDirectory(join(root, 'missing'), handles)).rejects.toMatchObject({ code: 'ENOENT' });
+    await mkdir(join(root, 'missing'));
+    await syncDirectory(join(root, 'missing'), handles);
+    await settled();
+    expect(openDescriptors() - before).toBe(1);
+    handles.close();
+    await settled();
+    expect(openDescriptors()).toBe(before);
   });
 });
