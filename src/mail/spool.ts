@@ -95,7 +95,10 @@ interface Segment {
 }
 
 interface PendingWrite {
-  readonly bytes: Buffer;
+  /** The record, in the pieces it was made of (written with one writev, never copied together). */
+  readonly parts: readonly Buffer[];
+  /** Its length in bytes. */
+  readonly length: number;
   /** Offset of the body inside the record, for message records. */
   readonly bodyOffset: number;
   readonly bodyLength: number;
@@ -216,7 +219,7 @@ export class Spool {
     bodyOffsetInPayload: number,
     bodyLength: number,
   ): Promise<void> {
-    // The record is assembled in one copy: the checksum runs over the parts as they are.
+    // The record is never assembled: the checksum runs over the parts, and writev writes them.
     let length = 0;
     let checksum = 0;
     for (const part of parts) {
@@ -227,7 +230,8 @@ export class Spool {
       `${MAGIC} ${message ? 'M' : 'D'} ${id} ${length} ${checksum.toString(16).padStart(8, '0')}\n`,
     );
     return this.enqueueRecord({
-      bytes: Buffer.concat([header, ...parts, NEWLINE]),
+      parts: [header, ...parts, NEWLINE],
+      length: header.length + length + NEWLINE.length,
       bodyOffset: header.length + bodyOffsetInPayload,
       bodyLength,
       durable,
@@ -281,7 +285,7 @@ export class Spool {
       let offset = segment.size;
       for (const w of batch) {
         starts.push(offset);
-        offset += w.bytes.length;
+        offset += w.length;
       }
       try {
         await this.preallocate(segment, offset);
@@ -294,7 +298,7 @@ export class Spool {
       try {
         await writeAll(
           segment.writer!,
-          batch.map((w) => w.bytes),
+          batch.flatMap((w) => w.parts),
           segment.size,
         );
         segment.size = offset;
@@ -371,7 +375,7 @@ export class Spool {
   private place(w: PendingWrite, segment: Segment, start: number): void {
     const location = {
       segment: segment.seq,
-      record: { offset: start, length: w.bytes.length },
+      record: { offset: start, length: w.length },
       body: { segment: segment.seq, offset: start + w.bodyOffset, length: w.bodyLength },
     };
     let message = this.live.get(w.id);
@@ -436,7 +440,8 @@ export class Spool {
         const bodyOffset = message.body.offset - message.record.offset;
         keep(
           this.enqueueRecord({
-            bytes,
+            parts: [bytes],
+            length: bytes.length,
             bodyOffset,
             bodyLength: message.body.length,
             durable: true,
