@@ -12,14 +12,18 @@
  * - load: `dnsperf -l SECONDS -c 4 -T 1` (100 queries in flight), servers one at a time on
  *   127.0.0.1, each checked with dig first; the runs are interleaved (run 1 of every server,
  *   then run 2...) and the median is reported;
- * - server CPU: utime+stime of the server's process tree over the run, per answered query.
- * Only loopback is used. Every server is stopped by its PID when its run ends.
+ * - server CPU: utime+stime of the server's process tree over the run, per answered query;
+ * - profiles: `--cpu-prof DIR` runs mxplan's processes with `node --cpu-prof` into DIR (one
+ *   .cpuprofile per process, written when the server stops).
+ * Only loopback is used. Every server is stopped by its PID when its run ends. The machine's
+ * load average is printed before and after: on a shared machine only the ratios of one run
+ * compare.
  *
- *   npm run build && node bench/dns.mjs [--seconds 10] [--runs 3] [--only mxplan,nsd,named]
+ *   npm run build && node bench/dns.mjs [--seconds 10] [--runs 3] [--only mxplan,nsd,named] [--cpu-prof DIR]
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../test/helpers/seeded-random.mjs';
@@ -57,7 +61,9 @@ async function exampleZones() {
 }
 
 if (process.argv.includes('--help')) {
-  console.log('usage: node bench/dns.mjs [--seconds 10] [--runs 3] [--only mxplan,mxplan-2,nsd,named]');
+  console.log(
+    'usage: node bench/dns.mjs [--seconds 10] [--runs 3] [--only mxplan,mxplan-2,nsd,named] [--cpu-prof DIR]',
+  );
   process.exit(0);
 }
 
@@ -261,17 +267,19 @@ async function main() {
     await writeFile(join(dir, 'queries.txt'), queryFile(zones));
     const origin = zones[0].origin;
 
+    const profileDir = option('cpu-prof', undefined);
+    const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const servers = [
       {
         name: 'mxplan',
         command: process.execPath,
-        args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '1'],
+        args: (port) => [...nodeFlags, fileURLToPath(import.meta.url), '--serve', String(port), '1'],
       },
       {
         name: 'mxplan-2',
         label: 'mxplan, 2 workers',
         command: process.execPath,
-        args: (port) => [fileURLToPath(import.meta.url), '--serve', String(port), '2'],
+        args: (port) => [...nodeFlags, fileURLToPath(import.meta.url), '--serve', String(port), '2'],
       },
       {
         name: 'nsd',
@@ -301,7 +309,12 @@ async function main() {
     console.log(
       `queries: 10000 lines (20% MX, 20% A, 15% AAAA, 15% TXT, 15% other records, 15% NXDOMAIN); dnsperf -l ${seconds} -c 4 -T 1; ${runs} interleaved runs`,
     );
-    console.log(`versions: node ${versions.node}, ${versions.nsd}, ${versions.named}, dnsperf ${versions.dnsperf}\n`);
+    console.log(`versions: node ${versions.node}, ${versions.nsd}, ${versions.named}, dnsperf ${versions.dnsperf}`);
+    console.log(
+      `load average at start: ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')} (${availableParallelism()} cores)\n`,
+    );
 
     const results = new Map(servers.map((s) => [s.name, []]));
     const queries = join(dir, 'queries.txt');
@@ -343,10 +356,12 @@ async function main() {
     console.log('\n| server | QPS median [min–max] | avg latency ms | server CPU µs/query | lost |');
     console.log('|---|---|---|---|---|');
     const medians = new Map();
+    const cpuMedians = new Map();
     for (const server of servers) {
       const rows = results.get(server.name);
       const qps = rows.map((x) => x.qps);
       medians.set(server.name, median(qps));
+      cpuMedians.set(server.name, median(rows.map((x) => x.cpuUsPerQuery)));
       console.log(
         `| ${server.label ?? server.name} | ${k(median(qps))} [${k(Math.min(...qps))}–${k(Math.max(...qps))}] | ${median(rows.map((x) => x.latencyMs)).toFixed(2)} | ${median(rows.map((x) => x.cpuUsPerQuery)).toFixed(1)} | ${rows.reduce((n, x) => n + x.lost, 0)} |`,
       );
@@ -358,12 +373,20 @@ async function main() {
       const vsNamed = ratio(ours, 'named');
       if (vsNsd === undefined && vsNamed === undefined) continue;
       const parts = [];
-      if (vsNamed !== undefined)
+      if (vsNamed !== undefined) {
         parts.push(`${vsNamed.toFixed(2)} × named (target ≥ 1: ${vsNamed >= 1 ? 'met' : 'NOT met'})`);
+        const cpu = cpuMedians.get(ours) / cpuMedians.get('named');
+        parts.push(`CPU/query ${cpu.toFixed(2)} × named's (target ≤ 1: ${cpu <= 1 ? 'met' : 'NOT met'})`);
+      }
       if (vsNsd !== undefined)
-        parts.push(`${vsNsd.toFixed(2)} × NSD (target ≥ 0.60: ${vsNsd >= 0.6 ? 'met' : 'NOT met'})`);
+        parts.push(`${vsNsd.toFixed(2)} × NSD (target ≥ 0.80 with workers: ${vsNsd >= 0.8 ? 'met' : 'NOT met'})`);
       console.log(`${servers.find((s) => s.name === ours).label ?? ours}: ${parts.join(', ')}`);
     }
+    console.log(
+      `load average at end: ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await cleanup();
   }

@@ -2,7 +2,8 @@
  * The sockets around the responder: UDP and TCP on one port (RFC 7766 §5: TCP is not optional),
  * loopback by default.
  *
- * UDP: one datagram in, the reply sent as [client's header+question, pre-encoded tail, OPT].
+ * UDP (datagrams.ts): one datagram in, the reply sent as [client's header+question, pre-encoded
+ * tail, OPT], with the other replies to the same burst of datagrams.
  * TCP (RFC 7766 §6.2): length-prefixed messages, pipelined and answered in order; writes
  * respect backpressure; an idle or stalled connection (a partial length prefix included) is
  * closed after `tcpIdleTimeoutMs` (§6.2.3); at most `maxTcpConnections` at once (§6.2.2), the
@@ -21,6 +22,7 @@ import type { Zone } from './records.js';
 import { Outcome, Responder, type FaultRule, type ResponderOptions } from './responder/chain.js';
 import { clientLabel, logEntry, type QueryLog } from './responder/query-log.js';
 import { TcpConnections, type TcpConnection } from './tcp-connections.js';
+import { takeDatagrams } from './datagrams.js';
 
 export type { FaultRule, FaultAction } from './responder/chain.js';
 export type { QueryLog, QueryLogEntry } from './responder/query-log.js';
@@ -39,6 +41,8 @@ export interface DnsServerOptions extends ResponderOptions {
   readonly tcpBusyIdleTimeoutMs?: number;
   /** RFC 7766 §6.2.2; default 256. */
   readonly maxTcpConnections?: number;
+  /** Reads and writes UDP through dgram's public API only (datagrams.ts); for tests. */
+  readonly udpPublicApi?: boolean;
   /** Told about internal errors (a step that threw; the client got SERVFAIL). */
   readonly onError?: (error: unknown) => void;
 }
@@ -88,28 +92,39 @@ export async function startDnsServer(options: DnsServerOptions): Promise<LocalDn
   const udp = await bindUdpAndTcp(address, requestedPort);
   const { socket: udpSocket, server: tcpServer, port } = udp;
 
-  udpSocket.on('message', (msg, rinfo) => {
-    const started = log ? performance.now() : 0;
-    const outcome = responder.respond(msg, 'udp');
-    const x = responder.exchange;
-    if (outcome === Outcome.REPLY) {
-      const reply = x.opt ? [x.head, x.tail, x.opt] : x.tail.length > 0 ? [x.head, x.tail] : x.head;
-      udpSocket.send(reply, rinfo.port, rinfo.address);
-    }
-    // A transfer over UDP never gets here as TRANSFER: the responder answers it (RFC 5936 §4.2).
-    if (log)
-      log(
-        logEntry(
-          x,
-          outcome,
-          clientLabel(rinfo.address, rinfo.port),
-          outcome === Outcome.REPLY ? x.length : 0,
-          performance.now() - started,
-        ),
-      );
-  });
-  // Send failures (a full socket buffer, say) lose one reply, as UDP may; never the server.
-  udpSocket.on('error', (error) => options.onError?.(error));
+  // The reply's parts: the client's header and question, the shared tail, the OPT (RFC 6891 §7).
+  const none = Buffer.alloc(0);
+  const parts: Buffer[] = [none, none, none];
+  const datagrams = takeDatagrams(
+    udpSocket,
+    (msg, clientAddress, clientPort) => {
+      const started = log ? performance.now() : 0;
+      const outcome = responder.respond(msg, 'udp');
+      const x = responder.exchange;
+      // RFC 768: a source port of 0 is "not used", so there is nowhere to reply to.
+      if (outcome === Outcome.REPLY && clientPort !== 0) {
+        let count = 0;
+        parts[count++] = x.head;
+        if (x.tail.length > 0) parts[count++] = x.tail;
+        if (x.opt) parts[count++] = x.opt;
+        datagrams.send(parts, count, clientPort, clientAddress);
+      }
+      // A transfer over UDP never gets here as TRANSFER: the responder answers it (RFC 5936 §4.2).
+      if (log)
+        log(
+          logEntry(
+            x,
+            outcome,
+            clientLabel(clientAddress, clientPort),
+            outcome === Outcome.REPLY ? x.length : 0,
+            performance.now() - started,
+          ),
+        );
+    },
+    // A send the kernel refuses (a full socket buffer, say) loses one reply, as UDP may; never the server.
+    (error) => options.onError?.(error),
+    { publicApi: options.udpPublicApi },
+  );
 
   tcpServer.on('connection', (socket) => {
     socket.on('error', () => socket.destroy());
@@ -123,6 +138,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<LocalDn
   const close = (): Promise<void> => {
     closing ??= (async () => {
       connections.closeAll();
+      datagrams.flush();
       await Promise.all([closeQuietly(udpSocket), closeQuietly(tcpServer)]);
       markClosed();
     })();

@@ -20,7 +20,10 @@ export interface QueryLogEntry {
   /** Octets in the reply (all messages of a transfer); 0 when dropped. */
   readonly size: number;
   readonly truncated: boolean;
-  /** From the datagram (or TCP message) arriving to the reply being handed to the kernel. */
+  /**
+   * From the datagram (or TCP message) arriving to the reply being handed to the socket (over
+   * UDP, the replies to one burst of datagrams then leave together, at its end).
+   */
   readonly latencyMs: number;
 }
 

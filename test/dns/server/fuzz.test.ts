@@ -1,21 +1,44 @@
 /**
  * Robustness: well over 100,000 mutated and random packets (cut headers, label and pointer
  * loops, huge counts, bad EDNS) through the responder and through a real server's UDP and TCP
- * sockets. Nothing throws, every reply is a well-formed response to its query, the server keeps
+ * sockets, and a datagram from source port 0, which has no reply address. Nothing throws, every reply is a well-formed response to its query, the server keeps
  * answering real clients afterwards, and its heap does not grow with the packets it has seen.
  */
 import * as dnsPacket from 'dns-packet';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Outcome } from '../../../src/dns/responder/chain.js';
 import { startDnsServer } from '../../../src/dns/server.js';
-import { FIXTURE_ZONES, responder } from '../responder/dns-test.js';
+import { requireTool } from '../../helpers/tools.js';
+import { FIXTURE_ZONES, query, responder } from '../responder/dns-test.js';
 import { mutant, random, seeds } from './fuzz-gen.js';
 import { closedByPeer, connect, resolver, framed } from './clients.js';
 
 const PACKETS = 100_000;
+
+/** A raw socket can send from UDP port 0; it needs root (CI runs as root) and python3. */
+const rawSockets = ((): boolean => {
+  if (!requireTool('python3')) return false;
+  if (process.getuid?.() === 0) return true;
+  if (process.env.CI) throw new Error('the source-port-0 test sends from a raw socket, which needs root');
+  return false;
+})();
+
+/** Sends `payload` to 127.0.0.1:port in a UDP datagram whose source port is 0 (RFC 768: "not used"). */
+async function sendFromPortZero(port: number, payload: Buffer): Promise<void> {
+  const script = [
+    'import socket, struct, sys',
+    'port, payload = int(sys.argv[1]), bytes.fromhex(sys.argv[2])',
+    // Checksum 0: none computed (RFC 768).
+    "udp = struct.pack('!HHHH', 0, port, 8 + len(payload), 0) + payload",
+    "socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP).sendto(udp, ('127.0.0.1', 0))",
+  ].join('\n');
+  await promisify(execFile)('python3', ['-c', script, String(port), payload.toString('hex')]);
+}
 
 describe('fuzz', () => {
   it(`the responder answers ${PACKETS} mutants with well-formed replies, or drops them`, () => {
@@ -91,6 +114,20 @@ describe('fuzz', () => {
     // Still answering real clients.
     expect(await resolver(server.port).resolveMx('example.org')).toHaveLength(2);
     expect(await resolver(server.port).resolve4('many.example.org')).toHaveLength(40);
+  });
+
+  it.runIf(rawSockets)('a query from source port 0 gets no reply and stops nothing', async () => {
+    let seen = 0;
+    const errors: unknown[] = [];
+    await using server = await startDnsServer({
+      zones: FIXTURE_ZONES,
+      log: () => void seen++,
+      onError: (error) => errors.push(error),
+    });
+    await sendFromPortZero(server.port, query('example.org', 'SOA'));
+    while (seen < 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(await resolver(server.port).resolveMx('example.org')).toHaveLength(2);
+    expect(errors).toEqual([]);
   });
 });
 
