@@ -1,6 +1,10 @@
 /**
  * A topology's YAML (JSON is YAML) as plain data, with where each node was written.
  *
+ * Most topologies are written in a plain subset of YAML that yaml-subset.ts reads in one pass;
+ * whatever lies outside it (anchors, tags, block scalars, any problem) is read here, with the
+ * yaml package.
+ *
  * yaml's own `toJS` is not used, for three reasons:
  * - it turns the keys `007:`, `0x1F:` and `1e3:` into "7", "31" and "1000" (the YAML 1.2 core
  *   schema resolves plain scalars); a key here is always the text as written;
@@ -22,18 +26,9 @@ import {
   type YAMLError,
 } from 'yaml';
 import type { Finding, SourceLocation } from '../diagnostics.js';
-import { escapePointer, SourceMap, type Position } from './source-map.js';
-
-export interface ParsedYaml {
-  /** Undefined when the text is not one YAML document that can be read as data. */
-  readonly value: unknown;
-  readonly source: SourceMap;
-  readonly findings: readonly Finding[];
-  /** Pointers of the keys written a second time in their mapping (the first one is kept). */
-  readonly repeatedKeys: readonly string[];
-  /** The text of the plain scalar at `pointer` when YAML read it as a number, boolean or null. */
-  plainText(pointer: string): string | undefined;
-}
+import { parsedYaml, setEntry, type ParsedYaml } from './parsed-yaml.js';
+import { escapePointer, SourceMap } from './source-map.js';
+import { readYamlSubset } from './yaml-subset.js';
 
 /**
  * What alias expansion may add to a document, in nodes: generous for shared fragments (an MX list
@@ -48,27 +43,24 @@ const RULE = 'topology-syntax';
 export const SYNTAX_RULE = RULE;
 
 export function parseYaml(text: string, file: string): ParsedYaml {
+  return readYamlSubset(text, file) ?? readYamlDocument(text, file);
+}
+
+/** Any YAML, read with the yaml package. */
+export function readYamlDocument(text: string, file: string): ParsedYaml {
   const lines = new LineCounter();
   // yaml's own duplicate-key check compares every pair of keys (quadratic in 10k domains);
   // the walk below finds duplicates with one set per mapping instead.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
-  const source = new SourceMap(file);
+  const source = new SourceMap(file, lines.lineStarts);
   const coerced = new Map<string, string>();
-  const result = (value: unknown, findings: Finding[], repeatedKeys: string[] = []): ParsedYaml => ({
-    value,
-    source,
-    findings,
-    repeatedKeys,
-    plainText: (pointer) => coerced.get(pointer),
-  });
-  const position = (offset: number | undefined): Position | undefined => {
-    if (offset === undefined) return undefined;
-    const { line, col } = lines.linePos(offset);
-    return { line, column: col };
-  };
+  const result = (value: unknown, findings: Finding[], repeatedKeys: string[] = []): ParsedYaml =>
+    parsedYaml(value, source, findings, repeatedKeys, coerced);
   const locate = (node: Node | null | undefined, path: string): SourceLocation => {
-    const pos = position(node?.range?.[0]) ?? { line: 1, column: 1 };
-    return { file, ...pos, path };
+    const offset = node?.range?.[0];
+    if (offset === undefined) return { file, line: 1, column: 1, path };
+    const { line, col } = lines.linePos(offset);
+    return { file, line, column: col, path };
   };
 
   const errors = [...doc.errors, ...doc.warnings];
@@ -148,8 +140,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
   const convertNode = (node: unknown, path: string, record: boolean): { value: unknown; size: number } => {
     if (record) {
-      const pos = position((node as Node | null)?.range?.[0]);
-      if (pos) source.setValue(path, pos);
+      const offset = (node as Node | null)?.range?.[0];
+      if (offset !== undefined) source.setValue(path, offset);
     }
     if (isMap(node)) {
       const value: Record<string, unknown> = {};
@@ -170,7 +162,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           });
           continue;
         }
-        const keyPos = position((pair.key as Node | null)?.range?.[0]);
+        const keyOffset = (pair.key as Node | null)?.range?.[0];
         if (seen.has(key)) {
           if (record) {
             const first = source.keyAt(child);
@@ -179,7 +171,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
               severity: 'error',
               message: `duplicate key "${key}": a key may appear once in a mapping (the first, at line ${first.line}, is kept)`,
               fix: 'Merge the two entries or remove one.',
-              location: { file, line: keyPos?.line ?? 1, column: keyPos?.column ?? 1, path: child },
+              location: locate(pair.key as Node, child),
               related: [first],
             });
             repeatedKeys.push(child);
@@ -187,22 +179,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           continue;
         }
         seen.add(key);
-        if (record) {
-          if (keyPos) source.setKey(child, keyPos);
+        if (record && keyOffset !== undefined) {
+          source.setKey(child, keyOffset);
           // A key with an empty value (`mx:`) has no value node: point at the key.
-          if (pair.value === null && keyPos) source.setValue(child, keyPos);
+          if (pair.value === null) source.setValue(child, keyOffset);
         }
         const converted = convert(pair.value, child, record);
         size += converted.size;
-        // `__proto__` is a name like any other here, not the object's prototype.
-        if (key === '__proto__') {
-          Object.defineProperty(value, key, {
-            value: converted.value,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else value[key] = converted.value;
+        setEntry(value, key, converted.value);
       }
       return { value, size };
     }
