@@ -9,41 +9,58 @@
 import type { Finding } from '../diagnostics.js';
 import { validateUserRow } from './schema.js';
 
-export interface UserRow {
-  readonly local: string;
-  readonly host: string;
-  /** Undefined when the cell is empty or not a size (reported). */
-  readonly quota: string | undefined;
-  /** 1-based line in the CSV file. */
-  readonly line: number;
+/**
+ * The users of one CSV file, column by column: a million users are a few arrays, not a million
+ * row objects (normalize makes each user from them).
+ */
+export interface UsersTable {
+  readonly file: string;
+  readonly locals: readonly string[];
+  readonly hosts: readonly string[];
+  /** Per row, undefined when the cell is empty or not a size (reported); undefined without a quota column. */
+  readonly quotas: readonly (string | undefined)[] | undefined;
+  /** Per row, its 1-based line in the CSV file. */
+  readonly lines: readonly number[];
 }
 
 const KNOWN_COLUMNS = ['local', 'address', 'host', 'quota'];
 
-export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; findings: Finding[] } {
+export function parseUsersCsv(text: string, file: string): { table: UsersTable; findings: Finding[] } {
   const findings: Finding[] = [];
-  const rows: UserRow[] = [];
+  const locals: string[] = [];
+  const hosts: string[] = [];
+  const lines: number[] = [];
   const problem = (line: number, column: number, message: string, fix: string) =>
     findings.push({ rule: 'users-csv', severity: 'error', message, fix, location: { file, line, column, path: '' } });
+  const empty = () => ({ table: { file, locals, hosts, quotas: undefined, lines }, findings });
 
-  // One pass over the text with indexOf: a million rows are a million slices, not a regex
-  // split, a line array and a cell array each (the loader's cost per user, bench/lint.mjs).
-  let offset = 0;
+  // One pass over the text with indexOf; a row is sliced only into the cells kept (the
+  // loader's cost per user, bench/lint.mjs).
+  let start = 0;
+  let stop = 0;
+  let next = 0;
   let line = 0;
-  const nextLine = (): string | undefined => {
-    if (offset > text.length || (offset === text.length && line > 0)) return undefined;
-    const end = text.indexOf('\n', offset);
-    const stop = end < 0 ? text.length : end;
-    // As split(/\r?\n/): a CR is part of the line break only before a LF.
-    const value = text.slice(offset, end > offset && text.charCodeAt(end - 1) === 13 ? end - 1 : stop);
-    offset = end < 0 ? text.length + 1 : end + 1;
+  /** Moves start..stop to the next line (as split(/\r?\n/): a CR is part of the line break only before a LF). */
+  const nextLine = (): boolean => {
+    if (next > text.length || (next === text.length && line > 0)) return false;
+    const end = text.indexOf('\n', next);
+    start = next;
+    stop = end < 0 ? text.length : end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    next = end < 0 ? text.length + 1 : end + 1;
     line++;
-    return value;
+    return true;
+  };
+  /** Whether the line is blank or a comment; the common row (printable ASCII first) needs no slice. */
+  const skipped = (): boolean => {
+    const first = text.charCodeAt(start);
+    if (first > 32 && first < 127) return first === 35; // "#"
+    const row = text.slice(start, stop);
+    return row.trim() === '' || row.startsWith('#');
   };
   let headerText: string | undefined;
-  for (let l = nextLine(); l !== undefined; l = nextLine()) {
-    if (l.trim() !== '' && !l.startsWith('#')) {
-      headerText = l;
+  while (nextLine()) {
+    if (!skipped()) {
+      headerText = text.slice(start, stop);
       break;
     }
   }
@@ -54,7 +71,7 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
       'the users file is empty: it needs a header line such as "local,host,quota"',
       'Add a header line and one row per user.',
     );
-    return { rows, findings };
+    return empty();
   }
   const headerLine = line;
   const header = splitCsvLine(headerText).cells.map((c) => c.trim().toLowerCase());
@@ -71,34 +88,56 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
         (unknown.length ? `; unknown column ${unknown.map((u) => `"${u}"`).join(', ')}` : ''),
       'Write the header as "local,host,quota".',
     );
-    return { rows, findings };
+    return empty();
   }
 
+  const quotas: (string | undefined)[] | undefined = quotaCol >= 0 ? [] : undefined;
+  // Host ids repeat on every row: the table keeps one string per distinct id.
+  const hostIds = new Map<string, string>();
+  const quoted = text.includes('"');
+  /** The trimmed cell `n` of the current row, without quotes ("" when the row has fewer cells). */
+  const plainCell = (n: number): string => {
+    let from = start;
+    for (let k = 0; k < n; k++) {
+      const comma = text.indexOf(',', from);
+      if (comma < 0 || comma >= stop) return '';
+      from = comma + 1;
+    }
+    const comma = text.indexOf(',', from);
+    return text.slice(from, comma < 0 || comma > stop ? stop : comma).trim();
+  };
+  const cellOf = (cells: string[] | undefined, n: number) => (cells ? (cells[n]?.trim() ?? '') : plainCell(n));
+  // Whether a quota is a size does not depend on the row: each distinct text is checked once.
+  const sizes = new Set<string>();
   // Cell positions only for findings: a million good rows need none.
   const columnOf = (row: string, cell: number) => splitCsvLine(row).starts[cell] ?? row.length + 1;
   const QUOTA_FIX =
     'Write the quota as bytes or a number with KB, MB, GB, KiB, MiB or GiB, or leave the cell empty for the default.';
-  for (let row = nextLine(); row !== undefined; row = nextLine()) {
-    const i = line - 1;
-    if (row.trim() === '' || row.startsWith('#')) continue;
-    const cells = row.includes('"') ? splitCsvLine(row).cells : row.split(',');
-    const local = cells[localCol]?.trim() ?? '';
-    const host = cells[hostCol]?.trim() ?? '';
-    if (!local || !host) {
+  while (nextLine()) {
+    if (skipped()) continue;
+    const cells =
+      quoted && text.slice(start, stop).includes('"') ? splitCsvLine(text.slice(start, stop)).cells : undefined;
+    const local = cellOf(cells, localCol);
+    const hostText = cellOf(cells, hostCol);
+    if (!local || !hostText) {
+      const row = text.slice(start, stop);
       problem(
-        i + 1,
+        line,
         columnOf(row, !local ? localCol : hostCol),
         `row "${row.length > 60 ? `${row.slice(0, 60)}…` : row}" has no ${!local ? 'local part' : 'host'}`,
         'Give every row a local part and a host id.',
       );
       continue;
     }
-    let quota = quotaCol >= 0 ? cells[quotaCol]?.trim() || undefined : undefined;
+    let host = hostIds.get(hostText);
+    if (host === undefined) hostIds.set(hostText, (host = hostText));
+    let quota = quotas ? cellOf(cells, quotaCol) || undefined : undefined;
     // A row without a quota is { host }, which the definition accepts for any host text.
-    if (quota !== undefined) {
+    if (quota !== undefined && !sizes.has(quota)) {
+      const row = text.slice(start, stop);
       const at = (pointer: string) => ({
         file,
-        line: i + 1,
+        line,
         column: columnOf(row, pointer === '/quota' ? quotaCol : hostCol),
         path: '',
       });
@@ -109,11 +148,14 @@ export function parseUsersCsv(text: string, file: string): { rows: UserRow[]; fi
       if (rowFindings.length > 0) {
         findings.push(...rowFindings.map((f) => ({ ...f, rule: 'users-csv', fix: QUOTA_FIX })));
         quota = undefined;
-      }
+      } else sizes.add(quota);
     }
-    rows.push({ local, host, quota, line: i + 1 });
+    locals.push(local);
+    hosts.push(host);
+    quotas?.push(quota);
+    lines.push(line);
   }
-  return { rows, findings };
+  return { table: { file, locals, hosts, quotas, lines }, findings };
 }
 
 /** One CSV record on one line, with the 1-based column each cell starts at; "" inside quotes is a literal quote. */

@@ -9,7 +9,7 @@
 import { dirname } from 'node:path';
 import { ruleLevel, type SourceLocation } from '../diagnostics.js';
 import { AddressBook } from './address-book.js';
-import type { UserRow } from './csv.js';
+import type { UsersTable } from './csv.js';
 import {
   keyFileOf,
   keyOf,
@@ -101,7 +101,7 @@ interface RawDomain {
 /** The files a topology names beside it, read by the loader (load.ts) before normalize. */
 export interface Siblings {
   /** Users CSVs, by the domain (as written) that names them. */
-  readonly usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>;
+  readonly usersFiles: ReadonlyMap<string, UsersTable>;
   /** DKIM key files, by absolute path. */
   readonly keyFiles: ReadonlyMap<string, KeyFileRead>;
 }
@@ -248,7 +248,7 @@ function webHostsOf(raw: RawTopology, source: SourceMap): Map<string, WebHost> {
 
 function domainsOf(
   context: Context,
-  usersFiles: ReadonlyMap<string, { file: string; rows: readonly UserRow[] }>,
+  usersFiles: ReadonlyMap<string, UsersTable>,
 ): { domains: Map<string, Domain>; repeatedDomains: Domain[] } {
   const domains = new Map<string, Domain>();
   const repeatedDomains: Domain[] = [];
@@ -261,12 +261,7 @@ function domainsOf(
   return { domains, repeatedDomains };
 }
 
-function domainOf(
-  context: Context,
-  display: string,
-  d: RawDomain,
-  csv: { file: string; rows: readonly UserRow[] } | undefined,
-): Domain {
+function domainOf(context: Context, display: string, d: RawDomain, csv: UsersTable | undefined): Domain {
   const { at, source, hosts } = context;
   const name = canonicalName(display);
   const base = ['domains', display] as const;
@@ -292,7 +287,9 @@ function domainOf(
     const local = parts ? parts.local : canonicalLocal(localRaw);
     const user: User = {
       local,
-      address: `${local}@${name}`,
+      // Joined, not concatenated: one flat string, where `${local}@${name}` keeps a rope over a
+      // copy of "local@" (56 bytes instead of 40, for each of a million users).
+      address: [local, name].join('@'),
       domain: name,
       homeId,
       home: hosts.resolve(homeId),
@@ -312,8 +309,11 @@ function domainOf(
     if (typeof u === 'string') addUser(local, u, undefined, location);
     else addUser(local, u.host, u.quota, location);
   }
-  for (const row of csv?.rows ?? []) {
-    addUser(row.local, row.host, row.quota, { file: csv!.file, line: row.line, column: 1, path: '' });
+  if (csv) {
+    const { file, locals, hosts: homes, quotas, lines } = csv;
+    for (let row = 0; row < locals.length; row++) {
+      addUser(locals[row]!, homes[row]!, quotas?.[row], { file, line: lines[row]!, column: 1, path: '' });
+    }
   }
 
   const aliases = new Map<string, Alias>();

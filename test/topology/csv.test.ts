@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parseUsersCsv } from '../../src/topology/csv.js';
 import { escapePointer, pointer, segmentsOf } from '../../src/topology/source-map.js';
 
-const rowsOf = (text: string) => parseUsersCsv(text, 'users.csv').rows.map((r) => [r.local, r.host, r.line]);
+const rowsOf = (text: string) => {
+  const { locals, hosts, lines } = parseUsersCsv(text, 'users.csv').table;
+  return locals.map((local, i) => [local, hosts[i], lines[i]]);
+};
 
 describe('parseUsersCsv', () => {
   it('reads LF and CRLF records alike, with 1-based lines, past comments and blank lines', () => {
@@ -25,8 +28,8 @@ describe('parseUsersCsv', () => {
   });
 
   it('points a row without a host at its line and cell', () => {
-    const { rows, findings } = parseUsersCsv('local,host\nalice,store1\r\nbob,\n', 'users.csv');
-    expect(rows).toHaveLength(1);
+    const { table, findings } = parseUsersCsv('local,host\nalice,store1\r\nbob,\n', 'users.csv');
+    expect(table.locals).toHaveLength(1);
     expect(findings).toMatchObject([{ message: 'row "bob," has no host', location: { line: 3, column: 5 } }]);
   });
 
