@@ -18,7 +18,8 @@
  *
  * A host is taken down by stopping its relay (its port then refuses connections, as a dead host
  * would), or cut off: its relay stops and its port is held by a listener that never answers, so
- * connections time out as through a dead link. It comes back on the same port, resuming its
+ * connections time out as through a dead link; the contract's `dial` makes no connection to it at
+ * all, as a SYN through a dead link gets no answer. It comes back on the same port, resuming its
  * queue from the state directory.
  *
  * TLS. A throwaway CA per state directory issues each mail host and each web host a certificate
@@ -38,7 +39,7 @@
  * the SMTP port (kept in ports.json by the caller) and are held or freed with it when the host
  * is cut or down.
  */
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveZones } from '../dns/derive.js';
@@ -60,7 +61,9 @@ import type { Host, Plan } from '../topology/types.js';
 import type {
   Activity,
   ActivityListener,
+  DialOptions,
   DnsQueryListener,
+  Endpoint,
   EngineFactory,
   HostEndpoint,
   HostStatus,
@@ -210,10 +213,49 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (event.type === 'accepted' || event.type === 'delivered') lastMail = performance.now();
     if (event.type !== 'listening' && event.type !== 'resumed' && event.type !== 'error') emit(event);
   };
+  /** Dials to a cut host, waiting as a SYN behind a dead link waits: each wakes when the link is back (or the host stops). */
+  const stalled = new Map<string, Set<() => void>>();
+  const wakeStalled = (hostId: string) => {
+    const waiting = stalled.get(hostId);
+    stalled.delete(hostId);
+    for (const wake of waiting ?? []) wake();
+  };
   const setStatus = (hostId: string, status: HostStatus) => {
-    if (statuses.get(hostId) === status) return;
+    const before = statuses.get(hostId);
+    if (before === status) return;
     statuses.set(hostId, status);
+    if (before === 'cut') wakeStalled(hostId);
     emit({ type: 'host', host: hostId, status });
+  };
+  /**
+   * The contract's dial, as a caller outside the plan meets a host: a cut host's link is down, so
+   * the connection is never made (its SYN is never answered) and fails once `timeoutMs` has
+   * passed, unless the host comes back first (a retransmitted SYN then gets its answer). The
+   * silent listener on a cut host's port is for the relays and for tools that dial it directly:
+   * there a cut shows only once a greeting does not come, which a loaded relay may also be slow
+   * to send; a connection, by contrast, is made by the kernel whatever the relay's load.
+   */
+  const dial = (endpoint: Endpoint, { timeoutMs = DIAL_LIMIT_MS }: DialOptions = {}): Promise<Socket> => {
+    const cut = [...hosts.values()].find(
+      (h) =>
+        statuses.get(h.hostId) === 'cut' &&
+        Object.values(h.services).some((s) => s.host === endpoint.host && s.port === endpoint.port),
+    );
+    if (!cut) return connectWithin(endpoint, timeoutMs);
+    const started = performance.now();
+    return new Promise<Socket>((resolve, reject) => {
+      const waiting = stalled.get(cut.hostId) ?? new Set<() => void>();
+      stalled.set(cut.hostId, waiting);
+      const wake = () => {
+        clearTimeout(timer);
+        connectWithin(endpoint, Math.max(0, timeoutMs - (performance.now() - started))).then(resolve, reject);
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(wake);
+        reject(timedOut(endpoint));
+      }, timeoutMs);
+      waiting.add(wake);
+    });
   };
 
   const launch = (host: Host, ports: Partial<Record<ServiceName, number>>) => {
@@ -363,6 +405,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       // acknowledged is on disk; what was not, its sender still holds.
       endpoints.close();
       await Promise.allSettled([...hosts.keys()].map(stop));
+      for (const hostId of [...stalled.keys()]) wakeStalled(hostId); // refused now: nothing listens
       await Promise.allSettled(policyServers.map((s) => s.close()));
       await dns.close();
       await outside.close();
@@ -419,6 +462,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     connector: {
       endpointFor: (address, port) => endpointBook.endpointFor(address, port),
       sourceOf: (remote) => outside.sourceOf(remote),
+      dial,
     },
     outside: outside.exchanges,
     // The contract's mailAccess, from the same services and passwords the mail clients use.
@@ -528,6 +572,49 @@ function serviceChoice(
   // IMAP and POP3 where Dovecot runs: the stable ports of --ports and ports.json too.
   if (mailAccess) Object.assign(ports, { imap: asked?.imap ?? 0, pop3: asked?.pop3 ?? 0 });
   return ports;
+}
+
+/** Longer than any caller waits: a dial without a timeout of its own gives up here. */
+const DIAL_LIMIT_MS = 30_000;
+
+function timedOut(endpoint: Endpoint): Error {
+  return Object.assign(new Error(`connect ETIMEDOUT ${endpoint.host}:${endpoint.port}`), { code: 'ETIMEDOUT' });
+}
+
+/**
+ * net.connect, given up after `timeoutMs` without a connection. The timer's verdict waits one
+ * turn of the event loop: on a busy thread the timer may run before a connection the kernel has
+ * already made is read, and that connection is not a timeout.
+ */
+function connectWithin(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(endpoint.port, endpoint.host);
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          socket.destroy();
+          reject(timedOut(endpoint));
+        }),
+      timeoutMs,
+    );
+    const failed = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    };
+    socket.once('error', failed);
+    socket.once('connect', () => {
+      socket.off('error', failed); // the caller's from now on
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(socket);
+    });
+  });
 }
 
 /**

@@ -35,6 +35,7 @@ export class MailboxIndex {
   private readonly copies = new Map<string, Copy[]>();
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
+  private readonly waiting = new Set<() => void>();
   /** Per mailbox ("host address"): how many messages were read, and the probes among them. */
   private readonly held = new Map<string, { messages: number; probes: string[] }>();
 
@@ -68,6 +69,26 @@ export class MailboxIndex {
    */
   touch(hostId: string, address: string): void {
     this.touched.add(`${hostId} ${address}`);
+    this.touches++;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const wake of waiting) wake();
+  }
+
+  /** How many hints have come so far: a caller compares two counts to tell whether one came between. */
+  touches = 0;
+
+  /** Resolves at the next hint, or after `ms` without one. */
+  nextTouch(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiting.add(wake);
+    });
   }
 
   wasTouched(hostId: string, address: string): boolean {

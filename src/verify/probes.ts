@@ -87,9 +87,13 @@ export function hasArrived(index: MailboxIndex, arrival: ExpectedArrival): boole
 }
 
 /**
- * Polls the mailboxes the messages should reach until each holds its message, or patience runs
+ * Reads the mailboxes the messages should reach until each holds its message, or patience runs
  * out; true when all arrived. Only those mailboxes are read: call `mailboxes.scan()` once before
  * judging, so that copies that went astray are seen too (a full scan reads every mailbox).
+ *
+ * It reads again as soon as the activity stream reports a delivery (MailboxIndex.touch), at most
+ * every ROUND_MS, and otherwise after a pause that grows to 200 ms: a stream that reports late (an
+ * engine reading a log) or not at all delays nothing but the next timed read.
  */
 export async function waitForMail(
   mailboxes: MailboxIndex,
@@ -97,12 +101,17 @@ export async function waitForMail(
   patience: number,
   poke?: () => void,
 ): Promise<boolean> {
-  const deadline = Date.now() + patience;
+  const started = Date.now();
+  const deadline = started + patience;
   let pending = [...expected];
+  let lastFull = started;
+  let lastPoke = started;
+  let pokes = 0;
   for (let round = 0; pending.length > 0 && Date.now() <= deadline; round++) {
-    // Read the mailboxes the relays reported deliveries to; every tenth round, all pending ones
-    // (a hint that never came must not make verify miss mail that did).
-    const everything = round % 10 === 9;
+    // Read the mailboxes the relays reported deliveries to; now and then, all pending ones (a
+    // hint that never came must not make verify miss mail that did).
+    const everything = Date.now() - lastFull >= FULL_READ_MS;
+    if (everything) lastFull = Date.now();
     const boxes = new Map(
       pending.flatMap((p) =>
         p.mailboxes
@@ -110,14 +119,34 @@ export async function waitForMail(
           .map((m) => [`${m.hostId} ${m.address}`, m] as const),
       ),
     );
+    const touches = mailboxes.touches;
     await mailboxes.scanMailboxes(boxes.values());
     pending = pending.filter((p) => !hasArrived(mailboxes, p));
     if (pending.length === 0) break;
-    if (poke && round % 5 === 4) poke(); // nudge the queues past their backoff now and then
-    await new Promise((r) => setTimeout(r, 20 + Math.min(round * 10, 200)));
+    // Nudge the queues past their backoff now and then, less often as the wait goes on.
+    if (poke && Date.now() - lastPoke >= (pokes === 0 ? FIRST_POKE_MS : POKE_MS * Math.min(pokes, 5))) {
+      lastPoke = Date.now();
+      pokes++;
+      poke();
+    }
+    await new Promise((r) => setTimeout(r, ROUND_MS));
+    if (mailboxes.touches === touches) await mailboxes.nextTouch(Math.min(round * 10, 190));
   }
   return pending.length === 0;
 }
+
+/** The least time between two reads, ms: a read looks at every pending message. */
+const ROUND_MS = 10;
+/** How often every pending mailbox is read, hint or not, ms. */
+const FULL_READ_MS = 600;
+/**
+ * How soon the queues are first nudged while mail is awaited, ms: soon, for a host that came
+ * back finds its senders' last attempt (at it while it was away) ending after the caller's
+ * retryNow, and that attempt's backoff would hold the mail.
+ */
+const FIRST_POKE_MS = 50;
+/** Then every 200, 400, ... up to 1000 ms. */
+const POKE_MS = 200;
 
 /** Users first, then aliases that no user shadows, each in a stable order. */
 export function addressesOf(domain: Domain): string[] {

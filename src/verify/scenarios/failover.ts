@@ -107,8 +107,8 @@ type PlannedOutage =
     };
 
 /**
- * Outages that can share one down-and-up cycle: each restart of a host costs a reconnect (and
- * smtp-server's 100 ms greeting delay), so verify takes independent outages together. Two are
+ * Outages that can share one down-and-up cycle: each restart of a host costs a reconnect (and,
+ * when the host is cut, the senders' timeouts), so verify takes independent outages together. Two are
  * independent when, with the union of their hosts down, every domain of a one-MX outage still
  * has an MX up, and the store of an every-MX outage is up.
  */
