@@ -42,8 +42,9 @@
  */
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, stat, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { connectWithin, DIAL_LIMIT_MS } from '../connect.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
 import type {
   Activity,
@@ -435,7 +436,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         dial(endpoint: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
           const target = endpoint.host === LOOPBACK ? behind.get(endpoint.port) : undefined;
           // Once closed, or for an endpoint with no planned address behind it, the endpoint is all there is.
-          if (closed || target === undefined) return plainConnect(endpoint, dialOptions.timeoutMs);
+          if (closed || target === undefined) return connectWithin(endpoint, dialOptions.timeoutMs ?? DIAL_LIMIT_MS);
           return outside.connect(target.address, target.port, dialOptions.timeoutMs);
         },
       },
@@ -544,23 +545,4 @@ function endpointOf(host: Host | WebHost, first: Endpoint, services: HostEndpoin
     port: first.port,
     services,
   };
-}
-
-/** A plain connection to a loopback endpoint, bounded like dial. */
-function plainConnect(endpoint: Endpoint, timeoutMs = 30_000): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(endpoint.port, endpoint.host);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error(`connect ETIMEDOUT ${endpoint.host}:${endpoint.port}`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }

@@ -15,7 +15,8 @@
  *   must chain to the CA and name the MX host; otherwise no session, and no fallback.
  */
 import { isAscii } from 'node:buffer';
-import net from 'node:net';
+import type net from 'node:net';
+import { connectWithin } from '../connect.js';
 import { ClientSession, SessionError, type TransactionReplies, type WireReply } from './client-session.js';
 import type { Endpoint } from './connector.js';
 import { parseReply, REPLIES, type SmtpReply } from './replies.js';
@@ -255,26 +256,18 @@ function wireReply(reply: WireReply): SmtpReply {
   );
 }
 
-function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port, ...(localAddress && { localAddress }) });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new SessionError('Connection timeout', 'ETIMEDOUT'));
-    }, timeoutMs);
-    const onError = (error: Error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeListener('error', onError);
-      socket.on('error', () => {}); // the session adds its own; none may be missing meanwhile
-      resolve(socket);
-    });
-  });
+/** The shared connect, its timeout named as a session names one (the reply then says 4.4.2). */
+async function openSocket(endpoint: Endpoint, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
+  let socket: net.Socket;
+  try {
+    socket = await connectWithin(endpoint, timeoutMs, localAddress);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT')
+      throw new SessionError('Connection timeout', 'ETIMEDOUT');
+    throw error;
+  }
+  socket.on('error', () => {}); // the session adds its own; none may be missing meanwhile
+  return socket;
 }
 
 /** A pooled session serves only deliveries with the same endpoint and the same TLS requirement. */

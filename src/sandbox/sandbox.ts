@@ -39,9 +39,10 @@
  * the SMTP port (kept in ports.json by the caller) and are held or freed with it when the host
  * is cut or down.
  */
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connectTimedOut, connectWithin, DIAL_LIMIT_MS } from '../connect.js';
 import { deriveZones } from '../dns/derive.js';
 import { startDnsServer, type LocalDnsServer } from '../dns/server.js';
 import { ResourceError, UnknownNameError } from '../errors.js';
@@ -235,24 +236,29 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
    * there a cut shows only once a greeting does not come, which a loaded relay may also be slow
    * to send; a connection, by contrast, is made by the kernel whatever the relay's load.
    */
+  /** The cut host listening at `endpoint`, if any: every send asks, and few hosts are ever cut. */
+  const cutHostAt = (endpoint: Endpoint): string | undefined => {
+    for (const [hostId, status] of statuses) {
+      if (status !== 'cut') continue;
+      const services = Object.values(hosts.get(hostId)?.services ?? {});
+      if (services.some((s) => s.host === endpoint.host && s.port === endpoint.port)) return hostId;
+    }
+    return undefined;
+  };
   const dial = (endpoint: Endpoint, { timeoutMs = DIAL_LIMIT_MS }: DialOptions = {}): Promise<Socket> => {
-    const cut = [...hosts.values()].find(
-      (h) =>
-        statuses.get(h.hostId) === 'cut' &&
-        Object.values(h.services).some((s) => s.host === endpoint.host && s.port === endpoint.port),
-    );
-    if (!cut) return connectWithin(endpoint, timeoutMs);
+    const cut = cutHostAt(endpoint);
+    if (cut === undefined) return connectWithin(endpoint, timeoutMs);
     const started = performance.now();
     return new Promise<Socket>((resolve, reject) => {
-      const waiting = stalled.get(cut.hostId) ?? new Set<() => void>();
-      stalled.set(cut.hostId, waiting);
+      const waiting = stalled.get(cut) ?? new Set<() => void>();
+      stalled.set(cut, waiting);
       const wake = () => {
         clearTimeout(timer);
         connectWithin(endpoint, Math.max(0, timeoutMs - (performance.now() - started))).then(resolve, reject);
       };
       const timer = setTimeout(() => {
         waiting.delete(wake);
-        reject(timedOut(endpoint));
+        reject(connectTimedOut(endpoint));
       }, timeoutMs);
       waiting.add(wake);
     });
@@ -572,49 +578,6 @@ function serviceChoice(
   // IMAP and POP3 where Dovecot runs: the stable ports of --ports and ports.json too.
   if (mailAccess) Object.assign(ports, { imap: asked?.imap ?? 0, pop3: asked?.pop3 ?? 0 });
   return ports;
-}
-
-/** Longer than any caller waits: a dial without a timeout of its own gives up here. */
-const DIAL_LIMIT_MS = 30_000;
-
-function timedOut(endpoint: Endpoint): Error {
-  return Object.assign(new Error(`connect ETIMEDOUT ${endpoint.host}:${endpoint.port}`), { code: 'ETIMEDOUT' });
-}
-
-/**
- * net.connect, given up after `timeoutMs` without a connection. The timer's verdict waits one
- * turn of the event loop: on a busy thread the timer may run before a connection the kernel has
- * already made is read, and that connection is not a timeout.
- */
-function connectWithin(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(endpoint.port, endpoint.host);
-    let settled = false;
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          socket.destroy();
-          reject(timedOut(endpoint));
-        }),
-      timeoutMs,
-    );
-    const failed = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(error);
-    };
-    socket.once('error', failed);
-    socket.once('connect', () => {
-      socket.off('error', failed); // the caller's from now on
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(socket);
-    });
-  });
 }
 
 /**
