@@ -314,9 +314,10 @@ requireTlsForAuth();
 /**
  * Greets at once, as Postfix's smtpd does. smtp-server holds each greeting for 100 ms to catch
  * clients that talk first (a pregreet test, which Postfix leaves to postscreen, off unless
- * configured); every new session paid it, every reconnection after a host came back too. A
- * client that talks before the greeting is still told 421 (smtp-server's check stays). This is
- * smtp-server's init (3.21) without the pause.
+ * configured); every new session paid it, every reconnection after a host came back too.
+ * smtp-server still answers 421 to a command read before it is ready, but without the pause
+ * that window is only the admission and onConnect checks, as in smtpd. This is smtp-server's
+ * init (3.21) without the pause; test/mail pins the greeting's timing.
  */
 function greetAtOnce(): void {
   type Connection = SMTPConnection & {

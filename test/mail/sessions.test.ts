@@ -4,7 +4,7 @@
  * a message (421 4.4.2), as Postfix's smtpd_timeout with per-request deadlines does, while a
  * client that keeps to the minimum data rate is never cut. A flood never crashes a relay.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planOf, topology } from '../helpers/topology.js';
 import { message, startMailNet, type MailNet } from './support/mail-net.js';
 import { RawSmtp } from './support/raw-smtp.js';
@@ -120,6 +120,30 @@ describe('admission', () => {
       ).toEqual([]);
     } finally {
       for (const h of held) h.smtp.close();
+    }
+  });
+});
+
+describe('greeting', () => {
+  let net: MailNet;
+  beforeAll(async () => {
+    net = await startMailNet(plan, ['store1']);
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await net?.close();
+  });
+
+  it('greets at once, as smtpd does: no timer stands between the connection and the 220', async () => {
+    // smtp-server holds each greeting for 100 ms on a timer (server.ts greetAtOnce replaces that);
+    // with timers frozen, a greeting that waited for one would never come.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const { smtp, greeting } = await RawSmtp.connect(net.port('store1'));
+      smtp.close();
+      expect(greeting).toMatch(/^220 mail1\.infra\.example /);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
