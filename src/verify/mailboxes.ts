@@ -35,7 +35,9 @@ export class MailboxIndex {
   private readonly copies = new Map<string, Copy[]>();
   /** Mailboxes a relay reported a delivery to since they were last read ("host address"). */
   private readonly touched = new Set<string>();
+  /** Waiters for the next hint (nextTouch). */
   private readonly waiting = new Set<() => void>();
+  private touchCount = 0;
   /** Per mailbox ("host address"): how many messages were read, and the probes among them. */
   private readonly held = new Map<string, { messages: number; probes: string[] }>();
 
@@ -69,14 +71,17 @@ export class MailboxIndex {
    */
   touch(hostId: string, address: string): void {
     this.touched.add(`${hostId} ${address}`);
-    this.touches++;
+    this.touchCount++;
+    if (this.waiting.size === 0) return;
     const waiting = [...this.waiting];
     this.waiting.clear();
     for (const wake of waiting) wake();
   }
 
   /** How many hints have come so far: a caller compares two counts to tell whether one came between. */
-  touches = 0;
+  get touches(): number {
+    return this.touchCount;
+  }
 
   /** Resolves at the next hint, or after `ms` without one. */
   nextTouch(ms: number): Promise<void> {
