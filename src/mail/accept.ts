@@ -82,7 +82,7 @@ export async function acceptData(
     recipients,
     size: message.size,
     bareLineEndings: message.bareLineEndings,
-    messageId: messageIdOf(message.data),
+    messageId: trace.messageId,
     client: envelope.client,
   } as const;
 
@@ -154,7 +154,11 @@ export async function acceptSubmission(
   return envelope.id;
 }
 
-/** A new queue id, the envelope, and the message with our Received header on top. */
+/**
+ * A new queue id, the envelope, and the message with our Received header on top. Runs for every
+ * message: both objects are literals of one shape each (no spreads of optional parts, which
+ * V8 builds slowly and which leave objects that JSON.stringify, in the spool, walks slowly).
+ */
 function stamp(
   relay: RelayContext,
   message: Buffer,
@@ -165,21 +169,18 @@ function stamp(
   const { recipients, client } = arrival;
   const fields: ReceivedFields = {
     // Local submission has no SMTP client: the Received header has no FROM clause.
-    ...(client && { helo: client.helo, clientAddress: client.address }),
-    ...withProtocol(arrival),
+    helo: client?.helo,
+    clientAddress: client?.address,
+    protocol: withProtocol(arrival),
     by: relay.policy.host.fqdn,
     id,
     date: now,
-    ...(recipients.length === 1 && { recipient: recipients[0] }),
+    recipient: recipients.length === 1 ? recipients[0] : undefined,
   };
-  const envelope: StoredEnvelope = {
-    id,
-    from: arrival.from === '' ? '' : canonicalAddress(arrival.from),
-    recipients,
-    origin: arrival.origin,
-    arrival: now,
-    ...(client && { client }),
-  };
+  const from = arrival.from === '' ? '' : canonicalAddress(arrival.from);
+  const envelope: StoredEnvelope = client
+    ? { id, from, recipients, origin: arrival.origin, arrival: now, client }
+    : { id, from, recipients, origin: arrival.origin, arrival: now };
   // UTF-8: the recipient named in it may be an internationalized address (RFC 6532 §3.2)
   return { envelope, body: Buffer.concat([Buffer.from(receivedHeader(fields), 'utf8'), message]) };
 }
@@ -225,8 +226,8 @@ interface Protocol {
  * RFC 6531 §3.7.3 UTF8SMTP (UTF8SMTPS with TLS, UTF8SMTPSA with AUTH) for an SMTPUTF8
  * transaction; ESMTP, the default, is left unsaid.
  */
-function withProtocol(arrival: Protocol): Pick<ReceivedFields, 'protocol'> {
+function withProtocol(arrival: Protocol): ReceivedFields['protocol'] {
   const tls = arrival.secure ? (arrival.authenticated ? 'SA' : 'S') : '';
-  if (arrival.smtpUtf8) return { protocol: `UTF8SMTP${tls}` as ReceivedFields['protocol'] };
-  return tls ? { protocol: `ESMTP${tls}` as ReceivedFields['protocol'] } : {};
+  if (arrival.smtpUtf8) return `UTF8SMTP${tls}` as ReceivedFields['protocol'];
+  return tls ? (`ESMTP${tls}` as ReceivedFields['protocol']) : undefined;
 }

@@ -341,6 +341,65 @@ function greetAtOnce(): void {
 }
 greetAtOnce();
 
+/**
+ * Batches the replies to a pipelined group (RFC 2920 §3.1: the server may), as Postfix's smtpd,
+ * which flushes its output only when the client's input buffer is empty. smtp-server writes each
+ * reply on its own, and with Nagle off each write is a TCP segment, a wakeup and a read for the
+ * client: a pipelined MAIL, RCPT, DATA got three. Here the socket is corked while the parser
+ * works on a chunk of input and uncorked once it has consumed it (its write callback: it waits
+ * for the client then), so the replies to one chunk leave in one writev.
+ *
+ * Nothing is held while the server waits for the client: the parser calls back exactly when it
+ * wants more input, after the 354 (the message follows it), after the final 250 (the parser's
+ * continue() takes the rest of the chunk) and after a 334 (AUTH). Whatever is written outside a
+ * chunk (the greeting, a deadline's or shutdown's 421) is not corked; end() uncorks. STARTTLS's
+ * 220 is flushed before the TLS socket takes over the raw one, and replies past the socket's
+ * high-water mark as soon as smtp-server waits for them to drain. Each reply is still one write,
+ * so the deadlines (deadline.ts) see every one. Corks nest: a chunk queued behind the current one
+ * is consumed, inside its callback, before the replies go.
+ */
+function batchReplies(): void {
+  /** smtp-server's SMTPStream, a Writable: the socket is piped into it. */
+  interface Parser {
+    _write: (this: Parser, chunk: Buffer, encoding: BufferEncoding, next: (error?: Error | null) => void) => void;
+  }
+  type Connection = SMTPConnection & { _socket: Socket };
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown> & { __mxplanBatch?: true };
+  if (proto.__mxplanBatch) return;
+  proto.__mxplanBatch = true;
+  const createParser = proto._createParser as (this: Connection) => Parser;
+  proto._createParser = function (this: Connection) {
+    const parser = createParser.call(this);
+    const write = parser._write;
+    parser._write = (chunk, encoding, next) => {
+      const socket = this._socket;
+      socket.cork();
+      write.call(parser, chunk, encoding, (error) => {
+        next(error);
+        socket.uncork();
+      });
+    };
+    return parser;
+  };
+  const flush = (socket: Socket) => {
+    while (socket.writableCorked > 0) socket.uncork();
+  };
+  const upgrade = proto.upgrade as (this: Connection, ...rest: unknown[]) => void;
+  proto.upgrade = function (this: Connection, ...rest: unknown[]) {
+    // The 220 (RFC 3207 §4) goes before the handshake, and in clear.
+    flush(this._socket);
+    upgrade.apply(this, rest);
+  };
+  // Past the socket's high-water mark smtp-server reads no further command until the replies
+  // have drained (a client that never reads must not grow them without bound): they must go.
+  const whenWritable = proto._whenWritable as (this: Connection, next: () => void) => void;
+  proto._whenWritable = function (this: Connection, next: () => void) {
+    if (this._socket.writableNeedDrain) flush(this._socket);
+    whenWritable.call(this, next);
+  };
+}
+batchReplies();
+
 /** The client's address as anvil counts it: an IPv4-mapped IPv6 address is its IPv4 address. */
 function clientAddress(socket: Socket): string {
   const address = socket.remoteAddress ?? '';

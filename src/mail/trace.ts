@@ -38,11 +38,14 @@ export function receivedHeader(f: ReceivedFields): string {
   return `Received: ${from}by ${f.by} (mxplan)${via} id ${f.id}${forClause};\r\n\t${rfc5322Date(f.date)}\r\n`;
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** RFC 5322 §3.3 date-time in UTC: "Thu, 28 Nov 2024 04:20:00 +0000". */
 export function rfc5322Date(ms: number): string {
   const d = new Date(ms);
-  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const day = DAYS[d.getUTCDay()];
+  const month = MONTHS[d.getUTCMonth()];
   const two = (n: number) => String(n).padStart(2, '0');
   return `${day}, ${two(d.getUTCDate())} ${month} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
@@ -60,6 +63,8 @@ export interface TraceSummary {
   readonly deliveryKey: string | undefined;
   /** Byte length of the header section including the blank line (or the whole message without one). */
   readonly headerLength: number;
+  /** The Message-ID, as messageIdOf reads it: the header section is split once for both. */
+  readonly messageId: string | undefined;
 }
 
 /** Longer than any Received field a planned host writes (receivedHeader above). */
@@ -89,12 +94,16 @@ export function readTrace(message: Buffer, plannedHosts: ReadonlySet<string>): T
     if (!id) break;
     deliveryKey = `${host} ${id[1]}`;
   }
-  return { hops: received.length, deliveryKey, headerLength };
+  return { hops: received.length, deliveryKey, headerLength, messageId: messageIdIn(fields) };
 }
 
 /** The message's Message-ID (RFC 5322 §3.6.4), angle brackets included, when it has one. */
 export function messageIdOf(message: Buffer): string | undefined {
-  const field = headerFields(message).fields.find((f) => /^message-id\s*:/i.test(f));
+  return messageIdIn(headerFields(message).fields);
+}
+
+function messageIdIn(fields: readonly string[]): string | undefined {
+  const field = fields.find((f) => /^message-id\s*:/i.test(f));
   return field && /<[^<>\s]{1,998}>/.exec(field)?.[0];
 }
 
