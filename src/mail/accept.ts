@@ -156,8 +156,8 @@ export async function acceptSubmission(
 
 /**
  * A new queue id, the envelope, and the message with our Received header on top. Runs for every
- * message: both objects are literals of one shape each (no spreads of optional parts, which
- * V8 builds slowly and which leave objects that JSON.stringify, in the spool, walks slowly).
+ * message, so both are plain literals, without spreads of optional parts (V8 builds those on a
+ * slow path, and JSON.stringify, in the spool, walks what they leave slowly).
  */
 function stamp(
   relay: RelayContext,

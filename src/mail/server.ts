@@ -359,17 +359,20 @@ greetAtOnce();
  * is consumed, inside its callback, before the replies go.
  */
 function batchReplies(): void {
-  /** smtp-server's SMTPStream, a Writable: the socket is piped into it. */
-  interface Parser {
-    _write: (this: Parser, chunk: Buffer, encoding: BufferEncoding, next: (error?: Error | null) => void) => void;
-  }
-  type Connection = SMTPConnection & { _socket: Socket };
-  const proto = SMTPConnection.prototype as unknown as Record<string, unknown> & { __mxplanBatch?: true };
+  // smtp-server 3.21 ships its own declarations: these members are typed, so a release that
+  // renames them fails the build rather than leaving the batching silently off.
+  const proto = SMTPConnection.prototype as SMTPConnection & { __mxplanBatch?: true };
   if (proto.__mxplanBatch) return;
   proto.__mxplanBatch = true;
-  const createParser = proto._createParser as (this: Connection) => Parser;
-  proto._createParser = function (this: Connection) {
+  const flush = (socket: Socket) => {
+    while (socket.writableCorked > 0) socket.uncork();
+  };
+  // The originals, each called below with its own connection (or parser) as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const { _createParser: createParser, upgrade, _whenWritable: whenWritable } = proto;
+  proto._createParser = function () {
     const parser = createParser.call(this);
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const write = parser._write;
     parser._write = (chunk, encoding, next) => {
       const socket = this._socket;
@@ -381,19 +384,14 @@ function batchReplies(): void {
     };
     return parser;
   };
-  const flush = (socket: Socket) => {
-    while (socket.writableCorked > 0) socket.uncork();
-  };
-  const upgrade = proto.upgrade as (this: Connection, ...rest: unknown[]) => void;
-  proto.upgrade = function (this: Connection, ...rest: unknown[]) {
+  proto.upgrade = function (callback, secureCallback) {
     // The 220 (RFC 3207 §4) goes before the handshake, and in clear.
     flush(this._socket);
-    upgrade.apply(this, rest);
+    upgrade.call(this, callback, secureCallback);
   };
   // Past the socket's high-water mark smtp-server reads no further command until the replies
   // have drained (a client that never reads must not grow them without bound): they must go.
-  const whenWritable = proto._whenWritable as (this: Connection, next: () => void) => void;
-  proto._whenWritable = function (this: Connection, next: () => void) {
+  proto._whenWritable = function (next) {
     if (this._socket.writableNeedDrain) flush(this._socket);
     whenWritable.call(this, next);
   };
