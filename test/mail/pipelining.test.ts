@@ -128,6 +128,30 @@ describe('reply batching', () => {
     },
   );
 
+  it.runIf(requireTool('swaks'))(
+    'delivers once to a real pipelining client (swaks --pipeline), a refused recipient inside the group',
+    async () => {
+      const { stdout } = await run(
+        'swaks',
+        [
+          ...['--server', '127.0.0.1', '--port', String(mail.port('store1')), '--ehlo', 'client.example.com'],
+          ...['--from', 'carol@globex.example', '--to', 'alice@acme.example,nobody@acme.example'],
+          ...['--header', 'Subject: pipelined via swaks', '--body', 'hello alice', '--pipeline'],
+          ...['--timeout', '10'],
+        ],
+        { encoding: 'utf8' },
+      );
+      // swaks sent MAIL, both RCPTs and DATA before reading a reply; each has its own answer
+      expect(stdout).toMatch(/<-\s+250 .*\r?\n<-\s+250 .*\r?\n<\*\*\s+550 5\.1\.1/);
+      expect(stdout).toMatch(/<-\s+250 2\.0\.0 Ok: delivered as \w+/);
+      const copies = (await mail.mailbox('store1', 'alice@acme.example')).filter(
+        (m) => m.subject === 'pipelined via swaks',
+      );
+      expect(copies).toHaveLength(1);
+      expect(copies[0]!.text).toContain('hello alice');
+    },
+  );
+
   it('answers a client that waits for each reply at once, and a group cut short or split across writes', async () => {
     const client = await Client.connect(mail.port('store1'));
     try {
