@@ -20,6 +20,19 @@ export interface DnsClusterOptions extends Omit<DnsServerOptions, 'zones'> {
   readonly loadZones: () => Promise<readonly Zone[]>;
 }
 
+/**
+ * A worker ended before it listened. `signal` names the signal that ended it: Ctrl-C reaches the
+ * whole process group, and can end a worker that has not yet set its handlers.
+ */
+export class WorkerExitError extends ResourceError {
+  constructor(
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+  ) {
+    super(`a DNS worker ${signal ? `was ended by ${signal}` : `exited (code ${code})`} before listening`);
+  }
+}
+
 /** How long a worker may take to stop before it is killed. */
 const STOP_GRACE_MS = 5000;
 
@@ -61,7 +74,7 @@ export async function startDnsCluster(options: DnsClusterOptions): Promise<DnsSe
         }
         if (note?.mxplanDns === 'failed') reject(workerFailure(note));
       });
-      worker.once('exit', (code) => reject(new ResourceError(`a DNS worker exited (code ${code}) before listening`)));
+      worker.once('exit', (code, signal) => reject(new WorkerExitError(code, signal as NodeJS.Signals | null)));
     });
   };
   const stopAll = (): Promise<void> =>
@@ -114,16 +127,23 @@ function workerFailure(note: Extract<Note, { mxplanDns: 'failed' }>): ResourceEr
   return new ListenError(l.reason, l.address, l.port, l.transport, l.detail, cause && { cause });
 }
 
+/**
+ * Ctrl-C reaches the whole process group; the primary decides when workers stop. A worker calls
+ * this as early as it can (the CLI before it loads the plan), and again here, harmlessly.
+ */
+export function ignoreStopSignals(): void {
+  if (process.listenerCount('SIGINT') === 0) process.on('SIGINT', () => {});
+  if (process.listenerCount('SIGTERM') === 0) process.on('SIGTERM', () => {});
+}
+
 async function runWorker(
   options: Omit<DnsServerOptions, 'zones'>,
   loadZones: () => Promise<readonly Zone[]>,
 ): Promise<DnsServer> {
   const tell = (note: Note): void => void process.send?.(note);
   try {
+    ignoreStopSignals();
     const server = await startDnsServer({ ...options, zones: await loadZones() });
-    // Ctrl-C reaches the whole process group; the primary decides when workers stop.
-    process.on('SIGINT', () => {});
-    process.on('SIGTERM', () => {});
     const stop = (): void =>
       void server.close().then(() => {
         // Leaving through cluster marks the exit as intended, so the worker ends when its work

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { AlreadyReported, EXIT_CANNOT_RUN, ProblemsError, ResourceError, UsageError } from '../../errors.js';
@@ -6,6 +7,9 @@ import { attempt } from '../failure.js';
 import { integerOption, serialOption } from '../options.js';
 import { waitForSignal } from '../signals.js';
 import { planForOutput } from '../plan-gate.js';
+
+/** How long the primary waits for the signal that ended a starting worker to reach it too. */
+const SIGNAL_GRACE_MS = 1000;
 
 interface DnsFlags {
   listen: string;
@@ -52,7 +56,13 @@ export function register(program: Command): void {
       // One process per core by default: Node spends most of a UDP query in its per-packet path,
       // on one core (bench/dns.mjs: 2 workers on 2 cores answer about twice what one does).
       const workers = flags.workers ?? (file === '-' ? 1 : Math.min(64, availableParallelism()));
-      const [cluster, { startDnsCluster }, { deriveZones }, { dateSerial }, { openNdjsonSink }] = await Promise.all([
+      const [
+        cluster,
+        { startDnsCluster, ignoreStopSignals, WorkerExitError },
+        { deriveZones },
+        { dateSerial },
+        { openNdjsonSink },
+      ] = await Promise.all([
         import('node:cluster').then((m) => m.default),
         import('../../dns/cluster.js'),
         import('../../dns/derive.js'),
@@ -61,6 +71,7 @@ export function register(program: Command): void {
       ]);
       // node:cluster workers re-run this command; the primary has already reported findings.
       const worker = cluster.worker;
+      if (worker) ignoreStopSignals();
       const plan = worker
         ? (await import('../../lint/check.js').then((m) => m.checkTopology(file))).plan
         : await planForOutput(file, { force: flags.force === true, command, refusal: 'no zones are served' });
@@ -96,13 +107,18 @@ export function register(program: Command): void {
         log: log && ((entry) => log.write(entry)),
         loadZones: async () => zones,
       });
+      // A worker that Ctrl-C ended before it set its handlers fails the start, and the primary may
+      // hear of that before it hears its own copy of the signal: it waits a moment for that copy.
       const early =
         signalled &&
         (await Promise.race([
           signalled,
           started.then(
             () => undefined,
-            () => undefined,
+            (error: unknown) =>
+              error instanceof WorkerExitError && error.signal !== null
+                ? Promise.race([signalled, delay(SIGNAL_GRACE_MS)])
+                : undefined,
           ),
         ]));
       if (early) {
