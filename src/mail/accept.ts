@@ -56,7 +56,28 @@ export function refusalLog(relay: RelayContext): InboundHandlers['refused'] {
 }
 
 /** DATA: the message from an SMTP client, whose recipients were accepted at RCPT. Returns the 250. */
-export async function acceptData(
+export function acceptData(
+  relay: RelayContext,
+  message: InboundMessage & { data: Buffer },
+  session: SessionInfo,
+): Promise<SmtpReply> {
+  return whileTaking(relay, () => takeData(relay, message, session));
+}
+
+/**
+ * Counts a message the relay is taking (from its whole DATA to its reply) in `relay.taking`: mail
+ * in motion that no queue holds yet, so that the relay is not called still meanwhile (Relay.motion).
+ */
+async function whileTaking<T>(relay: RelayContext, take: () => Promise<T>): Promise<T> {
+  relay.taking++;
+  try {
+    return await take();
+  } finally {
+    relay.taking--;
+  }
+}
+
+async function takeData(
   relay: RelayContext,
   message: InboundMessage & { data: Buffer },
   session: SessionInfo,
@@ -117,7 +138,16 @@ export async function acceptData(
  * message this host originates, so it may go to any domain. Returns the queue id once the
  * message is on stable storage.
  */
-export async function acceptSubmission(
+export function acceptSubmission(
+  relay: RelayContext,
+  envelope: { readonly from: string; readonly to: readonly string[] },
+  message: Buffer,
+  via?: Pick<SessionInfo, 'helo' | 'remoteAddress' | 'secure' | 'smtpUtf8'>,
+): Promise<string> {
+  return whileTaking(relay, () => takeSubmission(relay, envelope, message, via));
+}
+
+async function takeSubmission(
   relay: RelayContext,
   { from, to }: { readonly from: string; readonly to: readonly string[] },
   message: Buffer,

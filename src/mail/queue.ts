@@ -111,8 +111,8 @@ export class Queue {
   private readonly lanes = new Map<string, Lane>();
   private readonly running = new Set<Promise<void>>();
   private timer: { at: number; handle: Timer } | undefined;
-  /** Retries of DSNs that could not be queued; cancelled by stop(). */
-  private readonly dsnRetries = new Set<Timer>();
+  /** Retries of DSNs that could not be queued, each with when it runs (clock time); cancelled by stop(). */
+  private readonly dsnRetries = new Map<Timer, number>();
   private cachedBytes = 0;
   private stopped = false;
   /** Bumped by reroute(): targets made under an older routing are routed again. */
@@ -228,12 +228,27 @@ export class Queue {
     this.pump();
   }
 
+  /**
+   * Whether anything is moving: `busy` while a delivery attempt or a DSN is under way; otherwise
+   * `nextIn`, the ms until the queue's own scheduler starts the next one (a backoff ending, a DSN
+   * retried), undefined when nothing is scheduled at all (empty, or stopped). Every start goes
+   * through pump(), which sets the one timer for the earliest wait, so nothing starts unannounced:
+   * this is how an engine tells "settled" from the queue itself instead of waiting out a quiet time.
+   */
+  motion(): { readonly busy: true } | { readonly busy: false; readonly nextIn: number | undefined } {
+    if (this.running.size > 0) return { busy: true };
+    if (this.stopped) return { busy: false, nextIn: undefined };
+    const now = this.deps.clock.now();
+    const times = [...this.dsnRetries.values(), ...(this.timer ? [this.timer.at] : [])];
+    return { busy: false, nextIn: times.length > 0 ? Math.max(0, Math.min(...times) - now) : undefined };
+  }
+
   /** Stops scheduling and waits for deliveries in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.handle.cancel();
     this.timer = undefined;
-    for (const t of this.dsnRetries) t.cancel();
+    for (const t of this.dsnRetries.keys()) t.cancel();
     this.dsnRetries.clear();
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
@@ -277,7 +292,13 @@ export class Queue {
   }
 
   private schedule(at: number): void {
-    if (!Number.isFinite(at)) return;
+    if (!Number.isFinite(at)) {
+      // Nothing waits for a time any more (retryNow, or the last backoff ended in a delivery): a
+      // timer left over would only wake an empty pump, and would tell motion() of an attempt to come.
+      this.timer?.handle.cancel();
+      this.timer = undefined;
+      return;
+    }
     if (this.timer && this.timer.at <= at) return;
     this.timer?.handle.cancel();
     const handle = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
@@ -472,7 +493,7 @@ export class Queue {
               this.dsnRetries.delete(retry);
               this.maybeComplete(entry);
             });
-            this.dsnRetries.add(retry);
+            this.dsnRetries.set(retry, this.deps.clock.now() + this.deps.profile.firstRetry);
           }
         }
       })(),

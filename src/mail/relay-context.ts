@@ -36,6 +36,8 @@ export interface RelayContext {
   /** DKIM for mail this host originates, with the plan's keys (made from the policy's plan: replaced with it). */
   readonly signer: MessageSigner;
   newQueueId(): string;
+  /** Messages being taken now (accept.ts: from the end of DATA, or a submission, to the reply). */
+  taking: number;
 }
 
 /** The listener, made safe: listeners run synchronously in the relay's path (events.ts). */

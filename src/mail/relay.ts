@@ -113,6 +113,12 @@ export interface Relay extends AsyncDisposable {
   /** Attempt every queued delivery now, ignoring backoff. */
   retryNow(): void;
   /**
+   * Whether mail is moving here: `busy` while a message is being taken or a delivery attempt (or
+   * a DSN) is under way; otherwise `nextIn`, the ms until the queue starts its next attempt,
+   * undefined when none is scheduled (Queue.motion).
+   */
+  motion(): ReturnType<Queue['motion']>;
+  /**
    * Routes by the host's policy under `plan` from now on, as `postfix reload` does: the next
    * recipient is checked and routed by it, and every recipient waiting in the queue is routed
    * again (Postfix's qmgr resolves each anew as it re-enters the active queue). Mail accepted
@@ -255,6 +261,7 @@ function wire(parts: {
     },
     signer: dkimSigner(policy.plan, host.id, (message) => log({ type: 'error', host: host.id, message })),
     newQueueId: queueIds(clock),
+    taking: 0,
     queue: new Queue({
       host: host.id,
       spool,
@@ -306,6 +313,7 @@ function running(
     queueListing: () => relay.queue.list(),
     spoolStats: () => relay.spool.stats(),
     retryNow: () => relay.queue.retryNow(),
+    motion: () => (relay.taking > 0 ? { busy: true } : relay.queue.motion()),
     reload(plan) {
       const next = hostPolicy(plan, relay.policy.host.id);
       if (!sameIdentity(relay.policy.host, next.host))

@@ -10,7 +10,7 @@
  *   down/cut  postfix stop, or the host's link down; up: postfix start, or the link up
  *   activity  what the host's mail log says (smtpd, cleanup, qmgr, smtp, virtual, bounce)
  *   dns log   what the name server's query log says (BIND querylog, NSD/Knot dnstap)
- *   settled   the log read to its end, then quiet
+ *   settled   the log read to its end, the queues still, then quiet
  *   switchPlan  `mxplan mta` and `mxplan zones` for the new plan, then `postfix reload` on
  *             every host and a reload of the name servers
  *
@@ -295,7 +295,10 @@ export interface DnsQuery {
 export type DnsQueryListener = (query: DnsQuery) => void;
 
 export interface SettleOptions {
-  /** How long no host may have accepted or delivered anything, ms. */
+  /**
+   * The quiet period, ms: no host may accept or deliver anything within it, measured back from
+   * now (on the log) or forward (no attempt due within it, by an engine that knows its queues).
+   */
   readonly quietMs: number;
   /** Resolve after this long anyway, ms (mail that never stops flowing must not hold the caller). */
   readonly within: number;
@@ -348,9 +351,13 @@ export interface RunningPlan extends AsyncDisposable {
   /** Adds a listener to the DNS query log (every query the plan's DNS answers, in order); returns its removal. */
   onDnsQuery(listener: DnsQueryListener): () => void;
   /**
-   * Resolves once every activity up to now has been reported and no host has accepted or
-   * delivered mail for `quietMs`, or after `within`. An engine whose activity comes from a log
+   * Resolves once every activity up to now has been reported and mail has stopped moving, or
+   * after `within`. Stopped: no host has accepted or delivered mail for `quietMs`; or, for an
+   * engine that sees its hosts' queues and sessions, no host is taking or delivering a message
+   * and none will start an attempt within `quietMs`. An engine whose activity comes from a log
    * reads the log to its end first: quiet is measured on what happened, not on what was read.
+   * Mail the caller hands in after calling is the caller's to wait for (verify awaits every send
+   * and submission first).
    */
   settled(options: SettleOptions): Promise<void>;
   /**

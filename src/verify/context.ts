@@ -37,8 +37,8 @@ export interface VerifyContext {
   /** Nudges every queue past its backoff (for waitForMail's poke). */
   readonly retry: () => void;
   /**
-   * Resolves once the hosts have been quiet for a moment. Call it after the expected copies
-   * arrived and before judging: a second copy still on its way would otherwise be missed.
+   * Resolves once mail has stopped moving (RunningPlan.settled). Call it after the expected
+   * copies arrived and before judging: a second copy still on its way would otherwise be missed.
    */
   readonly settled: () => Promise<void>;
   /** Where a long step stands ("sent 1200 of 4481"), for the live progress line. */

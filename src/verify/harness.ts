@@ -9,7 +9,10 @@ import { MailboxIndex } from './mailboxes.js';
 import { outsideResolver } from './resolver.js';
 import { InternetSender } from './sender.js';
 
-/** How long the hosts must have been quiet before verify judges what arrived, ms. */
+/**
+ * The quiet period verify asks the engine to settle on before it judges what arrived, ms: no
+ * mail moved for this long, or (the built-in engine, which sees its queues) none will move within it.
+ */
 const QUIET_MS = 300;
 
 export interface HarnessOptions {
@@ -30,7 +33,7 @@ export interface Harness extends AsyncDisposable {
   readonly mailboxes: MailboxIndex;
   /** Nudges every queue past its backoff. */
   readonly retry: () => void;
-  /** Resolves once no host has taken or delivered mail for a moment (at most `patience`). */
+  /** Resolves once mail has stopped moving (RunningPlan.settled, at most `patience`). */
   readonly settled: () => Promise<void>;
   close(): Promise<void>;
 }

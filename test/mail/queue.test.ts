@@ -227,4 +227,36 @@ describe('Queue', () => {
     await h.clock.advance(0);
     expect(h.attempts).toHaveLength(4);
   });
+
+  it('tells whether mail is moving: busy during an attempt, then when the next one is due, then nothing', async () => {
+    let up = false;
+    let release: (() => void) | undefined;
+    const h = harness(async (a) => {
+      // The attempt holds until the test lets it end, as a session on the wire would.
+      await new Promise<void>((r) => (release = r));
+      return up
+        ? all(a, { status: 'delivered', reply: OK, remote: 'mail2.infra.example' })
+        : all(a, { status: 'deferred', reply: REFUSED }, true);
+    });
+    expect(h.queue.motion()).toEqual({ busy: false, nextIn: undefined });
+    await h.add(['bob@acme.example']);
+    await h.clock.advance(0);
+    expect(h.queue.motion()).toEqual({ busy: true });
+    release!();
+    await h.clock.advance(0);
+    // Deferred, the destination backs off: the first retry (1 s in the fast profile) is the next move.
+    expect(h.queue.motion()).toEqual({ busy: false, nextIn: 1000 });
+    await h.clock.advance(400);
+    expect(h.queue.motion()).toEqual({ busy: false, nextIn: 600 });
+    // retryNow starts it at once; once delivered, no attempt is left to announce (its timer is gone).
+    up = true;
+    h.queue.retryNow();
+    expect(h.queue.motion()).toEqual({ busy: true });
+    release!();
+    await h.clock.advance(0);
+    expect(h.queue.size).toBe(0);
+    expect(h.queue.motion()).toEqual({ busy: false, nextIn: undefined });
+    expect(h.clock.nextTimer()).toBeUndefined();
+    expect(h.attempts).toHaveLength(2);
+  });
 });

@@ -29,6 +29,11 @@ describe('verify on a plan the examples do not cover', () => {
     expect(result.cases.map((c) => c.name)).toEqual(
       expect.arrayContaining(['_dmarc.globex.example DMARC policy', 'quiet.example SPF']),
     );
+    // The lookups run side by side; the cases still come in the plan's order, domain by domain.
+    const domains = [...plan.domains.keys()];
+    expect(result.cases.slice(0, domains.length * 3).map((c) => c.name)).toEqual(
+      domains.flatMap((d) => [`${d} MX`, `${d} SPF`, `_dmarc.${d} DMARC policy`]),
+    );
   });
 
   it('failover: a single-MX domain is proven by its every-MX outage (the sender holds the mail), not failed by a one-MX one', async () => {

@@ -49,7 +49,9 @@ export const bounceScenario: Scenario = {
     await waitForMail(isolated.mailboxes, [dsn], context.patience + LIFETIME * 1000, isolated.retry);
     await isolated.engine.up(recipient.homeId);
     await isolated.engine.retryNow();
-    await new Promise((r) => setTimeout(r, 500)); // the returned host gets its chance to (wrongly) receive it
+    // The returned host gets its chance to (wrongly) receive it: a queue still holding the message
+    // is due at once after retryNow, and settled waits for that attempt to land (not a fixed pause).
+    await isolated.settled();
     await isolated.mailboxes.scan();
 
     const copies = isolated.mailboxes.copiesOf(token);
