@@ -108,7 +108,9 @@ export function register(program: Command): void {
         loadZones: async () => zones,
       });
       // A worker that Ctrl-C ended before it set its handlers fails the start, and the primary may
-      // hear of that before it hears its own copy of the signal: it waits a moment for that copy.
+      // hear of that before it hears its own copy of the signal: it waits a moment for that copy
+      // (and no longer once the race is decided: a pending timer would hold the exit back).
+      const grace = new AbortController();
       const early =
         signalled &&
         (await Promise.race([
@@ -117,10 +119,11 @@ export function register(program: Command): void {
             () => undefined,
             (error: unknown) =>
               error instanceof WorkerExitError && error.signal !== null
-                ? Promise.race([signalled, delay(SIGNAL_GRACE_MS)])
+                ? Promise.race([signalled, delay(SIGNAL_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})])
                 : undefined,
           ),
         ]));
+      grace.abort();
       if (early) {
         // Ctrl-C reaches the workers too, and a worker it ends before it listens fails the start.
         await started.then(
