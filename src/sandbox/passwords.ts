@@ -22,8 +22,7 @@ export async function openPasswords(plan: Plan, stateDir: string): Promise<Login
   const logins = new Map<string, string>();
   for (const domain of plan.domains.values())
     for (const user of domain.users.values())
-      if (user.home?.role === 'store')
-        logins.set(user.address, kept?.get(user.address) ?? randomBytes(12).toString('base64url'));
+      if (user.home?.role === 'store') logins.set(user.address, kept?.get(user.address) ?? newPassword());
   const same = kept !== undefined && kept.size === logins.size && [...logins].every(([a, p]) => kept.get(a) === p);
   if (!same) {
     await writeFile(`${file}.tmp`, `${JSON.stringify(Object.fromEntries(logins), null, 2)}\n`, { mode: 0o600 });
@@ -32,6 +31,28 @@ export async function openPasswords(plan: Plan, stateDir: string): Promise<Login
   // A file kept from before (or restored by a person) may have a wider mode: it holds secrets.
   await chmod(file, 0o600);
   return logins;
+}
+
+/**
+ * Letters and digits only. base64url's '-' and '_' made one password in 64 start with '-', which
+ * a client's command line reads as an option (`swaks --auth-password -f3re...`: "Unknown
+ * option"), as docs/clients.md's own example would; and no shell or config file quotes these.
+ */
+const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** 16 of the 62 symbols: 95 bits, as the 12 random bytes before. */
+const PASSWORD_LENGTH = 16;
+/** The largest multiple of 62 a byte holds: bytes from it up are drawn again, so each symbol is equally likely. */
+const UNBIASED_BELOW = 256 - (256 % PASSWORD_ALPHABET.length);
+
+export function newPassword(): string {
+  let password = '';
+  while (password.length < PASSWORD_LENGTH)
+    for (const byte of randomBytes(PASSWORD_LENGTH)) {
+      if (byte >= UNBIASED_BELOW) continue;
+      password += PASSWORD_ALPHABET[byte % PASSWORD_ALPHABET.length];
+      if (password.length === PASSWORD_LENGTH) break;
+    }
+  return password;
 }
 
 /** What the file keeps; undefined when there is none yet. */
