@@ -9,7 +9,9 @@
  * A second reference bounds what any verify built on an independent SMTP client can reach: SMTP
  * alone, one probe-sized message per address from nodemailer (verify's own client, pooled as its
  * outside sender pools: 24 connections, 96 sends in flight) to a bare smtp-server that discards
- * each message, both in this process, on loopback.
+ * each message, both in this process, on loopback. A third writes each message into a new Maildir
+ * of its own, as verify's deliveries do. That and SMTP alone together ("bound") are what a verify
+ * would cost if the relays between the two cost nothing.
  *
  * Each verify keeps its state directory and nothing is deleted until everything is measured, on a
  * disk that was steady at the start (bench/disk.mjs); the cost of a file creation before each run
@@ -57,26 +59,59 @@ function verify(file) {
   return { seconds, create, checks: report.cases.length, addresses: delivery.passed, scenarios: report.scenarios };
 }
 
+/** Seconds for `write(i)` for every i below `n`, `writers` at a time. */
+async function timed(n, write, writers = 16) {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < n) await write(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** A message to the Maildir `dir`: tmp/<name>, fdatasynced, renamed into new/. */
+async function writeMessage(dir, name) {
+  const file = await open(join(dir, 'tmp', name), 'wx');
+  await file.writeFile('Subject: floor\r\n\r\nbody\r\n');
+  await file.datasync();
+  await file.close();
+  await rename(join(dir, 'tmp', name), join(dir, 'new', name));
+}
+
+async function syncDirectory(dir) {
+  const handle = await open(dir, 'r');
+  await handle.sync();
+  await handle.close();
+}
+
 /** One fsynced Maildir-style file per message (tmp, fdatasync, rename): the floor for `n` deliveries. */
 async function maildirFloor(n) {
   const dir = await mkdtemp(join(scratch, 'floor-'));
   await mkdir(join(dir, 'tmp'));
   await mkdir(join(dir, 'new'));
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < n) {
-        const i = next++;
-        const file = await open(join(dir, 'tmp', String(i)), 'wx');
-        await file.writeFile('Subject: floor\r\n\r\nbody\r\n');
-        await file.datasync();
-        await file.close();
-        await rename(join(dir, 'tmp', String(i)), join(dir, 'new', String(i)));
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
+  return timed(n, (i) => writeMessage(dir, String(i)));
+}
+
+/**
+ * The floor again, but each message to a mailbox of its own, made first as any Maildir store
+ * makes a new one: <domain>/<local>/{tmp,new,cur}, the new directories' parents fsynced, then the
+ * fsynced message and new/ fsynced after the rename. Verify writes every address's first message
+ * into a new mailbox, so this is what its deliveries cost the disk (over 32 domains).
+ */
+async function maildirsFloor(n) {
+  const root = await mkdtemp(join(scratch, 'maildirs-'));
+  return timed(n, async (i) => {
+    const domain = join(root, `d${i % 32}.example`);
+    const mailbox = join(domain, `user${i}`);
+    await mkdir(join(mailbox, 'tmp'), { recursive: true });
+    await mkdir(join(mailbox, 'new'));
+    await mkdir(join(mailbox, 'cur'));
+    await Promise.all([syncDirectory(mailbox), syncDirectory(domain)]);
+    await writeMessage(mailbox, String(i));
+    await syncDirectory(join(mailbox, 'new'));
+  });
 }
 
 /** Seconds for `n` messages through nodemailer's pool to a bare smtp-server that discards them. */
@@ -106,29 +141,25 @@ async function smtpAlone(n) {
       socket.once('error', (error) => callback(error));
     },
   });
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 96 }, async () => {
-      while (next < n) {
-        const i = next++;
-        const to = `user${i}@bench.example`;
-        const raw = [
-          'From: <verify@mxplan.invalid>',
-          `To: <${to}>`,
-          'Subject: mxplan verify: delivery',
-          `Message-ID: <bench${i}@verify.mxplan.invalid>`,
-          `Date: ${new Date().toUTCString()}`,
-          `X-Mxplan-Probe: bench${i}`,
-          '',
-          `mxplan verify probe bench${i} to ${to}.`,
-          '',
-        ].join('\r\n');
-        await transport.sendMail({ envelope: { from: 'verify@mxplan.invalid', to: [to] }, raw });
-      }
-    }),
+  const seconds = await timed(
+    n,
+    async (i) => {
+      const to = `user${i}@bench.example`;
+      const raw = [
+        'From: <verify@mxplan.invalid>',
+        `To: <${to}>`,
+        'Subject: mxplan verify: delivery',
+        `Message-ID: <bench${i}@verify.mxplan.invalid>`,
+        `Date: ${new Date().toUTCString()}`,
+        `X-Mxplan-Probe: bench${i}`,
+        '',
+        `mxplan verify probe bench${i} to ${to}.`,
+        '',
+      ].join('\r\n');
+      await transport.sendMail({ envelope: { from: 'verify@mxplan.invalid', to: [to] }, raw });
+    },
+    96, // sends in flight, as verify's delivery scenario has them
   );
-  const seconds = (performance.now() - started) / 1000;
   transport.close();
   await new Promise((resolve) => server.close(resolve));
   return seconds;
@@ -144,17 +175,24 @@ for (const size of sizes) {
 }
 
 console.log(
-  'plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   smtp s   verify/smtp   create us',
+  'plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   smtp s   verify/smtp   maildirs s   bound/floor   create us',
 );
 for (const r of rows) {
   const floor = await maildirFloor(r.addresses);
   const smtp = await smtpAlone(r.addresses);
+  const maildirs = await maildirsFloor(r.addresses);
   console.log(
-    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${smtp.toFixed(1).padStart(8)} ${(r.seconds / smtp).toFixed(1).padStart(13)} ${r.create.toFixed(0).padStart(11)}`,
+    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${smtp.toFixed(1).padStart(8)} ${(r.seconds / smtp).toFixed(1).padStart(13)} ${maildirs.toFixed(1).padStart(12)} ${((maildirs + smtp) / floor).toFixed(1).padStart(13)} ${r.create.toFixed(0).padStart(11)}`,
   );
 }
 console.log(
   'floor: one fsynced Maildir file per address; smtp: nodemailer to a discarding smtp-server, one message per address',
+);
+console.log(
+  'maildirs: the floor, each message into a new Maildir of its own (mkdir tmp, new, cur; fsync the parents), as verify writes them',
+);
+console.log(
+  'bound: maildirs + smtp, the least a verify reaches that sends each probe with nodemailer and stores it, with relays that cost nothing',
 );
 console.log('create us: kernel CPU per file created, just before the verify (steady below 80; bench/disk.mjs)');
 console.log('\nper scenario (s):');
