@@ -6,8 +6,10 @@
  * TLS: engines hand out endpoints where a plaintext login is allowed (the lab: at the store
  * itself, which Dovecot counts as secured), and the client does not upgrade; `doSTARTTLS: true`
  * would make it insist, for a login from elsewhere.
+ *
+ * imapflow is loaded on the first login, not with verify: importing it costs about half a
+ * second of CPU, and most runs log in nowhere (the loopback sandbox has no IMAP server).
  */
-import { ImapFlow } from 'imapflow';
 import type { Endpoint } from '../sandbox/engine.js';
 
 export type ReadOutcome =
@@ -15,6 +17,7 @@ export type ReadOutcome =
   | { readonly loggedIn: false; readonly reply: string };
 
 export async function imapHeaders(endpoint: Endpoint, user: string, password: string): Promise<ReadOutcome> {
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: endpoint.host,
     port: endpoint.port,
