@@ -7,8 +7,8 @@
  * itself, which Dovecot counts as secured), and the client does not upgrade; `doSTARTTLS: true`
  * would make it insist, for a login from elsewhere.
  *
- * imapflow is loaded on the first login, not with verify: importing it costs about half a
- * second of CPU, and most runs log in nowhere (the loopback sandbox has no IMAP server).
+ * imapflow is loaded on the first login, not with verify: importing it costs about a quarter
+ * of a second of CPU, and most runs log in nowhere (the loopback sandbox has no IMAP server).
  */
 import type { Endpoint } from '../sandbox/engine.js';
 
