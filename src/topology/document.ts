@@ -27,7 +27,7 @@ import {
 } from 'yaml';
 import type { Finding, SourceLocation } from '../diagnostics.js';
 import { parsedYaml, setEntry, type ParsedYaml } from './parsed-yaml.js';
-import { escapePointer, SourceMap } from './source-map.js';
+import { escapePointer, PointerSourceMap } from './source-map.js';
 import { readYamlSubset } from './yaml-subset.js';
 
 /**
@@ -52,10 +52,10 @@ export function readYamlDocument(text: string, file: string): ParsedYaml {
   // yaml's own duplicate-key check compares every pair of keys (quadratic in 10k domains);
   // the walk below finds duplicates with one set per mapping instead.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
-  const source = new SourceMap(file, lines.lineStarts);
+  const source = new PointerSourceMap(file, lines.lineStarts);
   const coerced = new Map<string, string>();
   const result = (value: unknown, findings: Finding[], repeatedKeys: string[] = []): ParsedYaml =>
-    parsedYaml(value, source, findings, repeatedKeys, coerced);
+    parsedYaml(value, source, findings, repeatedKeys, (pointer) => coerced.get(pointer));
   const locate = (node: Node | null | undefined, path: string): SourceLocation => {
     const offset = node?.range?.[0];
     if (offset === undefined) return { file, line: 1, column: 1, path };

@@ -23,7 +23,7 @@ import {
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
 import { canonicalAddress, canonicalLocal, canonicalName, isInZone, splitAddress } from './names.js';
 import type { Removed, UncheckedParts } from './partial.js';
-import { pointer, type SourceMap } from './source-map.js';
+import type { SourceMap } from './source-map.js';
 import type {
   Alias,
   DkimKey,
@@ -129,7 +129,7 @@ export interface PartialInput {
 }
 
 export function normalize(raw: RawTopology, source: SourceMap, siblings: Siblings, partial?: PartialInput): Plan {
-  const at = (...segments: (string | number)[]) => source.at(pointer(...segments));
+  const at = (...segments: (string | number)[]) => source.atPath(segments);
   const defaults = raw.defaults ?? {};
   const ttl = defaults.ttl ?? DEFAULTS.ttl;
   const queueLifetime = duration(defaults.queueLifetime, DEFAULTS.queueLifetime);
@@ -168,7 +168,7 @@ export function normalize(raw: RawTopology, source: SourceMap, siblings: Sibling
       Object.entries(raw.lint?.rules ?? {}).map(([id, level]) => [
         id,
         // The schema allows only level words; `warn` becomes `warning` here.
-        { level: ruleLevel(level)!, at: source.keyAt(pointer('lint', 'rules', id)) },
+        { level: ruleLevel(level)!, at: source.keyAtPath(['lint', 'rules', id]) },
       ]),
     ),
     at: source.at(''),
@@ -222,7 +222,7 @@ function hostsOf(raw: RawTopology, source: SourceMap, queueLifetime: number): Co
         sessions: h.smtp?.sessions ?? DEFAULTS.smtp.sessions,
         sessionsPerClient: h.smtp?.sessionsPerClient ?? DEFAULTS.smtp.sessionsPerClient,
       },
-      at: source.at(pointer('hosts', id)),
+      at: source.atPath(['hosts', id]),
       fields: fieldsOf(source, ['hosts', id], ['fqdn', 'ipv4', 'ipv6', 'role', 'limits', 'helo', 'queue', 'smtp']),
     });
   }
@@ -240,7 +240,7 @@ function webHostsOf(raw: RawTopology, source: SourceMap): Map<string, WebHost> {
       fqdn: canonicalName(w.fqdn),
       ipv4: w.ipv4 ?? [],
       ipv6: (w.ipv6 ?? []).map(canonicalIP),
-      at: source.at(pointer('web', id)),
+      at: source.atPath(['web', id]),
     });
   }
   return web;
@@ -370,7 +370,7 @@ function domainOf(context: Context, display: string, d: RawDomain, csv: UsersTab
     mtaSts: d.mtaSts && mtaStsOf(context, d.mtaSts, mx, [...base, 'mtaSts']),
     tlsRpt: d.tlsRpt && ({ rua: d.tlsRpt.rua, at: at(...base, 'tlsRpt') } satisfies TlsRpt),
     ttl: d.ttl ?? context.ttl,
-    at: source.keyAt(pointer(...base)),
+    at: source.keyAtPath(base),
     fields: fieldsOf(source, base, ['mx', 'users', 'aliases', 'spf', 'dmarc', 'senders', 'dkim']),
   };
 }
@@ -438,13 +438,13 @@ function dkimOf(
         ? uniqueHosts(raw.hosts.map(hosts.resolve).filter((h): h is Host => h !== undefined))
         : [...outbound],
       unknownSigners: (raw.hosts ?? []).flatMap((ref, i) =>
-        hosts.resolve(ref) ? [] : [{ raw: ref, at: source.at(pointer(...path, 'hosts', i)) }],
+        hosts.resolve(ref) ? [] : [{ raw: ref, at: source.atPath([...path, 'hosts', i]) }],
       ),
       active: !retired && !removed && raw.active !== false,
       retired,
       removed,
       fromDefaults,
-      at: source.at(pointer(...path)),
+      at: source.atPath(path),
       fields: fieldsOf(source, path.map(String), ['key', 'algorithm', 'hosts', 'retired', 'removed', 'publicKey']),
     } satisfies DkimSelector;
   });
@@ -588,6 +588,6 @@ function fieldsOf<K extends string>(
   keys: readonly K[],
 ): Partial<Record<K, SourceLocation>> {
   const fields: Partial<Record<K, SourceLocation>> = {};
-  for (const key of keys) fields[key] = source.at(pointer(...base, key));
+  for (const key of keys) fields[key] = source.atPath([...base, key]);
   return fields;
 }

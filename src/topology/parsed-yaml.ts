@@ -18,16 +18,16 @@ export interface ParsedYaml {
 }
 
 /**
- * `coerced`: the text of each plain scalar read as a number, boolean or null, by pointer.
+ * `plainText`: the text of each plain scalar read as a number, boolean or null, by pointer.
  */
 export function parsedYaml(
   value: unknown,
   source: SourceMap,
   findings: readonly Finding[],
   repeatedKeys: readonly string[],
-  coerced: ReadonlyMap<string, string>,
+  plainText: (pointer: string) => string | undefined,
 ): ParsedYaml {
-  return { value, source, findings, repeatedKeys, plainText: (pointer) => coerced.get(pointer) };
+  return { value, source, findings, repeatedKeys, plainText };
 }
 
 /** Adds a key to a mapping read from YAML; `__proto__` is a name like any other here, not the object's prototype. */

@@ -12,7 +12,7 @@
  * positions and plain texts equal the yaml package's (test/topology/yaml-subset.test.ts).
  */
 import { parsedYaml, setEntry, type ParsedYaml } from './parsed-yaml.js';
-import { escapePointer, SourceMap } from './source-map.js';
+import { segmentsOf, TreeSourceMap, type SourceNode } from './source-map.js';
 
 /** Raised at anything outside the subset; never leaves this module. */
 class OutsideSubset extends Error {}
@@ -98,8 +98,9 @@ export function resolvePlain(text: string): unknown {
 const MAYBE_NOT_TEXT = /^[-+.0-9~nNtTfF]/;
 
 class SubsetReader {
-  private readonly source: SourceMap;
-  private readonly coerced = new Map<string, string>();
+  private readonly source: TreeSourceMap;
+  /** The text of each plain scalar read as a number, boolean or null, by node. */
+  private readonly coerced = new Map<SourceNode, string>();
   /** The reader's offset in the text. */
   private pos = 0;
   /** The indentation of the line `pos` starts, once nextContentLine has found it; -1 at the end. */
@@ -111,21 +112,27 @@ class SubsetReader {
   ) {
     const lineStarts = [0];
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-    this.source = new SourceMap(file, lineStarts);
+    this.source = new TreeSourceMap(file, lineStarts);
   }
 
   read(): ParsedYaml {
     // An empty document is document.ts's to report.
     if (this.nextContentLine() < 0) throw new OutsideSubset();
     const start = this.pos + this.indent;
+    const { source, coerced } = this;
+    const root = source.add('', -1);
     let value: unknown;
     if (this.text[start] === '{' || this.text[start] === '[') {
-      value = this.flowCollection('', start, -1, 0);
+      value = this.flowCollection(root, start, -1, 0);
       this.endLine();
       this.nextContentLine();
-    } else value = this.blockNode('', 0);
+    } else value = this.blockNode(root, 0);
+    source.close(root);
     if (this.indent >= 0) throw new OutsideSubset();
-    return parsedYaml(value, this.source, [], [], this.coerced);
+    return parsedYaml(value, source, [], [], (pointer) => {
+      const node = source.nodeAt(segmentsOf(pointer));
+      return node < 0 ? undefined : coerced.get(node);
+    });
   }
 
   /**
@@ -174,25 +181,24 @@ class SubsetReader {
   }
 
   /** The block node at the start of the content line `pos` is at (its indentation is `indent`). */
-  private blockNode(path: string, depth: number): unknown {
+  private blockNode(node: SourceNode, depth: number): unknown {
     const start = this.pos + this.indent;
     return this.isSeqEntry(start)
-      ? this.blockSeq(path, this.indent, depth)
-      : this.blockMapping(path, this.indent, start, depth);
+      ? this.blockSeq(node, this.indent, depth)
+      : this.blockMapping(node, this.indent, start, depth);
   }
 
   /** A block mapping whose keys start at column `indent` (0-based), the first one at `start`. */
-  private blockMapping(path: string, indent: number, start: number, depth: number): Record<string, unknown> {
+  private blockMapping(node: SourceNode, indent: number, start: number, depth: number): Record<string, unknown> {
     if (depth > MAX_DEPTH) throw new OutsideSubset();
     const { text, source } = this;
     const mapping: Record<string, unknown> = {};
-    source.setValue(path, start);
+    source.setValue(node, start);
     for (let keyStart = start; ; keyStart = this.pos + indent) {
       const key = this.key(keyStart, false);
       // document.ts reports a repeated key, with the first one's line.
       if (Object.hasOwn(mapping, key)) throw new OutsideSubset();
-      const child = `${path}/${escapePointer(key)}`;
-      source.setKey(child, keyStart);
+      const child = source.add(key, keyStart);
       let at = this.pos;
       while (text.charCodeAt(at) === 32) at++;
       let value: unknown;
@@ -212,6 +218,7 @@ class SubsetReader {
           source.setValue(child, at);
         }
       }
+      source.close(child);
       setEntry(mapping, key, value);
       if (this.indent < indent) return mapping;
       if (this.indent > indent || this.isSeqEntry(this.pos + indent)) throw new OutsideSubset();
@@ -219,14 +226,14 @@ class SubsetReader {
   }
 
   /** A block sequence whose entries' "-" stand at column `indent`; `pos` is at the start of the first one's line. */
-  private blockSeq(path: string, indent: number, depth: number): unknown[] {
+  private blockSeq(node: SourceNode, indent: number, depth: number): unknown[] {
     if (depth > MAX_DEPTH) throw new OutsideSubset();
     const { text, source } = this;
     const items: unknown[] = [];
-    source.setValue(path, this.pos + indent);
+    source.setValue(node, this.pos + indent);
     for (;;) {
       const lineStart = this.pos;
-      const child = `${path}/${items.length}`;
+      const child = source.add(items.length, -1);
       let at = lineStart + indent + 1;
       while (text.charCodeAt(at) === 32) at++;
       if (at >= text.length || text[at] === '\n' || text[at] === '#') {
@@ -245,6 +252,7 @@ class SubsetReader {
         this.endLine();
         if (this.nextContentLine() > indent) throw new OutsideSubset();
       }
+      source.close(child);
       if (this.indent > indent) throw new OutsideSubset();
       if (this.indent < indent || !this.isSeqEntry(this.pos + indent)) return items;
     }
@@ -315,11 +323,11 @@ class SubsetReader {
    * what follows is the caller's to judge (`a: b: c`, a mapping in a mapping's value on one
    * line, is not YAML).
    */
-  private value(path: string, start: number, blockIndent: number, depth: number, flow: boolean): unknown {
+  private value(node: SourceNode, start: number, blockIndent: number, depth: number, flow: boolean): unknown {
     const { text } = this;
     const c = text[start];
-    if (c === '{' || c === '[') return this.flowCollection(path, start, blockIndent, depth);
-    this.source.setValue(path, start);
+    if (c === '{' || c === '[') return this.flowCollection(node, start, blockIndent, depth);
+    this.source.setValue(node, start);
     if (c === '"' || c === "'") return this.quoted(start);
     this.checkPlainStart(start, flow);
     let end = start;
@@ -331,14 +339,14 @@ class SubsetReader {
       end++;
     }
     this.pos = trimEnd(text, end);
-    return this.plain(path, text.slice(start, this.pos));
+    return this.plain(node, text.slice(start, this.pos));
   }
 
   /** A flow mapping or sequence starting at `start` ("{" or "["); leaves `pos` after its end. */
-  private flowCollection(path: string, start: number, blockIndent: number, depth: number): unknown {
+  private flowCollection(node: SourceNode, start: number, blockIndent: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new OutsideSubset();
     const { text, source } = this;
-    source.setValue(path, start);
+    source.setValue(node, start);
     const isMapping = text[start] === '{';
     const close = isMapping ? '}' : ']';
     const mapping: Record<string, unknown> = {};
@@ -354,14 +362,16 @@ class SubsetReader {
         const keyStart = this.pos;
         const key = this.key(keyStart, true);
         if (Object.hasOwn(mapping, key)) throw new OutsideSubset();
-        const child = `${path}/${escapePointer(key)}`;
-        source.setKey(child, keyStart);
+        const child = source.add(key, keyStart);
         this.flowSpace(blockIndent);
         // An empty value (`{ a: }`) is left to the yaml package.
         if (text[this.pos] === ',' || text[this.pos] === '}') throw new OutsideSubset();
         setEntry(mapping, key, this.value(child, this.pos, blockIndent, depth + 1, true));
+        source.close(child);
       } else {
-        items.push(this.value(`${path}/${items.length}`, this.pos, blockIndent, depth + 1, true));
+        const child = source.add(items.length, -1);
+        items.push(this.value(child, this.pos, blockIndent, depth + 1, true));
+        source.close(child);
       }
       this.flowSpace(blockIndent);
       const c = text[this.pos];
@@ -419,10 +429,10 @@ class SubsetReader {
     } else if (INDICATORS.has(c) || c === ' ' || c === '\n') throw new OutsideSubset();
   }
 
-  private plain(path: string, text: string): unknown {
+  private plain(node: SourceNode, text: string): unknown {
     if (!MAYBE_NOT_TEXT.test(text)) return text;
     const value = resolvePlain(text);
-    if (typeof value !== 'string') this.coerced.set(path, text);
+    if (typeof value !== 'string') this.coerced.set(node, text);
     return value;
   }
 
