@@ -11,11 +11,14 @@
  * outside sender pools: 24 connections, 96 sends in flight) to a bare smtp-server that discards
  * each message, both in this process, on loopback. A third writes each message into a new Maildir
  * of its own, as verify's deliveries do. That and SMTP alone together ("bound") are what a verify
- * would cost if the relays between the two cost nothing.
+ * would cost if the relays between the two cost nothing. The delivery scenario alone is set beside
+ * them too: it is the part of a verify that sends just what they send, one message per address.
  *
- * Each verify keeps its state directory and nothing is deleted until everything is measured, on a
- * disk that was steady at the start (bench/disk.mjs); the cost of a file creation before each run
- * is printed beside it.
+ * Each plan's references are measured right after its verify, each of the two on a disk that is
+ * steady when it starts (bench/disk.mjs): a verify's relays delete their queue files, which makes
+ * file creation dearer for a few minutes, and a floor measured on that disk would be inflated.
+ * Each verify keeps its state directory and nothing is deleted until everything is measured; the
+ * cost of a file creation before the verify and before its references is printed beside them.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, open, rename, rm } from 'node:fs/promises';
@@ -162,24 +165,34 @@ async function smtpAlone(n) {
   return seconds;
 }
 
-await waitForSteadyDisk(scratch);
+const plans = [
+  ...['building', 'hosting'].map((example) => ({
+    name: `examples/${example}`,
+    file: join(root, 'examples', example, 'topology.yaml'),
+  })),
+  ...sizes.map((size) => ({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, size })),
+];
 const rows = [];
-for (const example of ['building', 'hosting'])
-  rows.push({ name: `examples/${example}`, ...verify(join(root, 'examples', example, 'topology.yaml')) });
-for (const size of sizes) {
-  const file = await writeSyntheticTopology(await mkdtemp(join(scratch, 'plan-')), size);
-  rows.push({ name: `synthetic ${size.domains}x${size.usersPerDomain}`, ...verify(file) });
+for (const plan of plans) {
+  const file = plan.file ?? (await writeSyntheticTopology(await mkdtemp(join(scratch, 'plan-')), plan.size));
+  await waitForSteadyDisk(scratch);
+  const run = verify(file);
+  // As many messages as the delivery scenario sent, one per address.
+  await waitForSteadyDisk(scratch);
+  const referenceCreate = creationCost(scratch);
+  const floor = await maildirFloor(run.addresses);
+  const smtp = await smtpAlone(run.addresses);
+  const maildirs = await maildirsFloor(run.addresses);
+  rows.push({ name: plan.name, ...run, floor, smtp, maildirs, referenceCreate });
 }
 
 console.log(
-  'plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   smtp s   verify/smtp   maildirs s   bound/floor   create us',
+  'plan                     addresses   checks   verify s   ms/address   floor s   verify/floor   smtp s   verify/smtp   maildirs s   bound/floor   create us (verify, refs)',
 );
 for (const r of rows) {
-  const floor = await maildirFloor(r.addresses);
-  const smtp = await smtpAlone(r.addresses);
-  const maildirs = await maildirsFloor(r.addresses);
+  const { floor, smtp, maildirs } = r;
   console.log(
-    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${smtp.toFixed(1).padStart(8)} ${(r.seconds / smtp).toFixed(1).padStart(13)} ${maildirs.toFixed(1).padStart(12)} ${((maildirs + smtp) / floor).toFixed(1).padStart(13)} ${r.create.toFixed(0).padStart(11)}`,
+    `${r.name.padEnd(24)} ${String(r.addresses).padStart(9)} ${String(r.checks).padStart(8)} ${r.seconds.toFixed(1).padStart(10)} ${((r.seconds * 1000) / r.addresses).toFixed(2).padStart(12)} ${floor.toFixed(1).padStart(9)} ${(r.seconds / floor).toFixed(1).padStart(14)} ${smtp.toFixed(1).padStart(8)} ${(r.seconds / smtp).toFixed(1).padStart(13)} ${maildirs.toFixed(1).padStart(12)} ${((maildirs + smtp) / floor).toFixed(1).padStart(13)} ${`${r.create.toFixed(0)}, ${r.referenceCreate.toFixed(0)}`.padStart(24)}`,
   );
 }
 console.log(
@@ -191,7 +204,19 @@ console.log(
 console.log(
   'bound: maildirs + smtp, the least a verify reaches that sends each probe with nodemailer and stores it, with relays that cost nothing',
 );
-console.log('create us: kernel CPU per file created, just before the verify (steady below 80; bench/disk.mjs)');
+console.log(
+  'create us: kernel CPU per file created, just before the verify and just before its references (steady below 80; bench/disk.mjs)',
+);
+// The delivery scenario alone sends what the references send, one message per address; the
+// rest of a verify (start, its other scenarios' messages, the outages' timeouts) is on top.
+console.log('\nthe delivery scenario alone (every address once, as the references):');
+console.log('plan                     delivery s   delivery/floor   delivery/bound');
+for (const r of rows) {
+  const delivery = r.scenarios.find((s) => s.name === 'delivery').durationMs / 1000;
+  console.log(
+    `${r.name.padEnd(24)} ${delivery.toFixed(1).padStart(10)} ${(delivery / r.floor).toFixed(1).padStart(16)} ${(delivery / (r.maildirs + r.smtp)).toFixed(2).padStart(16)}`,
+  );
+}
 console.log('\nper scenario (s):');
 for (const r of rows)
   console.log(
