@@ -20,11 +20,14 @@ export abstract class SourceMap {
     private readonly lineStarts: readonly number[],
   ) {}
 
-  /** The offset of the value at `segments`, or of its nearest mapped ancestor; undefined when none is mapped. */
-  protected abstract valueOffset(segments: PathSegments): number | undefined;
+  /**
+   * The offset of the value at `segments` (whose pointer is `path`), or of its nearest mapped
+   * ancestor; undefined when none is mapped.
+   */
+  protected abstract valueOffset(segments: PathSegments, path: string): number | undefined;
 
-  /** The offset of the key that introduces `segments`, when it was written. */
-  protected abstract keyOffset(segments: PathSegments): number | undefined;
+  /** The offset of the key that introduces `segments` (whose pointer is `path`), when it was written. */
+  protected abstract keyOffset(segments: PathSegments, path: string): number | undefined;
 
   /** The location of the value at `pointer`, or of its nearest mapped ancestor (1:1 for an empty file). */
   at(pointer: string): SourceLocation {
@@ -33,7 +36,7 @@ export abstract class SourceMap {
 
   /** As `at`, given the pointer's segments (normalize has them, and need not split a pointer). */
   atPath(segments: PathSegments, path = pointer(...segments)): SourceLocation {
-    const offset = this.valueOffset(segments);
+    const offset = this.valueOffset(segments, path);
     return offset === undefined ? { file: this.file, line: 1, column: 1, path } : this.locate(offset, path);
   }
 
@@ -43,7 +46,7 @@ export abstract class SourceMap {
   }
 
   keyAtPath(segments: PathSegments, path = pointer(...segments)): SourceLocation {
-    const offset = this.keyOffset(segments);
+    const offset = this.keyOffset(segments, path);
     return offset === undefined ? this.atPath(segments, path) : this.locate(offset, path);
   }
 
@@ -78,16 +81,18 @@ export class PointerSourceMap extends SourceMap {
     this.keys.set(pointer, offset);
   }
 
-  protected valueOffset(segments: PathSegments): number | undefined {
-    for (let n = segments.length; n >= 0; n--) {
-      const offset = this.values.get(pointer(...segments.slice(0, n)));
-      if (offset !== undefined) return offset;
+  protected valueOffset(segments: PathSegments, path: string): number | undefined {
+    const offset = this.values.get(path);
+    if (offset !== undefined) return offset;
+    for (let n = segments.length - 1; n >= 0; n--) {
+      const ancestor = this.values.get(pointer(...segments.slice(0, n)));
+      if (ancestor !== undefined) return ancestor;
     }
     return undefined;
   }
 
-  protected keyOffset(segments: PathSegments): number | undefined {
-    return this.keys.get(pointer(...segments));
+  protected keyOffset(_segments: PathSegments, path: string): number | undefined {
+    return this.keys.get(path);
   }
 }
 
