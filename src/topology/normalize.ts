@@ -23,7 +23,7 @@ import {
 import { canonicalIP, isAligned, parseCidr, reverseZoneName } from './ip.js';
 import { canonicalAddress, canonicalLocal, canonicalName, isInZone, splitAddress } from './names.js';
 import type { Removed, UncheckedParts } from './partial.js';
-import type { SourceMap } from './source-map.js';
+import type { PathSegments, SourceMap } from './source-map.js';
 import type {
   Alias,
   DkimKey,
@@ -129,7 +129,7 @@ export interface PartialInput {
 }
 
 export function normalize(raw: RawTopology, source: SourceMap, siblings: Siblings, partial?: PartialInput): Plan {
-  const at = (...segments: (string | number)[]) => source.atPath(segments);
+  const at = (...segments: PathSegments) => source.atPath(segments);
   const defaults = raw.defaults ?? {};
   const ttl = defaults.ttl ?? DEFAULTS.ttl;
   const queueLifetime = duration(defaults.queueLifetime, DEFAULTS.queueLifetime);
@@ -180,7 +180,7 @@ export function normalize(raw: RawTopology, source: SourceMap, siblings: Sibling
 interface Context {
   readonly raw: RawTopology;
   readonly source: SourceMap;
-  readonly at: (...segments: (string | number)[]) => SourceLocation;
+  readonly at: (...segments: PathSegments) => SourceLocation;
   readonly ttl: number;
   readonly defaultQuota: number | undefined;
   readonly hosts: { readonly byId: ReadonlyMap<string, Host>; readonly resolve: (ref: string) => Host | undefined };
@@ -445,7 +445,7 @@ function dkimOf(
       removed,
       fromDefaults,
       at: source.atPath(path),
-      fields: fieldsOf(source, path.map(String), ['key', 'algorithm', 'hosts', 'retired', 'removed', 'publicKey']),
+      fields: fieldsOf(source, path, ['key', 'algorithm', 'hosts', 'retired', 'removed', 'publicKey']),
     } satisfies DkimSelector;
   });
 }
@@ -584,7 +584,7 @@ function mtaStsOf(
 
 function fieldsOf<K extends string>(
   source: SourceMap,
-  base: readonly string[],
+  base: PathSegments,
   keys: readonly K[],
 ): Partial<Record<K, SourceLocation>> {
   const fields: Partial<Record<K, SourceLocation>> = {};

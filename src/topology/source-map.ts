@@ -45,6 +45,7 @@ export abstract class SourceMap {
     return this.keyAtPath(segmentsOf(pointer), pointer);
   }
 
+  /** As `keyAt`, given the pointer's segments. */
   keyAtPath(segments: PathSegments, path = pointer(...segments)): SourceLocation {
     const offset = this.keyOffset(segments, path);
     return offset === undefined ? this.atPath(segments, path) : this.locate(offset, path);

@@ -8,7 +8,8 @@
  * would make it insist, for a login from elsewhere.
  *
  * imapflow is loaded on the first login, not with verify: importing it costs about a quarter
- * of a second of CPU, and most runs log in nowhere (the loopback sandbox has no IMAP server).
+ * of a second of CPU, and a run logs in only where Dovecot serves the stores (the lab with
+ * Postfix, or the sandbox run as an ordinary user: Dovecot gives root no mail access).
  */
 import type { Endpoint } from '../sandbox/engine.js';
 
